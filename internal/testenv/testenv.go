@@ -1,0 +1,243 @@
+// Package testenv starts a real etcd and kube-apiserver for integration
+// tests, on free loopback ports with a temporary directory, and refuses to
+// do so outside a private network namespace that has only loopback.
+package testenv
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+)
+
+// Facts about the test bed, shared with hack/netns.sh and the Makefile.
+const (
+	// KubeVersion is the version the API server binary is built as.
+	KubeVersion = "v1.34.3"
+	// ServiceRange is the API server's service ClusterIP range; the network
+	// namespace puts all of it on loopback.
+	ServiceRange = "10.96.0.0/24"
+	// AdvertiseAddress is the API server's advertised address, on loopback
+	// in the namespace (the API server refuses a 127.x address).
+	AdvertiseAddress = "10.200.0.1"
+	// BinDirEnv overrides where the binaries are looked for.
+	BinDirEnv = "KNATIVE_PREVIEW_TESTBIN"
+	// ProvideCommand is the command that builds the binaries.
+	ProvideCommand = "make testbin"
+	// NetnsCommand runs the tests in a private network namespace.
+	NetnsCommand = "make test"
+)
+
+// Env is a running API server.
+type Env struct {
+	// Config reaches the API server as a cluster admin (client certificate).
+	Config *rest.Config
+	// Token is a bearer token of a cluster admin, accepted by the server.
+	Token string
+	env   *envtest.Environment
+	dir   string
+}
+
+// Kubeconfig returns a kubeconfig with one context, named context, that
+// reaches the API server with the admin token.
+func (e *Env) Kubeconfig(context string) []byte {
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["test"] = &clientcmdapi.Cluster{Server: e.Config.Host, CertificateAuthorityData: e.Config.CAData}
+	cfg.AuthInfos["admin"] = &clientcmdapi.AuthInfo{Token: e.Token}
+	cfg.Contexts[context] = &clientcmdapi.Context{Cluster: "test", AuthInfo: "admin"}
+	cfg.CurrentContext = context
+	b, err := clientcmd.Write(*cfg)
+	if err != nil {
+		panic(err) // only a programming error can make a fixed config unserialisable
+	}
+	return b
+}
+
+// Stop stops the API server and etcd and removes their files.
+func (e *Env) Stop() error {
+	err := e.env.Stop()
+	if rmErr := os.RemoveAll(e.dir); err == nil {
+		err = rmErr
+	}
+	return err
+}
+
+// Start starts a new API server for the test and stops it when the test
+// ends. It skips the test (fails it when CI=true) when the binaries are
+// missing or the test does not run in a loopback-only network namespace.
+func Start(t testing.TB) *Env {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: skipped with -short")
+	}
+	e, err := start()
+	if err != nil {
+		unavailable(t, err)
+	}
+	t.Cleanup(func() {
+		if err := e.Stop(); err != nil {
+			t.Logf("stopping the test API server: %v", err)
+		}
+	})
+	return e
+}
+
+var shared struct {
+	once sync.Once
+	env  *Env
+	err  error
+}
+
+// Shared returns one API server for every test of the test binary, started
+// on first use; call StopShared from TestMain after m.Run. Tests that use it
+// must use their own namespaces and names.
+func Shared(t testing.TB) *Env {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: skipped with -short")
+	}
+	shared.once.Do(func() { shared.env, shared.err = start() })
+	if shared.err != nil {
+		unavailable(t, shared.err)
+	}
+	return shared.env
+}
+
+// StopShared stops the shared API server, if one was started.
+func StopShared() {
+	if shared.env != nil {
+		if err := shared.env.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "stopping the shared test API server: %v\n", err)
+		}
+	}
+}
+
+// Main runs the tests of a package that uses Shared and stops it after.
+func Main(m *testing.M) {
+	code := m.Run()
+	StopShared()
+	os.Exit(code)
+}
+
+// unavailableError says the test bed cannot run here, and why.
+type unavailableError struct{ msg string }
+
+func (e *unavailableError) Error() string { return e.msg }
+
+func unavailable(t testing.TB, err error) {
+	t.Helper()
+	if _, ok := err.(*unavailableError); ok && os.Getenv("CI") != "true" {
+		t.Skipf("integration test skipped: %v", err)
+	}
+	t.Fatalf("test API server: %v", err)
+}
+
+func start() (*Env, error) {
+	if err := checkIsolated(); err != nil {
+		return nil, err
+	}
+	bin, err := binDir()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "knative-preview-apiserver-")
+	if err != nil {
+		return nil, err
+	}
+	token, err := randomToken()
+	if err != nil {
+		return nil, err
+	}
+	tokenFile := filepath.Join(dir, "tokens.csv")
+	if err := os.WriteFile(tokenFile, []byte(token+`,test-admin,test-admin-uid,"system:masters"`+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	env := &envtest.Environment{
+		BinaryAssetsDirectory:    bin,
+		ControlPlaneStartTimeout: 90 * time.Second,
+		ControlPlaneStopTimeout:  30 * time.Second,
+	}
+	env.ControlPlane.GetAPIServer().Configure().
+		Set("service-cluster-ip-range", ServiceRange).
+		Set("advertise-address", AdvertiseAddress).
+		Set("token-auth-file", tokenFile)
+	cfg, err := env.Start()
+	if err != nil {
+		_ = env.Stop()
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("starting etcd and kube-apiserver from %s: %w", bin, err)
+	}
+	return &Env{Config: cfg, Token: token, env: env, dir: dir}, nil
+}
+
+// checkIsolated refuses to start an API server that could dial addresses
+// off this machine (webhook ClusterIPs, node addresses): every network
+// interface must be loopback.
+func checkIsolated() error {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return fmt.Errorf("listing network interfaces: %w", err)
+	}
+	for _, i := range ifaces {
+		if i.Flags&net.FlagLoopback == 0 {
+			return &unavailableError{fmt.Sprintf("not inside a private network namespace (interface %s is not loopback); the API server could dial other hosts. Run the tests with %q (or hack/netns.sh go test ./...)", i.Name, NetnsCommand)}
+		}
+	}
+	return nil
+}
+
+// binDir finds the folder holding etcd and kube-apiserver: $KNATIVE_PREVIEW_TESTBIN,
+// else .testbin at the module root.
+func binDir() (string, error) {
+	dir := os.Getenv(BinDirEnv)
+	if dir == "" {
+		root, err := moduleRoot()
+		if err != nil {
+			return "", err
+		}
+		dir = filepath.Join(root, ".testbin")
+	}
+	for _, b := range []string{"etcd", "kube-apiserver"} {
+		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
+			return "", &unavailableError{fmt.Sprintf("%s is missing from %s: run %q to build it", b, dir, ProvideCommand)}
+		}
+	}
+	return dir, nil
+}
+
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			if _, err := os.Stat(filepath.Join(dir, "action.yml")); err == nil {
+				return dir, nil
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no module root with action.yml above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+func randomToken() (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
