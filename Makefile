@@ -1,0 +1,54 @@
+# knative-preview: see README.md.
+GO      ?= go
+TESTBIN ?= .testbin
+# The API server version the tests run against is the one tools/kube-apiserver pins.
+KUBE_VERSION := $(shell awk '{ for (i = 1; i < NF; i++) if ($$i == "k8s.io/kubernetes" && $$(i+1) ~ /^v/) { print $$(i+1); exit } }' tools/kube-apiserver/go.mod)
+KUBE_MINOR   := $(word 2,$(subst ., ,$(KUBE_VERSION)))
+KUBE_LDFLAGS := -X k8s.io/component-base/version.gitVersion=$(KUBE_VERSION) \
+                -X k8s.io/component-base/version.gitMajor=1 \
+                -X k8s.io/component-base/version.gitMinor=$(KUBE_MINOR)
+VERSION ?= dev
+# Arguments for `make run`, e.g. ARGS='--kubeconfig ~/.kube/config --image ghcr.io/org/app:v1'
+ARGS    ?=
+
+.PHONY: build test testbin run lint clean
+
+## build: the knative-preview binary, in bin/
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath \
+		-ldflags "-X github.com/knative-preview/action/internal/app.Version=$(VERSION)" \
+		-o bin/knative-preview ./cmd/action
+
+## run: bring Knative up on the cluster of the current kubeconfig (pass flags in ARGS)
+run:
+	$(GO) run ./cmd/action up $(ARGS)
+
+## test: every test, the integration tests against a real API server in a private network namespace
+test: lint testbin
+	$(GO) mod download
+	hack/netns.sh env GOPROXY=off GOFLAGS=-mod=readonly $(GO) test -count=1 ./...
+
+## testbin: kube-apiserver and etcd for the tests, built from Go modules once and kept in $(TESTBIN)
+testbin: $(TESTBIN)/kube-apiserver $(TESTBIN)/etcd
+
+$(TESTBIN)/kube-apiserver: tools/kube-apiserver/go.mod tools/kube-apiserver/go.sum
+	@mkdir -p $(TESTBIN)
+	@echo "building kube-apiserver $(KUBE_VERSION) (several minutes the first time)"
+	cd tools/kube-apiserver && $(GO) build -o $(CURDIR)/$@.tmp -ldflags "$(KUBE_LDFLAGS)" k8s.io/kubernetes/cmd/kube-apiserver
+	mv $@.tmp $@
+
+$(TESTBIN)/etcd: tools/etcd/go.mod tools/etcd/go.sum tools/etcd/cmd/etcd/main.go
+	@mkdir -p $(TESTBIN)
+	@echo "building etcd"
+	cd tools/etcd && $(GO) build -o $(CURDIR)/$@.tmp ./cmd/etcd
+	mv $@.tmp $@
+
+## lint: gofmt and go vet
+lint:
+	@unformatted="$$(gofmt -l cmd internal)"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt -w needed on:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+## clean: remove build outputs and the test binaries
+clean:
+	rm -rf bin $(TESTBIN)

@@ -1,0 +1,31 @@
+// Command knative-preview brings up Knative Serving on a cluster and reports
+// on it: as a GitHub Action (no arguments) or as a CLI (knative-preview up).
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/knative-preview/action/internal/app"
+)
+
+func main() {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sigs
+		cancel(fmt.Errorf("%w by %s", app.ErrInterrupted, s))
+		<-sigs // a second signal ends the process at once
+		os.Exit(app.ExitInterrupted)
+	}()
+	os.Exit(app.Main(ctx, app.Env{
+		Args:   os.Args[1:],
+		Getenv: os.Getenv,
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+	}))
+}

@@ -1,0 +1,265 @@
+// Package app wires one run together: it reads the configuration (from
+// GitHub Actions inputs or from the command line), builds the stages for it,
+// runs them under the run's timeout and reports the outcome.
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/knative-preview/action/internal/cluster"
+	"github.com/knative-preview/action/internal/cluster/kubeconfig"
+	"github.com/knative-preview/action/internal/config"
+	"github.com/knative-preview/action/internal/console"
+	"github.com/knative-preview/action/internal/outputs"
+	"github.com/knative-preview/action/internal/pipeline"
+)
+
+// Version is the release of this binary, set at build time with
+// -ldflags "-X github.com/knative-preview/action/internal/app.Version=v1.2.3".
+var Version = "dev"
+
+// Exit codes.
+const (
+	ExitOK          = 0
+	ExitFailed      = 1 // bad input, or a stage failed
+	ExitInterrupted = 130
+)
+
+// ErrInterrupted is the cause main gives the run's context when a signal
+// (Ctrl-C, SIGTERM) stops it.
+var ErrInterrupted = errors.New("interrupted")
+
+// Env is everything a run reads from its process.
+type Env struct {
+	Args   []string // without the program name
+	Getenv func(string) string
+	Stdout io.Writer
+	Stderr io.Writer
+	// Workdir is the directory relative output paths are based on outside
+	// Actions; empty means the current directory.
+	Workdir string
+}
+
+// Main runs the action inside GitHub Actions (no arguments and
+// GITHUB_ACTIONS=true) or the CLI otherwise, and returns the exit code.
+func Main(ctx context.Context, env Env) int {
+	if len(env.Args) == 0 && env.Getenv("GITHUB_ACTIONS") == "true" {
+		return runAction(ctx, env)
+	}
+	return runCLI(ctx, env)
+}
+
+const usage = `knative-preview: a Knative environment for a pull request, a smoke check or a laptop.
+
+Usage:
+  knative-preview up [flags]     bring up Knative on the cluster target and report
+  knative-preview version        print the version
+  knative-preview help           show this help
+
+Inside GitHub Actions the container runs with no arguments and reads its
+inputs (the flags below, by the same names) from the step's "with:".
+
+Flags of up:
+`
+
+func runCLI(ctx context.Context, env Env) int {
+	verb := ""
+	args := env.Args
+	if len(args) > 0 {
+		verb, args = args[0], args[1:]
+	}
+	switch verb {
+	case "up":
+	case "version", "--version":
+		fmt.Fprintln(env.Stdout, "knative-preview", Version)
+		return ExitOK
+	case "help", "-h", "--help", "":
+		fs, _, _ := upFlags(env.Stderr)
+		fmt.Fprint(env.Stderr, usage)
+		fs.PrintDefaults()
+		if verb == "" {
+			return ExitFailed
+		}
+		return ExitOK
+	default:
+		fmt.Fprintf(env.Stderr, "error: unknown command %q (commands: up, version, help)\n", verb)
+		return ExitFailed
+	}
+
+	fs, raw, format := upFlags(env.Stderr)
+	// Flags may come after a stray argument (--timeout 5 parsecs): parse
+	// them all and report the strays with the other problems.
+	var strays []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return ExitOK
+			}
+			return ExitFailed // the flag package has printed the problem and the usage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		strays = append(strays, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	con := console.NewLocal(env.Stderr)
+	var problems []error
+	for _, a := range strays {
+		problems = append(problems, fmt.Errorf("unexpected argument %q: every setting is a flag (quote values that contain spaces)", a))
+	}
+	if !slices.Contains([]string{string(outputs.Text), string(outputs.JSON)}, *format) {
+		problems = append(problems, &config.InputError{Style: config.FlagStyle, Input: "output", Value: *format, Problem: "is not an output format", Accepted: "text, json"})
+	}
+	cfg, err := config.Parse(raw, config.FlagStyle, env.Getenv)
+	if err != nil {
+		problems = append(problems, err)
+	}
+	if len(problems) > 0 {
+		reportProblems(con, errors.Join(problems...))
+		return ExitFailed
+	}
+	workdir := env.Workdir
+	if workdir == "" {
+		workdir, _ = os.Getwd()
+	}
+	out := outputs.NewLocal(outputs.Format(*format), workdir, env.Stdout, env.Stderr)
+	return run(ctx, cfg, con, out, env.Stdout, outputs.Format(*format))
+}
+
+func upFlags(stderr io.Writer) (*flag.FlagSet, config.Values, *string) {
+	fs := flag.NewFlagSet("knative-preview up", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	raw := config.Flags(fs)
+	format := fs.String("output", string(outputs.Text), "How to show the results: text (a summary on stderr) or json (one object on stdout).")
+	return fs, raw, format
+}
+
+func runAction(ctx context.Context, env Env) int {
+	con := console.NewActions(env.Stdout, env.Getenv)
+	cfg, err := config.Parse(config.FromAction(env.Getenv), config.ActionStyle, env.Getenv)
+	if err != nil {
+		reportProblems(con, err)
+		_ = con.Summary("### knative-preview\n\nThe inputs are not valid; nothing was created.\n\n```\n" + err.Error() + "\n```\n")
+		return ExitFailed
+	}
+	out, err := outputs.NewActions(env.Getenv)
+	if err != nil {
+		con.Errorf("%v", err)
+		return ExitFailed
+	}
+	return run(ctx, cfg, con, out, env.Stdout, outputs.Text)
+}
+
+// reportProblems writes one line per problem.
+func reportProblems(con *console.Console, err error) {
+	for _, e := range flatten(err) {
+		con.Errorf("%v", e)
+	}
+}
+
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// run executes (or, for a dry run, plans) the stages for cfg.
+func run(ctx context.Context, cfg *config.Config, con *console.Console, out *outputs.Writer, stdout io.Writer, format outputs.Format) int {
+	con.Mask(cfg.Secrets()...)
+
+	stages := buildStages(cfg, con, out)
+
+	if cfg.DryRun {
+		if format == outputs.JSON {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(pipeline.ToJSON(stages)); err != nil {
+				con.Errorf("writing the plan: %v", err)
+				return ExitFailed
+			}
+			return ExitOK
+		}
+		var b strings.Builder
+		_ = pipeline.WritePlan(&b, stages)
+		fmt.Fprint(stdout, con.Redact(b.String()))
+		return ExitOK
+	}
+
+	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout, fmt.Errorf("the run's timeout of %s passed (raise the timeout input if the cluster is slow)", cfg.Timeout))
+	defer cancel()
+
+	runner := &pipeline.Runner{Console: con}
+	results, err := runner.Run(ctx, stages)
+	summary := pipeline.Summary("knative-preview", results, err)
+	if err == nil {
+		summary += outputsMarkdown(out.Values())
+	}
+	if serr := con.Summary(summary); serr != nil {
+		con.Warnf("%v", serr)
+	}
+	if err != nil {
+		con.Errorf("%v", err)
+		if errors.Is(context.Cause(ctx), ErrInterrupted) {
+			return ExitInterrupted
+		}
+		return ExitFailed
+	}
+	if err := out.Flush(); err != nil {
+		con.Errorf("%v", err)
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+func outputsMarkdown(values map[string]string) string {
+	if len(values) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\n| output | value |\n| --- | --- |\n")
+	for _, o := range outputs.Outputs {
+		if v, ok := values[o.Name]; ok {
+			fmt.Fprintf(&b, "| %s | `%s` |\n", o.Name, v)
+		}
+	}
+	return b.String()
+}
+
+// buildStages returns the stages the configuration asks for, each with its
+// plan. Building them contacts nothing.
+func buildStages(cfg *config.Config, con *console.Console, out *outputs.Writer) []pipeline.Stage {
+	var target cluster.Target
+	switch cfg.Cluster {
+	case config.ClusterKubeconfig:
+		target = kubeconfig.New(cfg.Kubeconfig, cfg.Context, kubeconfig.WithProgress(con.Infof))
+	}
+	stages := []pipeline.Stage{{
+		Name: "cluster",
+		Plan: target.Plan(),
+		Run: func(ctx context.Context) error {
+			c, err := target.Connect(ctx)
+			if err != nil {
+				return err
+			}
+			return errors.Join(
+				out.Set("kubernetes-version", c.Version.GitVersion),
+				out.Set("context", c.Context),
+			)
+		},
+	}}
+	return stages
+}

@@ -1,0 +1,312 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/knative-preview/action/internal/outputs"
+	"github.com/knative-preview/action/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func runMain(ctx context.Context, args []string, env map[string]string) result {
+	var stdout, stderr bytes.Buffer
+	code := Main(ctx, Env{
+		Args:    args,
+		Getenv:  func(k string) string { return env[k] },
+		Stdout:  &stdout,
+		Stderr:  &stderr,
+		Workdir: env["PWD"],
+	})
+	return result{code, stdout.String(), stderr.String()}
+}
+
+// countingServer is an API server stand-in that counts every request, to
+// show that a run made none.
+func countingServer(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		_, _ = w.Write([]byte(`{"major":"1","minor":"34","gitVersion":"v1.34.3"}`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+const secretToken = "kc-token-that-must-never-be-printed"
+
+func writeKubeconfig(t *testing.T, server, token string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	kc := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {server: %q}
+users:
+- name: u
+  user: {token: %q}
+contexts:
+- name: dev
+  context: {cluster: c, user: u}
+current-context: dev
+`, server, token)
+	if err := os.WriteFile(path, []byte(kc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func closedPort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "https://" + addr
+}
+
+func TestBadInputIsRejectedBeforeAnyClusterCall(t *testing.T) {
+	srv, calls := countingServer(t)
+	good := writeKubeconfig(t, srv.URL, secretToken)
+	broken := filepath.Join(t.TempDir(), "broken")
+	if err := os.WriteFile(broken, []byte("clusters: [ {name: a\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want []string // one per expected error line
+	}{
+		{"unknown cluster target", []string{"--cluster", "nope", "--kubeconfig", good}, []string{`error: --cluster: "nope" is not a cluster target (accepted: kubeconfig)`}},
+		{"timeout that is not a duration", []string{"--timeout", "5 parsecs", "--kubeconfig", good}, []string{`error: --timeout: "5 parsecs" is not a duration`}},
+		{"unquoted timeout", []string{"--timeout", "5", "parsecs", "--kubeconfig", good}, []string{`error: unexpected argument "parsecs"`, `error: --timeout: "5" is not a duration`}},
+		{"kubeconfig that does not parse", []string{"--kubeconfig", broken}, []string{`error: --kubeconfig: kubeconfig file ` + broken + ` is not a valid kubeconfig`}},
+		{"context that does not exist", []string{"--kubeconfig", good, "--context", "prod"}, []string{`error: --context: context "prod" is not in the kubeconfig (contexts: dev)`}},
+		{"output format", []string{"--kubeconfig", good, "--output", "yaml"}, []string{`error: --output: "yaml" is not an output format (accepted: text, json)`}},
+		{"all at once", []string{"--cluster", "nope", "--timeout", "soon", "--image", "UPPER/Case", "--kubeconfig", good}, []string{`--cluster: "nope"`, `--timeout: "soon"`, `--image: "UPPER/Case"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runMain(context.Background(), append([]string{"up"}, tt.args...), nil)
+			if r.code != ExitFailed {
+				t.Errorf("exit code %d, want %d", r.code, ExitFailed)
+			}
+			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+			if len(lines) != len(tt.want) {
+				t.Errorf("want %d lines, one per problem, got:\n%s", len(tt.want), r.stderr)
+			}
+			for i, w := range tt.want {
+				if i < len(lines) && !strings.Contains(lines[i], w) {
+					t.Errorf("line %d: %q lacks %q", i+1, lines[i], w)
+				}
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout must stay empty on bad input, got %q", r.stdout)
+			}
+		})
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("bad input led to %d requests to the cluster", n)
+	}
+}
+
+func TestActionBadInputAnnotatesAndSummarises(t *testing.T) {
+	dir := t.TempDir()
+	summary := filepath.Join(dir, "summary.md")
+	r := runMain(context.Background(), nil, map[string]string{
+		"GITHUB_ACTIONS":      "true",
+		"GITHUB_OUTPUT":       filepath.Join(dir, "out"),
+		"GITHUB_STEP_SUMMARY": summary,
+		"INPUT_CLUSTER":       "gke-autopilot",
+		"INPUT_TIMEOUT":       "forever",
+	})
+	if r.code != ExitFailed {
+		t.Errorf("exit code %d", r.code)
+	}
+	for _, want := range []string{
+		`::error::input "cluster": "gke-autopilot" is not a cluster target (accepted: kubeconfig)`,
+		`::error::input "timeout": "forever" is not a duration`,
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	s, _ := os.ReadFile(summary)
+	if !strings.Contains(string(s), "nothing was created") {
+		t.Errorf("job summary does not say the inputs were refused: %q", s)
+	}
+}
+
+func TestDryRunTouchesNothing(t *testing.T) {
+	srv, calls := countingServer(t)
+	kc := writeKubeconfig(t, srv.URL, secretToken)
+
+	r := runMain(context.Background(), []string{"up", "--cluster", "kubeconfig", "--kubeconfig", kc, "--image", "x", "--dry-run"}, nil)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"Plan (dry run", "1. cluster", `use context "dev" from ` + kc, srv.URL} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("plan lacks %q:\n%s", want, r.stdout)
+		}
+	}
+
+	r = runMain(context.Background(), []string{"up", "--kubeconfig", kc, "--dry-run", "--output", "json"}, nil)
+	var plan struct {
+		DryRun bool `json:"dry-run"`
+		Stages []struct {
+			Name string   `json:"name"`
+			Plan []string `json:"plan"`
+		} `json:"stages"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &plan); err != nil {
+		t.Fatalf("json plan: %v\n%s", err, r.stdout)
+	}
+	if !plan.DryRun || len(plan.Stages) != 1 || plan.Stages[0].Name != "cluster" {
+		t.Errorf("json plan: %+v", plan)
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("a dry run made %d requests to the cluster", n)
+	}
+}
+
+func TestTimeoutSaysWhatWasWaitedFor(t *testing.T) {
+	kc := writeKubeconfig(t, closedPort(t), secretToken)
+	r := runMain(context.Background(), []string{"up", "--kubeconfig", kc, "--timeout", "2s"}, nil)
+	if r.code != ExitFailed {
+		t.Fatalf("exit %d", r.code)
+	}
+	for _, want := range []string{"stage cluster:", "waiting for the API server", "the run's timeout of 2s passed", "connection refused"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
+
+func TestInterruptStopsTheRun(t *testing.T) {
+	kc := writeKubeconfig(t, closedPort(t), secretToken)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	time.AfterFunc(500*time.Millisecond, func() { cancel(fmt.Errorf("%w by interrupt", ErrInterrupted)) })
+	r := runMain(ctx, []string{"up", "--kubeconfig", kc}, nil)
+	if r.code != ExitInterrupted {
+		t.Fatalf("exit %d, want %d:\n%s", r.code, ExitInterrupted, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "interrupted by interrupt") {
+		t.Errorf("stderr does not say the run was interrupted:\n%s", r.stderr)
+	}
+}
+
+func TestCommands(t *testing.T) {
+	r := runMain(context.Background(), []string{"version"}, nil)
+	if r.code != ExitOK || !strings.HasPrefix(r.stdout, "knative-preview ") {
+		t.Errorf("version: %+v", r)
+	}
+	r = runMain(context.Background(), []string{"help"}, nil)
+	if r.code != ExitOK || !strings.Contains(r.stderr, "-kubeconfig") || !strings.Contains(r.stderr, "knative-preview up [flags]") {
+		t.Errorf("help: %+v", r)
+	}
+	r = runMain(context.Background(), []string{"deploy"}, nil)
+	if r.code != ExitFailed || !strings.Contains(r.stderr, `unknown command "deploy" (commands: up, version, help)`) {
+		t.Errorf("unknown verb: %+v", r)
+	}
+}
+
+func TestIntegrationUpReportsServerVersion(t *testing.T) {
+	env := testenv.Shared(t)
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kc, env.Kubeconfig("test-bed"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runMain(t.Context(), []string{"up", "--cluster", "kubeconfig", "--kubeconfig", kc, "--image", "x", "--output", "json"}, nil)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
+	}
+	var got map[string]string
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, r.stdout)
+	}
+	if got["kubernetes-version"] != testenv.KubeVersion || got["context"] != "test-bed" {
+		t.Errorf("outputs %v", got)
+	}
+	if !strings.Contains(r.stderr, "Kubernetes "+testenv.KubeVersion) {
+		t.Errorf("the log does not report the server version:\n%s", r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, env.Token) {
+		t.Error("the kubeconfig's token was printed")
+	}
+}
+
+// Inside Actions: inputs from INPUT_*, every declared output written to
+// GITHUB_OUTPUT, a job summary, and the kubeconfig's token never printed
+// except to tell the runner to mask it.
+func TestIntegrationActionWritesEveryOutput(t *testing.T) {
+	env := testenv.Shared(t)
+	dir := t.TempDir()
+	outFile := filepath.Join(dir, "output")
+	summary := filepath.Join(dir, "summary.md")
+	r := runMain(t.Context(), nil, map[string]string{
+		"GITHUB_ACTIONS":      "true",
+		"GITHUB_OUTPUT":       outFile,
+		"GITHUB_STEP_SUMMARY": summary,
+		"GITHUB_WORKSPACE":    dir,
+		"INPUT_CLUSTER":       "kubeconfig",
+		"INPUT_KUBECONFIG":    string(env.Kubeconfig("from-secret")),
+		"INPUT_TIMEOUT":       "2m",
+		"INPUT_IMAGE":         "ghcr.io/org/app:v1",
+		"INPUT_DRY-RUN":       "false",
+	})
+	if r.code != ExitOK {
+		t.Fatalf("exit %d:\n%s", r.code, r.stdout)
+	}
+	data, err := os.ReadFile(outFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range outputs.Outputs {
+		if !strings.Contains(string(data), o.Name+"<<") {
+			t.Errorf("output %q was not written to GITHUB_OUTPUT:\n%s", o.Name, data)
+		}
+	}
+	if !strings.Contains(string(data), "kubernetes-version<<") || !strings.Contains(string(data), "\n"+testenv.KubeVersion+"\n") {
+		t.Errorf("kubernetes-version is not %s:\n%s", testenv.KubeVersion, data)
+	}
+	if !strings.Contains(r.stdout, "::group::cluster") || !strings.Contains(r.stdout, "::endgroup::") {
+		t.Errorf("the stage is not in a log group:\n%s", r.stdout)
+	}
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if strings.Contains(line, env.Token) && line != "::add-mask::"+env.Token {
+			t.Errorf("token printed: %q", line)
+		}
+	}
+	if !strings.Contains(r.stdout, "::add-mask::"+env.Token) {
+		t.Error("the runner was not told to mask the kubeconfig's token")
+	}
+	s, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| cluster | ok |", "| kubernetes-version | `" + testenv.KubeVersion + "` |"} {
+		if !strings.Contains(string(s), want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
+	}
+}

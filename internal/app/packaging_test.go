@@ -1,0 +1,114 @@
+package app
+
+import (
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/knative-preview/action/internal/config"
+	"github.com/knative-preview/action/internal/outputs"
+)
+
+type actionYAML struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Author      string `json:"author"`
+	Branding    struct {
+		Icon  string `json:"icon"`
+		Color string `json:"color"`
+	} `json:"branding"`
+	Inputs map[string]struct {
+		Description string  `json:"description"`
+		Required    bool    `json:"required"`
+		Default     *string `json:"default"`
+	} `json:"inputs"`
+	Outputs map[string]struct {
+		Description string `json:"description"`
+	} `json:"outputs"`
+	Runs struct {
+		Using string `json:"using"`
+		Image string `json:"image"`
+	} `json:"runs"`
+}
+
+// action.yml is what users read and what GitHub uses; the Go tables are what
+// the code reads. They must say the same.
+func TestActionYAMLMatchesTheCode(t *testing.T) {
+	data, err := os.ReadFile("../../action.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a actionYAML
+	if err := yaml.UnmarshalStrict(data, &a); err != nil {
+		t.Fatalf("action.yml: %v", err)
+	}
+	if a.Runs.Using != "docker" || a.Runs.Image == "" || a.Branding.Icon == "" || a.Branding.Color == "" {
+		t.Errorf("runs/branding: %+v %+v", a.Runs, a.Branding)
+	}
+	for _, in := range config.Inputs {
+		y, ok := a.Inputs[in.Name]
+		if !ok {
+			t.Errorf("input %q is in the code but not in action.yml", in.Name)
+			continue
+		}
+		if y.Description != in.Description {
+			t.Errorf("input %q: action.yml description %q differs from the code's %q", in.Name, y.Description, in.Description)
+		}
+		def := ""
+		if y.Default != nil {
+			def = *y.Default
+		}
+		if def != in.Default {
+			t.Errorf("input %q: action.yml default %q, code default %q", in.Name, def, in.Default)
+		}
+		if y.Required != in.Required {
+			t.Errorf("input %q: action.yml required=%v, code required=%v", in.Name, y.Required, in.Required)
+		}
+	}
+	for name := range a.Inputs {
+		if _, ok := config.Lookup(name); !ok {
+			t.Errorf("input %q is in action.yml but the code does not read it", name)
+		}
+	}
+	for _, o := range outputs.Outputs {
+		y, ok := a.Outputs[o.Name]
+		if !ok {
+			t.Errorf("output %q is in the code but not in action.yml", o.Name)
+		} else if y.Description != o.Description {
+			t.Errorf("output %q: action.yml description %q differs from the code's %q", o.Name, y.Description, o.Description)
+		}
+	}
+	for name := range a.Outputs {
+		if !slices.ContainsFunc(outputs.Outputs, func(o outputs.Output) bool { return o.Name == name }) {
+			t.Errorf("output %q is in action.yml but the code never writes it", name)
+		}
+	}
+}
+
+// The runner starts the container as root with its own --workdir and passes
+// no arguments: the final stage must not change the user or the directory,
+// and must start the binary directly.
+func TestDockerfileFinalStage(t *testing.T) {
+	data, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stages := regexp.MustCompile(`(?m)^FROM `).Split(string(data), -1)
+	final := stages[len(stages)-1]
+	for _, forbidden := range []string{"USER", "WORKDIR"} {
+		if regexp.MustCompile(`(?m)^` + forbidden + `\b`).MatchString(final) {
+			t.Errorf("the final stage sets %s; GitHub runs container actions as root in /github/workspace", forbidden)
+		}
+	}
+	m := regexp.MustCompile(`(?m)^ENTRYPOINT (.*)$`).FindStringSubmatch(final)
+	if m == nil || !strings.HasPrefix(m[1], `["/`) {
+		t.Errorf("the final stage needs an exec-form ENTRYPOINT with an absolute path, got %q", m)
+	}
+	if !regexp.MustCompile(`(?m)^FROM docker:[0-9.]+-cli`).MatchString(string(data)) {
+		t.Error("the final image must carry a docker CLI (the kind target drives Docker through it)")
+	}
+}

@@ -1,0 +1,156 @@
+// Package cluster defines what a cluster target gives the later stages (a
+// client configuration for a reachable API server and its version), and the
+// reachability check every target shares.
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+)
+
+// Target is a place Knative runs: an existing cluster, a kind cluster, GKE.
+type Target interface {
+	// Plan says what Connect will do, without doing any of it.
+	Plan() []string
+	// Connect makes the cluster ready to use and checks its API server answers.
+	Connect(ctx context.Context) (*Cluster, error)
+}
+
+// Cluster is a reachable cluster.
+type Cluster struct {
+	// Name is how the user knows the cluster (a context, a kind name).
+	Name string
+	// Context is the kubeconfig context, where there is one.
+	Context string
+	// REST reaches the API server.
+	REST *rest.Config
+	// Version is what the API server reports at /version.
+	Version *version.Info
+}
+
+// Progress receives progress lines while waiting.
+type Progress func(format string, args ...any)
+
+// ServerVersion asks the API server for its version, retrying errors that
+// may pass (refused connections, timeouts, 5xx) until within has passed, and
+// explains the last error in terms of what the user can fix.
+func ServerVersion(ctx context.Context, cfg *rest.Config, within time.Duration, progress Progress) (*version.Info, error) {
+	c := rest.CopyConfig(cfg)
+	if c.Timeout == 0 {
+		c.Timeout = 10 * time.Second
+	}
+	c.QPS = -1 // one request a second needs no client-side rate limit
+	cs, err := kubernetes.NewForConfig(c)
+	if err != nil {
+		return nil, fmt.Errorf("building a client for %s: %w", cfg.Host, err)
+	}
+	var info *version.Info
+	var last error
+	attempt := 0
+	err = wait.PollUntilContextTimeout(ctx, time.Second, within, true, func(ctx context.Context) (bool, error) {
+		attempt++
+		raw, err := cs.Discovery().RESTClient().Get().AbsPath("/version").Do(ctx).Raw()
+		if err == nil {
+			var v version.Info
+			if err := json.Unmarshal(raw, &v); err != nil {
+				return false, fmt.Errorf("the API server at %s answered /version with something that is not a version: %w", cfg.Host, err)
+			}
+			info = &v
+			return true, nil
+		}
+		if ctx.Err() != nil && last != nil {
+			// The attempt was cut short by the deadline; the error before it
+			// says more about the server.
+			return false, nil
+		}
+		last = err
+		if !transient(err) {
+			return false, err
+		}
+		if attempt == 1 || attempt%5 == 0 {
+			progress("waiting up to %s for the API server at %s to answer (%s)", within, cfg.Host, short(err))
+		}
+		return false, nil
+	})
+	switch {
+	case err == nil:
+		return info, nil
+	case last == nil:
+		return nil, fmt.Errorf("waiting for the API server at %s: %w", cfg.Host, err)
+	case !transient(last):
+		return nil, Explain(cfg.Host, last)
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("stopped waiting for the API server at %s: %w; last error: %w", cfg.Host, context.Cause(ctx), Explain(cfg.Host, last))
+	}
+	return nil, fmt.Errorf("gave up after %s: %w", within, Explain(cfg.Host, last))
+}
+
+// transient reports whether err may pass by itself.
+func transient(err error) bool {
+	var netErr net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET):
+		return true
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return true
+	case apierrors.IsServiceUnavailable(err), apierrors.IsInternalError(err),
+		apierrors.IsTooManyRequests(err), apierrors.IsServerTimeout(err), apierrors.IsTimeout(err):
+		return true
+	}
+	return false
+}
+
+// Explain turns an error from talking to the API server at host into one
+// that says what is wrong and what to do.
+func Explain(host string, err error) error {
+	var dnsErr *net.DNSError
+	msg := err.Error()
+	switch {
+	case apierrors.IsUnauthorized(err):
+		return fmt.Errorf("the API server at %s rejected the credentials (401 Unauthorized): the kubeconfig's token or client certificate is wrong or expired: %w", host, err)
+	case apierrors.IsForbidden(err):
+		return fmt.Errorf("the API server at %s refused access (403 Forbidden): the kubeconfig's user lacks permission: %w", host, err)
+	case errors.As(err, &dnsErr):
+		return fmt.Errorf("the API server host in %s does not resolve from here (%v): check the kubeconfig's server address", host, dnsErr)
+	case strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:"):
+		return fmt.Errorf("TLS with the API server at %s failed: the kubeconfig's certificate-authority does not match the server's certificate, or the address is not one the certificate names: %w", host, err)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("nothing answers at %s (connection refused): is the cluster running?%s", host, loopbackHint(host))
+	case transient(err):
+		return fmt.Errorf("the API server at %s did not answer: %w%s", host, err, loopbackHint(host))
+	}
+	return fmt.Errorf("asking the API server at %s for its version: %w", host, err)
+}
+
+func loopbackHint(host string) string {
+	u, err := url.Parse(host)
+	if err != nil {
+		return ""
+	}
+	h := u.Hostname()
+	if h == "localhost" || strings.HasPrefix(h, "127.") || h == "::1" {
+		return " The address is loopback: inside a container action it means the action's own container, not the runner; use an address the container can reach."
+	}
+	return ""
+}
+
+func short(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 && len(s)-i < 80 {
+		return s[i+2:]
+	}
+	return s
+}

@@ -1,0 +1,69 @@
+// Package kubeconfig is the cluster target for a cluster that already
+// exists and is reached through a kubeconfig.
+package kubeconfig
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/knative-preview/action/internal/cluster"
+	"github.com/knative-preview/action/internal/kubecfg"
+)
+
+// DefaultReachTimeout is how long Connect waits for the API server to answer.
+const DefaultReachTimeout = time.Minute
+
+// Target reaches an existing cluster through a kubeconfig context.
+type Target struct {
+	src          *kubecfg.Source
+	context      string
+	reachTimeout time.Duration
+	progress     cluster.Progress
+}
+
+var _ cluster.Target = (*Target)(nil)
+
+// Option configures a Target.
+type Option func(*Target)
+
+// WithReachTimeout bounds the wait for the API server to answer.
+func WithReachTimeout(d time.Duration) Option { return func(t *Target) { t.reachTimeout = d } }
+
+// WithProgress receives progress lines while waiting.
+func WithProgress(p cluster.Progress) Option { return func(t *Target) { t.progress = p } }
+
+// New returns the target for context of src; the context must exist in src
+// (config.Parse has checked it).
+func New(src *kubecfg.Source, context string, opts ...Option) *Target {
+	t := &Target{src: src, context: context, reachTimeout: DefaultReachTimeout, progress: func(string, ...any) {}}
+	for _, o := range opts {
+		if o != nil {
+			o(t)
+		}
+	}
+	return t
+}
+
+// Plan says which context and server Connect uses.
+func (t *Target) Plan() []string {
+	return []string{
+		fmt.Sprintf("use context %q from %s", t.context, t.src.Origin),
+		fmt.Sprintf("check that the API server at %s answers (wait up to %s) and read its Kubernetes version", t.src.Server(t.context), t.reachTimeout),
+	}
+}
+
+// Connect checks that the context's API server answers and reads its version.
+func (t *Target) Connect(ctx context.Context) (*cluster.Cluster, error) {
+	rc, err := t.src.RESTConfig(t.context)
+	if err != nil {
+		return nil, err
+	}
+	t.progress("connecting to %s (context %q)", rc.Host, t.context)
+	v, err := cluster.ServerVersion(ctx, rc, t.reachTimeout, t.progress)
+	if err != nil {
+		return nil, fmt.Errorf("context %q: %w", t.context, err)
+	}
+	t.progress("API server %s answers: Kubernetes %s", rc.Host, v.GitVersion)
+	return &cluster.Cluster{Name: t.context, Context: t.context, REST: rc, Version: v}, nil
+}

@@ -1,0 +1,249 @@
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const fixture = "../../testdata/kubeconfig-two-contexts.yaml"
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestParseDefaults(t *testing.T) {
+	abs, _ := filepath.Abs(fixture)
+	cfg, err := Parse(Values{}, ActionStyle, env(map[string]string{"KUBECONFIG": abs}))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if cfg.Cluster != "kubeconfig" || cfg.Timeout != 20*time.Minute || cfg.Image != "" || cfg.DryRun {
+		t.Errorf("defaults: got cluster=%q timeout=%s image=%q dry-run=%v", cfg.Cluster, cfg.Timeout, cfg.Image, cfg.DryRun)
+	}
+	if cfg.Context != "blue" {
+		t.Errorf("context: got %q, want the current-context blue", cfg.Context)
+	}
+	if !strings.Contains(cfg.Kubeconfig.Origin, "KUBECONFIG") {
+		t.Errorf("origin %q should say the kubeconfig came from $KUBECONFIG", cfg.Kubeconfig.Origin)
+	}
+}
+
+// Every input in the table is read: each case sets one input to a value other
+// than its default, through the environment GitHub gives a container action
+// and through the CLI flag of the same name, and checks the field it fills.
+func TestEveryInputIsRead(t *testing.T) {
+	content, err := os.ReadFile(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]struct {
+		value string
+		check func(*Config) bool
+	}{
+		"cluster":    {"kubeconfig", func(c *Config) bool { return c.Cluster == "kubeconfig" }},
+		"kubeconfig": {string(content), func(c *Config) bool { return c.Kubeconfig.Origin == "inline content" }},
+		"context":    {"green", func(c *Config) bool { return c.Context == "green" }},
+		"timeout":    {"90s", func(c *Config) bool { return c.Timeout == 90*time.Second }},
+		"image":      {"ghcr.io/org/app:v1", func(c *Config) bool { return c.Image == "ghcr.io/org/app:v1" }},
+		"dry-run":    {"true", func(c *Config) bool { return c.DryRun }},
+	}
+	for _, in := range Inputs {
+		c, ok := cases[in.Name]
+		if !ok {
+			t.Errorf("input %q has no case here showing it is read", in.Name)
+			continue
+		}
+		t.Run(in.Name+"/action", func(t *testing.T) {
+			e := map[string]string{"INPUT_" + strings.ToUpper(in.Name): c.value, "KUBECONFIG": fixture}
+			cfg, err := Parse(FromAction(env(e)), ActionStyle, env(e))
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if !c.check(cfg) {
+				t.Errorf("INPUT_%s=%.20q was not read into the configuration", strings.ToUpper(in.Name), c.value)
+			}
+		})
+		t.Run(in.Name+"/flag", func(t *testing.T) {
+			fs := flag.NewFlagSet("up", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			raw := Flags(fs)
+			if err := fs.Parse([]string{"--" + in.Name + "=" + c.value}); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := Parse(raw, FlagStyle, env(map[string]string{"KUBECONFIG": fixture}))
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if !c.check(cfg) {
+				t.Errorf("--%s was not read into the configuration", in.Name)
+			}
+		})
+	}
+}
+
+func TestBoolFlagWithoutValue(t *testing.T) {
+	fs := flag.NewFlagSet("up", flag.ContinueOnError)
+	raw := Flags(fs)
+	if err := fs.Parse([]string{"--dry-run", "--image", "nginx"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Parse(raw, FlagStyle, env(map[string]string{"KUBECONFIG": fixture}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.DryRun || cfg.Image != "nginx" {
+		t.Errorf("got dry-run=%v image=%q", cfg.DryRun, cfg.Image)
+	}
+}
+
+// Bad input is reported all at once, one line per problem, each naming the
+// input, the value and what is accepted.
+func TestParseReportsEveryProblem(t *testing.T) {
+	tests := []struct {
+		name  string
+		style Style
+		raw   Values
+		env   map[string]string
+		want  []string // one substring per expected problem, in order
+	}{
+		{
+			name:  "several at once",
+			style: FlagStyle,
+			raw:   Values{"cluster": "nope", "timeout": "5 parsecs", "image": "Not An Image", "dry-run": "maybe"},
+			want: []string{
+				`--cluster: "nope" is not a cluster target (accepted: kubeconfig)`,
+				`--timeout: "5 parsecs" is not a duration (accepted: a Go duration`,
+				`--image: "Not An Image" is not an image reference`,
+				`--dry-run: "maybe" is not a boolean (accepted: true, false)`,
+			},
+		},
+		{
+			name:  "action style names inputs",
+			style: ActionStyle,
+			raw:   Values{"timeout": "-1m", "kubeconfig": fixture},
+			want:  []string{`input "timeout": "-1m" must be positive`},
+		},
+		{
+			name: "context that does not exist",
+			raw:  Values{"kubeconfig": fixture, "context": "red"},
+			want: []string{`input "context": context "red" is not in the kubeconfig (contexts: blue, green)`},
+		},
+		{
+			name: "kubeconfig that does not parse",
+			raw:  Values{"kubeconfig": "apiVersion: v1\nclusters: [this is: not]: valid\n"},
+			want: []string{`input "kubeconfig": inline content is not a valid kubeconfig`},
+		},
+		{
+			name: "kubeconfig file that does not exist",
+			raw:  Values{"kubeconfig": "no/such/kubeconfig"},
+			want: []string{`input "kubeconfig": kubeconfig file `, `no/such/kubeconfig does not exist`},
+		},
+		{
+			name: "no kubeconfig anywhere",
+			raw:  Values{},
+			env:  map[string]string{"HOME": "/nonexistent-home"},
+			want: []string{`input "kubeconfig": no kubeconfig given, KUBECONFIG is not set and /nonexistent-home/.kube/config does not exist`},
+		},
+		{
+			name: "unknown input",
+			raw:  Values{"kubeconfig": fixture, "colour": "blue"},
+			want: []string{`input "colour": is not an input of this action (accepted: cluster, kubeconfig,`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := tt.env
+			if e == nil {
+				e = map[string]string{}
+			}
+			_, err := Parse(tt.raw, tt.style, env(e))
+			if err == nil {
+				t.Fatal("Parse accepted bad input")
+			}
+			var problems []error
+			if j, ok := err.(interface{ Unwrap() []error }); ok {
+				problems = j.Unwrap()
+			}
+			lines := strings.Split(err.Error(), "\n")
+			if len(problems) != len(lines) {
+				t.Errorf("%d problems but %d lines: each problem must be one line:\n%s", len(problems), len(lines), err)
+			}
+			joined := err.Error()
+			for _, w := range tt.want {
+				if !strings.Contains(joined, w) {
+					t.Errorf("missing %q in:\n%s", w, joined)
+				}
+			}
+			for _, p := range problems {
+				var ie *InputError
+				if !errors.As(p, &ie) {
+					t.Errorf("problem %q is not an *InputError", p)
+				}
+			}
+		})
+	}
+}
+
+func TestKubeconfigForms(t *testing.T) {
+	content, err := os.ReadFile(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b64 := base64.StdEncoding.EncodeToString(content)
+	home := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(home, ".kube"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, ".kube", "config"), content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, value string
+		env         map[string]string
+		wantOrigin  string
+		wantSecret  string
+	}{
+		{"path", fixture, nil, "testdata/kubeconfig-two-contexts.yaml", "fixture-token-not-a-secret"},
+		{"inline YAML", string(content), nil, "inline content", "fixture-token-not-a-secret"},
+		{"base64 of the file, as kept in a secret", b64, nil, "inline base64 content", b64},
+		{"home directory path", "~/.kube/config", map[string]string{"HOME": home}, filepath.Join(home, ".kube", "config"), "fixture-token-not-a-secret"},
+		{"default ~/.kube/config", "", map[string]string{"HOME": home}, filepath.Join(home, ".kube", "config"), "fixture-token-not-a-secret"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse(Values{"kubeconfig": tt.value}, ActionStyle, env(tt.env))
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if !strings.HasSuffix(cfg.Kubeconfig.Origin, tt.wantOrigin) {
+				t.Errorf("origin %q, want it to end in %q", cfg.Kubeconfig.Origin, tt.wantOrigin)
+			}
+			found := false
+			for _, s := range cfg.Secrets() {
+				found = found || s == tt.wantSecret
+			}
+			if !found {
+				t.Errorf("secrets %q do not include %q", cfg.Secrets(), tt.wantSecret)
+			}
+		})
+	}
+}
+
+// A kubeconfig that fails to parse must not be echoed: it may hold credentials.
+func TestBadInlineKubeconfigIsNotEchoed(t *testing.T) {
+	bad := "apiVersion: v1\nusers:\n- name: x\n  user: {token: hunter2-very-secret}\ncontexts: [ : \n"
+	_, err := Parse(Values{"kubeconfig": bad}, ActionStyle, env(nil))
+	if err == nil {
+		t.Fatal("Parse accepted a broken kubeconfig")
+	}
+	if strings.Contains(err.Error(), "hunter2-very-secret") {
+		t.Fatalf("error echoes the kubeconfig's token: %v", err)
+	}
+}

@@ -1,0 +1,69 @@
+// Package config owns the action's inputs: their table (the one source for
+// action.yml and the command-line flags), reading them from GitHub Actions or
+// from flags, and validating them in one pass before anything is created.
+package config
+
+// Input describes one input of the action, which is also a CLI flag of the
+// same name.
+type Input struct {
+	Name        string
+	Description string
+	// Default is the value used when the input is empty. action.yml must
+	// declare the same default.
+	Default string
+	// Required inputs must be non-empty; GitHub does not enforce
+	// `required: true`, so Parse does.
+	Required bool
+	// Bool inputs take true or false and can be given as a bare CLI flag.
+	Bool bool
+}
+
+// Cluster targets accepted by the cluster input.
+const (
+	ClusterKubeconfig = "kubeconfig"
+)
+
+// ClusterTargets lists the accepted values of the cluster input.
+var ClusterTargets = []string{ClusterKubeconfig}
+
+// Inputs is every input the action has, in the order action.yml lists them.
+var Inputs = []Input{
+	{
+		Name:        "cluster",
+		Default:     ClusterKubeconfig,
+		Description: "Where Knative runs. kubeconfig: an existing cluster reached through the kubeconfig and context inputs.",
+	},
+	{
+		Name:        "kubeconfig",
+		Description: "Kubeconfig for cluster: kubeconfig, as a file path (relative to the workspace) or as the file's content (YAML, or its base64 encoding, e.g. from a secret). Empty: the files in $KUBECONFIG, else ~/.kube/config. Credentials in it are masked in the log.",
+	},
+	{
+		Name:        "context",
+		Description: "Kubeconfig context to use. Empty: the kubeconfig's current-context, or its only context.",
+	},
+	{
+		Name:        "timeout",
+		Default:     "20m",
+		Description: "Limit for the whole run, as a Go duration (e.g. 90s, 20m, 1h30m). When it passes, the run stops and reports what was not ready.",
+	},
+	{
+		Name:        "image",
+		Description: "Container image to run as a Knative Service, e.g. ghcr.io/org/app:tag. Checked to be a valid image reference.",
+	},
+	{
+		Name:        "dry-run",
+		Default:     "false",
+		Bool:        true,
+		Description: "true: validate the inputs and print the plan (each stage and what it would do) without contacting or changing any cluster.",
+	},
+}
+
+// Lookup returns the input named name.
+func Lookup(name string) (Input, bool) {
+	for _, in := range Inputs {
+		if in.Name == name {
+			return in, true
+		}
+	}
+	return Input{}, false
+}

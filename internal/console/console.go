@@ -1,0 +1,179 @@
+// Package console is the run's log for people: progress lines, collapsible
+// groups, warnings and errors, and the job summary. Inside GitHub Actions it
+// speaks workflow commands; elsewhere it writes plain lines to stderr. Either
+// way it replaces every registered secret before a line is written.
+package console
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/sethvargo/go-githubactions"
+)
+
+// Console writes the log. It is safe for concurrent use.
+type Console struct {
+	mu      sync.Mutex
+	w       io.Writer
+	gha     *githubactions.Action // nil outside Actions
+	secrets []string
+	debug   bool
+}
+
+// Option configures a Console.
+type Option func(*Console)
+
+// WithDebug shows debug lines outside Actions (inside, the runner decides).
+func WithDebug(on bool) Option { return func(c *Console) { c.debug = on } }
+
+// NewLocal returns a console for a terminal or a plain log: lines to w.
+func NewLocal(w io.Writer, opts ...Option) *Console {
+	c := &Console{w: w}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// NewActions returns a console that writes workflow commands to w (the
+// step's stdout) and reads command file paths through getenv.
+func NewActions(w io.Writer, getenv func(string) string, opts ...Option) *Console {
+	c := NewLocal(w, opts...)
+	c.gha = githubactions.New(githubactions.WithWriter(&redactor{c: c, w: w}), githubactions.WithGetenv(getenv))
+	return c
+}
+
+// InActions reports whether this console speaks workflow commands.
+func (c *Console) InActions() bool { return c.gha != nil }
+
+// Mask registers secret so that it is never written. Inside Actions the
+// runner is told too, so that other steps' logs mask it as well. Values
+// shorter than 4 characters are ignored: masking them would garble the log.
+func (c *Console) Mask(secrets ...string) {
+	for _, s := range secrets {
+		s = strings.TrimSpace(s)
+		if len(s) < 4 || strings.ContainsAny(s, "\r\n") {
+			continue
+		}
+		c.mu.Lock()
+		known := false
+		for _, k := range c.secrets {
+			known = known || k == s
+		}
+		if !known {
+			c.secrets = append(c.secrets, s)
+		}
+		c.mu.Unlock()
+		if !known && c.gha != nil {
+			// add-mask must reach the runner verbatim, so it bypasses redaction.
+			c.mu.Lock()
+			fmt.Fprintf(c.w, "::add-mask::%s\n", s)
+			c.mu.Unlock()
+		}
+	}
+}
+
+// Redact returns s with every registered secret replaced by ***.
+func (c *Console) Redact(s string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.redactLocked(s)
+}
+
+func (c *Console) redactLocked(s string) string {
+	for _, k := range c.secrets {
+		s = strings.ReplaceAll(s, k, "***")
+	}
+	return s
+}
+
+// Infof writes a progress line.
+func (c *Console) Infof(format string, args ...any) {
+	c.line("", fmt.Sprintf(format, args...))
+}
+
+// Debugf writes a line only when debugging is on.
+func (c *Console) Debugf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if c.gha != nil {
+		c.gha.Debugf("%s", msg)
+		return
+	}
+	if c.debug {
+		c.line("debug: ", msg)
+	}
+}
+
+// Warnf writes a warning (an annotation inside Actions).
+func (c *Console) Warnf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if c.gha != nil {
+		c.gha.Warningf("%s", msg)
+		return
+	}
+	c.line("warning: ", msg)
+}
+
+// Errorf writes an error (an annotation inside Actions).
+func (c *Console) Errorf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if c.gha != nil {
+		c.gha.Errorf("%s", msg)
+		return
+	}
+	c.line("error: ", msg)
+}
+
+// Group starts a collapsible group titled title and returns the function
+// that ends it. Outside Actions the title is a heading line.
+func (c *Console) Group(title string) (end func()) {
+	if c.gha != nil {
+		c.gha.Group(title)
+		return c.gha.EndGroup
+	}
+	c.line("", "==> "+title)
+	return func() {}
+}
+
+// Summary appends Markdown to the job summary inside Actions; outside it
+// does nothing (the log already says the same).
+func (c *Console) Summary(markdown string) (err error) {
+	if c.gha == nil || c.gha.Getenv("GITHUB_STEP_SUMMARY") == "" {
+		return nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("writing the job summary: %v", r)
+		}
+	}()
+	c.gha.AddStepSummary(c.Redact(markdown))
+	return nil
+}
+
+func (c *Console) line(prefix, msg string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	msg = c.redactLocked(msg)
+	for _, l := range strings.Split(strings.TrimRight(msg, "\n"), "\n") {
+		fmt.Fprintf(c.w, "%s%s\n", prefix, l)
+	}
+}
+
+// redactor sits between go-githubactions and the real writer so workflow
+// commands (annotations, debug lines, group titles) are redacted too.
+type redactor struct {
+	c *Console
+	w io.Writer
+}
+
+func (r *redactor) Write(p []byte) (int, error) {
+	r.c.mu.Lock()
+	s := r.c.redactLocked(string(p))
+	r.c.mu.Unlock()
+	if _, err := io.WriteString(r.w, s); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}

@@ -1,0 +1,273 @@
+// Package kubecfg loads a kubeconfig given as a path or as content, selects
+// one of its contexts, and lists the credentials it carries so they can be
+// masked before anything is printed.
+package kubecfg
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// Source is a parsed kubeconfig and where it came from.
+type Source struct {
+	// Origin says where the kubeconfig was read from, for messages:
+	// a file path, a KUBECONFIG list, or "inline content".
+	Origin string
+	// Config is the parsed kubeconfig, with relative file references
+	// resolved against the file they appear in.
+	Config *clientcmdapi.Config
+	// Secrets are the values that must never be printed: tokens, passwords,
+	// private keys, and the inline value itself when it was base64.
+	Secrets []string
+}
+
+// Getenv reads an environment variable; tests pass a fake.
+type Getenv func(string) string
+
+// Load resolves value, the user's kubeconfig setting:
+//   - empty: the files listed in $KUBECONFIG, else ~/.kube/config;
+//   - content: YAML or JSON (recognised by a line break or a leading '{'),
+//     or the base64 encoding of either, as often stored in a secret;
+//   - anything else: a file path.
+func Load(value string, getenv Getenv) (*Source, error) {
+	value = strings.TrimSpace(value)
+	switch {
+	case value == "":
+		return loadDefault(getenv)
+	case strings.Contains(value, "\n") || strings.HasPrefix(value, "{") || strings.HasPrefix(value, "apiVersion:"):
+		return loadContent([]byte(value), "inline content", nil)
+	}
+	if decoded, ok := decodeBase64(value); ok {
+		return loadContent(decoded, "inline base64 content", []string{value})
+	}
+	return loadFile(expandHome(value, getenv))
+}
+
+func loadContent(data []byte, origin string, secrets []string) (*Source, error) {
+	cfg, err := clientcmd.Load(data)
+	if err != nil {
+		// The parser's message can quote the content; keep only its first line
+		// and never echo the content itself.
+		return nil, fmt.Errorf("%s is not a valid kubeconfig: %s", origin, firstLine(err.Error()))
+	}
+	if len(cfg.Contexts) == 0 {
+		return nil, fmt.Errorf("%s is not a kubeconfig with any context (expected a file like ~/.kube/config)", origin)
+	}
+	return &Source{Origin: origin, Config: cfg, Secrets: append(secrets, Secrets(cfg)...)}, nil
+}
+
+func loadFile(path string) (*Source, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig path %q: %w", path, err)
+	}
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("kubeconfig file %s does not exist (give a path relative to the workspace, or the kubeconfig's content)", abs)
+		}
+		return nil, fmt.Errorf("reading kubeconfig file %s: %w", abs, err)
+	}
+	src, err := loadContent(data, "kubeconfig file "+abs, nil)
+	if err != nil {
+		return nil, err
+	}
+	src.Origin = abs
+	stampOrigin(src.Config, abs)
+	if err := clientcmd.ResolveLocalPaths(src.Config); err != nil {
+		return nil, fmt.Errorf("resolving file references in kubeconfig %s: %w", abs, err)
+	}
+	return src, nil
+}
+
+func loadDefault(getenv Getenv) (*Source, error) {
+	rules := &clientcmd.ClientConfigLoadingRules{}
+	origin := ""
+	if list := getenv("KUBECONFIG"); list != "" {
+		rules.Precedence = filepath.SplitList(list)
+		origin = "$KUBECONFIG (" + list + ")"
+	} else {
+		home := getenv("HOME")
+		if home == "" {
+			return nil, errors.New("no kubeconfig given, KUBECONFIG is not set and HOME is unknown: pass a kubeconfig path or content")
+		}
+		path := filepath.Join(home, ".kube", "config")
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("no kubeconfig given, KUBECONFIG is not set and %s does not exist: pass a kubeconfig path or content", path)
+		}
+		rules.ExplicitPath = path
+		origin = path
+	}
+	cfg, err := rules.Load()
+	if err != nil {
+		return nil, fmt.Errorf("loading kubeconfig from %s: %s", origin, firstLine(err.Error()))
+	}
+	if len(cfg.Contexts) == 0 {
+		return nil, fmt.Errorf("kubeconfig from %s has no context: pass a kubeconfig path or content", origin)
+	}
+	return &Source{Origin: origin, Config: cfg, Secrets: Secrets(cfg)}, nil
+}
+
+// Contexts lists the context names, sorted.
+func (s *Source) Contexts() []string {
+	names := make([]string, 0, len(s.Config.Contexts))
+	for name := range s.Config.Contexts {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// ResolveContext picks the context to use: name when given, else the
+// kubeconfig's current-context, else its only context.
+func (s *Source) ResolveContext(name string) (string, error) {
+	available := strings.Join(s.Contexts(), ", ")
+	if name != "" {
+		if _, ok := s.Config.Contexts[name]; !ok {
+			return "", fmt.Errorf("context %q is not in the kubeconfig (contexts: %s)", name, available)
+		}
+		return name, nil
+	}
+	if cur := s.Config.CurrentContext; cur != "" {
+		if _, ok := s.Config.Contexts[cur]; !ok {
+			return "", fmt.Errorf("the kubeconfig's current-context %q does not exist (contexts: %s): choose one with the context input", cur, available)
+		}
+		return cur, nil
+	}
+	if len(s.Config.Contexts) == 1 {
+		return s.Contexts()[0], nil
+	}
+	return "", fmt.Errorf("the kubeconfig has no current-context: choose one of %s with the context input", available)
+}
+
+// RESTConfig builds the client configuration for a context without any
+// network call, so that a context missing its cluster or user fails early.
+func (s *Source) RESTConfig(context string) (*rest.Config, error) {
+	cc := clientcmd.NewNonInteractiveClientConfig(*s.Config, context, &clientcmd.ConfigOverrides{}, nil)
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("context %q of the kubeconfig cannot be used: %s", context, firstLine(err.Error()))
+	}
+	return cfg, nil
+}
+
+// Server returns the API server address of a context, for messages.
+func (s *Source) Server(context string) string {
+	c, ok := s.Config.Contexts[context]
+	if !ok {
+		return ""
+	}
+	if cl, ok := s.Config.Clusters[c.Cluster]; ok {
+		return cl.Server
+	}
+	return ""
+}
+
+// Secrets lists every credential value in cfg in the forms it can appear in:
+// tokens and passwords as they are, private keys both base64-encoded (as in
+// the file) and line by line (as PEM).
+func Secrets(cfg *clientcmdapi.Config) []string {
+	var out []string
+	add := func(v string) {
+		v = strings.TrimSpace(v)
+		if len(v) >= 4 && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	names := make([]string, 0, len(cfg.AuthInfos))
+	for name := range cfg.AuthInfos {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		a := cfg.AuthInfos[name]
+		add(a.Token)
+		add(a.Password)
+		if len(a.ClientKeyData) > 0 {
+			add(base64.StdEncoding.EncodeToString(a.ClientKeyData))
+			for _, line := range bytes.Split(a.ClientKeyData, []byte("\n")) {
+				if l := strings.TrimSpace(string(line)); l != "" && !strings.HasPrefix(l, "-----") {
+					add(l)
+				}
+			}
+		}
+		if a.AuthProvider != nil {
+			for k, v := range a.AuthProvider.Config {
+				if isSecretKey(k) {
+					add(v)
+				}
+			}
+		}
+		if a.Exec != nil {
+			for _, e := range a.Exec.Env {
+				if isSecretKey(e.Name) {
+					add(e.Value)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func isSecretKey(k string) bool {
+	k = strings.ToLower(k)
+	for _, w := range []string{"token", "secret", "password", "key", "credential"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func stampOrigin(cfg *clientcmdapi.Config, path string) {
+	for _, c := range cfg.Clusters {
+		c.LocationOfOrigin = path
+	}
+	for _, a := range cfg.AuthInfos {
+		a.LocationOfOrigin = path
+	}
+	for _, c := range cfg.Contexts {
+		c.LocationOfOrigin = path
+	}
+}
+
+func decodeBase64(v string) ([]byte, bool) {
+	if len(v) < 16 || strings.ContainsAny(v, " .~") {
+		return nil, false
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding} {
+		if b, err := enc.DecodeString(v); err == nil {
+			t := strings.TrimSpace(string(b))
+			if strings.HasPrefix(t, "apiVersion:") || strings.HasPrefix(t, "{") || strings.Contains(t, "\nclusters:") || strings.HasPrefix(t, "clusters:") || strings.HasPrefix(t, "kind: Config") {
+				return b, true
+			}
+		}
+	}
+	return nil, false
+}
+
+func expandHome(p string, getenv Getenv) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if home := getenv("HOME"); home != "" {
+			return filepath.Join(home, strings.TrimPrefix(p, "~"))
+		}
+	}
+	return p
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

@@ -1,0 +1,178 @@
+// Package outputs records the run's results and hands them to whoever asked:
+// GITHUB_OUTPUT inside Actions, and outside it a short summary for people on
+// stderr or, with JSON chosen, one JSON object on stdout.
+package outputs
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/sethvargo/go-githubactions"
+)
+
+// Output describes one output of the action.
+type Output struct {
+	Name        string
+	Description string
+}
+
+// Outputs is every output the action writes, in the order action.yml lists
+// them.
+var Outputs = []Output{
+	{Name: "kubernetes-version", Description: "Version of the cluster's Kubernetes API server, e.g. v1.34.3."},
+	{Name: "context", Description: "Kubeconfig context the run used."},
+}
+
+// Format selects how results are shown outside Actions.
+type Format string
+
+// Formats accepted outside Actions.
+const (
+	Text Format = "text"
+	JSON Format = "json"
+)
+
+// delimiter is the heredoc delimiter go-githubactions writes around every
+// value in GITHUB_OUTPUT; a value containing it would end the value early.
+const delimiter = "_GitHubActionsFileCommandDelimeter_"
+
+// Writer collects outputs. It is safe for concurrent use.
+type Writer struct {
+	mu        sync.Mutex
+	gha       *githubactions.Action // nil outside Actions
+	workspace string
+	format    Format
+	stdout    io.Writer
+	stderr    io.Writer
+	names     []string
+	values    map[string]string
+}
+
+// NewActions writes each output to the file named by GITHUB_OUTPUT as soon
+// as it is set, so outputs set before a failure still reach later steps.
+// Paths are made relative to GITHUB_WORKSPACE.
+func NewActions(getenv func(string) string) (*Writer, error) {
+	if getenv("GITHUB_OUTPUT") == "" {
+		return nil, errors.New("GITHUB_OUTPUT is not set: the runner did not give this step an output file")
+	}
+	return &Writer{
+		gha:       githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(io.Discard)),
+		workspace: getenv("GITHUB_WORKSPACE"),
+		values:    map[string]string{},
+	}, nil
+}
+
+// NewLocal keeps outputs until Flush, which writes them in format: text to
+// stderr, json to stdout. Paths are made relative to workspace.
+func NewLocal(format Format, workspace string, stdout, stderr io.Writer) *Writer {
+	return &Writer{format: format, workspace: workspace, stdout: stdout, stderr: stderr, values: map[string]string{}}
+}
+
+// Set records the output name. Names must be declared in Outputs.
+func (w *Writer) Set(name, value string) error {
+	if !slices.ContainsFunc(Outputs, func(o Output) bool { return o.Name == name }) {
+		return fmt.Errorf("output %q is not declared in the action's outputs", name)
+	}
+	if strings.Contains(value, delimiter) {
+		return fmt.Errorf("output %q: the value contains the output file's delimiter and cannot be written safely", name)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, seen := w.values[name]; !seen {
+		w.names = append(w.names, name)
+	}
+	w.values[name] = value
+	if w.gha != nil {
+		return w.writeActions(name, value)
+	}
+	return nil
+}
+
+// SetPath records a file path as an output, relative to the workspace: a
+// path inside the action's container means nothing to later steps, which
+// see the workspace at another place.
+func (w *Writer) SetPath(name, path string) error {
+	rel, err := Rel(w.workspace, path)
+	if err != nil {
+		return fmt.Errorf("output %q: %w", name, err)
+	}
+	return w.Set(name, rel)
+}
+
+// Rel returns path relative to workspace, refusing paths outside it.
+func Rel(workspace, path string) (string, error) {
+	if workspace == "" {
+		return path, nil
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	ws, err := filepath.Abs(workspace)
+	if err != nil {
+		return "", err
+	}
+	rel, err := filepath.Rel(ws, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("path %s is outside the workspace %s, where later steps cannot find it", abs, ws)
+	}
+	return filepath.ToSlash(rel), nil
+}
+
+// Values returns the outputs set so far, by name.
+func (w *Writer) Values() map[string]string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make(map[string]string, len(w.values))
+	for k, v := range w.values {
+		out[k] = v
+	}
+	return out
+}
+
+// Flush shows the outputs outside Actions; inside, they are already written.
+func (w *Writer) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.gha != nil {
+		return nil
+	}
+	if w.format == JSON {
+		enc := json.NewEncoder(w.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(w.values); err != nil {
+			return fmt.Errorf("writing outputs as JSON: %w", err)
+		}
+		return nil
+	}
+	if len(w.names) == 0 {
+		return nil
+	}
+	width := 0
+	for _, n := range w.names {
+		width = max(width, len(n))
+	}
+	fmt.Fprintln(w.stderr, "Outputs:")
+	for _, n := range w.names {
+		fmt.Fprintf(w.stderr, "  %-*s  %s\n", width, n, w.values[n])
+	}
+	return nil
+}
+
+func (w *Writer) writeActions(name, value string) (err error) {
+	// go-githubactions panics when the output file cannot be written; turn
+	// that into an error that names the output.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("writing output %q to GITHUB_OUTPUT: %v", name, r)
+		}
+	}()
+	w.gha.SetOutput(name, value)
+	return nil
+}

@@ -1,0 +1,160 @@
+// Package pipeline runs the named stages of one run in order, each in its
+// own log group and timed, under the run's context, and renders the plan
+// (for --dry-run) and the job summary.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/knative-preview/action/internal/console"
+)
+
+// Stage is one named step of the run.
+type Stage struct {
+	// Name is short and stable: cluster, install, deploy, measure, report.
+	Name string
+	// Plan says, one line each, what the stage will do with the resolved
+	// configuration. Building it must not touch anything.
+	Plan []string
+	// Run does the work. It must return when ctx is done.
+	Run func(ctx context.Context) error
+}
+
+// Result is what one stage did.
+type Result struct {
+	Name     string
+	Duration time.Duration
+	Err      error
+	// Ran is false for stages after a failed one.
+	Ran bool
+}
+
+// Runner runs stages.
+type Runner struct {
+	Console *console.Console
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// StageError says which stage failed; it unwraps to the stage's error.
+type StageError struct {
+	Stage string
+	Err   error
+}
+
+func (e *StageError) Error() string { return fmt.Sprintf("stage %s: %v", e.Stage, e.Err) }
+func (e *StageError) Unwrap() error { return e.Err }
+
+// Run runs stages in order until one fails or ctx is done, and returns a
+// result for every stage, run or not. The error is a *StageError.
+func (r *Runner) Run(ctx context.Context, stages []Stage) ([]Result, error) {
+	now := r.Now
+	if now == nil {
+		now = time.Now
+	}
+	results := make([]Result, len(stages))
+	for i, s := range stages {
+		results[i].Name = s.Name
+	}
+	for i, s := range stages {
+		if err := ctx.Err(); err != nil {
+			return results, &StageError{Stage: s.Name, Err: fmt.Errorf("not started: %w", cause(ctx))}
+		}
+		end := r.Console.Group(s.Name)
+		start := now()
+		err := s.Run(ctx)
+		if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) && !errors.Is(err, context.Cause(ctx)) {
+			err = fmt.Errorf("%w (%v)", err, cause(ctx))
+		}
+		d := now().Sub(start)
+		results[i] = Result{Name: s.Name, Duration: d, Err: err, Ran: true}
+		if err != nil {
+			r.Console.Infof("%s failed after %s", s.Name, round(d))
+			end()
+			return results, &StageError{Stage: s.Name, Err: err}
+		}
+		r.Console.Infof("%s done in %s", s.Name, round(d))
+		end()
+	}
+	return results, nil
+}
+
+// cause is why ctx ended, in the words of whoever cancelled it.
+func cause(ctx context.Context) error {
+	if c := context.Cause(ctx); c != nil {
+		return c
+	}
+	return ctx.Err()
+}
+
+// WritePlan writes the plan of stages for people.
+func WritePlan(w io.Writer, stages []Stage) error {
+	var b strings.Builder
+	b.WriteString("Plan (dry run: nothing is contacted or changed):\n")
+	for i, s := range stages {
+		fmt.Fprintf(&b, "%d. %s\n", i+1, s.Name)
+		for _, l := range s.Plan {
+			fmt.Fprintf(&b, "   - %s\n", l)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// PlanJSON is the plan in a form for machines.
+type PlanJSON struct {
+	DryRun bool        `json:"dry-run"`
+	Stages []PlanStage `json:"stages"`
+}
+
+// PlanStage is one stage of PlanJSON.
+type PlanStage struct {
+	Name string   `json:"name"`
+	Plan []string `json:"plan"`
+}
+
+// ToJSON returns the plan of stages for JSON encoding.
+func ToJSON(stages []Stage) PlanJSON {
+	p := PlanJSON{DryRun: true, Stages: []PlanStage{}}
+	for _, s := range stages {
+		p.Stages = append(p.Stages, PlanStage{Name: s.Name, Plan: append([]string{}, s.Plan...)})
+	}
+	return p
+}
+
+// Summary renders results as Markdown for the job summary: a table of
+// stages with their outcome and time, then the failure, if any, in full.
+func Summary(title string, results []Result, err error) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### %s\n\n| stage | result | time |\n| --- | --- | --- |\n", title)
+	for _, r := range results {
+		outcome := "not run"
+		switch {
+		case r.Ran && r.Err != nil:
+			outcome = "failed"
+		case r.Ran:
+			outcome = "ok"
+		}
+		t := ""
+		if r.Ran {
+			t = round(r.Duration).String()
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", r.Name, outcome, t)
+	}
+	if err != nil {
+		fmt.Fprintf(&b, "\n**Failed:**\n\n```\n%s\n```\n", strings.TrimSpace(err.Error()))
+	}
+	return b.String()
+}
+
+func round(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(100 * time.Millisecond)
+}

@@ -1,0 +1,98 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/knative-preview/action/internal/console"
+)
+
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) Now() time.Time { return c.t }
+
+func TestRunStopsAtFirstFailure(t *testing.T) {
+	var log bytes.Buffer
+	clock := &fakeClock{t: time.Unix(0, 0)}
+	var ran []string
+	stage := func(name string, d time.Duration, err error) Stage {
+		return Stage{Name: name, Run: func(context.Context) error {
+			ran = append(ran, name)
+			clock.t = clock.t.Add(d)
+			return err
+		}}
+	}
+	boom := errors.New("boom")
+	r := &Runner{Console: console.NewLocal(&log), Now: clock.Now}
+	results, err := r.Run(context.Background(), []Stage{
+		stage("cluster", 1500*time.Millisecond, nil),
+		stage("install", 3*time.Second, boom),
+		stage("deploy", time.Second, nil),
+	})
+	var se *StageError
+	if !errors.As(err, &se) || se.Stage != "install" || !errors.Is(err, boom) {
+		t.Fatalf("got %v, want a StageError for install wrapping boom", err)
+	}
+	if strings.Join(ran, ",") != "cluster,install" {
+		t.Errorf("ran %v", ran)
+	}
+	want := []Result{
+		{Name: "cluster", Duration: 1500 * time.Millisecond, Ran: true},
+		{Name: "install", Duration: 3 * time.Second, Err: boom, Ran: true},
+		{Name: "deploy"},
+	}
+	for i, w := range want {
+		if results[i] != w {
+			t.Errorf("result %d: got %+v, want %+v", i, results[i], w)
+		}
+	}
+	for _, l := range []string{"==> cluster", "cluster done in 1.5s", "install failed after 3s"} {
+		if !strings.Contains(log.String(), l) {
+			t.Errorf("log lacks %q:\n%s", l, log.String())
+		}
+	}
+	md := Summary("run", results, err)
+	for _, l := range []string{"| cluster | ok | 1.5s |", "| install | failed | 3s |", "| deploy | not run |  |", "stage install: boom"} {
+		if !strings.Contains(md, l) {
+			t.Errorf("summary lacks %q:\n%s", l, md)
+		}
+	}
+}
+
+// A stage that returns because the run's context ended says why it ended.
+func TestRunSaysWhyContextEnded(t *testing.T) {
+	why := errors.New("the run's timeout of 1s passed")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	r := &Runner{Console: console.NewLocal(&bytes.Buffer{})}
+	_, err := r.Run(ctx, []Stage{
+		{Name: "cluster", Run: func(ctx context.Context) error {
+			cancel(why)
+			<-ctx.Done()
+			return errors.New("waiting for the API server: stopped")
+		}},
+		{Name: "install", Run: func(context.Context) error { t.Error("install ran after the context ended"); return nil }},
+	})
+	if err == nil || !strings.Contains(err.Error(), "the run's timeout of 1s passed") {
+		t.Fatalf("got %v, want the cause in the error", err)
+	}
+}
+
+func TestPlan(t *testing.T) {
+	stages := []Stage{{Name: "cluster", Plan: []string{"use context \"kind\"", "check the API server"}}}
+	var b bytes.Buffer
+	if err := WritePlan(&b, stages); err != nil {
+		t.Fatal(err)
+	}
+	want := "Plan (dry run: nothing is contacted or changed):\n1. cluster\n   - use context \"kind\"\n   - check the API server\n"
+	if b.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+	j := ToJSON(stages)
+	if !j.DryRun || len(j.Stages) != 1 || j.Stages[0].Plan[1] != "check the API server" {
+		t.Errorf("json plan: %+v", j)
+	}
+}
