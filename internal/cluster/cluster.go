@@ -39,6 +39,26 @@ type Cluster struct {
 	REST *rest.Config
 	// Version is what the API server reports at /version.
 	Version *version.Info
+	// Created is true when this run created the cluster (so it may tune it
+	// more freely, and delete it at the end when asked).
+	Created bool
+	// Domain is the DNS suffix Knative should give services on this cluster
+	// when the target knows it (kind: 127.0.0.1.sslip.io); empty lets the
+	// install stage choose (a load balancer's IP, or the domain input).
+	Domain string
+	// IngressNodePort, when not zero, asks the install stage to expose the
+	// ingress gateway on this NodePort (kind maps it to a port of the host).
+	IngressNodePort int32
+	// IngressAddress is host:port where this process reaches the ingress
+	// (kind from inside the action's container: the node's IP on the kind
+	// network and IngressNodePort). Empty: use the gateway Service.
+	IngressAddress string
+	// HostURLBase is how steps on the runner's host reach the ingress, e.g.
+	// http://127.0.0.1:80 for kind's host port; empty when there is none.
+	HostURLBase string
+	// LocalRegistries are the registries of images loaded into the nodes
+	// without a registry; Knative must skip tag resolution for them.
+	LocalRegistries []string
 }
 
 // Progress receives progress lines while waiting.
