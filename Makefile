@@ -11,7 +11,7 @@ VERSION ?= dev
 # Arguments for `make run`, e.g. ARGS='--kubeconfig ~/.kube/config --image ghcr.io/org/app:v1'
 ARGS    ?=
 
-.PHONY: build test testbin run lint clean
+.PHONY: build test testbin run lint clean bench-install
 
 ## build: the knative-preview binary, in bin/
 build:
@@ -52,3 +52,11 @@ lint:
 ## clean: remove build outputs and the test binaries
 clean:
 	rm -rf bin $(TESTBIN)
+
+## bench-install: our apply engine against kubectl apply on the same manifests and API servers
+bench-install: testbin
+	$(GO) mod download
+	hack/netns.sh env GOPROXY=off GOFLAGS=-mod=readonly KNATIVE_PREVIEW_BENCH=1 \
+		$(GO) test -count=1 -run '^TestInstallSpeedVsKubectl$$' -v -timeout 30m ./internal/apply/ > $(TESTBIN)/bench-install.log 2>&1 || { cat $(TESTBIN)/bench-install.log; exit 1; }
+	@grep -E '^(first install|re-apply):' $(TESTBIN)/bench-install.log
+	@grep -E '^install speedup vs kubectl:' $(TESTBIN)/bench-install.log

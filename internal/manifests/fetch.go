@@ -1,0 +1,440 @@
+package manifests
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/knative-preview/action/internal/release"
+)
+
+// Defaults of a Fetcher's zero fields.
+const (
+	DefaultRequestTimeout = 2 * time.Minute
+	DefaultAttempts       = 5
+	DefaultFirstBackoff   = time.Second
+	DefaultMaxBackoff     = 30 * time.Second
+)
+
+// maxSize bounds a manifest (the largest, istio.yaml, is a few MiB).
+const maxSize = 256 << 20
+
+// Fetcher gets release manifests, from the cache when it has them. Its zero
+// value downloads from GitHub releases without caching.
+type Fetcher struct {
+	// Source is the manifests-url input: empty for GitHub release
+	// downloads, or an http(s) base URL or a local folder, both laid out
+	// as <base>/<component>/<version>/<file>. Local files are not cached.
+	Source string
+	// CacheDir keeps downloads as <CacheDir>/<component>/<version>/<file>;
+	// empty disables the cache. See DefaultCacheDir.
+	CacheDir string
+	// Client makes the requests; nil means http.DefaultClient. Each
+	// attempt is bounded by RequestTimeout whatever the client's timeout.
+	Client *http.Client
+	// RequestTimeout bounds one attempt, body included; 0 means
+	// DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// Attempts is how many times a download is tried when it fails in a
+	// way that may pass (5xx, 429, connection reset, timeout); 0 means
+	// DefaultAttempts.
+	Attempts int
+	// Backoff returns the wait before retry n (1 for the first retry);
+	// nil means ExponentialBackoff(DefaultFirstBackoff, DefaultMaxBackoff).
+	Backoff func(n int) time.Duration
+	// Sleep waits d or until ctx is done; nil means a timer. Tests
+	// replace it to run without waiting.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Progress, when set, receives a line per download, cache hit and retry.
+	Progress func(format string, args ...any)
+	// GitHubURL replaces DefaultGitHubURL (tests, GitHub Enterprise).
+	GitHubURL string
+}
+
+// ExponentialBackoff returns a backoff that waits first, then doubles the
+// wait for each retry, never waiting more than limit.
+func ExponentialBackoff(first, limit time.Duration) func(n int) time.Duration {
+	return func(n int) time.Duration {
+		d := first
+		for i := 1; i < n && d < limit; i++ {
+			d *= 2
+		}
+		return min(d, limit)
+	}
+}
+
+// Manifest is one fetched asset.
+type Manifest struct {
+	Ref
+	Version string
+	Data    []byte
+}
+
+// FetchAll fetches Files(ingress) in order, serving's at v.Serving and the
+// networking layer's at v.Ingress.
+func (f *Fetcher) FetchAll(ctx context.Context, ingress string, v release.Versions) ([]Manifest, error) {
+	refs, err := Files(ingress)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Manifest, 0, len(refs))
+	for _, r := range refs {
+		ver := v.Ingress
+		if r.Component == release.Serving {
+			ver = v.Serving
+		}
+		data, err := f.Fetch(ctx, r.Component, ver, r.File)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Manifest{Ref: r, Version: ver, Data: data})
+	}
+	return out, nil
+}
+
+// NotFoundError is an asset that does not exist at the source: usually a
+// version without a release.
+type NotFoundError struct {
+	Component, Version, File string
+	// Location is the URL (without credentials) or path that was tried.
+	Location string
+	// GitHub is true for GitHub release downloads, Local for a folder.
+	GitHub, Local bool
+}
+
+func (e *NotFoundError) Error() string {
+	layout := e.Component + "/" + e.Version + "/" + e.File
+	switch {
+	case e.GitHub:
+		return fmt.Sprintf("%s %s has no release asset %s (404 from %s): check serving-version", e.Component, e.Version, e.File, e.Location)
+	case e.Local:
+		return fmt.Sprintf("%s %s has no %s in the manifests-url folder (%s does not exist): check serving-version, and that the folder holds %s", e.Component, e.Version, e.File, e.Location, layout)
+	}
+	return fmt.Sprintf("%s %s has no %s at manifests-url (404 from %s): check serving-version, and that manifests-url holds %s", e.Component, e.Version, e.File, e.Location, layout)
+}
+
+var versionRE = regexp.MustCompile(`^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$`)
+
+// Fetch returns the asset file of component at version (X.Y.Z). A cached
+// copy is used without any network request; otherwise it is read from the
+// Source, checked to look like YAML and cached.
+func (f *Fetcher) Fetch(ctx context.Context, component, version, file string) ([]byte, error) {
+	repo, err := release.Repo(component)
+	if err != nil {
+		return nil, fmt.Errorf("fetching %s: %w", file, err)
+	}
+	if !versionRE.MatchString(version) {
+		return nil, fmt.Errorf("fetching %s %s: version %q is not X.Y.Z (resolve it first)", component, file, version)
+	}
+	if file == "" || file == "." || file == ".." || strings.ContainsAny(file, `/\`) {
+		return nil, fmt.Errorf("fetching %s %s: %q is not a file name", component, version, file)
+	}
+	what := fmt.Sprintf("%s %s %s", component, version, file)
+
+	if f.Source != "" && !isURL(f.Source) {
+		return f.readLocal(component, version, file, what)
+	}
+
+	cachePath := ""
+	if f.CacheDir != "" {
+		cachePath = filepath.Join(f.CacheDir, component, version, file)
+		data, err := os.ReadFile(cachePath)
+		switch {
+		case err == nil && checkYAML(data) == nil:
+			f.progress("Using cached %s (%s)", what, cachePath)
+			return data, nil
+		case err == nil:
+			f.progress("Cached %s at %s is not a manifest (%v); downloading it again", what, cachePath, checkYAML(data))
+		case !errors.Is(err, fs.ErrNotExist):
+			f.progress("Cannot read cached %s (%v); downloading it again", what, err)
+		}
+	}
+
+	u, github, err := f.assetURL(repo, component, version, file)
+	if err != nil {
+		return nil, fmt.Errorf("fetching %s: %w", what, err)
+	}
+	shown := redact(u)
+	f.progress("Downloading %s from %s", what, shown)
+	data, err := f.download(ctx, u, shown)
+	if err != nil {
+		var st *statusError
+		if errors.As(err, &st) && st.code == http.StatusNotFound {
+			return nil, &NotFoundError{Component: component, Version: version, File: file, Location: shown, GitHub: github}
+		}
+		advice := "check the network, or run again later"
+		if !github {
+			advice = "check manifests-url, or run again later"
+		}
+		return nil, fmt.Errorf("downloading %s from %s: %w: %s", what, shown, err, advice)
+	}
+	if err := checkYAML(data); err != nil {
+		advice := "a proxy may have answered instead of GitHub"
+		if !github {
+			advice = "check that manifests-url serves the release files as they are"
+		}
+		return nil, fmt.Errorf("downloaded %s from %s, but it %v: %s", what, shown, err, advice)
+	}
+	if cachePath != "" {
+		// The cache only saves time: failing to write it is not fatal.
+		if err := writeAtomic(cachePath, data); err != nil {
+			f.progress("Not caching %s: %v", what, err)
+		}
+	}
+	return data, nil
+}
+
+func (f *Fetcher) readLocal(component, version, file, what string) ([]byte, error) {
+	p := filepath.Join(f.Source, component, version, file)
+	data, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &NotFoundError{Component: component, Version: version, File: file, Location: p, Local: true}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s from the manifests-url folder: %w", what, err)
+	}
+	if err := checkYAML(data); err != nil {
+		return nil, fmt.Errorf("reading %s from the manifests-url folder: %s %v", what, p, err)
+	}
+	f.progress("Using %s from %s", what, p)
+	return data, nil
+}
+
+// assetURL returns where the asset is downloaded from, and whether that is
+// GitHub releases.
+func (f *Fetcher) assetURL(repo, component, version, file string) (string, bool, error) {
+	if f.Source == "" {
+		base := f.GitHubURL
+		if base == "" {
+			base = DefaultGitHubURL
+		}
+		u, err := url.JoinPath(base, repo, "releases", "download", release.TagPrefix+version, file)
+		return u, true, err
+	}
+	u, err := url.JoinPath(f.Source, component, version, file)
+	if err != nil {
+		return "", false, fmt.Errorf("manifests-url %q: %w", redact(f.Source), err)
+	}
+	return u, false, nil
+}
+
+// statusError is an HTTP answer other than 200.
+type statusError struct {
+	code       int
+	status     string
+	retryAfter time.Duration
+}
+
+func (e *statusError) Error() string { return e.status }
+
+// download gets u, retrying failures that may pass with backoff.
+func (f *Fetcher) download(ctx context.Context, u, shown string) ([]byte, error) {
+	attempts := f.Attempts
+	if attempts <= 0 {
+		attempts = DefaultAttempts
+	}
+	backoff := f.Backoff
+	if backoff == nil {
+		backoff = ExponentialBackoff(DefaultFirstBackoff, DefaultMaxBackoff)
+	}
+	sleep := f.Sleep
+	if sleep == nil {
+		sleep = sleepCtx
+	}
+	for attempt := 1; ; attempt++ {
+		data, err := f.get(ctx, u)
+		if err == nil {
+			return data, nil
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("stopped: %w (while: %v)", context.Cause(ctx), err)
+		}
+		if !retryable(err) {
+			return nil, err
+		}
+		if attempt >= attempts {
+			return nil, fmt.Errorf("gave up after %d attempts, the last one: %w", attempts, err)
+		}
+		wait := backoff(attempt)
+		var st *statusError
+		if errors.As(err, &st) && st.retryAfter > wait {
+			wait = min(st.retryAfter, 2*DefaultMaxBackoff)
+		}
+		f.progress("Downloading from %s failed (attempt %d of %d: %v); retrying in %s", shown, attempt, attempts, err, wait)
+		if err := sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("stopped while waiting to retry: %w", err)
+		}
+	}
+}
+
+// get makes one attempt, bounded by the request timeout.
+func (f *Fetcher) get(ctx context.Context, u string) ([]byte, error) {
+	timeout := f.RequestTimeout
+	if timeout <= 0 {
+		timeout = DefaultRequestTimeout
+	}
+	actx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	data, err := f.getOnce(actx, u)
+	if err != nil && actx.Err() != nil && ctx.Err() == nil {
+		return nil, fmt.Errorf("no complete answer within %s: %w", timeout, err)
+	}
+	return data, err
+}
+
+func (f *Fetcher) getOnce(ctx context.Context, u string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("User-Agent", "knative-preview")
+	client := f.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			// The URL is already named by the caller, without credentials.
+			return nil, ue.Err
+		}
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		st := &statusError{code: resp.StatusCode, status: resp.Status}
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+			st.retryAfter = time.Duration(s) * time.Second
+		}
+		return nil, st
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the answer: %w", err)
+	}
+	if len(data) > maxSize {
+		return nil, fmt.Errorf("the answer is larger than %d MiB, too large for a manifest", maxSize>>20)
+	}
+	return data, nil
+}
+
+// retryable reports whether a failed attempt may succeed when repeated.
+func retryable(err error) bool {
+	var st *statusError
+	if errors.As(err, &st) {
+		return st.code == http.StatusTooManyRequests || st.code >= 500
+	}
+	var dnsErr *net.DNSError
+	var netErr net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNABORTED), errors.Is(err, syscall.EPIPE):
+		return true
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return true
+	case errors.Is(err, context.DeadlineExceeded):
+		return true
+	case errors.As(err, &dnsErr):
+		return dnsErr.IsTimeout || dnsErr.IsTemporary
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return true
+	}
+	return false
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return nil
+	}
+}
+
+func (f *Fetcher) progress(format string, args ...any) {
+	if f.Progress != nil {
+		f.Progress(format, args...)
+	}
+}
+
+// redact removes credentials from a URL for messages.
+func redact(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "(a URL that does not parse)"
+	}
+	return p.Redacted()
+}
+
+var yamlKeyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*:(\s|$)`)
+
+// checkYAML says why data does not look like a Kubernetes YAML manifest:
+// it must start (after blank lines) with ---, a comment, a directive or a
+// mapping key such as apiVersion:.
+func checkYAML(data []byte) error {
+	rest := bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	rest = bytes.TrimLeft(rest, " \t\r\n")
+	if len(rest) == 0 {
+		return errors.New("is empty")
+	}
+	first, _, _ := bytes.Cut(rest, []byte("\n"))
+	first = bytes.TrimRight(first, "\r")
+	switch {
+	case bytes.HasPrefix(first, []byte("---")), bytes.HasPrefix(first, []byte("#")), bytes.HasPrefix(first, []byte("%YAML")):
+		return nil
+	case yamlKeyRE.Match(first):
+		return nil
+	}
+	if len(first) > 60 {
+		first = append(first[:60:60], "..."...)
+	}
+	return fmt.Errorf("does not look like YAML (it starts with %q)", first)
+}
+
+// writeAtomic writes data to path through a temporary file in the same
+// folder and a rename, so that no reader ever sees a partial file.
+func writeAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating the cache folder: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("creating a file in the cache folder: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		return fmt.Errorf("writing %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", tmp.Name(), err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("moving the download into the cache: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,84 @@
+package manifests
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// DefaultGitHubURL is where release assets are downloaded from when Source is
+// empty: <DefaultGitHubURL>/knative/<repo>/releases/download/knative-v<version>/<file>.
+const DefaultGitHubURL = "https://github.com"
+
+// SourceAccepted describes the accepted values of manifests-url, for input
+// validation messages.
+const SourceAccepted = "empty for GitHub releases, an http(s) base URL, or a local folder; a URL or folder holds <component>/<version>/<file>, e.g. serving/1.23.0/serving-core.yaml"
+
+// ValidateSource checks a manifests-url value: empty, an http(s) URL with a
+// host, or an existing folder. The error is the problem alone, fit for an
+// input error that adds the input's name and SourceAccepted. A relative
+// folder is relative to the current directory (the workspace in the action):
+// callers that mean another base join it first.
+func ValidateSource(s string) error {
+	if s == "" {
+		return nil
+	}
+	if isURL(s) {
+		u, err := url.Parse(s)
+		switch {
+		case err != nil:
+			return fmt.Errorf("is not a valid URL (%v)", err)
+		case u.Scheme != "http" && u.Scheme != "https":
+			return fmt.Errorf("is a %s URL; only http and https are supported", u.Scheme)
+		case u.Host == "":
+			return errors.New("is a URL without a host")
+		}
+		return nil
+	}
+	fi, err := os.Stat(s)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return errors.New("is not an http(s) URL, and no such folder exists")
+	case err != nil:
+		return fmt.Errorf("cannot be read as a folder (%v)", err)
+	case !fi.IsDir():
+		return errors.New("is a file; a folder is needed")
+	}
+	return nil
+}
+
+// isURL reports whether s has a URL scheme (anything://), as opposed to a
+// folder path.
+func isURL(s string) bool {
+	scheme, _, ok := strings.Cut(s, "://")
+	if !ok || scheme == "" {
+		return false
+	}
+	for _, c := range scheme {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// DefaultCacheDir returns the folder that keeps downloaded manifests:
+// $RUNNER_TOOL_CACHE/knative-preview on GitHub runners (kept between jobs
+// on self-hosted runners), else $XDG_CACHE_HOME/knative-preview, else
+// ~/.cache/knative-preview.
+func DefaultCacheDir(getenv func(string) string) (string, error) {
+	if d := getenv("RUNNER_TOOL_CACHE"); d != "" {
+		return filepath.Join(d, "knative-preview"), nil
+	}
+	if d := getenv("XDG_CACHE_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "knative-preview"), nil
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".cache", "knative-preview"), nil
+	}
+	return "", errors.New("choosing a folder for the manifest cache: none of RUNNER_TOOL_CACHE, XDG_CACHE_HOME and HOME is set; set one of them")
+}

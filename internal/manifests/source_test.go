@@ -1,0 +1,77 @@
+package manifests
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestValidateSource(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file.yaml")
+	if err := os.WriteFile(file, []byte("a: b\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		in, wantErr string
+	}{
+		{in: ""},
+		{in: "https://mirror.example.com/knative"},
+		{in: "http://127.0.0.1:8080/"},
+		{in: "HTTPS://mirror.example.com"},
+		{in: dir},
+		{in: dir + "/"},
+		{in: "ftp://mirror.example.com/knative", wantErr: "is a ftp URL; only http and https are supported"},
+		{in: "file:///srv/knative", wantErr: "is a file URL"},
+		{in: "https://", wantErr: "without a host"},
+		{in: "https://bad host/", wantErr: "is not a valid URL"},
+		{in: filepath.Join(dir, "missing"), wantErr: "no such folder exists"},
+		{in: "mirror.example.com/knative", wantErr: "no such folder exists"},
+		{in: file, wantErr: "is a file; a folder is needed"},
+	} {
+		err := ValidateSource(tt.in)
+		if tt.wantErr == "" && err != nil {
+			t.Errorf("ValidateSource(%q) = %v", tt.in, err)
+		}
+		if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("ValidateSource(%q) = %v, want an error containing %q", tt.in, err, tt.wantErr)
+		}
+	}
+}
+
+func TestDefaultCacheDir(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		env     map[string]string
+		want    string
+		wantErr string
+	}{
+		{name: "runner tool cache", env: map[string]string{"RUNNER_TOOL_CACHE": "/opt/hostedtoolcache", "HOME": "/home/runner"}, want: "/opt/hostedtoolcache/knative-preview"},
+		{name: "XDG", env: map[string]string{"XDG_CACHE_HOME": "/var/cache/me", "HOME": "/home/me"}, want: "/var/cache/me/knative-preview"},
+		{name: "relative XDG is ignored", env: map[string]string{"XDG_CACHE_HOME": "cache", "HOME": "/home/me"}, want: "/home/me/.cache/knative-preview"},
+		{name: "home", env: map[string]string{"HOME": "/home/me"}, want: "/home/me/.cache/knative-preview"},
+		{name: "nothing", env: map[string]string{}, wantErr: "none of RUNNER_TOOL_CACHE, XDG_CACHE_HOME and HOME is set"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			getenv := func(k string) string {
+				switch k {
+				case "RUNNER_TOOL_CACHE", "XDG_CACHE_HOME", "HOME":
+					return tt.env[k]
+				}
+				t.Errorf("unexpected getenv(%q)", k)
+				return ""
+			}
+			got, err := DefaultCacheDir(getenv)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("DefaultCacheDir = %q, %v; want an error containing %q", got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("DefaultCacheDir = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,223 @@
+package release
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/version"
+)
+
+// DefaultAPIURL is the GitHub API the Resolver asks when BaseURL is empty.
+const DefaultAPIURL = "https://api.github.com"
+
+// DefaultRequestTimeout bounds each GitHub API request of a Resolver whose
+// Client is nil.
+const DefaultRequestTimeout = 15 * time.Second
+
+// Resolver turns a Spec into exact versions using GitHub releases. Its zero
+// value is ready to use (unauthenticated, on api.github.com).
+type Resolver struct {
+	// BaseURL is the GitHub API; empty means DefaultAPIURL.
+	BaseURL string
+	// Token (the github-token input, or GITHUB_TOKEN) is sent as a bearer
+	// token; without it GitHub allows 60 requests an hour per IP address.
+	// It is never logged nor put in an error.
+	Token string
+	// Client makes the requests; nil means one with DefaultRequestTimeout.
+	Client *http.Client
+	// Progress, when set, receives a line for each step.
+	Progress func(format string, args ...any)
+}
+
+// Versions is what to install.
+type Versions struct {
+	// Serving is the Knative Serving release, X.Y.Z.
+	Serving string
+	// Ingress is the release of the networking layer (net-kourier, ...),
+	// X.Y.Z with the same X.Y as Serving.
+	Ingress string
+	// Notes say what could not be checked and what was assumed instead;
+	// the caller shows them as warnings.
+	Notes []string
+}
+
+func (r *Resolver) baseURL() string {
+	if r.BaseURL == "" {
+		return DefaultAPIURL
+	}
+	return r.BaseURL
+}
+
+func (r *Resolver) client() *http.Client {
+	if r.Client == nil {
+		return &http.Client{Timeout: DefaultRequestTimeout}
+	}
+	return r.Client
+}
+
+func (r *Resolver) progress(format string, args ...any) {
+	if r.Progress != nil {
+		r.Progress(format, args...)
+	}
+}
+
+// Resolve returns the serving and ingress versions to install for spec.
+//
+// X.Y.Z is used as given; X.Y becomes the newest patch release of that minor;
+// latest becomes the newest release whose ingress layer has a release of the
+// same minor. The ingress layer is the newest patch of serving's minor in its
+// own repository. When GitHub cannot be asked (rate limit, network, timeout),
+// X.Y falls back to X.Y.0 with a Note saying why; latest cannot fall back and
+// is an error. A minor without any release is an error naming the newest.
+func (r *Resolver) Resolve(ctx context.Context, spec Spec, ingress string) (Versions, error) {
+	ingComp, err := IngressComponent(ingress)
+	if err != nil {
+		return Versions{}, err
+	}
+	if spec.Kind != KindExact && spec.Kind != KindMinor && spec.Kind != KindLatest {
+		return Versions{}, fmt.Errorf("resolving serving-version: empty version spec (accepted: %s)", SpecAccepted)
+	}
+	servingRepo, _ := Repo(Serving)
+	ingRepo, _ := Repo(ingComp)
+
+	var out Versions
+	// unavailable is why GitHub could not be asked; once set, no further
+	// request is made (a rate limit or an outage applies to all).
+	var unavailable error
+	var serving *version.Version
+
+	switch spec.Kind {
+	case KindExact:
+		serving = version.MajorMinor(spec.Major, spec.Minor).WithPatch(spec.Patch)
+	case KindMinor:
+		r.progress("Resolving serving-version %s: newest patch release of %s", spec, servingRepo)
+		list, err := r.listReleases(ctx, servingRepo)
+		switch {
+		case ctx.Err() != nil:
+			return Versions{}, fmt.Errorf("resolving serving-version %s from GitHub releases of %s: %w", spec, servingRepo, context.Cause(ctx))
+		case err != nil:
+			unavailable = err
+			serving = version.MajorMinor(spec.Major, spec.Minor).WithPatch(0)
+			out.Notes = append(out.Notes, fmt.Sprintf("serving-version %s: could not list the releases of %s (%v); using %s without checking for a newer patch release", spec, servingRepo, err, serving))
+		default:
+			serving = newestPatch(list, spec.Major, spec.Minor)
+			if serving == nil {
+				return Versions{}, noReleaseError("Knative Serving", spec.String(), list, "set serving-version to an existing release")
+			}
+		}
+	case KindLatest:
+		r.progress("Resolving serving-version latest: newest release of %s", servingRepo)
+		list, err := r.listReleases(ctx, servingRepo)
+		switch {
+		case ctx.Err() != nil:
+			return Versions{}, fmt.Errorf("resolving serving-version latest from GitHub releases of %s: %w", servingRepo, context.Cause(ctx))
+		case err != nil:
+			return Versions{}, fmt.Errorf("resolving serving-version latest: could not list the releases of %s: %w: pin serving-version to X.Y.Z (e.g. %s.0)", servingRepo, err, DefaultServingVersion)
+		case len(list) == 0:
+			return Versions{}, fmt.Errorf("resolving serving-version latest: %s has no published knative-vX.Y.Z release: pin serving-version to X.Y.Z", servingRepo)
+		}
+		r.progress("Resolving the %s release for the newest Knative Serving: newest patch release in %s", ingComp, ingRepo)
+		ingList, err := r.listReleases(ctx, ingRepo)
+		switch {
+		case ctx.Err() != nil:
+			return Versions{}, fmt.Errorf("resolving the %s release from GitHub releases of %s: %w", ingComp, ingRepo, context.Cause(ctx))
+		case err != nil:
+			unavailable = err
+			serving = newest(list)
+		default:
+			// The networking layers are released shortly after serving: use
+			// the newest minor that both have.
+			top := newest(list)
+			serving = newestCommonMinor(list, ingList)
+			if serving == nil {
+				return Versions{}, noReleaseError(ingComp, fmt.Sprintf("%d.%d", top.Major(), top.Minor()), ingList, "pin serving-version to X.Y.Z of a release it has")
+			}
+			if serving.Minor() != top.Minor() || serving.Major() != top.Major() {
+				out.Notes = append(out.Notes, fmt.Sprintf("serving-version latest: %s has no %d.%d release yet; using Knative %s, the newest release both have", ingComp, top.Major(), top.Minor(), serving))
+			}
+			out.Serving = serving.String()
+			out.Ingress = newestPatch(ingList, serving.Major(), serving.Minor()).String()
+			r.progress("Knative Serving %s (latest), %s %s", out.Serving, ingComp, out.Ingress)
+			return out, nil
+		}
+	}
+	out.Serving = serving.String()
+
+	if unavailable == nil {
+		r.progress("Resolving the %s release for Knative Serving %s: newest %d.%d patch release in %s", ingComp, out.Serving, serving.Major(), serving.Minor(), ingRepo)
+		list, err := r.listReleases(ctx, ingRepo)
+		switch {
+		case ctx.Err() != nil:
+			return Versions{}, fmt.Errorf("resolving the %s release from GitHub releases of %s: %w", ingComp, ingRepo, context.Cause(ctx))
+		case err != nil:
+			unavailable = err
+		default:
+			ing := newestPatch(list, serving.Major(), serving.Minor())
+			if ing == nil {
+				return Versions{}, noReleaseError(ingComp, fmt.Sprintf("%d.%d", serving.Major(), serving.Minor()), list, "set serving-version to a release it has, or choose another ingress")
+			}
+			out.Ingress = ing.String()
+		}
+	}
+	if unavailable != nil {
+		out.Ingress = version.MajorMinor(serving.Major(), serving.Minor()).WithPatch(0).String()
+		out.Notes = append(out.Notes, fmt.Sprintf("%s: could not list the releases of %s (%v); using %s, the first release of Knative %d.%d, without checking for a newer patch release", ingComp, ingRepo, unavailable, out.Ingress, serving.Major(), serving.Minor()))
+	}
+	r.progress("Knative Serving %s, %s %s", out.Serving, ingComp, out.Ingress)
+	return out, nil
+}
+
+// newestPatch returns the highest version of major.minor in list, or nil.
+func newestPatch(list []*version.Version, major, minor uint) *version.Version {
+	var best *version.Version
+	for _, v := range list {
+		if v.Major() == major && v.Minor() == minor && (best == nil || best.LessThan(v)) {
+			best = v
+		}
+	}
+	return best
+}
+
+// newest returns the highest version in list, or nil.
+func newest(list []*version.Version) *version.Version {
+	var best *version.Version
+	for _, v := range list {
+		if best == nil || best.LessThan(v) {
+			best = v
+		}
+	}
+	return best
+}
+
+// newestCommonMinor returns the highest version in serving whose minor also
+// has a release in ingress, or nil.
+func newestCommonMinor(serving, ingress []*version.Version) *version.Version {
+	sorted := slices.Clone(serving)
+	slices.SortFunc(sorted, func(a, b *version.Version) int {
+		switch {
+		case a.LessThan(b):
+			return 1
+		case b.LessThan(a):
+			return -1
+		}
+		return 0
+	})
+	for _, v := range sorted {
+		if newestPatch(ingress, v.Major(), v.Minor()) != nil {
+			return v
+		}
+	}
+	return nil
+}
+
+// noReleaseError says that what has no release of minor, and names the
+// newest release that exists.
+func noReleaseError(what, minor string, list []*version.Version, advice string) error {
+	if top := newest(list); top != nil {
+		return fmt.Errorf("%s %s has no release (the newest is %s): %s", what, minor, top, advice)
+	}
+	return fmt.Errorf("%s %s has no release (no knative-vX.Y.Z release found at all): %s", what, minor, advice)
+}

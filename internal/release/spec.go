@@ -1,0 +1,90 @@
+package release
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// DefaultServingVersion is the serving-version used when the input is empty:
+// the newest minor whose facts (minimum Kubernetes) are checked here.
+const DefaultServingVersion = "1.23"
+
+// SpecAccepted describes the accepted forms of a serving-version, for
+// input validation messages.
+const SpecAccepted = "X.Y.Z (e.g. 1.23.2), X.Y for the newest patch of that minor (e.g. 1.23), or latest"
+
+// SpecKind says how much of a version a Spec pins.
+type SpecKind int
+
+const (
+	// KindExact is X.Y.Z: installed as given.
+	KindExact SpecKind = iota + 1
+	// KindMinor is X.Y: the newest patch release of that minor.
+	KindMinor
+	// KindLatest is the newest release.
+	KindLatest
+)
+
+// Spec is a parsed serving-version.
+type Spec struct {
+	Kind SpecKind
+	// Major, Minor and Patch are set as far as Kind pins them (Patch only
+	// for KindExact, nothing for KindLatest).
+	Major, Minor, Patch uint
+}
+
+// String returns the spec in its canonical form: X.Y.Z, X.Y or latest.
+func (s Spec) String() string {
+	switch s.Kind {
+	case KindExact:
+		return fmt.Sprintf("%d.%d.%d", s.Major, s.Minor, s.Patch)
+	case KindMinor:
+		return fmt.Sprintf("%d.%d", s.Major, s.Minor)
+	case KindLatest:
+		return "latest"
+	}
+	return "(no version)"
+}
+
+var specRE = regexp.MustCompile(`^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(?:\.(0|[1-9][0-9]*))?$`)
+
+// ParseSpec parses a serving-version: X.Y.Z, X.Y or latest. A leading v or
+// knative-v (as in release tags) is tolerated, and surrounding spaces.
+func ParseSpec(s string) (Spec, error) {
+	t := strings.TrimSpace(s)
+	if strings.EqualFold(t, "latest") {
+		return Spec{Kind: KindLatest}, nil
+	}
+	switch {
+	case strings.HasPrefix(t, TagPrefix):
+		t = strings.TrimPrefix(t, TagPrefix)
+	case strings.HasPrefix(t, "v"):
+		t = strings.TrimPrefix(t, "v")
+	}
+	m := specRE.FindStringSubmatch(t)
+	if m == nil {
+		return Spec{}, fmt.Errorf("%q is not a Knative version (accepted: %s)", s, SpecAccepted)
+	}
+	var n [3]uint
+	for i, part := range m[1:] {
+		if part == "" {
+			continue
+		}
+		v, err := strconv.ParseUint(part, 10, 32)
+		if err != nil {
+			return Spec{}, fmt.Errorf("%q is not a Knative version: %q is too large (accepted: %s)", s, part, SpecAccepted)
+		}
+		n[i] = uint(v)
+	}
+	if n[0] == 0 {
+		return Spec{}, fmt.Errorf("%q is not a Knative version this action installs: releases before 1.0 are not supported (accepted: %s)", s, SpecAccepted)
+	}
+	spec := Spec{Kind: KindMinor, Major: n[0], Minor: n[1]}
+	if m[3] != "" {
+		spec.Kind = KindExact
+		spec.Patch = n[2]
+	}
+	return spec, nil
+}
