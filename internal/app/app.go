@@ -12,14 +12,19 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/cluster/kubeconfig"
 	"github.com/knative-preview/action/internal/config"
 	"github.com/knative-preview/action/internal/console"
+	"github.com/knative-preview/action/internal/install"
+	"github.com/knative-preview/action/internal/manifests"
 	"github.com/knative-preview/action/internal/outputs"
 	"github.com/knative-preview/action/internal/pipeline"
+	"github.com/knative-preview/action/internal/release"
 )
 
 // Version is the release of this binary, set at build time with
@@ -132,7 +137,7 @@ func runCLI(ctx context.Context, env Env) int {
 		workdir, _ = os.Getwd()
 	}
 	out := outputs.NewLocal(outputs.Format(*format), workdir, env.Stdout, env.Stderr)
-	return run(ctx, cfg, con, out, env.Stdout, outputs.Format(*format))
+	return run(ctx, cfg, con, out, env.Stdout, outputs.Format(*format), env.Getenv)
 }
 
 func upFlags(stderr io.Writer) (*flag.FlagSet, config.Values, *string) {
@@ -156,7 +161,7 @@ func runAction(ctx context.Context, env Env) int {
 		con.Errorf("%v", err)
 		return ExitFailed
 	}
-	return run(ctx, cfg, con, out, env.Stdout, outputs.Text)
+	return run(ctx, cfg, con, out, env.Stdout, outputs.Text, env.Getenv)
 }
 
 // reportProblems writes one line per problem.
@@ -178,10 +183,10 @@ func flatten(err error) []error {
 }
 
 // run executes (or, for a dry run, plans) the stages for cfg.
-func run(ctx context.Context, cfg *config.Config, con *console.Console, out *outputs.Writer, stdout io.Writer, format outputs.Format) int {
+func run(ctx context.Context, cfg *config.Config, con *console.Console, out *outputs.Writer, stdout io.Writer, format outputs.Format, getenv func(string) string) int {
 	con.Mask(cfg.Secrets()...)
 
-	stages := buildStages(cfg, con, out)
+	stages := buildStages(cfg, con, out, getenv)
 
 	if cfg.DryRun {
 		if format == outputs.JSON {
@@ -241,12 +246,13 @@ func outputsMarkdown(values map[string]string) string {
 
 // buildStages returns the stages the configuration asks for, each with its
 // plan. Building them contacts nothing.
-func buildStages(cfg *config.Config, con *console.Console, out *outputs.Writer) []pipeline.Stage {
+func buildStages(cfg *config.Config, con *console.Console, out *outputs.Writer, getenv func(string) string) []pipeline.Stage {
 	var target cluster.Target
 	switch cfg.Cluster {
 	case config.ClusterKubeconfig:
 		target = kubeconfig.New(cfg.Kubeconfig, cfg.Context, kubeconfig.WithProgress(con.Infof))
 	}
+	var cl *cluster.Cluster
 	stages := []pipeline.Stage{{
 		Name: "cluster",
 		Plan: target.Plan(),
@@ -255,11 +261,55 @@ func buildStages(cfg *config.Config, con *console.Console, out *outputs.Writer) 
 			if err != nil {
 				return err
 			}
+			cl = c
 			return errors.Join(
 				out.Set("kubernetes-version", c.Version.GitVersion),
 				out.Set("context", c.Context),
 			)
 		},
 	}}
+
+	opts := installOptions(cfg, con, getenv)
+	stages = append(stages, pipeline.Stage{
+		Name: "install",
+		Plan: install.Plan(opts, ""),
+		Run: func(ctx context.Context) error {
+			start := time.Now()
+			res, err := install.Run(ctx, cl, opts)
+			if err != nil {
+				return err
+			}
+			return errors.Join(
+				out.Set("knative-version", res.Versions.Serving),
+				out.Set("ingress", res.Ingress),
+				out.Set("ingress-version", res.Versions.Ingress),
+				out.Set("domain", res.Domain),
+				out.Set("install-seconds", strconv.FormatFloat(time.Since(start).Seconds(), 'f', 1, 64)),
+			)
+		},
+	})
 	return stages
+}
+
+func installOptions(cfg *config.Config, con *console.Console, getenv func(string) string) install.Options {
+	cache, err := manifests.DefaultCacheDir(getenv)
+	if err != nil {
+		con.Debugf("no cache for release manifests: %v", err)
+		cache = ""
+	}
+	resolver := &release.Resolver{Token: cfg.GitHubToken, Progress: con.Infof}
+	if cfg.ManifestsURL != "" && !strings.Contains(cfg.ManifestsURL, "://") {
+		// A local folder of manifests is also the list of releases.
+		resolver.Folder = cfg.ManifestsURL
+	}
+	return install.Options{
+		Spec:          cfg.ServingVersion,
+		Ingress:       cfg.Ingress,
+		Domain:        cfg.Domain,
+		ServingConfig: cfg.ServingConfig,
+		Resolver:      resolver,
+		Fetcher:       &manifests.Fetcher{Source: cfg.ManifestsURL, CacheDir: cache, Progress: con.Infof},
+		Progress:      con.Infof,
+		Warn:          con.Warnf,
+	}
 }

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/kubernetes"
+
 	"github.com/knative-preview/action/internal/outputs"
 	"github.com/knative-preview/action/internal/testenv"
 )
@@ -181,7 +183,7 @@ func TestDryRunTouchesNothing(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &plan); err != nil {
 		t.Fatalf("json plan: %v\n%s", err, r.stdout)
 	}
-	if !plan.DryRun || len(plan.Stages) != 1 || plan.Stages[0].Name != "cluster" {
+	if !plan.DryRun || len(plan.Stages) != 2 || plan.Stages[0].Name != "cluster" || plan.Stages[1].Name != "install" {
 		t.Errorf("json plan: %+v", plan)
 	}
 	if n := calls.Load(); n != 0 {
@@ -230,13 +232,24 @@ func TestCommands(t *testing.T) {
 	}
 }
 
-func TestIntegrationUpReportsServerVersion(t *testing.T) {
+// knativeBed is the shared API server with Knative's missing controllers
+// played, and release manifests in a local folder.
+func knativeBed(t *testing.T) (*testenv.Env, string) {
 	env := testenv.Shared(t)
+	testenv.PlayKnative(t, kubernetes.NewForConfigOrDie(env.Config))
+	dir := t.TempDir()
+	testenv.WriteReleaseManifests(t, dir, "1.23.0")
+	return env, dir
+}
+
+func TestIntegrationUpReportsServerVersion(t *testing.T) {
+	env, manifests := knativeBed(t)
 	kc := filepath.Join(t.TempDir(), "kubeconfig")
 	if err := os.WriteFile(kc, env.Kubeconfig("test-bed"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := runMain(t.Context(), []string{"up", "--cluster", "kubeconfig", "--kubeconfig", kc, "--image", "x", "--output", "json"}, nil)
+	r := runMain(t.Context(), []string{"up", "--cluster", "kubeconfig", "--kubeconfig", kc, "--image", "x", "--output", "json",
+		"--manifests-url", manifests, "--domain", "preview.test"}, nil)
 	if r.code != ExitOK {
 		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
 	}
@@ -244,7 +257,8 @@ func TestIntegrationUpReportsServerVersion(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
 		t.Fatalf("stdout is not one JSON object: %v\n%s", err, r.stdout)
 	}
-	if got["kubernetes-version"] != testenv.KubeVersion || got["context"] != "test-bed" {
+	if got["kubernetes-version"] != testenv.KubeVersion || got["context"] != "test-bed" || got["knative-version"] != "1.23.0" ||
+		got["ingress"] != "kourier" || got["ingress-version"] != "1.23.0" || got["domain"] != "preview.test" || got["install-seconds"] == "" {
 		t.Errorf("outputs %v", got)
 	}
 	if !strings.Contains(r.stderr, "Kubernetes "+testenv.KubeVersion) {
@@ -259,20 +273,26 @@ func TestIntegrationUpReportsServerVersion(t *testing.T) {
 // GITHUB_OUTPUT, a job summary, and the kubeconfig's token never printed
 // except to tell the runner to mask it.
 func TestIntegrationActionWritesEveryOutput(t *testing.T) {
-	env := testenv.Shared(t)
+	env, manifests := knativeBed(t)
 	dir := t.TempDir()
 	outFile := filepath.Join(dir, "output")
 	summary := filepath.Join(dir, "summary.md")
 	r := runMain(t.Context(), nil, map[string]string{
-		"GITHUB_ACTIONS":      "true",
-		"GITHUB_OUTPUT":       outFile,
-		"GITHUB_STEP_SUMMARY": summary,
-		"GITHUB_WORKSPACE":    dir,
-		"INPUT_CLUSTER":       "kubeconfig",
-		"INPUT_KUBECONFIG":    string(env.Kubeconfig("from-secret")),
-		"INPUT_TIMEOUT":       "2m",
-		"INPUT_IMAGE":         "ghcr.io/org/app:v1",
-		"INPUT_DRY-RUN":       "false",
+		"GITHUB_ACTIONS":        "true",
+		"GITHUB_OUTPUT":         outFile,
+		"GITHUB_STEP_SUMMARY":   summary,
+		"GITHUB_WORKSPACE":      dir,
+		"INPUT_CLUSTER":         "kubeconfig",
+		"INPUT_KUBECONFIG":      string(env.Kubeconfig("from-secret")),
+		"INPUT_TIMEOUT":         "2m",
+		"INPUT_IMAGE":           "ghcr.io/org/app:v1",
+		"INPUT_DRY-RUN":         "false",
+		"INPUT_MANIFESTS-URL":   manifests,
+		"INPUT_SERVING-VERSION": "1.23",
+		"INPUT_INGRESS":         "kourier",
+		"INPUT_DOMAIN":          "preview.test",
+		"INPUT_SERVING-CONFIG":  "config-features: {kubernetes.podspec-affinity: enabled}",
+		"INPUT_GITHUB-TOKEN":    "ghs_input_token_to_mask",
 	})
 	if r.code != ExitOK {
 		t.Fatalf("exit %d:\n%s", r.code, r.stdout)
@@ -293,12 +313,16 @@ func TestIntegrationActionWritesEveryOutput(t *testing.T) {
 		t.Errorf("the stage is not in a log group:\n%s", r.stdout)
 	}
 	for _, line := range strings.Split(r.stdout, "\n") {
-		if strings.Contains(line, env.Token) && line != "::add-mask::"+env.Token {
-			t.Errorf("token printed: %q", line)
+		for _, secret := range []string{env.Token, "ghs_input_token_to_mask"} {
+			if strings.Contains(line, secret) && line != "::add-mask::"+secret {
+				t.Errorf("secret printed: %q", line)
+			}
 		}
 	}
-	if !strings.Contains(r.stdout, "::add-mask::"+env.Token) {
-		t.Error("the runner was not told to mask the kubeconfig's token")
+	for _, secret := range []string{env.Token, "ghs_input_token_to_mask"} {
+		if !strings.Contains(r.stdout, "::add-mask::"+secret) {
+			t.Errorf("the runner was not told to mask %.8s...", secret)
+		}
 	}
 	s, err := os.ReadFile(summary)
 	if err != nil {

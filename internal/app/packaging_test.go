@@ -1,6 +1,7 @@
 package app
 
 import (
+	"flag"
 	"os"
 	"regexp"
 	"slices"
@@ -35,12 +36,22 @@ type actionYAML struct {
 	} `json:"runs"`
 }
 
+var update = flag.Bool("update", false, "rewrite action.yml from the input and output tables")
+
 // action.yml is what users read and what GitHub uses; the Go tables are what
 // the code reads. They must say the same.
 func TestActionYAMLMatchesTheCode(t *testing.T) {
+	if *update {
+		if err := os.WriteFile("../../action.yml", []byte(ActionYAML()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	data, err := os.ReadFile("../../action.yml")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if string(data) != ActionYAML() {
+		t.Error("action.yml differs from what the tables generate: run go test ./internal/app -run TestActionYAML -update")
 	}
 	var a actionYAML
 	if err := yaml.UnmarshalStrict(data, &a); err != nil {
@@ -62,8 +73,12 @@ func TestActionYAMLMatchesTheCode(t *testing.T) {
 		if y.Default != nil {
 			def = *y.Default
 		}
-		if def != in.Default {
-			t.Errorf("input %q: action.yml default %q, code default %q", in.Name, def, in.Default)
+		want := in.Default
+		if in.ActionDefault != "" {
+			want = in.ActionDefault
+		}
+		if def != want {
+			t.Errorf("input %q: action.yml default %q, code default %q", in.Name, def, want)
 		}
 		if y.Required != in.Required {
 			t.Errorf("input %q: action.yml required=%v, code required=%v", in.Name, y.Required, in.Required)

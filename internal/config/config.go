@@ -10,7 +10,12 @@ import (
 
 	"github.com/distribution/reference"
 
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/knative-preview/action/internal/knconfig"
 	"github.com/knative-preview/action/internal/kubecfg"
+	"github.com/knative-preview/action/internal/manifests"
+	"github.com/knative-preview/action/internal/release"
 )
 
 // Config is the validated configuration of one run.
@@ -28,14 +33,31 @@ type Config struct {
 	Image string
 	// DryRun prints the plan and touches nothing.
 	DryRun bool
+
+	// ServingVersion is the Knative Serving release to install.
+	ServingVersion release.Spec
+	// Ingress is the networking layer.
+	Ingress string
+	// Domain is the DNS suffix of service URLs, or empty.
+	Domain string
+	// ServingConfig overrides Knative's ConfigMaps.
+	ServingConfig knconfig.Overrides
+	// ManifestsURL replaces GitHub releases as the manifests' source.
+	ManifestsURL string
+	// GitHubToken authenticates GitHub API calls, or is empty.
+	GitHubToken string
 }
 
 // Secrets lists every value of the configuration that must be masked.
 func (c *Config) Secrets() []string {
-	if c.Kubeconfig == nil {
-		return nil
+	var out []string
+	if c.GitHubToken != "" {
+		out = append(out, c.GitHubToken)
 	}
-	return c.Kubeconfig.Secrets
+	if c.Kubeconfig != nil {
+		out = append(out, c.Kubeconfig.Secrets...)
+	}
+	return out
 }
 
 // Style says how problems name an input: as an action input or as a flag.
@@ -142,6 +164,48 @@ func Parse(raw Values, style Style, getenv kubecfg.Getenv) (*Config, error) {
 		cfg.DryRun = b
 	}
 
+	if v := val("serving-version"); v != "" {
+		spec, err := release.ParseSpec(v)
+		if err != nil {
+			bad("serving-version", v, "is not a Knative version", release.SpecAccepted)
+		}
+		cfg.ServingVersion = spec
+	}
+
+	cfg.Ingress = val("ingress")
+	if !slices.Contains(release.Ingresses(), cfg.Ingress) {
+		bad("ingress", cfg.Ingress, "is not a supported networking layer", strings.Join(release.Ingresses(), ", "))
+	}
+
+	if d := strings.TrimSuffix(val("domain"), "."); d != "" {
+		if problems := validation.IsDNS1123Subdomain(d); len(problems) > 0 {
+			bad("domain", d, "is not a DNS suffix: "+strings.Join(problems, "; "), "a lower-case DNS name such as preview.example.com")
+		}
+		cfg.Domain = d
+	}
+
+	if sc := raw["serving-config"]; strings.TrimSpace(sc) != "" {
+		o, err := knconfig.Parse(sc)
+		if err != nil {
+			for _, e := range flattenErr(err) {
+				bad("serving-config", "", e.Error(), "")
+			}
+		}
+		cfg.ServingConfig = o
+	}
+
+	if u := val("manifests-url"); u != "" {
+		if err := manifests.ValidateSource(u); err != nil {
+			bad("manifests-url", u, err.Error(), manifests.SourceAccepted)
+		}
+		cfg.ManifestsURL = u
+	}
+
+	cfg.GitHubToken = val("github-token")
+	if cfg.GitHubToken == "" && getenv != nil {
+		cfg.GitHubToken = strings.TrimSpace(getenv("GITHUB_TOKEN"))
+	}
+
 	if cfg.Cluster == ClusterKubeconfig {
 		src, err := kubecfg.Load(raw["kubeconfig"], getenv)
 		if err != nil {
@@ -163,6 +227,13 @@ func Parse(raw Values, style Style, getenv kubecfg.Getenv) (*Config, error) {
 		return cfg, errors.Join(errs...)
 	}
 	return cfg, nil
+}
+
+func flattenErr(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 func names() []string {

@@ -30,6 +30,9 @@ func TestParseDefaults(t *testing.T) {
 	if cfg.Context != "blue" {
 		t.Errorf("context: got %q, want the current-context blue", cfg.Context)
 	}
+	if cfg.ServingVersion.String() != "1.23" || cfg.Ingress != "kourier" || cfg.Domain != "" || cfg.ServingConfig != nil || cfg.ManifestsURL != "" || cfg.GitHubToken != "" {
+		t.Errorf("install defaults: %+v", cfg)
+	}
 	if !strings.Contains(cfg.Kubeconfig.Origin, "KUBECONFIG") {
 		t.Errorf("origin %q should say the kubeconfig came from $KUBECONFIG", cfg.Kubeconfig.Origin)
 	}
@@ -47,12 +50,22 @@ func TestEveryInputIsRead(t *testing.T) {
 		value string
 		check func(*Config) bool
 	}{
-		"cluster":    {"kubeconfig", func(c *Config) bool { return c.Cluster == "kubeconfig" }},
-		"kubeconfig": {string(content), func(c *Config) bool { return c.Kubeconfig.Origin == "inline content" }},
-		"context":    {"green", func(c *Config) bool { return c.Context == "green" }},
-		"timeout":    {"90s", func(c *Config) bool { return c.Timeout == 90*time.Second }},
-		"image":      {"ghcr.io/org/app:v1", func(c *Config) bool { return c.Image == "ghcr.io/org/app:v1" }},
-		"dry-run":    {"true", func(c *Config) bool { return c.DryRun }},
+		"cluster":         {"kubeconfig", func(c *Config) bool { return c.Cluster == "kubeconfig" }},
+		"kubeconfig":      {string(content), func(c *Config) bool { return c.Kubeconfig.Origin == "inline content" }},
+		"context":         {"green", func(c *Config) bool { return c.Context == "green" }},
+		"timeout":         {"90s", func(c *Config) bool { return c.Timeout == 90*time.Second }},
+		"image":           {"ghcr.io/org/app:v1", func(c *Config) bool { return c.Image == "ghcr.io/org/app:v1" }},
+		"dry-run":         {"true", func(c *Config) bool { return c.DryRun }},
+		"serving-version": {"1.22.3", func(c *Config) bool { return c.ServingVersion.String() == "1.22.3" }},
+		"ingress":         {"contour", func(c *Config) bool { return c.Ingress == "contour" }},
+		"domain":          {"preview.example.com", func(c *Config) bool { return c.Domain == "preview.example.com" }},
+		"serving-config": {"config-features: {kubernetes.podspec-affinity: enabled}", func(c *Config) bool {
+			return c.ServingConfig["config-features"]["kubernetes.podspec-affinity"] == "enabled"
+		}},
+		"manifests-url": {"https://mirror.example/knative", func(c *Config) bool { return c.ManifestsURL == "https://mirror.example/knative" }},
+		"github-token": {"ghs_token_from_input", func(c *Config) bool {
+			return c.GitHubToken == "ghs_token_from_input" && c.Secrets()[0] == "ghs_token_from_input"
+		}},
 	}
 	for _, in := range Inputs {
 		c, ok := cases[in.Name]
@@ -122,6 +135,19 @@ func TestParseReportsEveryProblem(t *testing.T) {
 				`--timeout: "5 parsecs" is not a duration (accepted: a Go duration`,
 				`--image: "Not An Image" is not an image reference`,
 				`--dry-run: "maybe" is not a boolean (accepted: true, false)`,
+			},
+		},
+		{
+			name:  "install inputs",
+			style: ActionStyle,
+			raw: Values{"kubeconfig": fixture, "serving-version": "1.x", "ingress": "nginx", "domain": "Not_A_Domain",
+				"serving-config": "config-autoscaler: {stable-window: 1s}", "manifests-url": "ftp://mirror"},
+			want: []string{
+				`input "serving-version": "1.x" is not a Knative version (accepted: X.Y.Z (e.g. 1.23.2), X.Y`,
+				`input "ingress": "nginx" is not a supported networking layer (accepted: kourier, istio, contour)`,
+				`input "domain": "Not_A_Domain" is not a DNS suffix`,
+				`input "serving-config": config-autoscaler: Knative rejects this data`,
+				`input "manifests-url": "ftp://mirror" is a ftp URL; only http and https are supported`,
 			},
 		},
 		{

@@ -3,6 +3,8 @@
 // from flags, and validating them in one pass before anything is created.
 package config
 
+import "github.com/knative-preview/action/internal/release"
+
 // Input describes one input of the action, which is also a CLI flag of the
 // same name.
 type Input struct {
@@ -16,6 +18,11 @@ type Input struct {
 	Required bool
 	// Bool inputs take true or false and can be given as a bare CLI flag.
 	Bool bool
+	// ActionDefault, when set, is action.yml's default instead of Default:
+	// an expression GitHub evaluates, such as ${{ github.token }}.
+	ActionDefault string
+	// Secret inputs are masked in the log.
+	Secret bool
 }
 
 // Cluster targets accepted by the cluster input.
@@ -49,6 +56,34 @@ var Inputs = []Input{
 	{
 		Name:        "image",
 		Description: "Container image to run as a Knative Service, e.g. ghcr.io/org/app:tag. Checked to be a valid image reference.",
+	},
+	{
+		Name:        "serving-version",
+		Default:     release.DefaultServingVersion,
+		Description: "Knative Serving release: X.Y.Z, X.Y (the newest patch of that minor) or latest. The networking layer gets the newest patch of the same minor.",
+	},
+	{
+		Name:        "ingress",
+		Default:     release.IngressKourier,
+		Description: "Networking layer for Knative: kourier, istio or contour.",
+	},
+	{
+		Name:        "domain",
+		Description: "DNS suffix of service URLs. Empty: 127.0.0.1.sslip.io on kind, <load balancer IP>.sslip.io where the gateway gets a load balancer, else Knative's default.",
+	},
+	{
+		Name:        "serving-config",
+		Description: "YAML mapping of Knative Serving ConfigMap name to data to set, e.g. \"config-features: {kubernetes.podspec-affinity: enabled}\"; checked with Knative's own parsers before anything is applied, and applied last.",
+	},
+	{
+		Name:        "manifests-url",
+		Description: "Where to fetch the release manifests instead of GitHub releases: an http(s) base URL or a local folder laid out as <component>/<version>/<file>, e.g. serving/1.23.0/serving-core.yaml.",
+	},
+	{
+		Name:          "github-token",
+		ActionDefault: "${{ github.token }}",
+		Secret:        true,
+		Description:   "Token for the GitHub API, to resolve Knative versions without the unauthenticated rate limit. Outside Actions: $GITHUB_TOKEN.",
 	},
 	{
 		Name:        "dry-run",

@@ -27,6 +27,11 @@ type Output struct {
 var Outputs = []Output{
 	{Name: "kubernetes-version", Description: "Version of the cluster's Kubernetes API server, e.g. v1.34.3."},
 	{Name: "context", Description: "Kubeconfig context the run used."},
+	{Name: "knative-version", Description: "Knative Serving release installed, X.Y.Z (serving-version resolved)."},
+	{Name: "ingress", Description: "Networking layer installed: kourier, istio or contour."},
+	{Name: "ingress-version", Description: "Release of the networking layer installed, X.Y.Z (same minor as Knative Serving)."},
+	{Name: "domain", Description: "DNS suffix Knative gives service URLs; empty when none could be chosen."},
+	{Name: "install-seconds", Description: "Seconds the install stage took (resolve, fetch, apply, wait until ready, configure)."},
 }
 
 // Format selects how results are shown outside Actions.

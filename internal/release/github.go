@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +33,9 @@ type ghRelease struct {
 // of repo, following the Link header through every page. Its errors say
 // why the list could not be read, in words fit for a user.
 func (r *Resolver) listReleases(ctx context.Context, repo string) ([]*version.Version, error) {
+	if r.Folder != "" {
+		return r.listFolder(repo)
+	}
 	base, err := url.Parse(r.baseURL())
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return nil, fmt.Errorf("the GitHub API URL %q is not an http(s) URL", r.baseURL())
@@ -191,4 +196,21 @@ func parseTag(tag string) *version.Version {
 		return nil
 	}
 	return v
+}
+
+// listFolder returns the versions of repo's component found as folders in
+// r.Folder.
+func (r *Resolver) listFolder(repo string) ([]*version.Version, error) {
+	dir := filepath.Join(r.Folder, strings.TrimPrefix(repo, "knative/"))
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading the releases in %s: %w", dir, err)
+	}
+	var out []*version.Version
+	for _, e := range entries {
+		if v := parseTag(TagPrefix + e.Name()); e.IsDir() && v != nil {
+			out = append(out, v)
+		}
+	}
+	return out, nil
 }

@@ -30,6 +30,10 @@ type Resolver struct {
 	Client *http.Client
 	// Progress, when set, receives a line for each step.
 	Progress func(format string, args ...any)
+	// Folder, when set, is a local folder of manifests laid out as
+	// <component>/<version>/<file> (the manifests-url input): the releases
+	// are the version folders found there and GitHub is not asked.
+	Folder string
 }
 
 // Versions is what to install.

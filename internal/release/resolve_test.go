@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -461,5 +463,29 @@ func TestResolveCancelled(t *testing.T) {
 	_, err := r.Resolve(ctx, mustSpec(t, "1.23"), "kourier")
 	if err == nil || !strings.Contains(err.Error(), "context canceled") {
 		t.Errorf("Resolve after cancel: %v, want the cancellation (no fallback)", err)
+	}
+}
+
+// A local folder of manifests (manifests-url) is also the list of releases:
+// GitHub is not asked.
+func TestResolveFromFolder(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"serving/1.23.0", "serving/1.23.2", "serving/1.22.9", "net-kourier/1.23.1", "net-kourier/1.23.0", "net-kourier/notes"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := &Resolver{Folder: dir, BaseURL: "http://127.0.0.1:1"} // a GitHub request would fail
+	spec, _ := ParseSpec("1.23")
+	v, err := r.Resolve(context.Background(), spec, IngressKourier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Serving != "1.23.2" || v.Ingress != "1.23.1" || len(v.Notes) != 0 {
+		t.Errorf("got %+v, want serving 1.23.2, net-kourier 1.23.1 and no notes", v)
+	}
+	spec, _ = ParseSpec("1.24")
+	if _, err := r.Resolve(context.Background(), spec, IngressKourier); err == nil || !strings.Contains(err.Error(), "1.24") {
+		t.Errorf("a minor missing from the folder: got %v", err)
 	}
 }

@@ -1,0 +1,50 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/knative-preview/action/internal/config"
+	"github.com/knative-preview/action/internal/outputs"
+)
+
+// ActionYAML renders action.yml from the input and output tables, so that
+// what GitHub reads and what the code does cannot drift apart. The
+// packaging test compares it with the file (go test ./internal/app -update
+// rewrites the file).
+func ActionYAML() string {
+	q := func(s string) string {
+		b, _ := json.Marshal(s) // a JSON string is a valid YAML double-quoted scalar
+		return string(b)
+	}
+	var b strings.Builder
+	b.WriteString(`# Generated from internal/config and internal/outputs by internal/app:
+# edit the tables there, then run: go test ./internal/app -run TestActionYAML -update
+name: knative-preview
+description: Bring up Knative Serving on a cluster for a pull request or a smoke check, and report on it.
+author: knative-preview
+branding:
+  icon: cloud-lightning
+  color: blue
+
+inputs:
+`)
+	for _, in := range config.Inputs {
+		def := in.Default
+		if in.ActionDefault != "" {
+			def = in.ActionDefault
+		}
+		fmt.Fprintf(&b, "  %s:\n    description: %s\n    required: %t\n    default: %s\n", in.Name, q(in.Description), in.Required, q(def))
+	}
+	b.WriteString("\noutputs:\n")
+	for _, o := range outputs.Outputs {
+		fmt.Fprintf(&b, "  %s:\n    description: %s\n", o.Name, q(o.Description))
+	}
+	b.WriteString(`
+runs:
+  using: docker
+  image: Dockerfile
+`)
+	return b.String()
+}

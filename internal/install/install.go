@@ -1,0 +1,379 @@
+// Package install brings a cluster from "Kubernetes only" to "Knative
+// Serving ready": it resolves the release, checks the cluster can run it,
+// fetches and applies its manifests, waits until Knative is up and
+// configures the networking layer, the domain and the user's overrides.
+package install
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/knative-preview/action/internal/apply"
+	"github.com/knative-preview/action/internal/cluster"
+	"github.com/knative-preview/action/internal/knconfig"
+	"github.com/knative-preview/action/internal/manifests"
+	"github.com/knative-preview/action/internal/release"
+)
+
+// Field managers: one for the release manifests, one for the settings we
+// own in Knative's ConfigMaps, so a re-apply of either leaves the other be.
+const (
+	ManifestManager = apply.DefaultFieldManager
+	ConfigManager   = "knative-preview-config"
+	servingNS       = "knative-serving"
+	// NodePortService is the Service we put in front of the gateway when the
+	// cluster target asks for a NodePort (kind).
+	NodePortService = "knative-preview-ingress"
+	// ManagedByLabel marks objects this tool created.
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	managedBy      = "knative-preview"
+)
+
+// DefaultSkipRegistries is Knative's default for
+// registries-skipping-tag-resolving, kept when we add registries to it.
+var DefaultSkipRegistries = []string{"kind.local", "ko.local", "dev.local"}
+
+// Options is what to install and how long to wait.
+type Options struct {
+	// Spec is the serving-version input.
+	Spec release.Spec
+	// Ingress is the networking layer: kourier, istio or contour.
+	Ingress string
+	// Domain is the domain input; empty lets the cluster target or the
+	// gateway's load balancer decide.
+	Domain string
+	// ServingConfig overrides Knative's ConfigMaps, applied last.
+	ServingConfig knconfig.Overrides
+	// Resolver and Fetcher find and fetch the release; nil means defaults.
+	Resolver *release.Resolver
+	Fetcher  *manifests.Fetcher
+	// ReadyTimeout bounds the wait for Knative to be up (default 10m).
+	ReadyTimeout time.Duration
+	// LoadBalancerTimeout bounds the wait for the gateway's load balancer
+	// address when the domain comes from it (default 5m).
+	LoadBalancerTimeout time.Duration
+	// ConfigRetryFor bounds the retries of one object while an admission
+	// webhook is not answering (default 2m).
+	ConfigRetryFor time.Duration
+	// Poll is the interval of the waits (default 1s).
+	Poll time.Duration
+	// Progress receives progress lines; Warn receives warnings.
+	Progress func(format string, args ...any)
+	Warn     func(format string, args ...any)
+}
+
+func (o *Options) defaults() {
+	if o.Resolver == nil {
+		o.Resolver = &release.Resolver{}
+	}
+	if o.Fetcher == nil {
+		o.Fetcher = &manifests.Fetcher{}
+	}
+	if o.ReadyTimeout == 0 {
+		o.ReadyTimeout = 10 * time.Minute
+	}
+	if o.LoadBalancerTimeout == 0 {
+		o.LoadBalancerTimeout = 5 * time.Minute
+	}
+	if o.ConfigRetryFor == 0 {
+		o.ConfigRetryFor = 2 * time.Minute
+	}
+	if o.Poll == 0 {
+		o.Poll = time.Second
+	}
+	if o.Progress == nil {
+		o.Progress = func(string, ...any) {}
+	}
+	if o.Warn == nil {
+		o.Warn = o.Progress
+	}
+}
+
+// Result is what was installed.
+type Result struct {
+	Versions release.Versions
+	Ingress  string
+	// Domain is the domain Knative gives services; empty when none could
+	// be chosen (Knative's default then applies).
+	Domain  string
+	Applied apply.Result
+	// Upgraded is the version that was installed before, when it differed.
+	Upgraded string
+}
+
+// Plan says what Run will do, without doing any of it.
+func Plan(o Options, target string) []string {
+	o.defaults()
+	src := o.Fetcher.Source
+	if src == "" {
+		src = "GitHub releases"
+	}
+	cache := o.Fetcher.CacheDir
+	if cache == "" {
+		cache = "no cache"
+	}
+	files := []string{}
+	if refs, err := manifests.Files(o.Ingress); err == nil {
+		for _, r := range refs {
+			files = append(files, r.File)
+		}
+	}
+	domain := o.Domain
+	if domain == "" {
+		domain = "chosen by the cluster target, else <load balancer IP>.sslip.io"
+	}
+	lines := []string{
+		fmt.Sprintf("resolve Knative Serving %s and the matching %s release", o.Spec, o.Ingress),
+		"refuse a Kubernetes older than that release's minimum",
+		fmt.Sprintf("fetch %s from %s (cache: %s)", strings.Join(files, ", "), src, cache),
+		"apply them server-side: CRDs (wait until Established), namespaces, the rest concurrently, admission webhooks last",
+		fmt.Sprintf("wait up to %s for every Deployment in knative-serving and the %s namespaces, and the webhook endpoint", o.ReadyTimeout, o.Ingress),
+		fmt.Sprintf("configure ingress class %s, domain %s", gateways[o.Ingress].Class, domain),
+	}
+	if target != "" {
+		lines = append(lines, target)
+	}
+	if len(o.ServingConfig) > 0 {
+		names := make([]string, 0, len(o.ServingConfig))
+		for n := range o.ServingConfig {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		lines = append(lines, "apply serving-config overrides to "+strings.Join(names, ", "))
+	}
+	return lines
+}
+
+// Run installs Knative Serving on cl.
+func Run(ctx context.Context, cl *cluster.Cluster, o Options) (*Result, error) {
+	o.defaults()
+	gw, err := GatewayOf(o.Ingress)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Ingress: o.Ingress}
+
+	v, err := o.Resolver.Resolve(ctx, o.Spec, o.Ingress)
+	if err != nil {
+		return nil, fmt.Errorf("resolving Knative Serving %s: %w", o.Spec, err)
+	}
+	for _, n := range v.Notes {
+		o.Warn("%s", n)
+	}
+	res.Versions = v
+	o.Progress("installing Knative Serving %s with %s %s", v.Serving, o.Ingress, v.Ingress)
+
+	warning, err := release.CheckKubernetes(v.Serving, cl.Version.GitVersion)
+	if err != nil {
+		return nil, err
+	}
+	if warning != "" {
+		o.Warn("%s", warning)
+	}
+
+	files, err := o.Fetcher.FetchAll(ctx, o.Ingress, v)
+	if err != nil {
+		return nil, fmt.Errorf("fetching the release manifests: %w", err)
+	}
+	var objs []*unstructured.Unstructured
+	for _, f := range files {
+		decoded, err := apply.Decode(f.Ref.String(), f.Data)
+		if err != nil {
+			return nil, err
+		}
+		objs = append(objs, decoded...)
+	}
+
+	cs, err := kubernetes.NewForConfig(cl.REST)
+	if err != nil {
+		return nil, fmt.Errorf("building a Kubernetes client: %w", err)
+	}
+	if before := installedVersion(ctx, cs); before != "" && before != v.Serving {
+		o.Progress("upgrading Knative Serving from %s to %s", before, v.Serving)
+		res.Upgraded = before
+	}
+
+	applier, err := apply.New(cl.REST, apply.WithProgress(o.Progress), apply.WithRetryFor(o.ConfigRetryFor))
+	if err != nil {
+		return nil, err
+	}
+	applied, err := applier.Apply(ctx, apply.Dedupe(objs))
+	res.Applied = applied
+	if err != nil {
+		return res, fmt.Errorf("applying Knative Serving %s: %w", v.Serving, err)
+	}
+	o.Progress("manifests applied: %s", applied)
+
+	if cl.IngressNodePort != 0 {
+		if err := applier.ApplyObject(ctx, nodePortService(gw, cl.IngressNodePort), ConfigManager); err != nil {
+			return res, fmt.Errorf("exposing the %s gateway on NodePort %d: %w", o.Ingress, cl.IngressNodePort, err)
+		}
+	}
+
+	if err := waitReady(ctx, cs, append([]string{servingNS}, gw.Namespaces...), o); err != nil {
+		return res, err
+	}
+
+	domain, err := chooseDomain(ctx, cs, cl, gw, o)
+	if err != nil {
+		return res, err
+	}
+	res.Domain = domain
+	if err := configure(ctx, applier, cs, cl, gw, domain, o); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+func installedVersion(ctx context.Context, cs kubernetes.Interface) string {
+	ns, err := cs.CoreV1().Namespaces().Get(ctx, servingNS, metav1.GetOptions{})
+	if err != nil {
+		return ""
+	}
+	return ns.Labels["app.kubernetes.io/version"]
+}
+
+func nodePortService(gw Gateway, port int32) *unstructured.Unstructured {
+	selector := map[string]any{}
+	for k, v := range gw.Selector {
+		selector[k] = v
+	}
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1",
+		"kind":       "Service",
+		"metadata": map[string]any{
+			"name":      NodePortService,
+			"namespace": gw.Namespace,
+			"labels":    map[string]any{ManagedByLabel: managedBy},
+		},
+		"spec": map[string]any{
+			"type":     "NodePort",
+			"selector": selector,
+			"ports": []any{map[string]any{
+				"name": "http", "protocol": "TCP", "port": int64(80),
+				"targetPort": int64(gw.TargetPort), "nodePort": int64(port),
+			}},
+		},
+	}}
+}
+
+// chooseDomain picks the domain: the input, else the cluster target's, else
+// <IP>.sslip.io from the gateway's load balancer once it has an address.
+func chooseDomain(ctx context.Context, cs kubernetes.Interface, cl *cluster.Cluster, gw Gateway, o Options) (string, error) {
+	if o.Domain != "" {
+		return o.Domain, nil
+	}
+	if cl.Domain != "" {
+		return cl.Domain, nil
+	}
+	o.Progress("waiting up to %s for the load balancer address of Service %s/%s (for the domain <IP>.sslip.io)", o.LoadBalancerTimeout, gw.Namespace, gw.Service)
+	var domain, hostname string
+	err := wait.PollUntilContextTimeout(ctx, o.Poll, o.LoadBalancerTimeout, true, func(ctx context.Context) (bool, error) {
+		svc, err := cs.CoreV1().Services(gw.Namespace).Get(ctx, gw.Service, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return false, fmt.Errorf("the gateway Service %s/%s does not exist: is %s installed?", gw.Namespace, gw.Service, o.Ingress)
+		}
+		if err != nil {
+			return false, nil
+		}
+		if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
+			return false, fmt.Errorf("the gateway Service %s/%s is of type %s, not LoadBalancer", gw.Namespace, gw.Service, svc.Spec.Type)
+		}
+		for _, in := range svc.Status.LoadBalancer.Ingress {
+			if in.IP != "" {
+				domain = in.IP + ".sslip.io"
+				return true, nil
+			}
+			if in.Hostname != "" {
+				hostname = in.Hostname
+			}
+		}
+		return false, nil
+	})
+	switch {
+	case domain != "":
+		return domain, nil
+	case ctx.Err() != nil:
+		return "", fmt.Errorf("waiting for the load balancer address of %s/%s: %w", gw.Namespace, gw.Service, context.Cause(ctx))
+	case hostname != "":
+		o.Warn("the gateway's load balancer has a hostname (%s), not an IP, so no <IP>.sslip.io domain: set the domain input to a DNS suffix whose wildcard points at it; services keep Knative's default domain", hostname)
+	default:
+		o.Warn("no domain: the gateway Service %s/%s got no load balancer address (%v); set the domain input; services keep Knative's default domain and are reached through the gateway with a Host header", gw.Namespace, gw.Service, err)
+	}
+	return "", nil
+}
+
+// configure writes our settings and the user's overrides into Knative's
+// ConfigMaps, one apply per ConfigMap, retrying while the configuration
+// webhook is not answering.
+func configure(ctx context.Context, applier *apply.Applier, cs kubernetes.Interface, cl *cluster.Cluster, gw Gateway, domain string, o Options) error {
+	want := map[string]map[string]string{
+		"config-network": {"ingress-class": gw.Class},
+	}
+	if domain != "" {
+		want["config-domain"] = map[string]string{domain: ""}
+	}
+	if len(cl.LocalRegistries) > 0 {
+		current := ""
+		if cm, err := cs.CoreV1().ConfigMaps(servingNS).Get(ctx, "config-deployment", metav1.GetOptions{}); err == nil {
+			current = cm.Data["registries-skipping-tag-resolving"]
+		}
+		want["config-deployment"] = map[string]string{"registries-skipping-tag-resolving": skipRegistries(current, cl.LocalRegistries)}
+	}
+	for name, data := range o.ServingConfig {
+		if want[name] == nil {
+			want[name] = map[string]string{}
+		}
+		for k, v := range data {
+			want[name][k] = v
+		}
+	}
+	names := make([]string, 0, len(want))
+	for n := range want {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		data := map[string]any{}
+		for k, v := range want[name] {
+			data[k] = v
+		}
+		cm := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "v1", "kind": "ConfigMap",
+			"metadata": map[string]any{"name": name, "namespace": servingNS},
+			"data":     data,
+		}}
+		if err := applier.ApplyObject(ctx, cm, ConfigManager); err != nil {
+			return fmt.Errorf("configuring Knative: %w", err)
+		}
+	}
+	o.Progress("configured %s", strings.Join(names, ", "))
+	return nil
+}
+
+// skipRegistries adds registries to current (or Knative's default when
+// current is empty), keeping order and dropping repeats.
+func skipRegistries(current string, add []string) string {
+	var out []string
+	base := DefaultSkipRegistries
+	if strings.TrimSpace(current) != "" {
+		base = strings.Split(current, ",")
+	}
+	for _, r := range append(slices.Clone(base), add...) {
+		r = strings.TrimSpace(r)
+		if r != "" && !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return strings.Join(out, ",")
+}

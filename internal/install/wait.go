@@ -1,0 +1,243 @@
+package install
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+)
+
+// NotReadyError says Knative did not become ready in time; Diagnosis says
+// what was not ready and why, for the log and the job summary.
+type NotReadyError struct {
+	Waited    time.Duration
+	Diagnosis string
+}
+
+func (e *NotReadyError) Error() string {
+	return fmt.Sprintf("Knative Serving was not ready after %s:\n%s", e.Waited, e.Diagnosis)
+}
+
+// readiness is one look at what is ready.
+type readiness struct {
+	ready, notReady []string // Deployments as namespace/name
+	webhook         bool
+}
+
+func (r readiness) done() bool { return len(r.notReady) == 0 && len(r.ready) > 0 && r.webhook }
+
+func (r readiness) String() string {
+	s := fmt.Sprintf("%d/%d Deployments available", len(r.ready), len(r.ready)+len(r.notReady))
+	if len(r.notReady) > 0 {
+		s += "; not yet: " + strings.Join(r.notReady, ", ")
+	}
+	if r.webhook {
+		s += "; webhook endpoint ready"
+	} else {
+		s += "; webhook endpoint not ready"
+	}
+	return s
+}
+
+// waitReady waits until every Deployment in namespaces is Available for
+// its current generation and the webhook Service has a ready endpoint.
+func waitReady(ctx context.Context, cs kubernetes.Interface, namespaces []string, o Options) error {
+	o.Progress("waiting up to %s for Knative Serving: every Deployment in %s available and the webhook endpoint ready", o.ReadyTimeout, strings.Join(namespaces, ", "))
+	start := time.Now()
+	var last readiness
+	lastLine, lastTime := "", time.Time{}
+	err := wait.PollUntilContextTimeout(ctx, o.Poll, o.ReadyTimeout, true, func(ctx context.Context) (bool, error) {
+		r, err := look(ctx, cs, namespaces)
+		if err != nil {
+			return false, nil // the next look may work; the timeout bounds it
+		}
+		last = r
+		if line := r.String(); line != lastLine || time.Since(lastTime) > 15*time.Second {
+			o.Progress("%s", line)
+			lastLine, lastTime = line, time.Now()
+		}
+		return r.done(), nil
+	})
+	if err == nil {
+		o.Progress("Knative Serving is ready after %s", time.Since(start).Round(100*time.Millisecond))
+		return nil
+	}
+	diagCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	defer cancel()
+	diag := diagnose(diagCtx, cs, namespaces, last)
+	if ctx.Err() != nil {
+		return fmt.Errorf("waiting for Knative Serving: %w\n%s", context.Cause(ctx), diag)
+	}
+	return &NotReadyError{Waited: o.ReadyTimeout, Diagnosis: diag}
+}
+
+func look(ctx context.Context, cs kubernetes.Interface, namespaces []string) (readiness, error) {
+	var r readiness
+	for _, ns := range namespaces {
+		list, err := cs.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return r, err
+		}
+		for _, d := range list.Items {
+			if available(&d) {
+				r.ready = append(r.ready, ns+"/"+d.Name)
+			} else {
+				r.notReady = append(r.notReady, ns+"/"+d.Name)
+			}
+		}
+	}
+	slices.Sort(r.ready)
+	slices.Sort(r.notReady)
+	ok, err := webhookReady(ctx, cs)
+	if err != nil {
+		return r, err
+	}
+	r.webhook = ok
+	return r, nil
+}
+
+func available(d *appsv1.Deployment) bool {
+	if d.Status.ObservedGeneration < d.Generation {
+		return false
+	}
+	for _, c := range d.Status.Conditions {
+		if c.Type == appsv1.DeploymentAvailable {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func webhookReady(ctx context.Context, cs kubernetes.Interface) (bool, error) {
+	list, err := cs.DiscoveryV1().EndpointSlices(servingNS).List(ctx, metav1.ListOptions{
+		LabelSelector: discoveryv1.LabelServiceName + "=webhook",
+	})
+	if err != nil {
+		return false, err
+	}
+	for _, s := range list.Items {
+		for _, e := range s.Endpoints {
+			if e.Conditions.Ready == nil || *e.Conditions.Ready {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// diagnose describes each not-ready Deployment: its condition, its pods'
+// waiting reasons, and the last events about them.
+func diagnose(ctx context.Context, cs kubernetes.Interface, namespaces []string, last readiness) string {
+	var b strings.Builder
+	if len(last.ready)+len(last.notReady) == 0 {
+		fmt.Fprintf(&b, "no Deployment found in %s: were the manifests applied?\n", strings.Join(namespaces, ", "))
+	}
+	for _, ref := range last.notReady {
+		ns, name, _ := strings.Cut(ref, "/")
+		d, err := cs.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			fmt.Fprintf(&b, "- Deployment %s: %v\n", ref, err)
+			continue
+		}
+		fmt.Fprintf(&b, "- Deployment %s: %d/%d replicas ready", ref, d.Status.ReadyReplicas, ptrOr(d.Spec.Replicas, 1))
+		for _, c := range d.Status.Conditions {
+			if c.Type == appsv1.DeploymentAvailable || c.Type == appsv1.DeploymentProgressing && c.Status != corev1.ConditionTrue {
+				fmt.Fprintf(&b, "; %s=%s", c.Type, c.Status)
+				if c.Reason != "" {
+					fmt.Fprintf(&b, " (%s: %s)", c.Reason, c.Message)
+				}
+			}
+		}
+		b.WriteString("\n")
+		names := map[string]bool{name: true}
+		if sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector); err == nil && d.Spec.Selector != nil {
+			pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+			if err == nil {
+				if len(pods.Items) == 0 {
+					b.WriteString("    no pods: nothing created them yet (is the cluster's controller manager running?)\n")
+				}
+				for _, p := range pods.Items {
+					names[p.Name] = true
+					fmt.Fprintf(&b, "    pod %s: %s%s\n", p.Name, p.Status.Phase, podProblems(&p))
+				}
+			}
+		}
+		for _, e := range lastEvents(ctx, cs, ns, name, names, 5) {
+			fmt.Fprintf(&b, "    event %s %s: %s\n", e.Type, e.Reason, strings.TrimSpace(e.Message))
+		}
+	}
+	if !last.webhook {
+		b.WriteString("- the Service knative-serving/webhook has no ready endpoint: the webhook pod is not ready, so Knative objects and its ConfigMaps cannot be changed\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func podProblems(p *corev1.Pod) string {
+	var out []string
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
+			out = append(out, fmt.Sprintf("not scheduled (%s: %s)", c.Reason, c.Message))
+		}
+	}
+	for _, cs := range append(slices.Clone(p.Status.InitContainerStatuses), p.Status.ContainerStatuses...) {
+		switch {
+		case cs.State.Waiting != nil:
+			out = append(out, fmt.Sprintf("container %s waiting: %s %s", cs.Name, cs.State.Waiting.Reason, cs.State.Waiting.Message))
+		case cs.State.Terminated != nil:
+			out = append(out, fmt.Sprintf("container %s terminated: %s (exit %d) %s", cs.Name, cs.State.Terminated.Reason, cs.State.Terminated.ExitCode, cs.State.Terminated.Message))
+		case !cs.Ready:
+			out = append(out, fmt.Sprintf("container %s running but not ready", cs.Name))
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(out, "; ")
+}
+
+// lastEvents returns the newest events about the Deployment, its
+// ReplicaSets (named after it) and its pods.
+func lastEvents(ctx context.Context, cs kubernetes.Interface, ns, deployment string, names map[string]bool, n int) []corev1.Event {
+	list, err := cs.CoreV1().Events(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil
+	}
+	var out []corev1.Event
+	for _, e := range list.Items {
+		obj := e.InvolvedObject.Name
+		if names[obj] || strings.HasPrefix(obj, deployment+"-") {
+			out = append(out, e)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return eventTime(out[i]).Before(eventTime(out[j])) })
+	if len(out) > n {
+		out = out[len(out)-n:]
+	}
+	return out
+}
+
+func eventTime(e corev1.Event) time.Time {
+	switch {
+	case !e.LastTimestamp.IsZero():
+		return e.LastTimestamp.Time
+	case !e.EventTime.IsZero():
+		return e.EventTime.Time
+	}
+	return e.CreationTimestamp.Time
+}
+
+func ptrOr(p *int32, d int32) int32 {
+	if p == nil {
+		return d
+	}
+	return *p
+}

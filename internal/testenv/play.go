@@ -1,0 +1,63 @@
+package testenv
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
+)
+
+// PlayKnative plays, until the test ends, the parts of a cluster that do not
+// run in the test bed and that installing Knative waits for: it marks every
+// Deployment in knative-serving and kourier-system Available (except those
+// named in stuck) and gives the webhook Service a ready endpoint (unless
+// stuck names "webhook-endpoint").
+func PlayKnative(t testing.TB, cs kubernetes.Interface, stuck ...string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	go func() {
+		defer wg.Done()
+		for ctx.Err() == nil {
+			for _, ns := range []string{"knative-serving", "kourier-system"} {
+				list, err := cs.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
+				if err != nil {
+					continue
+				}
+				for _, d := range list.Items {
+					if slices.Contains(stuck, d.Name) || d.Status.ObservedGeneration == d.Generation && d.Status.AvailableReplicas > 0 {
+						continue
+					}
+					d.Status.ObservedGeneration = d.Generation
+					d.Status.Replicas, d.Status.ReadyReplicas, d.Status.AvailableReplicas = 1, 1, 1
+					d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable"}}
+					_, _ = cs.AppsV1().Deployments(ns).UpdateStatus(ctx, &d, metav1.UpdateOptions{})
+				}
+			}
+			if !slices.Contains(stuck, "webhook-endpoint") {
+				es := &discoveryv1.EndpointSlice{
+					ObjectMeta:  metav1.ObjectMeta{Name: "webhook-test", Namespace: "knative-serving", Labels: map[string]string{discoveryv1.LabelServiceName: "webhook"}},
+					AddressType: discoveryv1.AddressTypeIPv4,
+					Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"10.96.0.200"}, Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}}},
+				}
+				if _, err := cs.DiscoveryV1().EndpointSlices("knative-serving").Create(ctx, es, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) && !apierrors.IsNotFound(err) && ctx.Err() == nil {
+					t.Logf("playing Knative: endpoint slice: %v", err)
+				}
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+}
