@@ -11,7 +11,7 @@ VERSION ?= dev
 # Arguments for `make run`, e.g. ARGS='--kubeconfig ~/.kube/config --image ghcr.io/org/app:v1'
 ARGS    ?=
 
-.PHONY: build test testbin run lint clean bench-install
+.PHONY: build test testbin run lint clean bench-install bench-measure
 
 ## build: the knative-preview binary, in bin/
 build:
@@ -60,3 +60,7 @@ bench-install: testbin
 		$(GO) test -count=1 -run '^TestInstallSpeedVsKubectl$$' -v -timeout 30m ./internal/apply/ > $(TESTBIN)/bench-install.log 2>&1 || { cat $(TESTBIN)/bench-install.log; exit 1; }
 	@grep -E '^(first install|re-apply):' $(TESTBIN)/bench-install.log
 	@grep -E '^install speedup vs kubectl:' $(TESTBIN)/bench-install.log
+
+## bench-measure: how far our time to first byte is above a local server's known delay
+bench-measure:
+	$(GO) test -run '^$$' -bench '^BenchmarkTTFBError$$' -benchtime 200x -count 3 ./internal/measure/

@@ -1,0 +1,217 @@
+// Package measure times cold starts of a Knative revision the way an expert
+// would trust: a sample counts only when the revision was at zero before the
+// request and a new pod served it, each sample is broken down from watch
+// arrival times, and every response is checked against what the user
+// expects, so the same run works as a smoke check.
+package measure
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+)
+
+// Annotations are the per-revision settings that let a measured revision
+// scale to zero about one minimum stable window (6 s) after its last
+// request, with no pod kept around.
+var Annotations = map[string]string{
+	"autoscaling.knative.dev/window":                             "6s",
+	"autoscaling.knative.dev/scale-to-zero-pod-retention-period": "0s",
+	"autoscaling.knative.dev/min-scale":                          "0",
+}
+
+// ClusterConfig is the config-autoscaler setting for clusters this run
+// created: no grace period after scale-to-zero is decided.
+var ClusterConfig = map[string]string{"scale-to-zero-grace-period": "0s"}
+
+// Options says how to measure.
+type Options struct {
+	// Samples is the number of cold starts to take.
+	Samples int
+	// Path is requested on the service.
+	Path string
+	// Expect is checked on every response.
+	Expect Expect
+	// MaxMedianMs, when above zero, fails the run when the median cold
+	// start is above it.
+	MaxMedianMs float64
+	// SmokeRequests warm requests follow the cold samples.
+	SmokeRequests int
+	// ScaleToZeroTimeout bounds each wait for the revision to be at zero
+	// (default 3m); RequestTimeout bounds one request (default 5m: a cold
+	// start may include an image pull); Settle bounds the wait, after a
+	// response, for the watches to report the pod that served it
+	// (default 5s); Poll is the interval of the scale-to-zero wait
+	// (default 250ms).
+	ScaleToZeroTimeout, RequestTimeout, Settle, Poll time.Duration
+	// Now is the clock every time is read from (default time.Now).
+	Now func() time.Time
+	// Dial replaces the network dialer (tests).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Progress receives progress lines.
+	Progress func(format string, args ...any)
+}
+
+func (o *Options) defaults() {
+	if o.ScaleToZeroTimeout == 0 {
+		o.ScaleToZeroTimeout = 3 * time.Minute
+	}
+	if o.RequestTimeout == 0 {
+		o.RequestTimeout = 5 * time.Minute
+	}
+	if o.Settle == 0 {
+		o.Settle = 5 * time.Second
+	}
+	if o.Poll == 0 {
+		o.Poll = 250 * time.Millisecond
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Progress == nil {
+		o.Progress = func(string, ...any) {}
+	}
+	if o.Path == "" {
+		o.Path = "/"
+	}
+}
+
+// Revision names what is measured.
+type Revision struct {
+	Namespace, Name string
+}
+
+func (r Revision) deployment() string { return r.Name + "-deployment" }
+
+const revisionLabel = "serving.knative.dev/revision"
+
+// Report is the outcome of a measurement.
+type Report struct {
+	// Samples are all samples, valid or not, in order.
+	Samples []Sample `json:"samples"`
+	// Cold summarises the total time of valid samples, without the first
+	// sample when it included an image pull and others exist.
+	Cold Stats `json:"cold"`
+	// FirstWithPull is that first sample, reported apart.
+	FirstWithPull *Sample `json:"first-with-pull,omitempty"`
+	// Warm summarises the time to first byte of the warm requests.
+	Warm Stats `json:"warm"`
+}
+
+// Valid returns the samples that are cold starts.
+func (r *Report) Valid() []Sample {
+	var out []Sample
+	for _, s := range r.Samples {
+		if s.Verdict == VerdictCold {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// CheckError lists the requests whose responses were not what was
+// expected, and a breached threshold.
+type CheckError struct{ Problems []string }
+
+func (e *CheckError) Error() string {
+	return "smoke check failed:\n  " + strings.Join(e.Problems, "\n  ")
+}
+
+// Measure takes opts.Samples cold starts of rev through route, then
+// opts.SmokeRequests warm requests. It returns the report even when a
+// check failed (with a *CheckError), so the numbers still reach the outputs.
+func Measure(ctx context.Context, cs kubernetes.Interface, rev Revision, route Route, opts Options) (*Report, error) {
+	opts.defaults()
+	prober, err := NewProber(route, opts.RequestTimeout, opts.Now, opts.Dial)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{}
+	var problems []string
+	for i := 1; i <= opts.Samples; i++ {
+		s, err := takeSample(ctx, cs, rev, prober, opts, i)
+		if err != nil {
+			return rep, fmt.Errorf("cold start sample %d of %d: %w", i, opts.Samples, err)
+		}
+		rep.Samples = append(rep.Samples, *s)
+		switch s.Verdict {
+		case VerdictCold:
+			opts.Progress("cold start %d/%d: %s to the full response (first byte %s), served by new pod %s%s",
+				i, opts.Samples, ms(s.TotalMs), ms(s.TTFBMs), s.Pod, pullNote(s))
+		default:
+			opts.Progress("sample %d/%d discarded: %s", i, opts.Samples, s.Reason)
+		}
+		if s.CheckFailed != "" {
+			problems = append(problems, fmt.Sprintf("cold start sample %d (GET %s): %s", i, route.withPath(opts.Path), s.CheckFailed))
+		}
+	}
+	summarise(rep)
+
+	var warm []float64
+	for i := 1; i <= opts.SmokeRequests; i++ {
+		r, err := prober.Get(ctx, opts.Path)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("warm request %d: %v", i, err))
+			continue
+		}
+		if err := opts.Expect.Check(r); err != nil {
+			problems = append(problems, fmt.Sprintf("warm request %d (GET %s): %v", i, route.withPath(opts.Path), err))
+		}
+		warm = append(warm, millis(r.TTFB))
+	}
+	rep.Warm = Summarise(warm)
+	if opts.SmokeRequests > 0 {
+		opts.Progress("%d warm requests: median time to first byte %s", len(warm), ms(rep.Warm.Median))
+	}
+
+	if opts.MaxMedianMs > 0 && rep.Cold.N > 0 && rep.Cold.Median > opts.MaxMedianMs {
+		problems = append(problems, fmt.Sprintf("cold start median %s is above cold-start-max-ms %s (samples: %s)", ms(rep.Cold.Median), ms(opts.MaxMedianMs), totals(rep.Valid())))
+	}
+	if opts.Samples > 0 && len(rep.Valid()) == 0 {
+		problems = append(problems, fmt.Sprintf("none of the %d samples was a cold start, so there is no cold start time: %s", opts.Samples, rep.Samples[0].Reason))
+	}
+	if len(problems) > 0 {
+		return rep, &CheckError{Problems: problems}
+	}
+	return rep, nil
+}
+
+func summarise(rep *Report) {
+	valid := rep.Valid()
+	if len(valid) > 1 && valid[0].Index == 1 && valid[0].Image == ImagePulled {
+		first := valid[0]
+		rep.FirstWithPull = &first
+		valid = valid[1:]
+	}
+	var t []float64
+	for _, s := range valid {
+		t = append(t, s.TotalMs)
+	}
+	rep.Cold = Summarise(t)
+}
+
+func totals(samples []Sample) string {
+	var parts []string
+	for _, s := range samples {
+		parts = append(parts, ms(s.TotalMs))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func pullNote(s *Sample) string {
+	switch s.Image {
+	case ImagePulled:
+		return "; the image was pulled (" + s.PullMessage + ")"
+	case ImagePresent:
+		return "; the image was already on the node"
+	}
+	return ""
+}
+
+func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func ms(v float64) string { return fmt.Sprintf("%.0f ms", v) }

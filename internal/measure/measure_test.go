@@ -1,0 +1,345 @@
+package measure
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
+
+	"github.com/knative-preview/action/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// clock is a test clock that moves only when the test says so.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// ingress is a local HTTP server standing in for the ingress; route sends
+// the service's URL to it.
+func ingress(t *testing.T, h http.HandlerFunc) Route {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return Route{URL: "http://hello.measure.example.test", Address: strings.TrimPrefix(srv.URL, "http://")}
+}
+
+func onlyLoopback(ctx context.Context, network, addr string) (net.Conn, error) {
+	if !strings.HasPrefix(addr, "127.0.0.1:") {
+		return nil, fmt.Errorf("test dialled %s: only 127.0.0.1 is allowed", addr)
+	}
+	return (&net.Dialer{}).DialContext(ctx, network, addr)
+}
+
+func TestSmokeChecksNameTheRequest(t *testing.T) {
+	n := 0
+	route := ingress(t, func(w http.ResponseWriter, r *http.Request) {
+		n++
+		if r.Host != "hello.measure.example.test" {
+			t.Errorf("Host header %q", r.Host)
+		}
+		switch n {
+		case 2:
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("upstream connect error"))
+		case 3:
+			_, _ = w.Write([]byte("goodbye"))
+		default:
+			_, _ = w.Write([]byte("hello world"))
+		}
+	})
+	rep, err := Measure(t.Context(), nil, Revision{}, route, Options{
+		SmokeRequests: 3, Path: "/greet", Dial: onlyLoopback,
+		Expect: Expect{Status: 200, Body: regexp.MustCompile(`^hello`)},
+	})
+	var ce *CheckError
+	if !asCheck(err, &ce) || len(ce.Problems) != 2 {
+		t.Fatalf("got %v, want two failed checks", err)
+	}
+	for i, want := range []string{
+		`warm request 2 (GET http://hello.measure.example.test/greet via 127.0.0.1:`,
+		`expected status 200, got 503; expected the body to match /^hello/, got "upstream connect error"`,
+	} {
+		if !strings.Contains(ce.Problems[0], want) {
+			t.Errorf("problem 1 lacks %q (%d): %s", want, i, ce.Problems[0])
+		}
+	}
+	if !strings.Contains(ce.Problems[1], `warm request 3`) || !strings.Contains(ce.Problems[1], `got "goodbye"`) {
+		t.Errorf("problem 2: %s", ce.Problems[1])
+	}
+	if rep == nil || rep.Warm.N != 3 {
+		t.Errorf("the report must still hold the warm numbers: %+v", rep)
+	}
+}
+
+func asCheck(err error, target **CheckError) bool {
+	e, ok := err.(*CheckError)
+	if ok {
+		*target = e
+	}
+	return ok
+}
+
+// revision creates a revision's Deployment at zero in a new namespace.
+func revision(t *testing.T, cs kubernetes.Interface, ns string, replicas int32) Revision {
+	t.Helper()
+	ctx := t.Context()
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	labels := map[string]string{revisionLabel: "hello-00001"}
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "hello-00001-deployment", Namespace: ns},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(replicas),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "user-container", Image: "registry.invalid/hello"}}},
+			},
+		},
+	}
+	if _, err := cs.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return Revision{Namespace: ns, Name: "hello-00001"}
+}
+
+// kubelet plays the autoscaler and the kubelet for one cold start: it
+// scales the Deployment up, creates a pod and moves it through scheduled,
+// started and ready, advancing the clock by each step's programmed time.
+type kubelet struct {
+	t      *testing.T
+	cs     kubernetes.Interface
+	rev    Revision
+	clock  *clock
+	steps  [4]time.Duration // scale, schedule, start, ready
+	n      int
+	pulled []string // Pulled event message per sample
+}
+
+func (k *kubelet) total() time.Duration {
+	return k.steps[0] + k.steps[1] + k.steps[2] + k.steps[3]
+}
+
+func (k *kubelet) coldStart() *corev1.Pod {
+	ctx := context.Background()
+	ns := k.rev.Namespace
+	pause := func(d time.Duration) {
+		k.clock.Advance(d)
+		time.Sleep(40 * time.Millisecond) // let the watches see the step
+	}
+	k.n++
+	pause(k.steps[0])
+	d, err := k.cs.AppsV1().Deployments(ns).Get(ctx, k.rev.deployment(), metav1.GetOptions{})
+	if err != nil {
+		k.t.Error(err)
+		return nil
+	}
+	d.Spec.Replicas = ptr.To[int32](1)
+	if _, err := k.cs.AppsV1().Deployments(ns).Update(ctx, d, metav1.UpdateOptions{}); err != nil {
+		k.t.Error(err)
+	}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("hello-00001-deployment-%d", k.n), Namespace: ns, Labels: map[string]string{revisionLabel: k.rev.Name}},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "user-container", Image: "registry.invalid/hello"}}},
+	}
+	pod, err = k.cs.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{})
+	if err != nil {
+		k.t.Error(err)
+		return nil
+	}
+	status := func(f func(p *corev1.Pod)) {
+		f(pod)
+		p, err := k.cs.CoreV1().Pods(ns).UpdateStatus(ctx, pod, metav1.UpdateOptions{})
+		if err != nil {
+			k.t.Error(err)
+			return
+		}
+		pod = p
+	}
+	pause(k.steps[1])
+	status(func(p *corev1.Pod) {
+		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionTrue}}
+	})
+	if k.n-1 < len(k.pulled) {
+		ev := &corev1.Event{
+			ObjectMeta:     metav1.ObjectMeta{Name: fmt.Sprintf("%s.pulled", pod.Name), Namespace: ns},
+			InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: pod.Name, Namespace: ns},
+			Reason:         "Pulled", Type: "Normal", Message: k.pulled[k.n-1],
+		}
+		if _, err := k.cs.CoreV1().Events(ns).Create(ctx, ev, metav1.CreateOptions{}); err != nil {
+			k.t.Error(err)
+		}
+	}
+	pause(k.steps[2])
+	status(func(p *corev1.Pod) {
+		p.Status.Phase = corev1.PodRunning
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "user-container", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}
+	})
+	pause(k.steps[3])
+	status(func(p *corev1.Pod) {
+		p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionTrue})
+	})
+	time.Sleep(40 * time.Millisecond)
+	return pod
+}
+
+// scaleToZero removes the pod and sets the Deployment back to zero, as the
+// autoscaler does after the stable window.
+func (k *kubelet) scaleToZero(pod *corev1.Pod) {
+	ctx := context.Background()
+	if pod != nil {
+		_ = k.cs.CoreV1().Pods(k.rev.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
+	}
+	d, err := k.cs.AppsV1().Deployments(k.rev.Namespace).Get(ctx, k.rev.deployment(), metav1.GetOptions{})
+	if err == nil {
+		d.Spec.Replicas = ptr.To[int32](0)
+		_, _ = k.cs.AppsV1().Deployments(k.rev.Namespace).Update(ctx, d, metav1.UpdateOptions{})
+	}
+}
+
+func TestIntegrationColdStartsAreMeasured(t *testing.T) {
+	env := testenv.Shared(t)
+	cs := kubernetes.NewForConfigOrDie(env.Config)
+	rev := revision(t, cs, "measure-cold", 0)
+	clk := &clock{t: time.Unix(1_700_000_000, 0)}
+	k := &kubelet{t: t, cs: cs, rev: rev, clock: clk,
+		steps:  [4]time.Duration{15 * time.Millisecond, 120 * time.Millisecond, 900 * time.Millisecond, 230 * time.Millisecond},
+		pulled: []string{`Successfully pulled image "registry.invalid/hello" in 3.1s`, `Container image "registry.invalid/hello" already present on machine`, `Container image "registry.invalid/hello" already present on machine`},
+	}
+	route := ingress(t, func(w http.ResponseWriter, r *http.Request) {
+		pod := k.coldStart()
+		_, _ = w.Write([]byte("hello world"))
+		w.(http.Flusher).Flush()
+		go func() { time.Sleep(100 * time.Millisecond); k.scaleToZero(pod) }()
+	})
+	var progress []string
+	rep, err := Measure(t.Context(), cs, rev, route, Options{
+		Samples: 3, Dial: onlyLoopback, Now: clk.Now, Poll: 50 * time.Millisecond, Settle: time.Second,
+		Expect:   Expect{Status: 200, Body: regexp.MustCompile("hello")},
+		Progress: func(f string, a ...any) { progress = append(progress, fmt.Sprintf(f, a...)) },
+	})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, strings.Join(progress, "\n"))
+	}
+	want := float64(k.total().Milliseconds())
+	for i, s := range rep.Samples {
+		if s.Verdict != VerdictCold {
+			t.Fatalf("sample %d: %s (%s)", i+1, s.Verdict, s.Reason)
+		}
+		// The test clock moves only by the programmed steps, so the measured
+		// time is exactly their sum.
+		if s.TTFBMs != want || s.TotalMs != want {
+			t.Errorf("sample %d: ttfb %.3f ms, total %.3f ms; want %.0f ms", i+1, s.TTFBMs, s.TotalMs, want)
+		}
+		if s.Pod != fmt.Sprintf("hello-00001-deployment-%d", i+1) {
+			t.Errorf("sample %d served by %q", i+1, s.Pod)
+		}
+		b := s.Breakdown
+		if b.Scaled == nil || b.Scheduled == nil || b.Started == nil || b.Ready == nil {
+			t.Fatalf("sample %d: breakdown incomplete: %+v", i+1, b)
+		}
+		// Steps of one pod arrive in order on one watch; all precede the first byte.
+		if !(*b.Scheduled <= *b.Started && *b.Started <= *b.Ready && *b.Ready <= b.FirstByte && *b.Scaled <= b.FirstByte) {
+			t.Errorf("sample %d: breakdown out of order: scaled %v scheduled %v started %v ready %v first byte %v", i+1, *b.Scaled, *b.Scheduled, *b.Started, *b.Ready, b.FirstByte)
+		}
+	}
+	if rep.Samples[0].Image != ImagePulled || rep.Samples[1].Image != ImagePresent {
+		t.Errorf("image: %s, %s", rep.Samples[0].Image, rep.Samples[1].Image)
+	}
+	if rep.FirstWithPull == nil || rep.FirstWithPull.Index != 1 || rep.Cold.N != 2 || rep.Cold.Median != want {
+		t.Errorf("the first sample (image pull) must be apart from the statistics: first %+v, cold %+v", rep.FirstWithPull, rep.Cold)
+	}
+}
+
+// A request answered by a pod that is still draining is not a cold start.
+func TestIntegrationDrainingPodIsNotAColdStart(t *testing.T) {
+	env := testenv.Shared(t)
+	cs := kubernetes.NewForConfigOrDie(env.Config)
+	ctx := t.Context()
+	rev := revision(t, cs, "measure-draining", 0)
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "hello-00001-deployment-old", Namespace: rev.Namespace, Labels: map[string]string{revisionLabel: rev.Name}, Finalizers: []string{"test.knative-preview/draining"}},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "user-container", Image: "registry.invalid/hello"}}},
+	}
+	if _, err := cs.CoreV1().Pods(rev.Namespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.CoreV1().Pods(rev.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		p, err := cs.CoreV1().Pods(rev.Namespace).Get(context.Background(), pod.Name, metav1.GetOptions{})
+		if err == nil {
+			p.Finalizers = nil
+			_, _ = cs.CoreV1().Pods(rev.Namespace).Update(context.Background(), p, metav1.UpdateOptions{})
+		}
+	})
+	route := ingress(t, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("hello from the old pod")) })
+	rep, err := Measure(ctx, cs, rev, route, Options{Samples: 1, Dial: onlyLoopback, Poll: 50 * time.Millisecond, Settle: 300 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "none of the 1 samples was a cold start") {
+		t.Fatalf("got %v, want the run to fail for lack of a cold start", err)
+	}
+	s := rep.Samples[0]
+	if s.Verdict != VerdictDiscarded || !strings.Contains(s.Reason, "a pod that already existed, still draining, answered") {
+		t.Errorf("sample: %+v", s)
+	}
+	if rep.Cold.N != 0 {
+		t.Errorf("a discarded sample was counted: %+v", rep.Cold)
+	}
+}
+
+func TestIntegrationScaleToZeroThatNeverHappens(t *testing.T) {
+	env := testenv.Shared(t)
+	cs := kubernetes.NewForConfigOrDie(env.Config)
+	rev := revision(t, cs, "measure-never-zero", 1)
+	route := ingress(t, func(w http.ResponseWriter, r *http.Request) {
+		t.Error("a request was sent while the revision was not at zero")
+	})
+	_, err := Measure(t.Context(), cs, rev, route, Options{Samples: 1, ScaleToZeroTimeout: time.Second, Poll: 50 * time.Millisecond, Dial: onlyLoopback})
+	for _, want := range []string{"cold start sample 1 of 1", "revision hello-00001 did not scale to zero within 1s", "Deployment wants 1 replicas", "enable-scale-to-zero"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+}
+
+func TestIntegrationThresholdFailsTheRun(t *testing.T) {
+	env := testenv.Shared(t)
+	cs := kubernetes.NewForConfigOrDie(env.Config)
+	rev := revision(t, cs, "measure-threshold", 0)
+	clk := &clock{t: time.Unix(1_700_000_000, 0)}
+	k := &kubelet{t: t, cs: cs, rev: rev, clock: clk, steps: [4]time.Duration{0, 100 * time.Millisecond, 1400 * time.Millisecond, 500 * time.Millisecond}}
+	route := ingress(t, func(w http.ResponseWriter, r *http.Request) {
+		k.coldStart()
+		_, _ = w.Write([]byte("hello"))
+	})
+	rep, err := Measure(t.Context(), cs, rev, route, Options{Samples: 1, MaxMedianMs: 1500, Dial: onlyLoopback, Now: clk.Now, Poll: 50 * time.Millisecond, Settle: 300 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "cold start median 2000 ms is above cold-start-max-ms 1500 ms (samples: 2000 ms)") {
+		t.Fatalf("got %v", err)
+	}
+	if rep.Cold.Median != 2000 {
+		t.Errorf("report %+v", rep.Cold)
+	}
+}

@@ -1,0 +1,360 @@
+package measure
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+)
+
+// Verdicts of a sample.
+const (
+	VerdictCold      = "cold"
+	VerdictDiscarded = "discarded"
+)
+
+// What the pod's events say about the image.
+const (
+	ImagePulled  = "pulled"
+	ImagePresent = "present"
+	ImageUnknown = "unknown"
+)
+
+// readyLag is how much later than the first byte a serving pod's
+// readiness may reach this client: the activator forwards as soon as its
+// own probe passes, before the kubelet's status update arrives here.
+const readyLag = 2 * time.Second
+
+// Breakdown gives, in milliseconds after the request was sent, when each
+// step was seen by this client's watches; nil when it was not seen.
+type Breakdown struct {
+	Scaled    *float64 `json:"scaled-ms"`
+	Scheduled *float64 `json:"scheduled-ms"`
+	Started   *float64 `json:"started-ms"`
+	Ready     *float64 `json:"ready-ms"`
+	FirstByte float64  `json:"first-byte-ms"`
+}
+
+// Sample is one cold start attempt.
+type Sample struct {
+	Index   int    `json:"sample"`
+	Verdict string `json:"verdict"`
+	// Reason says why a sample was discarded.
+	Reason  string  `json:"reason,omitempty"`
+	TotalMs float64 `json:"total-ms"`
+	TTFBMs  float64 `json:"ttfb-ms"`
+	Status  int     `json:"status"`
+	// Pod is the new pod that served the request.
+	Pod         string    `json:"pod,omitempty"`
+	Image       string    `json:"image"`
+	PullMessage string    `json:"pull,omitempty"`
+	Breakdown   Breakdown `json:"breakdown"`
+	// CheckFailed says how the response differed from what was expected.
+	CheckFailed string `json:"check-failed,omitempty"`
+}
+
+// recorder keeps the client-side arrival time of each step of a cold start.
+type recorder struct {
+	mu      sync.Mutex
+	now     func() time.Time
+	before  map[types.UID]bool
+	scaled  time.Time
+	pods    map[types.UID]*podSteps
+	pulled  map[string]string // pod name -> Pulled event message
+	pulling map[string]bool
+}
+
+type podSteps struct {
+	name                               string
+	created, scheduled, started, ready time.Time
+}
+
+func (r *recorder) deployment(d *appsv1.Deployment) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.scaled.IsZero() && d.Spec.Replicas != nil && *d.Spec.Replicas > 0 {
+		r.scaled = r.now()
+	}
+}
+
+func (r *recorder) pod(p *corev1.Pod) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.before[p.UID] {
+		return
+	}
+	t := r.now()
+	s := r.pods[p.UID]
+	if s == nil {
+		s = &podSteps{name: p.Name, created: t}
+		r.pods[p.UID] = s
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Status != corev1.ConditionTrue {
+			continue
+		}
+		switch c.Type {
+		case corev1.PodScheduled:
+			setOnce(&s.scheduled, t)
+		case corev1.PodReady:
+			setOnce(&s.ready, t)
+		}
+	}
+	if n := len(p.Status.ContainerStatuses); n > 0 {
+		running := 0
+		for _, c := range p.Status.ContainerStatuses {
+			if c.State.Running != nil {
+				running++
+			}
+		}
+		if running == n {
+			setOnce(&s.started, t)
+		}
+	}
+}
+
+func (r *recorder) event(e *corev1.Event) {
+	if e.InvolvedObject.Kind != "Pod" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch e.Reason {
+	case "Pulled":
+		r.pulled[e.InvolvedObject.Name] = e.Message
+	case "Pulling":
+		r.pulling[e.InvolvedObject.Name] = true
+	}
+}
+
+func setOnce(t *time.Time, v time.Time) {
+	if t.IsZero() {
+		*t = v
+	}
+}
+
+// takeSample waits for the revision to be at zero, sends one request while
+// watching the revision, and judges whether a new pod served it.
+func takeSample(ctx context.Context, cs kubernetes.Interface, rev Revision, prober *Prober, opts Options, index int) (*Sample, error) {
+	before, err := waitForZero(ctx, cs, rev, opts)
+	if err != nil {
+		return nil, err
+	}
+	rec := &recorder{now: opts.Now, before: before, pods: map[types.UID]*podSteps{}, pulled: map[string]string{}, pulling: map[string]bool{}}
+
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	if err := startWatches(wctx, cs, rev, rec, &wg); err != nil {
+		return nil, err
+	}
+
+	resp, reqErr := prober.Get(ctx, opts.Path)
+	if reqErr != nil {
+		return nil, fmt.Errorf("the request of the cold start failed: %w", reqErr)
+	}
+
+	// The watches may report the serving pod's readiness, and the kubelet
+	// its image events, a little after the response: give them a moment.
+	deadline := time.Now().Add(opts.Settle)
+	for time.Now().Before(deadline) {
+		rec.mu.Lock()
+		done := false
+		for _, s := range rec.pods {
+			if !s.ready.IsZero() && (len(rec.pulled) > 0) {
+				done = true
+			}
+		}
+		rec.mu.Unlock()
+		if done {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	stop()
+	wg.Wait()
+
+	s := &Sample{
+		Index:   index,
+		TotalMs: millis(resp.Total),
+		TTFBMs:  millis(resp.TTFB),
+		Status:  resp.Status,
+		Image:   ImageUnknown,
+	}
+	s.Breakdown.FirstByte = s.TTFBMs
+	if err := opts.Expect.Check(resp); err != nil {
+		s.CheckFailed = err.Error()
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	at := func(t time.Time) *float64 {
+		if t.IsZero() {
+			return nil
+		}
+		v := millis(t.Sub(resp.Sent))
+		return &v
+	}
+	s.Breakdown.Scaled = at(rec.scaled)
+	// The serving pod is the new pod that became ready first.
+	var served *podSteps
+	for _, p := range rec.pods {
+		if p.ready.IsZero() {
+			continue
+		}
+		if served == nil || p.ready.Before(served.ready) {
+			served = p
+		}
+	}
+	if served != nil && served.ready.Sub(resp.Sent.Add(resp.TTFB)) > readyLag {
+		s.Verdict = VerdictDiscarded
+		s.Reason = fmt.Sprintf("the response came %s before new pod %s was seen ready: a pod that already existed answered, so this was not a cold start", ms(millis(served.ready.Sub(resp.Sent.Add(resp.TTFB)))), served.name)
+		return s, nil
+	}
+	if served == nil {
+		s.Verdict = VerdictDiscarded
+		s.Reason = fmt.Sprintf("no new pod of revision %s became ready while the request was served (first byte after %s): a pod that already existed, still draining, answered, so this was not a cold start", rev.Name, ms(s.TTFBMs))
+		return s, nil
+	}
+	s.Verdict = VerdictCold
+	s.Pod = served.name
+	s.Breakdown.Scheduled = at(served.scheduled)
+	s.Breakdown.Started = at(served.started)
+	s.Breakdown.Ready = at(served.ready)
+	if msg, ok := rec.pulled[served.name]; ok {
+		s.PullMessage = msg
+		if strings.Contains(msg, "already present") {
+			s.Image = ImagePresent
+		} else {
+			s.Image = ImagePulled
+		}
+	} else if rec.pulling[served.name] {
+		s.Image = ImagePulled
+	}
+	return s, nil
+}
+
+// waitForZero waits until the revision's Deployment wants no replica and
+// no pod of the revision runs that is not terminating; it returns the
+// UIDs of the pods that still exist (terminating), which cannot count as
+// new pods of the next sample.
+func waitForZero(ctx context.Context, cs kubernetes.Interface, rev Revision, opts Options) (map[types.UID]bool, error) {
+	var before map[types.UID]bool
+	var state string
+	announced := false
+	err := wait.PollUntilContextTimeout(ctx, opts.Poll, opts.ScaleToZeroTimeout, true, func(ctx context.Context) (bool, error) {
+		d, err := cs.AppsV1().Deployments(rev.Namespace).Get(ctx, rev.deployment(), metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return false, fmt.Errorf("the revision's Deployment %s/%s does not exist: is %s the name of a revision?", rev.Namespace, rev.deployment(), rev.Name)
+		}
+		if err != nil {
+			if state == "" {
+				state = err.Error()
+			}
+			return false, nil
+		}
+		pods, err := cs.CoreV1().Pods(rev.Namespace).List(ctx, metav1.ListOptions{LabelSelector: revisionLabel + "=" + rev.Name})
+		if err != nil {
+			if state == "" {
+				state = err.Error()
+			}
+			return false, nil
+		}
+		replicas := int32(1)
+		if d.Spec.Replicas != nil {
+			replicas = *d.Spec.Replicas
+		}
+		before = map[types.UID]bool{}
+		var live []string
+		for _, p := range pods.Items {
+			before[p.UID] = true
+			if p.DeletionTimestamp == nil {
+				live = append(live, fmt.Sprintf("%s (%s)", p.Name, p.Status.Phase))
+			}
+		}
+		state = fmt.Sprintf("Deployment wants %d replicas; pods not terminating: %d", replicas, len(live))
+		if len(live) > 0 {
+			state += " [" + strings.Join(live, ", ") + "]"
+		}
+		if replicas == 0 && len(live) == 0 {
+			return true, nil
+		}
+		if !announced {
+			opts.Progress("waiting up to %s for revision %s to scale to zero (%s)", opts.ScaleToZeroTimeout, rev.Name, state)
+			announced = true
+		}
+		return false, nil
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("waiting for revision %s to scale to zero: %w (%s)", rev.Name, context.Cause(ctx), state)
+		}
+		if strings.Contains(err.Error(), "does not exist") {
+			return nil, err
+		}
+		return nil, fmt.Errorf("revision %s did not scale to zero within %s (%s): check that scale to zero is enabled (config-autoscaler enable-scale-to-zero), that min-scale is 0, and that nothing keeps sending it requests", rev.Name, opts.ScaleToZeroTimeout, state)
+	}
+	return before, nil
+}
+
+// startWatches watches the revision's Deployment, pods and the namespace's
+// events, feeding rec until ctx ends.
+func startWatches(ctx context.Context, cs kubernetes.Interface, rev Revision, rec *recorder, wg *sync.WaitGroup) error {
+	dw, err := cs.AppsV1().Deployments(rev.Namespace).Watch(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", rev.deployment()).String()})
+	if err != nil {
+		return fmt.Errorf("watching the revision's Deployment: %w", err)
+	}
+	pw, err := cs.CoreV1().Pods(rev.Namespace).Watch(ctx, metav1.ListOptions{LabelSelector: revisionLabel + "=" + rev.Name})
+	if err != nil {
+		dw.Stop()
+		return fmt.Errorf("watching the revision's pods: %w", err)
+	}
+	ew, err := cs.CoreV1().Events(rev.Namespace).Watch(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("involvedObject.kind", "Pod").String()})
+	if err != nil {
+		dw.Stop()
+		pw.Stop()
+		return fmt.Errorf("watching the namespace's events: %w", err)
+	}
+	for _, w := range []watch.Interface{dw, pw, ew} {
+		wg.Add(1)
+		go func(w watch.Interface) {
+			defer wg.Done()
+			defer w.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case ev, ok := <-w.ResultChan():
+					if !ok {
+						return
+					}
+					switch o := ev.Object.(type) {
+					case *appsv1.Deployment:
+						rec.deployment(o)
+					case *corev1.Pod:
+						if ev.Type != watch.Deleted {
+							rec.pod(o)
+						}
+					case *corev1.Event:
+						rec.event(o)
+					}
+				}
+			}
+		}(w)
+	}
+	return nil
+}
