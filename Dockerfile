@@ -15,5 +15,7 @@ RUN CGO_ENABLED=0 go build -trimpath \
 
 FROM docker:28-cli
 COPY --from=build /out/knative-preview /usr/local/bin/knative-preview
+# The post step (cleanup) starts the same binary under another name.
+RUN ln -s knative-preview /usr/local/bin/knative-preview-post
 ENTRYPOINT ["/usr/local/bin/knative-preview"]
 CMD []

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/knative-preview/action/internal/app"
@@ -23,9 +24,10 @@ func main() {
 		os.Exit(app.ExitInterrupted)
 	}()
 	os.Exit(app.Main(ctx, app.Env{
-		Args:   os.Args[1:],
-		Getenv: os.Getenv,
-		Stdout: os.Stdout,
-		Stderr: os.Stderr,
+		Program: filepath.Base(os.Args[0]),
+		Args:    os.Args[1:],
+		Getenv:  os.Getenv,
+		Stdout:  os.Stdout,
+		Stderr:  os.Stderr,
 	}))
 }

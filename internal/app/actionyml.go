@@ -45,6 +45,8 @@ inputs:
 runs:
   using: docker
   image: Dockerfile
+  post-entrypoint: /usr/local/bin/` + PostProgram + `
+  post-if: always()
 `)
 	return b.String()
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/knative-preview/action/internal/cluster"
+	"github.com/knative-preview/action/internal/cluster/gke"
 	"github.com/knative-preview/action/internal/cluster/kubeconfig"
 	"github.com/knative-preview/action/internal/config"
 	"github.com/knative-preview/action/internal/console"
@@ -38,16 +39,24 @@ const (
 	ExitInterrupted = 130
 )
 
+// PostProgram is the name the Dockerfile links to the binary for the
+// action's post-entrypoint: the post step runs in a new container with the
+// same inputs, so only the name it is started as tells it apart.
+const PostProgram = "knative-preview-post"
+
 // ErrInterrupted is the cause main gives the run's context when a signal
 // (Ctrl-C, SIGTERM) stops it.
 var ErrInterrupted = errors.New("interrupted")
 
 // Env is everything a run reads from its process.
 type Env struct {
-	Args   []string // without the program name
-	Getenv func(string) string
-	Stdout io.Writer
-	Stderr io.Writer
+	// Program is the base name the binary was started as; PostProgram
+	// starts the action's post step.
+	Program string
+	Args    []string // without the program name
+	Getenv  func(string) string
+	Stdout  io.Writer
+	Stderr  io.Writer
 	// Workdir is the directory relative output paths are based on outside
 	// Actions; empty means the current directory.
 	Workdir string
@@ -56,6 +65,9 @@ type Env struct {
 // Main runs the action inside GitHub Actions (no arguments and
 // GITHUB_ACTIONS=true) or the CLI otherwise, and returns the exit code.
 func Main(ctx context.Context, env Env) int {
+	if env.Program == PostProgram {
+		return runPost(ctx, env)
+	}
 	if len(env.Args) == 0 && env.Getenv("GITHUB_ACTIONS") == "true" {
 		return runAction(ctx, env)
 	}
@@ -248,9 +260,23 @@ func outputsMarkdown(values map[string]string) string {
 // plan. Building them contacts nothing.
 func buildStages(cfg *config.Config, con *console.Console, out *outputs.Writer, getenv func(string) string) []pipeline.Stage {
 	var target cluster.Target
+	afterConnect := func() {}
 	switch cfg.Cluster {
 	case config.ClusterKubeconfig:
 		target = kubeconfig.New(cfg.Kubeconfig, cfg.Context, kubeconfig.WithProgress(con.Infof))
+	case config.ClusterGKE:
+		o := *cfg.GKE
+		o.Progress = con.Infof
+		o.Getenv = getenv
+		t := gke.New(o)
+		target = t
+		// Saved whether or not Connect succeeds: a cluster whose creation
+		// failed half-way must still be deleted by the post step.
+		afterConnect = func() {
+			if err := con.SaveState(gke.StateName, t.State().Encode()); err != nil {
+				con.Warnf("%v", err)
+			}
+		}
 	}
 	var cl *cluster.Cluster
 	stages := []pipeline.Stage{{
@@ -258,6 +284,7 @@ func buildStages(cfg *config.Config, con *console.Console, out *outputs.Writer, 
 		Plan: target.Plan(),
 		Run: func(ctx context.Context) error {
 			c, err := target.Connect(ctx)
+			afterConnect()
 			if err != nil {
 				return err
 			}
@@ -312,4 +339,33 @@ func installOptions(cfg *config.Config, con *console.Console, getenv func(string
 		Progress:      con.Infof,
 		Warn:          con.Warnf,
 	}
+}
+
+// runPost is the action's post step: it runs after the job's other steps,
+// also when they failed, and cleans up what the main step asked to clean
+// up (a GKE cluster this run created, with delete-cluster: on-exit).
+func runPost(ctx context.Context, env Env) int {
+	con := console.NewActions(env.Stdout, env.Getenv)
+	cfg, err := config.Parse(config.FromAction(env.Getenv), config.ActionStyle, env.Getenv)
+	if err != nil {
+		// The main step reported the inputs; it created nothing.
+		con.Infof("post step: nothing to clean up (the inputs were not valid)")
+		return ExitOK
+	}
+	con.Mask(cfg.Secrets()...)
+	if cfg.Cluster != config.ClusterGKE || cfg.DryRun {
+		return ExitOK
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout, fmt.Errorf("the run's timeout of %s passed while cleaning up", cfg.Timeout))
+	defer cancel()
+	o := *cfg.GKE
+	o.Progress = con.Infof
+	o.Getenv = env.Getenv
+	end := con.Group("cleanup")
+	defer end()
+	if err := gke.New(o).Cleanup(ctx, env.Getenv("STATE_"+gke.StateName)); err != nil {
+		con.Errorf("cleaning up: %v", err)
+		return ExitFailed
+	}
+	return ExitOK
 }

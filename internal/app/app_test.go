@@ -98,7 +98,7 @@ func TestBadInputIsRejectedBeforeAnyClusterCall(t *testing.T) {
 		args []string
 		want []string // one per expected error line
 	}{
-		{"unknown cluster target", []string{"--cluster", "nope", "--kubeconfig", good}, []string{`error: --cluster: "nope" is not a cluster target (accepted: kubeconfig)`}},
+		{"unknown cluster target", []string{"--cluster", "nope", "--kubeconfig", good}, []string{`error: --cluster: "nope" is not a cluster target (accepted: kubeconfig`}},
 		{"timeout that is not a duration", []string{"--timeout", "5 parsecs", "--kubeconfig", good}, []string{`error: --timeout: "5 parsecs" is not a duration`}},
 		{"unquoted timeout", []string{"--timeout", "5", "parsecs", "--kubeconfig", good}, []string{`error: unexpected argument "parsecs"`, `error: --timeout: "5" is not a duration`}},
 		{"kubeconfig that does not parse", []string{"--kubeconfig", broken}, []string{`error: --kubeconfig: kubeconfig file ` + broken + ` is not a valid kubeconfig`}},
@@ -145,7 +145,7 @@ func TestActionBadInputAnnotatesAndSummarises(t *testing.T) {
 		t.Errorf("exit code %d", r.code)
 	}
 	for _, want := range []string{
-		`::error::input "cluster": "gke-autopilot" is not a cluster target (accepted: kubeconfig)`,
+		`::error::input "cluster": "gke-autopilot" is not a cluster target (accepted: kubeconfig`,
 		`::error::input "timeout": "forever" is not a duration`,
 	} {
 		if !strings.Contains(r.stdout, want) {
@@ -331,6 +331,59 @@ func TestIntegrationActionWritesEveryOutput(t *testing.T) {
 	for _, want := range []string{"| cluster | ok |", "| kubernetes-version | `" + testenv.KubeVersion + "` |"} {
 		if !strings.Contains(string(s), want) {
 			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
+	}
+}
+
+func TestPostStep(t *testing.T) {
+	base := map[string]string{
+		"GITHUB_ACTIONS":     "true",
+		"INPUT_CLUSTER":      "gke",
+		"INPUT_GKE-PROJECT":  "my-project",
+		"INPUT_GKE-LOCATION": "europe-west1-b",
+	}
+	with := func(extra map[string]string) map[string]string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	run := func(env map[string]string) result {
+		var stdout, stderr bytes.Buffer
+		code := Main(context.Background(), Env{Program: PostProgram, Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr})
+		return result{code, stdout.String(), stderr.String()}
+	}
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"main saved no cluster", with(nil), "the main step recorded no GKE cluster: nothing to delete"},
+		{"a reused cluster is kept", with(map[string]string{"STATE_gke_cluster": `{"project":"my-project","location":"europe-west1-b","name":"knative","created":false,"deleteOnExit":true}`}), "keeping"},
+		{"invalid inputs: main created nothing", with(map[string]string{"INPUT_CLUSTER": "nope"}), "nothing to clean up"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(tt.env)
+			if r.code != ExitOK || !strings.Contains(r.stdout, tt.want) {
+				t.Errorf("exit %d, stdout:\n%s\nwant %q", r.code, r.stdout, tt.want)
+			}
+		})
+	}
+}
+
+func TestGKEDryRunMakesNoCall(t *testing.T) {
+	r := runMain(context.Background(), []string{"up", "--cluster", "gke", "--gke-project", "my-project", "--gke-location", "europe-west1-b", "--gke-spot", "--dry-run"}, map[string]string{})
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"1. cluster", "my-project", "europe-west1-b", "e2-standard-4", "2. install"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("plan lacks %q:\n%s", want, r.stdout)
 		}
 	}
 }

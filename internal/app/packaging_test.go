@@ -31,8 +31,10 @@ type actionYAML struct {
 		Description string `json:"description"`
 	} `json:"outputs"`
 	Runs struct {
-		Using string `json:"using"`
-		Image string `json:"image"`
+		Using          string `json:"using"`
+		Image          string `json:"image"`
+		PostEntrypoint string `json:"post-entrypoint"`
+		PostIf         string `json:"post-if"`
 	} `json:"runs"`
 }
 
@@ -56,6 +58,9 @@ func TestActionYAMLMatchesTheCode(t *testing.T) {
 	var a actionYAML
 	if err := yaml.UnmarshalStrict(data, &a); err != nil {
 		t.Fatalf("action.yml: %v", err)
+	}
+	if a.Runs.PostEntrypoint != "/usr/local/bin/"+PostProgram || a.Runs.PostIf != "always()" {
+		t.Errorf("the post step (cleanup) must start %s always: %+v", PostProgram, a.Runs)
 	}
 	if a.Runs.Using != "docker" || a.Runs.Image == "" || a.Branding.Icon == "" || a.Branding.Color == "" {
 		t.Errorf("runs/branding: %+v %+v", a.Runs, a.Branding)
@@ -122,6 +127,9 @@ func TestDockerfileFinalStage(t *testing.T) {
 	m := regexp.MustCompile(`(?m)^ENTRYPOINT (.*)$`).FindStringSubmatch(final)
 	if m == nil || !strings.HasPrefix(m[1], `["/`) {
 		t.Errorf("the final stage needs an exec-form ENTRYPOINT with an absolute path, got %q", m)
+	}
+	if !strings.Contains(final, "ln -s knative-preview /usr/local/bin/"+PostProgram) {
+		t.Errorf("the final stage must link %s to the binary for the post step", PostProgram)
 	}
 	if !regexp.MustCompile(`(?m)^FROM docker:[0-9.]+-cli`).MatchString(string(data)) {
 		t.Error("the final image must carry a docker CLI (the kind target drives Docker through it)")

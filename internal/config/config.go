@@ -12,6 +12,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/knative-preview/action/internal/cluster/gke"
 	"github.com/knative-preview/action/internal/knconfig"
 	"github.com/knative-preview/action/internal/kubecfg"
 	"github.com/knative-preview/action/internal/manifests"
@@ -46,6 +47,9 @@ type Config struct {
 	ManifestsURL string
 	// GitHubToken authenticates GitHub API calls, or is empty.
 	GitHubToken string
+
+	// GKE holds the gke target's settings when Cluster is gke.
+	GKE *gke.Options
 }
 
 // Secrets lists every value of the configuration that must be masked.
@@ -204,6 +208,19 @@ func Parse(raw Values, style Style, getenv kubecfg.Getenv) (*Config, error) {
 	cfg.GitHubToken = val("github-token")
 	if cfg.GitHubToken == "" && getenv != nil {
 		cfg.GitHubToken = strings.TrimSpace(getenv("GITHUB_TOKEN"))
+	}
+
+	if cfg.Cluster == ClusterGKE {
+		o, problems := gke.FromInputs(val, getenv)
+		for _, p := range problems {
+			var ge *gke.InputError
+			if errors.As(p, &ge) {
+				bad(ge.Input, ge.Value, ge.Problem, ge.Accepted)
+			} else {
+				bad("cluster", ClusterGKE, p.Error(), "")
+			}
+		}
+		cfg.GKE = &o
 	}
 
 	if cfg.Cluster == ClusterKubeconfig {

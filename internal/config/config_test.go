@@ -46,26 +46,38 @@ func TestEveryInputIsRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	gkeBase := map[string]string{"cluster": "gke", "gke-project": "proj-1", "gke-location": "europe-west1-b"}
 	cases := map[string]struct {
 		value string
 		check func(*Config) bool
+		with  map[string]string // other inputs the case needs
 	}{
-		"cluster":         {"kubeconfig", func(c *Config) bool { return c.Cluster == "kubeconfig" }},
-		"kubeconfig":      {string(content), func(c *Config) bool { return c.Kubeconfig.Origin == "inline content" }},
-		"context":         {"green", func(c *Config) bool { return c.Context == "green" }},
-		"timeout":         {"90s", func(c *Config) bool { return c.Timeout == 90*time.Second }},
-		"image":           {"ghcr.io/org/app:v1", func(c *Config) bool { return c.Image == "ghcr.io/org/app:v1" }},
-		"dry-run":         {"true", func(c *Config) bool { return c.DryRun }},
-		"serving-version": {"1.22.3", func(c *Config) bool { return c.ServingVersion.String() == "1.22.3" }},
-		"ingress":         {"contour", func(c *Config) bool { return c.Ingress == "contour" }},
-		"domain":          {"preview.example.com", func(c *Config) bool { return c.Domain == "preview.example.com" }},
+		"cluster":         {"kubeconfig", func(c *Config) bool { return c.Cluster == "kubeconfig" }, nil},
+		"kubeconfig":      {string(content), func(c *Config) bool { return c.Kubeconfig.Origin == "inline content" }, nil},
+		"context":         {"green", func(c *Config) bool { return c.Context == "green" }, nil},
+		"timeout":         {"90s", func(c *Config) bool { return c.Timeout == 90*time.Second }, nil},
+		"image":           {"ghcr.io/org/app:v1", func(c *Config) bool { return c.Image == "ghcr.io/org/app:v1" }, nil},
+		"dry-run":         {"true", func(c *Config) bool { return c.DryRun }, nil},
+		"serving-version": {"1.22.3", func(c *Config) bool { return c.ServingVersion.String() == "1.22.3" }, nil},
+		"ingress":         {"contour", func(c *Config) bool { return c.Ingress == "contour" }, nil},
+		"domain":          {"preview.example.com", func(c *Config) bool { return c.Domain == "preview.example.com" }, nil},
 		"serving-config": {"config-features: {kubernetes.podspec-affinity: enabled}", func(c *Config) bool {
 			return c.ServingConfig["config-features"]["kubernetes.podspec-affinity"] == "enabled"
-		}},
-		"manifests-url": {"https://mirror.example/knative", func(c *Config) bool { return c.ManifestsURL == "https://mirror.example/knative" }},
+		}, nil},
+		"manifests-url": {"https://mirror.example/knative", func(c *Config) bool { return c.ManifestsURL == "https://mirror.example/knative" }, nil},
 		"github-token": {"ghs_token_from_input", func(c *Config) bool {
 			return c.GitHubToken == "ghs_token_from_input" && c.Secrets()[0] == "ghs_token_from_input"
-		}},
+		}, nil},
+		"cluster-name":        {"pr-42", func(c *Config) bool { return c.GKE.ClusterName == "pr-42" }, gkeBase},
+		"reuse-cluster":       {"recreate", func(c *Config) bool { return c.GKE.Reuse == "recreate" }, gkeBase},
+		"kubernetes-version":  {"1.34", func(c *Config) bool { return c.GKE.KubernetesVersion == "1.34" }, gkeBase},
+		"gke-project":         {"other-project", func(c *Config) bool { return c.GKE.Project == "other-project" }, map[string]string{"cluster": "gke", "gke-location": "us-central1"}},
+		"gke-location":        {"us-east1", func(c *Config) bool { return c.GKE.Location == "us-east1" }, map[string]string{"cluster": "gke", "gke-project": "project-1"}},
+		"gke-machine-type":    {"e2-standard-8", func(c *Config) bool { return c.GKE.MachineType == "e2-standard-8" }, gkeBase},
+		"gke-nodes":           {"3", func(c *Config) bool { return c.GKE.Nodes == 3 }, gkeBase},
+		"gke-spot":            {"true", func(c *Config) bool { return c.GKE.Spot }, gkeBase},
+		"gke-release-channel": {"rapid", func(c *Config) bool { return c.GKE.ReleaseChannel == "rapid" }, gkeBase},
+		"delete-cluster":      {"on-exit", func(c *Config) bool { return c.GKE.DeleteCluster == "on-exit" }, gkeBase},
 	}
 	for _, in := range Inputs {
 		c, ok := cases[in.Name]
@@ -75,6 +87,11 @@ func TestEveryInputIsRead(t *testing.T) {
 		}
 		t.Run(in.Name+"/action", func(t *testing.T) {
 			e := map[string]string{"INPUT_" + strings.ToUpper(in.Name): c.value, "KUBECONFIG": fixture}
+			for k, v := range c.with {
+				if k != in.Name {
+					e["INPUT_"+strings.ToUpper(k)] = v
+				}
+			}
 			cfg, err := Parse(FromAction(env(e)), ActionStyle, env(e))
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
@@ -87,7 +104,13 @@ func TestEveryInputIsRead(t *testing.T) {
 			fs := flag.NewFlagSet("up", flag.ContinueOnError)
 			fs.SetOutput(io.Discard)
 			raw := Flags(fs)
-			if err := fs.Parse([]string{"--" + in.Name + "=" + c.value}); err != nil {
+			args := []string{"--" + in.Name + "=" + c.value}
+			for k, v := range c.with {
+				if k != in.Name {
+					args = append(args, "--"+k+"="+v)
+				}
+			}
+			if err := fs.Parse(args); err != nil {
 				t.Fatal(err)
 			}
 			cfg, err := Parse(raw, FlagStyle, env(map[string]string{"KUBECONFIG": fixture}))
@@ -131,7 +154,7 @@ func TestParseReportsEveryProblem(t *testing.T) {
 			style: FlagStyle,
 			raw:   Values{"cluster": "nope", "timeout": "5 parsecs", "image": "Not An Image", "dry-run": "maybe"},
 			want: []string{
-				`--cluster: "nope" is not a cluster target (accepted: kubeconfig)`,
+				`--cluster: "nope" is not a cluster target (accepted: kubeconfig`,
 				`--timeout: "5 parsecs" is not a duration (accepted: a Go duration`,
 				`--image: "Not An Image" is not an image reference`,
 				`--dry-run: "maybe" is not a boolean (accepted: true, false)`,

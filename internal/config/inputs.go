@@ -28,17 +28,18 @@ type Input struct {
 // Cluster targets accepted by the cluster input.
 const (
 	ClusterKubeconfig = "kubeconfig"
+	ClusterGKE        = "gke"
 )
 
 // ClusterTargets lists the accepted values of the cluster input.
-var ClusterTargets = []string{ClusterKubeconfig}
+var ClusterTargets = []string{ClusterKubeconfig, ClusterGKE}
 
 // Inputs is every input the action has, in the order action.yml lists them.
 var Inputs = []Input{
 	{
 		Name:        "cluster",
 		Default:     ClusterKubeconfig,
-		Description: "Where Knative runs. kubeconfig: an existing cluster reached through the kubeconfig and context inputs.",
+		Description: "Where Knative runs. kubeconfig: an existing cluster reached through the kubeconfig and context inputs; gke: a GKE cluster reused or created through the Container API (see the gke-* inputs).",
 	},
 	{
 		Name:        "kubeconfig",
@@ -56,6 +57,53 @@ var Inputs = []Input{
 	{
 		Name:        "image",
 		Description: "Container image to run as a Knative Service, e.g. ghcr.io/org/app:tag. Checked to be a valid image reference.",
+	},
+	{
+		Name:        "cluster-name",
+		Default:     "knative",
+		Description: "Name of the cluster to reuse or create (gke).",
+	},
+	{
+		Name:        "reuse-cluster",
+		Default:     "true",
+		Description: "true: reuse the cluster of that name if it exists, else create it; false: fail if it exists; recreate: delete it, then create it.",
+	},
+	{
+		Name:        "kubernetes-version",
+		Description: "Kubernetes version of a cluster this run creates (gke: latest, 1.X, 1.X.Y or 1.X.Y-gke.N). Empty: the release channel's default.",
+	},
+	{
+		Name:        "gke-project",
+		Description: "Google Cloud project of the GKE cluster. Empty: the project google-github-actions/auth exported (GOOGLE_CLOUD_PROJECT, CLOUDSDK_CORE_PROJECT, GCLOUD_PROJECT), else the credentials' project_id.",
+	},
+	{
+		Name:        "gke-location",
+		Description: "Region (us-central1) or zone (us-central1-a) of the GKE cluster. Required with cluster: gke.",
+	},
+	{
+		Name:        "gke-machine-type",
+		Default:     "e2-standard-4",
+		Description: "Machine type of the nodes of a GKE cluster this run creates.",
+	},
+	{
+		Name:        "gke-nodes",
+		Default:     "1",
+		Description: "Number of nodes of a GKE cluster this run creates (per zone for a region).",
+	},
+	{
+		Name:        "gke-spot",
+		Default:     "false",
+		Bool:        true,
+		Description: "true: the nodes of a GKE cluster this run creates are Spot VMs (cheaper, may be reclaimed).",
+	},
+	{
+		Name:        "gke-release-channel",
+		Description: "Release channel of a GKE cluster this run creates: rapid, regular, stable, extended or none. Empty: GKE's default.",
+	},
+	{
+		Name:        "delete-cluster",
+		Default:     "never",
+		Description: "never: keep the cluster; on-exit: delete it at the end of the job (the action's post step) when this run created it.",
 	},
 	{
 		Name:        "serving-version",

@@ -177,3 +177,18 @@ func (r *redactor) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// SaveState hands a value from the main step to the post step (inside
+// Actions; outside it does nothing: there is no post step).
+func (c *Console) SaveState(name, value string) (err error) {
+	if c.gha == nil {
+		return nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("saving state %s for the post step: %v", name, r)
+		}
+	}()
+	c.gha.SaveState(name, value)
+	return nil
+}

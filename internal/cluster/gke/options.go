@@ -1,0 +1,368 @@
+package gke
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/knative-preview/action/internal/cluster"
+)
+
+// The action's inputs this target reads, by name.
+const (
+	InputProject           = "gke-project"
+	InputLocation          = "gke-location"
+	InputClusterName       = "cluster-name"
+	InputReuse             = "reuse-cluster"
+	InputMachineType       = "gke-machine-type"
+	InputNodes             = "gke-nodes"
+	InputSpot              = "gke-spot"
+	InputReleaseChannel    = "gke-release-channel"
+	InputKubernetesVersion = "kubernetes-version"
+	InputDeleteCluster     = "delete-cluster"
+)
+
+// Defaults of the inputs.
+const (
+	DefaultClusterName   = "knative"
+	DefaultReuse         = ReuseTrue
+	DefaultMachineType   = "e2-standard-4"
+	DefaultNodes         = 1
+	DefaultDeleteCluster = DeleteNever
+)
+
+// Values of reuse-cluster.
+const (
+	ReuseTrue     = "true"     // use the cluster if it exists, else create it
+	ReuseFalse    = "false"    // create the cluster; fail if it exists
+	ReuseRecreate = "recreate" // delete the cluster if it exists, then create it
+)
+
+// Values of delete-cluster.
+const (
+	DeleteNever  = "never"   // keep the cluster
+	DeleteOnExit = "on-exit" // delete it in the post step when this run created it
+)
+
+// ReuseValues, DeleteValues and ReleaseChannels list the accepted values.
+var (
+	ReuseValues     = []string{ReuseTrue, ReuseFalse, ReuseRecreate}
+	DeleteValues    = []string{DeleteNever, DeleteOnExit}
+	ReleaseChannels = []string{"rapid", "regular", "stable", "extended", "none"}
+)
+
+// Timing defaults.
+const (
+	DefaultPollInterval     = 5 * time.Second
+	DefaultReportEvery      = 15 * time.Second
+	DefaultOperationTimeout = 30 * time.Minute
+	DefaultReachTimeout     = 3 * time.Minute
+	// privateReachTimeout bounds the API server check when the cluster's
+	// settings say a runner outside its network cannot reach it: a runner
+	// inside the network answers at once, the others should not wait long.
+	privateReachTimeout = 30 * time.Second
+)
+
+// ProjectEnv lists the environment variables the project defaults from, in
+// order; google-github-actions/auth sets them when it knows the project.
+var ProjectEnv = []string{"GOOGLE_CLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT", "CLOUDSDK_PROJECT", "GCLOUD_PROJECT", "GCP_PROJECT"}
+
+// CredentialsEnv names the credentials file of Application Default
+// Credentials.
+const CredentialsEnv = "GOOGLE_APPLICATION_CREDENTIALS"
+
+// Options are the inputs of the gke target and the seams tests replace.
+// Zero values mean the defaults.
+type Options struct {
+	// Project is the Google Cloud project ID; empty: from ProjectEnv, else
+	// the credentials file's project_id.
+	Project string
+	// Location is a region (us-central1) or a zone (us-central1-a).
+	Location string
+	// ClusterName is the GKE cluster's name.
+	ClusterName string
+	// Reuse is one of ReuseValues.
+	Reuse string
+	// MachineType of the nodes.
+	MachineType string
+	// Nodes in the default node pool (in each zone, for a region).
+	Nodes int
+	// Spot asks for spot VMs.
+	Spot bool
+	// ReleaseChannel is one of ReleaseChannels, or empty for GKE's default.
+	ReleaseChannel string
+	// KubernetesVersion for a new cluster: latest, 1.X, 1.X.Y or
+	// 1.X.Y-gke.N; empty for the release channel's default.
+	KubernetesVersion string
+	// DeleteCluster is one of DeleteValues.
+	DeleteCluster string
+
+	// Progress receives progress lines.
+	Progress cluster.Progress
+	// Getenv reads the environment (default os.Getenv).
+	Getenv func(string) string
+	// ReadFile reads the credentials file (default os.ReadFile).
+	ReadFile func(string) ([]byte, error)
+	// TokenSource replaces Application Default Credentials.
+	TokenSource oauth2.TokenSource
+	// Endpoint is the Container API's base URL (default
+	// https://container.googleapis.com/).
+	Endpoint string
+	// Transport carries Container API requests under the token transport
+	// (default http.DefaultTransport).
+	Transport http.RoundTripper
+	// Clock times the waits (default the real clock).
+	Clock Clock
+	// PollInterval is the time between two polls of an operation.
+	PollInterval time.Duration
+	// ReportEvery is the time between two progress lines of a wait.
+	ReportEvery time.Duration
+	// OperationTimeout bounds each wait for an operation or a status.
+	OperationTimeout time.Duration
+	// ReachTimeout bounds the wait for the API server to answer.
+	ReachTimeout time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.ClusterName == "" {
+		o.ClusterName = DefaultClusterName
+	}
+	if o.Reuse == "" {
+		o.Reuse = DefaultReuse
+	}
+	if o.MachineType == "" {
+		o.MachineType = DefaultMachineType
+	}
+	if o.Nodes == 0 {
+		o.Nodes = DefaultNodes
+	}
+	if o.DeleteCluster == "" {
+		o.DeleteCluster = DefaultDeleteCluster
+	}
+	o.ReleaseChannel = strings.ToLower(o.ReleaseChannel)
+	o.KubernetesVersion = strings.TrimPrefix(o.KubernetesVersion, "v")
+	if o.Progress == nil {
+		o.Progress = func(string, ...any) {}
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	if o.ReadFile == nil {
+		o.ReadFile = os.ReadFile
+	}
+	if o.Transport == nil {
+		o.Transport = http.DefaultTransport
+	}
+	if o.Clock == nil {
+		o.Clock = realClock{}
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = DefaultPollInterval
+	}
+	if o.ReportEvery <= 0 {
+		o.ReportEvery = DefaultReportEvery
+	}
+	if o.OperationTimeout <= 0 {
+		o.OperationTimeout = DefaultOperationTimeout
+	}
+	if o.ReachTimeout <= 0 {
+		o.ReachTimeout = DefaultReachTimeout
+	}
+	if o.Project == "" {
+		o.Project, _ = defaultProject(o.Getenv, o.ReadFile)
+	}
+	return o
+}
+
+// ResolveProject returns the project o names, or the default one and where
+// it comes from ("gke-project", an environment variable, or the credentials
+// file). It reads the credentials file but contacts nothing.
+func ResolveProject(o Options) (project, from string) {
+	if o.Project != "" {
+		return o.Project, InputProject
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	if o.ReadFile == nil {
+		o.ReadFile = os.ReadFile
+	}
+	return defaultProject(o.Getenv, o.ReadFile)
+}
+
+func defaultProject(getenv func(string) string, readFile func(string) ([]byte, error)) (project, from string) {
+	for _, k := range ProjectEnv {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v, k
+		}
+	}
+	if path := getenv(CredentialsEnv); path != "" {
+		if b, err := readFile(path); err == nil {
+			var f struct {
+				ProjectID string `json:"project_id"`
+			}
+			if json.Unmarshal(b, &f) == nil && f.ProjectID != "" {
+				return f.ProjectID, "project_id of " + CredentialsEnv
+			}
+		}
+	}
+	return "", ""
+}
+
+// InputError is one problem with one input.
+type InputError struct {
+	Input    string
+	Value    string // empty for problems with no value
+	Problem  string
+	Accepted string // the accepted values, or empty
+}
+
+func (e *InputError) Error() string {
+	s := fmt.Sprintf("input %q", e.Input)
+	if e.Value != "" {
+		s += fmt.Sprintf(": %q %s", e.Value, e.Problem)
+	} else {
+		s += ": " + e.Problem
+	}
+	if e.Accepted != "" {
+		s += " (accepted: " + e.Accepted + ")"
+	}
+	return s
+}
+
+var (
+	projectRE  = regexp.MustCompile(`^([a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
+	locationRE = regexp.MustCompile(`^[a-z]+-[a-z]+[0-9]+(-[a-z])?$`)
+	zoneRE     = regexp.MustCompile(`-[a-z]$`)
+	nameRE     = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$`)
+	machineRE  = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)+$`)
+	versionRE  = regexp.MustCompile(`^(latest|1\.[0-9]+(\.[0-9]+(-gke\.[0-9]+)?)?)$`)
+)
+
+// Accepted values, as shown in problems.
+const (
+	acceptProject  = "a Google Cloud project ID: 6 to 30 lowercase letters, digits and hyphens, starting with a letter"
+	acceptLocation = "a region such as us-central1, or a zone such as us-central1-a"
+	acceptName     = "1 to 40 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen"
+	acceptMachine  = "a Compute Engine machine type such as e2-standard-4 or n2-standard-8"
+	acceptNodes    = "a whole number from 1 to 1000"
+	acceptVersion  = "empty (the release channel's default), latest, 1.X, 1.X.Y or 1.X.Y-gke.N"
+	maxNodes       = 1000
+)
+
+// Validate checks the inputs in o and returns every problem, one
+// *InputError each. An empty input means its default. It resolves the
+// project as Connect will, contacting nothing.
+func Validate(o Options) []error {
+	var errs []error
+	bad := func(input, value, problem, accepted string) {
+		errs = append(errs, &InputError{Input: input, Value: value, Problem: problem, Accepted: accepted})
+	}
+	project, from := ResolveProject(o)
+	switch {
+	case project == "":
+		bad(InputProject, "", "is empty and no project was found in "+strings.Join(ProjectEnv, ", ")+" or the credentials file; set gke-project, or give google-github-actions/auth a project_id", acceptProject)
+	case !projectRE.MatchString(project):
+		problem := "is not a project ID"
+		if from != InputProject {
+			problem += " (taken from " + from + ")"
+		}
+		bad(InputProject, project, problem, acceptProject)
+	}
+	switch {
+	case o.Location == "":
+		bad(InputLocation, "", "is required for cluster: gke", acceptLocation)
+	case !locationRE.MatchString(o.Location):
+		bad(InputLocation, o.Location, "is not a region or zone", acceptLocation)
+	}
+	if o.ClusterName != "" && !nameRE.MatchString(o.ClusterName) {
+		bad(InputClusterName, o.ClusterName, "is not a valid GKE cluster name", acceptName)
+	}
+	if o.Reuse != "" && !slices.Contains(ReuseValues, o.Reuse) {
+		bad(InputReuse, o.Reuse, "is not a reuse policy", strings.Join(ReuseValues, ", "))
+	}
+	if o.MachineType != "" && !machineRE.MatchString(o.MachineType) {
+		bad(InputMachineType, o.MachineType, "is not a machine type", acceptMachine)
+	}
+	if o.Nodes < 0 || o.Nodes > maxNodes {
+		bad(InputNodes, strconv.Itoa(o.Nodes), "is out of range", acceptNodes)
+	}
+	if o.ReleaseChannel != "" && !slices.Contains(ReleaseChannels, strings.ToLower(o.ReleaseChannel)) {
+		bad(InputReleaseChannel, o.ReleaseChannel, "is not a release channel", "empty (GKE's default, regular), "+strings.Join(ReleaseChannels, ", "))
+	}
+	if v := strings.TrimPrefix(o.KubernetesVersion, "v"); v != "" && !versionRE.MatchString(v) {
+		problem := "is not a GKE version"
+		if strings.ContainsAny(v, "/:@") {
+			problem = "is an image reference (for kind), not a GKE version"
+		}
+		bad(InputKubernetesVersion, o.KubernetesVersion, problem, acceptVersion)
+	}
+	if o.DeleteCluster != "" && !slices.Contains(DeleteValues, o.DeleteCluster) {
+		bad(InputDeleteCluster, o.DeleteCluster, "is not a delete policy", strings.Join(DeleteValues, ", "))
+	}
+	return errs
+}
+
+// FromInputs reads the gke inputs through get (the raw value of an input by
+// name, empty when unset), parses the numbers and booleans, and validates
+// them, resolving the default project through getenv (nil: os.Getenv). It
+// returns the Options (with Getenv set, no other seam) and every problem,
+// in the order of Inputs.
+func FromInputs(get, getenv func(name string) string) (Options, []error) {
+	val := func(n string) string { return strings.TrimSpace(get(n)) }
+	o := Options{
+		Getenv:            getenv,
+		Project:           val(InputProject),
+		Location:          val(InputLocation),
+		ClusterName:       val(InputClusterName),
+		Reuse:             val(InputReuse),
+		MachineType:       val(InputMachineType),
+		ReleaseChannel:    val(InputReleaseChannel),
+		KubernetesVersion: val(InputKubernetesVersion),
+		DeleteCluster:     val(InputDeleteCluster),
+	}
+	var errs []error
+	if v := val(InputNodes); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxNodes {
+			errs = append(errs, &InputError{Input: InputNodes, Value: v, Problem: "is not a node count", Accepted: acceptNodes})
+		} else {
+			o.Nodes = n
+		}
+	}
+	if v := val(InputSpot); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, &InputError{Input: InputSpot, Value: v, Problem: "is not a boolean", Accepted: "true, false"})
+		}
+		o.Spot = b
+	}
+	errs = append(errs, Validate(o)...)
+	slices.SortStableFunc(errs, func(a, b error) int { return inputIndex(a) - inputIndex(b) })
+	return o, errs
+}
+
+// Inputs lists the inputs of the gke target in the order problems are
+// reported.
+var Inputs = []string{
+	InputProject, InputLocation, InputClusterName, InputReuse, InputMachineType, InputNodes,
+	InputSpot, InputReleaseChannel, InputKubernetesVersion, InputDeleteCluster,
+}
+
+func inputIndex(err error) int {
+	if ie, ok := err.(*InputError); ok {
+		return slices.Index(Inputs, ie.Input)
+	}
+	return len(Inputs)
+}
+
+// regional reports whether location is a region (not a zone).
+func regional(location string) bool { return !zoneRE.MatchString(location) }

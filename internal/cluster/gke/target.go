@@ -1,0 +1,290 @@
+package gke
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	container "google.golang.org/api/container/v1"
+	"google.golang.org/api/option"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/rest"
+
+	"github.com/knative-preview/action/internal/cluster"
+)
+
+// Target is a GKE cluster, reused or created.
+type Target struct {
+	opts Options
+	// projectFrom says where the project came from when gke-project is
+	// empty.
+	projectFrom string
+	creds       *credentials
+	svc         *container.Service
+	// created is set once GKE accepted this run's request to create the
+	// cluster, so that a cluster whose creation failed is deleted too.
+	created bool
+}
+
+var _ cluster.Target = (*Target)(nil)
+
+// New returns the target for opts; Validate(opts) should have no problems.
+// New contacts nothing and reads no credentials.
+func New(opts Options) *Target {
+	t := &Target{opts: opts.withDefaults()}
+	if opts.Project == "" {
+		_, t.projectFrom = defaultProject(t.opts.Getenv, t.opts.ReadFile)
+	}
+	return t
+}
+
+// ref names one cluster.
+type ref struct{ project, location, name string }
+
+func (r ref) parent() string { return fmt.Sprintf("projects/%s/locations/%s", r.project, r.location) }
+func (r ref) path() string   { return r.parent() + "/clusters/" + r.name }
+
+// String is how messages name the cluster.
+func (r ref) String() string {
+	return fmt.Sprintf("GKE cluster %q (project %s, %s %s)", r.name, r.project, locationKind(r.location), r.location)
+}
+
+func (t *Target) ref() ref { return ref{t.opts.Project, t.opts.Location, t.opts.ClusterName} }
+
+func locationKind(location string) string {
+	if regional(location) {
+		return "region"
+	}
+	return "zone"
+}
+
+// ContextName is the kubeconfig context name gcloud would give the cluster.
+func ContextName(project, location, name string) string {
+	return fmt.Sprintf("gke_%s_%s_%s", project, location, name)
+}
+
+func (t *Target) progress(format string, args ...any) { t.opts.Progress(format, args...) }
+
+// Plan says what Connect will do. It contacts nothing.
+func (t *Target) Plan() []string {
+	o := t.opts
+	where := fmt.Sprintf("in project %s", orUnknown(o.Project))
+	if t.projectFrom != "" {
+		where += " (from " + t.projectFrom + ")"
+	}
+	where += fmt.Sprintf(", %s %s", locationKind(o.Location), o.Location)
+	var lines []string
+	switch o.Reuse {
+	case ReuseFalse:
+		lines = append(lines, fmt.Sprintf("create GKE cluster %q %s; fail if it already exists (reuse-cluster: false)", o.ClusterName, where))
+	case ReuseRecreate:
+		lines = append(lines, fmt.Sprintf("delete GKE cluster %q %s if it exists, wait for the deletion, then create it (reuse-cluster: recreate)", o.ClusterName, where))
+	default:
+		lines = append(lines, fmt.Sprintf("reuse GKE cluster %q %s if it exists, else create it (reuse-cluster: true)", o.ClusterName, where))
+	}
+	lines = append(lines, "a new cluster gets "+t.shape())
+	lines = append(lines,
+		"authenticate with "+t.plannedCredentials(),
+		fmt.Sprintf("wait up to %s for each GKE operation (creating a cluster usually takes 5 to 10 minutes), then for the cluster to be RUNNING; all within the run's timeout", o.OperationTimeout),
+		fmt.Sprintf("connect to the cluster's endpoint with its CA and a refreshing access token; check that the API server answers (wait up to %s) and read its Kubernetes version", o.ReachTimeout),
+	)
+	switch o.DeleteCluster {
+	case DeleteOnExit:
+		lines = append(lines, "delete the cluster in the action's post step at the end of the job if this run created it (delete-cluster: on-exit); a reused cluster is kept")
+	default:
+		lines = append(lines, "keep the cluster after the job (delete-cluster: never); a cluster this run creates costs money until it is deleted")
+	}
+	return lines
+}
+
+// shape describes the cluster Connect would create.
+func (t *Target) shape() string {
+	o := t.opts
+	vm := o.MachineType
+	if o.Spot {
+		vm += " spot VM"
+	}
+	nodes := fmt.Sprintf("%d %s node", o.Nodes, vm)
+	if o.Nodes != 1 {
+		nodes += "s"
+	}
+	if regional(o.Location) {
+		nodes += " in each of the region's zones (usually 3)"
+	}
+	channel := "release channel " + o.ReleaseChannel
+	switch o.ReleaseChannel {
+	case "":
+		channel = "GKE's default release channel (regular)"
+	case "none":
+		channel = "no release channel"
+	}
+	version := "Kubernetes version " + o.KubernetesVersion
+	if o.KubernetesVersion == "" {
+		version = "the channel's default Kubernetes version"
+	}
+	return fmt.Sprintf("%s, %s, %s", nodes, channel, version)
+}
+
+func (t *Target) plannedCredentials() string {
+	switch {
+	case t.opts.TokenSource != nil:
+		return "the given token source"
+	case t.opts.Getenv(CredentialsEnv) != "":
+		return fmt.Sprintf("Application Default Credentials from %s=%s", CredentialsEnv, t.opts.Getenv(CredentialsEnv))
+	}
+	return "Application Default Credentials (gcloud's file or the metadata server; in a workflow, run google-github-actions/auth first)"
+}
+
+// State is what the post step needs to delete the cluster.
+func (t *Target) State() State {
+	return State{
+		Project:      t.opts.Project,
+		Location:     t.opts.Location,
+		Name:         t.opts.ClusterName,
+		Created:      t.created,
+		DeleteOnExit: t.opts.DeleteCluster == DeleteOnExit,
+	}
+}
+
+// Connect reuses or creates the cluster, waits for it to be RUNNING and
+// checks that its API server answers.
+func (t *Target) Connect(ctx context.Context) (*cluster.Cluster, error) {
+	if err := t.init(ctx, t.opts.Project); err != nil {
+		return nil, err
+	}
+	r := t.ref()
+	c, err := t.ensure(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := t.restConfig(r, c)
+	if err != nil {
+		return nil, err
+	}
+	within := t.opts.ReachTimeout
+	why := unreachable(r, c)
+	if why != "" {
+		t.progress("warning: %s: %s", r, why)
+		within = min(within, privateReachTimeout)
+	}
+	t.progress("connecting to %s at %s", r, rc.Host)
+	v, err := cluster.ServerVersion(ctx, rc, within, t.opts.Progress)
+	if err != nil {
+		switch {
+		case why != "":
+			return nil, fmt.Errorf("%s: %s. Checking its API server: %w", r, clause(why), err)
+		case apierrors.IsUnauthorized(err) || apierrors.IsForbidden(err):
+			return nil, fmt.Errorf("%s: %w. GKE maps the Google identity to a Kubernetes user: it needs roles/container.developer (or roles/container.admin) on project %s", r, err, r.project)
+		}
+		return nil, fmt.Errorf("%s: %w", r, err)
+	}
+	t.progress("API server %s answers: Kubernetes %s", rc.Host, v.GitVersion)
+	return &cluster.Cluster{
+		Name:    r.name,
+		Context: ContextName(r.project, r.location, r.name),
+		REST:    rc,
+		Version: v,
+		Created: t.created,
+	}, nil
+}
+
+// init loads the credentials, checks they give a token, and builds the
+// Container API client.
+func (t *Target) init(ctx context.Context, project string) error {
+	if t.svc != nil {
+		return nil
+	}
+	creds, err := loadCredentials(ctx, t.opts)
+	if err != nil {
+		return err
+	}
+	if err := creds.checkToken(); err != nil {
+		return err
+	}
+	if project == "" {
+		return fmt.Errorf("no Google Cloud project: set gke-project, or one of %s (google-github-actions/auth sets them when it knows the project)", strings.Join(ProjectEnv, ", "))
+	}
+	copts := []option.ClientOption{option.WithHTTPClient(&http.Client{Transport: creds.wrap(t.opts.Transport)})}
+	if t.opts.Endpoint != "" {
+		copts = append(copts, option.WithEndpoint(t.opts.Endpoint))
+	}
+	svc, err := container.NewService(ctx, copts...)
+	if err != nil {
+		return fmt.Errorf("building the Container API client: %w", err)
+	}
+	t.creds, t.svc = creds, svc
+	return nil
+}
+
+// restConfig reaches the cluster's endpoint, trusting its CA, with a token
+// that refreshes.
+func (t *Target) restConfig(r ref, c *container.Cluster) (*rest.Config, error) {
+	if c.Endpoint == "" {
+		return nil, fmt.Errorf("%s has no endpoint (status %s): GKE has not finished setting it up; rerun in a few minutes", r, c.Status)
+	}
+	if c.MasterAuth == nil || c.MasterAuth.ClusterCaCertificate == "" {
+		return nil, fmt.Errorf("%s has no cluster CA certificate in its masterAuth: rerun in a few minutes", r)
+	}
+	ca, err := base64.StdEncoding.DecodeString(c.MasterAuth.ClusterCaCertificate)
+	if err != nil {
+		return nil, fmt.Errorf("%s: its cluster CA certificate is not base64: %w", r, err)
+	}
+	if block, _ := pem.Decode(ca); block == nil || block.Type != "CERTIFICATE" {
+		return nil, fmt.Errorf("%s: its cluster CA certificate is not a PEM certificate", r)
+	}
+	return &rest.Config{
+		Host:            "https://" + c.Endpoint,
+		TLSClientConfig: rest.TLSClientConfig{CAData: ca},
+		WrapTransport:   t.creds.wrap,
+	}, nil
+}
+
+// unreachable says why a runner outside the cluster's network, such as a
+// GitHub-hosted one, may not reach its control plane, or "".
+func unreachable(r ref, c *container.Cluster) string {
+	const runners = "GitHub-hosted runners reach only public endpoints, from addresses that change. Use a self-hosted runner inside the cluster's VPC network (or one whose address is an authorized network), or a cluster with a public endpoint open to the runner (a new cluster this action creates has one: use another cluster-name)"
+	private := c.PrivateClusterConfig != nil && c.PrivateClusterConfig.EnablePrivateEndpoint
+	var networks *container.MasterAuthorizedNetworksConfig
+	if ip := endpointsConfig(c); ip != nil {
+		private = private || (ip.Enabled && !ip.EnablePublicEndpoint)
+		networks = ip.AuthorizedNetworksConfig
+	}
+	if networks == nil {
+		networks = c.MasterAuthorizedNetworksConfig
+	}
+	if private {
+		return fmt.Sprintf("its control plane has only a private endpoint (%s). %s", c.Endpoint, runners)
+	}
+	if networks != nil && networks.Enabled {
+		var cidrs []string
+		for _, b := range networks.CidrBlocks {
+			if b.CidrBlock == "0.0.0.0/0" {
+				return ""
+			}
+			cidrs = append(cidrs, b.CidrBlock)
+		}
+		list := "none"
+		if len(cidrs) > 0 {
+			list = strings.Join(cidrs, ", ")
+		}
+		return fmt.Sprintf("its control plane admits only its master authorized networks (%s). %s; or open it: gcloud container clusters update %s --location %s --project %s --no-enable-master-authorized-networks", list, runners, r.name, r.location, r.project)
+	}
+	return ""
+}
+
+func endpointsConfig(c *container.Cluster) *container.IPEndpointsConfig {
+	if c.ControlPlaneEndpointsConfig == nil {
+		return nil
+	}
+	return c.ControlPlaneEndpointsConfig.IpEndpointsConfig
+}
+
+// isConflict reports whether err is a 409 from the API.
+func isConflict(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Code == http.StatusConflict
+}
