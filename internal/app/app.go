@@ -18,6 +18,7 @@ import (
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/cluster/gke"
+	"github.com/knative-preview/action/internal/cluster/kind"
 	"github.com/knative-preview/action/internal/cluster/kubeconfig"
 	"github.com/knative-preview/action/internal/config"
 	"github.com/knative-preview/action/internal/console"
@@ -261,7 +262,13 @@ func outputsMarkdown(values map[string]string) string {
 func buildStages(cfg *config.Config, con *console.Console, out *outputs.Writer, getenv func(string) string) []pipeline.Stage {
 	var target cluster.Target
 	afterConnect := func() {}
+	var kindTarget *kind.Target
 	switch cfg.Cluster {
+	case config.ClusterKind:
+		o := *cfg.Kind
+		o.Progress = con.Infof
+		kindTarget = kind.New(o)
+		target = kindTarget
 	case config.ClusterKubeconfig:
 		target = kubeconfig.New(cfg.Kubeconfig, cfg.Context, kubeconfig.WithProgress(con.Infof))
 	case config.ClusterGKE:
@@ -289,10 +296,12 @@ func buildStages(cfg *config.Config, con *console.Console, out *outputs.Writer, 
 				return err
 			}
 			cl = c
-			return errors.Join(
-				out.Set("kubernetes-version", c.Version.GitVersion),
-				out.Set("context", c.Context),
-			)
+			kubeconfigPath := ""
+			if kindTarget != nil {
+				con.Mask(kindTarget.Secrets()...)
+				kubeconfigPath = kindTarget.KubeconfigPath()
+			}
+			return clusterOutputs(out, c, kubeconfigPath)
 		},
 	}}
 
@@ -316,6 +325,19 @@ func buildStages(cfg *config.Config, con *console.Console, out *outputs.Writer, 
 		},
 	})
 	return stages
+}
+
+// clusterOutputs writes what the cluster stage reports; kubeconfigPath is
+// the workspace-relative kubeconfig a target wrote for later steps, if any.
+func clusterOutputs(out *outputs.Writer, c *cluster.Cluster, kubeconfigPath string) error {
+	errs := []error{
+		out.Set("kubernetes-version", c.Version.GitVersion),
+		out.Set("context", c.Context),
+	}
+	if kubeconfigPath != "" {
+		errs = append(errs, out.Set("kubeconfig", kubeconfigPath))
+	}
+	return errors.Join(errs...)
 }
 
 func installOptions(cfg *config.Config, con *console.Console, getenv func(string) string) install.Options {

@@ -17,6 +17,9 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 
+	"k8s.io/apimachinery/pkg/version"
+
+	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/outputs"
 	"github.com/knative-preview/action/internal/testenv"
 )
@@ -98,7 +101,7 @@ func TestBadInputIsRejectedBeforeAnyClusterCall(t *testing.T) {
 		args []string
 		want []string // one per expected error line
 	}{
-		{"unknown cluster target", []string{"--cluster", "nope", "--kubeconfig", good}, []string{`error: --cluster: "nope" is not a cluster target (accepted: kubeconfig`}},
+		{"unknown cluster target", []string{"--cluster", "nope", "--kubeconfig", good}, []string{`error: --cluster: "nope" is not a cluster target (accepted: kind, kubeconfig, gke)`}},
 		{"timeout that is not a duration", []string{"--timeout", "5 parsecs", "--kubeconfig", good}, []string{`error: --timeout: "5 parsecs" is not a duration`}},
 		{"unquoted timeout", []string{"--timeout", "5", "parsecs", "--kubeconfig", good}, []string{`error: unexpected argument "parsecs"`, `error: --timeout: "5" is not a duration`}},
 		{"kubeconfig that does not parse", []string{"--kubeconfig", broken}, []string{`error: --kubeconfig: kubeconfig file ` + broken + ` is not a valid kubeconfig`}},
@@ -108,7 +111,7 @@ func TestBadInputIsRejectedBeforeAnyClusterCall(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := runMain(context.Background(), append([]string{"up"}, tt.args...), nil)
+			r := runMain(context.Background(), append([]string{"up", "--cluster", "kubeconfig"}, tt.args...), nil)
 			if r.code != ExitFailed {
 				t.Errorf("exit code %d, want %d", r.code, ExitFailed)
 			}
@@ -145,7 +148,7 @@ func TestActionBadInputAnnotatesAndSummarises(t *testing.T) {
 		t.Errorf("exit code %d", r.code)
 	}
 	for _, want := range []string{
-		`::error::input "cluster": "gke-autopilot" is not a cluster target (accepted: kubeconfig`,
+		`::error::input "cluster": "gke-autopilot" is not a cluster target (accepted: kind, kubeconfig, gke)`,
 		`::error::input "timeout": "forever" is not a duration`,
 	} {
 		if !strings.Contains(r.stdout, want) {
@@ -172,7 +175,7 @@ func TestDryRunTouchesNothing(t *testing.T) {
 		}
 	}
 
-	r = runMain(context.Background(), []string{"up", "--kubeconfig", kc, "--dry-run", "--output", "json"}, nil)
+	r = runMain(context.Background(), []string{"up", "--cluster", "kubeconfig", "--kubeconfig", kc, "--dry-run", "--output", "json"}, nil)
 	var plan struct {
 		DryRun bool `json:"dry-run"`
 		Stages []struct {
@@ -193,7 +196,7 @@ func TestDryRunTouchesNothing(t *testing.T) {
 
 func TestTimeoutSaysWhatWasWaitedFor(t *testing.T) {
 	kc := writeKubeconfig(t, closedPort(t), secretToken)
-	r := runMain(context.Background(), []string{"up", "--kubeconfig", kc, "--timeout", "2s"}, nil)
+	r := runMain(context.Background(), []string{"up", "--cluster", "kubeconfig", "--kubeconfig", kc, "--timeout", "2s"}, nil)
 	if r.code != ExitFailed {
 		t.Fatalf("exit %d", r.code)
 	}
@@ -208,7 +211,7 @@ func TestInterruptStopsTheRun(t *testing.T) {
 	kc := writeKubeconfig(t, closedPort(t), secretToken)
 	ctx, cancel := context.WithCancelCause(context.Background())
 	time.AfterFunc(500*time.Millisecond, func() { cancel(fmt.Errorf("%w by interrupt", ErrInterrupted)) })
-	r := runMain(ctx, []string{"up", "--kubeconfig", kc}, nil)
+	r := runMain(ctx, []string{"up", "--cluster", "kubeconfig", "--kubeconfig", kc}, nil)
 	if r.code != ExitInterrupted {
 		t.Fatalf("exit %d, want %d:\n%s", r.code, ExitInterrupted, r.stderr)
 	}
@@ -301,7 +304,12 @@ func TestIntegrationActionWritesEveryOutput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Outputs only other cluster targets write, and the test that shows it.
+	elsewhere := map[string]string{"kubeconfig": "TestClusterOutputs"}
 	for _, o := range outputs.Outputs {
+		if elsewhere[o.Name] != "" {
+			continue
+		}
 		if !strings.Contains(string(data), o.Name+"<<") {
 			t.Errorf("output %q was not written to GITHUB_OUTPUT:\n%s", o.Name, data)
 		}
@@ -385,5 +393,24 @@ func TestGKEDryRunMakesNoCall(t *testing.T) {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("plan lacks %q:\n%s", want, r.stdout)
 		}
+	}
+}
+
+// The kind target writes a kubeconfig for later steps; its path (relative
+// to the workspace) is an output.
+func TestClusterOutputs(t *testing.T) {
+	out := outputs.NewLocal(outputs.JSON, "", &bytes.Buffer{}, &bytes.Buffer{})
+	c := &cluster.Cluster{Context: "kind-knative", Version: &version.Info{GitVersion: "v1.37.0"}}
+	if err := clusterOutputs(out, c, ".knative-preview/kubeconfig"); err != nil {
+		t.Fatal(err)
+	}
+	got := out.Values()
+	if got["kubeconfig"] != ".knative-preview/kubeconfig" || got["context"] != "kind-knative" || got["kubernetes-version"] != "v1.37.0" {
+		t.Errorf("outputs %v", got)
+	}
+	out = outputs.NewLocal(outputs.JSON, "", &bytes.Buffer{}, &bytes.Buffer{})
+	_ = clusterOutputs(out, c, "")
+	if _, ok := out.Values()["kubeconfig"]; ok {
+		t.Error("a target without a kubeconfig file wrote the kubeconfig output")
 	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/knative-preview/action/internal/cluster/gke"
+	"github.com/knative-preview/action/internal/cluster/kind"
 	"github.com/knative-preview/action/internal/knconfig"
 	"github.com/knative-preview/action/internal/kubecfg"
 	"github.com/knative-preview/action/internal/manifests"
@@ -50,6 +52,8 @@ type Config struct {
 
 	// GKE holds the gke target's settings when Cluster is gke.
 	GKE *gke.Options
+	// Kind holds the kind target's settings when Cluster is kind.
+	Kind *kind.Options
 }
 
 // Secrets lists every value of the configuration that must be masked.
@@ -223,6 +227,38 @@ func Parse(raw Values, style Style, getenv kubecfg.Getenv) (*Config, error) {
 		cfg.GKE = &o
 	}
 
+	if cfg.Cluster == ClusterKind {
+		o := kind.Options{
+			ClusterName:       val("cluster-name"),
+			KubernetesVersion: val("kubernetes-version"),
+			Reuse:             val("reuse-cluster"),
+			LoadImages:        kind.ParseImageList(val("load-images")),
+			KindConfig:        val("kind-config"),
+			Image:             cfg.Image,
+			Workspace:         workspace(getenv),
+			Getenv:            getenv,
+		}
+		if p, err := kind.ParseHostPort(val("host-port")); err != nil {
+			var kp *kind.Problem
+			if errors.As(err, &kp) {
+				bad(kp.Input, kp.Value, kp.Problem, kp.Accepted)
+			} else {
+				bad("host-port", val("host-port"), err.Error(), "1 to 65535")
+			}
+		} else {
+			o.HostPort = p
+			for _, p := range kind.Validate(o) {
+				var kp *kind.Problem
+				if errors.As(p, &kp) {
+					bad(kp.Input, kp.Value, kp.Problem, kp.Accepted)
+				} else {
+					bad("cluster", ClusterKind, p.Error(), "")
+				}
+			}
+		}
+		cfg.Kind = &o
+	}
+
 	if cfg.Cluster == ClusterKubeconfig {
 		src, err := kubecfg.Load(raw["kubeconfig"], getenv)
 		if err != nil {
@@ -244,6 +280,18 @@ func Parse(raw Values, style Style, getenv kubecfg.Getenv) (*Config, error) {
 		return cfg, errors.Join(errs...)
 	}
 	return cfg, nil
+}
+
+// workspace is where files for later steps go: GITHUB_WORKSPACE inside
+// Actions, else the current directory.
+func workspace(getenv kubecfg.Getenv) string {
+	if getenv != nil {
+		if ws := getenv("GITHUB_WORKSPACE"); ws != "" {
+			return ws
+		}
+	}
+	wd, _ := os.Getwd()
+	return wd
 }
 
 func flattenErr(err error) []error {

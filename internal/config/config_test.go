@@ -20,11 +20,18 @@ func env(m map[string]string) func(string) string {
 
 func TestParseDefaults(t *testing.T) {
 	abs, _ := filepath.Abs(fixture)
-	cfg, err := Parse(Values{}, ActionStyle, env(map[string]string{"KUBECONFIG": abs}))
+	cfg, err := Parse(Values{}, ActionStyle, env(map[string]string{"GITHUB_WORKSPACE": "/github/workspace"}))
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
-	if cfg.Cluster != "kubeconfig" || cfg.Timeout != 20*time.Minute || cfg.Image != "" || cfg.DryRun {
+	if cfg.Cluster != "kind" || cfg.Kind == nil || cfg.Kind.ClusterName != "knative" || cfg.Kind.HostPort != 80 || cfg.Kind.Reuse != "true" || cfg.Kind.Workspace != "/github/workspace" {
+		t.Errorf("kind is the default target, with its defaults: cluster %q, %+v", cfg.Cluster, cfg.Kind)
+	}
+	cfg, err = Parse(Values{"cluster": "kubeconfig"}, ActionStyle, env(map[string]string{"KUBECONFIG": abs}))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if cfg.Timeout != 20*time.Minute || cfg.Image != "" || cfg.DryRun {
 		t.Errorf("defaults: got cluster=%q timeout=%s image=%q dry-run=%v", cfg.Cluster, cfg.Timeout, cfg.Image, cfg.DryRun)
 	}
 	if cfg.Context != "blue" {
@@ -46,6 +53,8 @@ func TestEveryInputIsRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	kc := map[string]string{"cluster": "kubeconfig"}
+	kindBase := map[string]string{"cluster": "kind"}
 	gkeBase := map[string]string{"cluster": "gke", "gke-project": "proj-1", "gke-location": "europe-west1-b"}
 	cases := map[string]struct {
 		value string
@@ -53,8 +62,8 @@ func TestEveryInputIsRead(t *testing.T) {
 		with  map[string]string // other inputs the case needs
 	}{
 		"cluster":         {"kubeconfig", func(c *Config) bool { return c.Cluster == "kubeconfig" }, nil},
-		"kubeconfig":      {string(content), func(c *Config) bool { return c.Kubeconfig.Origin == "inline content" }, nil},
-		"context":         {"green", func(c *Config) bool { return c.Context == "green" }, nil},
+		"kubeconfig":      {string(content), func(c *Config) bool { return c.Kubeconfig.Origin == "inline content" }, kc},
+		"context":         {"green", func(c *Config) bool { return c.Context == "green" }, kc},
 		"timeout":         {"90s", func(c *Config) bool { return c.Timeout == 90*time.Second }, nil},
 		"image":           {"ghcr.io/org/app:v1", func(c *Config) bool { return c.Image == "ghcr.io/org/app:v1" }, nil},
 		"dry-run":         {"true", func(c *Config) bool { return c.DryRun }, nil},
@@ -78,6 +87,9 @@ func TestEveryInputIsRead(t *testing.T) {
 		"gke-spot":            {"true", func(c *Config) bool { return c.GKE.Spot }, gkeBase},
 		"gke-release-channel": {"rapid", func(c *Config) bool { return c.GKE.ReleaseChannel == "rapid" }, gkeBase},
 		"delete-cluster":      {"on-exit", func(c *Config) bool { return c.GKE.DeleteCluster == "on-exit" }, gkeBase},
+		"host-port":           {"8080", func(c *Config) bool { return c.Kind.HostPort == 8080 }, kindBase},
+		"load-images":         {"app:dev, tools:dev", func(c *Config) bool { return strings.Join(c.Kind.LoadImages, " ") == "app:dev tools:dev" }, kindBase},
+		"kind-config":         {"kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnetworking: {disableDefaultCNI: false}\n", func(c *Config) bool { return strings.Contains(c.Kind.KindConfig, "disableDefaultCNI") }, kindBase},
 	}
 	for _, in := range Inputs {
 		c, ok := cases[in.Name]
@@ -127,7 +139,7 @@ func TestEveryInputIsRead(t *testing.T) {
 func TestBoolFlagWithoutValue(t *testing.T) {
 	fs := flag.NewFlagSet("up", flag.ContinueOnError)
 	raw := Flags(fs)
-	if err := fs.Parse([]string{"--dry-run", "--image", "nginx"}); err != nil {
+	if err := fs.Parse([]string{"--dry-run", "--image", "nginx", "--cluster", "kubeconfig"}); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := Parse(raw, FlagStyle, env(map[string]string{"KUBECONFIG": fixture}))
@@ -154,7 +166,7 @@ func TestParseReportsEveryProblem(t *testing.T) {
 			style: FlagStyle,
 			raw:   Values{"cluster": "nope", "timeout": "5 parsecs", "image": "Not An Image", "dry-run": "maybe"},
 			want: []string{
-				`--cluster: "nope" is not a cluster target (accepted: kubeconfig`,
+				`--cluster: "nope" is not a cluster target (accepted: kind, kubeconfig, gke)`,
 				`--timeout: "5 parsecs" is not a duration (accepted: a Go duration`,
 				`--image: "Not An Image" is not an image reference`,
 				`--dry-run: "maybe" is not a boolean (accepted: true, false)`,
@@ -181,22 +193,22 @@ func TestParseReportsEveryProblem(t *testing.T) {
 		},
 		{
 			name: "context that does not exist",
-			raw:  Values{"kubeconfig": fixture, "context": "red"},
+			raw:  Values{"cluster": "kubeconfig", "kubeconfig": fixture, "context": "red"},
 			want: []string{`input "context": context "red" is not in the kubeconfig (contexts: blue, green)`},
 		},
 		{
 			name: "kubeconfig that does not parse",
-			raw:  Values{"kubeconfig": "apiVersion: v1\nclusters: [this is: not]: valid\n"},
+			raw:  Values{"cluster": "kubeconfig", "kubeconfig": "apiVersion: v1\nclusters: [this is: not]: valid\n"},
 			want: []string{`input "kubeconfig": inline content is not a valid kubeconfig`},
 		},
 		{
 			name: "kubeconfig file that does not exist",
-			raw:  Values{"kubeconfig": "no/such/kubeconfig"},
+			raw:  Values{"cluster": "kubeconfig", "kubeconfig": "no/such/kubeconfig"},
 			want: []string{`input "kubeconfig": kubeconfig file `, `no/such/kubeconfig does not exist`},
 		},
 		{
 			name: "no kubeconfig anywhere",
-			raw:  Values{},
+			raw:  Values{"cluster": "kubeconfig"},
 			env:  map[string]string{"HOME": "/nonexistent-home"},
 			want: []string{`input "kubeconfig": no kubeconfig given, KUBECONFIG is not set and /nonexistent-home/.kube/config does not exist`},
 		},
@@ -267,7 +279,7 @@ func TestKubeconfigForms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := Parse(Values{"kubeconfig": tt.value}, ActionStyle, env(tt.env))
+			cfg, err := Parse(Values{"cluster": "kubeconfig", "kubeconfig": tt.value}, ActionStyle, env(tt.env))
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
@@ -288,7 +300,7 @@ func TestKubeconfigForms(t *testing.T) {
 // A kubeconfig that fails to parse must not be echoed: it may hold credentials.
 func TestBadInlineKubeconfigIsNotEchoed(t *testing.T) {
 	bad := "apiVersion: v1\nusers:\n- name: x\n  user: {token: hunter2-very-secret}\ncontexts: [ : \n"
-	_, err := Parse(Values{"kubeconfig": bad}, ActionStyle, env(nil))
+	_, err := Parse(Values{"cluster": "kubeconfig", "kubeconfig": bad}, ActionStyle, env(nil))
 	if err == nil {
 		t.Fatal("Parse accepted a broken kubeconfig")
 	}

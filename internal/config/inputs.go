@@ -27,19 +27,20 @@ type Input struct {
 
 // Cluster targets accepted by the cluster input.
 const (
+	ClusterKind       = "kind"
 	ClusterKubeconfig = "kubeconfig"
 	ClusterGKE        = "gke"
 )
 
 // ClusterTargets lists the accepted values of the cluster input.
-var ClusterTargets = []string{ClusterKubeconfig, ClusterGKE}
+var ClusterTargets = []string{ClusterKind, ClusterKubeconfig, ClusterGKE}
 
 // Inputs is every input the action has, in the order action.yml lists them.
 var Inputs = []Input{
 	{
 		Name:        "cluster",
-		Default:     ClusterKubeconfig,
-		Description: "Where Knative runs. kubeconfig: an existing cluster reached through the kubeconfig and context inputs; gke: a GKE cluster reused or created through the Container API (see the gke-* inputs).",
+		Default:     ClusterKind,
+		Description: "Where Knative runs. kind: a kind cluster in the runner's Docker, created or reused; kubeconfig: an existing cluster reached through the kubeconfig and context inputs; gke: a GKE cluster reused or created through the Container API (see the gke-* inputs).",
 	},
 	{
 		Name:        "kubeconfig",
@@ -61,7 +62,7 @@ var Inputs = []Input{
 	{
 		Name:        "cluster-name",
 		Default:     "knative",
-		Description: "Name of the cluster to reuse or create (gke).",
+		Description: "Name of the cluster to reuse or create (kind: its context is kind-<name>; gke).",
 	},
 	{
 		Name:        "reuse-cluster",
@@ -70,7 +71,20 @@ var Inputs = []Input{
 	},
 	{
 		Name:        "kubernetes-version",
-		Description: "Kubernetes version of a cluster this run creates (gke: latest, 1.X, 1.X.Y or 1.X.Y-gke.N). Empty: the release channel's default.",
+		Description: "Kubernetes version of a cluster this run creates. kind: 1.X.Y (node image kindest/node:v1.X.Y) or a node image reference; empty: the node image of the pinned kind release. gke: latest, 1.X, 1.X.Y or 1.X.Y-gke.N; empty: the release channel's default.",
+	},
+	{
+		Name:        "host-port",
+		Default:     "80",
+		Description: "kind: port on the runner mapped to the ingress (NodePort 31080), so later steps reach services at http://<service>.<namespace>.127.0.0.1.sslip.io[:port].",
+	},
+	{
+		Name:        "load-images",
+		Description: "kind: images in the runner's Docker to load into the nodes, one per line or comma-separated. Empty: the image input, when the runner's Docker has it.",
+	},
+	{
+		Name:        "kind-config",
+		Description: "kind: extra kind v1alpha4 Cluster YAML, or the path of a file holding it (relative to the workspace), merged into the generated configuration.",
 	},
 	{
 		Name:        "gke-project",

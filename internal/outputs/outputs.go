@@ -27,6 +27,7 @@ type Output struct {
 var Outputs = []Output{
 	{Name: "kubernetes-version", Description: "Version of the cluster's Kubernetes API server, e.g. v1.34.3."},
 	{Name: "context", Description: "Kubeconfig context the run used."},
+	{Name: "kubeconfig", Description: "kind: path, relative to the workspace, of a kubeconfig for the cluster, for later steps: ${{ github.workspace }}/<this output>."},
 	{Name: "knative-version", Description: "Knative Serving release installed, X.Y.Z (serving-version resolved)."},
 	{Name: "ingress", Description: "Networking layer installed: kourier, istio or contour."},
 	{Name: "ingress-version", Description: "Release of the networking layer installed, X.Y.Z (same minor as Knative Serving)."},

@@ -1,0 +1,175 @@
+package kind
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
+)
+
+// IngressNodePort is the NodePort the install stage gives the ingress
+// gateway; the control-plane node maps it to the host port.
+const IngressNodePort = 31080
+
+const (
+	configKind       = "Cluster"
+	configAPIVersion = "kind.x-k8s.io/v1alpha4"
+)
+
+// buildConfig returns the kind configuration for o (with defaults): the
+// kind-config input, if any, with the cluster's name, a control-plane node
+// when it has none, the node image on every node that names none, and the
+// ingress port mapping on the first control-plane node.
+func buildConfig(o Options) (*v1alpha4.Cluster, []error) {
+	var errs []error
+	origin := "" // the kind-config file, when it names one
+	bad := func(problem string) {
+		errs = append(errs, &Problem{Input: "kind-config", Value: origin, Problem: problem})
+	}
+	image, err := nodeImage(o.KubernetesVersion)
+	if err != nil {
+		image = DefaultNodeImage // reported by Validate as a kubernetes-version problem
+	}
+	cfg := &v1alpha4.Cluster{}
+	if strings.TrimSpace(o.KindConfig) != "" {
+		var raw []byte
+		raw, origin, err = readKindConfig(o.KindConfig, o.Workspace)
+		if err != nil {
+			bad(err.Error())
+			return nil, errs
+		}
+		if cfg, err = parseKindConfig(raw); err != nil {
+			bad(err.Error())
+			return nil, errs
+		}
+		if cfg.Name != "" && cfg.Name != o.ClusterName {
+			bad(fmt.Sprintf("names the cluster %q but cluster-name is %q: remove name from the kind config; cluster-name names the cluster", cfg.Name, o.ClusterName))
+		}
+	}
+	cfg.Kind, cfg.APIVersion, cfg.Name = configKind, configAPIVersion, o.ClusterName
+	if len(cfg.Nodes) == 0 {
+		cfg.Nodes = []v1alpha4.Node{{Role: v1alpha4.ControlPlaneRole}}
+	}
+	first := -1
+	for i := range cfg.Nodes {
+		n := &cfg.Nodes[i]
+		switch n.Role {
+		case "":
+			n.Role = v1alpha4.ControlPlaneRole // kind's default
+		case v1alpha4.ControlPlaneRole, v1alpha4.WorkerRole:
+		default:
+			bad(fmt.Sprintf("node %d has role %q (accepted: control-plane, worker)", i+1, n.Role))
+		}
+		if n.Role == v1alpha4.ControlPlaneRole && first < 0 {
+			first = i
+		}
+		if n.Image == "" {
+			n.Image = image
+		}
+		for _, m := range n.ExtraPortMappings {
+			if int(m.HostPort) == o.HostPort && m.ContainerPort != IngressNodePort {
+				bad(fmt.Sprintf("maps host port %d to container port %d, but host-port %d is for the ingress (container port %d): choose another host-port, or drop that mapping", m.HostPort, m.ContainerPort, o.HostPort, IngressNodePort))
+			}
+		}
+	}
+	if first < 0 {
+		bad("has no control-plane node: add one with role: control-plane")
+		return nil, errs
+	}
+	cp := &cfg.Nodes[first]
+	ours := v1alpha4.PortMapping{
+		ContainerPort: IngressNodePort,
+		HostPort:      int32(o.HostPort),
+		ListenAddress: "127.0.0.1",
+		Protocol:      v1alpha4.PortMappingProtocolTCP,
+	}
+	mapped := false
+	for _, m := range cp.ExtraPortMappings {
+		if m.ContainerPort != IngressNodePort {
+			continue
+		}
+		if int(m.HostPort) != o.HostPort {
+			bad(fmt.Sprintf("maps container port %d to host port %d, but host-port is %d: drop that mapping, or set host-port: %d", IngressNodePort, m.HostPort, o.HostPort, m.HostPort))
+		}
+		mapped = true
+	}
+	if !mapped {
+		cp.ExtraPortMappings = append([]v1alpha4.PortMapping{ours}, cp.ExtraPortMappings...)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return cfg, nil
+}
+
+// readKindConfig returns the kind-config input's YAML: the value itself, or
+// the file it names. origin names it for messages ("" for content).
+func readKindConfig(v, workspace string) (raw []byte, origin string, err error) {
+	v = strings.TrimSpace(v)
+	if strings.Contains(v, "\n") || strings.Contains(v, ": ") || strings.HasPrefix(v, "{") {
+		return []byte(v), "", nil
+	}
+	path := v
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(workspace, path)
+	}
+	raw, err = os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, v, fmt.Errorf("is not a file in the workspace (%s does not exist), nor kind config YAML", path)
+	}
+	if err != nil {
+		return nil, v, fmt.Errorf("cannot be read: %v", err)
+	}
+	return raw, v, nil
+}
+
+// parseKindConfig decodes a v1alpha4 Cluster strictly, as kind does, so a
+// misspelt field is an error rather than ignored. kind and apiVersion may be
+// left out.
+func parseKindConfig(raw []byte) (*v1alpha4.Cluster, error) {
+	cfg := &v1alpha4.Cluster{}
+	d := yaml.NewDecoder(bytes.NewReader(raw))
+	d.KnownFields(true)
+	if err := d.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("is not a kind v1alpha4 Cluster: %s", oneLine(err.Error()))
+	}
+	var extra any
+	if err := d.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, errors.New("holds more than one YAML document: give one kind Cluster")
+	}
+	if cfg.Kind != "" && cfg.Kind != configKind {
+		return nil, fmt.Errorf("has kind %q, want %q", cfg.Kind, configKind)
+	}
+	if cfg.APIVersion != "" && cfg.APIVersion != configAPIVersion {
+		return nil, fmt.Errorf("has apiVersion %q, want %q (the version the pinned kind library reads)", cfg.APIVersion, configAPIVersion)
+	}
+	return cfg, nil
+}
+
+// renderConfig is the kind config as YAML, as the plan shows it.
+func renderConfig(cfg *v1alpha4.Cluster) (string, error) {
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(cfg); err != nil {
+		return "", fmt.Errorf("rendering the kind config: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return "", fmt.Errorf("rendering the kind config: %w", err)
+	}
+	return b.String(), nil
+}
+
+func oneLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i := range lines {
+		lines[i] = strings.TrimSpace(lines[i])
+	}
+	return strings.Join(lines, " ")
+}

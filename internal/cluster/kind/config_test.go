@@ -1,0 +1,176 @@
+package kind
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// golden compares got with testdata/<name>, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from what the code generates (run go test with -update if the change is intended)\n--- got:\n%s\n--- want:\n%s", path, got, want)
+	}
+}
+
+func TestConfigGolden(t *testing.T) {
+	ws := t.TempDir()
+	if err := os.WriteFile(filepath.Join(ws, "kind.yaml"), []byte("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnetworking:\n  kubeProxyMode: nftables\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		opts Options
+	}{
+		{"default", Options{}},
+		{"version-and-port", Options{ClusterName: "preview", KubernetesVersion: "1.33.1", HostPort: 8080}},
+		{"node-image", Options{KubernetesVersion: "registry.example/kindest/node:v1.35.0@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}},
+		{"extra-config", Options{KindConfig: `
+featureGates:
+  InPlacePodVerticalScaling: true
+nodes:
+- role: control-plane
+  extraPortMappings:
+  - containerPort: 30443
+    hostPort: 8443
+- role: worker
+- role: worker
+  image: kindest/node:v1.34.3
+containerdConfigPatches:
+- |-
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "/etc/containerd/certs.d"
+`}},
+		{"own-mapping-kept", Options{HostPort: 8081, KindConfig: "nodes:\n- role: control-plane\n  extraPortMappings:\n  - containerPort: 31080\n    hostPort: 8081\n    listenAddress: 0.0.0.0\n"}},
+		{"config-file", Options{Workspace: ws, KindConfig: "kind.yaml"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if errs := Validate(tt.opts); len(errs) > 0 {
+				t.Fatalf("valid options rejected: %v", errs)
+			}
+			cfg, errs := buildConfig(withDefaults(tt.opts))
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			got, err := renderConfig(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, filepath.Join("config", tt.name+".yaml"), got)
+			// What we render must be what kind reads back.
+			if _, err := parseKindConfig([]byte(got)); err != nil {
+				t.Errorf("kind would not read the rendered config: %v", err)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		opts Options
+		want []string // one entry per expected problem
+	}{
+		{"defaults are valid", Options{}, nil},
+		{"all valid", Options{ClusterName: "pr-42.preview", KubernetesVersion: "v1.34.3", Reuse: "Recreate", HostPort: 65535, LoadImages: []string{"myapp:dev", "ghcr.io/org/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}}, nil},
+		{"bad cluster name", Options{ClusterName: "My_Cluster"}, []string{`input "cluster-name": "My_Cluster" is not a kind cluster name (accepted: up to 50 lower-case letters`}},
+		{"cluster name too long", Options{ClusterName: strings.Repeat("a", 51)}, []string{`input "cluster-name": "aaaa`}},
+		{"bad reuse", Options{Reuse: "yes"}, []string{`input "reuse-cluster": "yes" is not a reuse mode (accepted: true: use the cluster if it exists; false: fail if it exists; recreate: delete it and create it again)`}},
+		{"host port too high", Options{HostPort: 70000}, []string{`input "host-port": "70000" is not a TCP port (accepted: 1 to 65535)`}},
+		{"host port negative", Options{HostPort: -1}, []string{`input "host-port": "-1" is not a TCP port`}},
+		{"version without patch", Options{KubernetesVersion: "1.34"}, []string{`input "kubernetes-version": "1.34" is not a version of the form 1.X.Y (accepted: a version 1.X.Y, or a node image such as kindest/node:v1.34.3)`}},
+		{"version 2", Options{KubernetesVersion: "2.0.0"}, []string{`input "kubernetes-version": "2.0.0" is not a Kubernetes 1.X.Y version`}},
+		{"bare word", Options{KubernetesVersion: "latest"}, []string{`input "kubernetes-version": "latest" is neither a version nor a node image`}},
+		{"bad image", Options{KubernetesVersion: "Kindest/Node:v1"}, []string{`input "kubernetes-version": "Kindest/Node:v1" is not a valid image reference`}},
+		{"bad load image", Options{LoadImages: []string{"ok:1", "UPPER:case"}}, []string{`input "load-images": "UPPER:case" is not an image reference`}},
+		{"kind config not YAML of a cluster", Options{KindConfig: "nodes: 3\n"}, []string{`input "kind-config": is not a kind v1alpha4 Cluster: yaml: unmarshal errors:`}},
+		{"kind config with a typo", Options{KindConfig: "nodes:\n- role: worker\n  extraPortMapping: []\n"}, []string{`input "kind-config": is not a kind v1alpha4 Cluster: yaml: unmarshal errors: line 3: field extraPortMapping not found in type v1alpha4.Node`}},
+		{"kind config of another kind", Options{KindConfig: "kind: Config\napiVersion: v1\n"}, []string{`input "kind-config": has kind "Config", want "Cluster"`}},
+		{"kind config of another version", Options{KindConfig: "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha3\n"}, []string{`has apiVersion "kind.x-k8s.io/v1alpha3", want "kind.x-k8s.io/v1alpha4"`}},
+		{"kind config without control plane", Options{KindConfig: "nodes:\n- role: worker\n"}, []string{`input "kind-config": has no control-plane node: add one with role: control-plane`}},
+		{"kind config with a bad role", Options{KindConfig: "nodes:\n- role: control-plane\n- role: master\n"}, []string{`node 2 has role "master" (accepted: control-plane, worker)`}},
+		{"kind config naming another cluster", Options{KindConfig: "name: other\n"}, []string{`input "kind-config": names the cluster "other" but cluster-name is "knative"`}},
+		{"kind config mapping the ingress elsewhere", Options{KindConfig: "nodes:\n- role: control-plane\n  extraPortMappings:\n  - containerPort: 31080\n    hostPort: 9090\n"}, []string{`maps container port 31080 to host port 9090, but host-port is 80: drop that mapping, or set host-port: 9090`}},
+		{"kind config taking the host port", Options{KindConfig: "nodes:\n- role: control-plane\n- role: worker\n  extraPortMappings:\n  - containerPort: 30000\n    hostPort: 80\n"}, []string{`maps host port 80 to container port 30000, but host-port 80 is for the ingress`}},
+		{"kind config file missing", Options{Workspace: "/nonexistent", KindConfig: "kind.yaml"}, []string{`input "kind-config": "kind.yaml" is not a file in the workspace (/nonexistent/kind.yaml does not exist), nor kind config YAML`}},
+		{"two documents", Options{KindConfig: "nodes: []\n---\nnodes: []\n"}, []string{`holds more than one YAML document`}},
+		{"several problems at once", Options{Reuse: "maybe", HostPort: 99999, KubernetesVersion: "x"}, []string{`"kubernetes-version"`, `"reuse-cluster"`, `"host-port"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			errs := Validate(tt.opts)
+			if len(errs) != len(tt.want) {
+				t.Fatalf("got %d problems %v, want %d", len(errs), errs, len(tt.want))
+			}
+			for i, w := range tt.want {
+				var p *Problem
+				if !asProblem(errs[i], &p) {
+					t.Errorf("problem %d is a %T, want *Problem", i, errs[i])
+				}
+				if !strings.Contains(errs[i].Error(), w) {
+					t.Errorf("problem %d:\n got %s\nwant it to contain %s", i, errs[i], w)
+				}
+				if strings.Contains(errs[i].Error(), "\n") {
+					t.Errorf("problem %d spans lines: %q", i, errs[i])
+				}
+			}
+		})
+	}
+}
+
+func asProblem(err error, p **Problem) bool {
+	q, ok := err.(*Problem)
+	*p = q
+	return ok
+}
+
+func TestNodeImage(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", DefaultNodeImage},
+		{"1.34.3", "kindest/node:v1.34.3"},
+		{"v1.33.0", "kindest/node:v1.33.0"},
+		{"kindest/node:v1.32.8", "kindest/node:v1.32.8"},
+		{"localhost:5000/node:dev", "localhost:5000/node:dev"},
+	}
+	for _, tt := range tests {
+		got, err := nodeImage(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("nodeImage(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestParseHelpers(t *testing.T) {
+	if p, err := ParseHostPort(""); p != 80 || err != nil {
+		t.Errorf("empty host-port: %d, %v", p, err)
+	}
+	if p, err := ParseHostPort(" 8080 "); p != 8080 || err != nil {
+		t.Errorf("8080: %d, %v", p, err)
+	}
+	if _, err := ParseHostPort("eighty"); err == nil || err.Error() != `input "host-port": "eighty" is not a TCP port (accepted: 1 to 65535)` {
+		t.Errorf("eighty: %v", err)
+	}
+	if got := strings.Join(ParseImageList("a:1, b:2\nc:3\n\n"), "|"); got != "a:1|b:2|c:3" {
+		t.Errorf("got %q", got)
+	}
+}

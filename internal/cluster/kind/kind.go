@@ -1,0 +1,392 @@
+// Package kind is the cluster target that creates or reuses a kind cluster
+// in the runner's Docker, reaches it from the host or from inside the
+// action's own container, and loads images of the runner's Docker into its
+// nodes.
+package kind
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
+	kindversion "sigs.k8s.io/kind/pkg/cmd/kind/version"
+
+	"github.com/knative-preview/action/internal/cluster"
+	"github.com/knative-preview/action/internal/cluster/kind/docker"
+	"github.com/knative-preview/action/internal/kubecfg"
+)
+
+// Domain is the DNS suffix of Knative services on a kind cluster: every
+// name under it resolves to 127.0.0.1, where the host port listens.
+const Domain = "127.0.0.1.sslip.io"
+
+// Network is the Docker network kind puts its nodes on.
+const Network = "kind"
+
+// What Knative needs of Docker, roughly.
+const (
+	MinCPUs   = 3
+	MinMemory = 3_000_000_000 // bytes
+)
+
+// Default waits.
+const (
+	DefaultDockerTimeout = 20 * time.Second // for `docker info` to answer
+	DefaultReadyTimeout  = 3 * time.Minute  // for created nodes to be Ready
+	DefaultReachTimeout  = time.Minute      // for the API server to answer
+	DefaultLoadTimeout   = 5 * time.Minute  // for the images to be loaded
+)
+
+// Timeouts bound the target's waits; zero fields keep the defaults.
+type Timeouts struct {
+	Docker, Ready, Reach, Load time.Duration
+}
+
+// Target is a kind cluster in the runner's Docker.
+type Target struct {
+	o        Options
+	cfg      *v1alpha4.Cluster
+	cfgErr   error
+	image    string
+	clusters Clusters
+	docker   Docker
+	progress cluster.Progress
+	timeouts Timeouts
+
+	kubeconfigPath string   // set once written
+	secrets        []string // of the kubeconfig, once read
+}
+
+var _ cluster.Target = (*Target)(nil)
+
+// Option changes how a Target works, for tests.
+type Option func(*Target)
+
+// WithClusters replaces the kind library.
+func WithClusters(c Clusters) Option { return func(t *Target) { t.clusters = c } }
+
+// WithTimeouts changes the waits.
+func WithTimeouts(d Timeouts) Option {
+	return func(t *Target) {
+		if d.Docker > 0 {
+			t.timeouts.Docker = d.Docker
+		}
+		if d.Ready > 0 {
+			t.timeouts.Ready = d.Ready
+		}
+		if d.Reach > 0 {
+			t.timeouts.Reach = d.Reach
+		}
+		if d.Load > 0 {
+			t.timeouts.Load = d.Load
+		}
+	}
+}
+
+// New returns the target for opts. It contacts nothing; inputs Validate
+// rejects make Connect fail.
+func New(opts Options, more ...Option) *Target {
+	o := withDefaults(opts)
+	t := &Target{
+		o:        o,
+		progress: o.Progress,
+		timeouts: Timeouts{Docker: DefaultDockerTimeout, Ready: DefaultReadyTimeout, Reach: DefaultReachTimeout, Load: DefaultLoadTimeout},
+	}
+	if t.progress == nil {
+		t.progress = func(string, ...any) {}
+	}
+	t.docker = o.Docker
+	if t.docker == nil {
+		t.docker = &docker.CLI{}
+	}
+	if errs := Validate(opts); len(errs) > 0 {
+		t.cfgErr = errors.Join(errs...)
+	}
+	t.image, _ = nodeImage(o.KubernetesVersion)
+	if cfg, errs := buildConfig(o); len(errs) == 0 {
+		t.cfg = cfg
+	}
+	for _, opt := range more {
+		if opt != nil {
+			opt(t)
+		}
+	}
+	if t.clusters == nil {
+		t.clusters = newLibrary(t.progress)
+	}
+	return t
+}
+
+// ContextName is the kubeconfig context kind gives a cluster.
+func ContextName(clusterName string) string { return "kind-" + clusterName }
+
+func (t *Target) controlPlane() string { return t.o.ClusterName + "-control-plane" }
+
+// Plan says what Connect will do, with the kind config it creates the
+// cluster from. It only looks at files that say whether this process runs
+// in a container.
+func (t *Target) Plan() []string {
+	name := t.o.ClusterName
+	if t.cfgErr != nil {
+		return []string{fmt.Sprintf("nothing: the kind inputs are not valid: %v", t.cfgErr)}
+	}
+	p := []string{fmt.Sprintf("check that Docker answers (wait up to %s) and has at least %d CPUs and %s of memory for Knative", t.timeouts.Docker, MinCPUs, gb(MinMemory))}
+	switch t.o.Reuse {
+	case ReuseTrue:
+		p = append(p, fmt.Sprintf("reuse the kind cluster %q if it exists (its node %s must map node port %d to host port %d), else create it", name, t.controlPlane(), IngressNodePort, t.o.HostPort))
+	case ReuseFalse:
+		p = append(p, fmt.Sprintf("create the kind cluster %q; fail if one of that name exists", name))
+	case ReuseRecreate:
+		p = append(p, fmt.Sprintf("delete the kind cluster %q if it exists, then create it", name))
+	}
+	img := t.image
+	if t.o.KubernetesVersion == "" {
+		img += " (the default of kind v" + strings.TrimPrefix(kindversion.Version(), "v") + ")"
+	}
+	p = append(p, fmt.Sprintf("before creating, check that host port %d is free; create with node image %s and wait up to %s for the nodes to be Ready", t.o.HostPort, img, t.timeouts.Ready))
+	if y, err := renderConfig(t.cfg); err != nil {
+		p = append(p, err.Error())
+	} else {
+		p = append(p, "kind config:\n"+indent(y, "      "))
+	}
+	if in, why := t.inContainer(); in {
+		p = append(p, fmt.Sprintf("in a container (%s): attach it to the Docker network %q unless it is on it, and reach the API server at https://%s:6443", why, Network, t.controlPlane()))
+	} else {
+		p = append(p, "not in a container: reach the API server at the 127.0.0.1 port kind publishes")
+	}
+	p = append(p,
+		fmt.Sprintf("check that the API server answers (wait up to %s), read its Kubernetes version, and that every node is Ready", t.timeouts.Reach),
+		fmt.Sprintf("write the cluster's kubeconfig for later steps to %s in the workspace", KubeconfigFile),
+	)
+	switch {
+	case len(t.o.LoadImages) > 0:
+		p = append(p, fmt.Sprintf("load %s from the runner's Docker into every node", strings.Join(t.o.LoadImages, ", ")))
+	case t.o.Image != "":
+		p = append(p, fmt.Sprintf("load %s into every node if the runner's Docker has it (else the nodes pull it)", t.o.Image))
+	}
+	p = append(p, fmt.Sprintf("services answer at http://<service>.<namespace>.%s%s from the runner", Domain, portSuffix(t.o.HostPort)))
+	return p
+}
+
+// Connect checks Docker, creates or reuses the cluster, makes its API
+// server reachable from this process, waits for it and its nodes, writes
+// the kubeconfig for later steps, and loads the images.
+func (t *Target) Connect(ctx context.Context) (*cluster.Cluster, error) {
+	if t.cfgErr != nil {
+		return nil, t.cfgErr
+	}
+	name := t.o.ClusterName
+	if err := t.checkDocker(ctx); err != nil {
+		return nil, err
+	}
+	own, err := t.ownContainer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.prepareDir(); err != nil {
+		return nil, err
+	}
+	created, err := t.ensureCluster(ctx, own != nil)
+	if err != nil {
+		return nil, err
+	}
+	if own != nil {
+		if err := t.attach(ctx, own); err != nil {
+			return nil, err
+		}
+	}
+
+	external, err := t.clusters.KubeConfig(name, false)
+	if err != nil {
+		return nil, fmt.Errorf("reading the kubeconfig of the kind cluster %q: %w", name, err)
+	}
+	if err := t.writeKubeconfig(external); err != nil {
+		return nil, err
+	}
+	kc := external
+	if own != nil {
+		if kc, err = t.clusters.KubeConfig(name, true); err != nil {
+			return nil, fmt.Errorf("reading the kubeconfig of the kind cluster %q for the Docker network %q: %w", name, Network, err)
+		}
+	}
+	src, err := kubecfg.Load(kc, nil)
+	if err != nil {
+		return nil, fmt.Errorf("the kubeconfig of the kind cluster %q: %w", name, err)
+	}
+	t.secrets = src.Secrets
+	contextName := ContextName(name)
+	rc, err := src.RESTConfig(contextName)
+	if err != nil {
+		return nil, err
+	}
+	t.progress("connecting to %s (context %q)", rc.Host, contextName)
+	v, err := cluster.ServerVersion(ctx, rc, t.timeouts.Reach, t.progress)
+	if err != nil {
+		return nil, fmt.Errorf("kind cluster %q: %w", name, err)
+	}
+	t.progress("API server %s answers: Kubernetes %s", rc.Host, v.GitVersion)
+	if err := waitNodesReady(ctx, rc, t.timeouts.Ready, t.progress); err != nil {
+		return nil, fmt.Errorf("kind cluster %q: %w", name, err)
+	}
+	registries, err := t.loadImages(ctx)
+	if err != nil {
+		return nil, err
+	}
+
+	c := &cluster.Cluster{
+		Name:            name,
+		Context:         contextName,
+		REST:            rc,
+		Version:         v,
+		Created:         created,
+		Domain:          Domain,
+		IngressNodePort: IngressNodePort,
+		IngressAddress:  "127.0.0.1:" + strconv.Itoa(t.o.HostPort),
+		HostURLBase:     "http://127.0.0.1" + portSuffix(t.o.HostPort),
+		LocalRegistries: registries,
+	}
+	if own != nil {
+		ip, err := t.nodeIP(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.IngressAddress = ip + ":" + strconv.Itoa(IngressNodePort)
+	}
+	return c, nil
+}
+
+// KubeconfigPath is where Connect wrote the cluster's external kubeconfig,
+// relative to the workspace (forward slashes); empty before.
+func (t *Target) KubeconfigPath() string { return t.kubeconfigPath }
+
+// Secrets are the credentials in the cluster's kubeconfig (its client key),
+// known once Connect has read it. Nothing the target logs contains them.
+func (t *Target) Secrets() []string { return slices.Clone(t.secrets) }
+
+// ensureCluster makes the cluster exist as reuse-cluster says, and reports
+// whether it created it.
+func (t *Target) ensureCluster(ctx context.Context, inContainer bool) (bool, error) {
+	name := t.o.ClusterName
+	names, err := t.clusters.List()
+	if err != nil {
+		return false, fmt.Errorf("listing the kind clusters of the runner's Docker: %w", err)
+	}
+	if slices.Contains(names, name) {
+		switch t.o.Reuse {
+		case ReuseFalse:
+			return false, fmt.Errorf("a kind cluster named %q already exists and reuse-cluster is false: set reuse-cluster to true to use it, to recreate to delete and create it again, or choose another cluster-name", name)
+		case ReuseRecreate:
+			t.progress("deleting the kind cluster %q (reuse-cluster: recreate)", name)
+			if err := t.clusters.Delete(name, t.kubeconfigAbs()); err != nil {
+				return false, fmt.Errorf("deleting the kind cluster %q: %w", name, err)
+			}
+		default:
+			t.progress("reusing the kind cluster %q", name)
+			return false, t.checkReusable(ctx)
+		}
+	}
+	if err := t.checkHostPort(ctx, inContainer); err != nil {
+		return false, err
+	}
+	return true, t.create(ctx)
+}
+
+// create creates the cluster, waiting for kind at most until ctx ends.
+func (t *Target) create(ctx context.Context) error {
+	name := t.o.ClusterName
+	wait := t.timeouts.Ready
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+		wait = time.Until(dl)
+	}
+	if wait <= 0 {
+		return fmt.Errorf("no time left to create the kind cluster %q: %w", name, context.Cause(ctx))
+	}
+	t.progress("creating the kind cluster %q (node image %s, host port %d); kind waits up to %s for the nodes to be Ready", name, t.image, t.o.HostPort, wait.Round(time.Second))
+	done := make(chan error, 1)
+	go func() { done <- t.clusters.Create(t.cfg, wait, t.kubeconfigAbs()) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return t.explainCreate(err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("stopped waiting for kind to create the cluster %q: %w; kind may leave a half-made cluster: delete it with `kind delete cluster --name %s`, or run again with reuse-cluster: recreate", name, context.Cause(ctx), name)
+	}
+}
+
+// checkReusable checks that an existing cluster runs and maps the ingress
+// NodePort to host-port, which kind can only set up at creation.
+func (t *Target) checkReusable(ctx context.Context) error {
+	name, node := t.o.ClusterName, t.controlPlane()
+	c, err := t.docker.InspectContainer(ctx, node)
+	if errors.Is(err, docker.ErrNotFound) {
+		return fmt.Errorf("the kind cluster %q has no node container %s: set reuse-cluster: recreate to delete and create it again", name, node)
+	}
+	if err != nil {
+		return fmt.Errorf("inspecting the node %s of the kind cluster %q: %w", node, name, err)
+	}
+	if !c.State.Running {
+		return fmt.Errorf("the kind cluster %q exists but its node %s is %s, not running: start it with `docker start %s`, or set reuse-cluster: recreate", name, node, c.State.Status, node)
+	}
+	want := strconv.Itoa(t.o.HostPort)
+	var seen []string
+	for _, b := range c.HostConfig.PortBindings[strconv.Itoa(IngressNodePort)+"/tcp"] {
+		if b.HostPort == want && reachableFromLoopback(b.HostIP) {
+			return nil
+		}
+		seen = append(seen, strings.TrimPrefix(b.HostIP+":"+b.HostPort, ":"))
+	}
+	if len(seen) == 0 {
+		return fmt.Errorf("the kind cluster %q was created without mapping node port %d to a host port, and kind can add port mappings only when it creates a cluster: set reuse-cluster: recreate to delete it and create it with the mapping, or choose another cluster-name (or delete it yourself: kind delete cluster --name %s)", name, IngressNodePort, name)
+	}
+	return fmt.Errorf("the kind cluster %q maps node port %d to host %s, not to 127.0.0.1:%d (host-port): set host-port to the port it uses, or reuse-cluster: recreate to create it again with host port %d", name, IngressNodePort, strings.Join(seen, ", "), t.o.HostPort, t.o.HostPort)
+}
+
+func reachableFromLoopback(hostIP string) bool {
+	switch hostIP {
+	case "", "0.0.0.0", "127.0.0.1", "::", "[::]":
+		return true
+	}
+	return false
+}
+
+// nodeIP is the control-plane node's address on the kind network.
+func (t *Target) nodeIP(ctx context.Context) (string, error) {
+	c, err := t.docker.InspectContainer(ctx, t.controlPlane())
+	if err != nil {
+		return "", fmt.Errorf("inspecting the node %s for its address: %w", t.controlPlane(), err)
+	}
+	ep, ok := c.NetworkSettings.Networks[Network]
+	if !ok || ep.IPAddress == "" {
+		return "", fmt.Errorf("the node %s has no IPv4 address on the Docker network %q, so the ingress cannot be reached from this container", t.controlPlane(), Network)
+	}
+	return ep.IPAddress, nil
+}
+
+func portSuffix(p int) string {
+	if p == 80 {
+		return ""
+	}
+	return ":" + strconv.Itoa(p)
+}
+
+// gb writes bytes as decimal gigabytes: "3 GB", "16.8 GB".
+func gb(bytes int64) string {
+	return strings.TrimSuffix(strconv.FormatFloat(float64(bytes)/1e9, 'f', 1, 64), ".0") + " GB"
+}
+
+func indent(s, prefix string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = prefix + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}

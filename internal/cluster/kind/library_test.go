@@ -1,0 +1,140 @@
+package kind
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/knative-preview/action/internal/cluster/kind/internal/fakedocker"
+	"github.com/knative-preview/action/internal/kubecfg"
+)
+
+// kindLibraryRules answer the docker calls the kind library makes to list
+// clusters, find a cluster's nodes and read its kubeconfig. apiPort is the
+// host port kind would have published the API server on.
+func kindLibraryRules(adminConf, apiPort string) []fakedocker.Rule {
+	return []fakedocker.Rule{
+		{Args: []string{"ps", "-a", "--filter", "label=io.x-k8s.kind.cluster", "--format", `{{.Label "io.x-k8s.kind.cluster"}}`}, Stdout: "knative\nother\nknative\n"},
+		{Args: []string{"ps", "-a", "--filter", "label=io.x-k8s.kind.cluster=knative", "--format", "{{.Names}}"}, Stdout: "knative-control-plane\n"},
+		{Args: []string{"inspect", "--format", `{{ index .Config.Labels "io.x-k8s.kind.role"}}`, "knative-control-plane"}, Stdout: "control-plane\n"},
+		{Args: []string{"exec", "--privileged", "knative-control-plane", "cat", "/etc/kubernetes/admin.conf"}, Stdout: adminConf},
+		{Args: []string{"inspect", "--format", `{{ index .Config.Labels "desktop.docker.io/ports/6443/tcp" }}`, "knative-control-plane"}, Stdout: "\n"},
+		{Args: []string{"inspect", "--format", "{{ with (index (index .NetworkSettings.Ports \"6443/tcp\") 0) }}{{ printf \"%s\t%s\" .HostIp .HostPort }}{{ end }}", "knative-control-plane"}, Stdout: "127.0.0.1\t" + apiPort + "\n"},
+		{Args: []string{"rm", "-f", "-v", "knative-control-plane"}},
+	}
+}
+
+// TestLibrary checks our wrapper of the kind library against the docker
+// command lines the library runs.
+func TestLibrary(t *testing.T) {
+	fake := fakedocker.Install(t)
+	api := newAPIServer(t)
+	fake.On(kindLibraryRules(api.adminConf("knative"), "41939")...)
+	var progress []string
+	lib := newLibrary(func(f string, a ...any) { progress = append(progress, f) })
+
+	names, err := lib.List()
+	if err != nil || !slices.Equal(names, []string{"knative", "other"}) {
+		t.Errorf("List: %v, %v", names, err)
+	}
+	for _, tt := range []struct {
+		internal bool
+		server   string
+	}{
+		{false, "https://127.0.0.1:41939"},
+		{true, "https://knative-control-plane:6443"},
+	} {
+		kc, err := lib.KubeConfig("knative", tt.internal)
+		if err != nil {
+			t.Fatalf("KubeConfig(internal=%v): %v", tt.internal, err)
+		}
+		src, err := kubecfg.Load(kc, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := src.Server("kind-knative"); got != tt.server {
+			t.Errorf("KubeConfig(internal=%v) reaches %q, want %q", tt.internal, got, tt.server)
+		}
+	}
+	nodes, err := lib.Nodes("knative")
+	if err != nil || !slices.Equal(nodes, []string{"knative-control-plane"}) {
+		t.Errorf("Nodes: %v, %v", nodes, err)
+	}
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := lib.Delete("knative", kubeconfig); err != nil {
+		t.Errorf("Delete: %v", err)
+	}
+	if !slices.Contains(fake.CommandLines(), "docker rm -f -v knative-control-plane") {
+		t.Errorf("Delete did not remove the node: %q", fake.CommandLines())
+	}
+	for _, line := range fake.CommandLines() {
+		if strings.Contains(line, "no rule") {
+			t.Errorf("unexpected docker call %s", line)
+		}
+	}
+}
+
+// TestConnectThroughKindLibrary reuses a cluster with everything real but
+// docker: the kind library, the docker CLI wrapper, client-go against a
+// fake API server on 127.0.0.1, and the image load.
+func TestConnectThroughKindLibrary(t *testing.T) {
+	fake := fakedocker.Install(t)
+	api := newAPIServer(t)
+	apiPort := api.srv.URL[strings.LastIndex(api.srv.URL, ":")+1:]
+	fake.On(
+		fakedocker.Rule{Args: infoArgs, Stdout: readFixture(t, "info.json")},
+		fakedocker.Rule{Args: []string{"container", "inspect", "knative-control-plane"}, Stdout: readFixture(t, "kind-control-plane.json")},
+		fakedocker.Rule{Args: []string{"image", "inspect", "--format", "{{.Id}}", "myapp:dev"}, Stdout: "sha256:1111\n"},
+		fakedocker.Rule{Args: []string{"exec", "--privileged", "knative-control-plane", "crictl", "inspecti", "myapp:dev"}, Exit: 1, Stderr: `time="2026-01-20T10:05:00Z" level=fatal msg="no such image \"myapp:dev\" present"` + "\n"},
+		fakedocker.Rule{Args: []string{"save", "--output", "*", "myapp:dev"}, OutputFlag: "--output", Stdout: "IMAGE-ARCHIVE"},
+		fakedocker.Rule{Args: []string{"exec", "--privileged", "knative-control-plane", "containerd", "config", "dump"}, Stdout: containerdConfigV3},
+		fakedocker.Rule{Args: []string{"exec", "--privileged", "--interactive", "knative-control-plane", "ctr", "--namespace=k8s.io", "images", "import", "--all-platforms", "--digests", "--snapshotter=overlayfs", "-"}, Stdout: "unpacking docker.io/library/myapp:dev (sha256:1111)...done\n"},
+	)
+	fake.On(kindLibraryRules(api.adminConf("knative"), apiPort)...)
+	ws := t.TempDir()
+	var progress []string
+	target := New(Options{
+		HostPort:         80,
+		Image:            "myapp:dev",
+		Workspace:        ws,
+		ContainerMarkers: []string{filepath.Join(t.TempDir(), "absent")},
+		Getenv:           func(string) string { return "" },
+		Progress:         func(f string, a ...any) { progress = append(progress, f) },
+	})
+	c, err := target.Connect(t.Context())
+	if err != nil {
+		t.Fatalf("Connect: %v\ndocker calls:\n%s", err, strings.Join(fake.CommandLines(), "\n"))
+	}
+	if c.REST.Host != "https://127.0.0.1:"+apiPort || c.Version.GitVersion != "v1.35.1" || c.Created || strings.Join(c.LocalRegistries, ",") != "docker.io" {
+		t.Errorf("got %+v", c)
+	}
+	var imported *fakedocker.Call
+	for _, call := range fake.Calls() {
+		if slices.Contains(call.Args, "ctr") {
+			imported = &call
+		}
+		if call.Args[0] == "network" || call.Args[0] == "run" || call.Args[0] == "rm" {
+			t.Errorf("unexpected docker %s", strings.Join(call.Args, " "))
+		}
+	}
+	if imported == nil || imported.Stdin != "IMAGE-ARCHIVE" {
+		t.Errorf("the image archive was not fed to ctr import: %+v", imported)
+	}
+	written, err := os.ReadFile(filepath.Join(ws, ".knative-preview", "kubeconfig"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := kubecfg.Load(string(written), nil)
+	if err != nil || src.Server("kind-knative") != "https://127.0.0.1:"+apiPort {
+		t.Errorf("written kubeconfig: %v", err)
+	}
+	for _, line := range progress {
+		for _, s := range target.Secrets() {
+			if strings.Contains(line, s) {
+				t.Errorf("progress shows a secret: %q", line)
+			}
+		}
+	}
+}

@@ -1,0 +1,226 @@
+package kind
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/distribution/reference"
+	"sigs.k8s.io/kind/pkg/apis/config/defaults"
+
+	"github.com/knative-preview/action/internal/cluster"
+	"github.com/knative-preview/action/internal/cluster/kind/docker"
+)
+
+// Defaults of the inputs.
+const (
+	DefaultClusterName = "knative"
+	DefaultHostPort    = 80
+	// DefaultNodeImage is the node image the pinned kind library was
+	// released with; other images may not work with it.
+	DefaultNodeImage = defaults.Image
+)
+
+// Values of the reuse-cluster input.
+const (
+	ReuseTrue     = "true"     // use an existing cluster of that name, else create it
+	ReuseFalse    = "false"    // fail if the cluster exists
+	ReuseRecreate = "recreate" // delete an existing cluster, then create it
+)
+
+// Options are the inputs of the kind target, and the seams tests replace.
+// Zero values mean the defaults.
+type Options struct {
+	// ClusterName is the input cluster-name (default "knative").
+	ClusterName string
+	// KubernetesVersion is the input kubernetes-version: "1.X.Y" (node
+	// image kindest/node:v1.X.Y) or a node image reference; empty means
+	// DefaultNodeImage.
+	KubernetesVersion string
+	// Reuse is the input reuse-cluster: "true" (default), "false" or
+	// "recreate".
+	Reuse string
+	// HostPort is the input host-port: the runner's port mapped to the
+	// ingress NodePort (default 80).
+	HostPort int
+	// LoadImages is the input load-images: images in the runner's Docker to
+	// load into the nodes. Empty means Image, when the runner's Docker has it.
+	LoadImages []string
+	// KindConfig is the input kind-config: extra kind configuration
+	// (v1alpha4 Cluster YAML), or the path of a file holding it, relative
+	// to Workspace.
+	KindConfig string
+	// Image is the input image, the image to deploy.
+	Image string
+	// Workspace is the directory the kubeconfig for later steps is written
+	// to, and kind-config paths are relative to; empty means the current
+	// directory.
+	Workspace string
+
+	// Docker runs the docker calls the kind library does not; nil means
+	// the docker CLI.
+	Docker Docker
+	// Getenv reads the environment; nil means os.Getenv.
+	Getenv func(string) string
+	// Hostname returns this machine's or container's host name; nil means
+	// os.Hostname. Docker names a container's host after its short id.
+	Hostname func() (string, error)
+	// ContainerMarkers are files whose presence means this process runs in
+	// a container; nil means /.dockerenv and /run/.containerenv.
+	ContainerMarkers []string
+	// ActionsWorkspace is where a container action finds the workspace; a
+	// process with GITHUB_ACTIONS=true that sees it runs in a container.
+	// Empty means /github/workspace.
+	ActionsWorkspace string
+	// MountInfo is read to find this container's id when the host name is
+	// not one; empty means /proc/self/mountinfo.
+	MountInfo string
+	// Progress receives progress lines; nil discards them.
+	Progress cluster.Progress
+}
+
+// Docker is what the kind target asks of the runner's Docker besides the
+// kind library's own calls. *docker.CLI implements it.
+type Docker interface {
+	Info(ctx context.Context) (*docker.Info, error)
+	InspectContainer(ctx context.Context, name string) (*docker.Container, error)
+	ConnectNetwork(ctx context.Context, network, container string) error
+	Publishers(ctx context.Context, hostPort int) ([]string, error)
+	ImageID(ctx context.Context, ref string) (string, error)
+	Save(ctx context.Context, path string, refs ...string) error
+	Exec(ctx context.Context, container string, stdin io.Reader, args ...string) ([]byte, error)
+}
+
+var _ Docker = (*docker.CLI)(nil)
+
+// Problem is one invalid input. Input is named as in action.yml.
+type Problem struct {
+	Input    string
+	Value    string // empty when the problem is not about one value
+	Problem  string
+	Accepted string // the accepted values, or empty
+}
+
+func (p *Problem) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "input %q", p.Input)
+	if p.Value != "" {
+		fmt.Fprintf(&b, ": %q %s", p.Value, p.Problem)
+	} else {
+		fmt.Fprintf(&b, ": %s", p.Problem)
+	}
+	if p.Accepted != "" {
+		fmt.Fprintf(&b, " (accepted: %s)", p.Accepted)
+	}
+	return b.String()
+}
+
+var (
+	clusterNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`)
+	versionRE     = regexp.MustCompile(`^v?(\d+)\.(\d+)\.(\d+)$`)
+	versionishRE  = regexp.MustCompile(`^v?\d+(\.\d+)*([.-].*)?$`)
+)
+
+// clusterNameMax keeps "<name>-control-plane" within a host name's 64
+// characters.
+const clusterNameMax = 50
+
+// Validate checks the inputs without contacting anything (a kind-config
+// path is read) and returns one *Problem per problem.
+func Validate(o Options) []error {
+	var errs []error
+	bad := func(input, value, problem, accepted string) {
+		errs = append(errs, &Problem{Input: input, Value: value, Problem: problem, Accepted: accepted})
+	}
+	o = withDefaults(o)
+	if len(o.ClusterName) > clusterNameMax || !clusterNameRE.MatchString(o.ClusterName) {
+		bad("cluster-name", o.ClusterName, "is not a kind cluster name", fmt.Sprintf("up to %d lower-case letters, digits, '-' and '.', starting with a letter or digit", clusterNameMax))
+	}
+	if _, err := nodeImage(o.KubernetesVersion); err != nil {
+		bad("kubernetes-version", o.KubernetesVersion, err.Error(), "a version 1.X.Y, or a node image such as kindest/node:v1.34.3")
+	}
+	switch o.Reuse {
+	case ReuseTrue, ReuseFalse, ReuseRecreate:
+	default:
+		bad("reuse-cluster", o.Reuse, "is not a reuse mode", "true: use the cluster if it exists; false: fail if it exists; recreate: delete it and create it again")
+	}
+	if o.HostPort < 1 || o.HostPort > 65535 {
+		bad("host-port", strconv.Itoa(o.HostPort), "is not a TCP port", "1 to 65535")
+	}
+	for _, img := range o.LoadImages {
+		if _, err := reference.ParseNormalizedNamed(img); err != nil {
+			bad("load-images", img, "is not an image reference: "+err.Error(), "images of the runner's Docker, such as myapp:dev or ghcr.io/org/app:v1, one per line or separated by commas")
+		}
+	}
+	if _, err := buildConfig(o); err != nil {
+		for _, p := range err {
+			errs = append(errs, p)
+		}
+	}
+	return errs
+}
+
+// ParseHostPort reads a host-port input value; empty means the default.
+func ParseHostPort(v string) (int, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return DefaultHostPort, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 65535 {
+		return 0, &Problem{Input: "host-port", Value: v, Problem: "is not a TCP port", Accepted: "1 to 65535"}
+	}
+	return n, nil
+}
+
+// ParseImageList splits a load-images input value: one image per line or
+// separated by commas or spaces.
+func ParseImageList(v string) []string {
+	return strings.FieldsFunc(v, func(r rune) bool {
+		return r == ',' || r == '\n' || r == '\r' || r == ' ' || r == '\t'
+	})
+}
+
+// nodeImage maps the kubernetes-version input to a node image.
+func nodeImage(v string) (string, error) {
+	switch {
+	case v == "":
+		return DefaultNodeImage, nil
+	case versionRE.MatchString(v):
+		m := versionRE.FindStringSubmatch(v)
+		if m[1] != "1" {
+			return "", fmt.Errorf("is not a Kubernetes 1.X.Y version")
+		}
+		return fmt.Sprintf("kindest/node:v%s.%s.%s", m[1], m[2], m[3]), nil
+	case versionishRE.MatchString(v):
+		return "", fmt.Errorf("is not a version of the form 1.X.Y")
+	case !strings.ContainsAny(v, "/:@"):
+		// A bare word parses as an image of Docker Hub's library, but no
+		// node image is called that: it is a typo.
+		return "", fmt.Errorf("is neither a version nor a node image")
+	}
+	if _, err := reference.ParseNormalizedNamed(v); err != nil {
+		return "", fmt.Errorf("is not a valid image reference: %v", err)
+	}
+	return v, nil
+}
+
+// withDefaults fills the zero values of the inputs.
+func withDefaults(o Options) Options {
+	o.ClusterName = strings.TrimSpace(o.ClusterName)
+	if o.ClusterName == "" {
+		o.ClusterName = DefaultClusterName
+	}
+	o.KubernetesVersion = strings.TrimSpace(o.KubernetesVersion)
+	o.Reuse = strings.ToLower(strings.TrimSpace(o.Reuse))
+	if o.Reuse == "" {
+		o.Reuse = ReuseTrue
+	}
+	if o.HostPort == 0 {
+		o.HostPort = DefaultHostPort
+	}
+	return o
+}

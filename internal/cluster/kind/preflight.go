@@ -1,0 +1,121 @@
+package kind
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	kindexec "sigs.k8s.io/kind/pkg/exec"
+
+	"github.com/knative-preview/action/internal/cluster/kind/docker"
+)
+
+var errDockerSilent = errors.New("docker info got no answer")
+
+// checkDocker checks that Docker answers and is big enough for Knative.
+func (t *Target) checkDocker(ctx context.Context) error {
+	ctx, cancel := context.WithTimeoutCause(ctx, t.timeouts.Docker, errDockerSilent)
+	defer cancel()
+	info, err := t.docker.Info(ctx)
+	if err != nil {
+		return t.explainDocker(err)
+	}
+	t.progress("Docker %s (%s): %d CPUs, %s of memory", info.ServerVersion, info.OperatingSystem, info.NCPU, gb(info.MemTotal))
+	var short []string
+	if info.NCPU < MinCPUs {
+		short = append(short, fmt.Sprintf("%d CPUs", info.NCPU))
+	}
+	if info.MemTotal < MinMemory {
+		short = append(short, gb(info.MemTotal)+" of memory")
+	}
+	if len(short) == 0 {
+		return nil
+	}
+	advice := "give Docker more (Docker Desktop: Settings > Resources), or use cluster: kubeconfig with a bigger cluster"
+	if t.getenv("GITHUB_ACTIONS") == "true" {
+		advice = "run the job on a bigger runner (GitHub's ubuntu-latest has 4 CPUs and 16 GB), or use cluster: kubeconfig with a bigger cluster"
+	}
+	return fmt.Errorf("Docker has only %s; Knative needs about %d CPUs and %s: %s", strings.Join(short, " and "), MinCPUs, gb(MinMemory), advice)
+}
+
+// explainDocker says what to do about a failed `docker info`.
+func (t *Target) explainDocker(err error) error {
+	var d *docker.DaemonError
+	switch {
+	case errors.Is(err, docker.ErrNoCLI):
+		return errors.New("the docker CLI is not installed here (no docker in PATH), and the kind target runs kind in Docker: install Docker (https://docs.docker.com/get-docker/), or use cluster: kubeconfig with an existing cluster")
+	case errors.Is(err, errDockerSilent):
+		return fmt.Errorf("Docker does not answer: `docker info` got no reply within %s; the daemon may be starting, stuck or overloaded: wait and try again, or restart Docker", t.timeouts.Docker)
+	case errors.As(err, &d):
+		where := d.Address
+		if where == "" {
+			where = "the address docker uses"
+		}
+		switch d.Reason {
+		case docker.NoSocket:
+			return fmt.Errorf("no Docker socket at %s: Docker is not running or not installed here; start Docker (Docker Desktop, or `sudo systemctl start docker`), in a container mount the socket (-v /var/run/docker.sock:/var/run/docker.sock), or point DOCKER_HOST at a running daemon", where)
+		case docker.Refused:
+			return fmt.Errorf("the Docker socket %s exists but nothing answers on it (connection refused): the Docker daemon is not running; start it (Docker Desktop, or `sudo systemctl start docker`)", where)
+		case docker.PermissionDenied:
+			return fmt.Errorf("this user may not use the Docker socket %s (permission denied): add it to the docker group (`sudo usermod -aG docker $USER`, then log in again), or run as root", where)
+		}
+		return fmt.Errorf("cannot connect to Docker at %s: is the Docker daemon running? Start it (Docker Desktop, or `sudo systemctl start docker`)", where)
+	}
+	return fmt.Errorf("asking Docker about itself (docker info): %w", err)
+}
+
+// checkHostPort checks, before creating the cluster, that nothing holds
+// host-port. From inside a container only Docker's own publications can be
+// seen; the host's other listeners show up when kind's docker run fails
+// (explainCreate).
+func (t *Target) checkHostPort(ctx context.Context, inContainer bool) error {
+	port := t.o.HostPort
+	names, err := t.docker.Publishers(ctx, port)
+	if err != nil {
+		return fmt.Errorf("checking which containers publish host port %d: %w", port, err)
+	}
+	if len(names) > 0 {
+		return fmt.Errorf("host port %d (host-port) is already taken by the container %s: stop it (docker stop %s), or choose another host-port such as 8080", port, strings.Join(names, ", "), strings.Join(names, " "))
+	}
+	if inContainer {
+		return nil
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	d := net.Dialer{Timeout: time.Second}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err == nil {
+		_ = conn.Close()
+		return fmt.Errorf("host port %d (host-port) is already in use on this machine: something accepts connections on %s; stop it, or choose another host-port such as 8080", port, addr)
+	}
+	return nil
+}
+
+// explainCreate turns kind's failure to create the cluster into advice.
+func (t *Target) explainCreate(err error) error {
+	name := t.o.ClusterName
+	var output string
+	var re *kindexec.RunError
+	if errors.As(err, &re) {
+		output = string(re.Output)
+	}
+	all := strings.ToLower(err.Error() + "\n" + output)
+	if strings.Contains(all, "port is already allocated") || strings.Contains(all, "address already in use") {
+		return fmt.Errorf("creating the kind cluster %q: host port %d (host-port) is already in use on the runner: stop what uses it, or choose another host-port such as 8080 (%w)", name, t.o.HostPort, err)
+	}
+	if tail := lastLines(output, 15); tail != "" {
+		return fmt.Errorf("creating the kind cluster %q: %w; its output ends with:\n%s", name, err, tail)
+	}
+	return fmt.Errorf("creating the kind cluster %q: %w", name, err)
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
+}

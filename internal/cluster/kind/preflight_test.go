@@ -1,0 +1,171 @@
+package kind
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/knative-preview/action/internal/cluster/kind/internal/fakedocker"
+)
+
+var infoArgs = []string{"info", "--format", "{{json .}}"}
+
+// TestDockerFailures runs the real docker CLI wrapper against the fake
+// docker executable, for each failure the issue lists, and checks the one
+// line the user reads.
+func TestDockerFailures(t *testing.T) {
+	tests := []struct {
+		name  string
+		noCLI bool
+		rules func(t *testing.T) []fakedocker.Rule
+		env   map[string]string
+		// dockerTimeout is short only where docker hangs: starting the
+		// fake docker can take longer than that on a loaded machine.
+		dockerTimeout time.Duration
+		wantErr       string
+	}{
+		{
+			name:    "no docker CLI",
+			noCLI:   true,
+			wantErr: "the docker CLI is not installed here (no docker in PATH), and the kind target runs kind in Docker: install Docker (https://docs.docker.com/get-docker/), or use cluster: kubeconfig with an existing cluster",
+		},
+		{
+			name: "no Docker socket",
+			rules: func(t *testing.T) []fakedocker.Rule {
+				return []fakedocker.Rule{{Args: infoArgs, Exit: 1, Stderr: "failed to connect to the docker API at unix:///var/run/docker.sock; check if the path is correct and if the daemon is running: dial unix /var/run/docker.sock: connect: no such file or directory\n"}}
+			},
+			wantErr: "no Docker socket at unix:///var/run/docker.sock: Docker is not running or not installed here; start Docker (Docker Desktop, or `sudo systemctl start docker`), in a container mount the socket (-v /var/run/docker.sock:/var/run/docker.sock), or point DOCKER_HOST at a running daemon",
+		},
+		{
+			name: "no Docker socket, older CLI that prints the client half",
+			rules: func(t *testing.T) []fakedocker.Rule {
+				sock := filepath.Join(t.TempDir(), "docker.sock")
+				out := strings.ReplaceAll(readFixture(t, "info-no-daemon.json"), "unix://SOCKET", "unix://"+sock)
+				return []fakedocker.Rule{{Args: infoArgs, Stdout: out, Stderr: "Cannot connect to the Docker daemon at unix://" + sock + ". Is the docker daemon running?\n"}}
+			},
+			wantErr: "no Docker socket at unix://",
+		},
+		{
+			name: "older CLI that cannot connect to a socket that exists",
+			rules: func(t *testing.T) []fakedocker.Rule {
+				sock := filepath.Join(t.TempDir(), "docker.sock")
+				if err := os.WriteFile(sock, nil, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				return []fakedocker.Rule{{Args: infoArgs, Exit: 1, Stderr: "Cannot connect to the Docker daemon at unix://" + sock + ". Is the docker daemon running?\n"}}
+			},
+			wantErr: "cannot connect to Docker at unix://",
+		},
+		{
+			name: "Docker socket with no daemon behind it",
+			rules: func(t *testing.T) []fakedocker.Rule {
+				return []fakedocker.Rule{{Args: infoArgs, Exit: 1, Stderr: "failed to connect to the docker API at unix:///var/run/docker.sock; check if the path is correct and if the daemon is running: dial unix /var/run/docker.sock: connect: connection refused\n"}}
+			},
+			wantErr: "the Docker socket unix:///var/run/docker.sock exists but nothing answers on it (connection refused): the Docker daemon is not running; start it (Docker Desktop, or `sudo systemctl start docker`)",
+		},
+		{
+			name: "Docker socket this user may not use",
+			rules: func(t *testing.T) []fakedocker.Rule {
+				return []fakedocker.Rule{{Args: infoArgs, Exit: 1, Stderr: `permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: Get "http://%2Fvar%2Frun%2Fdocker.sock/v1.47/info": dial unix /var/run/docker.sock: connect: permission denied` + "\n"}}
+			},
+			wantErr: "this user may not use the Docker socket unix:///var/run/docker.sock (permission denied): add it to the docker group (`sudo usermod -aG docker $USER`, then log in again), or run as root",
+		},
+		{
+			name: "Docker not answering",
+			rules: func(t *testing.T) []fakedocker.Rule {
+				return []fakedocker.Rule{{Args: infoArgs, Hang: true}}
+			},
+			dockerTimeout: 300 * time.Millisecond,
+			wantErr:       "Docker does not answer: `docker info` got no reply within 300ms; the daemon may be starting, stuck or overloaded: wait and try again, or restart Docker",
+		},
+		{
+			name: "too little CPU and memory on a laptop",
+			rules: func(t *testing.T) []fakedocker.Rule {
+				out := strings.Replace(readFixture(t, "info.json"), `"NCPU":4,"MemTotal":16766177280`, `"NCPU":2,"MemTotal":2084458496`, 1)
+				return []fakedocker.Rule{{Args: infoArgs, Stdout: out}}
+			},
+			wantErr: "Docker has only 2 CPUs and 2.1 GB of memory; Knative needs about 3 CPUs and 3 GB: give Docker more (Docker Desktop: Settings > Resources), or use cluster: kubeconfig with a bigger cluster",
+		},
+		{
+			name: "too little memory on a runner",
+			rules: func(t *testing.T) []fakedocker.Rule {
+				out := strings.Replace(readFixture(t, "info.json"), `"MemTotal":16766177280`, `"MemTotal":2084458496`, 1)
+				return []fakedocker.Rule{{Args: infoArgs, Stdout: out}}
+			},
+			env:     map[string]string{"GITHUB_ACTIONS": "true"},
+			wantErr: "Docker has only 2.1 GB of memory; Knative needs about 3 CPUs and 3 GB: run the job on a bigger runner (GitHub's ubuntu-latest has 4 CPUs and 16 GB), or use cluster: kubeconfig with a bigger cluster",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.noCLI {
+				t.Setenv("PATH", t.TempDir())
+			} else {
+				fakedocker.Install(t).On(tt.rules(t)...)
+			}
+			fc := &fakeClusters{}
+			target := New(Options{
+				Workspace:        t.TempDir(),
+				Getenv:           func(k string) string { return tt.env[k] },
+				ContainerMarkers: []string{filepath.Join(t.TempDir(), "absent")},
+			}, WithClusters(fc), WithTimeouts(Timeouts{Docker: tt.dockerTimeout}))
+			_, err := target.Connect(t.Context())
+			if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
+				t.Fatalf("got\n  %v\nwant\n  %s", err, tt.wantErr)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("the message spans lines: %q", err)
+			}
+			if len(fc.calls) > 0 {
+				t.Errorf("went on to call kind: %v", fc.calls)
+			}
+		})
+	}
+}
+
+// TestHostPortTaken holds the host port with a real listener on 127.0.0.1.
+func TestHostPortTaken(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.Close()
+		}
+	}()
+	port := l.Addr().(*net.TCPAddr).Port
+	fake := fakedocker.Install(t)
+	fake.On(
+		fakedocker.Rule{Args: infoArgs, Stdout: readFixture(t, "info.json")},
+		fakedocker.Rule{Args: []string{"ps", "--format", "{{.Names}}\t{{.Ports}}"}, Stdout: "registry\t0.0.0.0:5000->5000/tcp\n"},
+	)
+	fc := &fakeClusters{}
+	_, err = New(Options{
+		HostPort:         port,
+		Workspace:        t.TempDir(),
+		ContainerMarkers: []string{filepath.Join(t.TempDir(), "absent")},
+		Getenv:           func(string) string { return "" },
+	}, WithClusters(fc)).Connect(t.Context())
+	p := strconv.Itoa(port)
+	want := "host port " + p + " (host-port) is already in use on this machine: something accepts connections on 127.0.0.1:" + p + "; stop it, or choose another host-port such as 8080"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got\n  %v\nwant\n  %s", err, want)
+	}
+	if !slices.Equal(fc.calls, []string{"list"}) {
+		t.Errorf("kind calls %v, want only the list", fc.calls)
+	}
+	if got := fake.CommandLines(); len(got) != 2 {
+		t.Errorf("docker calls %q", got)
+	}
+}
