@@ -20,7 +20,7 @@ func ActionYAML() string {
 	}
 	var b strings.Builder
 	b.WriteString(`# Generated from internal/config and internal/outputs by internal/app:
-# edit the tables there, then run: go test ./internal/app -run TestActionYAML -update
+# edit the tables there, then run: go test ./internal/app -run TestActionYAML -update-action-yml
 name: knative-preview
 description: Bring up Knative Serving on a cluster for a pull request or a smoke check, and report on it.
 author: knative-preview

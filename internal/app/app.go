@@ -10,11 +10,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/cluster/gke"
@@ -22,8 +25,11 @@ import (
 	"github.com/knative-preview/action/internal/cluster/kubeconfig"
 	"github.com/knative-preview/action/internal/config"
 	"github.com/knative-preview/action/internal/console"
+	"github.com/knative-preview/action/internal/deploy"
 	"github.com/knative-preview/action/internal/install"
+	"github.com/knative-preview/action/internal/knconfig"
 	"github.com/knative-preview/action/internal/manifests"
+	"github.com/knative-preview/action/internal/measure"
 	"github.com/knative-preview/action/internal/outputs"
 	"github.com/knative-preview/action/internal/pipeline"
 	"github.com/knative-preview/action/internal/release"
@@ -78,7 +84,8 @@ func Main(ctx context.Context, env Env) int {
 const usage = `knative-preview: a Knative environment for a pull request, a smoke check or a laptop.
 
 Usage:
-  knative-preview up [flags]     bring up Knative on the cluster target and report
+  knative-preview up [flags]     bring up Knative on the cluster target, deploy, measure, report
+  knative-preview down [flags]   delete the Knative Service (same flags)
   knative-preview version        print the version
   knative-preview help           show this help
 
@@ -95,7 +102,7 @@ func runCLI(ctx context.Context, env Env) int {
 		verb, args = args[0], args[1:]
 	}
 	switch verb {
-	case "up":
+	case "up", "down":
 	case "version", "--version":
 		fmt.Fprintln(env.Stdout, "knative-preview", Version)
 		return ExitOK
@@ -108,7 +115,7 @@ func runCLI(ctx context.Context, env Env) int {
 		}
 		return ExitOK
 	default:
-		fmt.Fprintf(env.Stderr, "error: unknown command %q (commands: up, version, help)\n", verb)
+		fmt.Fprintf(env.Stderr, "error: unknown command %q (commands: up, down, version, help)\n", verb)
 		return ExitFailed
 	}
 
@@ -134,6 +141,10 @@ func runCLI(ctx context.Context, env Env) int {
 	for _, a := range strays {
 		problems = append(problems, fmt.Errorf("unexpected argument %q: every setting is a flag (quote values that contain spaces)", a))
 	}
+	if m := raw["mode"]; m != "" && m != verb {
+		problems = append(problems, &config.InputError{Style: config.FlagStyle, Input: "mode", Value: m, Problem: "contradicts the command " + verb, Accepted: "leave --mode out: the command says it"})
+	}
+	raw["mode"] = verb
 	if !slices.Contains([]string{string(outputs.Text), string(outputs.JSON)}, *format) {
 		problems = append(problems, &config.InputError{Style: config.FlagStyle, Input: "output", Value: *format, Problem: "is not an output format", Accepted: "text, json"})
 	}
@@ -198,8 +209,10 @@ func flatten(err error) []error {
 // run executes (or, for a dry run, plans) the stages for cfg.
 func run(ctx context.Context, cfg *config.Config, con *console.Console, out *outputs.Writer, stdout io.Writer, format outputs.Format, getenv func(string) string) int {
 	con.Mask(cfg.Secrets()...)
+	con.Mask(cfg.Deploy.Secrets()...)
 
-	stages := buildStages(cfg, con, out, getenv)
+	var extra strings.Builder // stages' own sections of the job summary
+	stages := buildStages(cfg, con, out, getenv, &extra)
 
 	if cfg.DryRun {
 		if format == outputs.JSON {
@@ -222,7 +235,7 @@ func run(ctx context.Context, cfg *config.Config, con *console.Console, out *out
 
 	runner := &pipeline.Runner{Console: con}
 	results, err := runner.Run(ctx, stages)
-	summary := pipeline.Summary("knative-preview", results, err)
+	summary := pipeline.Summary("knative-preview", results, err) + extra.String()
 	if err == nil {
 		summary += outputsMarkdown(out.Values())
 	}
@@ -250,7 +263,7 @@ func outputsMarkdown(values map[string]string) string {
 	var b strings.Builder
 	b.WriteString("\n| output | value |\n| --- | --- |\n")
 	for _, o := range outputs.Outputs {
-		if v, ok := values[o.Name]; ok {
+		if v, ok := values[o.Name]; ok && o.Name != "cold-start-samples" { // shown as the cold start table
 			fmt.Fprintf(&b, "| %s | `%s` |\n", o.Name, v)
 		}
 	}
@@ -259,7 +272,7 @@ func outputsMarkdown(values map[string]string) string {
 
 // buildStages returns the stages the configuration asks for, each with its
 // plan. Building them contacts nothing.
-func buildStages(cfg *config.Config, con *console.Console, out *outputs.Writer, getenv func(string) string) []pipeline.Stage {
+func buildStages(cfg *config.Config, con *console.Console, out *outputs.Writer, getenv func(string) string, extra *strings.Builder) []pipeline.Stage {
 	var target cluster.Target
 	afterConnect := func() {}
 	var kindTarget *kind.Target
@@ -305,13 +318,27 @@ func buildStages(cfg *config.Config, con *console.Console, out *outputs.Writer, 
 		},
 	}}
 
+	if cfg.Deploy.Mode == deploy.ModeDown {
+		return append(stages, pipeline.Stage{
+			Name: "deploy",
+			Plan: []string{fmt.Sprintf("delete the Knative Service %s/%s (and the namespace if this action created it and nothing else is in it)", cfg.Deploy.Namespace, cfg.Deploy.Service)},
+			Run: func(ctx context.Context) error {
+				return deploy.Down(ctx, cl, cfg.Deploy, con.Infof)
+			},
+		})
+	}
+
 	opts := installOptions(cfg, con, getenv)
 	stages = append(stages, pipeline.Stage{
 		Name: "install",
 		Plan: install.Plan(opts, ""),
 		Run: func(ctx context.Context) error {
 			start := time.Now()
-			res, err := install.Run(ctx, cl, opts)
+			o := opts
+			if cl.Created && cfg.Image != "" && cfg.Measure.Samples > 0 {
+				o.ServingConfig = withFastScaleToZero(o.ServingConfig)
+			}
+			res, err := install.Run(ctx, cl, o)
 			if err != nil {
 				return err
 			}
@@ -324,7 +351,168 @@ func buildStages(cfg *config.Config, con *console.Console, out *outputs.Writer, 
 			)
 		},
 	})
+	if cfg.Image == "" {
+		return stages // Knative only: the user deploys with their own tools
+	}
+
+	d := cfg.Deploy
+	if cfg.Measure.Samples > 0 {
+		d.Annotations = withDefaults(d.Annotations, measure.Annotations)
+	}
+	var deployed *deploy.Result
+	stages = append(stages, pipeline.Stage{
+		Name: "deploy",
+		Plan: []string{
+			fmt.Sprintf("create or update the Knative Service %s/%s running %s (a new revision every run)", d.Namespace, d.Service, d.Image),
+			"wait until it is Ready, ending early with the reason when its pods cannot pull the image, crash, lack configuration or cannot be scheduled",
+			"request its URL (directly, else through the ingress with its Host header) until it answers",
+		},
+		Run: func(ctx context.Context) error {
+			res, err := deploy.Up(ctx, cl, d, con.Infof)
+			if res != nil {
+				deployed = res
+				if werr := deployOutputs(out, res, cl); werr != nil {
+					err = errors.Join(err, werr)
+				}
+			}
+			return err
+		},
+	})
+	if !cfg.Measure.Active() || d.Visibility == deploy.VisibilityClusterLocal {
+		return stages
+	}
+	m := cfg.Measure
+	stages = append(stages, pipeline.Stage{
+		Name: "measure",
+		Plan: []string{
+			fmt.Sprintf("take %d cold start(s) of GET %s: wait until the revision is at zero, send one request, count it only if a new pod served it", m.Samples, m.Path),
+			fmt.Sprintf("then %d warm request(s); every response must have status %d%s", m.SmokeRequests, m.Expect.Status, bodyPlan(m.Expect)),
+		},
+		Run: func(ctx context.Context) error {
+			rest := *cl.REST
+			rest.QPS, rest.Burst = 50, 100
+			cs, err := kubernetes.NewForConfig(&rest)
+			if err != nil {
+				return fmt.Errorf("building a Kubernetes client: %w", err)
+			}
+			rep, err := measure.Measure(ctx, cs,
+				measure.Revision{Namespace: deployed.Namespace, Name: deployed.Revision},
+				measure.Route{URL: deployed.URL, Address: deployed.Address},
+				measure.Options{
+					Samples: m.Samples, Path: m.Path, Expect: m.Expect, MaxMedianMs: m.MaxMedianMs,
+					SmokeRequests: m.SmokeRequests, Progress: con.Infof,
+				})
+			if rep != nil {
+				extra.WriteString(rep.Markdown())
+				if werr := measureOutputs(out, rep); werr != nil {
+					err = errors.Join(err, werr)
+				}
+			}
+			return err
+		},
+	})
 	return stages
+}
+
+// withFastScaleToZero adds, on clusters this run created, the autoscaler
+// setting that lets measured revisions reach zero sooner, unless the user
+// set it.
+func withFastScaleToZero(o knconfig.Overrides) knconfig.Overrides {
+	out := knconfig.Overrides{}
+	for k, v := range o {
+		out[k] = v
+	}
+	data := map[string]string{}
+	for k, v := range out["config-autoscaler"] {
+		data[k] = v
+	}
+	for k, v := range measure.ClusterConfig {
+		if _, set := data[k]; !set {
+			data[k] = v
+		}
+	}
+	out["config-autoscaler"] = data
+	return out
+}
+
+// withDefaults returns m with defaults added where m has no value.
+func withDefaults(m, defaults map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range defaults {
+		out[k] = v
+	}
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func bodyPlan(e measure.Expect) string {
+	if e.Body == nil {
+		return ""
+	}
+	return fmt.Sprintf(" and a body matching /%s/", e.Body)
+}
+
+// deployOutputs writes what the deploy stage reports; host-url is written
+// where the cluster target gives the runner's host a way to the ingress.
+func deployOutputs(out *outputs.Writer, res *deploy.Result, cl *cluster.Cluster) error {
+	errs := []error{
+		out.Set("service", res.Service),
+		out.Set("namespace", res.Namespace),
+	}
+	if res.URL != "" {
+		errs = append(errs, out.Set("url", res.URL))
+		if h := hostURL(res.URL, cl.HostURLBase); h != "" {
+			errs = append(errs, out.Set("host-url", h))
+		}
+	}
+	if res.Revision != "" {
+		errs = append(errs, out.Set("revision", res.Revision), out.Set("ready-seconds", strconv.FormatFloat(res.ReadySeconds, 'f', 1, 64)))
+	}
+	return errors.Join(errs...)
+}
+
+// hostURL is the service URL with the scheme and port of base, the host's
+// way to the ingress (kind: http://127.0.0.1:<host-port>); the URL's host
+// name (under 127.0.0.1.sslip.io) already resolves to the runner.
+func hostURL(serviceURL, base string) string {
+	if base == "" {
+		return ""
+	}
+	s, err := url.Parse(serviceURL)
+	if err != nil || s.Hostname() == "" {
+		return ""
+	}
+	b, err := url.Parse(base)
+	if err != nil {
+		return ""
+	}
+	host := s.Hostname()
+	if p := b.Port(); p != "" && !(b.Scheme == "http" && p == "80") && !(b.Scheme == "https" && p == "443") {
+		host += ":" + p
+	}
+	return (&url.URL{Scheme: b.Scheme, Host: host, Path: s.Path}).String()
+}
+
+// measureOutputs writes what the measure stage reports.
+func measureOutputs(out *outputs.Writer, rep *measure.Report) error {
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }
+	samples, err := json.Marshal(rep.Samples)
+	if err != nil {
+		return fmt.Errorf("encoding the samples: %w", err)
+	}
+	errs := []error{out.Set("cold-start-samples", string(samples))}
+	if rep.Cold.N > 0 {
+		errs = append(errs, out.Set("cold-start-ms", f(rep.Cold.Median)), out.Set("cold-start-p95-ms", f(rep.Cold.P95)))
+	}
+	if rep.FirstWithPull != nil {
+		errs = append(errs, out.Set("cold-start-first-ms", f(rep.FirstWithPull.TotalMs)))
+	}
+	if rep.Warm.N > 0 {
+		errs = append(errs, out.Set("warm-p50-ms", f(rep.Warm.Median)))
+	}
+	return errors.Join(errs...)
 }
 
 // clusterOutputs writes what the cluster stage reports; kubeconfigPath is

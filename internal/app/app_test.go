@@ -20,6 +20,8 @@ import (
 	"k8s.io/apimachinery/pkg/version"
 
 	"github.com/knative-preview/action/internal/cluster"
+	"github.com/knative-preview/action/internal/deploy"
+	"github.com/knative-preview/action/internal/measure"
 	"github.com/knative-preview/action/internal/outputs"
 	"github.com/knative-preview/action/internal/testenv"
 )
@@ -230,7 +232,7 @@ func TestCommands(t *testing.T) {
 		t.Errorf("help: %+v", r)
 	}
 	r = runMain(context.Background(), []string{"deploy"}, nil)
-	if r.code != ExitFailed || !strings.Contains(r.stderr, `unknown command "deploy" (commands: up, version, help)`) {
+	if r.code != ExitFailed || !strings.Contains(r.stderr, `unknown command "deploy" (commands: up, down, version, help)`) {
 		t.Errorf("unknown verb: %+v", r)
 	}
 }
@@ -251,7 +253,7 @@ func TestIntegrationUpReportsServerVersion(t *testing.T) {
 	if err := os.WriteFile(kc, env.Kubeconfig("test-bed"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := runMain(t.Context(), []string{"up", "--cluster", "kubeconfig", "--kubeconfig", kc, "--image", "x", "--output", "json",
+	r := runMain(t.Context(), []string{"up", "--cluster", "kubeconfig", "--kubeconfig", kc, "--output", "json",
 		"--manifests-url", manifests, "--domain", "preview.test"}, nil)
 	if r.code != ExitOK {
 		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
@@ -288,7 +290,6 @@ func TestIntegrationActionWritesEveryOutput(t *testing.T) {
 		"INPUT_CLUSTER":         "kubeconfig",
 		"INPUT_KUBECONFIG":      string(env.Kubeconfig("from-secret")),
 		"INPUT_TIMEOUT":         "2m",
-		"INPUT_IMAGE":           "ghcr.io/org/app:v1",
 		"INPUT_DRY-RUN":         "false",
 		"INPUT_MANIFESTS-URL":   manifests,
 		"INPUT_SERVING-VERSION": "1.23",
@@ -306,6 +307,12 @@ func TestIntegrationActionWritesEveryOutput(t *testing.T) {
 	}
 	// Outputs only other cluster targets write, and the test that shows it.
 	elsewhere := map[string]string{"kubeconfig": "TestClusterOutputs"}
+	for _, o := range []string{"url", "host-url", "service", "namespace", "revision", "ready-seconds"} {
+		elsewhere[o] = "TestDeployOutputs"
+	}
+	for _, o := range []string{"cold-start-ms", "cold-start-p95-ms", "cold-start-first-ms", "cold-start-samples", "warm-p50-ms"} {
+		elsewhere[o] = "TestMeasureOutputs"
+	}
 	for _, o := range outputs.Outputs {
 		if elsewhere[o.Name] != "" {
 			continue
@@ -412,5 +419,65 @@ func TestClusterOutputs(t *testing.T) {
 	_ = clusterOutputs(out, c, "")
 	if _, ok := out.Values()["kubeconfig"]; ok {
 		t.Error("a target without a kubeconfig file wrote the kubeconfig output")
+	}
+}
+
+func TestDeployOutputs(t *testing.T) {
+	tests := []struct {
+		name, url, base, wantHost string
+	}{
+		{"kind on port 80", "http://hello.previews.127.0.0.1.sslip.io", "http://127.0.0.1", "http://hello.previews.127.0.0.1.sslip.io"},
+		{"kind on another port, tagged", "http://pr-7-hello.previews.127.0.0.1.sslip.io", "http://127.0.0.1:8080", "http://pr-7-hello.previews.127.0.0.1.sslip.io:8080"},
+		{"no way from the host", "http://hello.previews.203.0.113.7.sslip.io", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := outputs.NewLocal(outputs.JSON, "", &bytes.Buffer{}, &bytes.Buffer{})
+			res := &deploy.Result{URL: tt.url, Service: "hello", Namespace: "previews", Revision: "hello-00003", ReadySeconds: 4.26}
+			if err := deployOutputs(out, res, &cluster.Cluster{HostURLBase: tt.base}); err != nil {
+				t.Fatal(err)
+			}
+			got := out.Values()
+			want := map[string]string{"url": tt.url, "service": "hello", "namespace": "previews", "revision": "hello-00003", "ready-seconds": "4.3"}
+			if tt.wantHost != "" {
+				want["host-url"] = tt.wantHost
+			}
+			if len(got) != len(want) {
+				t.Errorf("got %v, want %v", got, want)
+			}
+			for k, v := range want {
+				if got[k] != v {
+					t.Errorf("%s = %q, want %q", k, got[k], v)
+				}
+			}
+		})
+	}
+}
+
+func TestMeasureOutputs(t *testing.T) {
+	ready := 950.0
+	rep := &measure.Report{
+		Samples: []measure.Sample{
+			{Index: 1, Verdict: measure.VerdictCold, TotalMs: 4200, Image: measure.ImagePulled},
+			{Index: 2, Verdict: measure.VerdictCold, TotalMs: 1100, Image: measure.ImagePresent, Breakdown: measure.Breakdown{Ready: &ready}},
+			{Index: 3, Verdict: measure.VerdictDiscarded, TotalMs: 40, Reason: "no new pod"},
+		},
+		Cold: measure.Summarise([]float64{1100}),
+		Warm: measure.Summarise([]float64{3.2, 2.8, 3.0}),
+	}
+	rep.FirstWithPull = &rep.Samples[0]
+	out := outputs.NewLocal(outputs.JSON, "", &bytes.Buffer{}, &bytes.Buffer{})
+	if err := measureOutputs(out, rep); err != nil {
+		t.Fatal(err)
+	}
+	got := out.Values()
+	for k, v := range map[string]string{"cold-start-ms": "1100", "cold-start-p95-ms": "1100", "cold-start-first-ms": "4200", "warm-p50-ms": "3"} {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+	var samples []measure.Sample
+	if err := json.Unmarshal([]byte(got["cold-start-samples"]), &samples); err != nil || len(samples) != 3 || samples[2].Verdict != "discarded" || *samples[1].Breakdown.Ready != 950 {
+		t.Errorf("cold-start-samples %s (%v)", got["cold-start-samples"], err)
 	}
 }

@@ -38,7 +38,7 @@ type actionYAML struct {
 	} `json:"runs"`
 }
 
-var update = flag.Bool("update", false, "rewrite action.yml from the input and output tables")
+var update = flag.Bool("update-action-yml", false, "rewrite action.yml from the input and output tables")
 
 // action.yml is what users read and what GitHub uses; the Go tables are what
 // the code reads. They must say the same.
@@ -53,7 +53,7 @@ func TestActionYAMLMatchesTheCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	if string(data) != ActionYAML() {
-		t.Error("action.yml differs from what the tables generate: run go test ./internal/app -run TestActionYAML -update")
+		t.Error("action.yml differs from what the tables generate: run go test ./internal/app -run TestActionYAML -update-action-yml")
 	}
 	var a actionYAML
 	if err := yaml.UnmarshalStrict(data, &a); err != nil {

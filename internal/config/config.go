@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,9 +17,11 @@ import (
 
 	"github.com/knative-preview/action/internal/cluster/gke"
 	"github.com/knative-preview/action/internal/cluster/kind"
+	"github.com/knative-preview/action/internal/deploy"
 	"github.com/knative-preview/action/internal/knconfig"
 	"github.com/knative-preview/action/internal/kubecfg"
 	"github.com/knative-preview/action/internal/manifests"
+	"github.com/knative-preview/action/internal/measure"
 	"github.com/knative-preview/action/internal/release"
 )
 
@@ -54,7 +58,24 @@ type Config struct {
 	GKE *gke.Options
 	// Kind holds the kind target's settings when Cluster is kind.
 	Kind *kind.Options
+
+	// Deploy says what to deploy (or delete, in mode down).
+	Deploy deploy.Options
+	// Measure says how to measure cold starts and check responses.
+	Measure Measure
 }
+
+// Measure is the configuration of the measure stage.
+type Measure struct {
+	Samples       int
+	Path          string
+	Expect        measure.Expect
+	MaxMedianMs   float64
+	SmokeRequests int
+}
+
+// Active reports whether the measure stage has anything to do.
+func (m Measure) Active() bool { return m.Samples > 0 || m.SmokeRequests > 0 }
 
 // Secrets lists every value of the configuration that must be masked.
 func (c *Config) Secrets() []string {
@@ -214,6 +235,36 @@ func Parse(raw Values, style Style, getenv kubecfg.Getenv) (*Config, error) {
 		cfg.GitHubToken = strings.TrimSpace(getenv("GITHUB_TOKEN"))
 	}
 
+	deployRaw := map[string]string{"image": cfg.Image}
+	for _, n := range deploy.InputNames {
+		deployRaw[n] = val(n)
+	}
+	repo := ""
+	if getenv != nil {
+		repo = getenv("GITHUB_REPOSITORY")
+	}
+	if repo == "" && style == FlagStyle {
+		// On a laptop the service is named after the folder one works in.
+		if wd, err := os.Getwd(); err == nil {
+			repo = "local/" + filepath.Base(wd)
+		}
+	}
+	d, problems := deploy.ParseOptions(deployRaw, repo)
+	for _, p := range problems {
+		var de *deploy.InputError
+		if errors.As(p, &de) {
+			bad(de.Input, de.Value, de.Problem, de.Accepted)
+		} else {
+			bad("image", cfg.Image, p.Error(), "")
+		}
+	}
+	cfg.Deploy = d
+
+	cfg.Measure = parseMeasure(val, bad)
+	if cfg.Image != "" && cfg.Measure.Samples > 0 && d.MinScale != nil && *d.MinScale > 0 {
+		bad("min-scale", val("min-scale"), "keeps pods running, so there is no cold start to measure", "0 or empty with cold-start-samples above 0, or cold-start-samples: 0")
+	}
+
 	if cfg.Cluster == ClusterGKE {
 		o, problems := gke.FromInputs(val, getenv)
 		for _, p := range problems {
@@ -280,6 +331,47 @@ func Parse(raw Values, style Style, getenv kubecfg.Getenv) (*Config, error) {
 		return cfg, errors.Join(errs...)
 	}
 	return cfg, nil
+}
+
+// parseMeasure reads the inputs of the measure stage.
+func parseMeasure(val func(string) string, bad func(input, value, problem, accepted string)) Measure {
+	m := Measure{Path: val("path")}
+	count := func(name string) int {
+		v := val(name)
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 1000 {
+			bad(name, v, "is not a count", "a whole number from 0 to 1000")
+			return 0
+		}
+		return n
+	}
+	m.Samples = count("cold-start-samples")
+	m.SmokeRequests = count("smoke-requests")
+	if !strings.HasPrefix(m.Path, "/") {
+		bad("path", m.Path, "is not a URL path", "a path starting with /, e.g. /healthz")
+	}
+	if v := val("expect-status"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 100 || n > 599 {
+			bad("expect-status", v, "is not an HTTP status", "100 to 599")
+		}
+		m.Expect.Status = n
+	}
+	if v := val("expect-body"); v != "" {
+		re, err := regexp.Compile(v)
+		if err != nil {
+			bad("expect-body", v, "is not a regular expression: "+err.Error(), "Go regular expression syntax, e.g. ^Hello")
+		}
+		m.Expect.Body = re
+	}
+	if v := val("cold-start-max-ms"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 {
+			bad("cold-start-max-ms", v, "is not a positive number of milliseconds", "e.g. 2000")
+		}
+		m.MaxMedianMs = f
+	}
+	return m
 }
 
 // workspace is where files for later steps go: GITHUB_WORKSPACE inside

@@ -54,6 +54,7 @@ func TestEveryInputIsRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	kc := map[string]string{"cluster": "kubeconfig"}
+	repo := map[string]string{"service": "hello"}
 	kindBase := map[string]string{"cluster": "kind"}
 	gkeBase := map[string]string{"cluster": "gke", "gke-project": "proj-1", "gke-location": "europe-west1-b"}
 	cases := map[string]struct {
@@ -65,7 +66,7 @@ func TestEveryInputIsRead(t *testing.T) {
 		"kubeconfig":      {string(content), func(c *Config) bool { return c.Kubeconfig.Origin == "inline content" }, kc},
 		"context":         {"green", func(c *Config) bool { return c.Context == "green" }, kc},
 		"timeout":         {"90s", func(c *Config) bool { return c.Timeout == 90*time.Second }, nil},
-		"image":           {"ghcr.io/org/app:v1", func(c *Config) bool { return c.Image == "ghcr.io/org/app:v1" }, nil},
+		"image":           {"ghcr.io/org/app:v1", func(c *Config) bool { return c.Image == "ghcr.io/org/app:v1" && c.Deploy.Image == c.Image }, repo},
 		"dry-run":         {"true", func(c *Config) bool { return c.DryRun }, nil},
 		"serving-version": {"1.22.3", func(c *Config) bool { return c.ServingVersion.String() == "1.22.3" }, nil},
 		"ingress":         {"contour", func(c *Config) bool { return c.Ingress == "contour" }, nil},
@@ -87,9 +88,33 @@ func TestEveryInputIsRead(t *testing.T) {
 		"gke-spot":            {"true", func(c *Config) bool { return c.GKE.Spot }, gkeBase},
 		"gke-release-channel": {"rapid", func(c *Config) bool { return c.GKE.ReleaseChannel == "rapid" }, gkeBase},
 		"delete-cluster":      {"on-exit", func(c *Config) bool { return c.GKE.DeleteCluster == "on-exit" }, gkeBase},
-		"host-port":           {"8080", func(c *Config) bool { return c.Kind.HostPort == 8080 }, kindBase},
-		"load-images":         {"app:dev, tools:dev", func(c *Config) bool { return strings.Join(c.Kind.LoadImages, " ") == "app:dev tools:dev" }, kindBase},
-		"kind-config":         {"kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnetworking: {disableDefaultCNI: false}\n", func(c *Config) bool { return strings.Contains(c.Kind.KindConfig, "disableDefaultCNI") }, kindBase},
+		"mode":                {"down", func(c *Config) bool { return c.Deploy.Mode == "down" }, repo},
+		"service":             {"hello", func(c *Config) bool { return c.Deploy.Service == "hello" }, nil},
+		"namespace":           {"previews", func(c *Config) bool { return c.Deploy.Namespace == "previews" }, repo},
+		"env":                 {"A=1\nB=two words", func(c *Config) bool { return len(c.Deploy.Env) == 2 && c.Deploy.Env[1].Value == "two words" }, repo},
+		"secret-env":          {"TOKEN=s3cr3t-value", func(c *Config) bool { return len(c.Deploy.SecretEnv) == 1 && c.Deploy.Secrets()[0] == "s3cr3t-value" }, repo},
+		"port":                {"9000", func(c *Config) bool { return c.Deploy.Port == 9000 }, repo},
+		"args":                {"--verbose\n--port=9000", func(c *Config) bool { return strings.Join(c.Deploy.Args, " ") == "--verbose --port=9000" }, repo},
+		"min-scale":           {"1", func(c *Config) bool { return c.Deploy.MinScale != nil && *c.Deploy.MinScale == 1 }, repo},
+		"max-scale":           {"4", func(c *Config) bool { return c.Deploy.MaxScale != nil && *c.Deploy.MaxScale == 4 }, repo},
+		"concurrency":         {"10", func(c *Config) bool { return c.Deploy.Concurrency != nil && *c.Deploy.Concurrency == 10 }, repo},
+		"request-timeout":     {"90s", func(c *Config) bool { return c.Deploy.RequestTimeout == 90*time.Second }, repo},
+		"annotations":         {"team=web", func(c *Config) bool { return c.Deploy.Annotations["team"] == "web" }, repo},
+		"labels":              {"app=hello", func(c *Config) bool { return c.Deploy.Labels["app"] == "hello" }, repo},
+		"service-account":     {"runner", func(c *Config) bool { return c.Deploy.ServiceAccount == "runner" }, repo},
+		"visibility":          {"cluster-local", func(c *Config) bool { return c.Deploy.Visibility == "cluster-local" }, repo},
+		"tag":                 {"pr-7", func(c *Config) bool { return c.Deploy.Tag == "pr-7" }, repo},
+		"cold-start-samples":  {"3", func(c *Config) bool { return c.Measure.Samples == 3 }, nil},
+		"path":                {"/healthz", func(c *Config) bool { return c.Measure.Path == "/healthz" }, nil},
+		"expect-status":       {"204", func(c *Config) bool { return c.Measure.Expect.Status == 204 }, nil},
+		"expect-body":         {"^Hello", func(c *Config) bool { return c.Measure.Expect.Body.String() == "^Hello" }, nil},
+		"cold-start-max-ms":   {"1500", func(c *Config) bool { return c.Measure.MaxMedianMs == 1500 }, nil},
+		"smoke-requests": {"0", func(c *Config) bool {
+			return c.Measure.SmokeRequests == 0 && !c.Measure.Active() == (c.Measure.Samples == 0)
+		}, nil},
+		"host-port":   {"8080", func(c *Config) bool { return c.Kind.HostPort == 8080 }, kindBase},
+		"load-images": {"app:dev, tools:dev", func(c *Config) bool { return strings.Join(c.Kind.LoadImages, " ") == "app:dev tools:dev" }, kindBase},
+		"kind-config": {"kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnetworking: {disableDefaultCNI: false}\n", func(c *Config) bool { return strings.Contains(c.Kind.KindConfig, "disableDefaultCNI") }, kindBase},
 	}
 	for _, in := range Inputs {
 		c, ok := cases[in.Name]

@@ -148,6 +148,102 @@ var Inputs = []Input{
 		Description:   "Token for the GitHub API, to resolve Knative versions without the unauthenticated rate limit. Outside Actions: $GITHUB_TOKEN.",
 	},
 	{
+		Name:        "mode",
+		Default:     "up",
+		Description: "up: install and deploy (and measure); down: delete the Knative Service (and its namespace if this action created it and nothing else is in it). On the command line: the verbs up and down.",
+	},
+	{
+		Name:        "service",
+		Description: "Name of the Knative Service. Empty: the repository's name, made a DNS label (shortened with a hash suffix when too long).",
+	},
+	{
+		Name:        "namespace",
+		Default:     "default",
+		Description: "Namespace of the Knative Service; created (and labelled as managed by this action) when missing.",
+	},
+	{
+		Name:        "env",
+		Description: "Environment variables of the container, one KEY=VALUE per line.",
+	},
+	{
+		Name:        "secret-env",
+		Secret:      true,
+		Description: "Secret environment variables, one KEY=VALUE per line: kept in a Secret owned by the Service, masked in the log.",
+	},
+	{
+		Name:        "port",
+		Description: "Port the container listens on. Empty: Knative's default (8080, as $PORT).",
+	},
+	{
+		Name:        "args",
+		Description: "Arguments of the container, one per line.",
+	},
+	{
+		Name:        "min-scale",
+		Description: "Minimum number of pods (autoscaling.knative.dev/min-scale). Must be 0 (or empty) to measure cold starts.",
+	},
+	{
+		Name:        "max-scale",
+		Description: "Maximum number of pods (autoscaling.knative.dev/max-scale).",
+	},
+	{
+		Name:        "concurrency",
+		Description: "Requests one pod serves at once (containerConcurrency); 0 means no limit.",
+	},
+	{
+		Name:        "request-timeout",
+		Description: "Longest time a request may take, as a Go duration (timeoutSeconds).",
+	},
+	{
+		Name:        "annotations",
+		Description: "Annotations of the revision template, one key=value per line; merged with the Service's own.",
+	},
+	{
+		Name:        "labels",
+		Description: "Labels of the Service and its revisions, one key=value per line; merged with the Service's own.",
+	},
+	{
+		Name:        "service-account",
+		Description: "Kubernetes service account the pods run as.",
+	},
+	{
+		Name:        "visibility",
+		Default:     "external",
+		Description: "external: reachable through the ingress; cluster-local: only inside the cluster (not requested, not measured).",
+	},
+	{
+		Name:        "tag",
+		Description: "Traffic tag: the new revision gets its own URL (<tag>-<service>.<namespace>.<domain>) without taking the main route's traffic, as previews want.",
+	},
+	{
+		Name:        "cold-start-samples",
+		Default:     "1",
+		Description: "Cold starts to measure after deploying (0: none). A sample counts only if the revision was at zero and a new pod served the request.",
+	},
+	{
+		Name:        "path",
+		Default:     "/",
+		Description: "Path requested for cold starts and smoke requests.",
+	},
+	{
+		Name:        "expect-status",
+		Default:     "200",
+		Description: "HTTP status every request must get; another fails the job.",
+	},
+	{
+		Name:        "expect-body",
+		Description: "Regular expression (Go syntax) every response body must match; a mismatch fails the job.",
+	},
+	{
+		Name:        "cold-start-max-ms",
+		Description: "Fail the job when the median cold start is above this many milliseconds.",
+	},
+	{
+		Name:        "smoke-requests",
+		Default:     "5",
+		Description: "Warm requests after the cold starts, each checked against expect-status and expect-body.",
+	},
+	{
 		Name:        "dry-run",
 		Default:     "false",
 		Bool:        true,

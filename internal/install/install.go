@@ -20,6 +20,7 @@ import (
 
 	"github.com/knative-preview/action/internal/apply"
 	"github.com/knative-preview/action/internal/cluster"
+	"github.com/knative-preview/action/internal/ingress"
 	"github.com/knative-preview/action/internal/knconfig"
 	"github.com/knative-preview/action/internal/manifests"
 	"github.com/knative-preview/action/internal/release"
@@ -138,7 +139,7 @@ func Plan(o Options, target string) []string {
 		fmt.Sprintf("fetch %s from %s (cache: %s)", strings.Join(files, ", "), src, cache),
 		"apply them server-side: CRDs (wait until Established), namespaces, the rest concurrently, admission webhooks last",
 		fmt.Sprintf("wait up to %s for every Deployment in knative-serving and the %s namespaces, and the webhook endpoint", o.ReadyTimeout, o.Ingress),
-		fmt.Sprintf("configure ingress class %s, domain %s", gateways[o.Ingress].Class, domain),
+		fmt.Sprintf("configure ingress class %s, domain %s", ingressClass(o.Ingress), domain),
 	}
 	if target != "" {
 		lines = append(lines, target)
@@ -157,7 +158,7 @@ func Plan(o Options, target string) []string {
 // Run installs Knative Serving on cl.
 func Run(ctx context.Context, cl *cluster.Cluster, o Options) (*Result, error) {
 	o.defaults()
-	gw, err := GatewayOf(o.Ingress)
+	gw, err := ingress.GatewayOf(o.Ingress)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +244,7 @@ func installedVersion(ctx context.Context, cs kubernetes.Interface) string {
 	return ns.Labels["app.kubernetes.io/version"]
 }
 
-func nodePortService(gw Gateway, port int32) *unstructured.Unstructured {
+func nodePortService(gw ingress.Gateway, port int32) *unstructured.Unstructured {
 	selector := map[string]any{}
 	for k, v := range gw.Selector {
 		selector[k] = v
@@ -269,7 +270,7 @@ func nodePortService(gw Gateway, port int32) *unstructured.Unstructured {
 
 // chooseDomain picks the domain: the input, else the cluster target's, else
 // <IP>.sslip.io from the gateway's load balancer once it has an address.
-func chooseDomain(ctx context.Context, cs kubernetes.Interface, cl *cluster.Cluster, gw Gateway, o Options) (string, error) {
+func chooseDomain(ctx context.Context, cs kubernetes.Interface, cl *cluster.Cluster, gw ingress.Gateway, o Options) (string, error) {
 	if o.Domain != "" {
 		return o.Domain, nil
 	}
@@ -316,7 +317,7 @@ func chooseDomain(ctx context.Context, cs kubernetes.Interface, cl *cluster.Clus
 // configure writes our settings and the user's overrides into Knative's
 // ConfigMaps, one apply per ConfigMap, retrying while the configuration
 // webhook is not answering.
-func configure(ctx context.Context, applier *apply.Applier, cs kubernetes.Interface, cl *cluster.Cluster, gw Gateway, domain string, o Options) error {
+func configure(ctx context.Context, applier *apply.Applier, cs kubernetes.Interface, cl *cluster.Cluster, gw ingress.Gateway, domain string, o Options) error {
 	want := map[string]map[string]string{
 		"config-network": {"ingress-class": gw.Class},
 	}
@@ -376,4 +377,12 @@ func skipRegistries(current string, add []string) string {
 		}
 	}
 	return strings.Join(out, ",")
+}
+
+func ingressClass(name string) string {
+	g, err := ingress.GatewayOf(name)
+	if err != nil {
+		return "(unknown ingress " + name + ")"
+	}
+	return g.Class
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -14,6 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+
+	kubeevents "github.com/knative-preview/action/internal/events"
 )
 
 // NotReadyError says Knative did not become ready in time; Diagnosis says
@@ -218,21 +219,11 @@ func lastEvents(ctx context.Context, cs kubernetes.Interface, ns, deployment str
 			out = append(out, e)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return eventTime(out[i]).Before(eventTime(out[j])) })
+	kubeevents.Sort(out)
 	if len(out) > n {
 		out = out[len(out)-n:]
 	}
 	return out
-}
-
-func eventTime(e corev1.Event) time.Time {
-	switch {
-	case !e.LastTimestamp.IsZero():
-		return e.LastTimestamp.Time
-	case !e.EventTime.IsZero():
-		return e.EventTime.Time
-	}
-	return e.CreationTimestamp.Time
 }
 
 func ptrOr(p *int32, d int32) int32 {

@@ -33,6 +33,17 @@ var Outputs = []Output{
 	{Name: "ingress-version", Description: "Release of the networking layer installed, X.Y.Z (same minor as Knative Serving)."},
 	{Name: "domain", Description: "DNS suffix Knative gives service URLs; empty when none could be chosen."},
 	{Name: "install-seconds", Description: "Seconds the install stage took (resolve, fetch, apply, wait until ready, configure)."},
+	{Name: "url", Description: "URL of the Knative Service (of its tag's route when tag is set)."},
+	{Name: "host-url", Description: "kind: the service's URL as steps on the runner reach it: http://<service>.<namespace>.127.0.0.1.sslip.io[:host-port]."},
+	{Name: "service", Description: "Name of the Knative Service."},
+	{Name: "namespace", Description: "Namespace of the Knative Service."},
+	{Name: "revision", Description: "Revision this run created."},
+	{Name: "ready-seconds", Description: "Seconds from creating or updating the Service to seeing it Ready."},
+	{Name: "cold-start-ms", Description: "Median cold start in milliseconds (request sent to full response), over samples a new pod served; without the first sample when it pulled the image."},
+	{Name: "cold-start-p95-ms", Description: "95th percentile (nearest rank) of those cold starts, in milliseconds."},
+	{Name: "cold-start-first-ms", Description: "The first cold start after deploying, when it included pulling the image, in milliseconds; empty otherwise."},
+	{Name: "cold-start-samples", Description: "JSON array of every sample: total and first-byte times, breakdown (scaled, scheduled, started, ready), pod, image pulled or present, verdict."},
+	{Name: "warm-p50-ms", Description: "Median time to first byte of the warm smoke requests, in milliseconds."},
 }
 
 // Format selects how results are shown outside Actions.

@@ -1,4 +1,7 @@
-package install
+// Package ingress describes the networking layers Knative Serving can use
+// here (Kourier, Istio, Contour): their ingress class, where they run, and
+// the gateway Service in front of their proxies.
+package ingress
 
 import (
 	"fmt"
@@ -40,6 +43,16 @@ var gateways = map[string]Gateway{
 		Namespace:  "contour-external", Service: "envoy",
 		Selector: map[string]string{"app": "envoy"}, TargetPort: 8080,
 	},
+}
+
+// All returns the gateways of every networking layer, in the order of
+// release.Ingresses.
+func All() []Gateway {
+	var out []Gateway
+	for _, name := range release.Ingresses() {
+		out = append(out, gateways[name])
+	}
+	return out
 }
 
 // GatewayOf returns the gateway of the networking layer ingress.

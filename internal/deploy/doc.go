@@ -1,0 +1,5 @@
+// Package deploy runs an image as a Knative Service: it creates or updates
+// the Service, waits until it is Ready while watching the new revision's
+// pods so that a failure ends the wait with its real reason, finds the URL
+// and proves it answers through the ingress, and deletes it again (mode down).
+package deploy

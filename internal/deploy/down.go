@@ -1,0 +1,185 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/knative-preview/action/internal/cluster"
+)
+
+// Down deletes the Knative Service (Kubernetes then removes what it owns:
+// revisions, routes, pods, the secret-env Secret), and the namespace when
+// this action created it and nothing of anyone else's is left in it.
+func (d *Deployer) Down(ctx context.Context, cl *cluster.Cluster, o Options, progress func(format string, args ...any)) error {
+	progress = quiet(progress)
+	if o.Service == "" || o.Namespace == "" {
+		return fmt.Errorf("deleting needs a service name and a namespace (got service %q, namespace %q)", o.Service, o.Namespace)
+	}
+	c, err := newClients(cl, o.Namespace)
+	if err != nil {
+		return err
+	}
+	id := o.Namespace + "/" + o.Service
+
+	svc, err := c.kn.GetService(ctx, o.Service)
+	switch {
+	case apierrors.IsNotFound(err):
+		progress("there is no Knative Service %s: nothing to delete", id)
+	case err != nil:
+		return fmt.Errorf("reading Knative Service %s before deleting it: %w%s", id, err, installHint(err))
+	case svc.DeletionTimestamp != nil:
+		progress("Knative Service %s is already being deleted", id)
+	default:
+		// Background propagation: the Service goes now, what it owns after.
+		if err := c.kn.DeleteService(ctx, o.Service, 0); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("deleting Knative Service %s: %w", id, err)
+		}
+		progress("deleted Knative Service %s", id)
+	}
+
+	// The Secret is owned by the Service; delete it too in case a failed run
+	// left it without its owner.
+	secrets := c.kube.CoreV1().Secrets(o.Namespace)
+	if s, err := secrets.Get(ctx, o.secretName(), metav1.GetOptions{}); err == nil && s.Labels[ManagedByLabel] == ManagedByValue {
+		if err := secrets.Delete(ctx, s.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("deleting Secret %s/%s: %w", o.Namespace, s.Name, err)
+		}
+	}
+
+	ns, err := c.kube.CoreV1().Namespaces().Get(ctx, o.Namespace, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("reading namespace %s: %w", o.Namespace, err)
+	case ns.Labels[ManagedByLabel] != ManagedByValue || ns.DeletionTimestamp != nil:
+		return nil
+	}
+	left, err := leftovers(ctx, c, o)
+	if err != nil {
+		return fmt.Errorf("checking what is left in namespace %s before deleting it: %w", o.Namespace, err)
+	}
+	if len(left) > 0 {
+		progress("kept namespace %s (created by this action): it still holds %s", o.Namespace, strings.Join(left, ", "))
+		return nil
+	}
+	if err := c.kube.CoreV1().Namespaces().Delete(ctx, o.Namespace, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting namespace %s: %w", o.Namespace, err)
+	}
+	progress("deleted namespace %s (created by this action, now empty)", o.Namespace)
+	return nil
+}
+
+// leftovers lists what in the namespace is someone else's: objects that
+// nothing owns and that are neither this deploy's nor made by Kubernetes
+// for every namespace. It looks at the kinds people create: Knative
+// Services, Configurations and Routes, workloads, pods, Services,
+// ConfigMaps, Secrets, PersistentVolumeClaims and ServiceAccounts.
+func leftovers(ctx context.Context, c *clients, o Options) ([]string, error) {
+	ns := o.Namespace
+	list := metav1.ListOptions{}
+	var out []string
+	// Owned objects go with their owner; Knative labels what it makes for
+	// the Service.
+	mine := func(m metav1.Object) bool {
+		return len(m.GetOwnerReferences()) > 0 || m.GetDeletionTimestamp() != nil || m.GetLabels()[serviceLabel] == o.Service
+	}
+	add := func(kind string, objs []metav1.Object, skip func(metav1.Object) bool) {
+		for _, m := range objs {
+			if !mine(m) && (skip == nil || !skip(m)) {
+				out = append(out, kind+"/"+m.GetName())
+			}
+		}
+	}
+
+	type lister struct {
+		kind string
+		list func() ([]metav1.Object, error)
+		skip func(metav1.Object) bool
+	}
+	sv := c.serving
+	core := c.kube.CoreV1()
+	apps := c.kube.AppsV1()
+	batch := c.kube.BatchV1()
+	listers := []lister{
+		{"ksvc", func() ([]metav1.Object, error) { l, err := sv.Services(ns).List(ctx, list); return objects(l, err) },
+			func(m metav1.Object) bool { return m.GetName() == o.Service }},
+		{"configuration", func() ([]metav1.Object, error) {
+			l, err := sv.Configurations(ns).List(ctx, list)
+			return objects(l, err)
+		}, nil},
+		{"route", func() ([]metav1.Object, error) { l, err := sv.Routes(ns).List(ctx, list); return objects(l, err) }, nil},
+		{"deployment", func() ([]metav1.Object, error) {
+			l, err := apps.Deployments(ns).List(ctx, list)
+			return objects(l, err)
+		}, nil},
+		{"statefulset", func() ([]metav1.Object, error) {
+			l, err := apps.StatefulSets(ns).List(ctx, list)
+			return objects(l, err)
+		}, nil},
+		{"daemonset", func() ([]metav1.Object, error) { l, err := apps.DaemonSets(ns).List(ctx, list); return objects(l, err) }, nil},
+		{"job", func() ([]metav1.Object, error) { l, err := batch.Jobs(ns).List(ctx, list); return objects(l, err) }, nil},
+		{"cronjob", func() ([]metav1.Object, error) { l, err := batch.CronJobs(ns).List(ctx, list); return objects(l, err) }, nil},
+		{"pod", func() ([]metav1.Object, error) { l, err := core.Pods(ns).List(ctx, list); return objects(l, err) }, nil},
+		{"service", func() ([]metav1.Object, error) { l, err := core.Services(ns).List(ctx, list); return objects(l, err) }, nil},
+		{"configmap", func() ([]metav1.Object, error) { l, err := core.ConfigMaps(ns).List(ctx, list); return objects(l, err) },
+			func(m metav1.Object) bool { return m.GetName() == "kube-root-ca.crt" }},
+		{"secret", func() ([]metav1.Object, error) {
+			l, err := core.Secrets(ns).List(ctx, list)
+			if err != nil {
+				return nil, err
+			}
+			var out []metav1.Object
+			for i, s := range l.Items {
+				if s.Type != corev1.SecretTypeServiceAccountToken && s.Name != o.secretName() {
+					out = append(out, &l.Items[i])
+				}
+			}
+			return out, nil
+		}, nil},
+		{"persistentvolumeclaim", func() ([]metav1.Object, error) {
+			l, err := core.PersistentVolumeClaims(ns).List(ctx, list)
+			return objects(l, err)
+		}, nil},
+		{"serviceaccount", func() ([]metav1.Object, error) {
+			l, err := core.ServiceAccounts(ns).List(ctx, list)
+			return objects(l, err)
+		},
+			func(m metav1.Object) bool { return m.GetName() == "default" }},
+	}
+	for _, l := range listers {
+		ms, err := l.list()
+		if err != nil {
+			return nil, fmt.Errorf("listing %ss: %w", l.kind, err)
+		}
+		add(l.kind, ms, l.skip)
+	}
+	return out, nil
+}
+
+// objects returns the items of a typed list.
+func objects(list runtime.Object, err error) ([]metav1.Object, error) {
+	if err != nil {
+		return nil, err
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]metav1.Object, 0, len(items))
+	for _, it := range items {
+		a, err := meta.Accessor(it)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}

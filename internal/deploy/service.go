@@ -1,0 +1,294 @@
+package deploy
+
+import (
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"knative.dev/serving/pkg/apis/autoscaling"
+	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
+)
+
+// Keys this action writes.
+const (
+	// ownPrefix prefixes this action's own annotations; inputs may not use it.
+	ownPrefix = "knative-preview/"
+	// ManagedByLabel marks what this action created (the Service, its
+	// Secret, a namespace); its value is ManagedByValue.
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	ManagedByValue = "knative-preview"
+	// appliedKey records on the Service which of its fields the last run set,
+	// so a later run removes what its inputs no longer set and nothing else.
+	appliedKey = ownPrefix + "applied"
+	// deployIDKey is a new value on every run: it makes every run a new
+	// revision (the image tag may be the same, its content not) and tells
+	// which revision this run made.
+	deployIDKey = ownPrefix + "deploy-id"
+
+	minScaleKey       = autoscaling.MinScaleAnnotationKey
+	maxScaleKey       = autoscaling.MaxScaleAnnotationKey
+	autoscalingPrefix = autoscaling.GroupName + "/"
+	visibilityKey     = "networking.knative.dev/visibility"
+	revisionLabel     = "serving.knative.dev/revision"
+	serviceLabel      = "serving.knative.dev/service"
+)
+
+// Scalar fields an input sets, as recorded in the applied annotation.
+const (
+	fieldPort        = "port"
+	fieldArgs        = "args"
+	fieldConcurrency = "concurrency"
+	fieldTimeout     = "request-timeout"
+	fieldAccount     = "service-account"
+	fieldVisibility  = "visibility"
+)
+
+// applied is what one run set on the Service, by key.
+type applied struct {
+	Labels              []string `json:"labels,omitempty"`
+	Annotations         []string `json:"annotations,omitempty"`
+	TemplateAnnotations []string `json:"templateAnnotations,omitempty"`
+	Env                 []string `json:"env,omitempty"`
+	Fields              []string `json:"fields,omitempty"`
+	// Pinned is the revision a tagged run moved the main route to (from
+	// latestRevision), so an untagged run can give it back to the latest.
+	Pinned string `json:"pinned,omitempty"`
+}
+
+func readApplied(svc *servingv1.Service) applied {
+	var a applied
+	if raw := svc.Annotations[appliedKey]; raw != "" {
+		// A record someone garbled counts as no record: then nothing of an
+		// earlier run is removed, which is the safe side.
+		_ = json.Unmarshal([]byte(raw), &a)
+	}
+	return a
+}
+
+// newService is the Service a first run creates, before apply.
+func newService(o Options) *servingv1.Service {
+	return &servingv1.Service{
+		TypeMeta: metav1.TypeMeta{APIVersion: servingv1.SchemeGroupVersion.String(), Kind: "Service"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      o.Service,
+			Namespace: o.Namespace,
+			Labels:    map[string]string{ManagedByLabel: ManagedByValue},
+		},
+	}
+}
+
+// apply sets what the options ask for on svc (a new Service, or a copy of
+// the existing one) and leaves every other field as it is. deployID marks
+// the new revision; revision is its name when it must be chosen here (a
+// tagged deploy pins its tag to it), else empty and Knative names it.
+func apply(svc *servingv1.Service, o Options, deployID, revision string) {
+	prev := readApplied(svc)
+	var now applied
+
+	// Labels: on the Service and on the revisions.
+	svc.Labels = orEmpty(svc.Labels)
+	tmpl := &svc.Spec.Template
+	tmpl.Labels = orEmpty(tmpl.Labels)
+	for _, k := range prev.Labels {
+		if _, still := o.Labels[k]; !still {
+			delete(svc.Labels, k)
+			delete(tmpl.Labels, k)
+		}
+	}
+	for k, v := range o.Labels {
+		svc.Labels[k] = v
+		tmpl.Labels[k] = v
+	}
+	now.Labels = sortedKeys(o.Labels)
+	if o.Visibility == VisibilityClusterLocal {
+		svc.Labels[visibilityKey] = VisibilityClusterLocal
+		now.Fields = append(now.Fields, fieldVisibility)
+	} else if slices.Contains(prev.Fields, fieldVisibility) {
+		delete(svc.Labels, visibilityKey)
+	}
+
+	// Annotations: autoscaling ones only on the revisions (Knative refuses
+	// them on the Service), all others on both.
+	svcAnn, tmplAnn := map[string]string{}, map[string]string{}
+	for k, v := range o.Annotations {
+		if !strings.HasPrefix(k, autoscalingPrefix) {
+			svcAnn[k] = v
+		}
+		tmplAnn[k] = v
+	}
+	if o.MinScale != nil {
+		tmplAnn[minScaleKey] = itoa(int64(*o.MinScale))
+	}
+	if o.MaxScale != nil {
+		tmplAnn[maxScaleKey] = itoa(int64(*o.MaxScale))
+	}
+	svc.Annotations = orEmpty(svc.Annotations)
+	tmpl.Annotations = orEmpty(tmpl.Annotations)
+	replaceKeys(svc.Annotations, prev.Annotations, svcAnn)
+	replaceKeys(tmpl.Annotations, prev.TemplateAnnotations, tmplAnn)
+	now.Annotations = sortedKeys(svcAnn)
+	now.TemplateAnnotations = sortedKeys(tmplAnn)
+	tmpl.Annotations[deployIDKey] = deployID
+
+	// The revision's name: chosen for a tag; otherwise left to Knative (a
+	// name kept from an earlier revision would make Knative refuse the
+	// changed template).
+	tmpl.Name = revision
+
+	// The container.
+	spec := &tmpl.Spec
+	c := servingContainer(&spec.PodSpec)
+	c.Image = o.Image
+	if o.pullIfNotPresent {
+		c.ImagePullPolicy = corev1.PullIfNotPresent
+	}
+	var names []string
+	for _, e := range o.Env {
+		names = append(names, e.Name)
+		setEnv(c, corev1.EnvVar{Name: e.Name, Value: e.Value})
+	}
+	for _, e := range o.SecretEnv {
+		names = append(names, e.Name)
+		setEnv(c, corev1.EnvVar{Name: e.Name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: o.secretName()},
+			Key:                  e.Name,
+		}}})
+	}
+	for _, n := range prev.Env {
+		if !slices.Contains(names, n) {
+			c.Env = slices.DeleteFunc(c.Env, func(e corev1.EnvVar) bool { return e.Name == n })
+		}
+	}
+	now.Env = names
+
+	set := func(field string, isSet bool, setIt, clear func()) {
+		switch {
+		case isSet:
+			setIt()
+			now.Fields = append(now.Fields, field)
+		case slices.Contains(prev.Fields, field):
+			clear()
+		}
+	}
+	set(fieldPort, o.Port != 0, func() {
+		if len(c.Ports) == 0 {
+			c.Ports = []corev1.ContainerPort{{}}
+		}
+		c.Ports[0].ContainerPort = o.Port
+	}, func() { c.Ports = nil })
+	set(fieldArgs, o.Args != nil, func() { c.Args = slices.Clone(o.Args) }, func() { c.Args = nil })
+	set(fieldConcurrency, o.Concurrency != nil, func() {
+		n := *o.Concurrency
+		spec.ContainerConcurrency = &n
+	}, func() { spec.ContainerConcurrency = nil })
+	set(fieldTimeout, o.RequestTimeout != 0, func() {
+		s := int64(o.RequestTimeout.Seconds())
+		spec.TimeoutSeconds = &s
+	}, func() { spec.TimeoutSeconds = nil })
+	set(fieldAccount, o.ServiceAccount != "", func() { spec.ServiceAccountName = o.ServiceAccount },
+		func() { spec.ServiceAccountName = "" })
+
+	now.Pinned = routeTraffic(svc, o.Tag, revision, prev.Pinned)
+
+	raw, err := json.Marshal(now)
+	if err != nil {
+		panic(err) // a struct of strings always marshals
+	}
+	svc.Annotations[appliedKey] = string(raw)
+}
+
+// routeTraffic edits spec.traffic for a deploy and returns the revision the
+// main route is pinned to by this action (to record), if any.
+//
+// With a tag, the new revision gets the tag and 0% of the traffic: entries
+// that send traffic to the latest revision are pinned to the revision that
+// is ready now, and an earlier entry of the same tag is replaced. Without a
+// tag, traffic is the user's, except that a pin of an earlier tagged run is
+// given back to the latest revision.
+func routeTraffic(svc *servingv1.Service, tag, revision, pinned string) string {
+	if tag == "" {
+		if pinned == "" {
+			return ""
+		}
+		for i, t := range svc.Spec.Traffic {
+			if t.RevisionName == pinned && t.Tag == "" {
+				svc.Spec.Traffic[i].RevisionName = ""
+				svc.Spec.Traffic[i].LatestRevision = ptr(true)
+			}
+		}
+		return ""
+	}
+	traffic := svc.Spec.Traffic
+	if len(traffic) == 0 {
+		traffic = []servingv1.TrafficTarget{{LatestRevision: ptr(true), Percent: ptr(int64(100))}}
+	}
+	ready := svc.Status.LatestReadyRevisionName
+	var out []servingv1.TrafficTarget
+	for _, t := range traffic {
+		if t.Tag == tag {
+			continue
+		}
+		if ready != "" && t.LatestRevision != nil && *t.LatestRevision && t.Percent != nil && *t.Percent > 0 {
+			t.LatestRevision = ptr(false)
+			t.RevisionName = ready
+			if t.Tag == "" {
+				pinned = ready
+			}
+		}
+		out = append(out, t)
+	}
+	svc.Spec.Traffic = append(out, servingv1.TrafficTarget{Tag: tag, RevisionName: revision, Percent: ptr(int64(0))})
+	return pinned
+}
+
+// servingContainer returns the container that serves requests (the one
+// with a port when there are several), adding one to an empty spec.
+func servingContainer(spec *corev1.PodSpec) *corev1.Container {
+	if len(spec.Containers) == 0 {
+		spec.Containers = []corev1.Container{{}}
+	}
+	for i := range spec.Containers {
+		if len(spec.Containers[i].Ports) > 0 {
+			return &spec.Containers[i]
+		}
+	}
+	return &spec.Containers[0]
+}
+
+// setEnv replaces the variable of that name or appends it.
+func setEnv(c *corev1.Container, v corev1.EnvVar) {
+	for i := range c.Env {
+		if c.Env[i].Name == v.Name {
+			c.Env[i] = v
+			return
+		}
+	}
+	c.Env = append(c.Env, v)
+}
+
+// replaceKeys removes from m the keys set before that are not in want, and
+// sets want.
+func replaceKeys(m map[string]string, before []string, want map[string]string) {
+	for _, k := range before {
+		if _, still := want[k]; !still {
+			delete(m, k)
+		}
+	}
+	for k, v := range want {
+		m[k] = v
+	}
+}
+
+func orEmpty(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

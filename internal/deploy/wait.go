@@ -1,0 +1,600 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+	"knative.dev/pkg/apis"
+	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
+
+	kubeevents "github.com/knative-preview/action/internal/events"
+)
+
+// Reasons a Failure carries besides the kubelet's waiting reasons.
+const (
+	// ReasonUnschedulable: no node can run the pod.
+	ReasonUnschedulable = "Unschedulable"
+	// ReasonFailedCreate: the ReplicaSet cannot create the pods.
+	ReasonFailedCreate = "FailedCreate"
+	// ReasonContainerMissing: Knative cannot resolve the image to a digest.
+	ReasonContainerMissing = servingv1.ReasonContainerMissing
+)
+
+// podWaitingFailures are container waiting reasons that do not pass by
+// themselves: the kubelet keeps retrying, Knative reports them only after
+// its progress deadline.
+var podWaitingFailures = []string{
+	"ErrImagePull", "ImagePullBackOff", "InvalidImageName",
+	"CrashLoopBackOff", "CreateContainerConfigError", "CreateContainerError",
+}
+
+// Failure says why the new revision cannot become Ready. Up returns it as
+// soon as the pods, their events or the revision show it, or when Ready
+// stays False for the error window.
+type Failure struct {
+	// Reason is Kubernetes' or Knative's: ErrImagePull, ImagePullBackOff,
+	// CrashLoopBackOff, CreateContainerConfigError, Unschedulable,
+	// FailedCreate, ContainerMissing, or the Service's Ready reason.
+	Reason string
+	// Message is what Kubernetes or Knative said, secret values masked.
+	Message string
+	// Revision, Pod and Container locate it; empty when not known.
+	Revision  string
+	Pod       string
+	Container string
+	// Log is the end of a crashing container's log, secret values masked;
+	// LogError says why it could not be read.
+	Log      string
+	LogError string
+}
+
+func (f *Failure) Error() string {
+	var b strings.Builder
+	if f.Revision != "" {
+		fmt.Fprintf(&b, "revision %s cannot become Ready: ", f.Revision)
+	} else {
+		b.WriteString("the Knative Service is not Ready: ")
+	}
+	if f.Pod != "" {
+		fmt.Fprintf(&b, "pod %s: ", f.Pod)
+	}
+	if f.Container != "" {
+		fmt.Fprintf(&b, "container %s: ", f.Container)
+	}
+	b.WriteString(f.Reason)
+	if f.Message != "" {
+		b.WriteString(": " + f.Message)
+	}
+	if a := advice(f.Reason); a != "" {
+		b.WriteString(" (" + a + ")")
+	}
+	switch {
+	case f.Log != "":
+		fmt.Fprintf(&b, "\nlast lines of the container's log:\n%s", strings.TrimRight(f.Log, "\n"))
+	case f.LogError != "":
+		fmt.Fprintf(&b, "\nthe container's log is unavailable: %s", f.LogError)
+	case f.Reason == "CrashLoopBackOff":
+		b.WriteString("\nthe container's log is empty")
+	}
+	return b.String()
+}
+
+func advice(reason string) string {
+	switch reason {
+	case "ErrImagePull", "ImagePullBackOff", "InvalidImageName":
+		return "check that the image exists and that the cluster can pull it: a private registry needs an imagePullSecret on the pods' service account; an image loaded into the nodes must not be pulled"
+	case "CrashLoopBackOff":
+		return "the container exits soon after it starts: see its log; it must listen on $PORT (8080 unless input port says otherwise)"
+	case "CreateContainerConfigError", "CreateContainerError":
+		return "a Secret, ConfigMap or key the container refers to is missing, or the container's settings are refused"
+	case ReasonUnschedulable:
+		return "no node can run the pod: check its resource requests and the nodes' capacity, taints and selectors"
+	case ReasonFailedCreate:
+		return "check the namespace's ResourceQuotas, LimitRanges and Pod Security level"
+	case ReasonContainerMissing:
+		return "Knative resolves the image's tag to a digest: check that the image exists and the registry answers Knative's controller; an image only loaded into the nodes needs its registry in config-deployment's registries-skipping-tag-resolving"
+	}
+	return ""
+}
+
+// waiter waits for one deploy's Service to be Ready.
+type waiter struct {
+	d        *Deployer
+	t        Timings
+	c        *clients
+	ns, name string
+	deployID string
+	// revision is the new revision's name: chosen up front for a tag,
+	// otherwise found by its deploy ID.
+	revision string
+	secrets  []string
+	progress func(string, ...any)
+}
+
+// state is one look at the Service and its new revision.
+type state struct {
+	svc      *servingv1.Service
+	revision string
+	rev      *servingv1.Revision
+	pods     []corev1.Pod
+	events   []corev1.Event
+	failure  *Failure
+	// notes say what could not be read; they go into the diagnosis.
+	notes []string
+}
+
+func (s *state) observed() bool { return s.svc.Status.ObservedGeneration == s.svc.Generation }
+
+func (s *state) ready() *apis.Condition { return s.svc.Status.GetCondition(apis.ConditionReady) }
+
+// wait returns the Ready Service and its new revision's name. It ends
+// early with a *Failure, and on its timeout with a diagnosis.
+func (w *waiter) wait(ctx context.Context, generation int64) (*servingv1.Service, string, error) {
+	what := fmt.Sprintf("the Knative Service %s/%s", w.ns, w.name)
+	w.progress("waiting up to %s for %s to be Ready (generation %d), watching the new revision's pods and events for failures", w.t.Ready, what, generation)
+	wctx, cancel := context.WithTimeout(ctx, w.t.Ready)
+	kick := make(chan struct{}, 1)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	w.watchAll(wctx, &wg, kick)
+
+	var (
+		last       *state
+		lastErr    error
+		falseSince time.Time
+		said       string
+	)
+	for {
+		s, err := w.look(wctx)
+		switch {
+		case wctx.Err() != nil:
+			// The look was cut short by the deadline: the one before says
+			// more. Handled below.
+		case err == nil:
+			last, lastErr = s, nil
+			if s.observed() && s.ready().IsTrue() {
+				rev := s.revision
+				if rev == "" {
+					rev = s.svc.Status.LatestReadyRevisionName
+				}
+				return s.svc, rev, nil
+			}
+			if s.failure != nil {
+				return nil, "", s.failure
+			}
+			if c := s.ready(); s.observed() && c.IsFalse() {
+				if falseSince.IsZero() {
+					falseSince = w.d.now()
+				}
+				if w.d.now().Sub(falseSince) >= w.t.ErrorWindow {
+					return nil, "", &Failure{Reason: c.Reason, Message: w.redact(c.Message), Revision: s.revision}
+				}
+			} else {
+				falseSince = time.Time{}
+			}
+			if line := w.redact(s.summary()); line != said {
+				w.progress("%s", line)
+				said = line
+			}
+		case apierrors.IsNotFound(err):
+			return nil, "", fmt.Errorf("%s was deleted while waiting for it to be Ready", what)
+		case apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err):
+			return nil, "", fmt.Errorf("reading %s while waiting for it: %w", what, err)
+		default:
+			lastErr = err // may pass: try again
+		}
+
+		next := w.t.Poll
+		if !falseSince.IsZero() {
+			if left := w.t.ErrorWindow - w.d.now().Sub(falseSince); left < next {
+				next = max(left, time.Millisecond)
+			}
+		}
+		timer := time.NewTimer(next)
+		select {
+		case <-wctx.Done():
+			timer.Stop()
+			return nil, "", w.timeout(ctx, what, last, lastErr)
+		case <-kick:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+// timeout explains a wait that ran out: what was waited for, for how
+// long, and what the last look showed.
+func (w *waiter) timeout(ctx context.Context, what string, last *state, lastErr error) error {
+	diag := "nothing could be read"
+	if last != nil {
+		diag = last.diagnose()
+	}
+	if lastErr != nil {
+		diag += "; last error reading it: " + lastErr.Error()
+	}
+	diag = w.redact(diag)
+	if ctx.Err() != nil {
+		return fmt.Errorf("stopped waiting for %s to be Ready: %w; %s", what, context.Cause(ctx), diag)
+	}
+	return fmt.Errorf("%s was not Ready within %s: %s: %w", what, w.t.Ready, diag, context.DeadlineExceeded)
+}
+
+// watchAll starts watches that kick the wait when the Service, its
+// revisions, their pods or warning events change. They restart when the
+// server ends them and stop with ctx; the poll covers any gap.
+func (w *waiter) watchAll(ctx context.Context, wg *sync.WaitGroup, kick chan<- struct{}) {
+	bySvc := metav1.ListOptions{LabelSelector: serviceLabel + "=" + w.name}
+	starts := []func(context.Context) (watch.Interface, error){
+		func(ctx context.Context) (watch.Interface, error) {
+			return w.c.serving.Services(w.ns).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + w.name})
+		},
+		func(ctx context.Context) (watch.Interface, error) {
+			return w.c.serving.Revisions(w.ns).Watch(ctx, bySvc)
+		},
+		func(ctx context.Context) (watch.Interface, error) {
+			return w.c.kube.CoreV1().Pods(w.ns).Watch(ctx, bySvc)
+		},
+		func(ctx context.Context) (watch.Interface, error) {
+			return w.c.kube.CoreV1().Events(w.ns).Watch(ctx, metav1.ListOptions{FieldSelector: "type=" + corev1.EventTypeWarning})
+		},
+	}
+	for _, start := range starts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				if wi, err := start(ctx); err == nil {
+					for range wi.ResultChan() {
+						select {
+						case kick <- struct{}{}:
+						default:
+						}
+					}
+					wi.Stop()
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(w.t.Poll):
+				}
+			}
+		}()
+	}
+}
+
+// look reads the Service, finds its new revision, and looks at that
+// revision, its pods and their warning events for a failure.
+func (w *waiter) look(ctx context.Context) (*state, error) {
+	svc, err := w.c.serving.Services(w.ns).Get(ctx, w.name, metav1.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	s := &state{svc: svc}
+	if w.revision == "" {
+		w.revision = w.findRevision(ctx, s)
+	}
+	s.revision = w.revision
+	if s.revision == "" {
+		return s, nil
+	}
+
+	rev, err := w.c.serving.Revisions(w.ns).Get(ctx, s.revision, metav1.GetOptions{})
+	switch {
+	case err == nil:
+		s.rev = rev
+		if f := revisionFailure(rev); f != nil {
+			s.failure = w.located(f, s.revision)
+		}
+	case !apierrors.IsNotFound(err):
+		s.notes = append(s.notes, fmt.Sprintf("reading revision %s: %v", s.revision, err))
+	}
+
+	pods, err := w.c.kube.CoreV1().Pods(w.ns).List(ctx, metav1.ListOptions{LabelSelector: revisionLabel + "=" + s.revision})
+	if err != nil {
+		s.notes = append(s.notes, fmt.Sprintf("listing the revision's pods: %v", err))
+	} else {
+		s.pods = pods.Items
+		sort.Slice(s.pods, func(i, j int) bool { return s.pods[i].Name < s.pods[j].Name })
+	}
+	for i := range s.pods {
+		if s.failure != nil {
+			break
+		}
+		if f := podFailure(&s.pods[i]); f != nil {
+			if f.Reason == "CrashLoopBackOff" {
+				f.Log, f.LogError = w.logTail(ctx, f.Pod, f.Container)
+			}
+			s.failure = w.located(f, s.revision)
+		}
+	}
+
+	events, err := w.c.kube.CoreV1().Events(w.ns).List(ctx, metav1.ListOptions{FieldSelector: "type=" + corev1.EventTypeWarning})
+	if err != nil {
+		s.notes = append(s.notes, fmt.Sprintf("listing warning events: %v", err))
+	} else {
+		s.events = revisionEvents(events.Items, s.revision)
+	}
+	if s.failure == nil {
+		if f := eventFailure(s.events, s.pods, s.revision); f != nil {
+			s.failure = w.located(f, s.revision)
+		}
+	}
+	return s, nil
+}
+
+// findRevision finds the revision this deploy made by its deploy ID; when
+// revisions cannot be listed, it takes the latest created one once Knative
+// has seen the new generation.
+func (w *waiter) findRevision(ctx context.Context, s *state) string {
+	revs, err := w.c.serving.Revisions(w.ns).List(ctx, metav1.ListOptions{LabelSelector: serviceLabel + "=" + w.name})
+	if err != nil {
+		s.notes = append(s.notes, fmt.Sprintf("listing revisions: %v", err))
+		if s.observed() {
+			return s.svc.Status.LatestCreatedRevisionName
+		}
+		return ""
+	}
+	for _, r := range revs.Items {
+		if r.Annotations[deployIDKey] == w.deployID {
+			return r.Name
+		}
+	}
+	return ""
+}
+
+// located fills in the revision and masks secret values.
+func (w *waiter) located(f *Failure, revision string) *Failure {
+	if f.Revision == "" {
+		f.Revision = revision
+	}
+	f.Message = w.redact(f.Message)
+	f.Log = w.redact(f.Log)
+	f.LogError = w.redact(f.LogError)
+	return f
+}
+
+func (w *waiter) redact(s string) string { return redact(s, w.secrets) }
+
+// redact replaces every secret value in s with ***.
+func redact(s string, secrets []string) string {
+	for _, v := range secrets {
+		if v != "" {
+			s = strings.ReplaceAll(s, v, "***")
+		}
+	}
+	return s
+}
+
+// logTail reads the end of a container's log: of its previous run when
+// it restarted, else of the current one. Without a kubelet to ask (or the
+// permission), it says why not.
+func (w *waiter) logTail(ctx context.Context, pod, container string) (string, string) {
+	lines := w.d.LogLines
+	if lines <= 0 {
+		lines = 20
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var first error
+	for _, previous := range []bool{true, false} {
+		raw, err := w.c.kube.CoreV1().Pods(w.ns).GetLogs(pod, &corev1.PodLogOptions{
+			Container:  container,
+			Previous:   previous,
+			TailLines:  &lines,
+			LimitBytes: ptr(int64(32 << 10)),
+		}).DoRaw(ctx)
+		switch {
+		case err == nil && len(strings.TrimSpace(string(raw))) > 0:
+			return string(raw), ""
+		case err == nil:
+			first = nil // the kubelet answered: the log is empty
+		case previous:
+			first = err
+		}
+	}
+	if first == nil {
+		return "", ""
+	}
+	return "", first.Error()
+}
+
+// revisionFailure reports a revision whose container cannot run: Knative
+// could not resolve its image to a digest, or the container exited.
+func revisionFailure(rev *servingv1.Revision) *Failure {
+	for _, t := range []apis.ConditionType{servingv1.RevisionConditionContainerHealthy, servingv1.RevisionConditionReady} {
+		c := rev.Status.GetCondition(t)
+		if c == nil || !c.IsFalse() {
+			continue
+		}
+		if t == servingv1.RevisionConditionContainerHealthy || c.Reason == ReasonContainerMissing {
+			return &Failure{Reason: c.Reason, Message: c.Message, Revision: rev.Name}
+		}
+	}
+	return nil
+}
+
+// podFailure reports a container stuck in a waiting reason that does not
+// pass by itself, or a pod no node can take.
+func podFailure(pod *corev1.Pod) *Failure {
+	statuses := append(append([]corev1.ContainerStatus{}, pod.Status.InitContainerStatuses...), pod.Status.ContainerStatuses...)
+	for _, cs := range statuses {
+		wt := cs.State.Waiting
+		if wt == nil || !slices.Contains(podWaitingFailures, wt.Reason) {
+			continue
+		}
+		f := &Failure{Reason: wt.Reason, Message: wt.Message, Pod: pod.Name, Container: cs.Name}
+		if t := cs.LastTerminationState.Terminated; t != nil && wt.Reason == "CrashLoopBackOff" {
+			f.Message = strings.TrimSpace(fmt.Sprintf("%s (restarted %d times; last exit code %d %s)", f.Message, cs.RestartCount, t.ExitCode, t.Reason))
+		}
+		return f
+	}
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+			return &Failure{Reason: ReasonUnschedulable, Message: c.Message, Pod: pod.Name}
+		}
+	}
+	return nil
+}
+
+// revisionEvents keeps the warning events about the revision, its
+// ReplicaSets and its pods, newest last.
+func revisionEvents(events []corev1.Event, revision string) []corev1.Event {
+	prefix := revision + "-deployment-"
+	var out []corev1.Event
+	for _, e := range events {
+		o := e.InvolvedObject
+		if o.Name == revision || o.Name == revision+"-deployment" || strings.HasPrefix(o.Name, prefix) {
+			out = append(out, e)
+		}
+	}
+	kubeevents.Sort(out)
+	return out
+}
+
+// eventFailure reports a pod the scheduler cannot place (while it is still
+// unscheduled) or a ReplicaSet that cannot create pods.
+func eventFailure(events []corev1.Event, pods []corev1.Pod, revision string) *Failure {
+	scheduled := map[string]bool{}
+	for _, p := range pods {
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionTrue {
+				scheduled[p.Name] = true
+			}
+		}
+		if p.Spec.NodeName != "" {
+			scheduled[p.Name] = true
+		}
+	}
+	for i := len(events) - 1; i >= 0; i-- {
+		e := events[i]
+		o := e.InvolvedObject
+		switch {
+		case o.Kind == "Pod" && e.Reason == "FailedScheduling" && !scheduled[o.Name]:
+			return &Failure{Reason: ReasonUnschedulable, Message: e.Message, Pod: o.Name, Revision: revision}
+		case o.Kind == "ReplicaSet" && e.Reason == ReasonFailedCreate:
+			return &Failure{Reason: ReasonFailedCreate, Message: fmt.Sprintf("ReplicaSet %s: %s", o.Name, e.Message), Revision: revision}
+		}
+	}
+	return nil
+}
+
+// summary is one progress line about where the wait stands.
+func (s *state) summary() string {
+	var parts []string
+	if !s.observed() {
+		parts = append(parts, fmt.Sprintf("Knative has not processed generation %d yet", s.svc.Generation))
+	} else {
+		parts = append(parts, describeCondition(s.ready()))
+	}
+	if s.revision == "" {
+		parts = append(parts, "new revision not created yet")
+	} else {
+		parts = append(parts, "revision "+s.revision+": "+s.describePods())
+	}
+	return strings.Join(parts, "; ")
+}
+
+// diagnose says everything the last look knew, for a timeout.
+func (s *state) diagnose() string {
+	var parts []string
+	if !s.observed() {
+		parts = append(parts, fmt.Sprintf("Knative has not processed generation %d of the Service (observed: %d): is Knative Serving's controller running (kubectl get pods -n knative-serving)?",
+			s.svc.Generation, s.svc.Status.ObservedGeneration))
+	} else {
+		parts = append(parts, describeCondition(s.ready()))
+		for _, c := range s.svc.Status.Conditions {
+			if c.Type != apis.ConditionReady && !c.IsTrue() {
+				parts = append(parts, describeCondition(&c))
+			}
+		}
+	}
+	switch {
+	case s.revision == "":
+		parts = append(parts, "no revision of this deploy exists yet")
+	default:
+		if s.rev == nil {
+			parts = append(parts, "revision "+s.revision+" does not exist yet")
+		} else {
+			for _, c := range s.rev.Status.Conditions {
+				if !c.IsTrue() {
+					parts = append(parts, "revision "+s.revision+" "+describeCondition(&c))
+				}
+			}
+		}
+		parts = append(parts, "pods: "+s.describePods())
+	}
+	if n := len(s.events); n > 0 {
+		var evs []string
+		for _, e := range s.events[max(0, n-3):] {
+			evs = append(evs, fmt.Sprintf("%s %s: %s: %s", e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Reason, strings.TrimSpace(e.Message)))
+		}
+		parts = append(parts, "recent warnings: "+strings.Join(evs, " | "))
+	}
+	parts = append(parts, s.notes...)
+	return strings.Join(parts, "; ")
+}
+
+func (s *state) describePods() string {
+	if len(s.pods) == 0 {
+		return "no pods yet (kubectl describe deployment " + s.revision + "-deployment)"
+	}
+	var out []string
+	for _, p := range s.pods {
+		d := p.Name + " " + string(p.Status.Phase)
+		var waits []string
+		for _, cs := range p.Status.ContainerStatuses {
+			switch {
+			case cs.State.Waiting != nil:
+				waits = append(waits, cs.Name+" waiting: "+cs.State.Waiting.Reason)
+			case cs.State.Running != nil && !cs.Ready:
+				waits = append(waits, cs.Name+" running, not ready")
+			case cs.State.Terminated != nil:
+				waits = append(waits, fmt.Sprintf("%s terminated: %s (exit code %d)", cs.Name, cs.State.Terminated.Reason, cs.State.Terminated.ExitCode))
+			}
+		}
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
+				waits = append(waits, "not scheduled: "+c.Message)
+			}
+		}
+		if len(waits) > 0 {
+			d += " (" + strings.Join(waits, ", ") + ")"
+		}
+		out = append(out, d)
+	}
+	return strings.Join(out, ", ")
+}
+
+func describeCondition(c *apis.Condition) string {
+	if c == nil {
+		return "no Ready condition yet"
+	}
+	d := fmt.Sprintf("%s=%s", c.Type, c.Status)
+	if c.Reason != "" {
+		d += " " + c.Reason
+	}
+	if c.Message != "" {
+		d += ": " + c.Message
+	}
+	return d
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,75 @@
+package deploy
+
+import (
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"knative.dev/pkg/apis"
+	duckv1 "knative.dev/pkg/apis/duck/v1"
+	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
+)
+
+func waiting(reason, msg string) corev1.ContainerStatus {
+	return corev1.ContainerStatus{Name: "user-container", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: msg}}}
+}
+
+func TestPodFailure(t *testing.T) {
+	cases := []struct {
+		name   string
+		status corev1.PodStatus
+		reason string // "" : no failure
+	}{
+		{"creating", corev1.PodStatus{Phase: corev1.PodPending, ContainerStatuses: []corev1.ContainerStatus{waiting("ContainerCreating", "")}}, ""},
+		{"running", corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{Name: "user-container", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}}, ""},
+		{"pull", corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{waiting("ErrImagePull", "not found")}}, "ErrImagePull"},
+		{"backoff", corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{waiting("ImagePullBackOff", "back-off")}}, "ImagePullBackOff"},
+		{"init container", corev1.PodStatus{InitContainerStatuses: []corev1.ContainerStatus{waiting("CrashLoopBackOff", "")}}, "CrashLoopBackOff"},
+		{"config", corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{waiting("CreateContainerConfigError", `secret "db" not found`)}}, "CreateContainerConfigError"},
+		{"unschedulable", corev1.PodStatus{Conditions: []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable", Message: "0/1 nodes"}}}, ReasonUnschedulable},
+		{"scheduling in progress", corev1.PodStatus{Conditions: []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "SchedulingGated"}}}, ""},
+	}
+	for _, c := range cases {
+		pod := &corev1.Pod{Status: c.status}
+		pod.Name = "p"
+		f := podFailure(pod)
+		switch {
+		case c.reason == "" && f != nil:
+			t.Errorf("%s: failure %v, want none", c.name, f)
+		case c.reason != "" && (f == nil || f.Reason != c.reason):
+			t.Errorf("%s: failure %v, want reason %s", c.name, f, c.reason)
+		}
+	}
+}
+
+func TestRevisionFailure(t *testing.T) {
+	rev := &servingv1.Revision{}
+	rev.Name = "web-00001"
+	if f := revisionFailure(rev); f != nil {
+		t.Errorf("a revision without conditions failed: %v", f)
+	}
+	rev.Status.Status = duckv1.Status{Conditions: duckv1.Conditions{
+		{Type: servingv1.RevisionConditionResourcesAvailable, Status: "Unknown", Reason: "Deploying"},
+	}}
+	if f := revisionFailure(rev); f != nil {
+		t.Errorf("a deploying revision failed: %v", f)
+	}
+	rev.Status.Conditions = append(rev.Status.Conditions, apis.Condition{
+		Type: servingv1.RevisionConditionContainerHealthy, Status: "False", Reason: ReasonContainerMissing,
+		Message: "Unable to fetch image \"ghcr.io/o/nope:v1\": failed to resolve image to digest: 404",
+	})
+	f := revisionFailure(rev)
+	if f == nil || f.Reason != ReasonContainerMissing || !strings.Contains(f.Error(), "failed to resolve image to digest") {
+		t.Errorf("got %v, want the digest failure", f)
+	}
+}
+
+// A crashing app may print its environment: the log and messages in a
+// Failure never show a secret-env value.
+func TestFailureMasksSecrets(t *testing.T) {
+	w := &waiter{secrets: []string{"hunter2"}}
+	f := w.located(&Failure{Reason: "CrashLoopBackOff", Message: "exit: token hunter2 rejected", Log: "TOKEN=hunter2\npanic\n"}, "web-00001")
+	if s := f.Error(); strings.Contains(s, "hunter2") || !strings.Contains(s, "TOKEN=***") || !strings.Contains(s, "revision web-00001") {
+		t.Errorf("failure: %s", s)
+	}
+}
