@@ -8,7 +8,8 @@ KUBE_LDFLAGS := -X k8s.io/component-base/version.gitVersion=$(KUBE_VERSION) \
                 -X k8s.io/component-base/version.gitMajor=1 \
                 -X k8s.io/component-base/version.gitMinor=$(KUBE_MINOR)
 VERSION ?= dev
-# Arguments for `make run`, e.g. ARGS='--kubeconfig ~/.kube/config --image ghcr.io/org/app:v1'
+# Arguments for `make run`, e.g. ARGS='--image ghcr.io/org/app:v1' (kind, needs Docker)
+# or ARGS='--cluster kubeconfig --image ghcr.io/org/app:v1' (the current kubeconfig)
 ARGS    ?=
 
 .PHONY: build test testbin run lint clean bench-install bench-coldstart
@@ -19,7 +20,7 @@ build:
 		-ldflags "-X github.com/knative-preview/action/internal/app.Version=$(VERSION)" \
 		-o bin/knative-preview ./cmd/action
 
-## run: bring Knative up on the cluster of the current kubeconfig (pass flags in ARGS)
+## run: the main job, `up` with the flags in ARGS (default target: kind)
 run:
 	$(GO) run ./cmd/action up $(ARGS)
 

@@ -23,6 +23,10 @@ done
 userns=""
 if [ "$(id -u)" != 0 ]; then
 	userns="--user --map-root-user"
+	if ! unshare --user --map-root-user --net true 2>/dev/null; then
+		echo "$0: cannot make a network namespace as $(id -un): run as root, or allow unprivileged user namespaces (on Ubuntu 23.10 and later: sysctl kernel.apparmor_restrict_unprivileged_userns=0)" >&2
+		exit 1
+	fi
 fi
 # shellcheck disable=SC2086 # userns is a list of flags
 exec unshare $userns --net -- sh -eu -c '

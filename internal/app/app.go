@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,9 +63,6 @@ type Env struct {
 	Getenv  func(string) string
 	Stdout  io.Writer
 	Stderr  io.Writer
-	// Workdir is the directory relative output paths are based on outside
-	// Actions; empty means the current directory.
-	Workdir string
 }
 
 // Main runs the action inside GitHub Actions (no arguments and
@@ -149,6 +145,7 @@ func runCLI(ctx context.Context, env Env) int {
 		problems = append(problems, &config.InputError{Style: config.FlagStyle, Input: "output", Value: *format, Problem: "is not an output format", Accepted: "text, json"})
 	}
 	cfg, err := config.Parse(raw, config.FlagStyle, env.Getenv)
+	con.Mask(cfg.Secrets()...)
 	if err != nil {
 		problems = append(problems, err)
 	}
@@ -156,11 +153,7 @@ func runCLI(ctx context.Context, env Env) int {
 		reportProblems(con, errors.Join(problems...))
 		return ExitFailed
 	}
-	workdir := env.Workdir
-	if workdir == "" {
-		workdir, _ = os.Getwd()
-	}
-	out := outputs.NewLocal(outputs.Format(*format), workdir, env.Stdout, env.Stderr)
+	out := outputs.NewLocal(outputs.Format(*format), env.Stdout, env.Stderr)
 	return run(ctx, cfg, con, out, env.Stdout, outputs.Format(*format), env.Getenv)
 }
 
@@ -175,6 +168,7 @@ func upFlags(stderr io.Writer) (*flag.FlagSet, config.Values, *string) {
 func runAction(ctx context.Context, env Env) int {
 	con := console.NewActions(env.Stdout, env.Getenv)
 	cfg, err := config.Parse(config.FromAction(env.Getenv), config.ActionStyle, env.Getenv)
+	con.Mask(cfg.Secrets()...) // before anything is printed, problems included
 	if err != nil {
 		reportProblems(con, err)
 		_ = con.Summary("### knative-preview\n\nThe inputs are not valid; nothing was created.\n\n```\n" + err.Error() + "\n```\n")
@@ -209,19 +203,18 @@ func flatten(err error) []error {
 // run executes (or, for a dry run, plans) the stages for cfg.
 func run(ctx context.Context, cfg *config.Config, con *console.Console, out *outputs.Writer, stdout io.Writer, format outputs.Format, getenv func(string) string) int {
 	con.Mask(cfg.Secrets()...)
-	con.Mask(cfg.Deploy.Secrets()...)
 
 	var extra strings.Builder // stages' own sections of the job summary
 	stages := buildStages(cfg, con, out, getenv, &extra)
 
 	if cfg.DryRun {
 		if format == outputs.JSON {
-			enc := json.NewEncoder(stdout)
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(pipeline.ToJSON(stages)); err != nil {
+			b, err := json.MarshalIndent(pipeline.ToJSON(stages), "", "  ")
+			if err != nil {
 				con.Errorf("writing the plan: %v", err)
 				return ExitFailed
 			}
+			fmt.Fprintln(stdout, con.Redact(string(b)))
 			return ExitOK
 		}
 		var b strings.Builder
@@ -244,6 +237,10 @@ func run(ctx context.Context, cfg *config.Config, con *console.Console, out *out
 	}
 	if err != nil {
 		con.Errorf("%v", err)
+		// What was found before the failure still reaches the caller.
+		if ferr := out.FlushFailed(con.Redact(err.Error())); ferr != nil {
+			con.Errorf("%v", ferr)
+		}
 		if errors.Is(context.Cause(ctx), ErrInterrupted) {
 			return ExitInterrupted
 		}
@@ -299,12 +296,17 @@ func buildStages(cfg *config.Config, con *console.Console, out *outputs.Writer, 
 		}
 	}
 	var cl *cluster.Cluster
+	down := cfg.Deploy.Mode == deploy.ModeDown
 	stages := []pipeline.Stage{{
 		Name: "cluster",
 		Plan: target.Plan(),
 		Run: func(ctx context.Context) error {
 			c, err := target.Connect(ctx)
 			afterConnect()
+			if down && errors.Is(err, cluster.ErrNoCluster) {
+				con.Infof("nothing to delete: %v", err)
+				return nil
+			}
 			if err != nil {
 				return err
 			}
@@ -318,11 +320,14 @@ func buildStages(cfg *config.Config, con *console.Console, out *outputs.Writer, 
 		},
 	}}
 
-	if cfg.Deploy.Mode == deploy.ModeDown {
+	if down {
 		return append(stages, pipeline.Stage{
 			Name: "deploy",
 			Plan: []string{fmt.Sprintf("delete the Knative Service %s/%s (and the namespace if this action created it and nothing else is in it)", cfg.Deploy.Namespace, cfg.Deploy.Service)},
 			Run: func(ctx context.Context) error {
+				if cl == nil {
+					return nil // no cluster, so no Service
+				}
 				return deploy.Down(ctx, cl, cfg.Deploy, con.Infof)
 			},
 		})
@@ -331,12 +336,15 @@ func buildStages(cfg *config.Config, con *console.Console, out *outputs.Writer, 
 	opts := installOptions(cfg, con, getenv)
 	stages = append(stages, pipeline.Stage{
 		Name: "install",
-		Plan: install.Plan(opts, ""),
+		Plan: install.Plan(opts),
 		Run: func(ctx context.Context) error {
 			start := time.Now()
 			o := opts
 			if cl.Created && cfg.Image != "" && cfg.Measure.Samples > 0 {
 				o.ServingConfig = withFastScaleToZero(o.ServingConfig)
+				if err := knconfig.Validate("config-autoscaler", o.ServingConfig["config-autoscaler"]); err != nil {
+					return fmt.Errorf("shortening scale-to-zero for measuring: %w", err)
+				}
 			}
 			res, err := install.Run(ctx, cl, o)
 			if err != nil {
@@ -557,12 +565,12 @@ func installOptions(cfg *config.Config, con *console.Console, getenv func(string
 func runPost(ctx context.Context, env Env) int {
 	con := console.NewActions(env.Stdout, env.Getenv)
 	cfg, err := config.Parse(config.FromAction(env.Getenv), config.ActionStyle, env.Getenv)
+	con.Mask(cfg.Secrets()...)
 	if err != nil {
 		// The main step reported the inputs; it created nothing.
 		con.Infof("post step: nothing to clean up (the inputs were not valid)")
 		return ExitOK
 	}
-	con.Mask(cfg.Secrets()...)
 	if cfg.Cluster != config.ClusterGKE || cfg.DryRun {
 		return ExitOK
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/deploy"
+	"github.com/knative-preview/action/internal/knconfig"
 	"github.com/knative-preview/action/internal/measure"
 	"github.com/knative-preview/action/internal/outputs"
 	"github.com/knative-preview/action/internal/testenv"
@@ -36,11 +37,10 @@ type result struct {
 func runMain(ctx context.Context, args []string, env map[string]string) result {
 	var stdout, stderr bytes.Buffer
 	code := Main(ctx, Env{
-		Args:    args,
-		Getenv:  func(k string) string { return env[k] },
-		Stdout:  &stdout,
-		Stderr:  &stderr,
-		Workdir: env["PWD"],
+		Args:   args,
+		Getenv: func(k string) string { return env[k] },
+		Stdout: &stdout,
+		Stderr: &stderr,
 	})
 	return result{code, stdout.String(), stderr.String()}
 }
@@ -406,7 +406,7 @@ func TestGKEDryRunMakesNoCall(t *testing.T) {
 // The kind target writes a kubeconfig for later steps; its path (relative
 // to the workspace) is an output.
 func TestClusterOutputs(t *testing.T) {
-	out := outputs.NewLocal(outputs.JSON, "", &bytes.Buffer{}, &bytes.Buffer{})
+	out := outputs.NewLocal(outputs.JSON, &bytes.Buffer{}, &bytes.Buffer{})
 	c := &cluster.Cluster{Context: "kind-knative", Version: &version.Info{GitVersion: "v1.37.0"}}
 	if err := clusterOutputs(out, c, ".knative-preview/kubeconfig"); err != nil {
 		t.Fatal(err)
@@ -415,7 +415,7 @@ func TestClusterOutputs(t *testing.T) {
 	if got["kubeconfig"] != ".knative-preview/kubeconfig" || got["context"] != "kind-knative" || got["kubernetes-version"] != "v1.37.0" {
 		t.Errorf("outputs %v", got)
 	}
-	out = outputs.NewLocal(outputs.JSON, "", &bytes.Buffer{}, &bytes.Buffer{})
+	out = outputs.NewLocal(outputs.JSON, &bytes.Buffer{}, &bytes.Buffer{})
 	_ = clusterOutputs(out, c, "")
 	if _, ok := out.Values()["kubeconfig"]; ok {
 		t.Error("a target without a kubeconfig file wrote the kubeconfig output")
@@ -432,7 +432,7 @@ func TestDeployOutputs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out := outputs.NewLocal(outputs.JSON, "", &bytes.Buffer{}, &bytes.Buffer{})
+			out := outputs.NewLocal(outputs.JSON, &bytes.Buffer{}, &bytes.Buffer{})
 			res := &deploy.Result{URL: tt.url, Service: "hello", Namespace: "previews", Revision: "hello-00003", ReadySeconds: 4.26}
 			if err := deployOutputs(out, res, &cluster.Cluster{HostURLBase: tt.base}); err != nil {
 				t.Fatal(err)
@@ -466,7 +466,7 @@ func TestMeasureOutputs(t *testing.T) {
 		Warm: measure.Summarise([]float64{3.2, 2.8, 3.0}),
 	}
 	rep.FirstWithPull = &rep.Samples[0]
-	out := outputs.NewLocal(outputs.JSON, "", &bytes.Buffer{}, &bytes.Buffer{})
+	out := outputs.NewLocal(outputs.JSON, &bytes.Buffer{}, &bytes.Buffer{})
 	if err := measureOutputs(out, rep); err != nil {
 		t.Fatal(err)
 	}
@@ -479,5 +479,65 @@ func TestMeasureOutputs(t *testing.T) {
 	var samples []measure.Sample
 	if err := json.Unmarshal([]byte(got["cold-start-samples"]), &samples); err != nil || len(samples) != 3 || samples[2].Verdict != "discarded" || *samples[1].Breakdown.Ready != 950 {
 		t.Errorf("cold-start-samples %s (%v)", got["cold-start-samples"], err)
+	}
+}
+
+// On a cluster this run created, measuring shortens the scale-to-zero grace
+// period, with a value Knative accepts, unless the user set one.
+func TestWithFastScaleToZero(t *testing.T) {
+	got := withFastScaleToZero(nil)
+	if got["config-autoscaler"]["scale-to-zero-grace-period"] != measure.ClusterConfig["scale-to-zero-grace-period"] {
+		t.Errorf("got %v", got)
+	}
+	if err := knconfig.Validate("config-autoscaler", got["config-autoscaler"]); err != nil {
+		t.Errorf("Knative rejects the setting: %v", err)
+	}
+	user := knconfig.Overrides{"config-autoscaler": {"scale-to-zero-grace-period": "20s", "stable-window": "10s"}}
+	got = withFastScaleToZero(user)
+	if got["config-autoscaler"]["scale-to-zero-grace-period"] != "20s" || got["config-autoscaler"]["stable-window"] != "10s" {
+		t.Errorf("the user's settings were not kept: %v", got)
+	}
+	if user["config-autoscaler"]["scale-to-zero-grace-period"] != "20s" {
+		t.Error("the user's overrides were changed in place")
+	}
+}
+
+// With --output json, a failed run still prints one JSON object: what was
+// found before the failure, and the failure.
+func TestFailedRunStillPrintsJSON(t *testing.T) {
+	kc := writeKubeconfig(t, closedPort(t), secretToken)
+	r := runMain(context.Background(), []string{"up", "--cluster", "kubeconfig", "--kubeconfig", kc, "--timeout", "1s", "--output", "json"}, nil)
+	if r.code != ExitFailed {
+		t.Fatalf("exit %d", r.code)
+	}
+	var got map[string]string
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, r.stdout)
+	}
+	if !strings.Contains(got["error"], "stage cluster") {
+		t.Errorf("the object does not carry the failure: %v", got)
+	}
+}
+
+// Secrets among the inputs are masked before anything is printed, even
+// when the inputs are refused.
+func TestSecretsAreMaskedBeforeProblems(t *testing.T) {
+	r := runMain(context.Background(), nil, map[string]string{
+		"GITHUB_ACTIONS":      "true",
+		"GITHUB_OUTPUT":       filepath.Join(t.TempDir(), "out"),
+		"INPUT_GITHUB-TOKEN":  "ghs_secret_token_value",
+		"INPUT_MANIFESTS-URL": "ftp://bob:pa55word-secret@mirror.example",
+		"INPUT_TIMEOUT":       "soon",
+	})
+	if r.code != ExitFailed {
+		t.Fatalf("exit %d", r.code)
+	}
+	mask := strings.Index(r.stdout, "::add-mask::ghs_secret_token_value")
+	firstError := strings.Index(r.stdout, "::error::")
+	if mask < 0 || firstError < 0 || mask > firstError {
+		t.Errorf("the token was not masked before the first problem was printed:\n%s", r.stdout)
+	}
+	if strings.Contains(strings.ReplaceAll(r.stdout, "::add-mask::pa55word-secret", ""), "pa55word-secret") {
+		t.Errorf("the mirror's password was printed:\n%s", r.stdout)
 	}
 }

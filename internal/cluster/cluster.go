@@ -21,6 +21,10 @@ import (
 	"k8s.io/client-go/rest"
 )
 
+// ErrNoCluster is wrapped by Connect of a target asked to use only an
+// existing cluster (mode down) when there is none.
+var ErrNoCluster = errors.New("mode down creates no cluster")
+
 // Target is a place Knative runs: an existing cluster, a kind cluster, GKE.
 type Target interface {
 	// Plan says what Connect will do, without doing any of it.

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -86,7 +87,12 @@ func (c *Config) Secrets() []string {
 	if c.Kubeconfig != nil {
 		out = append(out, c.Kubeconfig.Secrets...)
 	}
-	return out
+	if u, err := url.Parse(c.ManifestsURL); err == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok {
+			out = append(out, p)
+		}
+	}
+	return append(out, c.Deploy.Secrets()...)
 }
 
 // Style says how problems name an input: as an action input or as a flag.
@@ -164,6 +170,21 @@ func Parse(raw Values, style Style, getenv kubecfg.Getenv) (*Config, error) {
 	cfg.Cluster = val("cluster")
 	if !slices.Contains(ClusterTargets, cfg.Cluster) {
 		bad("cluster", cfg.Cluster, "is not a cluster target", strings.Join(ClusterTargets, ", "))
+	} else {
+		// An input of another target would be ignored without a word.
+		for _, in := range Inputs {
+			targets := targetInputs[in.Name]
+			v := strings.TrimSpace(raw[in.Name])
+			if len(targets) == 0 || v == "" || v == in.Default || slices.Contains(targets, cfg.Cluster) {
+				continue
+			}
+			shown := v
+			if in.Name == "kubeconfig" {
+				shown = "" // may be a kubeconfig's content
+			}
+			bad(in.Name, shown, fmt.Sprintf("applies to cluster %s only, and cluster is %s", strings.Join(targets, " and "), cfg.Cluster),
+				"leave it out, or set cluster to "+strings.Join(targets, " or "))
+		}
 	}
 
 	if t := val("timeout"); t != "" {
@@ -225,7 +246,11 @@ func Parse(raw Values, style Style, getenv kubecfg.Getenv) (*Config, error) {
 
 	if u := val("manifests-url"); u != "" {
 		if err := manifests.ValidateSource(u); err != nil {
-			bad("manifests-url", u, err.Error(), manifests.SourceAccepted)
+			shown := u
+			if parsed, perr := url.Parse(u); perr == nil && parsed.User != nil {
+				shown = parsed.Redacted()
+			}
+			bad("manifests-url", shown, err.Error(), manifests.SourceAccepted)
 		}
 		cfg.ManifestsURL = u
 	}
@@ -261,12 +286,25 @@ func Parse(raw Values, style Style, getenv kubecfg.Getenv) (*Config, error) {
 	cfg.Deploy = d
 
 	cfg.Measure = parseMeasure(val, bad)
-	if cfg.Image != "" && cfg.Measure.Samples > 0 && d.MinScale != nil && *d.MinScale > 0 {
-		bad("min-scale", val("min-scale"), "keeps pods running, so there is no cold start to measure", "0 or empty with cold-start-samples above 0, or cold-start-samples: 0")
+	if cfg.Image != "" && cfg.Measure.Samples > 0 {
+		if d.MinScale != nil && *d.MinScale > 0 {
+			bad("min-scale", val("min-scale"), "keeps pods running, so there is no cold start to measure", "0 or empty with cold-start-samples above 0, or cold-start-samples: 0")
+		}
+		for _, k := range []string{"autoscaling.knative.dev/min-scale", "autoscaling.knative.dev/minScale"} {
+			if v, ok := d.Annotations[k]; ok && strings.TrimSpace(v) != "0" {
+				bad("annotations", k+"="+v, "keeps pods running, so there is no cold start to measure", "no minimum scale above 0 with cold-start-samples above 0, or cold-start-samples: 0")
+			}
+		}
+	}
+
+	down := d.Mode == deploy.ModeDown
+	if down && val("reuse-cluster") == "recreate" && cfg.Cluster != ClusterKubeconfig {
+		bad("reuse-cluster", "recreate", "would delete and create the cluster only to delete a Service in it (mode down)", "true or false with mode down: it uses the cluster if it exists and creates nothing")
 	}
 
 	if cfg.Cluster == ClusterGKE {
 		o, problems := gke.FromInputs(val, getenv)
+		o.ExistingOnly = down
 		for _, p := range problems {
 			var ge *gke.InputError
 			if errors.As(p, &ge) {
@@ -307,6 +345,9 @@ func Parse(raw Values, style Style, getenv kubecfg.Getenv) (*Config, error) {
 				}
 			}
 		}
+		if down {
+			o.ExistingOnly, o.Image, o.LoadImages = true, "", nil
+		}
 		cfg.Kind = &o
 	}
 
@@ -331,6 +372,25 @@ func Parse(raw Values, style Style, getenv kubecfg.Getenv) (*Config, error) {
 		return cfg, errors.Join(errs...)
 	}
 	return cfg, nil
+}
+
+// targetInputs lists the inputs that only some cluster targets read.
+var targetInputs = map[string][]string{
+	"kubeconfig":          {ClusterKubeconfig},
+	"context":             {ClusterKubeconfig},
+	"host-port":           {ClusterKind},
+	"load-images":         {ClusterKind},
+	"kind-config":         {ClusterKind},
+	"cluster-name":        {ClusterKind, ClusterGKE},
+	"reuse-cluster":       {ClusterKind, ClusterGKE},
+	"kubernetes-version":  {ClusterKind, ClusterGKE},
+	"gke-project":         {ClusterGKE},
+	"gke-location":        {ClusterGKE},
+	"gke-machine-type":    {ClusterGKE},
+	"gke-nodes":           {ClusterGKE},
+	"gke-spot":            {ClusterGKE},
+	"gke-release-channel": {ClusterGKE},
+	"delete-cluster":      {ClusterGKE},
 }
 
 // parseMeasure reads the inputs of the measure stage.

@@ -211,6 +211,15 @@ func TestParseReportsEveryProblem(t *testing.T) {
 			},
 		},
 		{
+			name:  "inputs of another cluster target",
+			style: FlagStyle,
+			raw:   Values{"kubeconfig": fixture, "gke-spot": "true", "host-port": "80"},
+			want: []string{
+				`--kubeconfig: applies to cluster kubeconfig only, and cluster is kind (accepted: leave it out, or set cluster to kubeconfig)`,
+				`--gke-spot: "true" applies to cluster gke only, and cluster is kind`,
+			},
+		},
+		{
 			name:  "action style names inputs",
 			style: ActionStyle,
 			raw:   Values{"timeout": "-1m", "kubeconfig": fixture},
@@ -299,6 +308,7 @@ func TestKubeconfigForms(t *testing.T) {
 		{"path", fixture, nil, "testdata/kubeconfig-two-contexts.yaml", "fixture-token-not-a-secret"},
 		{"inline YAML", string(content), nil, "inline content", "fixture-token-not-a-secret"},
 		{"base64 of the file, as kept in a secret", b64, nil, "inline base64 content", b64},
+		{"base64 wrapped at 76 columns, as base64 writes it", wrap(b64, 76), nil, "inline base64 content", b64},
 		{"home directory path", "~/.kube/config", map[string]string{"HOME": home}, filepath.Join(home, ".kube", "config"), "fixture-token-not-a-secret"},
 		{"default ~/.kube/config", "", map[string]string{"HOME": home}, filepath.Join(home, ".kube", "config"), "fixture-token-not-a-secret"},
 	}
@@ -332,4 +342,13 @@ func TestBadInlineKubeconfigIsNotEchoed(t *testing.T) {
 	if strings.Contains(err.Error(), "hunter2-very-secret") {
 		t.Fatalf("error echoes the kubeconfig's token: %v", err)
 	}
+}
+
+func wrap(s string, width int) string {
+	var b strings.Builder
+	for len(s) > width {
+		b.WriteString(s[:width] + "\n")
+		s = s[width:]
+	}
+	return b.String() + s + "\n"
 }

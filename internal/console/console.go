@@ -48,30 +48,34 @@ func NewActions(w io.Writer, getenv func(string) string, opts ...Option) *Consol
 // InActions reports whether this console speaks workflow commands.
 func (c *Console) InActions() bool { return c.gha != nil }
 
-// Mask registers secret so that it is never written. Inside Actions the
-// runner is told too, so that other steps' logs mask it as well. Values
+// Mask registers secrets so that they are never written. Inside Actions the
+// runner is told too, so that other steps' logs mask them as well. Values
 // shorter than 4 characters are ignored: masking them would garble the log.
 func (c *Console) Mask(secrets ...string) {
-	for _, s := range secrets {
-		s = strings.TrimSpace(s)
-		if len(s) < 4 || strings.ContainsAny(s, "\r\n") {
-			continue
+	for _, secret := range secrets {
+		// A multi-line secret (a PEM key) is masked line by line: the runner
+		// takes one line per add-mask, and lines are what logs print.
+		for _, s := range strings.Split(secret, "\n") {
+			c.maskOne(strings.TrimSpace(s))
 		}
-		c.mu.Lock()
-		known := false
-		for _, k := range c.secrets {
-			known = known || k == s
+	}
+}
+
+func (c *Console) maskOne(s string) {
+	if len(s) < 4 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range c.secrets {
+		if k == s {
+			return
 		}
-		if !known {
-			c.secrets = append(c.secrets, s)
-		}
-		c.mu.Unlock()
-		if !known && c.gha != nil {
-			// add-mask must reach the runner verbatim, so it bypasses redaction.
-			c.mu.Lock()
-			fmt.Fprintf(c.w, "::add-mask::%s\n", s)
-			c.mu.Unlock()
-		}
+	}
+	c.secrets = append(c.secrets, s)
+	if c.gha != nil {
+		// add-mask must reach the runner verbatim, so it bypasses redaction.
+		fmt.Fprintf(c.w, "::add-mask::%s\n", s)
 	}
 }
 

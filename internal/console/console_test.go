@@ -68,3 +68,16 @@ func TestActionsMasksAndAnnotates(t *testing.T) {
 		t.Errorf("summary not redacted: %q", s)
 	}
 }
+
+func TestMultiLineSecretIsMaskedLineByLine(t *testing.T) {
+	var b bytes.Buffer
+	c := NewActions(&b, func(string) string { return "" })
+	c.Mask("-----BEGIN KEY-----\nAAAAfirstline\nBBBBsecondline\n-----END KEY-----")
+	c.Infof("key: BBBBsecondline")
+	out := b.String()
+	for _, want := range []string{"::add-mask::AAAAfirstline\n", "::add-mask::BBBBsecondline\n", "key: ***\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+}

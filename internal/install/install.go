@@ -7,6 +7,7 @@ package install
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -113,9 +114,12 @@ type Result struct {
 }
 
 // Plan says what Run will do, without doing any of it.
-func Plan(o Options, target string) []string {
+func Plan(o Options) []string {
 	o.defaults()
 	src := o.Fetcher.Source
+	if u, err := url.Parse(src); err == nil && u.User != nil {
+		src = u.Redacted()
+	}
 	if src == "" {
 		src = "GitHub releases"
 	}
@@ -140,9 +144,6 @@ func Plan(o Options, target string) []string {
 		"apply them server-side: CRDs (wait until Established), namespaces, the rest concurrently, admission webhooks last",
 		fmt.Sprintf("wait up to %s for every Deployment in knative-serving and the %s namespaces, and the webhook endpoint", o.ReadyTimeout, o.Ingress),
 		fmt.Sprintf("configure ingress class %s, domain %s", ingressClass(o.Ingress), domain),
-	}
-	if target != "" {
-		lines = append(lines, target)
 	}
 	if len(o.ServingConfig) > 0 {
 		names := make([]string, 0, len(o.ServingConfig))

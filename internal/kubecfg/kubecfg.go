@@ -41,14 +41,17 @@ type Getenv func(string) string
 //   - anything else: a file path.
 func Load(value string, getenv Getenv) (*Source, error) {
 	value = strings.TrimSpace(value)
-	switch {
-	case value == "":
+	if value == "" {
 		return loadDefault(getenv)
-	case strings.Contains(value, "\n") || strings.HasPrefix(value, "{") || strings.HasPrefix(value, "apiVersion:"):
-		return loadContent([]byte(value), "inline content", nil)
 	}
-	if decoded, ok := decodeBase64(value); ok {
-		return loadContent(decoded, "inline base64 content", []string{value})
+	// base64 (as `base64` wraps it, at 76 columns, or on one line).
+	if joined := strings.Join(strings.Fields(value), ""); !strings.ContainsAny(value, ":{") {
+		if decoded, ok := decodeBase64(joined); ok {
+			return loadContent(decoded, "inline base64 content", append([]string{joined}, strings.Fields(value)...))
+		}
+	}
+	if strings.Contains(value, "\n") || strings.HasPrefix(value, "{") || strings.HasPrefix(value, "apiVersion:") {
+		return loadContent([]byte(value), "inline content", nil)
 	}
 	return loadFile(expandHome(value, getenv))
 }

@@ -68,11 +68,15 @@ func isURL(s string) bool {
 
 // DefaultCacheDir returns the folder that keeps downloaded manifests:
 // $RUNNER_TOOL_CACHE/knative-preview on GitHub runners (kept between jobs
-// on self-hosted runners), else $XDG_CACHE_HOME/knative-preview, else
-// ~/.cache/knative-preview.
+// on self-hosted runners) when that folder exists here (a container action
+// gets the variable but not the folder), else $XDG_CACHE_HOME/knative-preview,
+// else ~/.cache/knative-preview (in a container action, /github/home, which
+// the job's later steps keep).
 func DefaultCacheDir(getenv func(string) string) (string, error) {
 	if d := getenv("RUNNER_TOOL_CACHE"); d != "" {
-		return filepath.Join(d, "knative-preview"), nil
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			return filepath.Join(d, "knative-preview"), nil
+		}
 	}
 	if d := getenv("XDG_CACHE_HOME"); d != "" && filepath.IsAbs(d) {
 		return filepath.Join(d, "knative-preview"), nil

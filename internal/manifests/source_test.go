@@ -41,13 +41,15 @@ func TestValidateSource(t *testing.T) {
 }
 
 func TestDefaultCacheDir(t *testing.T) {
+	toolCache := t.TempDir()
 	for _, tt := range []struct {
 		name    string
 		env     map[string]string
 		want    string
 		wantErr string
 	}{
-		{name: "runner tool cache", env: map[string]string{"RUNNER_TOOL_CACHE": "/opt/hostedtoolcache", "HOME": "/home/runner"}, want: "/opt/hostedtoolcache/knative-preview"},
+		{name: "runner tool cache", env: map[string]string{"RUNNER_TOOL_CACHE": toolCache, "HOME": "/home/runner"}, want: toolCache + "/knative-preview"},
+		{name: "tool cache not mounted in the action's container", env: map[string]string{"RUNNER_TOOL_CACHE": "/opt/hostedtoolcache-not-here", "HOME": "/github/home"}, want: "/github/home/.cache/knative-preview"},
 		{name: "XDG", env: map[string]string{"XDG_CACHE_HOME": "/var/cache/me", "HOME": "/home/me"}, want: "/var/cache/me/knative-preview"},
 		{name: "relative XDG is ignored", env: map[string]string{"XDG_CACHE_HOME": "cache", "HOME": "/home/me"}, want: "/home/me/.cache/knative-preview"},
 		{name: "home", env: map[string]string{"HOME": "/home/me"}, want: "/home/me/.cache/knative-preview"},

@@ -24,8 +24,9 @@ var Annotations = map[string]string{
 }
 
 // ClusterConfig is the config-autoscaler setting for clusters this run
-// created: no grace period after scale-to-zero is decided.
-var ClusterConfig = map[string]string{"scale-to-zero-grace-period": "0s"}
+// created: the shortest grace period Knative accepts (it must be positive)
+// after scale-to-zero is decided.
+var ClusterConfig = map[string]string{"scale-to-zero-grace-period": "1s"}
 
 // Options says how to measure.
 type Options struct {

@@ -312,49 +312,77 @@ func waitForZero(ctx context.Context, cs kubernetes.Interface, rev Revision, opt
 }
 
 // startWatches watches the revision's Deployment, pods and the namespace's
-// events, feeding rec until ctx ends.
+// events, feeding rec until ctx ends. A watch the server closes is opened
+// again: a new watch begins with the objects as they are, which rec takes
+// in without counting anything twice.
 func startWatches(ctx context.Context, cs kubernetes.Interface, rev Revision, rec *recorder, wg *sync.WaitGroup) error {
-	dw, err := cs.AppsV1().Deployments(rev.Namespace).Watch(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", rev.deployment()).String()})
-	if err != nil {
-		return fmt.Errorf("watching the revision's Deployment: %w", err)
+	opens := []func(context.Context) (watch.Interface, error){
+		func(ctx context.Context) (watch.Interface, error) {
+			return cs.AppsV1().Deployments(rev.Namespace).Watch(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", rev.deployment()).String()})
+		},
+		func(ctx context.Context) (watch.Interface, error) {
+			return cs.CoreV1().Pods(rev.Namespace).Watch(ctx, metav1.ListOptions{LabelSelector: revisionLabel + "=" + rev.Name})
+		},
+		func(ctx context.Context) (watch.Interface, error) {
+			return cs.CoreV1().Events(rev.Namespace).Watch(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("involvedObject.kind", "Pod").String()})
+		},
 	}
-	pw, err := cs.CoreV1().Pods(rev.Namespace).Watch(ctx, metav1.ListOptions{LabelSelector: revisionLabel + "=" + rev.Name})
-	if err != nil {
-		dw.Stop()
-		return fmt.Errorf("watching the revision's pods: %w", err)
+	what := []string{"the revision's Deployment", "the revision's pods", "the namespace's events"}
+	var first []watch.Interface
+	for i, open := range opens {
+		w, err := open(ctx)
+		if err != nil {
+			for _, f := range first {
+				f.Stop()
+			}
+			return fmt.Errorf("watching %s: %w", what[i], err)
+		}
+		first = append(first, w)
 	}
-	ew, err := cs.CoreV1().Events(rev.Namespace).Watch(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("involvedObject.kind", "Pod").String()})
-	if err != nil {
-		dw.Stop()
-		pw.Stop()
-		return fmt.Errorf("watching the namespace's events: %w", err)
-	}
-	for _, w := range []watch.Interface{dw, pw, ew} {
+	for i, w := range first {
 		wg.Add(1)
-		go func(w watch.Interface) {
+		go func(w watch.Interface, open func(context.Context) (watch.Interface, error)) {
 			defer wg.Done()
-			defer w.Stop()
 			for {
-				select {
-				case <-ctx.Done():
+				feed(ctx, w, rec)
+				if ctx.Err() != nil {
 					return
-				case ev, ok := <-w.ResultChan():
-					if !ok {
+				}
+				var err error
+				for w, err = open(ctx); err != nil; w, err = open(ctx) {
+					select {
+					case <-ctx.Done():
 						return
-					}
-					switch o := ev.Object.(type) {
-					case *appsv1.Deployment:
-						rec.deployment(o)
-					case *corev1.Pod:
-						if ev.Type != watch.Deleted {
-							rec.pod(o)
-						}
-					case *corev1.Event:
-						rec.event(o)
+					case <-time.After(100 * time.Millisecond):
 					}
 				}
 			}
-		}(w)
+		}(w, opens[i])
 	}
 	return nil
+}
+
+// feed passes w's events to rec until w closes or ctx ends.
+func feed(ctx context.Context, w watch.Interface, rec *recorder) {
+	defer w.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				return
+			}
+			switch o := ev.Object.(type) {
+			case *appsv1.Deployment:
+				rec.deployment(o)
+			case *corev1.Pod:
+				if ev.Type != watch.Deleted {
+					rec.pod(o)
+				}
+			case *corev1.Event:
+				rec.event(o)
+			}
+		}
+	}
 }

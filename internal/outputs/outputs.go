@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -61,34 +60,32 @@ const delimiter = "_GitHubActionsFileCommandDelimeter_"
 
 // Writer collects outputs. It is safe for concurrent use.
 type Writer struct {
-	mu        sync.Mutex
-	gha       *githubactions.Action // nil outside Actions
-	workspace string
-	format    Format
-	stdout    io.Writer
-	stderr    io.Writer
-	names     []string
-	values    map[string]string
+	mu     sync.Mutex
+	gha    *githubactions.Action // nil outside Actions
+	format Format
+	stdout io.Writer
+	stderr io.Writer
+	names  []string
+	values map[string]string
 }
 
 // NewActions writes each output to the file named by GITHUB_OUTPUT as soon
 // as it is set, so outputs set before a failure still reach later steps.
-// Paths are made relative to GITHUB_WORKSPACE.
 func NewActions(getenv func(string) string) (*Writer, error) {
 	if getenv("GITHUB_OUTPUT") == "" {
 		return nil, errors.New("GITHUB_OUTPUT is not set: the runner did not give this step an output file")
 	}
 	return &Writer{
-		gha:       githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(io.Discard)),
-		workspace: getenv("GITHUB_WORKSPACE"),
-		values:    map[string]string{},
+		gha:    githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(io.Discard)),
+		values: map[string]string{},
 	}, nil
 }
 
 // NewLocal keeps outputs until Flush, which writes them in format: text to
-// stderr, json to stdout. Paths are made relative to workspace.
-func NewLocal(format Format, workspace string, stdout, stderr io.Writer) *Writer {
-	return &Writer{format: format, workspace: workspace, stdout: stdout, stderr: stderr, values: map[string]string{}}
+// stderr, json to stdout. An output that is a path is relative to the
+// workspace (later steps see it at another place than this process).
+func NewLocal(format Format, stdout, stderr io.Writer) *Writer {
+	return &Writer{format: format, stdout: stdout, stderr: stderr, values: map[string]string{}}
 }
 
 // Set records the output name. Names must be declared in Outputs.
@@ -111,37 +108,6 @@ func (w *Writer) Set(name, value string) error {
 	return nil
 }
 
-// SetPath records a file path as an output, relative to the workspace: a
-// path inside the action's container means nothing to later steps, which
-// see the workspace at another place.
-func (w *Writer) SetPath(name, path string) error {
-	rel, err := Rel(w.workspace, path)
-	if err != nil {
-		return fmt.Errorf("output %q: %w", name, err)
-	}
-	return w.Set(name, rel)
-}
-
-// Rel returns path relative to workspace, refusing paths outside it.
-func Rel(workspace, path string) (string, error) {
-	if workspace == "" {
-		return path, nil
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return "", err
-	}
-	ws, err := filepath.Abs(workspace)
-	if err != nil {
-		return "", err
-	}
-	rel, err := filepath.Rel(ws, abs)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return "", fmt.Errorf("path %s is outside the workspace %s, where later steps cannot find it", abs, ws)
-	}
-	return filepath.ToSlash(rel), nil
-}
-
 // Values returns the outputs set so far, by name.
 func (w *Writer) Values() map[string]string {
 	w.mu.Lock()
@@ -154,16 +120,29 @@ func (w *Writer) Values() map[string]string {
 }
 
 // Flush shows the outputs outside Actions; inside, they are already written.
-func (w *Writer) Flush() error {
+func (w *Writer) Flush() error { return w.flush("") }
+
+// FlushFailed shows the outputs set before the run failed; with JSON, the
+// object also carries the failure under "error".
+func (w *Writer) FlushFailed(failure string) error { return w.flush(failure) }
+
+func (w *Writer) flush(failure string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.gha != nil {
 		return nil
 	}
 	if w.format == JSON {
+		obj := make(map[string]string, len(w.values)+1)
+		for k, v := range w.values {
+			obj[k] = v
+		}
+		if failure != "" {
+			obj["error"] = failure
+		}
 		enc := json.NewEncoder(w.stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(w.values); err != nil {
+		if err := enc.Encode(obj); err != nil {
 			return fmt.Errorf("writing outputs as JSON: %w", err)
 		}
 		return nil
@@ -175,7 +154,11 @@ func (w *Writer) Flush() error {
 	for _, n := range w.names {
 		width = max(width, len(n))
 	}
-	fmt.Fprintln(w.stderr, "Outputs:")
+	if failure != "" {
+		fmt.Fprintln(w.stderr, "Outputs set before the failure:")
+	} else {
+		fmt.Fprintln(w.stderr, "Outputs:")
+	}
 	for _, n := range w.names {
 		fmt.Fprintf(w.stderr, "  %-*s  %s\n", width, n, w.values[n])
 	}

@@ -66,7 +66,7 @@ func TestActionsWritesOutputFile(t *testing.T) {
 }
 
 func TestSetRefusesWhatCannotBeWritten(t *testing.T) {
-	w := NewLocal(Text, "", &bytes.Buffer{}, &bytes.Buffer{})
+	w := NewLocal(Text, &bytes.Buffer{}, &bytes.Buffer{})
 	if err := w.Set("no-such-output", "x"); err == nil || !strings.Contains(err.Error(), `"no-such-output" is not declared`) {
 		t.Errorf("undeclared output: got %v", err)
 	}
@@ -81,33 +81,9 @@ func TestNewActionsNeedsOutputFile(t *testing.T) {
 	}
 }
 
-func TestRelativePaths(t *testing.T) {
-	tests := []struct {
-		workspace, path, want, wantErr string
-	}{
-		{"/github/workspace", "/github/workspace/.knative-preview/kubeconfig", ".knative-preview/kubeconfig", ""},
-		{"/github/workspace", "/github/workspace", ".", ""},
-		{"/github/workspace", "/github/home/kubeconfig", "", "outside the workspace"},
-		{"/github/workspace", "/github/workspace2/x", "", "outside the workspace"},
-		{"", "/tmp/x", "/tmp/x", ""},
-	}
-	for _, tt := range tests {
-		got, err := Rel(tt.workspace, tt.path)
-		if tt.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("Rel(%q, %q) = %q, %v; want error %q", tt.workspace, tt.path, got, err, tt.wantErr)
-			}
-			continue
-		}
-		if err != nil || got != tt.want {
-			t.Errorf("Rel(%q, %q) = %q, %v; want %q", tt.workspace, tt.path, got, err, tt.want)
-		}
-	}
-}
-
 func TestLocalFlush(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	w := NewLocal(JSON, "", &stdout, &stderr)
+	w := NewLocal(JSON, &stdout, &stderr)
 	_ = w.Set("kubernetes-version", "v1.34.3")
 	_ = w.Set("context", "kind-knative")
 	if err := w.Flush(); err != nil {
@@ -122,7 +98,7 @@ func TestLocalFlush(t *testing.T) {
 	}
 
 	stdout.Reset()
-	w = NewLocal(Text, "", &stdout, &stderr)
+	w = NewLocal(Text, &stdout, &stderr)
 	_ = w.Set("kubernetes-version", "v1.34.3")
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)

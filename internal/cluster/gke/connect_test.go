@@ -100,6 +100,20 @@ func TestConnect(t *testing.T) {
 			},
 		},
 		{
+			name: "mode down uses an existing cluster",
+			setup: func(e *env, o *Options) {
+				e.api.AddCluster(testProject, testZone, e.running())
+				o.ExistingOnly = true
+			},
+			wantCalls: map[string]int{gketest.ClustersGet: 1, gketest.ClustersCreate: 0, gketest.ClustersDelete: 0},
+		},
+		{
+			name:      "mode down with no cluster creates none",
+			setup:     func(e *env, o *Options) { o.ExistingOnly = true },
+			wantErr:   []string{`GKE cluster "knative" (project my-project, zone us-central1-a) does not exist: mode down creates no cluster`},
+			wantCalls: map[string]int{gketest.ClustersCreate: 0, gketest.ClustersDelete: 0},
+		},
+		{
 			name: "reuse-cluster false fails when the cluster exists",
 			setup: func(e *env, o *Options) {
 				e.api.AddCluster(testProject, testZone, e.running())

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	container "google.golang.org/api/container/v1"
+
+	"github.com/knative-preview/action/internal/cluster"
 )
 
 // Cluster statuses, as the API spells them.
@@ -41,6 +43,13 @@ func (t *Target) ensure(ctx context.Context, r ref) (*container.Cluster, error) 
 			return nil, err
 		}
 		c = nil
+	}
+	if t.opts.ExistingOnly {
+		if c == nil {
+			return nil, fmt.Errorf("%s does not exist: %w", r, cluster.ErrNoCluster)
+		}
+		t.progress("using %s: status %s", r, c.Status)
+		return t.waitRunning(ctx, r, c)
 	}
 	if c != nil {
 		switch t.opts.Reuse {

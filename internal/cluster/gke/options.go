@@ -89,6 +89,10 @@ type Options struct {
 	Location string
 	// ClusterName is the GKE cluster's name.
 	ClusterName string
+	// ExistingOnly (mode down) uses the cluster only if it exists: nothing
+	// is created or recreated; Connect fails with cluster.ErrNoCluster when
+	// there is no such cluster.
+	ExistingOnly bool
 	// Reuse is one of ReuseValues.
 	Reuse string
 	// MachineType of the nodes.

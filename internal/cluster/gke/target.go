@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	container "google.golang.org/api/container/v1"
 	"google.golang.org/api/option"
@@ -78,10 +79,12 @@ func (t *Target) Plan() []string {
 	}
 	where += fmt.Sprintf(", %s %s", locationKind(o.Location), o.Location)
 	var lines []string
-	switch o.Reuse {
-	case ReuseFalse:
+	switch {
+	case o.ExistingOnly:
+		lines = append(lines, fmt.Sprintf("use GKE cluster %q %s if it exists; create or recreate nothing", o.ClusterName, where))
+	case o.Reuse == ReuseFalse:
 		lines = append(lines, fmt.Sprintf("create GKE cluster %q %s; fail if it already exists (reuse-cluster: false)", o.ClusterName, where))
-	case ReuseRecreate:
+	case o.Reuse == ReuseRecreate:
 		lines = append(lines, fmt.Sprintf("delete GKE cluster %q %s if it exists, wait for the deletion, then create it (reuse-cluster: recreate)", o.ClusterName, where))
 	default:
 		lines = append(lines, fmt.Sprintf("reuse GKE cluster %q %s if it exists, else create it (reuse-cluster: true)", o.ClusterName, where))
@@ -208,7 +211,9 @@ func (t *Target) init(ctx context.Context, project string) error {
 	if project == "" {
 		return fmt.Errorf("no Google Cloud project: set gke-project, or one of %s (google-github-actions/auth sets them when it knows the project)", strings.Join(ProjectEnv, ", "))
 	}
-	copts := []option.ClientOption{option.WithHTTPClient(&http.Client{Transport: creds.wrap(t.opts.Transport)})}
+	// Each Container API call is bounded: a hung request would otherwise
+	// last until the whole run's timeout.
+	copts := []option.ClientOption{option.WithHTTPClient(&http.Client{Transport: creds.wrap(t.opts.Transport), Timeout: apiRequestTimeout})}
 	if t.opts.Endpoint != "" {
 		copts = append(copts, option.WithEndpoint(t.opts.Endpoint))
 	}
@@ -219,6 +224,9 @@ func (t *Target) init(ctx context.Context, project string) error {
 	t.creds, t.svc = creds, svc
 	return nil
 }
+
+// apiRequestTimeout bounds one Container API request.
+const apiRequestTimeout = time.Minute
 
 // restConfig reaches the cluster's endpoint, trusting its CA, with a token
 // that refreshes.

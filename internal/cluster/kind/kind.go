@@ -136,12 +136,14 @@ func (t *Target) Plan() []string {
 		return []string{fmt.Sprintf("nothing: the kind inputs are not valid: %v", t.cfgErr)}
 	}
 	p := []string{fmt.Sprintf("check that Docker answers (wait up to %s) and has at least %d CPUs and %s of memory for Knative", t.timeouts.Docker, MinCPUs, gb(MinMemory))}
-	switch t.o.Reuse {
-	case ReuseTrue:
+	switch {
+	case t.o.ExistingOnly:
+		p = append(p, fmt.Sprintf("use the kind cluster %q if it exists; create, recreate or load nothing", name))
+	case t.o.Reuse == ReuseTrue:
 		p = append(p, fmt.Sprintf("reuse the kind cluster %q if it exists (its node %s must map node port %d to host port %d), else create it", name, t.controlPlane(), IngressNodePort, t.o.HostPort))
-	case ReuseFalse:
+	case t.o.Reuse == ReuseFalse:
 		p = append(p, fmt.Sprintf("create the kind cluster %q; fail if one of that name exists", name))
-	case ReuseRecreate:
+	case t.o.Reuse == ReuseRecreate:
 		p = append(p, fmt.Sprintf("delete the kind cluster %q if it exists, then create it", name))
 	}
 	img := t.image
@@ -275,6 +277,13 @@ func (t *Target) ensureCluster(ctx context.Context, inContainer bool) (bool, err
 	names, err := t.clusters.List()
 	if err != nil {
 		return false, fmt.Errorf("listing the kind clusters of the runner's Docker: %w", err)
+	}
+	if t.o.ExistingOnly {
+		if !slices.Contains(names, name) {
+			return false, fmt.Errorf("no kind cluster named %q in the runner's Docker: %w", name, cluster.ErrNoCluster)
+		}
+		t.progress("using the kind cluster %q", name)
+		return false, nil
 	}
 	if slices.Contains(names, name) {
 		switch t.o.Reuse {

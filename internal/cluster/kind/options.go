@@ -55,6 +55,10 @@ type Options struct {
 	KindConfig string
 	// Image is the input image, the image to deploy.
 	Image string
+	// ExistingOnly (mode down) uses the cluster only if it exists: nothing
+	// is created, recreated, loaded or checked for the ingress; Connect
+	// fails with cluster.ErrNoCluster when there is no such cluster.
+	ExistingOnly bool
 	// Workspace is the directory the kubeconfig for later steps is written
 	// to, and kind-config paths are relative to; empty means the current
 	// directory.

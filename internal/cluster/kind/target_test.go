@@ -247,6 +247,26 @@ func TestConnect(t *testing.T) {
 			wantErr:    "the kind cluster \"knative\" exists but its node knative-control-plane is exited, not running: start it with `docker start knative-control-plane`, or set reuse-cluster: recreate",
 		},
 		{
+			name:       "mode down uses an existing cluster and creates or loads nothing",
+			opts:       Options{ExistingOnly: true, Reuse: "true"},
+			existing:   []string{"knative"},
+			wantKind:   []string{"list", "kubeconfig knative internal=false"},
+			wantDocker: []string{"info"},
+			check: func(t *testing.T, c *cluster.Cluster, r *run) {
+				if c.Created || r.clusters.created != nil {
+					t.Errorf("a cluster was created in mode down: %+v", c)
+				}
+			},
+		},
+		{
+			name:       "mode down with no cluster creates none",
+			opts:       Options{ExistingOnly: true},
+			existing:   []string{"other"},
+			wantKind:   []string{"list"},
+			wantDocker: []string{"info"},
+			wantErr:    `no kind cluster named "knative" in the runner's Docker: mode down creates no cluster`,
+		},
+		{
 			name:       "fails when the cluster exists and reuse is false",
 			opts:       Options{Reuse: "false"},
 			existing:   []string{"knative"},
