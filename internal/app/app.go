@@ -138,11 +138,11 @@ func runCLI(ctx context.Context, env Env) int {
 		problems = append(problems, fmt.Errorf("unexpected argument %q: every setting is a flag (quote values that contain spaces)", a))
 	}
 	if m := raw["mode"]; m != "" && m != verb {
-		problems = append(problems, &config.InputError{Style: config.FlagStyle, Input: "mode", Value: m, Problem: "contradicts the command " + verb, Accepted: "leave --mode out: the command says it"})
+		problems = append(problems, &config.InputError{Flag: true, Input: "mode", Value: m, Problem: "contradicts the command " + verb, Accepted: "leave --mode out: the command says it"})
 	}
 	raw["mode"] = verb
 	if !slices.Contains([]string{string(outputs.Text), string(outputs.JSON)}, *format) {
-		problems = append(problems, &config.InputError{Style: config.FlagStyle, Input: "output", Value: *format, Problem: "is not an output format", Accepted: "text, json"})
+		problems = append(problems, &config.InputError{Flag: true, Input: "output", Value: *format, Problem: "is not an output format", Accepted: "text, json"})
 	}
 	cfg, err := config.Parse(raw, config.FlagStyle, env.Getenv)
 	con.Mask(cfg.Secrets()...)

@@ -19,6 +19,7 @@ import (
 	"github.com/knative-preview/action/internal/cluster/gke"
 	"github.com/knative-preview/action/internal/cluster/kind"
 	"github.com/knative-preview/action/internal/deploy"
+	"github.com/knative-preview/action/internal/inputerr"
 	"github.com/knative-preview/action/internal/knconfig"
 	"github.com/knative-preview/action/internal/kubecfg"
 	"github.com/knative-preview/action/internal/manifests"
@@ -106,31 +107,7 @@ const (
 )
 
 // InputError is one problem with one input.
-type InputError struct {
-	Style    Style
-	Input    string
-	Value    string // shown quoted; empty for problems with no value
-	Problem  string
-	Accepted string // the accepted values, or empty
-}
-
-func (e *InputError) Error() string {
-	var b strings.Builder
-	if e.Style == FlagStyle {
-		fmt.Fprintf(&b, "--%s", e.Input)
-	} else {
-		fmt.Fprintf(&b, "input %q", e.Input)
-	}
-	if e.Value != "" {
-		fmt.Fprintf(&b, ": %q %s", e.Value, e.Problem)
-	} else {
-		fmt.Fprintf(&b, ": %s", e.Problem)
-	}
-	if e.Accepted != "" {
-		fmt.Fprintf(&b, " (accepted: %s)", e.Accepted)
-	}
-	return b.String()
-}
+type InputError = inputerr.Error
 
 // Values holds the raw, unvalidated input values by name; a missing or
 // empty value means "use the default".
@@ -142,7 +119,7 @@ type Values map[string]string
 func Parse(raw Values, style Style, getenv kubecfg.Getenv) (*Config, error) {
 	var errs []error
 	bad := func(input, value, problem, accepted string) {
-		errs = append(errs, &InputError{Style: style, Input: input, Value: value, Problem: problem, Accepted: accepted})
+		errs = append(errs, &InputError{Flag: style == FlagStyle, Input: input, Value: value, Problem: problem, Accepted: accepted})
 	}
 	val := func(n string) string {
 		in, ok := Lookup(n)
@@ -276,7 +253,7 @@ func Parse(raw Values, style Style, getenv kubecfg.Getenv) (*Config, error) {
 	}
 	d, problems := deploy.ParseOptions(deployRaw, repo)
 	for _, p := range problems {
-		var de *deploy.InputError
+		var de *inputerr.Error
 		if errors.As(p, &de) {
 			bad(de.Input, de.Value, de.Problem, de.Accepted)
 		} else {
@@ -306,7 +283,7 @@ func Parse(raw Values, style Style, getenv kubecfg.Getenv) (*Config, error) {
 		o, problems := gke.FromInputs(val, getenv)
 		o.ExistingOnly = down
 		for _, p := range problems {
-			var ge *gke.InputError
+			var ge *inputerr.Error
 			if errors.As(p, &ge) {
 				bad(ge.Input, ge.Value, ge.Problem, ge.Accepted)
 			} else {
@@ -328,7 +305,7 @@ func Parse(raw Values, style Style, getenv kubecfg.Getenv) (*Config, error) {
 			Getenv:            getenv,
 		}
 		if p, err := kind.ParseHostPort(val("host-port")); err != nil {
-			var kp *kind.Problem
+			var kp *inputerr.Error
 			if errors.As(err, &kp) {
 				bad(kp.Input, kp.Value, kp.Problem, kp.Accepted)
 			} else {
@@ -337,7 +314,7 @@ func Parse(raw Values, style Style, getenv kubecfg.Getenv) (*Config, error) {
 		} else {
 			o.HostPort = p
 			for _, p := range kind.Validate(o) {
-				var kp *kind.Problem
+				var kp *inputerr.Error
 				if errors.As(p, &kp) {
 					bad(kp.Input, kp.Value, kp.Problem, kp.Accepted)
 				} else {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/knative-preview/action/internal/inputerr"
 )
 
 // Modes of the mode input.
@@ -113,32 +115,8 @@ func (o Options) Secrets() []string {
 // secretName is the Secret holding SecretEnv.
 func (o Options) secretName() string { return o.Service + "-secret-env" }
 
-// InputError is one problem with one input. It never quotes a secret-env
-// value.
-type InputError struct {
-	// Input names the input, e.g. "port".
-	Input string
-	// Value is the offending value, shown quoted; empty for multi-line
-	// inputs, whose problems name a line instead.
-	Value string
-	// Problem says what is wrong.
-	Problem string
-	// Accepted says what would be accepted; may be empty.
-	Accepted string
-}
-
-func (e *InputError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "input %q: ", e.Input)
-	if e.Value != "" {
-		fmt.Fprintf(&b, "%q ", e.Value)
-	}
-	b.WriteString(e.Problem)
-	if e.Accepted != "" {
-		fmt.Fprintf(&b, " (accepted: %s)", e.Accepted)
-	}
-	return b.String()
-}
+// InputError is one problem with one input.
+type InputError = inputerr.Error
 
 // InputNames are the inputs ParseOptions reads, besides image.
 var InputNames = []string{

@@ -2,7 +2,6 @@ package gke
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"regexp"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/knative-preview/action/internal/cluster"
+	"github.com/knative-preview/action/internal/inputerr"
 )
 
 // The action's inputs this target reads, by name.
@@ -222,25 +222,7 @@ func defaultProject(getenv func(string) string, readFile func(string) ([]byte, e
 }
 
 // InputError is one problem with one input.
-type InputError struct {
-	Input    string
-	Value    string // empty for problems with no value
-	Problem  string
-	Accepted string // the accepted values, or empty
-}
-
-func (e *InputError) Error() string {
-	s := fmt.Sprintf("input %q", e.Input)
-	if e.Value != "" {
-		s += fmt.Sprintf(": %q %s", e.Value, e.Problem)
-	} else {
-		s += ": " + e.Problem
-	}
-	if e.Accepted != "" {
-		s += " (accepted: " + e.Accepted + ")"
-	}
-	return s
-}
+type InputError = inputerr.Error
 
 var (
 	projectRE  = regexp.MustCompile(`^([a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$`)

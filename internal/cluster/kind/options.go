@@ -13,6 +13,7 @@ import (
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/cluster/kind/docker"
+	"github.com/knative-preview/action/internal/inputerr"
 )
 
 // Defaults of the inputs.
@@ -101,26 +102,7 @@ type Docker interface {
 var _ Docker = (*docker.CLI)(nil)
 
 // Problem is one invalid input. Input is named as in action.yml.
-type Problem struct {
-	Input    string
-	Value    string // empty when the problem is not about one value
-	Problem  string
-	Accepted string // the accepted values, or empty
-}
-
-func (p *Problem) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "input %q", p.Input)
-	if p.Value != "" {
-		fmt.Fprintf(&b, ": %q %s", p.Value, p.Problem)
-	} else {
-		fmt.Fprintf(&b, ": %s", p.Problem)
-	}
-	if p.Accepted != "" {
-		fmt.Fprintf(&b, " (accepted: %s)", p.Accepted)
-	}
-	return b.String()
-}
+type Problem = inputerr.Error
 
 var (
 	clusterNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`)

@@ -1,0 +1,43 @@
+// Package inputerr is the one shape of "this input is wrong" that every
+// package checking inputs returns, so that all problems read alike and the
+// configuration can report them together.
+package inputerr
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Error is one problem with one input.
+type Error struct {
+	// Input names the input as action.yml does, e.g. "port".
+	Input string
+	// Value is the offending value, shown quoted; empty for problems that
+	// are not about one value (or whose value must not be shown).
+	Value string
+	// Problem says what is wrong.
+	Problem string
+	// Accepted says what would be accepted; may be empty.
+	Accepted string
+	// Flag names the input as a command-line flag (--port) instead of as
+	// an action input (input "port").
+	Flag bool
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.Flag {
+		fmt.Fprintf(&b, "--%s", e.Input)
+	} else {
+		fmt.Fprintf(&b, "input %q", e.Input)
+	}
+	if e.Value != "" {
+		fmt.Fprintf(&b, ": %q %s", e.Value, e.Problem)
+	} else {
+		fmt.Fprintf(&b, ": %s", e.Problem)
+	}
+	if e.Accepted != "" {
+		fmt.Fprintf(&b, " (accepted: %s)", e.Accepted)
+	}
+	return b.String()
+}
