@@ -121,6 +121,10 @@ func newClients(cl *cluster.Cluster, namespace string) (*clients, error) {
 		return nil, errors.New("no cluster to deploy to (a programming error: the cluster stage gives one)")
 	}
 	cfg := rest.CopyConfig(cl.REST)
+	// Waiting reads the Service, its revision, pods and events every poll:
+	// client-go's default of 5 requests a second would throttle the reads,
+	// and near a deadline fail them instead of showing what was there.
+	cfg.QPS, cfg.Burst = 50, 100
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("building a Kubernetes client for %s: %w", cfg.Host, err)

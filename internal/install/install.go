@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/knative-preview/action/internal/apply"
 	"github.com/knative-preview/action/internal/cluster"
@@ -196,7 +197,9 @@ func Run(ctx context.Context, cl *cluster.Cluster, o Options) (*Result, error) {
 		objs = append(objs, decoded...)
 	}
 
-	cs, err := kubernetes.NewForConfig(cl.REST)
+	rc := rest.CopyConfig(cl.REST)
+	rc.QPS, rc.Burst = 50, 100 // the waits read several lists a second
+	cs, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		return nil, fmt.Errorf("building a Kubernetes client: %w", err)
 	}
