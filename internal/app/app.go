@@ -285,6 +285,11 @@ func buildStages(cfg *config.Config, con *console.Console, out *outputs.Writer, 
 		o := *cfg.GKE
 		o.Progress = con.Infof
 		o.Getenv = getenv
+		o.Created = func(s gke.State) {
+			if err := con.SaveState(gke.StateName, s.Encode()); err != nil {
+				con.Warnf("%v", err)
+			}
+		}
 		t := gke.New(o)
 		target = t
 		// Saved whether or not Connect succeeds: a cluster whose creation
@@ -471,7 +476,7 @@ func deployOutputs(out *outputs.Writer, res *deploy.Result, cl *cluster.Cluster)
 	}
 	if res.URL != "" {
 		errs = append(errs, out.Set("url", res.URL))
-		if h := hostURL(res.URL, cl.HostURLBase); h != "" {
+		if h := hostURL(res.URL, cl); h != "" {
 			errs = append(errs, out.Set("host-url", h))
 		}
 	}
@@ -481,18 +486,20 @@ func deployOutputs(out *outputs.Writer, res *deploy.Result, cl *cluster.Cluster)
 	return errors.Join(errs...)
 }
 
-// hostURL is the service URL with the scheme and port of base, the host's
-// way to the ingress (kind: http://127.0.0.1:<host-port>); the URL's host
-// name (under 127.0.0.1.sslip.io) already resolves to the runner.
-func hostURL(serviceURL, base string) string {
-	if base == "" {
+// hostURL is the service URL with the scheme and port of the cluster's
+// HostURLBase, the host's way to the ingress (kind: http://127.0.0.1:<port>).
+// It exists only when the URL's host is under the cluster target's own
+// domain (kind: 127.0.0.1.sslip.io, which resolves to the runner): not for
+// a cluster-local service, nor for a domain input that points elsewhere.
+func hostURL(serviceURL string, cl *cluster.Cluster) string {
+	if cl.HostURLBase == "" || cl.Domain == "" {
 		return ""
 	}
 	s, err := url.Parse(serviceURL)
-	if err != nil || s.Hostname() == "" {
+	if err != nil || !strings.HasSuffix(s.Hostname(), "."+cl.Domain) {
 		return ""
 	}
-	b, err := url.Parse(base)
+	b, err := url.Parse(cl.HostURLBase)
 	if err != nil {
 		return ""
 	}

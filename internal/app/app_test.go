@@ -429,12 +429,14 @@ func TestDeployOutputs(t *testing.T) {
 		{"kind on port 80", "http://hello.previews.127.0.0.1.sslip.io", "http://127.0.0.1", "http://hello.previews.127.0.0.1.sslip.io"},
 		{"kind on another port, tagged", "http://pr-7-hello.previews.127.0.0.1.sslip.io", "http://127.0.0.1:8080", "http://pr-7-hello.previews.127.0.0.1.sslip.io:8080"},
 		{"no way from the host", "http://hello.previews.203.0.113.7.sslip.io", "", ""},
+		{"kind with a domain input elsewhere", "http://hello.previews.preview.example.com", "http://127.0.0.1", ""},
+		{"kind, cluster-local", "http://hello.previews.svc.cluster.local", "http://127.0.0.1", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out := outputs.NewLocal(outputs.JSON, &bytes.Buffer{}, &bytes.Buffer{})
 			res := &deploy.Result{URL: tt.url, Service: "hello", Namespace: "previews", Revision: "hello-00003", ReadySeconds: 4.26}
-			if err := deployOutputs(out, res, &cluster.Cluster{HostURLBase: tt.base}); err != nil {
+			if err := deployOutputs(out, res, &cluster.Cluster{HostURLBase: tt.base, Domain: "127.0.0.1.sslip.io"}); err != nil {
 				t.Fatal(err)
 			}
 			got := out.Values()

@@ -326,10 +326,10 @@ func TestLoadedIntoNodes(t *testing.T) {
 		registries []string
 		want       bool
 	}{
-		{"myapp:dev", []string{"docker.io"}, true},
-		{"myapp", []string{"docker.io"}, true},
-		{"ghcr.io/org/app:latest", []string{"docker.io"}, false},
-		{"ghcr.io/org/app:latest", []string{"docker.io", "ghcr.io"}, true},
+		{"myapp:dev", []string{"index.docker.io"}, true},
+		{"myapp", []string{"index.docker.io"}, true},
+		{"ghcr.io/org/app:latest", []string{"index.docker.io"}, false},
+		{"ghcr.io/org/app:latest", []string{"index.docker.io", "ghcr.io"}, true},
 		{"myapp:dev", nil, false},
 	}
 	for _, tt := range tests {

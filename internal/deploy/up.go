@@ -5,7 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"github.com/distribution/reference"
+	"github.com/google/go-containerregistry/pkg/name"
 	"net"
 	"slices"
 	"time"
@@ -159,11 +159,11 @@ func (d *Deployer) Up(ctx context.Context, cl *cluster.Cluster, o Options, progr
 	if o.Image == "" || o.Service == "" || o.Namespace == "" {
 		return nil, fmt.Errorf("deploying needs an image, a service name and a namespace (got image %q, service %q, namespace %q)", o.Image, o.Service, o.Namespace)
 	}
-	o.pullIfNotPresent = loadedIntoNodes(o.Image, cl.LocalRegistries)
 	c, err := newClients(cl, o.Namespace)
 	if err != nil {
 		return nil, err
 	}
+	o.pullIfNotPresent = loadedIntoNodes(o.Image, cl.LocalRegistries)
 	if err := ensureNamespace(ctx, c.kube, o.Namespace, progress); err != nil {
 		return nil, err
 	}
@@ -402,10 +402,11 @@ func randomID() string {
 
 // loadedIntoNodes reports whether image is of a registry whose images the
 // cluster target loaded into the nodes (kind), so it must not be pulled.
+// Registries are named as Knative names them (index.docker.io).
 func loadedIntoNodes(image string, registries []string) bool {
-	ref, err := reference.ParseNormalizedNamed(image)
+	tag, err := name.NewTag(image, name.WeakValidation)
 	if err != nil {
 		return false
 	}
-	return slices.Contains(registries, reference.Domain(ref))
+	return slices.Contains(registries, tag.Registry.RegistryStr())
 }

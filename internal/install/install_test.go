@@ -34,7 +34,7 @@ func TestSkipRegistries(t *testing.T) {
 		add     []string
 		want    string
 	}{
-		{"", []string{"docker.io"}, "kind.local,ko.local,dev.local,docker.io"},
+		{"", []string{"index.docker.io"}, "kind.local,ko.local,dev.local,index.docker.io"},
 		{"ko.local, registry.example", []string{"registry.example", "ghcr.io"}, "ko.local,registry.example,ghcr.io"},
 	}
 	for _, tt := range tests {
@@ -127,7 +127,7 @@ func TestIntegrationInstallConfigureReinstallUpgrade(t *testing.T) {
 	ctx := t.Context()
 	b.cl.Domain = "127.0.0.1.sslip.io"
 	b.cl.IngressNodePort = 31080
-	b.cl.LocalRegistries = []string{"docker.io"}
+	b.cl.LocalRegistries = []string{"index.docker.io"}
 
 	o := b.options(t, "1.23.0")
 	overrides, err := knconfig.Parse("config-features: {kubernetes.podspec-affinity: enabled}\nconfig-network: {http-protocol: redirected}\n")
@@ -148,7 +148,7 @@ func TestIntegrationInstallConfigureReinstallUpgrade(t *testing.T) {
 	for name, want := range map[string]map[string]string{
 		"config-network":    {"ingress-class": "kourier.ingress.networking.knative.dev", "http-protocol": "redirected"},
 		"config-domain":     {"127.0.0.1.sslip.io": ""},
-		"config-deployment": {"registries-skipping-tag-resolving": "kind.local,ko.local,dev.local,docker.io"},
+		"config-deployment": {"registries-skipping-tag-resolving": "kind.local,ko.local,dev.local,index.docker.io"},
 		"config-features":   {"kubernetes.podspec-affinity": "enabled"},
 	} {
 		got := b.configMap(t, name)

@@ -3,6 +3,7 @@ package gke
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -440,5 +441,28 @@ func TestRESTConfigRejectsBadCA(t *testing.T) {
 				t.Errorf("got %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// The state reaches the post step as soon as GKE accepts the create, even
+// when the wait for the operation fails afterwards.
+func TestCreatedIsReportedBeforeTheWait(t *testing.T) {
+	e := newEnv(t)
+	o := e.options()
+	e.api.OpSteps = []string{"PENDING", "RUNNING"}
+	var saved []State
+	o.Created = func(s State) { saved = append(saved, s) }
+	ctx, cancel := context.WithCancel(context.Background())
+	o.Progress = func(f string, a ...any) {
+		if strings.Contains(f, "elapsed") || strings.Contains(fmt.Sprintf(f, a...), "PENDING") {
+			cancel() // the job is cancelled while GKE creates the cluster
+		}
+	}
+	_, err := New(o).Connect(ctx)
+	if err == nil {
+		t.Fatal("Connect succeeded after its context was cancelled")
+	}
+	if len(saved) != 1 || !saved[0].Created || saved[0].Name != testName || saved[0].Project != testProject {
+		t.Fatalf("saved states %+v, want one that says this run created %s", saved, testName)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/distribution/reference"
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/pelletier/go-toml"
 
 	"github.com/knative-preview/action/internal/cluster/kind/docker"
@@ -153,16 +153,17 @@ func (t *Target) snapshotter(ctx context.Context, node string) (string, error) {
 	return s, nil
 }
 
-// registries are the distinct registries of refs, sorted: docker.io for
-// myapp:dev.
+// registries are the distinct registries of refs, sorted, named as Knative
+// compares them when it decides to skip resolving a tag (go-containerregistry's
+// RegistryStr): index.docker.io for myapp:dev.
 func registries(refs []string) []string {
 	var out []string
 	for _, r := range refs {
-		named, err := reference.ParseNormalizedNamed(r)
+		tag, err := name.NewTag(r, name.WeakValidation)
 		if err != nil {
 			continue
 		}
-		if d := reference.Domain(named); !slices.Contains(out, d) {
+		if d := tag.Registry.RegistryStr(); !slices.Contains(out, d) {
 			out = append(out, d)
 		}
 	}

@@ -107,7 +107,7 @@ func TestConnectThroughKindLibrary(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Connect: %v\ndocker calls:\n%s", err, strings.Join(fake.CommandLines(), "\n"))
 	}
-	if c.REST.Host != "https://127.0.0.1:"+apiPort || c.Version.GitVersion != "v1.35.1" || c.Created || strings.Join(c.LocalRegistries, ",") != "docker.io" {
+	if c.REST.Host != "https://127.0.0.1:"+apiPort || c.Version.GitVersion != "v1.35.1" || c.Created || strings.Join(c.LocalRegistries, ",") != "index.docker.io" {
 		t.Errorf("got %+v", c)
 	}
 	var imported *fakedocker.Call

@@ -182,7 +182,7 @@ func TestConnect(t *testing.T) {
 				want := cluster.Cluster{
 					Name: "knative", Context: "kind-knative", Created: true, Domain: "127.0.0.1.sslip.io",
 					IngressNodePort: 31080, IngressAddress: "127.0.0.1:" + strconv.Itoa(r.port),
-					HostURLBase: "http://127.0.0.1:" + strconv.Itoa(r.port), LocalRegistries: []string{"docker.io"},
+					HostURLBase: "http://127.0.0.1:" + strconv.Itoa(r.port), LocalRegistries: []string{"index.docker.io"},
 				}
 				got := *c
 				got.REST, got.Version = nil, nil
@@ -432,7 +432,7 @@ func TestConnect(t *testing.T) {
 				importLine + " < archive of myapp:dev ghcr.io/org/tool:v2",
 			},
 			check: func(t *testing.T, c *cluster.Cluster, r *run) {
-				if fmt.Sprint(c.LocalRegistries) != "[docker.io ghcr.io]" {
+				if fmt.Sprint(c.LocalRegistries) != "[ghcr.io index.docker.io]" {
 					t.Errorf("registries %v", c.LocalRegistries)
 				}
 			},
