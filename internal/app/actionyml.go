@@ -31,11 +31,7 @@ branding:
 inputs:
 `)
 	for _, in := range config.Inputs {
-		def := in.Default
-		if in.ActionDefault != "" {
-			def = in.ActionDefault
-		}
-		fmt.Fprintf(&b, "  %s:\n    description: %s\n    required: %t\n    default: %s\n", in.Name, q(in.Description), in.Required, q(def))
+		fmt.Fprintf(&b, "  %s:\n    description: %s\n    required: %t\n    default: %s\n", in.Name, q(in.Description), in.Required, q(in.ActionYAMLDefault()))
 	}
 	b.WriteString("\noutputs:\n")
 	for _, o := range outputs.Outputs {

@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -25,6 +26,7 @@ import (
 	"github.com/knative-preview/action/internal/config"
 	"github.com/knative-preview/action/internal/console"
 	"github.com/knative-preview/action/internal/deploy"
+	"github.com/knative-preview/action/internal/inputerr"
 	"github.com/knative-preview/action/internal/install"
 	"github.com/knative-preview/action/internal/knconfig"
 	"github.com/knative-preview/action/internal/manifests"
@@ -154,6 +156,7 @@ func runCLI(ctx context.Context, env Env) int {
 		return ExitFailed
 	}
 	out := outputs.NewLocal(outputs.Format(*format), env.Stdout, env.Stderr)
+	out.Redact = con.Redact
 	return run(ctx, cfg, con, out, env.Stdout, outputs.Format(*format), env.Getenv)
 }
 
@@ -179,31 +182,20 @@ func runAction(ctx context.Context, env Env) int {
 		con.Errorf("%v", err)
 		return ExitFailed
 	}
+	out.Redact = con.Redact
 	return run(ctx, cfg, con, out, env.Stdout, outputs.Text, env.Getenv)
 }
 
 // reportProblems writes one line per problem.
 func reportProblems(con *console.Console, err error) {
-	for _, e := range flatten(err) {
+	for _, e := range inputerr.List(err) {
 		con.Errorf("%v", e)
 	}
 }
 
-func flatten(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, flatten(e)...)
-		}
-		return out
-	}
-	return []error{err}
-}
-
 // run executes (or, for a dry run, plans) the stages for cfg.
+// Its callers have masked cfg's secrets.
 func run(ctx context.Context, cfg *config.Config, con *console.Console, out *outputs.Writer, stdout io.Writer, format outputs.Format, getenv func(string) string) int {
-	con.Mask(cfg.Secrets()...)
-
 	var extra strings.Builder // stages' own sections of the job summary
 	stages := buildStages(cfg, con, out, getenv, &extra)
 
@@ -282,23 +274,18 @@ func buildStages(cfg *config.Config, con *console.Console, out *outputs.Writer, 
 	case config.ClusterKubeconfig:
 		target = kubeconfig.New(cfg.Kubeconfig, cfg.Context, kubeconfig.WithProgress(con.Infof))
 	case config.ClusterGKE:
-		o := *cfg.GKE
-		o.Progress = con.Infof
-		o.Getenv = getenv
-		o.Created = func(s gke.State) {
+		save := func(s gke.State) {
 			if err := con.SaveState(gke.StateName, s.Encode()); err != nil {
 				con.Warnf("%v", err)
 			}
 		}
+		o := gkeOptions(cfg, con, getenv)
+		o.Created = save // as soon as GKE accepts the create: the main step may be killed while it waits
 		t := gke.New(o)
 		target = t
-		// Saved whether or not Connect succeeds: a cluster whose creation
-		// failed half-way must still be deleted by the post step.
-		afterConnect = func() {
-			if err := con.SaveState(gke.StateName, t.State().Encode()); err != nil {
-				con.Warnf("%v", err)
-			}
-		}
+		// Saved again whether or not Connect succeeds: a cluster whose
+		// creation failed half-way must still be deleted by the post step.
+		afterConnect = func() { save(t.State()) }
 	}
 	var cl *cluster.Cluster
 	down := cfg.Deploy.Mode == deploy.ModeDown
@@ -308,6 +295,11 @@ func buildStages(cfg *config.Config, con *console.Console, out *outputs.Writer, 
 		Run: func(ctx context.Context) error {
 			c, err := target.Connect(ctx)
 			afterConnect()
+			if kindTarget != nil {
+				// Known once kind's kubeconfig is read, which may be before
+				// a later check fails; a later step may print that file.
+				con.Mask(kindTarget.Secrets()...)
+			}
 			if down && errors.Is(err, cluster.ErrNoCluster) {
 				con.Infof("nothing to delete: %v", err)
 				return nil
@@ -318,7 +310,6 @@ func buildStages(cfg *config.Config, con *console.Console, out *outputs.Writer, 
 			cl = c
 			kubeconfigPath := ""
 			if kindTarget != nil {
-				con.Mask(kindTarget.Secrets()...)
 				kubeconfigPath = kindTarget.KubeconfigPath()
 			}
 			return clusterOutputs(out, c, kubeconfigPath)
@@ -402,9 +393,7 @@ func buildStages(cfg *config.Config, con *console.Console, out *outputs.Writer, 
 			fmt.Sprintf("then %d warm request(s); every response must have status %d%s", m.SmokeRequests, m.Expect.Status, bodyPlan(m.Expect)),
 		},
 		Run: func(ctx context.Context) error {
-			rest := *cl.REST
-			rest.QPS, rest.Burst = 50, 100
-			cs, err := kubernetes.NewForConfig(&rest)
+			cs, err := kubernetes.NewForConfig(cluster.ForWaits(cl.REST))
 			if err != nil {
 				return fmt.Errorf("building a Kubernetes client: %w", err)
 			}
@@ -431,32 +420,19 @@ func buildStages(cfg *config.Config, con *console.Console, out *outputs.Writer, 
 // setting that lets measured revisions reach zero sooner, unless the user
 // set it.
 func withFastScaleToZero(o knconfig.Overrides) knconfig.Overrides {
-	out := knconfig.Overrides{}
-	for k, v := range o {
-		out[k] = v
+	out := maps.Clone(o)
+	if out == nil {
+		out = knconfig.Overrides{}
 	}
-	data := map[string]string{}
-	for k, v := range out["config-autoscaler"] {
-		data[k] = v
-	}
-	for k, v := range measure.ClusterConfig {
-		if _, set := data[k]; !set {
-			data[k] = v
-		}
-	}
-	out["config-autoscaler"] = data
+	out["config-autoscaler"] = withDefaults(out["config-autoscaler"], measure.ClusterConfig)
 	return out
 }
 
-// withDefaults returns m with defaults added where m has no value.
+// withDefaults returns a copy of m with defaults added where m has no value.
 func withDefaults(m, defaults map[string]string) map[string]string {
-	out := map[string]string{}
-	for k, v := range defaults {
-		out[k] = v
-	}
-	for k, v := range m {
-		out[k] = v
-	}
+	out := make(map[string]string, len(m)+len(defaults))
+	maps.Copy(out, defaults)
+	maps.Copy(out, m)
 	return out
 }
 
@@ -550,8 +526,7 @@ func installOptions(cfg *config.Config, con *console.Console, getenv func(string
 		cache = ""
 	}
 	resolver := &release.Resolver{Token: cfg.GitHubToken, Progress: con.Infof}
-	if cfg.ManifestsURL != "" && !strings.Contains(cfg.ManifestsURL, "://") {
-		// A local folder of manifests is also the list of releases.
+	if manifests.IsFolder(cfg.ManifestsURL) {
 		resolver.Folder = cfg.ManifestsURL
 	}
 	return install.Options{
@@ -564,6 +539,15 @@ func installOptions(cfg *config.Config, con *console.Console, getenv func(string
 		Progress:      con.Infof,
 		Warn:          con.Warnf,
 	}
+}
+
+// gkeOptions are the gke target's settings with this run's console and
+// environment.
+func gkeOptions(cfg *config.Config, con *console.Console, getenv func(string) string) gke.Options {
+	o := *cfg.GKE
+	o.Progress = con.Infof
+	o.Getenv = getenv
+	return o
 }
 
 // runPost is the action's post step: it runs after the job's other steps,
@@ -583,12 +567,9 @@ func runPost(ctx context.Context, env Env) int {
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout, fmt.Errorf("the run's timeout of %s passed while cleaning up", cfg.Timeout))
 	defer cancel()
-	o := *cfg.GKE
-	o.Progress = con.Infof
-	o.Getenv = env.Getenv
 	end := con.Group("cleanup")
 	defer end()
-	if err := gke.New(o).Cleanup(ctx, env.Getenv("STATE_"+gke.StateName)); err != nil {
+	if err := gke.New(gkeOptions(cfg, con, env.Getenv)).Cleanup(ctx, env.Getenv("STATE_"+gke.StateName)); err != nil {
 		con.Errorf("cleaning up: %v", err)
 		return ExitFailed
 	}

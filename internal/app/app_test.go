@@ -357,16 +357,7 @@ func TestPostStep(t *testing.T) {
 		"INPUT_GKE-PROJECT":  "my-project",
 		"INPUT_GKE-LOCATION": "europe-west1-b",
 	}
-	with := func(extra map[string]string) map[string]string {
-		m := map[string]string{}
-		for k, v := range base {
-			m[k] = v
-		}
-		for k, v := range extra {
-			m[k] = v
-		}
-		return m
-	}
+	with := func(extra map[string]string) map[string]string { return withDefaults(extra, base) }
 	run := func(env map[string]string) result {
 		var stdout, stderr bytes.Buffer
 		code := Main(context.Background(), Env{Program: PostProgram, Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr})
@@ -528,7 +519,7 @@ func TestSecretsAreMaskedBeforeProblems(t *testing.T) {
 		"GITHUB_ACTIONS":      "true",
 		"GITHUB_OUTPUT":       filepath.Join(t.TempDir(), "out"),
 		"INPUT_GITHUB-TOKEN":  "ghs_secret_token_value",
-		"INPUT_MANIFESTS-URL": "ftp://bob:pa55word-secret@mirror.example",
+		"INPUT_MANIFESTS-URL": "https://bob:pa55word-secret@bad host/knative", // does not parse
 		"INPUT_TIMEOUT":       "soon",
 	})
 	if r.code != ExitFailed {
@@ -538,6 +529,9 @@ func TestSecretsAreMaskedBeforeProblems(t *testing.T) {
 	firstError := strings.Index(r.stdout, "::error::")
 	if mask < 0 || firstError < 0 || mask > firstError {
 		t.Errorf("the token was not masked before the first problem was printed:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stdout, "::add-mask::pa55word-secret\n") {
+		t.Errorf("the mirror's password was not masked:\n%s", r.stdout)
 	}
 	if strings.Contains(strings.ReplaceAll(r.stdout, "::add-mask::pa55word-secret", ""), "pa55word-secret") {
 		t.Errorf("the mirror's password was printed:\n%s", r.stdout)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,7 +43,7 @@ func TestIntegrationUpDeploysAndMeasures(t *testing.T) {
 	sv := servingclient.NewForConfigOrDie(env.Config).ServingV1()
 	dir := t.TempDir()
 	testenv.WriteReleaseManifests(t, dir, "1.23.0")
-	withoutWebhooks(t, filepath.Join(dir, "serving", "1.23.0", "serving-core.yaml"))
+	withoutWebhooks(t, testenv.ManifestFile(dir, "serving", "1.23.0", "serving-core.yaml"))
 
 	l, err := net.Listen("tcp", "127.0.0.1:80")
 	if err != nil {
@@ -198,7 +199,7 @@ func knativeController(ctx context.Context, t *testing.T, cs kubernetes.Interfac
 		t.Errorf("playing Knative: creating the revision's Deployment: %v", err)
 		return
 	}
-	readyPod(ctx, t, cs, ns, rev, 0)
+	readyPod(ctx, t, cs, ns, rev)
 	now := apis.VolatileTime{Inner: metav1.Now()}
 	ksvc.Status.ObservedGeneration = ksvc.Generation
 	ksvc.Status.Conditions = duckv1.Conditions{{Type: apis.ConditionReady, Status: corev1.ConditionTrue, LastTransitionTime: now}}
@@ -211,15 +212,14 @@ func knativeController(ctx context.Context, t *testing.T, cs kubernetes.Interfac
 	}
 }
 
-var podCount sync.Map
+// podSeq numbers the pods the test's kubelet makes; the controller and the
+// ingress both make them, from different goroutines.
+var podSeq atomic.Int64
 
 // readyPod creates a ready pod of the revision, as the kubelet would run one.
-func readyPod(ctx context.Context, t *testing.T, cs kubernetes.Interface, ns, rev string, _ int) {
-	n, _ := podCount.LoadOrStore(rev, new(int))
-	c := n.(*int)
-	*c++
+func readyPod(ctx context.Context, t *testing.T, cs kubernetes.Interface, ns, rev string) {
 	p := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-deployment-%d", rev, *c), Namespace: ns, Labels: map[string]string{"serving.knative.dev/revision": rev}},
+		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-deployment-%d", rev, podSeq.Add(1)), Namespace: ns, Labels: map[string]string{"serving.knative.dev/revision": rev}},
 		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "user-container", Image: "ghcr.io/org/hello:v1"}}},
 	}
 	p, err := cs.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
@@ -258,7 +258,7 @@ func scaledUp(ctx context.Context, t *testing.T, cs kubernetes.Interface, ns, re
 	if _, err := cs.AppsV1().Deployments(ns).Update(ctx, d, metav1.UpdateOptions{}); err != nil {
 		return false
 	}
-	readyPod(ctx, t, cs, ns, rev, 0)
+	readyPod(ctx, t, cs, ns, rev)
 	time.Sleep(50 * time.Millisecond) // let the watches see the pod ready
 	return true
 }

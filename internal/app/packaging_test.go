@@ -78,12 +78,8 @@ func TestActionYAMLMatchesTheCode(t *testing.T) {
 		if y.Default != nil {
 			def = *y.Default
 		}
-		want := in.Default
-		if in.ActionDefault != "" {
-			want = in.ActionDefault
-		}
-		if def != want {
-			t.Errorf("input %q: action.yml default %q, code default %q", in.Name, def, want)
+		if want := in.ActionYAMLDefault(); def != want {
+			t.Errorf("input %q: action.yml default %q, code default %q", in.Name, def, in.ActionYAMLDefault())
 		}
 		if y.Required != in.Required {
 			t.Errorf("input %q: action.yml required=%v, code required=%v", in.Name, y.Required, in.Required)

@@ -59,19 +59,8 @@ type Applier struct {
 // Option configures an Applier.
 type Option func(*Applier)
 
-// WithFieldManager sets the server-side apply field manager.
-func WithFieldManager(m string) Option { return func(a *Applier) { a.manager = m } }
-
-// WithWorkers sets how many objects are applied at once.
-func WithWorkers(n int) Option { return func(a *Applier) { a.workers = max(1, n) } }
-
 // WithRetryFor bounds the retries of one object on errors that may pass.
 func WithRetryFor(d time.Duration) Option { return func(a *Applier) { a.retryFor = d } }
-
-// WithEstablishTimeout bounds the wait for CRDs to be Established.
-func WithEstablishTimeout(d time.Duration) Option {
-	return func(a *Applier) { a.establishTimeout = d }
-}
 
 // WithProgress receives progress lines.
 func WithProgress(p func(format string, args ...any)) Option {

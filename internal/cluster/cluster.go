@@ -65,6 +65,16 @@ type Cluster struct {
 	LocalRegistries []string
 }
 
+// ForWaits returns a copy of cfg for clients that wait by reading several
+// lists a second: client-go's default of 5 requests a second would throttle
+// them, and near a deadline refuse reads ("would exceed context deadline")
+// instead of showing what was there.
+func ForWaits(cfg *rest.Config) *rest.Config {
+	c := rest.CopyConfig(cfg)
+	c.QPS, c.Burst = 50, 100
+	return c
+}
+
 // Progress receives progress lines while waiting.
 type Progress func(format string, args ...any)
 

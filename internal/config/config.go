@@ -3,7 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net/url"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -88,11 +88,7 @@ func (c *Config) Secrets() []string {
 	if c.Kubeconfig != nil {
 		out = append(out, c.Kubeconfig.Secrets...)
 	}
-	if u, err := url.Parse(c.ManifestsURL); err == nil && u.User != nil {
-		if p, ok := u.User.Password(); ok {
-			out = append(out, p)
-		}
-	}
+	out = append(out, manifests.Credentials(c.ManifestsURL)...)
 	return append(out, c.Deploy.Secrets()...)
 }
 
@@ -121,6 +117,21 @@ func Parse(raw Values, style Style, getenv kubecfg.Getenv) (*Config, error) {
 	bad := func(input, value, problem, accepted string) {
 		errs = append(errs, &InputError{Flag: style == FlagStyle, Input: input, Value: value, Problem: problem, Accepted: accepted})
 	}
+	// badAll takes the problems another package found with its inputs,
+	// naming them in this style; an error of another kind is a problem of
+	// the input otherwise.
+	badAll := func(otherwise string, problems ...error) {
+		for _, p := range problems {
+			for _, e := range inputerr.List(p) {
+				var ie *inputerr.Error
+				if errors.As(e, &ie) {
+					bad(ie.Input, ie.Value, ie.Problem, ie.Accepted)
+				} else {
+					bad(otherwise, "", e.Error(), "")
+				}
+			}
+		}
+	}
 	val := func(n string) string {
 		in, ok := Lookup(n)
 		if !ok {
@@ -130,11 +141,6 @@ func Parse(raw Values, style Style, getenv kubecfg.Getenv) (*Config, error) {
 			return v
 		}
 		return in.Default
-	}
-	for n := range raw {
-		if _, ok := Lookup(n); !ok {
-			bad(n, "", "is not an input of this action", strings.Join(names(), ", "))
-		}
 	}
 	for _, in := range Inputs {
 		if in.Required && val(in.Name) == "" {
@@ -194,7 +200,7 @@ func Parse(raw Values, style Style, getenv kubecfg.Getenv) (*Config, error) {
 	if v := val("serving-version"); v != "" {
 		spec, err := release.ParseSpec(v)
 		if err != nil {
-			bad("serving-version", v, "is not a Knative version", release.SpecAccepted)
+			badAll("serving-version", err)
 		}
 		cfg.ServingVersion = spec
 	}
@@ -214,7 +220,7 @@ func Parse(raw Values, style Style, getenv kubecfg.Getenv) (*Config, error) {
 	if sc := raw["serving-config"]; strings.TrimSpace(sc) != "" {
 		o, err := knconfig.Parse(sc)
 		if err != nil {
-			for _, e := range flattenErr(err) {
+			for _, e := range inputerr.List(err) {
 				bad("serving-config", "", e.Error(), "")
 			}
 		}
@@ -224,8 +230,8 @@ func Parse(raw Values, style Style, getenv kubecfg.Getenv) (*Config, error) {
 	if u := val("manifests-url"); u != "" {
 		if err := manifests.ValidateSource(u); err != nil {
 			shown := u
-			if parsed, perr := url.Parse(u); perr == nil && parsed.User != nil {
-				shown = parsed.Redacted()
+			if !manifests.IsFolder(u) {
+				shown = manifests.Redact(u)
 			}
 			bad("manifests-url", shown, err.Error(), manifests.SourceAccepted)
 		}
@@ -252,14 +258,7 @@ func Parse(raw Values, style Style, getenv kubecfg.Getenv) (*Config, error) {
 		}
 	}
 	d, problems := deploy.ParseOptions(deployRaw, repo)
-	for _, p := range problems {
-		var de *inputerr.Error
-		if errors.As(p, &de) {
-			bad(de.Input, de.Value, de.Problem, de.Accepted)
-		} else {
-			bad("image", cfg.Image, p.Error(), "")
-		}
-	}
+	badAll("image", problems...)
 	cfg.Deploy = d
 
 	cfg.Measure = parseMeasure(val, bad)
@@ -282,14 +281,7 @@ func Parse(raw Values, style Style, getenv kubecfg.Getenv) (*Config, error) {
 	if cfg.Cluster == ClusterGKE {
 		o, problems := gke.FromInputs(val, getenv)
 		o.ExistingOnly = down
-		for _, p := range problems {
-			var ge *inputerr.Error
-			if errors.As(p, &ge) {
-				bad(ge.Input, ge.Value, ge.Problem, ge.Accepted)
-			} else {
-				bad("cluster", ClusterGKE, p.Error(), "")
-			}
-		}
+		badAll("cluster", problems...)
 		cfg.GKE = &o
 	}
 
@@ -305,22 +297,10 @@ func Parse(raw Values, style Style, getenv kubecfg.Getenv) (*Config, error) {
 			Getenv:            getenv,
 		}
 		if p, err := kind.ParseHostPort(val("host-port")); err != nil {
-			var kp *inputerr.Error
-			if errors.As(err, &kp) {
-				bad(kp.Input, kp.Value, kp.Problem, kp.Accepted)
-			} else {
-				bad("host-port", val("host-port"), err.Error(), "1 to 65535")
-			}
+			badAll("host-port", err)
 		} else {
 			o.HostPort = p
-			for _, p := range kind.Validate(o) {
-				var kp *inputerr.Error
-				if errors.As(p, &kp) {
-					bad(kp.Input, kp.Value, kp.Problem, kp.Accepted)
-				} else {
-					bad("cluster", ClusterKind, p.Error(), "")
-				}
-			}
+			badAll("cluster", kind.Validate(o)...)
 		}
 		if down {
 			o.ExistingOnly, o.Image, o.LoadImages = true, "", nil
@@ -403,7 +383,7 @@ func parseMeasure(val func(string) string, bad func(input, value, problem, accep
 	}
 	if v := val("cold-start-max-ms"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f <= 0 {
+		if err != nil || !(f > 0) || math.IsInf(f, 0) {
 			bad("cold-start-max-ms", v, "is not a positive number of milliseconds", "e.g. 2000")
 		}
 		m.MaxMedianMs = f
@@ -421,19 +401,4 @@ func workspace(getenv kubecfg.Getenv) string {
 	}
 	wd, _ := os.Getwd()
 	return wd
-}
-
-func flattenErr(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
-}
-
-func names() []string {
-	out := make([]string, len(Inputs))
-	for i, in := range Inputs {
-		out[i] = in.Name
-	}
-	return out
 }

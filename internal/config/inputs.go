@@ -21,7 +21,8 @@ type Input struct {
 	// ActionDefault, when set, is action.yml's default instead of Default:
 	// an expression GitHub evaluates, such as ${{ github.token }}.
 	ActionDefault string
-	// Secret inputs are masked in the log.
+	// Secret inputs are masked in the log: Config.Secrets returns their
+	// values (TestEveryInputIsRead holds it to that).
 	Secret bool
 }
 
@@ -249,6 +250,15 @@ var Inputs = []Input{
 		Bool:        true,
 		Description: "true: validate the inputs and print the plan (each stage and what it would do) without contacting or changing any cluster.",
 	},
+}
+
+// ActionYAMLDefault is the default action.yml declares: ActionDefault when
+// set, else Default.
+func (in Input) ActionYAMLDefault() string {
+	if in.ActionDefault != "" {
+		return in.ActionDefault
+	}
+	return in.Default
 }
 
 // Lookup returns the input named name.

@@ -7,6 +7,7 @@ package console
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 
@@ -19,34 +20,20 @@ type Console struct {
 	w       io.Writer
 	gha     *githubactions.Action // nil outside Actions
 	secrets []string
-	debug   bool
 }
 
-// Option configures a Console.
-type Option func(*Console)
-
-// WithDebug shows debug lines outside Actions (inside, the runner decides).
-func WithDebug(on bool) Option { return func(c *Console) { c.debug = on } }
-
 // NewLocal returns a console for a terminal or a plain log: lines to w.
-func NewLocal(w io.Writer, opts ...Option) *Console {
-	c := &Console{w: w}
-	for _, o := range opts {
-		o(c)
-	}
-	return c
+func NewLocal(w io.Writer) *Console {
+	return &Console{w: w}
 }
 
 // NewActions returns a console that writes workflow commands to w (the
 // step's stdout) and reads command file paths through getenv.
-func NewActions(w io.Writer, getenv func(string) string, opts ...Option) *Console {
-	c := NewLocal(w, opts...)
+func NewActions(w io.Writer, getenv func(string) string) *Console {
+	c := NewLocal(w)
 	c.gha = githubactions.New(githubactions.WithWriter(&redactor{c: c, w: w}), githubactions.WithGetenv(getenv))
 	return c
 }
-
-// InActions reports whether this console speaks workflow commands.
-func (c *Console) InActions() bool { return c.gha != nil }
 
 // Mask registers secrets so that they are never written. Inside Actions the
 // runner is told too, so that other steps' logs mask them as well. Values
@@ -73,6 +60,9 @@ func (c *Console) maskOne(s string) {
 		}
 	}
 	c.secrets = append(c.secrets, s)
+	// Longest first: a secret that contains a shorter one must be replaced
+	// whole, not around the shorter one's ***.
+	slices.SortStableFunc(c.secrets, func(a, b string) int { return len(b) - len(a) })
 	if c.gha != nil {
 		// add-mask must reach the runner verbatim, so it bypasses redaction.
 		fmt.Fprintf(c.w, "::add-mask::%s\n", s)
@@ -98,15 +88,11 @@ func (c *Console) Infof(format string, args ...any) {
 	c.line("", fmt.Sprintf(format, args...))
 }
 
-// Debugf writes a line only when debugging is on.
+// Debugf writes a debug line inside Actions, shown when the run has debug
+// logging on; outside Actions it writes nothing.
 func (c *Console) Debugf(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
 	if c.gha != nil {
-		c.gha.Debugf("%s", msg)
-		return
-	}
-	if c.debug {
-		c.line("debug: ", msg)
+		c.gha.Debugf("%s", fmt.Sprintf(format, args...))
 	}
 }
 

@@ -81,3 +81,13 @@ func TestMultiLineSecretIsMaskedLineByLine(t *testing.T) {
 		}
 	}
 }
+
+func TestLongerSecretIsReplacedWhole(t *testing.T) {
+	var b bytes.Buffer
+	c := NewLocal(&b)
+	c.Mask("abcd", "abcdefgh-long-secret")
+	c.Infof("value abcdefgh-long-secret")
+	if strings.Contains(b.String(), "efgh") {
+		t.Errorf("part of the longer secret shows: %q", b.String())
+	}
+}

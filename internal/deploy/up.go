@@ -14,7 +14,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
 	knserving "knative.dev/client/pkg/serving/v1"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
@@ -120,11 +119,7 @@ func newClients(cl *cluster.Cluster, namespace string) (*clients, error) {
 	if cl == nil || cl.REST == nil {
 		return nil, errors.New("no cluster to deploy to (a programming error: the cluster stage gives one)")
 	}
-	cfg := rest.CopyConfig(cl.REST)
-	// Waiting reads the Service, its revision, pods and events every poll:
-	// client-go's default of 5 requests a second would throttle the reads,
-	// and near a deadline fail them instead of showing what was there.
-	cfg.QPS, cfg.Burst = 50, 100
+	cfg := cluster.ForWaits(cl.REST) // the wait reads the Service, revision, pods and events every poll
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("building a Kubernetes client for %s: %w", cfg.Host, err)

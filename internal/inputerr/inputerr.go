@@ -41,3 +41,19 @@ func (e *Error) Error() string {
 	}
 	return b.String()
 }
+
+// List returns the problems err joins (errors.Join, nested or not), one
+// per line of the report; any other error is a list of one.
+func List(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, List(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}

@@ -1,6 +1,9 @@
 package inputerr
 
-import "testing"
+import (
+	"errors"
+	"testing"
+)
 
 func TestError(t *testing.T) {
 	tests := []struct {
@@ -14,5 +17,19 @@ func TestError(t *testing.T) {
 		if got := tt.e.Error(); got != tt.want {
 			t.Errorf("got %s, want %s", got, tt.want)
 		}
+	}
+}
+
+func TestList(t *testing.T) {
+	a, b, c := &Error{Input: "a"}, &Error{Input: "b"}, &Error{Input: "c"}
+	got := List(errors.Join(a, errors.Join(b, c)))
+	if len(got) != 3 || got[0] != a || got[1] != b || got[2] != c {
+		t.Errorf("List = %v, want the three problems in order", got)
+	}
+	if got := List(a); len(got) != 1 || got[0] != a {
+		t.Errorf("List(one) = %v", got)
+	}
+	if List(nil) != nil {
+		t.Error("List(nil) is not empty")
 	}
 }

@@ -7,7 +7,6 @@ package install
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -18,7 +17,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
 	"github.com/knative-preview/action/internal/apply"
 	"github.com/knative-preview/action/internal/cluster"
@@ -31,9 +29,8 @@ import (
 // Field managers: one for the release manifests, one for the settings we
 // own in Knative's ConfigMaps, so a re-apply of either leaves the other be.
 const (
-	ManifestManager = apply.DefaultFieldManager
-	ConfigManager   = "knative-preview-config"
-	servingNS       = "knative-serving"
+	ConfigManager = "knative-preview-config"
+	servingNS     = "knative-serving"
 	// NodePortService is the Service we put in front of the gateway when the
 	// cluster target asks for a NodePort (kind).
 	NodePortService = "knative-preview-ingress"
@@ -117,12 +114,12 @@ type Result struct {
 // Plan says what Run will do, without doing any of it.
 func Plan(o Options) []string {
 	o.defaults()
-	src := o.Fetcher.Source
-	if u, err := url.Parse(src); err == nil && u.User != nil {
-		src = u.Redacted()
-	}
-	if src == "" {
-		src = "GitHub releases"
+	src := "GitHub releases"
+	switch {
+	case manifests.IsFolder(o.Fetcher.Source):
+		src = o.Fetcher.Source
+	case o.Fetcher.Source != "":
+		src = manifests.Redact(o.Fetcher.Source)
 	}
 	cache := o.Fetcher.CacheDir
 	if cache == "" {
@@ -197,9 +194,7 @@ func Run(ctx context.Context, cl *cluster.Cluster, o Options) (*Result, error) {
 		objs = append(objs, decoded...)
 	}
 
-	rc := rest.CopyConfig(cl.REST)
-	rc.QPS, rc.Burst = 50, 100 // the waits read several lists a second
-	cs, err := kubernetes.NewForConfig(rc)
+	cs, err := kubernetes.NewForConfig(cluster.ForWaits(cl.REST))
 	if err != nil {
 		return nil, fmt.Errorf("building a Kubernetes client: %w", err)
 	}
@@ -283,12 +278,14 @@ func chooseDomain(ctx context.Context, cs kubernetes.Interface, cl *cluster.Clus
 	}
 	o.Progress("waiting up to %s for the load balancer address of Service %s/%s (for the domain <IP>.sslip.io)", o.LoadBalancerTimeout, gw.Namespace, gw.Service)
 	var domain, hostname string
+	var lastErr error
 	err := wait.PollUntilContextTimeout(ctx, o.Poll, o.LoadBalancerTimeout, true, func(ctx context.Context) (bool, error) {
 		svc, err := cs.CoreV1().Services(gw.Namespace).Get(ctx, gw.Service, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return false, fmt.Errorf("the gateway Service %s/%s does not exist: is %s installed?", gw.Namespace, gw.Service, o.Ingress)
 		}
 		if err != nil {
+			lastErr = err
 			return false, nil
 		}
 		if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
@@ -313,7 +310,14 @@ func chooseDomain(ctx context.Context, cs kubernetes.Interface, cl *cluster.Clus
 	case hostname != "":
 		o.Warn("the gateway's load balancer has a hostname (%s), not an IP, so no <IP>.sslip.io domain: set the domain input to a DNS suffix whose wildcard points at it; services keep Knative's default domain", hostname)
 	default:
-		o.Warn("no domain: the gateway Service %s/%s got no load balancer address (%v); set the domain input; services keep Knative's default domain and are reached through the gateway with a Host header", gw.Namespace, gw.Service, err)
+		why := fmt.Sprintf("none within %s", o.LoadBalancerTimeout)
+		switch {
+		case !wait.Interrupted(err):
+			why = err.Error()
+		case lastErr != nil:
+			why += "; the last read failed: " + lastErr.Error()
+		}
+		o.Warn("no domain: the gateway Service %s/%s got no load balancer address (%s); set the domain input; services keep Knative's default domain and are reached through the gateway with a Host header", gw.Namespace, gw.Service, why)
 	}
 	return "", nil
 }

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/knative-preview/action/internal/apply"
 	kubeevents "github.com/knative-preview/action/internal/events"
 )
 
@@ -55,13 +56,18 @@ func waitReady(ctx context.Context, cs kubernetes.Interface, namespaces []string
 	o.Progress("waiting up to %s for Knative Serving: every Deployment in %s available and the webhook endpoint ready", o.ReadyTimeout, strings.Join(namespaces, ", "))
 	start := time.Now()
 	var last readiness
+	var lastErr error
 	lastLine, lastTime := "", time.Time{}
 	err := wait.PollUntilContextTimeout(ctx, o.Poll, o.ReadyTimeout, true, func(ctx context.Context) (bool, error) {
 		r, err := look(ctx, cs, namespaces)
-		if err != nil {
-			return false, nil // the next look may work; the timeout bounds it
+		switch {
+		case err != nil && ctx.Err() == nil && !apply.Transient(err):
+			return false, fmt.Errorf("reading Knative's Deployments and the webhook's endpoints: %w", err)
+		case err != nil:
+			lastErr = err // the next look may work; the timeout bounds it
+			return false, nil
 		}
-		last = r
+		last, lastErr = r, nil
 		if line := r.String(); line != lastLine || time.Since(lastTime) > 15*time.Second {
 			o.Progress("%s", line)
 			lastLine, lastTime = line, time.Now()
@@ -72,9 +78,15 @@ func waitReady(ctx context.Context, cs kubernetes.Interface, namespaces []string
 		o.Progress("Knative Serving is ready after %s", time.Since(start).Round(100*time.Millisecond))
 		return nil
 	}
+	if !wait.Interrupted(err) {
+		return err
+	}
 	diagCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
 	defer cancel()
 	diag := diagnose(diagCtx, cs, namespaces, last)
+	if lastErr != nil {
+		diag += "\n- the last look at the cluster failed: " + lastErr.Error()
+	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("waiting for Knative Serving: %w\n%s", context.Cause(ctx), diag)
 	}

@@ -40,6 +40,9 @@ type Getenv func(string) string
 //     or the base64 encoding of either, as often stored in a secret;
 //   - anything else: a file path.
 func Load(value string, getenv Getenv) (*Source, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
 	value = strings.TrimSpace(value)
 	if value == "" {
 		return loadDefault(getenv)
@@ -52,6 +55,11 @@ func Load(value string, getenv Getenv) (*Source, error) {
 	}
 	if strings.Contains(value, "\n") || strings.HasPrefix(value, "{") || strings.HasPrefix(value, "apiVersion:") {
 		return loadContent([]byte(value), "inline content", nil)
+	}
+	if len(value) > maxPath {
+		// Too long for a path: content we could not read. Never echo it,
+		// it may hold credentials.
+		return nil, fmt.Errorf("the value (%d characters) is neither the path of a kubeconfig file nor kubeconfig content (YAML, or its base64 encoding)", len(value))
 	}
 	return loadFile(expandHome(value, getenv))
 }
@@ -244,11 +252,15 @@ func stampOrigin(cfg *clientcmdapi.Config, path string) {
 	}
 }
 
+// maxPath is the longest value taken as a file path (Linux's PATH_MAX is
+// 4096, but no one writes a kubeconfig path that long).
+const maxPath = 1024
+
 func decodeBase64(v string) ([]byte, bool) {
 	if len(v) < 16 || strings.ContainsAny(v, " .~") {
 		return nil, false
 	}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding} {
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
 		if b, err := enc.DecodeString(v); err == nil {
 			t := strings.TrimSpace(string(b))
 			if strings.HasPrefix(t, "apiVersion:") || strings.HasPrefix(t, "{") || strings.Contains(t, "\nclusters:") || strings.HasPrefix(t, "clusters:") || strings.HasPrefix(t, "kind: Config") {

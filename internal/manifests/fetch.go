@@ -144,7 +144,7 @@ func (f *Fetcher) Fetch(ctx context.Context, component, version, file string) ([
 	}
 	what := fmt.Sprintf("%s %s %s", component, version, file)
 
-	if f.Source != "" && !isURL(f.Source) {
+	if IsFolder(f.Source) {
 		return f.readLocal(component, version, file, what)
 	}
 
@@ -167,7 +167,7 @@ func (f *Fetcher) Fetch(ctx context.Context, component, version, file string) ([
 	if err != nil {
 		return nil, fmt.Errorf("fetching %s: %w", what, err)
 	}
-	shown := redact(u)
+	shown := Redact(u)
 	f.progress("Downloading %s from %s", what, shown)
 	data, err := f.download(ctx, u, shown)
 	if err != nil {
@@ -226,7 +226,7 @@ func (f *Fetcher) assetURL(repo, component, version, file string) (string, bool,
 	}
 	u, err := url.JoinPath(f.Source, component, version, file)
 	if err != nil {
-		return "", false, fmt.Errorf("manifests-url %q: %w", redact(f.Source), err)
+		return "", false, fmt.Errorf("manifests-url %q: %w", Redact(f.Source), err)
 	}
 	return u, false, nil
 }
@@ -373,13 +373,20 @@ func (f *Fetcher) progress(format string, args ...any) {
 	}
 }
 
-// redact removes credentials from a URL for messages.
-func redact(u string) string {
+// Redact removes credentials from a URL for messages: the user information
+// (a token is often the user name) and the query (which may carry a signature).
+func Redact(u string) string {
 	p, err := url.Parse(u)
 	if err != nil {
 		return "(a URL that does not parse)"
 	}
-	return p.Redacted()
+	if p.User != nil {
+		p.User = url.User("xxxxx")
+	}
+	if p.RawQuery != "" {
+		p.RawQuery = "***"
+	}
+	return p.String()
 }
 
 var yamlKeyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*:(\s|$)`)

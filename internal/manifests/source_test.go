@@ -77,3 +77,48 @@ func TestDefaultCacheDir(t *testing.T) {
 		})
 	}
 }
+
+func TestIsFolder(t *testing.T) {
+	for in, want := range map[string]bool{"": false, "https://mirror.example/knative": false, "./mirror": true, "/srv/knative": true, "file://x": false} {
+		if got := IsFolder(in); got != want {
+			t.Errorf("IsFolder(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+// Credentials in a mirror URL are found (to be masked) even when the URL
+// does not parse, and Redact shows none of them.
+func TestCredentialsAndRedact(t *testing.T) {
+	tests := []struct {
+		in       string
+		secrets  []string
+		redacted string
+	}{
+		{"https://bob:pa55word@mirror.example/knative", []string{"bob", "pa55word"}, "https://xxxxx@mirror.example/knative"},
+		{"https://ghp_token123@mirror.example/knative", []string{"ghp_token123"}, "https://xxxxx@mirror.example/knative"},
+		{"https://bob:pa55word@bad host/knative", []string{"bob", "pa55word"}, "(a URL that does not parse)"},
+		{"https://mirror.example/knative?sig=abc123", nil, "https://mirror.example/knative?***"},
+		{"https://mirror.example/knative", nil, "https://mirror.example/knative"},
+		{"./mirror", nil, ""},
+	}
+	for _, tt := range tests {
+		if got := Credentials(tt.in); strings.Join(got, ",") != strings.Join(tt.secrets, ",") {
+			t.Errorf("Credentials(%q) = %q, want %q", tt.in, got, tt.secrets)
+		}
+		if tt.redacted == "" {
+			continue
+		}
+		got := Redact(tt.in)
+		if got != tt.redacted {
+			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.redacted)
+		}
+		for _, s := range append(tt.secrets, "abc123") {
+			if strings.Contains(got, s) {
+				t.Errorf("Redact(%q) shows %q", tt.in, s)
+			}
+		}
+	}
+	if err := ValidateSource("https://bob:pa55word@bad host/"); err == nil || strings.Contains(err.Error(), "pa55word") {
+		t.Errorf("ValidateSource of an unparsable URL: %v", err)
+	}
+}

@@ -343,3 +343,27 @@ func TestIntegrationThresholdFailsTheRun(t *testing.T) {
 		t.Errorf("report %+v", rep.Cold)
 	}
 }
+
+// A redirect is the service's answer: it is not followed, so the time is
+// the time of this request, and the status is what the check sees.
+func TestRedirectIsNotFollowed(t *testing.T) {
+	hits := 0
+	route := ingress(t, func(w http.ResponseWriter, r *http.Request) {
+		hits++
+		http.Redirect(w, r, "https://hello.measure.example.test/", http.StatusFound)
+	})
+	p, err := NewProber(route, 10*time.Second, nil, onlyLoopback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := p.Get(t.Context(), "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != http.StatusFound || hits != 1 {
+		t.Errorf("status %d after %d requests, want 302 after 1", r.Status, hits)
+	}
+	if err := (Expect{Status: 200}).Check(r); err == nil || !strings.Contains(err.Error(), "expected status 200, got 302") {
+		t.Errorf("check: %v", err)
+	}
+}

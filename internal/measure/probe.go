@@ -77,7 +77,14 @@ func NewProber(route Route, timeout time.Duration, now func() time.Time, dial fu
 			return dial(ctx, network, addr)
 		},
 	}
-	return &Prober{client: &http.Client{Transport: tr, Timeout: timeout}, route: route, now: now}, nil
+	// A redirect is the service's answer: following it would time another
+	// request (to another host, dialled at the ingress) as if it were this one.
+	client := &http.Client{
+		Transport:     tr,
+		Timeout:       timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return &Prober{client: client, route: route, now: now}, nil
 }
 
 // Get sends GET path and times it.

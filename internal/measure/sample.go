@@ -303,8 +303,8 @@ func waitForZero(ctx context.Context, cs kubernetes.Interface, rev Revision, opt
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("waiting for revision %s to scale to zero: %w (%s)", rev.Name, context.Cause(ctx), state)
 		}
-		if strings.Contains(err.Error(), "does not exist") {
-			return nil, err
+		if !wait.Interrupted(err) {
+			return nil, err // the condition's own error: the Deployment does not exist
 		}
 		return nil, fmt.Errorf("revision %s did not scale to zero within %s (%s): check that scale to zero is enabled (config-autoscaler enable-scale-to-zero), that min-scale is 0, and that nothing keeps sending it requests", rev.Name, opts.ScaleToZeroTimeout, state)
 	}

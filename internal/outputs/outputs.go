@@ -67,6 +67,9 @@ type Writer struct {
 	stderr io.Writer
 	names  []string
 	values map[string]string
+	// Redact, when set, removes secrets from every value before it is
+	// kept: an output may quote what a service answered.
+	Redact func(string) string
 }
 
 // NewActions writes each output to the file named by GITHUB_OUTPUT as soon
@@ -95,6 +98,9 @@ func (w *Writer) Set(name, value string) error {
 	}
 	if strings.Contains(value, delimiter) {
 		return fmt.Errorf("output %q: the value contains the output file's delimiter and cannot be written safely", name)
+	}
+	if w.Redact != nil {
+		value = w.Redact(value)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -107,3 +107,16 @@ func TestLocalFlush(t *testing.T) {
 		t.Errorf("text: stdout %q, stderr %q", stdout.String(), stderr.String())
 	}
 }
+
+func TestValuesAreRedacted(t *testing.T) {
+	var stdout bytes.Buffer
+	w := NewLocal(JSON, &stdout, &bytes.Buffer{})
+	w.Redact = func(s string) string { return strings.ReplaceAll(s, "s3cr3t", "***") }
+	_ = w.Set("cold-start-samples", `[{"check-failed":"got \"token=s3cr3t\""}]`)
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(stdout.String(), "s3cr3t") || !strings.Contains(stdout.String(), "token=***") {
+		t.Errorf("outputs not redacted: %s", stdout.String())
+	}
+}

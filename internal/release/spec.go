@@ -2,6 +2,7 @@ package release
 
 import (
 	"fmt"
+	"github.com/knative-preview/action/internal/inputerr"
 	"regexp"
 	"strconv"
 	"strings"
@@ -65,7 +66,7 @@ func ParseSpec(s string) (Spec, error) {
 	}
 	m := specRE.FindStringSubmatch(t)
 	if m == nil {
-		return Spec{}, fmt.Errorf("%q is not a Knative version (accepted: %s)", s, SpecAccepted)
+		return Spec{}, specError(s, "is not a Knative version")
 	}
 	var n [3]uint
 	for i, part := range m[1:] {
@@ -74,12 +75,12 @@ func ParseSpec(s string) (Spec, error) {
 		}
 		v, err := strconv.ParseUint(part, 10, 32)
 		if err != nil {
-			return Spec{}, fmt.Errorf("%q is not a Knative version: %q is too large (accepted: %s)", s, part, SpecAccepted)
+			return Spec{}, specError(s, fmt.Sprintf("is not a Knative version: %q is too large", part))
 		}
 		n[i] = uint(v)
 	}
 	if n[0] == 0 {
-		return Spec{}, fmt.Errorf("%q is not a Knative version this action installs: releases before 1.0 are not supported (accepted: %s)", s, SpecAccepted)
+		return Spec{}, specError(s, "is not a Knative version this action installs: releases before 1.0 are not supported")
 	}
 	spec := Spec{Kind: KindMinor, Major: n[0], Minor: n[1]}
 	if m[3] != "" {
@@ -87,4 +88,9 @@ func ParseSpec(s string) (Spec, error) {
 		spec.Patch = n[2]
 	}
 	return spec, nil
+}
+
+// specError is a problem with the serving-version input.
+func specError(value, problem string) error {
+	return &inputerr.Error{Input: "serving-version", Value: value, Problem: problem, Accepted: SpecAccepted}
 }

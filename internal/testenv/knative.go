@@ -43,25 +43,11 @@ func (e *Env) InstallKnativeCRDs(t testing.TB) {
 }
 
 func readKnativeCRDs(ctx context.Context) ([]*apiextensionsv1.CustomResourceDefinition, error) {
-	root, err := moduleRoot()
-	if err != nil {
-		return nil, err
-	}
 	var paths []string
 	for _, d := range knativeCRDDirs {
-		cmd := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}", d.module)
-		cmd.Dir = root
-		out, err := cmd.Output()
+		dir, err := locateModule(ctx, d.module)
 		if err != nil {
-			detail := err.Error()
-			if ee, ok := err.(*exec.ExitError); ok {
-				detail = strings.TrimSpace(string(ee.Stderr))
-			}
-			return nil, fmt.Errorf("locating module %s (go list -m): %s; run \"go mod download %s\" with network access", d.module, detail, d.module)
-		}
-		dir := strings.TrimSpace(string(out))
-		if dir == "" {
-			return nil, fmt.Errorf("module %s is not in the module cache: run \"go mod download %s\" with network access", d.module, d.module)
+			return nil, err
 		}
 		p := filepath.Join(dir, filepath.FromSlash(d.dir))
 		if _, err := os.Stat(p); err != nil {
@@ -131,4 +117,29 @@ func established(crd *apiextensionsv1.CustomResourceDefinition) bool {
 		}
 	}
 	return false
+}
+
+// locateModule returns the folder of module in the module cache, asking the
+// go command offline from the module root (go.mod pins the version).
+func locateModule(ctx context.Context, module string) (string, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}", module)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOPROXY=off")
+	out, err := cmd.Output()
+	if err != nil {
+		detail := err.Error()
+		if ee, ok := err.(*exec.ExitError); ok {
+			detail = strings.TrimSpace(string(ee.Stderr))
+		}
+		return "", fmt.Errorf("locating module %s (go list -m): %s; run \"go mod download %s\" with network access", module, detail, module)
+	}
+	dir := strings.TrimSpace(string(out))
+	if dir == "" {
+		return "", fmt.Errorf("module %s is not in the module cache: run \"go mod download %s\" with network access", module, module)
+	}
+	return dir, nil
 }

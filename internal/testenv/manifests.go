@@ -5,10 +5,8 @@ import (
 
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 )
 
@@ -30,22 +28,17 @@ import (
 func WriteReleaseManifests(t testing.TB, dir string, versions ...string) {
 	t.Helper()
 	serving, networking := moduleDir(t, "knative.dev/serving"), moduleDir(t, "knative.dev/networking")
+	networkingCRDs := readYAMLFiles(t, filepath.Join(networking, "config"), "certificate.yaml", "ingress.yaml", "serverlessservice.yaml", "domain-claim.yaml")
+	join := func(docs ...[]byte) []byte { return bytes.Join(docs, []byte("\n---\n")) }
+	crds := join(readYAMLDir(t, filepath.Join(serving, "config", "core", "300-resources")), networkingCRDs, []byte(imageCRD))
+	// serving-core holds the CRDs too (config/core has 300-resources).
+	core := join(networkingCRDs, []byte(imageCRD),
+		readYAMLDir(t, filepath.Join(serving, "config", "core")),
+		readYAMLFiles(t, filepath.Join(networking, "config"), "config-network.yaml"))
 	for _, v := range versions {
-		crds := bytes.Join([][]byte{
-			readYAMLDir(t, filepath.Join(serving, "config", "core", "300-resources")),
-			readYAMLFiles(t, filepath.Join(networking, "config"), "certificate.yaml", "ingress.yaml", "serverlessservice.yaml", "domain-claim.yaml"),
-			[]byte(imageCRD),
-		}, []byte("\n---\n"))
-		// serving-core holds the CRDs too (config/core has 300-resources).
-		core := bytes.Join([][]byte{
-			readYAMLFiles(t, filepath.Join(networking, "config"), "certificate.yaml", "ingress.yaml", "serverlessservice.yaml", "domain-claim.yaml"),
-			[]byte(imageCRD),
-			readYAMLDir(t, filepath.Join(serving, "config", "core")),
-			readYAMLFiles(t, filepath.Join(networking, "config"), "config-network.yaml"),
-		}, []byte("\n---\n"))
-		write(t, filepath.Join(dir, "serving", v, "serving-crds.yaml"), release(crds, v))
-		write(t, filepath.Join(dir, "serving", v, "serving-core.yaml"), release(core, v))
-		write(t, filepath.Join(dir, "net-kourier", v, "kourier.yaml"), release([]byte(kourier), v))
+		write(t, ManifestFile(dir, "serving", v, "serving-crds.yaml"), release(crds, v))
+		write(t, ManifestFile(dir, "serving", v, "serving-core.yaml"), release(core, v))
+		write(t, ManifestFile(dir, "net-kourier", v, "kourier.yaml"), release([]byte(kourier), v))
 	}
 }
 
@@ -62,12 +55,9 @@ func release(src []byte, v string) []byte {
 
 func moduleDir(t testing.TB, module string) string {
 	t.Helper()
-	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", module)
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off")
-	out, err := cmd.Output()
-	dir := strings.TrimSpace(string(out))
-	if err != nil || dir == "" {
-		t.Fatalf("locating module %s in the module cache (run `go mod download` first): %v", module, err)
+	dir, err := locateModule(t.Context(), module)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return dir
 }

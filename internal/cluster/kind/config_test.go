@@ -92,10 +92,11 @@ func TestValidate(t *testing.T) {
 		want []string // one entry per expected problem
 	}{
 		{"defaults are valid", Options{}, nil},
-		{"all valid", Options{ClusterName: "pr-42.preview", KubernetesVersion: "v1.34.3", Reuse: "Recreate", HostPort: 65535, LoadImages: []string{"myapp:dev", "ghcr.io/org/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}}, nil},
+		{"all valid", Options{ClusterName: "pr-42.preview", KubernetesVersion: "v1.34.3", Reuse: "recreate", HostPort: 65535, LoadImages: []string{"myapp:dev", "ghcr.io/org/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}}, nil},
 		{"bad cluster name", Options{ClusterName: "My_Cluster"}, []string{`input "cluster-name": "My_Cluster" is not a kind cluster name (accepted: up to 50 lower-case letters`}},
 		{"cluster name too long", Options{ClusterName: strings.Repeat("a", 51)}, []string{`input "cluster-name": "aaaa`}},
 		{"bad reuse", Options{Reuse: "yes"}, []string{`input "reuse-cluster": "yes" is not a reuse mode (accepted: true: use the cluster if it exists; false: fail if it exists; recreate: delete it and create it again)`}},
+		{"reuse is read exactly, as for gke", Options{Reuse: "Recreate"}, []string{`input "reuse-cluster": "Recreate" is not a reuse mode`}},
 		{"host port too high", Options{HostPort: 70000}, []string{`input "host-port": "70000" is not a TCP port (accepted: 1 to 65535)`}},
 		{"host port negative", Options{HostPort: -1}, []string{`input "host-port": "-1" is not a TCP port`}},
 		{"version without patch", Options{KubernetesVersion: "1.34"}, []string{`input "kubernetes-version": "1.34" is not a version of the form 1.X.Y (accepted: a version 1.X.Y, or a node image such as kindest/node:v1.34.3)`}},

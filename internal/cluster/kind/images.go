@@ -51,7 +51,7 @@ func (t *Target) loadImages(ctx context.Context) ([]string, error) {
 		return nil, nil
 	}
 
-	nodes, err := t.clusters.Nodes(t.o.ClusterName)
+	nodes, err := until(ctx, func() ([]string, error) { return t.clusters.Nodes(t.o.ClusterName) })
 	if err != nil {
 		return nil, fmt.Errorf("listing the nodes of the kind cluster %q: %w", t.o.ClusterName, err)
 	}

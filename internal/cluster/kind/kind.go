@@ -203,7 +203,7 @@ func (t *Target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 		}
 	}
 
-	external, err := t.clusters.KubeConfig(name, false)
+	external, err := until(ctx, func() (string, error) { return t.clusters.KubeConfig(name, false) })
 	if err != nil {
 		return nil, fmt.Errorf("reading the kubeconfig of the kind cluster %q: %w", name, err)
 	}
@@ -212,7 +212,7 @@ func (t *Target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 	}
 	kc := external
 	if own != nil {
-		if kc, err = t.clusters.KubeConfig(name, true); err != nil {
+		if kc, err = until(ctx, func() (string, error) { return t.clusters.KubeConfig(name, true) }); err != nil {
 			return nil, fmt.Errorf("reading the kubeconfig of the kind cluster %q for the Docker network %q: %w", name, Network, err)
 		}
 	}
@@ -274,7 +274,7 @@ func (t *Target) Secrets() []string { return slices.Clone(t.secrets) }
 // whether it created it.
 func (t *Target) ensureCluster(ctx context.Context, inContainer bool) (bool, error) {
 	name := t.o.ClusterName
-	names, err := t.clusters.List()
+	names, err := until(ctx, t.clusters.List)
 	if err != nil {
 		return false, fmt.Errorf("listing the kind clusters of the runner's Docker: %w", err)
 	}
@@ -291,7 +291,7 @@ func (t *Target) ensureCluster(ctx context.Context, inContainer bool) (bool, err
 			return false, fmt.Errorf("a kind cluster named %q already exists and reuse-cluster is false: set reuse-cluster to true to use it, to recreate to delete and create it again, or choose another cluster-name", name)
 		case ReuseRecreate:
 			t.progress("deleting the kind cluster %q (reuse-cluster: recreate)", name)
-			if err := t.clusters.Delete(name, t.kubeconfigAbs()); err != nil {
+			if _, err := until(ctx, func() (struct{}, error) { return struct{}{}, t.clusters.Delete(name, t.kubeconfigAbs()) }); err != nil {
 				return false, fmt.Errorf("deleting the kind cluster %q: %w", name, err)
 			}
 		default:
@@ -316,16 +316,35 @@ func (t *Target) create(ctx context.Context) error {
 		return fmt.Errorf("no time left to create the kind cluster %q: %w", name, context.Cause(ctx))
 	}
 	t.progress("creating the kind cluster %q (node image %s, host port %d); kind waits up to %s for the nodes to be Ready", name, t.image, t.o.HostPort, wait.Round(time.Second))
-	done := make(chan error, 1)
-	go func() { done <- t.clusters.Create(t.cfg, wait, t.kubeconfigAbs()) }()
+	_, err := until(ctx, func() (struct{}, error) { return struct{}{}, t.clusters.Create(t.cfg, wait, t.kubeconfigAbs()) })
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("stopped waiting for kind to create the cluster %q: %w; kind may leave a half-made cluster: delete it with `kind delete cluster --name %s`, or run again with reuse-cluster: recreate", name, err, name)
+	case err != nil:
+		return t.explainCreate(err)
+	}
+	return nil
+}
+
+// until runs f, a call of the kind library that takes no context (it runs
+// docker), and stops waiting for it when ctx ends: a Docker that hangs
+// must not hold the run past its timeout.
+func until[T any](ctx context.Context, f func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := f()
+		done <- result{v, err}
+	}()
 	select {
-	case err := <-done:
-		if err != nil {
-			return t.explainCreate(err)
-		}
-		return nil
+	case r := <-done:
+		return r.v, r.err
 	case <-ctx.Done():
-		return fmt.Errorf("stopped waiting for kind to create the cluster %q: %w; kind may leave a half-made cluster: delete it with `kind delete cluster --name %s`, or run again with reuse-cluster: recreate", name, context.Cause(ctx), name)
+		var zero T
+		return zero, context.Cause(ctx)
 	}
 }
 

@@ -201,7 +201,7 @@ func withDefaults(o Options) Options {
 		o.ClusterName = DefaultClusterName
 	}
 	o.KubernetesVersion = strings.TrimSpace(o.KubernetesVersion)
-	o.Reuse = strings.ToLower(strings.TrimSpace(o.Reuse))
+	o.Reuse = strings.TrimSpace(o.Reuse) // exact, as gke reads it: "Recreate" is refused by both
 	if o.Reuse == "" {
 		o.Reuse = ReuseTrue
 	}

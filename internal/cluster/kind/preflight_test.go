@@ -1,6 +1,8 @@
 package kind
 
 import (
+	"context"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -167,5 +169,23 @@ func TestHostPortTaken(t *testing.T) {
 	}
 	if got := fake.CommandLines(); len(got) != 2 {
 		t.Errorf("docker calls %q", got)
+	}
+}
+
+// A kind library call that hangs (a Docker that stopped answering) does not
+// hold the run past its context.
+func TestUntilStopsWaitingWithTheContext(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	why := errors.New("the run's timeout passed")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	go cancel(why)
+	_, err := until(ctx, func() ([]string, error) { <-release; return nil, nil })
+	if !errors.Is(err, why) {
+		t.Fatalf("got %v, want the context's cause", err)
+	}
+	got, err := until(context.Background(), func() ([]string, error) { return []string{"knative"}, nil })
+	if err != nil || len(got) != 1 {
+		t.Fatalf("got %v, %v", got, err)
 	}
 }

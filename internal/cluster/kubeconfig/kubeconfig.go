@@ -27,9 +27,6 @@ var _ cluster.Target = (*Target)(nil)
 // Option configures a Target.
 type Option func(*Target)
 
-// WithReachTimeout bounds the wait for the API server to answer.
-func WithReachTimeout(d time.Duration) Option { return func(t *Target) { t.reachTimeout = d } }
-
 // WithProgress receives progress lines while waiting.
 func WithProgress(p cluster.Progress) Option { return func(t *Target) { t.progress = p } }
 

@@ -72,9 +72,6 @@ func Install(t testing.TB) *Fake {
 	return f
 }
 
-// Dir is where the fake keeps its files (and the `docker` symlink).
-func (f *Fake) Dir() string { return f.dir }
-
 // On adds rules; the first rule that matches a command line answers it.
 func (f *Fake) On(rules ...Rule) *Fake {
 	f.rules = append(f.rules, rules...)
@@ -114,6 +111,20 @@ func (f *Fake) Calls() []Call {
 		calls = append(calls, c)
 	}
 	return calls
+}
+
+// Unmatched returns the command lines no rule answered: calls the code
+// under test made that the test did not expect.
+func (f *Fake) Unmatched() []string {
+	f.t.Helper()
+	data, err := os.ReadFile(filepath.Join(f.dir, "unmatched"))
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return strings.Split(strings.TrimRight(string(data), "\n"), "\n")
 }
 
 // CommandLines returns the recorded calls as "docker a b c" strings.
@@ -195,7 +206,12 @@ func answer(dir string, args []string, stdin io.Reader, stdout, stderr io.Writer
 		_, _ = io.WriteString(stderr, r.Stderr)
 		return r.Exit
 	}
-	fmt.Fprintf(stderr, "fakedocker: no rule for: docker %s\n", strings.Join(args, " "))
+	line := "docker " + strings.Join(args, " ")
+	if u, err := os.OpenFile(filepath.Join(dir, "unmatched"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
+		_, _ = fmt.Fprintln(u, line)
+		_ = u.Close()
+	}
+	fmt.Fprintf(stderr, "fakedocker: no rule for: %s\n", line)
 	return 99
 }
 
