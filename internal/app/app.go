@@ -26,14 +26,13 @@ import (
 	"github.com/knative-preview/action/internal/config"
 	"github.com/knative-preview/action/internal/console"
 	"github.com/knative-preview/action/internal/deploy"
-	"github.com/knative-preview/action/internal/inputerr"
+	"github.com/knative-preview/action/internal/input"
 	"github.com/knative-preview/action/internal/install"
 	"github.com/knative-preview/action/internal/knconfig"
 	"github.com/knative-preview/action/internal/manifests"
 	"github.com/knative-preview/action/internal/measure"
 	"github.com/knative-preview/action/internal/outputs"
 	"github.com/knative-preview/action/internal/pipeline"
-	"github.com/knative-preview/action/internal/release"
 )
 
 // Version is the release of this binary, set at build time with
@@ -140,13 +139,13 @@ func runCLI(ctx context.Context, env Env) int {
 		problems = append(problems, fmt.Errorf("unexpected argument %q: every setting is a flag (quote values that contain spaces)", a))
 	}
 	if m := raw["mode"]; m != "" && m != verb {
-		problems = append(problems, &config.InputError{Flag: true, Input: "mode", Value: m, Problem: "contradicts the command " + verb, Accepted: "leave --mode out: the command says it"})
+		problems = append(problems, &input.Error{Flag: true, Input: "mode", Value: m, Problem: "contradicts the command " + verb, Accepted: "leave --mode out: the command says it"})
 	}
 	raw["mode"] = verb
 	if !slices.Contains([]string{string(outputs.Text), string(outputs.JSON)}, *format) {
-		problems = append(problems, &config.InputError{Flag: true, Input: "output", Value: *format, Problem: "is not an output format", Accepted: "text, json"})
+		problems = append(problems, &input.Error{Flag: true, Input: "output", Value: *format, Problem: "is not an output format", Accepted: "text, json"})
 	}
-	cfg, err := config.Parse(raw, config.FlagStyle, env.Getenv)
+	cfg, err := config.Parse(raw, input.FlagStyle, env.Getenv)
 	con.Mask(cfg.Secrets()...)
 	if err != nil {
 		problems = append(problems, err)
@@ -160,17 +159,17 @@ func runCLI(ctx context.Context, env Env) int {
 	return run(ctx, cfg, con, out, env.Stdout, outputs.Format(*format), env.Getenv)
 }
 
-func upFlags(stderr io.Writer) (*flag.FlagSet, config.Values, *string) {
+func upFlags(stderr io.Writer) (*flag.FlagSet, input.Values, *string) {
 	fs := flag.NewFlagSet("knative-preview up", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	raw := config.Flags(fs)
+	raw := input.Flags(fs, config.Inputs)
 	format := fs.String("output", string(outputs.Text), "How to show the results: text (a summary on stderr) or json (one object on stdout).")
 	return fs, raw, format
 }
 
 func runAction(ctx context.Context, env Env) int {
 	con := console.NewActions(env.Stdout, env.Getenv)
-	cfg, err := config.Parse(config.FromAction(env.Getenv), config.ActionStyle, env.Getenv)
+	cfg, err := config.Parse(input.FromAction(config.Inputs, env.Getenv), input.ActionStyle, env.Getenv)
 	con.Mask(cfg.Secrets()...) // before anything is printed, problems included
 	if err != nil {
 		reportProblems(con, err)
@@ -188,7 +187,7 @@ func runAction(ctx context.Context, env Env) int {
 
 // reportProblems writes one line per problem.
 func reportProblems(con *console.Console, err error) {
-	for _, e := range inputerr.List(err) {
+	for _, e := range input.List(err) {
 		con.Errorf("%v", e)
 	}
 }
@@ -272,7 +271,7 @@ func buildStages(cfg *config.Config, con *console.Console, out *outputs.Writer, 
 		kindTarget = kind.New(o)
 		target = kindTarget
 	case config.ClusterKubeconfig:
-		target = kubeconfig.New(cfg.Kubeconfig, cfg.Context, kubeconfig.WithProgress(con.Infof))
+		target = kubeconfig.New(*cfg.Kubeconfig, kubeconfig.WithProgress(con.Infof))
 	case config.ClusterGKE:
 		save := func(s gke.State) {
 			if err := con.SaveState(gke.StateName, s.Encode()); err != nil {
@@ -386,6 +385,7 @@ func buildStages(cfg *config.Config, con *console.Console, out *outputs.Writer, 
 		return stages
 	}
 	m := cfg.Measure
+	m.Progress = con.Infof
 	stages = append(stages, pipeline.Stage{
 		Name: "measure",
 		Plan: []string{
@@ -400,10 +400,7 @@ func buildStages(cfg *config.Config, con *console.Console, out *outputs.Writer, 
 			rep, err := measure.Measure(ctx, cs,
 				measure.Revision{Namespace: deployed.Namespace, Name: deployed.Revision},
 				measure.Route{URL: deployed.URL, Address: deployed.Address},
-				measure.Options{
-					Samples: m.Samples, Path: m.Path, Expect: m.Expect, MaxMedianMs: m.MaxMedianMs,
-					SmokeRequests: m.SmokeRequests, Progress: con.Infof,
-				})
+				m)
 			if rep != nil {
 				extra.WriteString(rep.Markdown())
 				if werr := measureOutputs(out, rep); werr != nil {
@@ -520,25 +517,18 @@ func clusterOutputs(out *outputs.Writer, c *cluster.Cluster, kubeconfigPath stri
 }
 
 func installOptions(cfg *config.Config, con *console.Console, getenv func(string) string) install.Options {
+	o := cfg.Install
 	cache, err := manifests.DefaultCacheDir(getenv)
 	if err != nil {
 		con.Debugf("no cache for release manifests: %v", err)
 		cache = ""
 	}
-	resolver := &release.Resolver{Token: cfg.GitHubToken, Progress: con.Infof}
-	if manifests.IsFolder(cfg.ManifestsURL) {
-		resolver.Folder = cfg.ManifestsURL
-	}
-	return install.Options{
-		Spec:          cfg.ServingVersion,
-		Ingress:       cfg.Ingress,
-		Domain:        cfg.Domain,
-		ServingConfig: cfg.ServingConfig,
-		Resolver:      resolver,
-		Fetcher:       &manifests.Fetcher{Source: cfg.ManifestsURL, CacheDir: cache, Progress: con.Infof},
-		Progress:      con.Infof,
-		Warn:          con.Warnf,
-	}
+	resolver, fetcher := *o.Resolver, *o.Fetcher
+	resolver.Progress = con.Infof
+	fetcher.CacheDir, fetcher.Progress = cache, con.Infof
+	o.Resolver, o.Fetcher = &resolver, &fetcher
+	o.Progress, o.Warn = con.Infof, con.Warnf
+	return o
 }
 
 // gkeOptions are the gke target's settings with this run's console and
@@ -555,7 +545,7 @@ func gkeOptions(cfg *config.Config, con *console.Console, getenv func(string) st
 // up (a GKE cluster this run created, with delete-cluster: on-exit).
 func runPost(ctx context.Context, env Env) int {
 	con := console.NewActions(env.Stdout, env.Getenv)
-	cfg, err := config.Parse(config.FromAction(env.Getenv), config.ActionStyle, env.Getenv)
+	cfg, err := config.Parse(input.FromAction(config.Inputs, env.Getenv), input.ActionStyle, env.Getenv)
 	con.Mask(cfg.Secrets()...)
 	if err != nil {
 		// The main step reported the inputs; it created nothing.

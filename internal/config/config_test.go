@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/knative-preview/action/internal/input"
 )
 
 const fixture = "../../testdata/kubeconfig-two-contexts.yaml"
@@ -21,28 +23,28 @@ func env(m map[string]string) func(string) string {
 
 func TestParseDefaults(t *testing.T) {
 	abs, _ := filepath.Abs(fixture)
-	cfg, err := Parse(Values{}, ActionStyle, env(map[string]string{"GITHUB_WORKSPACE": "/github/workspace"}))
+	cfg, err := Parse(input.Values{}, input.ActionStyle, env(map[string]string{"GITHUB_WORKSPACE": "/github/workspace"}))
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
 	if cfg.Cluster != "kind" || cfg.Kind == nil || cfg.Kind.ClusterName != "knative" || cfg.Kind.HostPort != 80 || cfg.Kind.Reuse != "true" || cfg.Kind.Workspace != "/github/workspace" {
 		t.Errorf("kind is the default target, with its defaults: cluster %q, %+v", cfg.Cluster, cfg.Kind)
 	}
-	cfg, err = Parse(Values{"cluster": "kubeconfig"}, ActionStyle, env(map[string]string{"KUBECONFIG": abs}))
+	cfg, err = Parse(input.Values{"cluster": "kubeconfig"}, input.ActionStyle, env(map[string]string{"KUBECONFIG": abs}))
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
 	if cfg.Timeout != 20*time.Minute || cfg.Image != "" || cfg.DryRun {
 		t.Errorf("defaults: got cluster=%q timeout=%s image=%q dry-run=%v", cfg.Cluster, cfg.Timeout, cfg.Image, cfg.DryRun)
 	}
-	if cfg.Context != "blue" {
-		t.Errorf("context: got %q, want the current-context blue", cfg.Context)
+	if cfg.Kubeconfig.Context != "blue" {
+		t.Errorf("context: got %q, want the current-context blue", cfg.Kubeconfig.Context)
 	}
-	if cfg.ServingVersion.String() != "1.23" || cfg.Ingress != "kourier" || cfg.Domain != "" || cfg.ServingConfig != nil || cfg.ManifestsURL != "" || cfg.GitHubToken != "" {
+	if cfg.Install.Spec.String() != "1.23" || cfg.Install.Ingress != "kourier" || cfg.Install.Domain != "" || cfg.Install.ServingConfig != nil || cfg.Install.Fetcher.Source != "" || cfg.GitHubToken != "" {
 		t.Errorf("install defaults: %+v", cfg)
 	}
-	if !strings.Contains(cfg.Kubeconfig.Origin, "KUBECONFIG") {
-		t.Errorf("origin %q should say the kubeconfig came from $KUBECONFIG", cfg.Kubeconfig.Origin)
+	if !strings.Contains(cfg.Kubeconfig.Source.Origin, "KUBECONFIG") {
+		t.Errorf("origin %q should say the kubeconfig came from $KUBECONFIG", cfg.Kubeconfig.Source.Origin)
 	}
 }
 
@@ -64,18 +66,18 @@ func TestEveryInputIsRead(t *testing.T) {
 		with  map[string]string // other inputs the case needs
 	}{
 		"cluster":         {"kubeconfig", func(c *Config) bool { return c.Cluster == "kubeconfig" }, nil},
-		"kubeconfig":      {string(content), func(c *Config) bool { return c.Kubeconfig.Origin == "inline content" }, kc},
-		"context":         {"green", func(c *Config) bool { return c.Context == "green" }, kc},
+		"kubeconfig":      {string(content), func(c *Config) bool { return c.Kubeconfig.Source.Origin == "inline content" }, kc},
+		"context":         {"green", func(c *Config) bool { return c.Kubeconfig.Context == "green" }, kc},
 		"timeout":         {"90s", func(c *Config) bool { return c.Timeout == 90*time.Second }, nil},
 		"image":           {"ghcr.io/org/app:v1", func(c *Config) bool { return c.Image == "ghcr.io/org/app:v1" && c.Deploy.Image == c.Image }, repo},
 		"dry-run":         {"true", func(c *Config) bool { return c.DryRun }, nil},
-		"serving-version": {"1.22.3", func(c *Config) bool { return c.ServingVersion.String() == "1.22.3" }, nil},
-		"ingress":         {"contour", func(c *Config) bool { return c.Ingress == "contour" }, nil},
-		"domain":          {"preview.example.com", func(c *Config) bool { return c.Domain == "preview.example.com" }, nil},
+		"serving-version": {"1.22.3", func(c *Config) bool { return c.Install.Spec.String() == "1.22.3" }, nil},
+		"ingress":         {"contour", func(c *Config) bool { return c.Install.Ingress == "contour" }, nil},
+		"domain":          {"preview.example.com", func(c *Config) bool { return c.Install.Domain == "preview.example.com" }, nil},
 		"serving-config": {"config-features: {kubernetes.podspec-affinity: enabled}", func(c *Config) bool {
-			return c.ServingConfig["config-features"]["kubernetes.podspec-affinity"] == "enabled"
+			return c.Install.ServingConfig["config-features"]["kubernetes.podspec-affinity"] == "enabled"
 		}, nil},
-		"manifests-url": {"https://mirror.example/knative", func(c *Config) bool { return c.ManifestsURL == "https://mirror.example/knative" }, nil},
+		"manifests-url": {"https://mirror.example/knative", func(c *Config) bool { return c.Install.Fetcher.Source == "https://mirror.example/knative" }, nil},
 		"github-token": {"ghs_token_from_input", func(c *Config) bool {
 			return c.GitHubToken == "ghs_token_from_input" && c.Secrets()[0] == "ghs_token_from_input"
 		}, nil},
@@ -128,7 +130,7 @@ func TestEveryInputIsRead(t *testing.T) {
 					e["INPUT_"+strings.ToUpper(k)] = v
 				}
 			}
-			cfg, err := Parse(FromAction(env(e)), ActionStyle, env(e))
+			cfg, err := Parse(input.FromAction(Inputs, env(e)), input.ActionStyle, env(e))
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
@@ -142,7 +144,7 @@ func TestEveryInputIsRead(t *testing.T) {
 		t.Run(in.Name+"/flag", func(t *testing.T) {
 			fs := flag.NewFlagSet("up", flag.ContinueOnError)
 			fs.SetOutput(io.Discard)
-			raw := Flags(fs)
+			raw := input.Flags(fs, Inputs)
 			args := []string{"--" + in.Name + "=" + c.value}
 			for k, v := range c.with {
 				if k != in.Name {
@@ -152,7 +154,7 @@ func TestEveryInputIsRead(t *testing.T) {
 			if err := fs.Parse(args); err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := Parse(raw, FlagStyle, env(map[string]string{"KUBECONFIG": fixture}))
+			cfg, err := Parse(raw, input.FlagStyle, env(map[string]string{"KUBECONFIG": fixture}))
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
@@ -165,11 +167,11 @@ func TestEveryInputIsRead(t *testing.T) {
 
 func TestBoolFlagWithoutValue(t *testing.T) {
 	fs := flag.NewFlagSet("up", flag.ContinueOnError)
-	raw := Flags(fs)
+	raw := input.Flags(fs, Inputs)
 	if err := fs.Parse([]string{"--dry-run", "--image", "nginx", "--cluster", "kubeconfig"}); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := Parse(raw, FlagStyle, env(map[string]string{"KUBECONFIG": fixture}))
+	cfg, err := Parse(raw, input.FlagStyle, env(map[string]string{"KUBECONFIG": fixture}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,15 +185,15 @@ func TestBoolFlagWithoutValue(t *testing.T) {
 func TestParseReportsEveryProblem(t *testing.T) {
 	tests := []struct {
 		name  string
-		style Style
-		raw   Values
+		style input.Style
+		raw   input.Values
 		env   map[string]string
 		want  []string // one substring per expected problem, in order
 	}{
 		{
 			name:  "several at once",
-			style: FlagStyle,
-			raw:   Values{"cluster": "nope", "timeout": "5 parsecs", "image": "Not An Image", "dry-run": "maybe"},
+			style: input.FlagStyle,
+			raw:   input.Values{"cluster": "nope", "timeout": "5 parsecs", "image": "Not An Image", "dry-run": "maybe"},
 			want: []string{
 				`--cluster: "nope" is not a cluster target (accepted: kind, kubeconfig, gke)`,
 				`--timeout: "5 parsecs" is not a duration (accepted: a Go duration`,
@@ -201,8 +203,8 @@ func TestParseReportsEveryProblem(t *testing.T) {
 		},
 		{
 			name:  "install inputs",
-			style: ActionStyle,
-			raw: Values{"kubeconfig": fixture, "serving-version": "1.x", "ingress": "nginx", "domain": "Not_A_Domain",
+			style: input.ActionStyle,
+			raw: input.Values{"kubeconfig": fixture, "serving-version": "1.x", "ingress": "nginx", "domain": "Not_A_Domain",
 				"serving-config": "config-autoscaler: {stable-window: 1s}", "manifests-url": "ftp://mirror"},
 			want: []string{
 				`input "serving-version": "1.x" is not a Knative version (accepted: X.Y.Z (e.g. 1.23.2), X.Y`,
@@ -214,8 +216,8 @@ func TestParseReportsEveryProblem(t *testing.T) {
 		},
 		{
 			name:  "inputs of another cluster target",
-			style: FlagStyle,
-			raw:   Values{"kubeconfig": fixture, "gke-spot": "true", "host-port": "80"},
+			style: input.FlagStyle,
+			raw:   input.Values{"kubeconfig": fixture, "gke-spot": "true", "host-port": "80"},
 			want: []string{
 				`--kubeconfig: applies to cluster kubeconfig only, and cluster is kind (accepted: leave it out, or set cluster to kubeconfig)`,
 				`--gke-spot: "true" applies to cluster gke only, and cluster is kind`,
@@ -223,8 +225,8 @@ func TestParseReportsEveryProblem(t *testing.T) {
 		},
 		{
 			name:  "the reason a value is refused is kept",
-			style: FlagStyle,
-			raw:   Values{"cluster": "kubeconfig", "kubeconfig": fixture, "serving-version": "0.26", "cold-start-max-ms": "NaN"},
+			style: input.FlagStyle,
+			raw:   input.Values{"cluster": "kubeconfig", "kubeconfig": fixture, "serving-version": "0.26", "cold-start-max-ms": "NaN"},
 			want: []string{
 				`--serving-version: "0.26" is not a Knative version this action installs: releases before 1.0 are not supported (accepted: X.Y.Z`,
 				`--cold-start-max-ms: "NaN" is not a positive number of milliseconds`,
@@ -232,28 +234,28 @@ func TestParseReportsEveryProblem(t *testing.T) {
 		},
 		{
 			name:  "action style names inputs",
-			style: ActionStyle,
-			raw:   Values{"timeout": "-1m", "kubeconfig": fixture},
+			style: input.ActionStyle,
+			raw:   input.Values{"timeout": "-1m", "kubeconfig": fixture},
 			want:  []string{`input "timeout": "-1m" must be positive`},
 		},
 		{
 			name: "context that does not exist",
-			raw:  Values{"cluster": "kubeconfig", "kubeconfig": fixture, "context": "red"},
+			raw:  input.Values{"cluster": "kubeconfig", "kubeconfig": fixture, "context": "red"},
 			want: []string{`input "context": context "red" is not in the kubeconfig (contexts: blue, green)`},
 		},
 		{
 			name: "kubeconfig that does not parse",
-			raw:  Values{"cluster": "kubeconfig", "kubeconfig": "apiVersion: v1\nclusters: [this is: not]: valid\n"},
+			raw:  input.Values{"cluster": "kubeconfig", "kubeconfig": "apiVersion: v1\nclusters: [this is: not]: valid\n"},
 			want: []string{`input "kubeconfig": inline content is not a valid kubeconfig`},
 		},
 		{
 			name: "kubeconfig file that does not exist",
-			raw:  Values{"cluster": "kubeconfig", "kubeconfig": "no/such/kubeconfig"},
+			raw:  input.Values{"cluster": "kubeconfig", "kubeconfig": "no/such/kubeconfig"},
 			want: []string{`input "kubeconfig": kubeconfig file `, `no/such/kubeconfig does not exist`},
 		},
 		{
 			name: "no kubeconfig anywhere",
-			raw:  Values{"cluster": "kubeconfig"},
+			raw:  input.Values{"cluster": "kubeconfig"},
 			env:  map[string]string{"HOME": "/nonexistent-home"},
 			want: []string{`input "kubeconfig": no kubeconfig given, KUBECONFIG is not set and /nonexistent-home/.kube/config does not exist`},
 		},
@@ -283,9 +285,9 @@ func TestParseReportsEveryProblem(t *testing.T) {
 				}
 			}
 			for _, p := range problems {
-				var ie *InputError
+				var ie *input.Error
 				if !errors.As(p, &ie) {
-					t.Errorf("problem %q is not an *InputError", p)
+					t.Errorf("problem %q is not an *input.Error", p)
 				}
 			}
 		})
@@ -320,12 +322,12 @@ func TestKubeconfigForms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := Parse(Values{"cluster": "kubeconfig", "kubeconfig": tt.value}, ActionStyle, env(tt.env))
+			cfg, err := Parse(input.Values{"cluster": "kubeconfig", "kubeconfig": tt.value}, input.ActionStyle, env(tt.env))
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
-			if !strings.HasSuffix(cfg.Kubeconfig.Origin, tt.wantOrigin) {
-				t.Errorf("origin %q, want it to end in %q", cfg.Kubeconfig.Origin, tt.wantOrigin)
+			if !strings.HasSuffix(cfg.Kubeconfig.Source.Origin, tt.wantOrigin) {
+				t.Errorf("origin %q, want it to end in %q", cfg.Kubeconfig.Source.Origin, tt.wantOrigin)
 			}
 			found := false
 			for _, s := range cfg.Secrets() {
@@ -341,7 +343,7 @@ func TestKubeconfigForms(t *testing.T) {
 // A kubeconfig that fails to parse must not be echoed: it may hold credentials.
 func TestBadInlineKubeconfigIsNotEchoed(t *testing.T) {
 	bad := "apiVersion: v1\nusers:\n- name: x\n  user: {token: hunter2-very-secret}\ncontexts: [ : \n"
-	_, err := Parse(Values{"cluster": "kubeconfig", "kubeconfig": bad}, ActionStyle, env(nil))
+	_, err := Parse(input.Values{"cluster": "kubeconfig", "kubeconfig": bad}, input.ActionStyle, env(nil))
 	if err == nil {
 		t.Fatal("Parse accepted a broken kubeconfig")
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/knative-preview/action/internal/input"
 )
 
 func TestServiceName(t *testing.T) {
@@ -90,7 +92,7 @@ func FuzzServiceName(f *testing.F) {
 }
 
 func TestParseOptionsDefaults(t *testing.T) {
-	o, errs := ParseOptions(map[string]string{"image": "ghcr.io/octo/hello:v1"}, "octo/Hello")
+	o, errs := parseInputs(map[string]string{"image": "ghcr.io/octo/hello:v1"}, "octo/Hello")
 	if len(errs) > 0 {
 		t.Fatalf("errors: %v", errs)
 	}
@@ -120,12 +122,13 @@ func TestParseOptionsEveryInput(t *testing.T) {
 		"visibility":      "cluster-local",
 		"tag":             "pr-7",
 	}
-	for _, name := range InputNames {
+	for _, d := range Inputs {
+		name := d.Name
 		if _, ok := raw[name]; !ok {
 			t.Errorf("input %q has no value in this test", name)
 		}
 	}
-	o, errs := ParseOptions(raw, "octo/hello")
+	o, errs := parseInputs(raw, "octo/hello")
 	if len(errs) > 0 {
 		t.Fatalf("errors: %v", errs)
 	}
@@ -190,15 +193,15 @@ func TestParseOptionsProblems(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, errs := ParseOptions(c.raw, c.repo)
+			_, errs := parseInputs(c.raw, c.repo)
 			if len(errs) == 0 {
 				t.Fatalf("no problem reported")
 			}
 			var found bool
 			for _, err := range errs {
-				var ie *InputError
+				var ie *input.Error
 				if !errors.As(err, &ie) {
-					t.Fatalf("%v is not an *InputError", err)
+					t.Fatalf("%v is not an *input.Error", err)
 				}
 				if ie.Input != c.input {
 					continue
@@ -218,14 +221,14 @@ func TestParseOptionsProblems(t *testing.T) {
 }
 
 func TestParseOptionsReportsEveryProblem(t *testing.T) {
-	_, errs := ParseOptions(map[string]string{"port": "x", "visibility": "y", "mode": "z"}, "o/r")
+	_, errs := parseInputs(map[string]string{"port": "x", "visibility": "y", "mode": "z"}, "o/r")
 	if len(errs) != 3 {
 		t.Errorf("got %d problems, want 3: %v", len(errs), errs)
 	}
 }
 
 func TestParseOptionsTagShortensDefaultName(t *testing.T) {
-	o, errs := ParseOptions(map[string]string{"tag": "preview-1234"}, "octo/"+strings.Repeat("r", 60))
+	o, errs := parseInputs(map[string]string{"tag": "preview-1234"}, "octo/"+strings.Repeat("r", 60))
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
@@ -260,7 +263,9 @@ func TestParseEnv(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, errs := parseEnv("env", c.in, false)
+			r := input.NewReader(Inputs, input.Values{"env": c.in}, input.ActionStyle, nil)
+			got := parseEnv(r, "env")
+			errs := input.List(r.Err())
 			if !reflect.DeepEqual(got, c.want) {
 				t.Errorf("got %q, want %q", got, c.want)
 			}
@@ -280,7 +285,7 @@ func TestParseEnv(t *testing.T) {
 
 // A malformed secret-env line is named by its number, never quoted.
 func TestParseSecretEnvNeverQuotesALine(t *testing.T) {
-	_, errs := parseEnv("secret-env", "API_KEY=fine\nhunter2-no-equals\nX=\"unterminated-hunter3", true)
+	_, errs := parseInputs(map[string]string{"secret-env": "API_KEY=fine\nhunter2-no-equals\nX=\"unterminated-hunter3"}, "o/r")
 	if len(errs) != 2 {
 		t.Fatalf("got %v, want 2 problems", errs)
 	}
@@ -289,33 +294,6 @@ func TestParseSecretEnvNeverQuotesALine(t *testing.T) {
 			if strings.Contains(e.Error(), secret) {
 				t.Errorf("problem %q shows a secret value", e)
 			}
-		}
-	}
-}
-
-func TestSplitArgs(t *testing.T) {
-	cases := []struct {
-		in   string
-		want []string
-		bad  bool
-	}{
-		{"serve", []string{"serve"}, false},
-		{"  a  b\tc\nd ", []string{"a", "b", "c", "d"}, false},
-		{`--msg "hello world" 'it''s'`, []string{"--msg", "hello world", "its"}, false},
-		{`a\ b "x\"y" 'x\y'`, []string{"a b", `x"y`, `x\y`}, false},
-		{`""`, []string{""}, false},
-		{"a \\\nb", []string{"a", "b"}, false},
-		{`"open`, nil, true},
-		{`trailing\`, nil, true},
-	}
-	for _, c := range cases {
-		got, err := splitArgs(c.in)
-		if (err != nil) != c.bad {
-			t.Errorf("splitArgs(%q): error %v, want error %v", c.in, err, c.bad)
-			continue
-		}
-		if !c.bad && !reflect.DeepEqual(got, c.want) {
-			t.Errorf("splitArgs(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }
@@ -337,4 +315,17 @@ func TestLoadedIntoNodes(t *testing.T) {
 			t.Errorf("loadedIntoNodes(%q, %v) = %v, want %v", tt.image, tt.registries, got, tt.want)
 		}
 	}
+}
+
+// parseInputs runs Parse on raw input values (image among them) for a
+// repository named repo.
+func parseInputs(raw map[string]string, repo string) (Options, []error) {
+	r := input.NewReader(Inputs, raw, input.ActionStyle, func(k string) string {
+		if k == "GITHUB_REPOSITORY" {
+			return repo
+		}
+		return ""
+	})
+	o := Parse(r, raw["image"])
+	return o, input.List(r.Err())
 }

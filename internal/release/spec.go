@@ -2,7 +2,7 @@ package release
 
 import (
 	"fmt"
-	"github.com/knative-preview/action/internal/inputerr"
+	"github.com/knative-preview/action/internal/input"
 	"regexp"
 	"strconv"
 	"strings"
@@ -92,5 +92,5 @@ func ParseSpec(s string) (Spec, error) {
 
 // specError is a problem with the serving-version input.
 func specError(value, problem string) error {
-	return &inputerr.Error{Input: "serving-version", Value: value, Problem: problem, Accepted: SpecAccepted}
+	return &input.Error{Input: "serving-version", Value: value, Problem: problem, Accepted: SpecAccepted}
 }

@@ -118,7 +118,7 @@ func TestConnect(t *testing.T) {
 			name: "reuse-cluster false fails when the cluster exists",
 			setup: func(e *env, o *Options) {
 				e.api.AddCluster(testProject, testZone, e.running())
-				o.Reuse = ReuseFalse
+				o.Reuse = cluster.ReuseFalse
 			},
 			wantErr:   []string{`GKE cluster "knative" (project my-project, zone us-central1-a) already exists and reuse-cluster is false`, "reuse-cluster: true to use it"},
 			wantCalls: map[string]int{gketest.ClustersCreate: 0},
@@ -127,7 +127,7 @@ func TestConnect(t *testing.T) {
 			name: "reuse-cluster recreate deletes the cluster, then creates it",
 			setup: func(e *env, o *Options) {
 				e.api.AddCluster(testProject, testZone, e.running())
-				o.Reuse = ReuseRecreate
+				o.Reuse = cluster.ReuseRecreate
 			},
 			wantCreated: true,
 			wantLog:     []string{"deleting it first (reuse-cluster: recreate)", `deleted GKE cluster "knative"`, `creating GKE cluster "knative"`},
@@ -167,7 +167,7 @@ func TestConnect(t *testing.T) {
 			setup: func(e *env, o *Options) {
 				e.api.Fail(gketest.ClustersGet, gketest.Failure{Code: 404, Status: "NOT_FOUND", Message: "Not found."})
 				e.api.AddCluster(testProject, testZone, e.running())
-				o.Reuse = ReuseFalse
+				o.Reuse = cluster.ReuseFalse
 			},
 			wantErr: []string{`creating GKE cluster "knative" (project my-project, zone us-central1-a): Already exists: projects/my-project/locations/us-central1-a/clusters/knative (HTTP 409)`},
 		},

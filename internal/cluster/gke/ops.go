@@ -53,9 +53,9 @@ func (t *Target) ensure(ctx context.Context, r ref) (*container.Cluster, error) 
 	}
 	if c != nil {
 		switch t.opts.Reuse {
-		case ReuseFalse:
+		case cluster.ReuseFalse:
 			return nil, fmt.Errorf("%s already exists and reuse-cluster is false: set reuse-cluster: true to use it, recreate to replace it, or choose another cluster-name", r)
-		case ReuseRecreate:
+		case cluster.ReuseRecreate:
 			t.progress("%s exists; deleting it first (reuse-cluster: recreate)", r)
 			if err := t.delete(ctx, r); err != nil {
 				return nil, err
@@ -68,7 +68,7 @@ func (t *Target) ensure(ctx context.Context, r ref) (*container.Cluster, error) 
 	}
 	if c == nil {
 		err := t.create(ctx, r)
-		if isConflict(err) && t.opts.Reuse == ReuseTrue {
+		if isConflict(err) && t.opts.Reuse == cluster.ReuseTrue {
 			t.progress("%s was created meanwhile by someone else; reusing it", r)
 			err = nil
 		}

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/knative-preview/action/internal/cluster"
-	"github.com/knative-preview/action/internal/inputerr"
+	"github.com/knative-preview/action/internal/input"
 )
 
 // The action's inputs this target reads, by name.
@@ -32,18 +32,9 @@ const (
 
 // Defaults of the inputs.
 const (
-	DefaultClusterName   = "knative"
-	DefaultReuse         = ReuseTrue
 	DefaultMachineType   = "e2-standard-4"
 	DefaultNodes         = 1
 	DefaultDeleteCluster = DeleteNever
-)
-
-// Values of reuse-cluster.
-const (
-	ReuseTrue     = "true"     // use the cluster if it exists, else create it
-	ReuseFalse    = "false"    // create the cluster; fail if it exists
-	ReuseRecreate = "recreate" // delete the cluster if it exists, then create it
 )
 
 // Values of delete-cluster.
@@ -52,9 +43,8 @@ const (
 	DeleteOnExit = "on-exit" // delete it in the post step when this run created it
 )
 
-// ReuseValues, DeleteValues and ReleaseChannels list the accepted values.
+// DeleteValues and ReleaseChannels list the accepted values.
 var (
-	ReuseValues     = []string{ReuseTrue, ReuseFalse, ReuseRecreate}
 	DeleteValues    = []string{DeleteNever, DeleteOnExit}
 	ReleaseChannels = []string{"rapid", "regular", "stable", "extended", "none"}
 )
@@ -93,7 +83,7 @@ type Options struct {
 	// is created or recreated; Connect fails with cluster.ErrNoCluster when
 	// there is no such cluster.
 	ExistingOnly bool
-	// Reuse is one of ReuseValues.
+	// Reuse is one of cluster.ReuseValues.
 	Reuse string
 	// MachineType of the nodes.
 	MachineType string
@@ -142,10 +132,10 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.ClusterName == "" {
-		o.ClusterName = DefaultClusterName
+		o.ClusterName = cluster.DefaultName
 	}
 	if o.Reuse == "" {
-		o.Reuse = DefaultReuse
+		o.Reuse = cluster.DefaultReuse
 	}
 	if o.MachineType == "" {
 		o.MachineType = DefaultMachineType
@@ -226,9 +216,6 @@ func defaultProject(getenv func(string) string, readFile func(string) ([]byte, e
 	return "", ""
 }
 
-// InputError is one problem with one input.
-type InputError = inputerr.Error
-
 var (
 	projectRE  = regexp.MustCompile(`^([a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
 	locationRE = regexp.MustCompile(`^[a-z]+-[a-z]+[0-9]+(-[a-z])?$`)
@@ -250,12 +237,12 @@ const (
 )
 
 // Validate checks the inputs in o and returns every problem, one
-// *InputError each. An empty input means its default. It resolves the
+// *input.Error each. An empty input means its default. It resolves the
 // project as Connect will, contacting nothing.
 func Validate(o Options) []error {
 	var errs []error
-	bad := func(input, value, problem, accepted string) {
-		errs = append(errs, &InputError{Input: input, Value: value, Problem: problem, Accepted: accepted})
+	bad := func(name, value, problem, accepted string) {
+		errs = append(errs, &input.Error{Input: name, Value: value, Problem: problem, Accepted: accepted})
 	}
 	project, from := ResolveProject(o)
 	switch {
@@ -277,8 +264,10 @@ func Validate(o Options) []error {
 	if o.ClusterName != "" && !nameRE.MatchString(o.ClusterName) {
 		bad(InputClusterName, o.ClusterName, "is not a valid GKE cluster name", acceptName)
 	}
-	if o.Reuse != "" && !slices.Contains(ReuseValues, o.Reuse) {
-		bad(InputReuse, o.Reuse, "is not a reuse policy", strings.Join(ReuseValues, ", "))
+	if o.Reuse != "" {
+		if err := cluster.CheckReuse(o.Reuse); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if o.MachineType != "" && !machineRE.MatchString(o.MachineType) {
 		bad(InputMachineType, o.MachineType, "is not a machine type", acceptMachine)
@@ -302,57 +291,65 @@ func Validate(o Options) []error {
 	return errs
 }
 
-// FromInputs reads the gke inputs through get (the raw value of an input by
-// name, empty when unset), parses the numbers and booleans, and validates
-// them, resolving the default project through getenv (nil: os.Getenv). It
-// returns the Options (with Getenv set, no other seam) and every problem,
-// in the order of Inputs.
-func FromInputs(get, getenv func(name string) string) (Options, []error) {
-	val := func(n string) string { return strings.TrimSpace(get(n)) }
+// Inputs are the inputs only the gke target reads; it reads
+// cluster.Inputs too.
+var Inputs = []input.Def{
+	{
+		Name:        InputProject,
+		Description: "Google Cloud project of the GKE cluster. Empty: the project google-github-actions/auth exported (GOOGLE_CLOUD_PROJECT, CLOUDSDK_CORE_PROJECT, GCLOUD_PROJECT), else the credentials' project_id.",
+	},
+	{
+		Name:        InputLocation,
+		Description: "Region (us-central1) or zone (us-central1-a) of the GKE cluster. Required with cluster: gke.",
+	},
+	{
+		Name:        InputMachineType,
+		Default:     DefaultMachineType,
+		Description: "Machine type of the nodes of a GKE cluster this run creates.",
+	},
+	{
+		Name:        InputNodes,
+		Default:     strconv.Itoa(DefaultNodes),
+		Description: "Number of nodes of a GKE cluster this run creates (per zone for a region).",
+	},
+	{
+		Name:        InputSpot,
+		Default:     "false",
+		Bool:        true,
+		Description: "true: the nodes of a GKE cluster this run creates are Spot VMs (cheaper, may be reclaimed).",
+	},
+	{
+		Name:        InputReleaseChannel,
+		Description: "Release channel of a GKE cluster this run creates: rapid, regular, stable, extended or none. Empty: GKE's default.",
+	},
+	{
+		Name:        InputDeleteCluster,
+		Default:     DefaultDeleteCluster,
+		Description: "never: keep the cluster; on-exit: delete it at the end of the job (the action's post step) when this run created it.",
+	},
+}
+
+// Parse reads the gke target's inputs (with cluster.Inputs) and validates
+// them, resolving the default project from the reader's environment; it
+// contacts nothing. The Options have Getenv set and no other seam.
+func Parse(r *input.Reader) Options {
 	o := Options{
-		Getenv:            getenv,
-		Project:           val(InputProject),
-		Location:          val(InputLocation),
-		ClusterName:       val(InputClusterName),
-		Reuse:             val(InputReuse),
-		MachineType:       val(InputMachineType),
-		ReleaseChannel:    val(InputReleaseChannel),
-		KubernetesVersion: val(InputKubernetesVersion),
-		DeleteCluster:     val(InputDeleteCluster),
+		Getenv:            r.Env(),
+		Project:           r.String(InputProject),
+		Location:          r.String(InputLocation),
+		ClusterName:       r.String(InputClusterName),
+		Reuse:             r.String(InputReuse),
+		MachineType:       r.String(InputMachineType),
+		ReleaseChannel:    r.String(InputReleaseChannel),
+		KubernetesVersion: r.String(InputKubernetesVersion),
+		DeleteCluster:     r.String(InputDeleteCluster),
 	}
-	var errs []error
-	if v := val(InputNodes); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxNodes {
-			errs = append(errs, &InputError{Input: InputNodes, Value: v, Problem: "is not a node count", Accepted: acceptNodes})
-		} else {
-			o.Nodes = n
-		}
+	if n, ok := r.Int(InputNodes, 1, maxNodes, "is not a node count", acceptNodes); ok {
+		o.Nodes = int(n)
 	}
-	if v := val(InputSpot); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs = append(errs, &InputError{Input: InputSpot, Value: v, Problem: "is not a boolean", Accepted: "true, false"})
-		}
-		o.Spot = b
-	}
-	errs = append(errs, Validate(o)...)
-	slices.SortStableFunc(errs, func(a, b error) int { return inputIndex(a) - inputIndex(b) })
-	return o, errs
-}
-
-// Inputs lists the inputs of the gke target in the order problems are
-// reported.
-var Inputs = []string{
-	InputProject, InputLocation, InputClusterName, InputReuse, InputMachineType, InputNodes,
-	InputSpot, InputReleaseChannel, InputKubernetesVersion, InputDeleteCluster,
-}
-
-func inputIndex(err error) int {
-	if ie, ok := err.(*InputError); ok {
-		return slices.Index(Inputs, ie.Input)
-	}
-	return len(Inputs)
+	o.Spot = r.Bool(InputSpot)
+	r.Add("cluster", Validate(o)...)
+	return o
 }
 
 // regional reports whether location is a region (not a zone).

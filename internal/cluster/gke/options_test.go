@@ -4,11 +4,15 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/knative-preview/action/internal/cluster"
+	"github.com/knative-preview/action/internal/input"
 )
 
-func TestFromInputs(t *testing.T) {
+func TestParse(t *testing.T) {
 	valid := map[string]string{InputProject: testProject, InputLocation: testZone}
 	with := func(k, v string) map[string]string {
 		m := map[string]string{}
@@ -35,7 +39,7 @@ func TestFromInputs(t *testing.T) {
 				InputKubernetesVersion: "v1.34.1-gke.1829001", InputDeleteCluster: "on-exit",
 			},
 			check: func(t *testing.T, o Options) {
-				if o.Nodes != 3 || !o.Spot || o.ClusterName != "preview-42" || o.Reuse != ReuseRecreate || o.DeleteCluster != DeleteOnExit {
+				if o.Nodes != 3 || !o.Spot || o.ClusterName != "preview-42" || o.Reuse != cluster.ReuseRecreate || o.DeleteCluster != DeleteOnExit {
 					t.Errorf("options %+v", o)
 				}
 				n := New(o).opts
@@ -51,7 +55,7 @@ func TestFromInputs(t *testing.T) {
 		{name: "bad location", inputs: with(InputLocation, "us central"), want: []string{`"gke-location": "us central" is not a region or zone`}},
 		{name: "bad cluster name", inputs: with(InputClusterName, "Knative_1"), want: []string{`"cluster-name": "Knative_1" is not a valid GKE cluster name`}},
 		{name: "long cluster name", inputs: with(InputClusterName, strings.Repeat("a", 41)), want: []string{`"cluster-name"`}},
-		{name: "bad reuse", inputs: with(InputReuse, "yes"), want: []string{`"reuse-cluster": "yes" is not a reuse policy (accepted: true, false, recreate)`}},
+		{name: "bad reuse", inputs: with(InputReuse, "yes"), want: []string{`"reuse-cluster": "yes" is not a reuse policy (accepted: true: use the cluster if it exists, else create it; false: fail if it exists; recreate: delete it and create it again)`}},
 		{name: "bad machine type", inputs: with(InputMachineType, "big"), want: []string{`"gke-machine-type": "big" is not a machine type`}},
 		{name: "nodes not a number", inputs: with(InputNodes, "two"), want: []string{`"gke-nodes": "two" is not a node count (accepted: a whole number from 1 to 1000)`}},
 		{name: "zero nodes", inputs: with(InputNodes, "0"), want: []string{`"gke-nodes": "0" is not a node count`}},
@@ -64,19 +68,21 @@ func TestFromInputs(t *testing.T) {
 		{
 			name:   "every problem at once",
 			inputs: map[string]string{InputLocation: "x", InputNodes: "-1", InputReuse: "no"},
-			want:   []string{`"gke-project"`, `"gke-location"`, `"reuse-cluster"`, `"gke-nodes"`},
+			want:   []string{`"gke-nodes"`, `"gke-project"`, `"gke-location"`, `"reuse-cluster"`},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o, errs := FromInputs(func(n string) string { return tt.inputs[n] }, fakeEnv(tt.env))
+			r := input.NewReader(slices.Concat(cluster.Inputs, Inputs), tt.inputs, input.ActionStyle, fakeEnv(tt.env))
+			o := Parse(r)
+			errs := input.List(r.Err())
 			if len(errs) != len(tt.want) {
 				t.Fatalf("got %d problems, want %d:\n%v", len(errs), len(tt.want), errors.Join(errs...))
 			}
 			for i, want := range tt.want {
-				var ie *InputError
+				var ie *input.Error
 				if !errors.As(errs[i], &ie) {
-					t.Errorf("problem %d is a %T, not an *InputError", i, errs[i])
+					t.Errorf("problem %d is a %T, not an *input.Error", i, errs[i])
 				}
 				if !strings.Contains(errs[i].Error(), want) {
 					t.Errorf("problem %d is %q, want it to contain %q", i, errs[i], want)
@@ -143,7 +149,7 @@ func TestPlanContactsNothing(t *testing.T) {
 		{
 			name: "a regional spot cluster, recreated and deleted on exit",
 			set: func(o *Options) {
-				o.Location, o.Reuse, o.Nodes, o.Spot, o.DeleteCluster = "us-central1", ReuseRecreate, 2, true, DeleteOnExit
+				o.Location, o.Reuse, o.Nodes, o.Spot, o.DeleteCluster = "us-central1", cluster.ReuseRecreate, 2, true, DeleteOnExit
 				o.ReleaseChannel, o.KubernetesVersion = "none", "1.33"
 			},
 			want: []string{
@@ -154,7 +160,7 @@ func TestPlanContactsNothing(t *testing.T) {
 		},
 		{
 			name: "reuse false",
-			set:  func(o *Options) { o.Reuse = ReuseFalse },
+			set:  func(o *Options) { o.Reuse = cluster.ReuseFalse },
 			want: []string{`create GKE cluster "knative" in project my-project, zone us-central1-a; fail if it already exists (reuse-cluster: false)`},
 		},
 	}

@@ -82,9 +82,9 @@ func (t *Target) Plan() []string {
 	switch {
 	case o.ExistingOnly:
 		lines = append(lines, fmt.Sprintf("use GKE cluster %q %s if it exists; create or recreate nothing", o.ClusterName, where))
-	case o.Reuse == ReuseFalse:
+	case o.Reuse == cluster.ReuseFalse:
 		lines = append(lines, fmt.Sprintf("create GKE cluster %q %s; fail if it already exists (reuse-cluster: false)", o.ClusterName, where))
-	case o.Reuse == ReuseRecreate:
+	case o.Reuse == cluster.ReuseRecreate:
 		lines = append(lines, fmt.Sprintf("delete GKE cluster %q %s if it exists, wait for the deletion, then create it (reuse-cluster: recreate)", o.ClusterName, where))
 	default:
 		lines = append(lines, fmt.Sprintf("reuse GKE cluster %q %s if it exists, else create it (reuse-cluster: true)", o.ClusterName, where))

@@ -11,6 +11,8 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
+
+	"github.com/knative-preview/action/internal/input"
 )
 
 // IngressNodePort is the NodePort the install stage gives the ingress
@@ -30,7 +32,7 @@ func buildConfig(o Options) (*v1alpha4.Cluster, []error) {
 	var errs []error
 	origin := "" // the kind-config file, when it names one
 	bad := func(problem string) {
-		errs = append(errs, &Problem{Input: "kind-config", Value: origin, Problem: problem})
+		errs = append(errs, &input.Error{Input: "kind-config", Value: origin, Problem: problem})
 	}
 	image, err := nodeImage(o.KubernetesVersion)
 	if err != nil {

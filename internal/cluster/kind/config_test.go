@@ -4,8 +4,13 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/knative-preview/action/internal/cluster"
+	"github.com/knative-preview/action/internal/input"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -95,8 +100,8 @@ func TestValidate(t *testing.T) {
 		{"all valid", Options{ClusterName: "pr-42.preview", KubernetesVersion: "v1.34.3", Reuse: "recreate", HostPort: 65535, LoadImages: []string{"myapp:dev", "ghcr.io/org/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}}, nil},
 		{"bad cluster name", Options{ClusterName: "My_Cluster"}, []string{`input "cluster-name": "My_Cluster" is not a kind cluster name (accepted: up to 50 lower-case letters`}},
 		{"cluster name too long", Options{ClusterName: strings.Repeat("a", 51)}, []string{`input "cluster-name": "aaaa`}},
-		{"bad reuse", Options{Reuse: "yes"}, []string{`input "reuse-cluster": "yes" is not a reuse mode (accepted: true: use the cluster if it exists; false: fail if it exists; recreate: delete it and create it again)`}},
-		{"reuse is read exactly, as for gke", Options{Reuse: "Recreate"}, []string{`input "reuse-cluster": "Recreate" is not a reuse mode`}},
+		{"bad reuse", Options{Reuse: "yes"}, []string{`input "reuse-cluster": "yes" is not a reuse policy (accepted: true: use the cluster if it exists, else create it; false: fail if it exists; recreate: delete it and create it again)`}},
+		{"reuse is read exactly, as for gke", Options{Reuse: "Recreate"}, []string{`input "reuse-cluster": "Recreate" is not a reuse policy`}},
 		{"host port too high", Options{HostPort: 70000}, []string{`input "host-port": "70000" is not a TCP port (accepted: 1 to 65535)`}},
 		{"host port negative", Options{HostPort: -1}, []string{`input "host-port": "-1" is not a TCP port`}},
 		{"version without patch", Options{KubernetesVersion: "1.34"}, []string{`input "kubernetes-version": "1.34" is not a version of the form 1.X.Y (accepted: a version 1.X.Y, or a node image such as kindest/node:v1.34.3)`}},
@@ -124,9 +129,8 @@ func TestValidate(t *testing.T) {
 				t.Fatalf("got %d problems %v, want %d", len(errs), errs, len(tt.want))
 			}
 			for i, w := range tt.want {
-				var p *Problem
-				if !asProblem(errs[i], &p) {
-					t.Errorf("problem %d is a %T, want *Problem", i, errs[i])
+				if _, ok := errs[i].(*input.Error); !ok {
+					t.Errorf("problem %d is a %T, want *input.Error", i, errs[i])
 				}
 				if !strings.Contains(errs[i].Error(), w) {
 					t.Errorf("problem %d:\n got %s\nwant it to contain %s", i, errs[i], w)
@@ -137,12 +141,6 @@ func TestValidate(t *testing.T) {
 			}
 		})
 	}
-}
-
-func asProblem(err error, p **Problem) bool {
-	q, ok := err.(*Problem)
-	*p = q
-	return ok
 }
 
 func TestNodeImage(t *testing.T) {
@@ -161,17 +159,41 @@ func TestNodeImage(t *testing.T) {
 	}
 }
 
-func TestParseHelpers(t *testing.T) {
-	if p, err := ParseHostPort(""); p != 80 || err != nil {
-		t.Errorf("empty host-port: %d, %v", p, err)
+func TestParse(t *testing.T) {
+	defs := slices.Concat(cluster.Inputs, Inputs)
+	env := func(k string) string { return map[string]string{"GITHUB_WORKSPACE": "/ws"}[k] }
+	tests := []struct {
+		name string
+		raw  input.Values
+		want Options // Getenv is not compared
+		errs []string
+	}{
+		{"defaults", nil, Options{ClusterName: cluster.DefaultName, Reuse: cluster.DefaultReuse, HostPort: DefaultHostPort, Workspace: "/ws"}, nil},
+		{"every input", input.Values{"cluster-name": "pr-1", "reuse-cluster": "false", "kubernetes-version": "1.34.3", "host-port": " 8080 ", "load-images": "a:1, b:2\nc:3\n\n", "kind-config": "nodes: [{role: control-plane}]"},
+			Options{ClusterName: "pr-1", Reuse: "false", KubernetesVersion: "1.34.3", HostPort: 8080, LoadImages: []string{"a:1", "b:2", "c:3"}, KindConfig: "nodes: [{role: control-plane}]", Workspace: "/ws"}, nil},
+		{"host port not a number", input.Values{"host-port": "eighty"}, Options{}, []string{`input "host-port": "eighty" is not a TCP port (accepted: 1 to 65535)`}},
+		{"problems of Validate", input.Values{"cluster-name": "Bad_Name"}, Options{}, []string{`input "cluster-name": "Bad_Name" is not a kind cluster name`}},
 	}
-	if p, err := ParseHostPort(" 8080 "); p != 8080 || err != nil {
-		t.Errorf("8080: %d, %v", p, err)
-	}
-	if _, err := ParseHostPort("eighty"); err == nil || err.Error() != `input "host-port": "eighty" is not a TCP port (accepted: 1 to 65535)` {
-		t.Errorf("eighty: %v", err)
-	}
-	if got := strings.Join(ParseImageList("a:1, b:2\nc:3\n\n"), "|"); got != "a:1|b:2|c:3" {
-		t.Errorf("got %q", got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := input.NewReader(defs, tt.raw, input.ActionStyle, env)
+			got := Parse(r, "")
+			errs := input.List(r.Err())
+			if len(errs) != len(tt.errs) {
+				t.Fatalf("problems %v, want %d", errs, len(tt.errs))
+			}
+			for i, w := range tt.errs {
+				if errs[i].Error() != w && !strings.HasPrefix(errs[i].Error(), w) {
+					t.Errorf("problem %q, want %q", errs[i], w)
+				}
+			}
+			if tt.errs != nil {
+				return
+			}
+			got.Getenv = nil
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got  %+v\nwant %+v", got, tt.want)
+			}
+		})
 	}
 }

@@ -139,11 +139,11 @@ func (t *Target) Plan() []string {
 	switch {
 	case t.o.ExistingOnly:
 		p = append(p, fmt.Sprintf("use the kind cluster %q if it exists; create, recreate or load nothing", name))
-	case t.o.Reuse == ReuseTrue:
+	case t.o.Reuse == cluster.ReuseTrue:
 		p = append(p, fmt.Sprintf("reuse the kind cluster %q if it exists (its node %s must map node port %d to host port %d), else create it", name, t.controlPlane(), IngressNodePort, t.o.HostPort))
-	case t.o.Reuse == ReuseFalse:
+	case t.o.Reuse == cluster.ReuseFalse:
 		p = append(p, fmt.Sprintf("create the kind cluster %q; fail if one of that name exists", name))
-	case t.o.Reuse == ReuseRecreate:
+	case t.o.Reuse == cluster.ReuseRecreate:
 		p = append(p, fmt.Sprintf("delete the kind cluster %q if it exists, then create it", name))
 	}
 	img := t.image
@@ -287,9 +287,9 @@ func (t *Target) ensureCluster(ctx context.Context, inContainer bool) (bool, err
 	}
 	if slices.Contains(names, name) {
 		switch t.o.Reuse {
-		case ReuseFalse:
+		case cluster.ReuseFalse:
 			return false, fmt.Errorf("a kind cluster named %q already exists and reuse-cluster is false: set reuse-cluster to true to use it, to recreate to delete and create it again, or choose another cluster-name", name)
-		case ReuseRecreate:
+		case cluster.ReuseRecreate:
 			t.progress("deleting the kind cluster %q (reuse-cluster: recreate)", name)
 			if _, err := until(ctx, func() (struct{}, error) { return struct{}{}, t.clusters.Delete(name, t.kubeconfigAbs()) }); err != nil {
 				return false, fmt.Errorf("deleting the kind cluster %q: %w", name, err)

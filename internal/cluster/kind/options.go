@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,23 +14,15 @@ import (
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/cluster/kind/docker"
-	"github.com/knative-preview/action/internal/inputerr"
+	"github.com/knative-preview/action/internal/input"
 )
 
 // Defaults of the inputs.
 const (
-	DefaultClusterName = "knative"
-	DefaultHostPort    = 80
+	DefaultHostPort = 80
 	// DefaultNodeImage is the node image the pinned kind library was
 	// released with; other images may not work with it.
 	DefaultNodeImage = defaults.Image
-)
-
-// Values of the reuse-cluster input.
-const (
-	ReuseTrue     = "true"     // use an existing cluster of that name, else create it
-	ReuseFalse    = "false"    // fail if the cluster exists
-	ReuseRecreate = "recreate" // delete an existing cluster, then create it
 )
 
 // Options are the inputs of the kind target, and the seams tests replace.
@@ -101,9 +94,6 @@ type Docker interface {
 
 var _ Docker = (*docker.CLI)(nil)
 
-// Problem is one invalid input. Input is named as in action.yml.
-type Problem = inputerr.Error
-
 var (
 	clusterNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`)
 	versionRE     = regexp.MustCompile(`^v?(\d+)\.(\d+)\.(\d+)$`)
@@ -115,11 +105,11 @@ var (
 const clusterNameMax = 50
 
 // Validate checks the inputs without contacting anything (a kind-config
-// path is read) and returns one *Problem per problem.
+// path is read) and returns one *input.Error per problem.
 func Validate(o Options) []error {
 	var errs []error
-	bad := func(input, value, problem, accepted string) {
-		errs = append(errs, &Problem{Input: input, Value: value, Problem: problem, Accepted: accepted})
+	bad := func(name, value, problem, accepted string) {
+		errs = append(errs, &input.Error{Input: name, Value: value, Problem: problem, Accepted: accepted})
 	}
 	o = withDefaults(o)
 	if len(o.ClusterName) > clusterNameMax || !clusterNameRE.MatchString(o.ClusterName) {
@@ -128,10 +118,8 @@ func Validate(o Options) []error {
 	if _, err := nodeImage(o.KubernetesVersion); err != nil {
 		bad("kubernetes-version", o.KubernetesVersion, err.Error(), "a version 1.X.Y, or a node image such as kindest/node:v1.34.3")
 	}
-	switch o.Reuse {
-	case ReuseTrue, ReuseFalse, ReuseRecreate:
-	default:
-		bad("reuse-cluster", o.Reuse, "is not a reuse mode", "true: use the cluster if it exists; false: fail if it exists; recreate: delete it and create it again")
+	if err := cluster.CheckReuse(o.Reuse); err != nil {
+		errs = append(errs, err)
 	}
 	if o.HostPort < 1 || o.HostPort > 65535 {
 		bad("host-port", strconv.Itoa(o.HostPort), "is not a TCP port", "1 to 65535")
@@ -149,25 +137,48 @@ func Validate(o Options) []error {
 	return errs
 }
 
-// ParseHostPort reads a host-port input value; empty means the default.
-func ParseHostPort(v string) (int, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return DefaultHostPort, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 65535 {
-		return 0, &Problem{Input: "host-port", Value: v, Problem: "is not a TCP port", Accepted: "1 to 65535"}
-	}
-	return n, nil
+// Inputs are the inputs only the kind target reads; it reads
+// cluster.Inputs too.
+var Inputs = []input.Def{
+	{
+		Name:        "host-port",
+		Default:     strconv.Itoa(DefaultHostPort),
+		Description: "kind: port on the runner mapped to the ingress (NodePort 31080), so later steps reach services at http://<service>.<namespace>.127.0.0.1.sslip.io[:port].",
+	},
+	{
+		Name:        "load-images",
+		Description: "kind: images in the runner's Docker to load into the nodes, one per line or comma-separated. Empty: the image input, when the runner's Docker has it.",
+	},
+	{
+		Name:        "kind-config",
+		Description: "kind: extra kind v1alpha4 Cluster YAML, or the path of a file holding it (relative to the workspace), merged into the generated configuration.",
+	},
 }
 
-// ParseImageList splits a load-images input value: one image per line or
-// separated by commas or spaces.
-func ParseImageList(v string) []string {
-	return strings.FieldsFunc(v, func(r rune) bool {
-		return r == ',' || r == '\n' || r == '\r' || r == ' ' || r == '\t'
-	})
+// Parse reads the kind target's inputs (with cluster.Inputs) and validates
+// them, reading a kind-config file but contacting nothing; image is the
+// image to deploy. Kubeconfigs for later steps, and kind-config paths,
+// are relative to the workspace (GITHUB_WORKSPACE, else the current
+// directory).
+func Parse(r *input.Reader, image string) Options {
+	o := Options{
+		ClusterName:       r.String("cluster-name"),
+		KubernetesVersion: r.String("kubernetes-version"),
+		Reuse:             r.String("reuse-cluster"),
+		LoadImages:        r.List("load-images"),
+		KindConfig:        r.String("kind-config"),
+		Image:             image,
+		Workspace:         r.Getenv("GITHUB_WORKSPACE"),
+		Getenv:            r.Env(),
+	}
+	if o.Workspace == "" {
+		o.Workspace, _ = os.Getwd()
+	}
+	if p, ok := r.Int("host-port", 1, 65535, "is not a TCP port", "1 to 65535"); ok {
+		o.HostPort = int(p)
+		r.Add("cluster", Validate(o)...)
+	}
+	return o
 }
 
 // nodeImage maps the kubernetes-version input to a node image.
@@ -198,12 +209,12 @@ func nodeImage(v string) (string, error) {
 func withDefaults(o Options) Options {
 	o.ClusterName = strings.TrimSpace(o.ClusterName)
 	if o.ClusterName == "" {
-		o.ClusterName = DefaultClusterName
+		o.ClusterName = cluster.DefaultName
 	}
 	o.KubernetesVersion = strings.TrimSpace(o.KubernetesVersion)
 	o.Reuse = strings.TrimSpace(o.Reuse) // exact, as gke reads it: "Recreate" is refused by both
 	if o.Reuse == "" {
-		o.Reuse = ReuseTrue
+		o.Reuse = cluster.DefaultReuse
 	}
 	if o.HostPort == 0 {
 		o.HostPort = DefaultHostPort

@@ -39,7 +39,7 @@ func TestPlanGolden(t *testing.T) {
 
 func TestPlanOfInvalidInputs(t *testing.T) {
 	plan := New(Options{Reuse: "sometimes", Docker: &fakeDocker{}}, WithClusters(&fakeClusters{})).Plan()
-	if len(plan) != 1 || !strings.Contains(plan[0], `input "reuse-cluster": "sometimes" is not a reuse mode`) {
+	if len(plan) != 1 || !strings.Contains(plan[0], `input "reuse-cluster": "sometimes" is not a reuse policy`) {
 		t.Errorf("got %q", plan)
 	}
 }

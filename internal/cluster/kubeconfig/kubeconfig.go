@@ -30,10 +30,10 @@ type Option func(*Target)
 // WithProgress receives progress lines while waiting.
 func WithProgress(p cluster.Progress) Option { return func(t *Target) { t.progress = p } }
 
-// New returns the target for context of src; the context must exist in src
-// (config.Parse has checked it).
-func New(src *kubecfg.Source, context string, opts ...Option) *Target {
-	t := &Target{src: src, context: context, reachTimeout: DefaultReachTimeout, progress: func(string, ...any) {}}
+// New returns the target for the context of o; Parse has checked that it
+// exists.
+func New(o Options, opts ...Option) *Target {
+	t := &Target{src: o.Source, context: o.Context, reachTimeout: DefaultReachTimeout, progress: func(string, ...any) {}}
 	for _, o := range opts {
 		if o != nil {
 			o(t)

@@ -1,4 +1,4 @@
-package config
+package input
 
 import (
 	"flag"
@@ -8,14 +8,14 @@ import (
 	"github.com/sethvargo/go-githubactions"
 )
 
-// FromAction reads every input from the environment a GitHub Actions runner
-// gives the container (INPUT_<NAME>, upper-cased, hyphens kept).
-func FromAction(getenv func(string) string) Values {
+// FromAction reads every input in defs from the environment a GitHub Actions
+// runner gives the container (INPUT_<NAME>, upper-cased, hyphens kept).
+func FromAction(defs []Def, getenv func(string) string) Values {
 	gha := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(io.Discard))
 	raw := Values{}
-	for _, in := range Inputs {
-		if v := gha.GetInput(in.Name); v != "" {
-			raw[in.Name] = v
+	for _, d := range defs {
+		if v := gha.GetInput(d.Name); v != "" {
+			raw[d.Name] = v
 		}
 	}
 	return raw
@@ -24,14 +24,14 @@ func FromAction(getenv func(string) string) Values {
 // Flags registers one flag per input on fs and returns the values that the
 // command line sets once fs.Parse has run. Bool inputs work as bare flags
 // (--dry-run) and as --dry-run=false.
-func Flags(fs *flag.FlagSet) Values {
+func Flags(fs *flag.FlagSet, defs []Def) Values {
 	raw := Values{}
-	for _, in := range Inputs {
-		usage := in.Description
-		if in.Default != "" {
-			usage += " (default " + strconv.Quote(in.Default) + ")"
+	for _, d := range defs {
+		usage := d.Description
+		if d.Default != "" {
+			usage += " (default " + strconv.Quote(d.Default) + ")"
 		}
-		fs.Var(&flagValue{name: in.Name, raw: raw, bool: in.Bool}, in.Name, usage)
+		fs.Var(&flagValue{name: d.Name, raw: raw, bool: d.Bool}, d.Name, usage)
 	}
 	return raw
 }

@@ -1,7 +1,4 @@
-// Package inputerr is the one shape of "this input is wrong" that every
-// package checking inputs returns, so that all problems read alike and the
-// configuration can report them together.
-package inputerr
+package input
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package inputerr
+package input
 
 import (
 	"errors"

@@ -1,0 +1,287 @@
+package deploy
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/knative-preview/action/internal/input"
+)
+
+// DefaultNamespace holds the Service when the namespace input is empty.
+const DefaultNamespace = "default"
+
+// Inputs are the inputs of the deploy stage (image is the configuration's:
+// the cluster target reads it too).
+var Inputs = []input.Def{
+	{
+		Name:        "mode",
+		Default:     ModeUp,
+		Description: "up: install and deploy (and measure); down: delete the Knative Service (and its namespace if this action created it and nothing else is in it). On the command line: the verbs up and down.",
+	},
+	{
+		Name:        "service",
+		Description: "Name of the Knative Service. Empty: the repository's name, made a DNS label (shortened with a hash suffix when too long).",
+	},
+	{
+		Name:        "namespace",
+		Default:     DefaultNamespace,
+		Description: "Namespace of the Knative Service; created (and labelled as managed by this action) when missing.",
+	},
+	{
+		Name:        "env",
+		Description: "Environment variables of the container, one KEY=VALUE per line.",
+	},
+	{
+		Name:        "secret-env",
+		Secret:      true,
+		Description: "Secret environment variables, one KEY=VALUE per line: kept in a Secret owned by the Service, masked in the log.",
+	},
+	{
+		Name:        "port",
+		Description: "Port the container listens on. Empty: Knative's default (8080, as $PORT).",
+	},
+	{
+		Name:        "args",
+		Description: "Arguments of the container, one per line.",
+	},
+	{
+		Name:        "min-scale",
+		Description: "Minimum number of pods (autoscaling.knative.dev/min-scale). Must be 0 (or empty) to measure cold starts.",
+	},
+	{
+		Name:        "max-scale",
+		Description: "Maximum number of pods (autoscaling.knative.dev/max-scale).",
+	},
+	{
+		Name:        "concurrency",
+		Description: "Requests one pod serves at once (containerConcurrency); 0 means no limit.",
+	},
+	{
+		Name:        "request-timeout",
+		Description: "Longest time a request may take, as a Go duration (timeoutSeconds).",
+	},
+	{
+		Name:        "annotations",
+		Description: "Annotations of the revision template, one key=value per line; merged with the Service's own.",
+	},
+	{
+		Name:        "labels",
+		Description: "Labels of the Service and its revisions, one key=value per line; merged with the Service's own.",
+	},
+	{
+		Name:        "service-account",
+		Description: "Kubernetes service account the pods run as.",
+	},
+	{
+		Name:        "visibility",
+		Default:     VisibilityExternal,
+		Description: "external: reachable through the ingress; cluster-local: only inside the cluster (not requested, not measured).",
+	},
+	{
+		Name:        "tag",
+		Description: "Traffic tag: the new revision gets its own URL (<tag>-<service>.<namespace>.<domain>) without taking the main route's traffic, as previews want.",
+	},
+}
+
+const acceptDNSLabel = "lower-case letters, digits and '-', starting with a letter, ending with a letter or digit, at most %d characters"
+
+// Parse reads the deploy inputs; image is the image to deploy (validated
+// by the configuration). The service defaults to the repository's name
+// (GITHUB_REPOSITORY; on the command line, the folder one works in): a
+// name is required only when there is an image to deploy or mode is down.
+func Parse(r *input.Reader, image string) Options {
+	o := Options{Image: image}
+	o.Mode = r.OneOf("mode", "is not a mode", ModeUp, ModeDown)
+
+	o.Tag = r.String("tag")
+	if o.Tag != "" {
+		maxTag := MaxNameLength - revisionSuffixLength - 1 - minDefaultName
+		if msgs := validation.IsDNS1035Label(o.Tag); len(msgs) > 0 {
+			r.Bad("tag", o.Tag, "is not a DNS label ("+strings.Join(msgs, "; ")+")", fmt.Sprintf(acceptDNSLabel, maxTag))
+			o.Tag = ""
+		} else if len(o.Tag) > maxTag {
+			r.Bad("tag", o.Tag, "is too long: the tag's URL and revision names must stay DNS labels", fmt.Sprintf(acceptDNSLabel, maxTag))
+			o.Tag = ""
+		}
+	}
+	// A tagged revision is named <service>-<tag>-xxxxx, which must fit a
+	// DNS label too.
+	maxService := MaxNameLength
+	if o.Tag != "" {
+		maxService = MaxNameLength - len(o.Tag) - 1 - revisionSuffixLength
+	}
+
+	o.Service = r.String("service")
+	repo := repository(r)
+	switch {
+	case o.Service != "":
+		if msgs := validation.IsDNS1035Label(o.Service); len(msgs) > 0 {
+			r.Bad("service", o.Service, "is not a valid Knative Service name ("+strings.Join(msgs, "; ")+")", fmt.Sprintf(acceptDNSLabel, maxService))
+		} else if len(o.Service) > maxService {
+			r.Bad("service", o.Service, fmt.Sprintf("is too long with tag %q: the revision is named <service>-<tag>-xxxxx, at most %d characters", o.Tag, MaxNameLength),
+				fmt.Sprintf(acceptDNSLabel, maxService))
+		}
+	case repoName(repo) != "":
+		o.Service = serviceName(repoName(repo), maxService)
+	case o.Image != "" || o.Mode == ModeDown:
+		r.Bad("service", "", "is required: there is no repository (GITHUB_REPOSITORY) to name the service after", fmt.Sprintf(acceptDNSLabel, maxService))
+	}
+
+	o.Namespace = r.String("namespace")
+	if msgs := validation.IsDNS1123Label(o.Namespace); len(msgs) > 0 {
+		r.Bad("namespace", o.Namespace, "is not a namespace name ("+strings.Join(msgs, "; ")+")",
+			"lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters")
+	}
+
+	o.Env = parseEnv(r, "env")
+	o.SecretEnv = parseEnv(r, "secret-env")
+	for _, s := range o.SecretEnv {
+		if slices.ContainsFunc(o.Env, func(e EnvVar) bool { return e.Name == s.Name }) {
+			r.Bad("secret-env", "", fmt.Sprintf("%s is also set by input env", s.Name), "each variable in env or in secret-env, not both")
+		}
+	}
+
+	if p, ok := r.Int("port", 1, 65535, "is not a port number", "1-65535"); ok {
+		if slices.Contains(reservedPorts, int32(p)) {
+			r.Bad("port", r.String("port"), "is reserved by Knative's queue-proxy", "1-65535 except "+joinInts(reservedPorts))
+		} else {
+			o.Port = int32(p)
+		}
+	}
+
+	o.Args = r.Words("args")
+
+	o.MinScale = parseCount(r, "min-scale", 1<<31-1)
+	o.MaxScale = parseCount(r, "max-scale", 1<<31-1)
+	if o.MinScale != nil && o.MaxScale != nil && *o.MaxScale != 0 && *o.MinScale > *o.MaxScale {
+		r.Bad("max-scale", r.String("max-scale"), fmt.Sprintf("is below min-scale %d", *o.MinScale), "0 (no limit), or a number at least min-scale")
+	}
+	if c := parseCount(r, "concurrency", maxConcurrency); c != nil {
+		n := int64(*c)
+		o.Concurrency = &n
+	}
+
+	if d, ok := input.Check(r, "request-timeout", parseSeconds, "whole seconds as a Go duration (30s, 5m) or a number of seconds"); ok {
+		o.RequestTimeout = d
+	}
+
+	o.Annotations = parseMeta(r, "annotations", false)
+	o.Labels = parseMeta(r, "labels", true)
+	for k := range o.Annotations {
+		switch {
+		case k == minScaleKey && o.MinScale != nil:
+			r.Bad("annotations", "", k+" is also set by input min-scale", "one of them")
+		case k == maxScaleKey && o.MaxScale != nil:
+			r.Bad("annotations", "", k+" is also set by input max-scale", "one of them")
+		}
+	}
+	if _, ok := o.Labels[visibilityKey]; ok {
+		r.Bad("labels", "", visibilityKey+" is set by input visibility", "any label but that one")
+	}
+
+	o.ServiceAccount = r.String("service-account")
+	if o.ServiceAccount != "" {
+		if msgs := validation.IsDNS1123Subdomain(o.ServiceAccount); len(msgs) > 0 {
+			r.Bad("service-account", o.ServiceAccount, "is not a service account name ("+strings.Join(msgs, "; ")+")", "lower-case letters, digits, '-' and '.'")
+		}
+	}
+
+	o.Visibility = r.OneOf("visibility", "is not a visibility", VisibilityExternal, VisibilityClusterLocal)
+	return o
+}
+
+// repository is what the service is named after: GITHUB_REPOSITORY
+// ("owner/name"), or on a laptop the folder one works in.
+func repository(r *input.Reader) string {
+	if repo := r.Getenv("GITHUB_REPOSITORY"); repo != "" {
+		return repo
+	}
+	if r.Style() == input.FlagStyle {
+		if wd, err := os.Getwd(); err == nil {
+			return "local/" + filepath.Base(wd)
+		}
+	}
+	return ""
+}
+
+// parseEnv reads KEY=VALUE lines into variables. Problems name the line;
+// secret inputs never quote a line.
+func parseEnv(r *input.Reader, name string) []EnvVar {
+	var out []EnvVar
+	for _, p := range r.KeyValues(name) {
+		switch {
+		case len(validation.IsEnvVarName(p.Key)) > 0:
+			r.Bad(name, "", fmt.Sprintf("line %d: %q is not a variable name", p.Line, p.Key), "letters, digits, '_', '-' and '.', not starting with a digit")
+		case slices.Contains(reservedEnv, p.Key):
+			r.Bad(name, "", fmt.Sprintf("line %d: %s is set by Knative", p.Line, p.Key), "any name except "+strings.Join(reservedEnv, ", "))
+		default:
+			out = append(out, EnvVar{Name: p.Key, Value: p.Value})
+		}
+	}
+	return out
+}
+
+// parseMeta reads KEY=VALUE lines into labels or annotations.
+func parseMeta(r *input.Reader, name string, labels bool) map[string]string {
+	pairs := r.KeyValues(name)
+	if len(pairs) == 0 {
+		return nil
+	}
+	out := map[string]string{}
+	for _, p := range pairs {
+		if msgs := validation.IsQualifiedName(p.Key); len(msgs) > 0 {
+			r.Bad(name, "", fmt.Sprintf("line %d: %q is not a valid key (%s)", p.Line, p.Key, strings.Join(msgs, "; ")), "[prefix/]name, e.g. example.com/team")
+			continue
+		}
+		if strings.HasPrefix(p.Key, ownPrefix) {
+			r.Bad(name, "", fmt.Sprintf("line %d: keys under %s are this action's own", p.Line, ownPrefix), "any other key")
+			continue
+		}
+		if labels {
+			if msgs := validation.IsValidLabelValue(p.Value); len(msgs) > 0 {
+				r.Bad(name, "", fmt.Sprintf("line %d: the value of %s is not a label value (%s)", p.Line, p.Key, strings.Join(msgs, "; ")), "at most 63 letters, digits, '-', '_' and '.'")
+				continue
+			}
+		}
+		out[p.Key] = p.Value
+	}
+	return out
+}
+
+// parseCount reads a whole number from 0 to hi; nil when empty.
+func parseCount(r *input.Reader, name string, hi int64) *int32 {
+	n, ok := r.Int(name, 0, hi, "is not a whole number in range", fmt.Sprintf("0-%d", hi))
+	if !ok {
+		return nil
+	}
+	c := int32(n)
+	return &c
+}
+
+// parseSeconds reads a positive whole number of seconds, given as a Go
+// duration or a bare number.
+func parseSeconds(v string) (time.Duration, error) {
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 1 || n > 1<<31 {
+			return 0, fmt.Errorf("is not a positive number of seconds")
+		}
+		return time.Duration(n) * time.Second, nil
+	}
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("is not a duration")
+	case d < time.Second:
+		return 0, fmt.Errorf("is shorter than one second")
+	case d%time.Second != 0:
+		return 0, fmt.Errorf("is not a whole number of seconds")
+	}
+	return d, nil
+}

@@ -1,0 +1,204 @@
+package input
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Reader reads the raw values of a set of inputs for the components that
+// own them: getters apply the input's default, parse the value and record a
+// problem, named in the reader's style, when it is bad. The problems are
+// collected so that every one is reported at once (Err).
+type Reader struct {
+	defs     map[string]Def
+	raw      Values
+	style    Style
+	getenv   func(string) string
+	problems []error
+}
+
+// NewReader returns a reader of raw, whose inputs are defs; getenv (nil:
+// none) reads the process environment for the defaults some inputs take
+// from it. A required input without a value is a problem at once.
+func NewReader(defs []Def, raw Values, style Style, getenv func(string) string) *Reader {
+	r := &Reader{defs: make(map[string]Def, len(defs)), raw: raw, style: style, getenv: getenv}
+	for _, d := range defs {
+		r.defs[d.Name] = d
+	}
+	for _, d := range defs {
+		if d.Required && r.String(d.Name) == "" {
+			r.Bad(d.Name, "", "is required", "")
+		}
+	}
+	return r
+}
+
+// Style is how the reader names inputs in problems.
+func (r *Reader) Style() Style { return r.style }
+
+// Getenv reads an environment variable; empty when the reader has no
+// environment.
+func (r *Reader) Getenv(key string) string {
+	if r.getenv == nil {
+		return ""
+	}
+	return r.getenv(key)
+}
+
+// Env is the environment the reader was given (nil: none).
+func (r *Reader) Env() func(string) string { return r.getenv }
+
+func (r *Reader) def(name string) Def {
+	d, ok := r.defs[name]
+	if !ok {
+		panic("input: " + name + " is not an input of this reader")
+	}
+	return d
+}
+
+// Given reports whether the user gave name a non-blank value.
+func (r *Reader) Given(name string) bool {
+	r.def(name)
+	return strings.TrimSpace(r.raw[name]) != ""
+}
+
+// Raw is name's value as given, untrimmed and without its default: for
+// multi-line values, and content that must not be shown.
+func (r *Reader) Raw(name string) string {
+	r.def(name)
+	return r.raw[name]
+}
+
+// String is name's value, trimmed, or its default when blank.
+func (r *Reader) String(name string) string {
+	d := r.def(name)
+	if v := strings.TrimSpace(r.raw[name]); v != "" {
+		return v
+	}
+	return d.Default
+}
+
+// Bad records a problem with name: its value (empty when it must not or
+// need not be shown), what is wrong and what would be accepted.
+func (r *Reader) Bad(name, value, problem, accepted string) {
+	r.problems = append(r.problems, &Error{Input: name, Value: value, Problem: problem, Accepted: accepted, Flag: r.style == FlagStyle})
+}
+
+// Add records problems found elsewhere: each *Error (joined or not) is
+// named in the reader's style; any other error is a problem of the input
+// otherwise.
+func (r *Reader) Add(otherwise string, errs ...error) {
+	for _, err := range errs {
+		for _, e := range List(err) {
+			var ie *Error
+			if errors.As(e, &ie) {
+				r.Bad(ie.Input, ie.Value, ie.Problem, ie.Accepted)
+			} else {
+				r.Bad(otherwise, "", e.Error(), "")
+			}
+		}
+	}
+}
+
+// Err joins every problem recorded so far, one *Error each; nil when there
+// is none.
+func (r *Reader) Err() error { return errors.Join(r.problems...) }
+
+// Bool reads true or false (as strconv.ParseBool spells them).
+func (r *Reader) Bool(name string) bool {
+	v := r.String(name)
+	if v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.Bad(name, v, "is not a boolean", "true, false")
+	}
+	return b
+}
+
+// Int reads a whole number from lo to hi; ok is false when the input is
+// blank without a default, or bad (then problem and accepted describe it).
+func (r *Reader) Int(name string, lo, hi int64, problem, accepted string) (n int64, ok bool) {
+	v := r.String(name)
+	if v == "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < lo || n > hi {
+		r.Bad(name, v, problem, accepted)
+		return 0, false
+	}
+	return n, true
+}
+
+// Duration reads a positive Go duration such as 90s or 1h30m; zero when
+// blank without a default, or bad.
+func (r *Reader) Duration(name string) time.Duration {
+	const accepted = "a Go duration such as 90s, 20m, 1h30m"
+	v := r.String(name)
+	if v == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		r.Bad(name, v, "is not a duration", accepted)
+	case d <= 0:
+		r.Bad(name, v, "must be positive", accepted)
+	default:
+		return d
+	}
+	return 0
+}
+
+// OneOf reads one of values, spelled exactly; problem says what a value
+// outside them is not ("is not a mode").
+func (r *Reader) OneOf(name, problem string, values ...string) string {
+	v := r.String(name)
+	if v == "" {
+		return ""
+	}
+	for _, ok := range values {
+		if v == ok {
+			return v
+		}
+	}
+	r.Bad(name, v, problem, strings.Join(values, ", "))
+	return v
+}
+
+// List reads items given one per line or separated by commas or spaces;
+// nil when there is none.
+func (r *Reader) List(name string) []string {
+	items := strings.FieldsFunc(r.String(name), func(c rune) bool {
+		return c == ',' || c == '\n' || c == '\r' || c == ' ' || c == '\t'
+	})
+	if len(items) == 0 {
+		return nil
+	}
+	return items
+}
+
+// Check reads name with parse when it is not blank; a parse error is
+// recorded as its problem (parse says "is not ..."), with accepted.
+func Check[T any](r *Reader, name string, parse func(string) (T, error), accepted string) (T, bool) {
+	var zero T
+	v := r.String(name)
+	if v == "" {
+		return zero, false
+	}
+	out, err := parse(v)
+	if err != nil {
+		var ie *Error
+		if errors.As(err, &ie) {
+			r.Add(name, err)
+		} else {
+			r.Bad(name, v, err.Error(), accepted)
+		}
+		return zero, false
+	}
+	return out, true
+}

@@ -1,0 +1,98 @@
+package input
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+var testDefs = []Def{
+	{Name: "name", Default: "knative"},
+	{Name: "count"},
+	{Name: "flag", Default: "false", Bool: true},
+	{Name: "wait"},
+	{Name: "mode", Default: "up"},
+	{Name: "images"},
+	{Name: "env"},
+	{Name: "secret", Secret: true},
+	{Name: "needed", Required: true},
+}
+
+// Each getter applies the default, parses, and records one problem per bad
+// value, named in the reader's style.
+func TestReaderGetters(t *testing.T) {
+	raw := Values{"count": " 7 ", "flag": "true", "wait": "90s", "mode": "down", "images": "a:1, b:2\nc:3", "env": "A=1\n# note\nB=\"x y\"", "needed": "x"}
+	r := NewReader(testDefs, raw, ActionStyle, nil)
+	if got := r.String("name"); got != "knative" {
+		t.Errorf("String of an empty input = %q, want its default", got)
+	}
+	if n, ok := r.Int("count", 0, 10, "is not a count", "0 to 10"); !ok || n != 7 {
+		t.Errorf("Int = %d, %v", n, ok)
+	}
+	if !r.Bool("flag") {
+		t.Error("Bool(true) = false")
+	}
+	if d := r.Duration("wait"); d != 90*time.Second {
+		t.Errorf("Duration = %s", d)
+	}
+	if m := r.OneOf("mode", "is not a mode", "up", "down"); m != "down" {
+		t.Errorf("OneOf = %q", m)
+	}
+	if got := strings.Join(r.List("images"), "|"); got != "a:1|b:2|c:3" {
+		t.Errorf("List = %q", got)
+	}
+	kv := r.KeyValues("env")
+	if len(kv) != 2 || kv[1] != (KeyValue{Line: 3, Key: "B", Value: "x y"}) {
+		t.Errorf("KeyValues = %+v", kv)
+	}
+	if err := r.Err(); err != nil {
+		t.Errorf("problems with good values: %v", err)
+	}
+}
+
+func TestReaderProblems(t *testing.T) {
+	tests := []struct {
+		name  string
+		raw   Values
+		style Style
+		read  func(r *Reader)
+		want  []string
+	}{
+		{"required", Values{}, ActionStyle, func(*Reader) {}, []string{`input "needed": is required`}},
+		{"int out of range", Values{"needed": "x", "count": "11"}, FlagStyle, func(r *Reader) { r.Int("count", 0, 10, "is not a count", "0 to 10") }, []string{`--count: "11" is not a count (accepted: 0 to 10)`}},
+		{"bool", Values{"needed": "x", "flag": "maybe"}, ActionStyle, func(r *Reader) { r.Bool("flag") }, []string{`input "flag": "maybe" is not a boolean (accepted: true, false)`}},
+		{"duration", Values{"needed": "x", "wait": "-1m"}, ActionStyle, func(r *Reader) { r.Duration("wait") }, []string{`input "wait": "-1m" must be positive`}},
+		{"one of", Values{"needed": "x", "mode": "Up"}, ActionStyle, func(r *Reader) { r.OneOf("mode", "is not a mode", "up", "down") }, []string{`input "mode": "Up" is not a mode (accepted: up, down)`}},
+		{"key without =", Values{"needed": "x", "env": "A=1\nNOPE"}, ActionStyle, func(r *Reader) { r.KeyValues("env") }, []string{`input "env": line 2: "NOPE" has no '='`}},
+		{"a secret line is never quoted", Values{"needed": "x", "secret": "hunter2"}, ActionStyle, func(r *Reader) { r.KeyValues("secret") }, []string{`input "secret": line 1: has no '='`}},
+		{"words", Values{"needed": "x", "env": `"open`}, ActionStyle, func(r *Reader) { r.Words("env") }, []string{`input "env": has an unterminated " quote`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReader(testDefs, tt.raw, tt.style, nil)
+			tt.read(r)
+			got := List(r.Err())
+			if len(got) != len(tt.want) {
+				t.Fatalf("problems %v, want %d", got, len(tt.want))
+			}
+			for i, w := range tt.want {
+				if !strings.HasPrefix(got[i].Error(), w) {
+					t.Errorf("problem %q, want it to start with %q", got[i], w)
+				}
+			}
+		})
+	}
+}
+
+func TestReaderAddNamesInItsStyle(t *testing.T) {
+	r := NewReader(testDefs, Values{"needed": "x"}, FlagStyle, nil)
+	r.Add("name", &Error{Input: "count", Value: "x", Problem: "is bad"}, errString("plain"))
+	got := List(r.Err())
+	if len(got) != 2 || got[0].Error() != `--count: "x" is bad` || got[1].Error() != `--name: plain` {
+		t.Errorf("Add gave %v", got)
+	}
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }
