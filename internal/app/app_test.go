@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -21,7 +22,6 @@ import (
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/deploy"
-	"github.com/knative-preview/action/internal/knconfig"
 	"github.com/knative-preview/action/internal/measure"
 	"github.com/knative-preview/action/internal/outputs"
 	"github.com/knative-preview/action/internal/testenv"
@@ -357,7 +357,11 @@ func TestPostStep(t *testing.T) {
 		"INPUT_GKE-PROJECT":  "my-project",
 		"INPUT_GKE-LOCATION": "europe-west1-b",
 	}
-	with := func(extra map[string]string) map[string]string { return withDefaults(extra, base) }
+	with := func(extra map[string]string) map[string]string {
+		m := maps.Clone(base)
+		maps.Copy(m, extra)
+		return m
+	}
 	run := func(env map[string]string) result {
 		var stdout, stderr bytes.Buffer
 		code := Main(context.Background(), Env{Program: PostProgram, Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr})
@@ -399,7 +403,7 @@ func TestGKEDryRunMakesNoCall(t *testing.T) {
 func TestClusterOutputs(t *testing.T) {
 	out := outputs.NewLocal(outputs.JSON, &bytes.Buffer{}, &bytes.Buffer{})
 	c := &cluster.Cluster{Context: "kind-knative", Version: &version.Info{GitVersion: "v1.37.0"}}
-	if err := clusterOutputs(out, c, ".knative-preview/kubeconfig"); err != nil {
+	if err := clusterOutputs(out, c, map[string]string{"kubeconfig": ".knative-preview/kubeconfig"}); err != nil {
 		t.Fatal(err)
 	}
 	got := out.Values()
@@ -407,7 +411,7 @@ func TestClusterOutputs(t *testing.T) {
 		t.Errorf("outputs %v", got)
 	}
 	out = outputs.NewLocal(outputs.JSON, &bytes.Buffer{}, &bytes.Buffer{})
-	_ = clusterOutputs(out, c, "")
+	_ = clusterOutputs(out, c, nil)
 	if _, ok := out.Values()["kubeconfig"]; ok {
 		t.Error("a target without a kubeconfig file wrote the kubeconfig output")
 	}
@@ -472,26 +476,6 @@ func TestMeasureOutputs(t *testing.T) {
 	var samples []measure.Sample
 	if err := json.Unmarshal([]byte(got["cold-start-samples"]), &samples); err != nil || len(samples) != 3 || samples[2].Verdict != "discarded" || *samples[1].Breakdown.Ready != 950 {
 		t.Errorf("cold-start-samples %s (%v)", got["cold-start-samples"], err)
-	}
-}
-
-// On a cluster this run created, measuring shortens the scale-to-zero grace
-// period, with a value Knative accepts, unless the user set one.
-func TestWithFastScaleToZero(t *testing.T) {
-	got := withFastScaleToZero(nil)
-	if got["config-autoscaler"]["scale-to-zero-grace-period"] != measure.ClusterConfig["scale-to-zero-grace-period"] {
-		t.Errorf("got %v", got)
-	}
-	if err := knconfig.Validate("config-autoscaler", got["config-autoscaler"]); err != nil {
-		t.Errorf("Knative rejects the setting: %v", err)
-	}
-	user := knconfig.Overrides{"config-autoscaler": {"scale-to-zero-grace-period": "20s", "stable-window": "10s"}}
-	got = withFastScaleToZero(user)
-	if got["config-autoscaler"]["scale-to-zero-grace-period"] != "20s" || got["config-autoscaler"]["stable-window"] != "10s" {
-		t.Errorf("the user's settings were not kept: %v", got)
-	}
-	if user["config-autoscaler"]["scale-to-zero-grace-period"] != "20s" {
-		t.Error("the user's overrides were changed in place")
 	}
 }
 

@@ -8,25 +8,58 @@ package measure
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"strings"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/knative-preview/action/internal/knconfig"
 )
 
-// Annotations are the per-revision settings that let a measured revision
+// annotations are the per-revision settings that let a measured revision
 // scale to zero about one minimum stable window (6 s) after its last
 // request, with no pod kept around.
-var Annotations = map[string]string{
+var annotations = map[string]string{
 	"autoscaling.knative.dev/window":                             "6s",
 	"autoscaling.knative.dev/scale-to-zero-pod-retention-period": "0s",
 }
 
-// ClusterConfig is the config-autoscaler setting for clusters this run
+// clusterConfig is the config-autoscaler setting for clusters this run
 // created: the shortest grace period Knative accepts (it must be positive)
 // after scale-to-zero is decided.
-var ClusterConfig = map[string]string{"scale-to-zero-grace-period": "1s"}
+var clusterConfig = map[string]string{"scale-to-zero-grace-period": "1s"}
+
+// RevisionAnnotations returns the annotations of a revision to measure:
+// the user's, plus the settings that let it reach zero soon where the user
+// set none.
+func RevisionAnnotations(user map[string]string) map[string]string {
+	return withDefaults(user, annotations)
+}
+
+// ClusterSettings returns the Knative settings for measuring on a cluster
+// this run created: the user's overrides, plus a shorter scale-to-zero grace
+// period unless they set one. Knative's parser checks the result.
+func ClusterSettings(user knconfig.Overrides) (knconfig.Overrides, error) {
+	out := maps.Clone(user)
+	if out == nil {
+		out = knconfig.Overrides{}
+	}
+	out["config-autoscaler"] = withDefaults(out["config-autoscaler"], clusterConfig)
+	if err := knconfig.Validate("config-autoscaler", out["config-autoscaler"]); err != nil {
+		return nil, fmt.Errorf("shortening scale-to-zero for measuring: %w", err)
+	}
+	return out, nil
+}
+
+// withDefaults returns a copy of m with defaults added where m has no value.
+func withDefaults(m, defaults map[string]string) map[string]string {
+	out := make(map[string]string, len(m)+len(defaults))
+	maps.Copy(out, defaults)
+	maps.Copy(out, m)
+	return out
+}
 
 // Options says how to measure.
 type Options struct {

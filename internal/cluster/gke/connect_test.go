@@ -450,19 +450,34 @@ func TestCreatedIsReportedBeforeTheWait(t *testing.T) {
 	e := newEnv(t)
 	o := e.options()
 	e.api.OpSteps = []string{"PENDING", "RUNNING"}
-	var saved []State
-	o.Created = func(s State) { saved = append(saved, s) }
+	type save struct {
+		state      State
+		afterWait  bool // saved once the wait had begun (and the job was cancelled)
+		name, json string
+	}
+	var saved []save
 	ctx, cancel := context.WithCancel(context.Background())
 	o.Progress = func(f string, a ...any) {
 		if strings.Contains(f, "elapsed") || strings.Contains(fmt.Sprintf(f, a...), "PENDING") {
 			cancel() // the job is cancelled while GKE creates the cluster
 		}
 	}
-	_, err := New(o).Connect(ctx)
+	target := New(o)
+	target.KeepState(func(name, value string) {
+		st, err := DecodeState(value)
+		if err != nil {
+			t.Errorf("saved state %q: %v", value, err)
+		}
+		saved = append(saved, save{state: st, afterWait: ctx.Err() != nil, name: name, json: value})
+	})
+	_, err := target.Connect(ctx)
 	if err == nil {
 		t.Fatal("Connect succeeded after its context was cancelled")
 	}
-	if len(saved) != 1 || !saved[0].Created || saved[0].Name != testName || saved[0].Project != testProject {
-		t.Fatalf("saved states %+v, want one that says this run created %s", saved, testName)
+	if len(saved) == 0 || saved[0].afterWait || saved[0].name != StateName || !saved[0].state.Created || saved[0].state.Name != testName || saved[0].state.Project != testProject {
+		t.Fatalf("saved states %+v, want the first, before the wait, to say this run created %s", saved, testName)
+	}
+	if last := saved[len(saved)-1]; !last.afterWait || !last.state.Created {
+		t.Errorf("the state was not saved again when Connect failed: %+v", saved)
 	}
 }

@@ -131,9 +131,7 @@ func (t *Target) create(ctx context.Context, r ref) error {
 		return t.explain(r, doing, err)
 	}
 	t.created = true
-	if t.opts.Created != nil {
-		t.opts.Created(t.State())
-	}
+	t.saveState() // the main step may be killed while it waits
 	hint := fmt.Sprintf("GKE goes on creating the cluster: rerun with reuse-cluster: true to use it once it is ready, or delete it (gcloud container clusters delete %s --location %s --project %s)", r.name, r.location, r.project)
 	done, err := t.waitOperation(ctx, r, op, fmt.Sprintf("GKE to create cluster %q", r.name), doing, hint)
 	if err != nil {

@@ -101,11 +101,6 @@ type Options struct {
 
 	// Progress receives progress lines.
 	Progress cluster.Progress
-	// Created, when set, is called as soon as GKE has accepted creating the
-	// cluster, with the State the post step needs: the main step may be
-	// killed while it waits for the cluster, and the post step must still
-	// delete it.
-	Created func(State)
 	// Getenv reads the environment (default os.Getenv).
 	Getenv func(string) string
 	// ReadFile reads the credentials file (default os.ReadFile).

@@ -63,10 +63,12 @@ func (t *Target) Delete(ctx context.Context, req DeleteRequest) error {
 	return t.delete(ctx, ref{req.Project, req.Location, req.Name})
 }
 
-// Cleanup is the post step's work. encoded is the State main saved (empty
-// when main saved none): Cleanup deletes the cluster when this run created
-// it and delete-cluster was on-exit, and otherwise says why it keeps it.
-func (t *Target) Cleanup(ctx context.Context, encoded string) error {
+// Cleanup is the post step's work. state reads back the State main saved
+// (empty when main saved none): Cleanup deletes the cluster when this run
+// created it and delete-cluster was on-exit, and otherwise says why it
+// keeps it.
+func (t *Target) Cleanup(ctx context.Context, state func(name string) string) error {
+	encoded := state(StateName)
 	if strings.TrimSpace(encoded) == "" {
 		t.progress("the main step recorded no GKE cluster: nothing to delete")
 		return nil

@@ -115,7 +115,7 @@ func TestCleanup(t *testing.T) {
 			// decides what it deletes.
 			o.Project, o.Location, o.ClusterName = "", "", ""
 			o.OperationTimeout = 0
-			err := New(o).Cleanup(context.Background(), tt.state)
+			err := New(o).Cleanup(context.Background(), stateOf(tt.state))
 			switch {
 			case len(tt.wantErr) == 0 && err != nil:
 				t.Fatalf("Cleanup: %v\n%s", err, e.log())
@@ -168,7 +168,7 @@ func TestDeleteAtExitOnlyWhenCreated(t *testing.T) {
 				t.Fatal(err)
 			}
 			saved := main.State().Encode()
-			if err := New(o).Cleanup(context.Background(), saved); err != nil {
+			if err := New(o).Cleanup(context.Background(), stateOf(saved)); err != nil {
 				t.Fatal(err)
 			}
 			if deleted := e.api.Calls(gketest.ClustersDelete) == 1 && e.api.Cluster(testProject, testZone, testName) == nil; deleted != tt.wantDeleted {
@@ -186,5 +186,15 @@ func TestDeleteNeedsACluster(t *testing.T) {
 	}
 	if n := len(e.api.Requests()); n != 0 {
 		t.Errorf("%d requests for an incomplete request", n)
+	}
+}
+
+// stateOf reads back encoded as the state saved under StateName.
+func stateOf(encoded string) func(string) string {
+	return func(name string) string {
+		if name == StateName {
+			return encoded
+		}
+		return ""
 	}
 }

@@ -29,9 +29,15 @@ type Target struct {
 	// created is set once GKE accepted this run's request to create the
 	// cluster, so that a cluster whose creation failed is deleted too.
 	created bool
+	// save keeps the State for the post step; nil: not kept.
+	save cluster.SaveState
 }
 
-var _ cluster.Target = (*Target)(nil)
+var (
+	_ cluster.Target   = (*Target)(nil)
+	_ cluster.Stateful = (*Target)(nil)
+	_ cluster.Cleaner  = (*Target)(nil)
+)
 
 // New returns the target for opts; Validate(opts) should have no problems.
 // New contacts nothing and reads no credentials.
@@ -153,9 +159,21 @@ func (t *Target) State() State {
 	}
 }
 
+// KeepState has the target save its State, named StateName, as soon as GKE
+// accepts creating the cluster and whenever Connect returns: a cluster
+// whose creation failed half-way must still be deleted by the post step.
+func (t *Target) KeepState(save cluster.SaveState) { t.save = save }
+
+func (t *Target) saveState() {
+	if t.save != nil {
+		t.save(StateName, t.State().Encode())
+	}
+}
+
 // Connect reuses or creates the cluster, waits for it to be RUNNING and
 // checks that its API server answers.
 func (t *Target) Connect(ctx context.Context) (*cluster.Cluster, error) {
+	defer t.saveState()
 	if err := t.init(ctx, t.opts.Project); err != nil {
 		return nil, err
 	}

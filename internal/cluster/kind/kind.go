@@ -62,7 +62,11 @@ type Target struct {
 	secrets        []string // of the kubeconfig, once read
 }
 
-var _ cluster.Target = (*Target)(nil)
+var (
+	_ cluster.Target          = (*Target)(nil)
+	_ cluster.SecretHolder    = (*Target)(nil)
+	_ cluster.OutputsProvider = (*Target)(nil)
+)
 
 // Option changes how a Target works, for tests.
 type Option func(*Target)
@@ -262,9 +266,15 @@ func (t *Target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 	return c, nil
 }
 
-// KubeconfigPath is where Connect wrote the cluster's external kubeconfig,
-// relative to the workspace (forward slashes); empty before.
-func (t *Target) KubeconfigPath() string { return t.kubeconfigPath }
+// Outputs has the kubeconfig output: where Connect wrote the cluster's
+// external kubeconfig, relative to the workspace (forward slashes); none
+// before.
+func (t *Target) Outputs() map[string]string {
+	if t.kubeconfigPath == "" {
+		return nil
+	}
+	return map[string]string{"kubeconfig": t.kubeconfigPath}
+}
 
 // Secrets are the credentials in the cluster's kubeconfig (its client key),
 // known once Connect has read it. Nothing the target logs contains them.

@@ -1,0 +1,68 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/knative-preview/action/internal/cluster"
+	"github.com/knative-preview/action/internal/config"
+	"github.com/knative-preview/action/internal/console"
+	"github.com/knative-preview/action/internal/input"
+	"github.com/knative-preview/action/internal/outputs"
+)
+
+func runAction(ctx context.Context, env Env) int {
+	con := console.NewActions(env.Stdout, env.Getenv)
+	cfg, err := config.Parse(input.FromAction(config.Inputs, env.Getenv), input.ActionStyle, env.Getenv)
+	con.Mask(cfg.Secrets()...) // before anything is printed, problems included
+	if err != nil {
+		reportProblems(con, err)
+		_ = con.Summary("### knative-preview\n\nThe inputs are not valid; nothing was created.\n\n```\n" + err.Error() + "\n```\n")
+		return ExitFailed
+	}
+	out, err := outputs.NewActions(env.Getenv)
+	if err != nil {
+		con.Errorf("%v", err)
+		return ExitFailed
+	}
+	out.Redact = con.Redact
+	return run(ctx, cfg, con, out, env.Stdout, outputs.Text, env.Getenv)
+}
+
+// reportProblems writes one line per problem.
+func reportProblems(con *console.Console, err error) {
+	for _, e := range input.List(err) {
+		con.Errorf("%v", e)
+	}
+}
+
+// runPost is the action's post step: it runs after the job's other steps,
+// also when they failed, and cleans up what the main step asked the cluster
+// target to clean up (gke: a cluster this run created, with delete-cluster:
+// on-exit).
+func runPost(ctx context.Context, env Env) int {
+	con := console.NewActions(env.Stdout, env.Getenv)
+	cfg, err := config.Parse(input.FromAction(config.Inputs, env.Getenv), input.ActionStyle, env.Getenv)
+	con.Mask(cfg.Secrets()...)
+	if err != nil {
+		// The main step reported the inputs; it created nothing.
+		con.Infof("post step: nothing to clean up (the inputs were not valid)")
+		return ExitOK
+	}
+	if cfg.DryRun {
+		return ExitOK
+	}
+	cleaner, ok := newTarget(cfg, con).(cluster.Cleaner)
+	if !ok {
+		return ExitOK
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout, fmt.Errorf("the run's timeout of %s passed while cleaning up", cfg.Timeout))
+	defer cancel()
+	end := con.Group("cleanup")
+	defer end()
+	if err := cleaner.Cleanup(ctx, func(name string) string { return env.Getenv("STATE_" + name) }); err != nil {
+		con.Errorf("cleaning up: %v", err)
+		return ExitFailed
+	}
+	return ExitOK
+}

@@ -1,0 +1,104 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/knative-preview/action/internal/config"
+	"github.com/knative-preview/action/internal/console"
+	"github.com/knative-preview/action/internal/input"
+	"github.com/knative-preview/action/internal/outputs"
+)
+
+const usage = `knative-preview: a Knative environment for a pull request, a smoke check or a laptop.
+
+Usage:
+  knative-preview up [flags]     bring up Knative on the cluster target, deploy, measure, report
+  knative-preview down [flags]   delete the Knative Service (same flags)
+  knative-preview version        print the version
+  knative-preview help           show this help
+
+Inside GitHub Actions the container runs with no arguments and reads its
+inputs (the flags below, by the same names) from the step's "with:".
+
+Flags of up:
+`
+
+func runCLI(ctx context.Context, env Env) int {
+	verb := ""
+	args := env.Args
+	if len(args) > 0 {
+		verb, args = args[0], args[1:]
+	}
+	switch verb {
+	case "up", "down":
+	case "version", "--version":
+		fmt.Fprintln(env.Stdout, "knative-preview", Version)
+		return ExitOK
+	case "help", "-h", "--help", "":
+		fs, _, _ := upFlags(env.Stderr)
+		fmt.Fprint(env.Stderr, usage)
+		fs.PrintDefaults()
+		if verb == "" {
+			return ExitFailed
+		}
+		return ExitOK
+	default:
+		fmt.Fprintf(env.Stderr, "error: unknown command %q (commands: up, down, version, help)\n", verb)
+		return ExitFailed
+	}
+
+	fs, raw, format := upFlags(env.Stderr)
+	// Flags may come after a stray argument (--timeout 5 parsecs): parse
+	// them all and report the strays with the other problems.
+	var strays []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return ExitOK
+			}
+			return ExitFailed // the flag package has printed the problem and the usage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		strays = append(strays, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	con := console.NewLocal(env.Stderr)
+	var problems []error
+	for _, a := range strays {
+		problems = append(problems, fmt.Errorf("unexpected argument %q: every setting is a flag (quote values that contain spaces)", a))
+	}
+	if m := raw["mode"]; m != "" && m != verb {
+		problems = append(problems, &input.Error{Flag: true, Input: "mode", Value: m, Problem: "contradicts the command " + verb, Accepted: "leave --mode out: the command says it"})
+	}
+	raw["mode"] = verb
+	if !slices.Contains([]string{string(outputs.Text), string(outputs.JSON)}, *format) {
+		problems = append(problems, &input.Error{Flag: true, Input: "output", Value: *format, Problem: "is not an output format", Accepted: "text, json"})
+	}
+	cfg, err := config.Parse(raw, input.FlagStyle, env.Getenv)
+	con.Mask(cfg.Secrets()...)
+	if err != nil {
+		problems = append(problems, err)
+	}
+	if len(problems) > 0 {
+		reportProblems(con, errors.Join(problems...))
+		return ExitFailed
+	}
+	out := outputs.NewLocal(outputs.Format(*format), env.Stdout, env.Stderr)
+	out.Redact = con.Redact
+	return run(ctx, cfg, con, out, env.Stdout, outputs.Format(*format), env.Getenv)
+}
+
+func upFlags(stderr io.Writer) (*flag.FlagSet, input.Values, *string) {
+	fs := flag.NewFlagSet("knative-preview up", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	raw := input.Flags(fs, config.Inputs)
+	format := fs.String("output", string(outputs.Text), "How to show the results: text (a summary on stderr) or json (one object on stdout).")
+	return fs, raw, format
+}

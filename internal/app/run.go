@@ -1,0 +1,67 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/knative-preview/action/internal/config"
+	"github.com/knative-preview/action/internal/console"
+	"github.com/knative-preview/action/internal/outputs"
+	"github.com/knative-preview/action/internal/pipeline"
+)
+
+// run executes (or, for a dry run, plans) the stages for cfg.
+// Its callers have masked cfg's secrets.
+func run(ctx context.Context, cfg *config.Config, con *console.Console, out *outputs.Writer, stdout io.Writer, format outputs.Format, getenv func(string) string) int {
+	state := &runState{cfg: cfg, con: con, out: out, getenv: getenv}
+	stages := buildStages(state)
+
+	if cfg.DryRun {
+		if format == outputs.JSON {
+			b, err := json.MarshalIndent(pipeline.ToJSON(stages), "", "  ")
+			if err != nil {
+				con.Errorf("writing the plan: %v", err)
+				return ExitFailed
+			}
+			fmt.Fprintln(stdout, con.Redact(string(b)))
+			return ExitOK
+		}
+		var b strings.Builder
+		_ = pipeline.WritePlan(&b, stages)
+		fmt.Fprint(stdout, con.Redact(b.String()))
+		return ExitOK
+	}
+
+	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout, fmt.Errorf("the run's timeout of %s passed (raise the timeout input if the cluster is slow)", cfg.Timeout))
+	defer cancel()
+
+	runner := &pipeline.Runner{Console: con}
+	results, err := runner.Run(ctx, stages)
+	summary := pipeline.Summary("knative-preview", results, err) + state.summary.String()
+	if err == nil {
+		summary += outputsMarkdown(out.Values())
+	}
+	if serr := con.Summary(summary); serr != nil {
+		con.Warnf("%v", serr)
+	}
+	if err != nil {
+		con.Errorf("%v", err)
+		// What was found before the failure still reaches the caller.
+		if ferr := out.FlushFailed(con.Redact(err.Error())); ferr != nil {
+			con.Errorf("%v", ferr)
+		}
+		if errors.Is(context.Cause(ctx), ErrInterrupted) {
+			return ExitInterrupted
+		}
+		return ExitFailed
+	}
+	if err := out.Flush(); err != nil {
+		con.Errorf("%v", err)
+		return ExitFailed
+	}
+	return ExitOK
+}

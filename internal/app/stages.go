@@ -1,0 +1,253 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/knative-preview/action/internal/cluster"
+	"github.com/knative-preview/action/internal/cluster/gke"
+	"github.com/knative-preview/action/internal/cluster/kind"
+	"github.com/knative-preview/action/internal/cluster/kubeconfig"
+	"github.com/knative-preview/action/internal/config"
+	"github.com/knative-preview/action/internal/console"
+	"github.com/knative-preview/action/internal/deploy"
+	"github.com/knative-preview/action/internal/install"
+	"github.com/knative-preview/action/internal/manifests"
+	"github.com/knative-preview/action/internal/measure"
+	"github.com/knative-preview/action/internal/outputs"
+	"github.com/knative-preview/action/internal/pipeline"
+)
+
+// runState is what the stages of one run share: each stage reads what the
+// stages before it found.
+type runState struct {
+	cfg    *config.Config
+	con    *console.Console
+	out    *outputs.Writer
+	getenv func(string) string
+	// cluster is the cluster the cluster stage reached; nil in mode down
+	// when there is none.
+	cluster *cluster.Cluster
+	// deployed is what the deploy stage deployed.
+	deployed *deploy.Result
+	// summary collects the stages' own sections of the job summary.
+	summary strings.Builder
+}
+
+// stage is one step of a run over its state.
+type stage interface {
+	// Plan says what Run will do; it touches nothing.
+	Plan() []string
+	Run(ctx context.Context) error
+}
+
+// buildStages returns the stages the configuration asks for, each with its
+// plan. Building them contacts nothing.
+func buildStages(s *runState) []pipeline.Stage {
+	named := func(name string, st stage) pipeline.Stage {
+		return pipeline.Stage{Name: name, Plan: st.Plan(), Run: st.Run}
+	}
+	stages := []pipeline.Stage{named("cluster", &clusterStage{runState: s, target: newTarget(s.cfg, s.con)})}
+	if s.cfg.Deploy.Mode == deploy.ModeDown {
+		return append(stages, named("deploy", downStage{s}))
+	}
+	stages = append(stages, named("install", installStage{runState: s, opts: installOptions(s.cfg, s.con, s.getenv)}))
+	if s.cfg.Image == "" {
+		return stages // Knative only: the user deploys with their own tools
+	}
+	stages = append(stages, named("deploy", newDeployStage(s)))
+	if !s.cfg.Measure.Active() || s.cfg.Deploy.Visibility == deploy.VisibilityClusterLocal {
+		return stages
+	}
+	return append(stages, named("measure", measureStage{s}))
+}
+
+// measuring reports whether the run takes cold starts of its image.
+func (s *runState) measuring() bool { return s.cfg.Image != "" && s.cfg.Measure.Samples > 0 }
+
+// newTarget returns the cluster target the configuration names.
+func newTarget(cfg *config.Config, con *console.Console) cluster.Target {
+	switch cfg.Cluster {
+	case config.ClusterKind:
+		o := *cfg.Kind
+		o.Progress = con.Infof
+		return kind.New(o)
+	case config.ClusterGKE:
+		o := *cfg.GKE
+		o.Progress = con.Infof
+		return gke.New(o)
+	}
+	return kubeconfig.New(*cfg.Kubeconfig, kubeconfig.WithProgress(con.Infof))
+}
+
+// clusterStage reaches the cluster: created, reused or existing.
+type clusterStage struct {
+	*runState
+	target cluster.Target
+}
+
+func (c *clusterStage) Plan() []string { return c.target.Plan() }
+
+func (c *clusterStage) Run(ctx context.Context) error {
+	if st, ok := c.target.(cluster.Stateful); ok {
+		st.KeepState(func(name, value string) {
+			if err := c.con.SaveState(name, value); err != nil {
+				c.con.Warnf("%v", err)
+			}
+		})
+	}
+	cl, err := c.target.Connect(ctx)
+	if h, ok := c.target.(cluster.SecretHolder); ok {
+		// Known once the target has read them, which may be before a
+		// later check fails; a later step may print the file they are in.
+		c.con.Mask(h.Secrets()...)
+	}
+	if c.cfg.Deploy.Mode == deploy.ModeDown && errors.Is(err, cluster.ErrNoCluster) {
+		c.con.Infof("nothing to delete: %v", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	c.cluster = cl
+	var extra map[string]string
+	if p, ok := c.target.(cluster.OutputsProvider); ok {
+		extra = p.Outputs()
+	}
+	return clusterOutputs(c.out, cl, extra)
+}
+
+// installStage installs Knative Serving and its networking layer.
+type installStage struct {
+	*runState
+	opts install.Options
+}
+
+func (i installStage) Plan() []string { return install.Plan(i.opts) }
+
+func (i installStage) Run(ctx context.Context) error {
+	start := time.Now()
+	o := i.opts
+	if i.cluster.Created && i.measuring() {
+		sc, err := measure.ClusterSettings(o.ServingConfig)
+		if err != nil {
+			return err
+		}
+		o.ServingConfig = sc
+	}
+	res, err := install.Run(ctx, i.cluster, o)
+	if err != nil {
+		return err
+	}
+	return errors.Join(
+		i.out.Set("knative-version", res.Versions.Serving),
+		i.out.Set("ingress", res.Ingress),
+		i.out.Set("ingress-version", res.Versions.Ingress),
+		i.out.Set("domain", res.Domain),
+		i.out.Set("install-seconds", strconv.FormatFloat(time.Since(start).Seconds(), 'f', 1, 64)),
+	)
+}
+
+// installOptions are the install stage's settings with this run's console
+// and manifest cache.
+func installOptions(cfg *config.Config, con *console.Console, getenv func(string) string) install.Options {
+	o := cfg.Install
+	cache, err := manifests.DefaultCacheDir(getenv)
+	if err != nil {
+		con.Debugf("no cache for release manifests: %v", err)
+		cache = ""
+	}
+	resolver, fetcher := *o.Resolver, *o.Fetcher
+	resolver.Progress = con.Infof
+	fetcher.CacheDir, fetcher.Progress = cache, con.Infof
+	o.Resolver, o.Fetcher = &resolver, &fetcher
+	o.Progress, o.Warn = con.Infof, con.Warnf
+	return o
+}
+
+// deployStage runs the image as a Knative Service.
+type deployStage struct {
+	*runState
+	opts deploy.Options
+}
+
+func newDeployStage(s *runState) deployStage {
+	d := s.cfg.Deploy
+	if s.measuring() {
+		d.Annotations = measure.RevisionAnnotations(d.Annotations)
+	}
+	return deployStage{runState: s, opts: d}
+}
+
+func (d deployStage) Plan() []string {
+	return []string{
+		fmt.Sprintf("create or update the Knative Service %s/%s running %s (a new revision every run)", d.opts.Namespace, d.opts.Service, d.opts.Image),
+		"wait until it is Ready, ending early with the reason when its pods cannot pull the image, crash, lack configuration or cannot be scheduled",
+		"request its URL (directly, else through the ingress with its Host header) until it answers",
+	}
+}
+
+func (d deployStage) Run(ctx context.Context) error {
+	res, err := deploy.Up(ctx, d.cluster, d.opts, d.con.Infof)
+	if res != nil {
+		d.deployed = res
+		if werr := deployOutputs(d.out, res, d.cluster); werr != nil {
+			err = errors.Join(err, werr)
+		}
+	}
+	return err
+}
+
+// downStage deletes the Service (mode down).
+type downStage struct{ *runState }
+
+func (d downStage) Plan() []string {
+	return []string{fmt.Sprintf("delete the Knative Service %s/%s (and the namespace if this action created it and nothing else is in it)", d.cfg.Deploy.Namespace, d.cfg.Deploy.Service)}
+}
+
+func (d downStage) Run(ctx context.Context) error {
+	if d.cluster == nil {
+		return nil // no cluster, so no Service
+	}
+	return deploy.Down(ctx, d.cluster, d.cfg.Deploy, d.con.Infof)
+}
+
+// measureStage takes cold starts and smoke requests of what was deployed.
+type measureStage struct{ *runState }
+
+func (m measureStage) Plan() []string {
+	o := m.cfg.Measure
+	body := ""
+	if o.Expect.Body != nil {
+		body = fmt.Sprintf(" and a body matching /%s/", o.Expect.Body)
+	}
+	return []string{
+		fmt.Sprintf("take %d cold start(s) of GET %s: wait until the revision is at zero, send one request, count it only if a new pod served it", o.Samples, o.Path),
+		fmt.Sprintf("then %d warm request(s); every response must have status %d%s", o.SmokeRequests, o.Expect.Status, body),
+	}
+}
+
+func (m measureStage) Run(ctx context.Context) error {
+	cs, err := kubernetes.NewForConfig(cluster.ForWaits(m.cluster.REST))
+	if err != nil {
+		return fmt.Errorf("building a Kubernetes client: %w", err)
+	}
+	o := m.cfg.Measure
+	o.Progress = m.con.Infof
+	rep, err := measure.Measure(ctx, cs,
+		measure.Revision{Namespace: m.deployed.Namespace, Name: m.deployed.Revision},
+		measure.Route{URL: m.deployed.URL, Address: m.deployed.Address}, o)
+	if rep != nil {
+		m.summary.WriteString(rep.Markdown())
+		if werr := measureOutputs(m.out, rep); werr != nil {
+			err = errors.Join(err, werr)
+		}
+	}
+	return err
+}
