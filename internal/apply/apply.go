@@ -32,14 +32,13 @@ import (
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
+
+	"github.com/knative-preview/action/internal/kube"
 )
 
 // HashAnnotation records, on every object we apply, a hash of what we
 // applied; an object that carries the hash of the wanted state is skipped.
 const HashAnnotation = "knative-preview/applied-hash"
-
-// DefaultFieldManager is the field manager of manifests we apply.
-const DefaultFieldManager = "knative-preview"
 
 // Applier applies objects to one cluster.
 type Applier struct {
@@ -89,7 +88,7 @@ func New(cfg *rest.Config, opts ...Option) (*Applier, error) {
 		dyn:              dyn,
 		meta:             md,
 		mapper:           restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)),
-		manager:          DefaultFieldManager,
+		manager:          kube.FieldManager,
 		workers:          16,
 		retryFor:         2 * time.Minute,
 		establishTimeout: time.Minute,

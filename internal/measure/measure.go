@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes"
+	"knative.dev/serving/pkg/apis/serving"
 )
 
 // Annotations are the per-revision settings that let a measured revision
@@ -87,7 +88,7 @@ type Revision struct {
 
 func (r Revision) deployment() string { return r.Name + "-deployment" }
 
-const revisionLabel = "serving.knative.dev/revision"
+const revisionLabel = serving.RevisionLabelKey
 
 // Report is the outcome of a measurement.
 type Report struct {
