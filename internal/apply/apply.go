@@ -11,12 +11,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"regexp"
 	"sort"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -406,7 +403,7 @@ func (a *Applier) retry(ctx context.Context, what string, fn func(context.Contex
 	announced := false
 	for {
 		err := fn(ctx)
-		if err == nil || !Transient(err) {
+		if err == nil || !kube.Transient(err) {
 			return err
 		}
 		if ctx.Err() != nil {
@@ -427,31 +424,6 @@ func (a *Applier) retry(ctx context.Context, what string, fn func(context.Contex
 		case <-t.C:
 		}
 	}
-}
-
-// Transient reports whether an API error may pass by itself: a webhook
-// that is not answering yet, throttling, server errors, dropped connections.
-func Transient(err error) bool {
-	var netErr net.Error
-	switch {
-	case apierrors.IsInvalid(err), apierrors.IsBadRequest(err), apierrors.IsForbidden(err),
-		apierrors.IsUnauthorized(err), apierrors.IsNotFound(err), apierrors.IsConflict(err) && !strings.Contains(err.Error(), "the object has been modified"):
-		return false
-	case webhookName.MatchString(err.Error()):
-		return true
-	case apierrors.IsTooManyRequests(err), apierrors.IsInternalError(err), apierrors.IsServiceUnavailable(err),
-		apierrors.IsServerTimeout(err), apierrors.IsTimeout(err), apierrors.IsConflict(err):
-		return true
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EPIPE):
-		return true
-	case errors.As(err, &netErr) && netErr.Timeout():
-		return true
-	}
-	var status apierrors.APIStatus
-	if errors.As(err, &status) && status.Status().Code >= 500 {
-		return true
-	}
-	return false
 }
 
 // explain names the admission webhook behind an error, when there is one.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/knative-preview/action/internal/kube"
 	"github.com/knative-preview/action/internal/release"
 )
 
@@ -333,27 +333,19 @@ func (f *Fetcher) getOnce(ctx context.Context, u string) ([]byte, error) {
 	return data, nil
 }
 
-// retryable reports whether a failed attempt may succeed when repeated.
+// retryable reports whether a failed attempt may succeed when repeated:
+// an HTTP answer of 429 or 5xx, or what kube.Transient says of network
+// errors, except a refused connection: nothing listens at a download
+// address (a mirror's wrong port), and waiting does not change that.
 func retryable(err error) bool {
 	var st *statusError
 	if errors.As(err, &st) {
 		return st.code == http.StatusTooManyRequests || st.code >= 500
 	}
-	var dnsErr *net.DNSError
-	var netErr net.Error
-	switch {
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNABORTED), errors.Is(err, syscall.EPIPE):
-		return true
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return true
-	case errors.Is(err, context.DeadlineExceeded):
-		return true
-	case errors.As(err, &dnsErr):
-		return dnsErr.IsTimeout || dnsErr.IsTemporary
-	case errors.As(err, &netErr) && netErr.Timeout():
-		return true
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return false
 	}
-	return false
+	return kube.Transient(err)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
