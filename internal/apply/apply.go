@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
 	"sync"
@@ -396,34 +397,34 @@ func Hash(o *unstructured.Unstructured) (string, error) {
 var webhookName = regexp.MustCompile(`failed calling webhook "([^"]+)"`)
 
 // retry runs fn until it succeeds, fails with an error that will not pass,
-// or retryFor has passed; backoff grows from 100 ms to 5 s.
+// or retryFor has passed; backoff grows from 100 ms to 5 s, then stays;
+// the first retry is announced.
 func (a *Applier) retry(ctx context.Context, what string, fn func(context.Context) error) error {
+	backoff := wait.Backoff{Duration: 100 * time.Millisecond, Factor: 2, Jitter: 0.2, Steps: math.MaxInt32, Cap: 5 * time.Second}
 	deadline := time.Now().Add(a.retryFor)
-	backoff := wait.Backoff{Duration: 100 * time.Millisecond, Factor: 2, Jitter: 0.2, Steps: 1 << 30, Cap: 5 * time.Second}
-	announced := false
-	for {
+	var last, final error // the last error that may pass; the one that ends the retries
+	err := kube.Retry(ctx, backoff, func(ctx context.Context) (bool, error) {
 		err := fn(ctx)
-		if err == nil || !kube.Transient(err) {
-			return err
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("%w (stopped: %v)", explain(err), context.Cause(ctx))
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("gave up after retrying for %s: %w", a.retryFor, explain(err))
-		}
-		if !announced {
+		switch {
+		case err == nil:
+			return true, nil
+		case !kube.Transient(err):
+			final = err
+		case ctx.Err() != nil:
+			final = fmt.Errorf("%w (stopped: %v)", explain(err), context.Cause(ctx))
+		case time.Now().After(deadline):
+			final = fmt.Errorf("gave up after retrying for %s: %w", a.retryFor, explain(err))
+		case last == nil:
 			a.progress("retrying %s: %s", what, short(explain(err)))
-			announced = true
 		}
-		t := time.NewTimer(backoff.Step())
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%w (stopped: %v)", explain(err), context.Cause(ctx))
-		case <-t.C:
-		}
+		last = err
+		return false, final
+	})
+	if err != nil && final == nil && last != nil {
+		// ctx ended while waiting to try again: say what the last try met.
+		return fmt.Errorf("%w (stopped: %v)", explain(last), context.Cause(ctx))
 	}
+	return err
 }
 
 // explain names the admission webhook behind an error, when there is one.
