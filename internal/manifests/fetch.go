@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -16,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/knative-preview/action/internal/kube"
 	"github.com/knative-preview/action/internal/release"
@@ -52,9 +55,9 @@ type Fetcher struct {
 	// way that may pass (5xx, 429, connection reset, timeout); 0 means
 	// DefaultAttempts.
 	Attempts int
-	// Backoff returns the wait before retry n (1 for the first retry);
-	// nil means ExponentialBackoff(DefaultFirstBackoff, DefaultMaxBackoff).
-	Backoff func(n int) time.Duration
+	// Backoff spaces the attempts; its zero value means DefaultFirstBackoff
+	// doubling up to DefaultMaxBackoff. A Retry-After answer may ask more.
+	Backoff wait.Backoff
 	// Sleep waits d or until ctx is done; nil means a timer. Tests
 	// replace it to run without waiting.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -62,18 +65,6 @@ type Fetcher struct {
 	Progress func(format string, args ...any)
 	// GitHubURL replaces DefaultGitHubURL (tests, GitHub Enterprise).
 	GitHubURL string
-}
-
-// ExponentialBackoff returns a backoff that waits first, then doubles the
-// wait for each retry, never waiting more than limit.
-func ExponentialBackoff(first, limit time.Duration) func(n int) time.Duration {
-	return func(n int) time.Duration {
-		d := first
-		for i := 1; i < n && d < limit; i++ {
-			d *= 2
-		}
-		return min(d, limit)
-	}
 }
 
 // Manifest is one fetched asset.
@@ -247,8 +238,8 @@ func (f *Fetcher) download(ctx context.Context, u, shown string) ([]byte, error)
 		attempts = DefaultAttempts
 	}
 	backoff := f.Backoff
-	if backoff == nil {
-		backoff = ExponentialBackoff(DefaultFirstBackoff, DefaultMaxBackoff)
+	if backoff == (wait.Backoff{}) {
+		backoff = wait.Backoff{Duration: DefaultFirstBackoff, Factor: 2, Steps: math.MaxInt32, Cap: DefaultMaxBackoff}
 	}
 	sleep := f.Sleep
 	if sleep == nil {
@@ -268,13 +259,13 @@ func (f *Fetcher) download(ctx context.Context, u, shown string) ([]byte, error)
 		if attempt >= attempts {
 			return nil, fmt.Errorf("gave up after %d attempts, the last one: %w", attempts, err)
 		}
-		wait := backoff(attempt)
+		d := backoff.Step()
 		var st *statusError
-		if errors.As(err, &st) && st.retryAfter > wait {
-			wait = min(st.retryAfter, 2*DefaultMaxBackoff)
+		if errors.As(err, &st) && st.retryAfter > d {
+			d = min(st.retryAfter, 2*DefaultMaxBackoff)
 		}
-		f.progress("Downloading from %s failed (attempt %d of %d: %v); retrying in %s", shown, attempt, attempts, err, wait)
-		if err := sleep(ctx, wait); err != nil {
+		f.progress("Downloading from %s failed (attempt %d of %d: %v); retrying in %s", shown, attempt, attempts, err, d)
+		if err := sleep(ctx, d); err != nil {
 			return nil, fmt.Errorf("stopped while waiting to retry: %w", err)
 		}
 	}
