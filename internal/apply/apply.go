@@ -11,12 +11,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
+	"math"
 	"regexp"
 	"sort"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -32,14 +30,13 @@ import (
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
+
+	"github.com/knative-preview/action/internal/kube"
 )
 
 // HashAnnotation records, on every object we apply, a hash of what we
 // applied; an object that carries the hash of the wanted state is skipped.
 const HashAnnotation = "knative-preview/applied-hash"
-
-// DefaultFieldManager is the field manager of manifests we apply.
-const DefaultFieldManager = "knative-preview"
 
 // Applier applies objects to one cluster.
 type Applier struct {
@@ -89,7 +86,7 @@ func New(cfg *rest.Config, opts ...Option) (*Applier, error) {
 		dyn:              dyn,
 		meta:             md,
 		mapper:           restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)),
-		manager:          DefaultFieldManager,
+		manager:          kube.FieldManager,
 		workers:          16,
 		retryFor:         2 * time.Minute,
 		establishTimeout: time.Minute,
@@ -400,59 +397,34 @@ func Hash(o *unstructured.Unstructured) (string, error) {
 var webhookName = regexp.MustCompile(`failed calling webhook "([^"]+)"`)
 
 // retry runs fn until it succeeds, fails with an error that will not pass,
-// or retryFor has passed; backoff grows from 100 ms to 5 s.
+// or retryFor has passed; backoff grows from 100 ms to 5 s, then stays;
+// the first retry is announced.
 func (a *Applier) retry(ctx context.Context, what string, fn func(context.Context) error) error {
+	backoff := wait.Backoff{Duration: 100 * time.Millisecond, Factor: 2, Jitter: 0.2, Steps: math.MaxInt32, Cap: 5 * time.Second}
 	deadline := time.Now().Add(a.retryFor)
-	backoff := wait.Backoff{Duration: 100 * time.Millisecond, Factor: 2, Jitter: 0.2, Steps: 1 << 30, Cap: 5 * time.Second}
-	announced := false
-	for {
+	var last, final error // the last error that may pass; the one that ends the retries
+	err := kube.Retry(ctx, backoff, func(ctx context.Context) (bool, error) {
 		err := fn(ctx)
-		if err == nil || !Transient(err) {
-			return err
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("%w (stopped: %v)", explain(err), context.Cause(ctx))
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("gave up after retrying for %s: %w", a.retryFor, explain(err))
-		}
-		if !announced {
+		switch {
+		case err == nil:
+			return true, nil
+		case !kube.Transient(err):
+			final = err
+		case ctx.Err() != nil:
+			final = fmt.Errorf("%w (stopped: %v)", explain(err), context.Cause(ctx))
+		case time.Now().After(deadline):
+			final = fmt.Errorf("gave up after retrying for %s: %w", a.retryFor, explain(err))
+		case last == nil:
 			a.progress("retrying %s: %s", what, short(explain(err)))
-			announced = true
 		}
-		t := time.NewTimer(backoff.Step())
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%w (stopped: %v)", explain(err), context.Cause(ctx))
-		case <-t.C:
-		}
+		last = err
+		return false, final
+	})
+	if err != nil && final == nil && last != nil {
+		// ctx ended while waiting to try again: say what the last try met.
+		return fmt.Errorf("%w (stopped: %v)", explain(last), context.Cause(ctx))
 	}
-}
-
-// Transient reports whether an API error may pass by itself: a webhook
-// that is not answering yet, throttling, server errors, dropped connections.
-func Transient(err error) bool {
-	var netErr net.Error
-	switch {
-	case apierrors.IsInvalid(err), apierrors.IsBadRequest(err), apierrors.IsForbidden(err),
-		apierrors.IsUnauthorized(err), apierrors.IsNotFound(err), apierrors.IsConflict(err) && !strings.Contains(err.Error(), "the object has been modified"):
-		return false
-	case webhookName.MatchString(err.Error()):
-		return true
-	case apierrors.IsTooManyRequests(err), apierrors.IsInternalError(err), apierrors.IsServiceUnavailable(err),
-		apierrors.IsServerTimeout(err), apierrors.IsTimeout(err), apierrors.IsConflict(err):
-		return true
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EPIPE):
-		return true
-	case errors.As(err, &netErr) && netErr.Timeout():
-		return true
-	}
-	var status apierrors.APIStatus
-	if errors.As(err, &status) && status.Status().Code >= 500 {
-		return true
-	}
-	return false
+	return err
 }
 
 // explain names the admission webhook behind an error, when there is one.

@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
+	"github.com/knative-preview/action/internal/kube"
 	"github.com/knative-preview/action/internal/testenv"
 )
 
@@ -121,8 +122,8 @@ func TestIntegrationInstallReapplyUpgrade(t *testing.T) {
 	if img := dep.Spec.Template.Spec.Containers[0].Image; img != "registry.invalid/knative/serving/controller:v1.23.0" {
 		t.Errorf("controller image %q", img)
 	}
-	if m := dep.ManagedFields; len(m) == 0 || m[0].Manager != DefaultFieldManager || m[0].Operation != metav1.ManagedFieldsOperationApply {
-		t.Errorf("managed fields %+v, want server-side apply by %s", m, DefaultFieldManager)
+	if m := dep.ManagedFields; len(m) == 0 || m[0].Manager != kube.FieldManager || m[0].Operation != metav1.ManagedFieldsOperationApply {
+		t.Errorf("managed fields %+v, want server-side apply by %s", m, kube.FieldManager)
 	}
 
 	// A fresh Applier, as a second run would have: nothing to change.

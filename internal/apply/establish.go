@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/knative-preview/action/internal/kube"
 )
 
 var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
@@ -25,7 +27,7 @@ func (a *Applier) waitEstablished(ctx context.Context, crds []*unstructured.Unst
 	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, a.establishTimeout, true, func(ctx context.Context) (bool, error) {
 		list, err := a.dyn.Resource(crdResource).List(ctx, metav1.ListOptions{})
 		if err != nil {
-			if Transient(err) {
+			if kube.Transient(err) {
 				return false, nil
 			}
 			return false, fmt.Errorf("listing CRDs: %w", err)

@@ -19,6 +19,8 @@ import (
 	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/knative-preview/action/internal/kube"
 )
 
 // ErrNoCluster is wrapped by Connect of a target asked to use only an
@@ -111,7 +113,7 @@ func ServerVersion(ctx context.Context, cfg *rest.Config, within time.Duration, 
 			return false, nil
 		}
 		last = err
-		if !transient(err) {
+		if !kube.Transient(err) {
 			return false, err
 		}
 		if attempt == 1 || attempt%5 == 0 {
@@ -124,27 +126,12 @@ func ServerVersion(ctx context.Context, cfg *rest.Config, within time.Duration, 
 		return info, nil
 	case last == nil:
 		return nil, fmt.Errorf("waiting for the API server at %s: %w", cfg.Host, err)
-	case !transient(last):
+	case !kube.Transient(last):
 		return nil, Explain(cfg.Host, last)
 	case ctx.Err() != nil:
 		return nil, fmt.Errorf("stopped waiting for the API server at %s: %w; last error: %w", cfg.Host, context.Cause(ctx), Explain(cfg.Host, last))
 	}
 	return nil, fmt.Errorf("gave up after %s: %w", within, Explain(cfg.Host, last))
-}
-
-// transient reports whether err may pass by itself.
-func transient(err error) bool {
-	var netErr net.Error
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET):
-		return true
-	case errors.As(err, &netErr) && netErr.Timeout():
-		return true
-	case apierrors.IsServiceUnavailable(err), apierrors.IsInternalError(err),
-		apierrors.IsTooManyRequests(err), apierrors.IsServerTimeout(err), apierrors.IsTimeout(err):
-		return true
-	}
-	return false
 }
 
 // Explain turns an error from talking to the API server at host into one
@@ -163,7 +150,7 @@ func Explain(host string, err error) error {
 		return fmt.Errorf("TLS with the API server at %s failed: the kubeconfig's certificate-authority does not match the server's certificate, or the address is not one the certificate names: %w", host, err)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return fmt.Errorf("nothing answers at %s (connection refused): is the cluster running?%s", host, loopbackHint(host))
-	case transient(err):
+	case kube.Transient(err):
 		return fmt.Errorf("the API server at %s did not answer: %w%s", host, err, loopbackHint(host))
 	}
 	return fmt.Errorf("asking the API server at %s for its version: %w", host, err)

@@ -11,16 +11,17 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/ingress"
+	"github.com/knative-preview/action/internal/kube"
 )
 
 // ingressFunc returns host:port where this process reaches the ingress for
@@ -64,11 +65,14 @@ func (d *Deployer) reach(ctx context.Context, t Timings, rawURL string, ingress 
 	rctx, cancel := context.WithTimeout(ctx, t.Reach)
 	defer cancel()
 	progress("waiting up to %s for %s to answer (directly, else through the ingress with Host header %s)", t.Reach, rawURL, u.Host)
-	for attempt := 1; ; attempt++ {
+	attempt := 0
+	err = kube.Retry(rctx, wait.Backoff{Duration: t.Retry}, func(rctx context.Context) (bool, error) {
+		attempt++
 		code, err := get(rctx, direct, rawURL)
 		if err == nil && code < 500 {
 			progress("%s answered %d %s directly", rawURL, code, http.StatusText(code))
-			return "url", "", code, nil
+			route, status = "url", code
+			return true, nil
 		}
 		lastDirect = outcome(code, err)
 
@@ -85,9 +89,10 @@ func (d *Deployer) reach(ctx context.Context, t Timings, rawURL string, ingress 
 		if via != nil {
 			code, err := get(rctx, via, rawURL)
 			if err == nil && code < 500 {
-				route := fmt.Sprintf("ingress %s with Host header %s", viaAddr, u.Host)
+				route = fmt.Sprintf("ingress %s with Host header %s", viaAddr, u.Host)
 				progress("%s answered %d %s through the %s", rawURL, code, http.StatusText(code), route)
-				return route, viaAddr, code, nil
+				address, status = viaAddr, code
+				return true, nil
 			}
 			lastVia = outcome(code, err)
 		}
@@ -95,19 +100,17 @@ func (d *Deployer) reach(ctx context.Context, t Timings, rawURL string, ingress 
 		if attempt == 1 || attempt%10 == 0 {
 			progress("%s has not answered yet (attempt %d): directly: %s; through the ingress: %s", rawURL, attempt, lastDirect, lastVia)
 		}
-		timer := time.NewTimer(t.Retry)
-		select {
-		case <-rctx.Done():
-			timer.Stop()
-			detail := fmt.Sprintf("directly: %s; through the ingress: %s", lastDirect, lastVia)
-			if ctx.Err() != nil {
-				return "", "", 0, fmt.Errorf("stopped requesting %s: %w; %s", rawURL, context.Cause(ctx), detail)
-			}
-			return "", "", 0, fmt.Errorf("%s did not answer within %s (%d attempts): %s; the Service is Ready, so check the ingress: its gateway pods, its Service's address, and that this machine can reach it: %w",
-				rawURL, t.Reach, attempt, detail, context.DeadlineExceeded)
-		case <-timer.C:
-		}
+		return false, nil
+	})
+	if err == nil {
+		return route, address, status, nil
 	}
+	detail := fmt.Sprintf("directly: %s; through the ingress: %s", lastDirect, lastVia)
+	if ctx.Err() != nil {
+		return "", "", 0, fmt.Errorf("stopped requesting %s: %w; %s", rawURL, context.Cause(ctx), detail)
+	}
+	return "", "", 0, fmt.Errorf("%s did not answer within %s (%d attempts): %s; the Service is Ready, so check the ingress: its gateway pods, its Service's address, and that this machine can reach it: %w",
+		rawURL, t.Reach, attempt, detail, context.DeadlineExceeded)
 }
 
 func get(ctx context.Context, c *http.Client, rawURL string) (int, error) {

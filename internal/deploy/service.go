@@ -9,7 +9,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"knative.dev/serving/pkg/apis/autoscaling"
+	"knative.dev/serving/pkg/apis/serving"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
+
+	"github.com/knative-preview/action/internal/kube"
 )
 
 // Keys this action writes.
@@ -18,8 +21,8 @@ const (
 	ownPrefix = "knative-preview/"
 	// ManagedByLabel marks what this action created (the Service, its
 	// Secret, a namespace); its value is ManagedByValue.
-	ManagedByLabel = "app.kubernetes.io/managed-by"
-	ManagedByValue = "knative-preview"
+	ManagedByLabel = kube.ManagedByLabel
+	ManagedByValue = kube.ManagedByValue
 	// appliedKey records on the Service which of its fields the last run set,
 	// so a later run removes what its inputs no longer set and nothing else.
 	appliedKey = ownPrefix + "applied"
@@ -32,8 +35,8 @@ const (
 	maxScaleKey       = autoscaling.MaxScaleAnnotationKey
 	autoscalingPrefix = autoscaling.GroupName + "/"
 	visibilityKey     = "networking.knative.dev/visibility"
-	revisionLabel     = "serving.knative.dev/revision"
-	serviceLabel      = "serving.knative.dev/service"
+	revisionLabel     = serving.RevisionLabelKey
+	serviceLabel      = serving.ServiceLabelKey
 )
 
 // Scalar fields an input sets, as recorded in the applied annotation.

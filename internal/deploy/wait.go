@@ -16,7 +16,7 @@ import (
 	"knative.dev/pkg/apis"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
-	kubeevents "github.com/knative-preview/action/internal/events"
+	"github.com/knative-preview/action/internal/kube"
 )
 
 // Reasons a Failure carries besides the kubelet's waiting reasons.
@@ -323,7 +323,7 @@ func (w *waiter) look(ctx context.Context) (*state, error) {
 	if err != nil {
 		s.notes = append(s.notes, fmt.Sprintf("listing warning events: %v", err))
 	} else {
-		s.events = revisionEvents(events.Items, s.revision)
+		s.events = kube.EventsFor(events.Items, []string{s.revision, s.revision + "-deployment"}, []string{s.revision + "-deployment-"})
 	}
 	if s.failure == nil {
 		if f := eventFailure(s.events, s.pods, s.revision); f != nil {
@@ -447,21 +447,6 @@ func podFailure(pod *corev1.Pod) *Failure {
 	return nil
 }
 
-// revisionEvents keeps the warning events about the revision, its
-// ReplicaSets and its pods, newest last.
-func revisionEvents(events []corev1.Event, revision string) []corev1.Event {
-	prefix := revision + "-deployment-"
-	var out []corev1.Event
-	for _, e := range events {
-		o := e.InvolvedObject
-		if o.Name == revision || o.Name == revision+"-deployment" || strings.HasPrefix(o.Name, prefix) {
-			out = append(out, e)
-		}
-	}
-	kubeevents.Sort(out)
-	return out
-}
-
 // eventFailure reports a pod the scheduler cannot place (while it is still
 // unscheduled) or a ReplicaSet that cannot create pods.
 func eventFailure(events []corev1.Event, pods []corev1.Pod, revision string) *Failure {
@@ -545,35 +530,17 @@ func (s *state) diagnose() string {
 	return strings.Join(parts, "; ")
 }
 
+// describePods says, for each pod, its phase and what keeps it from
+// running and being ready.
 func (s *state) describePods() string {
 	if len(s.pods) == 0 {
 		return "no pods yet (kubectl describe deployment " + s.revision + "-deployment)"
 	}
 	var out []string
 	for _, p := range s.pods {
-		d := p.Name + " " + string(p.Status.Phase)
-		var waits []string
-		for _, cs := range p.Status.ContainerStatuses {
-			switch {
-			case cs.State.Waiting != nil:
-				waits = append(waits, cs.Name+" waiting: "+cs.State.Waiting.Reason)
-			case cs.State.Running != nil && !cs.Ready:
-				waits = append(waits, cs.Name+" running, not ready")
-			case cs.State.Terminated != nil:
-				waits = append(waits, fmt.Sprintf("%s terminated: %s (exit code %d)", cs.Name, cs.State.Terminated.Reason, cs.State.Terminated.ExitCode))
-			}
-		}
-		for _, c := range p.Status.Conditions {
-			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
-				waits = append(waits, "not scheduled: "+c.Message)
-			}
-		}
-		if len(waits) > 0 {
-			d += " (" + strings.Join(waits, ", ") + ")"
-		}
-		out = append(out, d)
+		out = append(out, p.Name+" "+kube.DescribePod(&p))
 	}
-	return strings.Join(out, ", ")
+	return strings.Join(out, " | ")
 }
 
 func describeCondition(c *apis.Condition) string {

@@ -22,6 +22,7 @@ import (
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/ingress"
 	"github.com/knative-preview/action/internal/knconfig"
+	"github.com/knative-preview/action/internal/kube"
 	"github.com/knative-preview/action/internal/manifests"
 	"github.com/knative-preview/action/internal/release"
 )
@@ -29,14 +30,11 @@ import (
 // Field managers: one for the release manifests, one for the settings we
 // own in Knative's ConfigMaps, so a re-apply of either leaves the other be.
 const (
-	ConfigManager = "knative-preview-config"
+	ConfigManager = kube.FieldManager + "-config"
 	servingNS     = "knative-serving"
 	// NodePortService is the Service we put in front of the gateway when the
 	// cluster target asks for a NodePort (kind).
 	NodePortService = "knative-preview-ingress"
-	// ManagedByLabel marks objects this tool created.
-	ManagedByLabel = "app.kubernetes.io/managed-by"
-	managedBy      = "knative-preview"
 )
 
 // DefaultSkipRegistries is Knative's default for
@@ -254,7 +252,7 @@ func nodePortService(gw ingress.Gateway, port int32) *unstructured.Unstructured 
 		"metadata": map[string]any{
 			"name":      NodePortService,
 			"namespace": gw.Namespace,
-			"labels":    map[string]any{ManagedByLabel: managedBy},
+			"labels":    map[string]any{kube.ManagedByLabel: kube.ManagedByValue},
 		},
 		"spec": map[string]any{
 			"type":     "NodePort",

@@ -15,7 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
-	kubeevents "github.com/knative-preview/action/internal/events"
+	"github.com/knative-preview/action/internal/kube"
 )
 
 // NotReadyError says Knative did not become ready in time; Diagnosis says
@@ -173,7 +173,7 @@ func diagnose(ctx context.Context, cs kubernetes.Interface, namespaces []string,
 			}
 		}
 		b.WriteString("\n")
-		names := map[string]bool{name: true}
+		names := []string{name}
 		if sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector); err == nil && d.Spec.Selector != nil {
 			pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
 			if err == nil {
@@ -181,8 +181,8 @@ func diagnose(ctx context.Context, cs kubernetes.Interface, namespaces []string,
 					b.WriteString("    no pods: nothing created them yet (is the cluster's controller manager running?)\n")
 				}
 				for _, p := range pods.Items {
-					names[p.Name] = true
-					fmt.Fprintf(&b, "    pod %s: %s%s\n", p.Name, p.Status.Phase, podProblems(&p))
+					names = append(names, p.Name)
+					fmt.Fprintf(&b, "    pod %s: %s\n", p.Name, kube.DescribePod(&p))
 				}
 			}
 		}
@@ -196,44 +196,14 @@ func diagnose(ctx context.Context, cs kubernetes.Interface, namespaces []string,
 	return strings.TrimRight(b.String(), "\n")
 }
 
-func podProblems(p *corev1.Pod) string {
-	var out []string
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
-			out = append(out, fmt.Sprintf("not scheduled (%s: %s)", c.Reason, c.Message))
-		}
-	}
-	for _, cs := range append(slices.Clone(p.Status.InitContainerStatuses), p.Status.ContainerStatuses...) {
-		switch {
-		case cs.State.Waiting != nil:
-			out = append(out, fmt.Sprintf("container %s waiting: %s %s", cs.Name, cs.State.Waiting.Reason, cs.State.Waiting.Message))
-		case cs.State.Terminated != nil:
-			out = append(out, fmt.Sprintf("container %s terminated: %s (exit %d) %s", cs.Name, cs.State.Terminated.Reason, cs.State.Terminated.ExitCode, cs.State.Terminated.Message))
-		case !cs.Ready:
-			out = append(out, fmt.Sprintf("container %s running but not ready", cs.Name))
-		}
-	}
-	if len(out) == 0 {
-		return ""
-	}
-	return "; " + strings.Join(out, "; ")
-}
-
 // lastEvents returns the newest events about the Deployment, its
 // ReplicaSets (named after it) and its pods.
-func lastEvents(ctx context.Context, cs kubernetes.Interface, ns, deployment string, names map[string]bool, n int) []corev1.Event {
+func lastEvents(ctx context.Context, cs kubernetes.Interface, ns, deployment string, names []string, n int) []corev1.Event {
 	list, err := cs.CoreV1().Events(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil
 	}
-	var out []corev1.Event
-	for _, e := range list.Items {
-		obj := e.InvolvedObject.Name
-		if names[obj] || strings.HasPrefix(obj, deployment+"-") {
-			out = append(out, e)
-		}
-	}
-	kubeevents.Sort(out)
+	out := kube.EventsFor(list.Items, names, []string{deployment + "-"})
 	if len(out) > n {
 		out = out[len(out)-n:]
 	}

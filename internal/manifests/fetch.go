@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,6 +18,9 @@ import (
 	"syscall"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/knative-preview/action/internal/kube"
 	"github.com/knative-preview/action/internal/release"
 )
 
@@ -52,9 +55,9 @@ type Fetcher struct {
 	// way that may pass (5xx, 429, connection reset, timeout); 0 means
 	// DefaultAttempts.
 	Attempts int
-	// Backoff returns the wait before retry n (1 for the first retry);
-	// nil means ExponentialBackoff(DefaultFirstBackoff, DefaultMaxBackoff).
-	Backoff func(n int) time.Duration
+	// Backoff spaces the attempts; its zero value means DefaultFirstBackoff
+	// doubling up to DefaultMaxBackoff. A Retry-After answer may ask more.
+	Backoff wait.Backoff
 	// Sleep waits d or until ctx is done; nil means a timer. Tests
 	// replace it to run without waiting.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -62,18 +65,6 @@ type Fetcher struct {
 	Progress func(format string, args ...any)
 	// GitHubURL replaces DefaultGitHubURL (tests, GitHub Enterprise).
 	GitHubURL string
-}
-
-// ExponentialBackoff returns a backoff that waits first, then doubles the
-// wait for each retry, never waiting more than limit.
-func ExponentialBackoff(first, limit time.Duration) func(n int) time.Duration {
-	return func(n int) time.Duration {
-		d := first
-		for i := 1; i < n && d < limit; i++ {
-			d *= 2
-		}
-		return min(d, limit)
-	}
 }
 
 // Manifest is one fetched asset.
@@ -247,8 +238,8 @@ func (f *Fetcher) download(ctx context.Context, u, shown string) ([]byte, error)
 		attempts = DefaultAttempts
 	}
 	backoff := f.Backoff
-	if backoff == nil {
-		backoff = ExponentialBackoff(DefaultFirstBackoff, DefaultMaxBackoff)
+	if backoff == (wait.Backoff{}) {
+		backoff = wait.Backoff{Duration: DefaultFirstBackoff, Factor: 2, Steps: math.MaxInt32, Cap: DefaultMaxBackoff}
 	}
 	sleep := f.Sleep
 	if sleep == nil {
@@ -268,13 +259,13 @@ func (f *Fetcher) download(ctx context.Context, u, shown string) ([]byte, error)
 		if attempt >= attempts {
 			return nil, fmt.Errorf("gave up after %d attempts, the last one: %w", attempts, err)
 		}
-		wait := backoff(attempt)
+		d := backoff.Step()
 		var st *statusError
-		if errors.As(err, &st) && st.retryAfter > wait {
-			wait = min(st.retryAfter, 2*DefaultMaxBackoff)
+		if errors.As(err, &st) && st.retryAfter > d {
+			d = min(st.retryAfter, 2*DefaultMaxBackoff)
 		}
-		f.progress("Downloading from %s failed (attempt %d of %d: %v); retrying in %s", shown, attempt, attempts, err, wait)
-		if err := sleep(ctx, wait); err != nil {
+		f.progress("Downloading from %s failed (attempt %d of %d: %v); retrying in %s", shown, attempt, attempts, err, d)
+		if err := sleep(ctx, d); err != nil {
 			return nil, fmt.Errorf("stopped while waiting to retry: %w", err)
 		}
 	}
@@ -333,27 +324,19 @@ func (f *Fetcher) getOnce(ctx context.Context, u string) ([]byte, error) {
 	return data, nil
 }
 
-// retryable reports whether a failed attempt may succeed when repeated.
+// retryable reports whether a failed attempt may succeed when repeated:
+// an HTTP answer of 429 or 5xx, or what kube.Transient says of network
+// errors, except a refused connection: nothing listens at a download
+// address (a mirror's wrong port), and waiting does not change that.
 func retryable(err error) bool {
 	var st *statusError
 	if errors.As(err, &st) {
 		return st.code == http.StatusTooManyRequests || st.code >= 500
 	}
-	var dnsErr *net.DNSError
-	var netErr net.Error
-	switch {
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNABORTED), errors.Is(err, syscall.EPIPE):
-		return true
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return true
-	case errors.Is(err, context.DeadlineExceeded):
-		return true
-	case errors.As(err, &dnsErr):
-		return dnsErr.IsTimeout || dnsErr.IsTemporary
-	case errors.As(err, &netErr) && netErr.Timeout():
-		return true
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return false
 	}
-	return false
+	return kube.Transient(err)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
+
 	"github.com/knative-preview/action/internal/release"
 )
 
@@ -572,16 +574,21 @@ func TestFiles(t *testing.T) {
 	}
 }
 
-func TestExponentialBackoff(t *testing.T) {
-	b := ExponentialBackoff(500*time.Millisecond, 3*time.Second)
-	want := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 3 * time.Second, 3 * time.Second}
-	for i, w := range want {
-		if got := b(i + 1); got != w {
-			t.Errorf("retry %d: %s, want %s", i+1, got, w)
-		}
+// A Backoff of the caller's replaces the default schedule; it stays at its
+// cap once there.
+func TestFetchBackoff(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	})
+	f, waits, _ := testFetcher(t, srv.URL, "")
+	f.Attempts = 6
+	f.Backoff = wait.Backoff{Duration: 500 * time.Millisecond, Factor: 2, Steps: 100, Cap: 3 * time.Second}
+	if _, err := f.Fetch(context.Background(), release.Serving, "1.23.0", "serving-core.yaml"); err == nil {
+		t.Fatal("Fetch succeeded against a server that is always busy")
 	}
-	if got := b(1000); got != 3*time.Second {
-		t.Errorf("retry 1000: %s, want the cap", got)
+	want := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 3 * time.Second, 3 * time.Second}
+	if !slices.Equal(*waits, want) {
+		t.Errorf("waits %v, want %v", *waits, want)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes"
+	"knative.dev/serving/pkg/apis/serving"
 
 	"github.com/knative-preview/action/internal/knconfig"
 )
@@ -120,7 +121,7 @@ type Revision struct {
 
 func (r Revision) deployment() string { return r.Name + "-deployment" }
 
-const revisionLabel = "serving.knative.dev/revision"
+const revisionLabel = serving.RevisionLabelKey
 
 // Report is the outcome of a measurement.
 type Report struct {

@@ -1,0 +1,4 @@
+// Package kube holds what every stage that talks to Kubernetes shares: our
+// labels and field manager, which errors may pass, retries, and how pods
+// and events are described to the user.
+package kube

@@ -1,0 +1,61 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+)
+
+// Transient reports whether err may pass by itself when the request is
+// made again: a connection refused, reset or dropped (EOF), a timeout,
+// throttling (429), a server error (5xx), an admission webhook that is not
+// answering yet, or a write that raced another writer.
+//
+// An error caused by a context's deadline is transient too: the request
+// did not fail, it was not given the time (client-go's rate limiter even
+// refuses to start one that "would exceed context deadline"). Whether to
+// go on is the caller's decision, from its own context.
+func Transient(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	var netErr net.Error
+	var dnsErr *net.DNSError
+	var status apierrors.APIStatus
+	switch {
+	// The server says the request itself is wrong: sending it again
+	// cannot help, whatever its message mentions.
+	case apierrors.IsInvalid(err), apierrors.IsBadRequest(err), apierrors.IsForbidden(err),
+		apierrors.IsUnauthorized(err), apierrors.IsNotFound(err):
+		return false
+	case apierrors.IsConflict(err):
+		// Only an update that raced another one; other conflicts (an
+		// object that already exists, a field another manager owns) stay.
+		return strings.Contains(msg, "the object has been modified")
+	case strings.Contains(msg, `failed calling webhook "`):
+		return true
+	case apierrors.IsTooManyRequests(err), apierrors.IsInternalError(err), apierrors.IsServiceUnavailable(err),
+		apierrors.IsServerTimeout(err), apierrors.IsTimeout(err):
+		return true
+	case errors.As(err, &status) && status.Status().Code >= 500:
+		return true
+	case errors.Is(err, context.DeadlineExceeded), strings.Contains(msg, "would exceed context deadline"):
+		return true
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.ECONNABORTED), errors.Is(err, syscall.EPIPE):
+		return true
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return true // the connection dropped before or during the answer
+	case errors.As(err, &dnsErr):
+		return dnsErr.IsTimeout || dnsErr.IsTemporary
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return true
+	}
+	return false
+}
