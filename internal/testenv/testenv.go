@@ -136,10 +136,21 @@ func (e *unavailableError) Error() string { return e.msg }
 
 func unavailable(t testing.TB, err error) {
 	t.Helper()
-	if _, ok := err.(*unavailableError); ok && os.Getenv("CI") != "true" {
-		t.Skipf("integration test skipped: %v", err)
+	if _, ok := err.(*unavailableError); ok {
+		Unavailable(t, "test API server: %v", err)
 	}
 	t.Fatalf("test API server: %v", err)
+}
+
+// Unavailable ends a test that cannot run here for want of something the
+// test bed provides: it skips the test, or fails it when CI=true, where
+// every integration test must run.
+func Unavailable(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") != "true" {
+		t.Skipf("integration test skipped: "+format, args...)
+	}
+	t.Fatalf("integration test cannot run (CI=true): "+format, args...)
 }
 
 func start() (*Env, error) {
