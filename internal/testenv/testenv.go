@@ -46,6 +46,8 @@ type Env struct {
 	Token string
 	env   *envtest.Environment
 	dir   string
+	stop  sync.Once
+	err   error
 }
 
 // Kubeconfig returns a kubeconfig with one context, named context, that
@@ -63,13 +65,16 @@ func (e *Env) Kubeconfig(context string) []byte {
 	return b
 }
 
-// Stop stops the API server and etcd and removes their files.
+// Stop stops the API server and etcd and removes their files. It may be
+// called before the test's cleanup does: the second call does nothing.
 func (e *Env) Stop() error {
-	err := e.env.Stop()
-	if rmErr := os.RemoveAll(e.dir); err == nil {
-		err = rmErr
-	}
-	return err
+	e.stop.Do(func() {
+		e.err = e.env.Stop()
+		if rmErr := os.RemoveAll(e.dir); e.err == nil {
+			e.err = rmErr
+		}
+	})
+	return e.err
 }
 
 // Start starts a new API server for the test and stops it when the test
