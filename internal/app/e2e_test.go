@@ -258,8 +258,9 @@ func scaledUp(ctx context.Context, t *testing.T, cs kubernetes.Interface, ns, re
 	if _, err := cs.AppsV1().Deployments(ns).Update(ctx, d, metav1.UpdateOptions{}); err != nil {
 		return false
 	}
+	// The measure stage waits for its watches to see the pod ready (its
+	// settle wait), and takes readiness seen shortly after the first byte.
 	readyPod(ctx, t, cs, ns, rev)
-	time.Sleep(50 * time.Millisecond) // let the watches see the pod ready
 	return true
 }
 
