@@ -47,7 +47,7 @@ func TestIntegrationUpDeploysAndMeasures(t *testing.T) {
 
 	l, err := net.Listen("tcp", "127.0.0.1:80")
 	if err != nil {
-		t.Skipf("the stand-in ingress needs 127.0.0.1:80 in the test's network namespace: %v", err)
+		testenv.Unavailable(t, "the stand-in ingress needs 127.0.0.1:80 in the test's network namespace: %v; %s", err, portHolder(80))
 	}
 	testenv.PlayKnative(t, cs)
 	play(t, func() bool { return loadBalancer(ctx, cs) })
@@ -258,8 +258,9 @@ func scaledUp(ctx context.Context, t *testing.T, cs kubernetes.Interface, ns, re
 	if _, err := cs.AppsV1().Deployments(ns).Update(ctx, d, metav1.UpdateOptions{}); err != nil {
 		return false
 	}
+	// The measure stage waits for its watches to see the pod ready (its
+	// settle wait), and takes readiness seen shortly after the first byte.
 	readyPod(ctx, t, cs, ns, rev)
-	time.Sleep(50 * time.Millisecond) // let the watches see the pod ready
 	return true
 }
 
@@ -276,4 +277,39 @@ func scaleToZero(cs kubernetes.Interface, ns, rev string) {
 		return
 	}
 	_ = cs.CoreV1().Pods(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: "serving.knative.dev/revision=" + rev})
+}
+
+// portHolder says which process listens on the TCP port in this network
+// namespace, from /proc, for the message of a test that cannot have it.
+func portHolder(port int) string {
+	inodes := map[string]bool{}
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		data, err := os.ReadFile(table)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n")[1:] {
+			f := strings.Fields(line)
+			// local_address is ADDR:PORT in hex; state 0A is LISTEN.
+			if len(f) > 9 && f[3] == "0A" && strings.HasSuffix(f[1], fmt.Sprintf(":%04X", port)) {
+				inodes["socket:["+f[9]+"]"] = true
+			}
+		}
+	}
+	if len(inodes) == 0 {
+		return fmt.Sprintf("no process listens on port %d here", port)
+	}
+	var holders []string
+	fds, _ := filepath.Glob("/proc/[0-9]*/fd/*")
+	for _, fd := range fds {
+		if target, err := os.Readlink(fd); err == nil && inodes[target] {
+			pid := strings.Split(fd, "/")[2]
+			cmd, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+			holders = append(holders, fmt.Sprintf("pid %s (%s)", pid, strings.TrimSpace(strings.ReplaceAll(string(cmd), "\x00", " "))))
+		}
+	}
+	if len(holders) == 0 {
+		return fmt.Sprintf("port %d is held by a process this test cannot see", port)
+	}
+	return fmt.Sprintf("port %d is held by %s", port, strings.Join(holders, ", "))
 }

@@ -157,7 +157,7 @@ func TestIntegrationInstallReapplyUpgrade(t *testing.T) {
 	}
 }
 
-func deleteWebhooks(t *testing.T, cs kubernetes.Interface) {
+func deleteWebhooks(t testing.TB, cs kubernetes.Interface) {
 	t.Helper()
 	ctx := context.Background()
 	for _, n := range []string{"webhook.serving.knative.dev"} {

@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -17,26 +16,20 @@ import (
 	"github.com/knative-preview/action/internal/testenv"
 )
 
-// TestInstallSpeedVsKubectl compares our engine with `kubectl apply -f` on
+// BenchmarkInstallVsKubectl compares our engine with `kubectl apply -f` on
 // the same generated serving + kourier manifests, each on a fresh API
-// server, for a first install and for a re-apply of an installed cluster.
-// It is a benchmark, not a check: it runs only with KNATIVE_PREVIEW_BENCH=1
-// (make bench-install) and asserts nothing about time.
-func TestInstallSpeedVsKubectl(t *testing.T) {
-	if os.Getenv("KNATIVE_PREVIEW_BENCH") != "1" {
-		t.Skip("a benchmark: run it with make bench-install")
-	}
+// server per iteration, for a first install and for a re-apply of an
+// installed cluster. It reports the medians over the iterations and the
+// ratios kubectl/ours (speedup-first-x, speedup-reapply-x); make
+// bench-install prints them. Like every benchmark it asserts no time.
+func BenchmarkInstallVsKubectl(b *testing.B) {
 	kubectl, err := exec.LookPath("kubectl")
 	if err != nil {
-		t.Fatal("kubectl is not installed: apt-get install kubectl (or put any kubectl on PATH)")
+		b.Fatal("kubectl is not installed: apt-get install kubectl (or put any kubectl on PATH)")
 	}
-	rounds := 3
-	if n, err := strconv.Atoi(os.Getenv("BENCH_ROUNDS")); err == nil && n > 0 {
-		rounds = n
-	}
-	dir := t.TempDir()
+	dir := b.TempDir()
 	const version = "1.23.0"
-	testenv.WriteReleaseManifests(t, dir, version)
+	testenv.WriteReleaseManifests(b, dir, version)
 	files := []string{
 		testenv.ManifestFile(dir, "serving", version, "serving-crds.yaml"),
 		testenv.ManifestFile(dir, "serving", version, "serving-core.yaml"),
@@ -83,37 +76,56 @@ func TestInstallSpeedVsKubectl(t *testing.T) {
 
 	var oursFirst, oursRe, kubectlFirst, kubectlRe []time.Duration
 	timed := func(f func() error) time.Duration {
+		b.StartTimer()
 		start := time.Now()
-		if err := f(); err != nil {
-			t.Fatal(err)
+		err := f()
+		d := time.Since(start)
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
 		}
-		return time.Since(start)
+		return d
 	}
-	for r := 0; r < rounds; r++ {
-		t.Run(fmt.Sprintf("round%d/ours", r), func(t *testing.T) {
-			env := testenv.Start(t)
-			oursFirst = append(oursFirst, timed(func() error { return ours(t.Context(), env) }))
-			deleteWebhooks(t, kubernetes.NewForConfigOrDie(env.Config))
-			oursRe = append(oursRe, timed(func() error { return ours(t.Context(), env) }))
-		})
-		t.Run(fmt.Sprintf("round%d/kubectl", r), func(t *testing.T) {
-			env := testenv.Start(t)
-			kc := filepath.Join(t.TempDir(), "kubeconfig")
-			if err := os.WriteFile(kc, env.Kubeconfig("bench"), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			kubectlFirst = append(kubectlFirst, timed(func() error { return theirs(t.Context(), kc) }))
-			deleteWebhooks(t, kubernetes.NewForConfigOrDie(env.Config))
-			kubectlRe = append(kubectlRe, timed(func() error { return theirs(t.Context(), kc) }))
-		})
+	// fresh starts an API server for one side of one iteration; it is
+	// stopped by the caller before the next one starts.
+	fresh := func() *testenv.Env {
+		b.StopTimer()
+		return testenv.Start(b)
+	}
+	stop := func(env *testenv.Env) {
+		if err := env.Stop(); err != nil {
+			b.Logf("stopping the test API server: %v", err)
+		}
+	}
+	ctx := b.Context()
+	for b.Loop() {
+		env := fresh()
+		oursFirst = append(oursFirst, timed(func() error { return ours(ctx, env) }))
+		deleteWebhooks(b, kubernetes.NewForConfigOrDie(env.Config))
+		oursRe = append(oursRe, timed(func() error { return ours(ctx, env) }))
+		stop(env)
+
+		env = fresh()
+		kc := filepath.Join(b.TempDir(), "kubeconfig")
+		if err := os.WriteFile(kc, env.Kubeconfig("bench"), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		kubectlFirst = append(kubectlFirst, timed(func() error { return theirs(ctx, kc) }))
+		deleteWebhooks(b, kubernetes.NewForConfigOrDie(env.Config))
+		kubectlRe = append(kubectlRe, timed(func() error { return theirs(ctx, kc) }))
+		stop(env)
 	}
 	m := func(d []time.Duration) time.Duration {
 		s := slices.Clone(d)
 		slices.Sort(s)
 		return s[len(s)/2]
 	}
-	fmt.Printf("first install: ours median %s, kubectl median %s (%d rounds)\n", m(oursFirst).Round(time.Millisecond), m(kubectlFirst).Round(time.Millisecond), rounds)
-	fmt.Printf("re-apply:      ours median %s, kubectl median %s\n", m(oursRe).Round(time.Millisecond), m(kubectlRe).Round(time.Millisecond))
-	fmt.Printf("install speedup vs kubectl: first=%.1fx reapply=%.1fx\n",
-		m(kubectlFirst).Seconds()/m(oursFirst).Seconds(), m(kubectlRe).Seconds()/m(oursRe).Seconds())
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(ms(m(oursFirst)), "ours-first-ms")
+	b.ReportMetric(ms(m(kubectlFirst)), "kubectl-first-ms")
+	b.ReportMetric(ms(m(oursRe)), "ours-reapply-ms")
+	b.ReportMetric(ms(m(kubectlRe)), "kubectl-reapply-ms")
+	b.ReportMetric(m(kubectlFirst).Seconds()/m(oursFirst).Seconds(), "speedup-first-x")
+	b.ReportMetric(m(kubectlRe).Seconds()/m(oursRe).Seconds(), "speedup-reapply-x")
+	// ns/op counts only the applies, both sides and both passes.
 }

@@ -46,6 +46,8 @@ type Env struct {
 	Token string
 	env   *envtest.Environment
 	dir   string
+	stop  sync.Once
+	err   error
 }
 
 // Kubeconfig returns a kubeconfig with one context, named context, that
@@ -63,13 +65,16 @@ func (e *Env) Kubeconfig(context string) []byte {
 	return b
 }
 
-// Stop stops the API server and etcd and removes their files.
+// Stop stops the API server and etcd and removes their files. It may be
+// called before the test's cleanup does: the second call does nothing.
 func (e *Env) Stop() error {
-	err := e.env.Stop()
-	if rmErr := os.RemoveAll(e.dir); err == nil {
-		err = rmErr
-	}
-	return err
+	e.stop.Do(func() {
+		e.err = e.env.Stop()
+		if rmErr := os.RemoveAll(e.dir); e.err == nil {
+			e.err = rmErr
+		}
+	})
+	return e.err
 }
 
 // Start starts a new API server for the test and stops it when the test
@@ -136,10 +141,21 @@ func (e *unavailableError) Error() string { return e.msg }
 
 func unavailable(t testing.TB, err error) {
 	t.Helper()
-	if _, ok := err.(*unavailableError); ok && os.Getenv("CI") != "true" {
-		t.Skipf("integration test skipped: %v", err)
+	if _, ok := err.(*unavailableError); ok {
+		Unavailable(t, "test API server: %v", err)
 	}
 	t.Fatalf("test API server: %v", err)
+}
+
+// Unavailable ends a test that cannot run here for want of something the
+// test bed provides: it skips the test, or fails it when CI=true, where
+// every integration test must run.
+func Unavailable(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") != "true" {
+		t.Skipf("integration test skipped: "+format, args...)
+	}
+	t.Fatalf("integration test cannot run (CI=true): "+format, args...)
 }
 
 func start() (*Env, error) {
