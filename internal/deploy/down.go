@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/knative-preview/action/internal/cluster"
+	"github.com/knative-preview/action/internal/kube"
 )
 
 // Down deletes the Knative Service (Kubernetes then removes what it owns:
@@ -47,7 +48,7 @@ func (d *Deployer) Down(ctx context.Context, cl *cluster.Cluster, o Options, pro
 	// The Secret is owned by the Service; delete it too in case a failed run
 	// left it without its owner.
 	secrets := c.kube.CoreV1().Secrets(o.Namespace)
-	if s, err := secrets.Get(ctx, o.secretName(), metav1.GetOptions{}); err == nil && s.Labels[ManagedByLabel] == ManagedByValue {
+	if s, err := secrets.Get(ctx, o.secretName(), metav1.GetOptions{}); err == nil && s.Labels[kube.ManagedByLabel] == kube.ManagedByValue {
 		if err := secrets.Delete(ctx, s.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("deleting Secret %s/%s: %w", o.Namespace, s.Name, err)
 		}
@@ -59,7 +60,7 @@ func (d *Deployer) Down(ctx context.Context, cl *cluster.Cluster, o Options, pro
 		return nil
 	case err != nil:
 		return fmt.Errorf("reading namespace %s: %w", o.Namespace, err)
-	case ns.Labels[ManagedByLabel] != ManagedByValue || ns.DeletionTimestamp != nil:
+	case ns.Labels[kube.ManagedByLabel] != kube.ManagedByValue || ns.DeletionTimestamp != nil:
 		return nil
 	}
 	left, err := leftovers(ctx, c, o)

@@ -24,6 +24,7 @@ import (
 	servingclient "knative.dev/serving/pkg/client/clientset/versioned/typed/serving/v1"
 
 	"github.com/knative-preview/action/internal/cluster"
+	"github.com/knative-preview/action/internal/kube"
 	"github.com/knative-preview/action/internal/testenv"
 )
 
@@ -304,15 +305,15 @@ func TestIntegrationUpCreatesTheService(t *testing.T) {
 	}
 
 	nsObj, err := b.kube.CoreV1().Namespaces().Get(t.Context(), ns, metav1.GetOptions{})
-	if err != nil || nsObj.Labels[ManagedByLabel] != ManagedByValue {
-		t.Errorf("namespace: %v, labels %v; want it created and labelled %s=%s", err, nsObj.Labels, ManagedByLabel, ManagedByValue)
+	if err != nil || nsObj.Labels[kube.ManagedByLabel] != kube.ManagedByValue {
+		t.Errorf("namespace: %v, labels %v; want it created and labelled %s=%s", err, nsObj.Labels, kube.ManagedByLabel, kube.ManagedByValue)
 	}
 	svc, err = b.serving.Services(ns).Get(t.Context(), "hello", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := svc.Spec.Template.Spec.Containers[0]
-	if c.Image != o.Image || svc.Labels[ManagedByLabel] != ManagedByValue || svc.Labels["team"] != "web" ||
+	if c.Image != o.Image || svc.Labels[kube.ManagedByLabel] != kube.ManagedByValue || svc.Labels["team"] != "web" ||
 		svc.Spec.Template.Annotations[minScaleKey] != "1" || c.Ports[0].ContainerPort != 8080 || c.ImagePullPolicy != corev1.PullIfNotPresent {
 		t.Errorf("service as written: labels %v, template annotations %v, container %+v", svc.Labels, svc.Spec.Template.Annotations, c)
 	}
@@ -383,7 +384,7 @@ func TestIntegrationUpUpdatesKeepingTheUsersFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if svc.Labels["owner"] != "alice" || svc.Labels[ManagedByLabel] != "helm" || svc.Labels["team"] != "web" || svc.Annotations["example.com/ticket"] != "T-1" {
+	if svc.Labels["owner"] != "alice" || svc.Labels[kube.ManagedByLabel] != "helm" || svc.Labels["team"] != "web" || svc.Annotations["example.com/ticket"] != "T-1" {
 		t.Errorf("metadata: labels %v annotations %v", svc.Labels, svc.Annotations)
 	}
 	tm := svc.Spec.Template
@@ -405,7 +406,7 @@ func TestIntegrationUpUpdatesKeepingTheUsersFields(t *testing.T) {
 		t.Errorf("env: %v", env)
 	}
 	nsObj, err := b.kube.CoreV1().Namespaces().Get(t.Context(), ns, metav1.GetOptions{})
-	if err != nil || nsObj.Labels[ManagedByLabel] != "" {
+	if err != nil || nsObj.Labels[kube.ManagedByLabel] != "" {
 		t.Errorf("a namespace the user made was labelled as ours: %v %v", err, nsObj.Labels)
 	}
 }

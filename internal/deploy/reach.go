@@ -144,11 +144,11 @@ func outcome(code int, err error) string {
 // cluster target's IngressAddress, else the networking layer's gateway
 // Service (its load balancer's address and port, else a node's InternalIP
 // and the NodePort).
-func ingressAddress(ctx context.Context, kube kubernetes.Interface, cl *cluster.Cluster, svc *servingv1.Service, scheme string) (string, string, error) {
+func ingressAddress(ctx context.Context, cs kubernetes.Interface, cl *cluster.Cluster, svc *servingv1.Service, scheme string) (string, string, error) {
 	if cl != nil && cl.IngressAddress != "" {
 		return cl.IngressAddress, "the cluster target's ingress address", nil
 	}
-	class := ingressClass(ctx, kube, svc)
+	class := ingressClass(ctx, cs, svc)
 	var ordered []ingress.Gateway
 	for _, g := range ingress.All() {
 		if g.Class == class {
@@ -162,7 +162,7 @@ func ingressAddress(ctx context.Context, kube kubernetes.Interface, cl *cluster.
 	}
 	var problems []string
 	for _, g := range ordered {
-		s, err := kube.CoreV1().Services(g.Namespace).Get(ctx, g.Service, metav1.GetOptions{})
+		s, err := cs.CoreV1().Services(g.Namespace).Get(ctx, g.Service, metav1.GetOptions{})
 		switch {
 		case apierrors.IsNotFound(err):
 			if g.Class == class {
@@ -173,7 +173,7 @@ func ingressAddress(ctx context.Context, kube kubernetes.Interface, cl *cluster.
 			problems = append(problems, fmt.Sprintf("reading Service %s/%s: %v", g.Namespace, g.Service, err))
 			continue
 		}
-		addr, from, err := serviceAddress(ctx, kube, s, scheme)
+		addr, from, err := serviceAddress(ctx, cs, s, scheme)
 		if err != nil {
 			problems = append(problems, err.Error())
 			continue
@@ -188,13 +188,13 @@ func ingressAddress(ctx context.Context, kube kubernetes.Interface, cl *cluster.
 
 // ingressClass is the Service's ingress class annotation, else
 // config-network's, else "".
-func ingressClass(ctx context.Context, kube kubernetes.Interface, svc *servingv1.Service) string {
+func ingressClass(ctx context.Context, cs kubernetes.Interface, svc *servingv1.Service) string {
 	for _, k := range []string{"networking.knative.dev/ingress-class", "networking.knative.dev/ingress.class"} {
 		if v := svc.Annotations[k]; v != "" {
 			return v
 		}
 	}
-	cm, err := kube.CoreV1().ConfigMaps("knative-serving").Get(ctx, "config-network", metav1.GetOptions{})
+	cm, err := cs.CoreV1().ConfigMaps("knative-serving").Get(ctx, "config-network", metav1.GetOptions{})
 	if err != nil {
 		return ""
 	}
@@ -208,7 +208,7 @@ func ingressClass(ctx context.Context, kube kubernetes.Interface, svc *servingv1
 
 // serviceAddress is where a gateway Service is reached from outside the
 // cluster for URLs of scheme.
-func serviceAddress(ctx context.Context, kube kubernetes.Interface, s *corev1.Service, scheme string) (string, string, error) {
+func serviceAddress(ctx context.Context, cs kubernetes.Interface, s *corev1.Service, scheme string) (string, string, error) {
 	id := s.Namespace + "/" + s.Name
 	port := pickPort(s.Spec.Ports, scheme)
 	if port == nil {
@@ -226,7 +226,7 @@ func serviceAddress(ctx context.Context, kube kubernetes.Interface, s *corev1.Se
 	if port.NodePort == 0 {
 		return "", "", fmt.Errorf("gateway Service %s has no load balancer address and no NodePort (type %s)", id, s.Spec.Type)
 	}
-	nodes, err := kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return "", "", fmt.Errorf("gateway Service %s has no load balancer address; listing nodes for its NodePort %d: %w", id, port.NodePort, err)
 	}

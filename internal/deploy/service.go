@@ -19,10 +19,6 @@ import (
 const (
 	// ownPrefix prefixes this action's own annotations; inputs may not use it.
 	ownPrefix = "knative-preview/"
-	// ManagedByLabel marks what this action created (the Service, its
-	// Secret, a namespace); its value is ManagedByValue.
-	ManagedByLabel = kube.ManagedByLabel
-	ManagedByValue = kube.ManagedByValue
 	// appliedKey records on the Service which of its fields the last run set,
 	// so a later run removes what its inputs no longer set and nothing else.
 	appliedKey = ownPrefix + "applied"
@@ -78,7 +74,7 @@ func newService(o Options) *servingv1.Service {
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      o.Service,
 			Namespace: o.Namespace,
-			Labels:    map[string]string{ManagedByLabel: ManagedByValue},
+			Labels:    map[string]string{kube.ManagedByLabel: kube.ManagedByValue},
 		},
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/knative-preview/action/internal/kube"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
@@ -34,7 +35,7 @@ func TestApplyNewService(t *testing.T) {
 	svc := newService(o)
 	apply(svc, o, "id123", "")
 
-	if svc.Labels[ManagedByLabel] != ManagedByValue || svc.Labels["team"] != "web" || svc.Labels[visibilityKey] != VisibilityClusterLocal {
+	if svc.Labels[kube.ManagedByLabel] != kube.ManagedByValue || svc.Labels["team"] != "web" || svc.Labels[visibilityKey] != VisibilityClusterLocal {
 		t.Errorf("service labels: %v", svc.Labels)
 	}
 	if svc.Annotations["example.com/a"] != "x" {
@@ -81,7 +82,7 @@ func TestApplyNewService(t *testing.T) {
 func userService() *servingv1.Service {
 	svc := &servingv1.Service{}
 	svc.Name, svc.Namespace = "web", "ns"
-	svc.Labels = map[string]string{"owner": "alice", ManagedByLabel: "helm"}
+	svc.Labels = map[string]string{"owner": "alice", kube.ManagedByLabel: "helm"}
 	svc.Annotations = map[string]string{"example.com/ticket": "T-1"}
 	svc.Spec.Template.Annotations = map[string]string{"autoscaling.knative.dev/target": "70"}
 	svc.Spec.Template.Labels = map[string]string{"tier": "front"}
@@ -107,7 +108,7 @@ func TestApplyKeepsTheUsersFields(t *testing.T) {
 	o := Options{Service: "web", Namespace: "ns", Image: "ghcr.io/o/web:v2", Env: []EnvVar{{"A", "new"}}, Port: 8081, Labels: map[string]string{"team": "web"}}
 	apply(svc, o, "id1", "")
 
-	if svc.Labels["owner"] != "alice" || svc.Labels[ManagedByLabel] != "helm" || svc.Labels["team"] != "web" {
+	if svc.Labels["owner"] != "alice" || svc.Labels[kube.ManagedByLabel] != "helm" || svc.Labels["team"] != "web" {
 		t.Errorf("labels: %v (the user's must stay, ours be added, managed-by not taken over)", svc.Labels)
 	}
 	if svc.Annotations["example.com/ticket"] != "T-1" {

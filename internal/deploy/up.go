@@ -5,10 +5,11 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"github.com/google/go-containerregistry/pkg/name"
 	"net"
 	"slices"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -20,6 +21,7 @@ import (
 	servingclient "knative.dev/serving/pkg/client/clientset/versioned/typed/serving/v1"
 
 	"github.com/knative-preview/action/internal/cluster"
+	"github.com/knative-preview/action/internal/kube"
 )
 
 // Timings bound every wait; zero fields take the defaults.
@@ -307,8 +309,8 @@ func installHint(err error) string {
 
 // ensureNamespace creates the namespace when it is missing, labelled as
 // this action's, so Down may delete it.
-func ensureNamespace(ctx context.Context, kube kubernetes.Interface, name string, progress func(string, ...any)) error {
-	ns, err := kube.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
+func ensureNamespace(ctx context.Context, cs kubernetes.Interface, name string, progress func(string, ...any)) error {
+	ns, err := cs.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
 	switch {
 	case err == nil:
 		if ns.DeletionTimestamp != nil {
@@ -319,9 +321,9 @@ func ensureNamespace(ctx context.Context, kube kubernetes.Interface, name string
 		return fmt.Errorf("reading namespace %s: %w", name, err)
 	}
 	progress("creating namespace %s", name)
-	_, err = kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+	_, err = cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 		Name:   name,
-		Labels: map[string]string{ManagedByLabel: ManagedByValue},
+		Labels: map[string]string{kube.ManagedByLabel: kube.ManagedByValue},
 	}}, metav1.CreateOptions{})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating namespace %s: %w", name, err)
@@ -332,7 +334,7 @@ func ensureNamespace(ctx context.Context, kube kubernetes.Interface, name string
 // ensureSecret writes SecretEnv into the Service's Secret, owned by owner
 // when given. It refuses to take over a Secret this action did not create.
 // Errors never carry the values.
-func ensureSecret(ctx context.Context, kube kubernetes.Interface, o Options, owner *servingv1.Service) error {
+func ensureSecret(ctx context.Context, cs kubernetes.Interface, o Options, owner *servingv1.Service) error {
 	name := o.secretName()
 	data := map[string][]byte{}
 	for _, e := range o.SecretEnv {
@@ -347,14 +349,14 @@ func ensureSecret(ctx context.Context, kube kubernetes.Interface, o Options, own
 			UID:        owner.UID,
 		}}
 	}
-	secrets := kube.CoreV1().Secrets(o.Namespace)
+	secrets := cs.CoreV1().Secrets(o.Namespace)
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		cur, err := secrets.Get(ctx, name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			_, err = secrets.Create(ctx, &corev1.Secret{
 				ObjectMeta: metav1.ObjectMeta{
 					Name: name, Namespace: o.Namespace,
-					Labels:          map[string]string{ManagedByLabel: ManagedByValue, serviceLabel: o.Service},
+					Labels:          map[string]string{kube.ManagedByLabel: kube.ManagedByValue, serviceLabel: o.Service},
 					OwnerReferences: refs,
 				},
 				Type: corev1.SecretTypeOpaque,
@@ -365,8 +367,8 @@ func ensureSecret(ctx context.Context, kube kubernetes.Interface, o Options, own
 		if err != nil {
 			return err
 		}
-		if cur.Labels[ManagedByLabel] != ManagedByValue {
-			return fmt.Errorf("secret %s/%s exists and was not created by this action (no label %s=%s); it is left alone: delete it or use another service name", o.Namespace, name, ManagedByLabel, ManagedByValue)
+		if cur.Labels[kube.ManagedByLabel] != kube.ManagedByValue {
+			return fmt.Errorf("secret %s/%s exists and was not created by this action (no label %s=%s); it is left alone: delete it or use another service name", o.Namespace, name, kube.ManagedByLabel, kube.ManagedByValue)
 		}
 		cur.Data = data
 		cur.StringData = nil

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes"
-	"knative.dev/serving/pkg/apis/serving"
 
 	"github.com/knative-preview/action/internal/knconfig"
 )
@@ -120,8 +119,6 @@ type Revision struct {
 }
 
 func (r Revision) deployment() string { return r.Name + "-deployment" }
-
-const revisionLabel = serving.RevisionLabelKey
 
 // Report is the outcome of a measurement.
 type Report struct {

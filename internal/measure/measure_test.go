@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
+	"knative.dev/serving/pkg/apis/serving"
 
 	"github.com/knative-preview/action/internal/testenv"
 )
@@ -107,7 +108,7 @@ func revision(t *testing.T, cs kubernetes.Interface, ns string, replicas int32) 
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	labels := map[string]string{revisionLabel: "hello-00001"}
+	labels := map[string]string{serving.RevisionLabelKey: "hello-00001"}
 	d := &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: "hello-00001-deployment", Namespace: ns},
 		Spec: appsv1.DeploymentSpec{
@@ -161,7 +162,7 @@ func (k *kubelet) coldStart() *corev1.Pod {
 		k.t.Error(err)
 	}
 	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("hello-00001-deployment-%d", k.n), Namespace: ns, Labels: map[string]string{revisionLabel: k.rev.Name}},
+		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("hello-00001-deployment-%d", k.n), Namespace: ns, Labels: map[string]string{serving.RevisionLabelKey: k.rev.Name}},
 		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "user-container", Image: "registry.invalid/hello"}}},
 	}
 	pod, err = k.cs.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{})
@@ -281,7 +282,7 @@ func TestIntegrationDrainingPodIsNotAColdStart(t *testing.T) {
 	ctx := t.Context()
 	rev := revision(t, cs, "measure-draining", 0)
 	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: "hello-00001-deployment-old", Namespace: rev.Namespace, Labels: map[string]string{revisionLabel: rev.Name}, Finalizers: []string{"test.knative-preview/draining"}},
+		ObjectMeta: metav1.ObjectMeta{Name: "hello-00001-deployment-old", Namespace: rev.Namespace, Labels: map[string]string{serving.RevisionLabelKey: rev.Name}, Finalizers: []string{"test.knative-preview/draining"}},
 		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "user-container", Image: "registry.invalid/hello"}}},
 	}
 	if _, err := cs.CoreV1().Pods(rev.Namespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil {

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
+	"knative.dev/serving/pkg/apis/serving"
 )
 
 // Verdicts of a sample.
@@ -267,7 +268,7 @@ func waitForZero(ctx context.Context, cs kubernetes.Interface, rev Revision, opt
 			}
 			return false, nil
 		}
-		pods, err := cs.CoreV1().Pods(rev.Namespace).List(ctx, metav1.ListOptions{LabelSelector: revisionLabel + "=" + rev.Name})
+		pods, err := cs.CoreV1().Pods(rev.Namespace).List(ctx, metav1.ListOptions{LabelSelector: serving.RevisionLabelKey + "=" + rev.Name})
 		if err != nil {
 			if state == "" {
 				state = err.Error()
@@ -321,7 +322,7 @@ func startWatches(ctx context.Context, cs kubernetes.Interface, rev Revision, re
 			return cs.AppsV1().Deployments(rev.Namespace).Watch(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", rev.deployment()).String()})
 		},
 		func(ctx context.Context) (watch.Interface, error) {
-			return cs.CoreV1().Pods(rev.Namespace).Watch(ctx, metav1.ListOptions{LabelSelector: revisionLabel + "=" + rev.Name})
+			return cs.CoreV1().Pods(rev.Namespace).Watch(ctx, metav1.ListOptions{LabelSelector: serving.RevisionLabelKey + "=" + rev.Name})
 		},
 		func(ctx context.Context) (watch.Interface, error) {
 			return cs.CoreV1().Events(rev.Namespace).Watch(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("involvedObject.kind", "Pod").String()})
