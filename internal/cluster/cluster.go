@@ -107,7 +107,7 @@ func ServerVersion(ctx context.Context, cfg *rest.Config, within time.Duration, 
 			info = &v
 			return true, nil
 		}
-		if ctx.Err() != nil && last != nil {
+		if kube.CutShort(ctx, err) && last != nil {
 			// The attempt was cut short by the deadline; the error before it
 			// says more about the server.
 			return false, nil

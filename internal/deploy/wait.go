@@ -159,7 +159,7 @@ func (w *waiter) wait(ctx context.Context, generation int64) (*servingv1.Service
 	for {
 		s, err := w.look(wctx)
 		switch {
-		case wctx.Err() != nil:
+		case kube.CutShort(wctx, err):
 			// The look was cut short by the deadline: the one before says
 			// more. Handled below.
 		case err == nil:
@@ -296,14 +296,19 @@ func (w *waiter) look(ctx context.Context) (*state, error) {
 		if f := revisionFailure(rev); f != nil {
 			s.failure = w.located(f, s.revision)
 		}
+	case kube.CutShort(ctx, err):
+		return nil, err
 	case !apierrors.IsNotFound(err):
 		s.notes = append(s.notes, fmt.Sprintf("reading revision %s: %v", s.revision, err))
 	}
 
 	pods, err := w.c.kube.CoreV1().Pods(w.ns).List(ctx, metav1.ListOptions{LabelSelector: revisionLabel + "=" + s.revision})
-	if err != nil {
+	switch {
+	case kube.CutShort(ctx, err):
+		return nil, err
+	case err != nil:
 		s.notes = append(s.notes, fmt.Sprintf("listing the revision's pods: %v", err))
-	} else {
+	default:
 		s.pods = pods.Items
 		sort.Slice(s.pods, func(i, j int) bool { return s.pods[i].Name < s.pods[j].Name })
 	}
@@ -320,9 +325,12 @@ func (w *waiter) look(ctx context.Context) (*state, error) {
 	}
 
 	events, err := w.c.kube.CoreV1().Events(w.ns).List(ctx, metav1.ListOptions{FieldSelector: "type=" + corev1.EventTypeWarning})
-	if err != nil {
+	switch {
+	case kube.CutShort(ctx, err):
+		return nil, err
+	case err != nil:
 		s.notes = append(s.notes, fmt.Sprintf("listing warning events: %v", err))
-	} else {
+	default:
 		s.events = kube.EventsFor(events.Items, []string{s.revision, s.revision + "-deployment"}, []string{s.revision + "-deployment-"})
 	}
 	if s.failure == nil {

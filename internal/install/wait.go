@@ -65,6 +65,8 @@ func waitReady(ctx context.Context, cs kubernetes.Interface, namespaces []string
 			// Waiting cannot give a user rights they lack. Other errors may
 			// pass (or are the deadline arriving): the timeout bounds them.
 			return false, fmt.Errorf("reading Knative's Deployments and the webhook's endpoints: %w", err)
+		case kube.CutShort(ctx, err):
+			return false, nil // the deadline arriving: what came before says more
 		case err != nil:
 			lastErr = err // the next look may work; the timeout bounds it
 			return false, nil

@@ -45,7 +45,7 @@ func Transient(err error) bool {
 		return true
 	case errors.As(err, &status) && status.Status().Code >= 500:
 		return true
-	case errors.Is(err, context.DeadlineExceeded), strings.Contains(msg, "would exceed context deadline"):
+	case deadline(err):
 		return true
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
 		errors.Is(err, syscall.ECONNABORTED), errors.Is(err, syscall.EPIPE):
@@ -58,4 +58,19 @@ func Transient(err error) bool {
 		return true
 	}
 	return false
+}
+
+// CutShort reports whether err ended a request because ctx, or the
+// client's rate limiter foreseeing ctx's deadline, gave it no more time,
+// rather than because of anything the server said. A wait that reads in a
+// loop keeps what it read before such an error: that says more.
+func CutShort(ctx context.Context, err error) bool {
+	return err != nil && (ctx.Err() != nil || deadline(err) || errors.Is(err, context.Canceled))
+}
+
+// deadline reports whether err is a context's deadline, or client-go's rate
+// limiter refusing to start a request that "would exceed context deadline"
+// (it does not wrap the context's error).
+func deadline(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "would exceed context deadline")
 }

@@ -61,3 +61,29 @@ func TestTransient(t *testing.T) {
 		})
 	}
 }
+
+// A read that the deadline (or the rate limiter foreseeing it) cut short is
+// told apart from one the server refused, so waits keep what they saw.
+func TestCutShort(t *testing.T) {
+	live := context.Background()
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	limiter := errors.New("client rate limiter Wait returned an error: rate: Wait(n=1) would exceed context deadline")
+	tests := []struct {
+		name string
+		ctx  context.Context
+		err  error
+		want bool
+	}{
+		{"no error", ended, nil, false},
+		{"rate limiter foreseeing the deadline, context still live", live, limiter, true},
+		{"deadline", live, fmt.Errorf("listing pods: %w", context.DeadlineExceeded), true},
+		{"context ended", ended, errors.New("connection reset"), true},
+		{"server error on a live context", live, errors.New("the server could not find the requested resource"), false},
+	}
+	for _, tt := range tests {
+		if got := CutShort(tt.ctx, tt.err); got != tt.want {
+			t.Errorf("%s: CutShort = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

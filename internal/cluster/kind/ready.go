@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/knative-preview/action/internal/cluster"
+	"github.com/knative-preview/action/internal/kube"
 )
 
 // waitNodesReady waits up to within for every node to be Ready. kind's own
@@ -35,7 +36,7 @@ func waitNodesReady(ctx context.Context, rc *rest.Config, within time.Duration, 
 		attempt++
 		list, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 		if err != nil {
-			if ctx.Err() != nil && (last != nil || len(notReady) > 0) {
+			if kube.CutShort(ctx, err) && (last != nil || len(notReady) > 0) {
 				return false, nil // cut short by the deadline: what came before says more
 			}
 			last = err
