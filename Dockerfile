@@ -10,7 +10,7 @@ COPY cmd ./cmd
 COPY internal ./internal
 ARG VERSION=dev
 RUN CGO_ENABLED=0 go build -trimpath \
-      -ldflags "-s -w -X github.com/knative-preview/action/internal/app.Version=${VERSION}" \
+      -ldflags "-s -w -X github.com/knative-preview/action/internal/buildinfo.Version=${VERSION}" \
       -o /out/knative-preview ./cmd/action
 
 FROM docker:28-cli

@@ -19,7 +19,7 @@ BENCH_ROUNDS ?= 3
 ## build: the knative-preview binary, in bin/
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath \
-		-ldflags "-X github.com/knative-preview/action/internal/app.Version=$(VERSION)" \
+		-ldflags "-X github.com/knative-preview/action/internal/buildinfo.Version=$(VERSION)" \
 		-o bin/knative-preview ./cmd/action
 
 ## run: the main job, `up` with the flags in ARGS (default target: kind)

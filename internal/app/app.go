@@ -7,11 +7,9 @@ import (
 	"context"
 	"errors"
 	"io"
-)
 
-// Version is the release of this binary, set at build time with
-// -ldflags "-X github.com/knative-preview/action/internal/app.Version=v1.2.3".
-var Version = "dev"
+	"github.com/knative-preview/action/internal/buildinfo"
+)
 
 // Exit codes.
 const (
@@ -23,7 +21,7 @@ const (
 // PostProgram is the name the Dockerfile links to the binary for the
 // action's post-entrypoint: the post step runs in a new container with the
 // same inputs, so only the name it is started as tells it apart.
-const PostProgram = "knative-preview-post"
+const PostProgram = buildinfo.Name + "-post"
 
 // ErrInterrupted is the cause main gives the run's context when a signal
 // (Ctrl-C, SIGTERM) stops it.

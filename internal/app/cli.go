@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 
+	"github.com/knative-preview/action/internal/buildinfo"
 	"github.com/knative-preview/action/internal/config"
 	"github.com/knative-preview/action/internal/console"
 	"github.com/knative-preview/action/internal/input"
@@ -37,7 +38,7 @@ func runCLI(ctx context.Context, env Env) int {
 	switch verb {
 	case "up", "down":
 	case "version", "--version":
-		fmt.Fprintln(env.Stdout, "knative-preview", Version)
+		fmt.Fprintln(env.Stdout, buildinfo.Name, buildinfo.Version)
 		return ExitOK
 	case "help", "-h", "--help", "":
 		fs, _, _ := upFlags(env.Stderr)
@@ -96,7 +97,7 @@ func runCLI(ctx context.Context, env Env) int {
 }
 
 func upFlags(stderr io.Writer) (*flag.FlagSet, input.Values, *string) {
-	fs := flag.NewFlagSet("knative-preview up", flag.ContinueOnError)
+	fs := flag.NewFlagSet(buildinfo.Name+" up", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	raw := input.Flags(fs, config.Inputs)
 	format := fs.String("output", string(outputs.Text), "How to show the results: text (a summary on stderr) or json (one object on stdout).")

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/knative-preview/action/internal/buildinfo"
 	"github.com/knative-preview/action/internal/config"
 	"github.com/knative-preview/action/internal/console"
 	"github.com/knative-preview/action/internal/outputs"
@@ -41,7 +42,7 @@ func run(ctx context.Context, cfg *config.Config, con *console.Console, out *out
 
 	runner := &pipeline.Runner{Console: con}
 	results, err := runner.Run(ctx, stages)
-	summary := pipeline.Summary("knative-preview", results, err) + state.summary.String()
+	summary := pipeline.Summary(buildinfo.Name, results, err) + state.summary.String()
 	if err == nil {
 		summary += outputsMarkdown(out.Values())
 	}

@@ -31,12 +31,13 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 
+	"github.com/knative-preview/action/internal/buildinfo"
 	"github.com/knative-preview/action/internal/kube"
 )
 
 // HashAnnotation records, on every object we apply, a hash of what we
 // applied; an object that carries the hash of the wanted state is skipped.
-const HashAnnotation = "knative-preview/applied-hash"
+const HashAnnotation = buildinfo.Name + "/applied-hash"
 
 // Applier applies objects to one cluster.
 type Applier struct {

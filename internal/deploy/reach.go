@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
+	"github.com/knative-preview/action/internal/buildinfo"
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/ingress"
 	"github.com/knative-preview/action/internal/kube"
@@ -118,7 +119,7 @@ func get(ctx context.Context, c *http.Client, rawURL string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	req.Header.Set("User-Agent", "knative-preview")
+	req.Header.Set("User-Agent", buildinfo.UserAgent())
 	resp, err := c.Do(req)
 	if err != nil {
 		return 0, err

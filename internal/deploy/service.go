@@ -12,13 +12,14 @@ import (
 	"knative.dev/serving/pkg/apis/serving"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
+	"github.com/knative-preview/action/internal/buildinfo"
 	"github.com/knative-preview/action/internal/kube"
 )
 
 // Keys this action writes.
 const (
 	// ownPrefix prefixes this action's own annotations; inputs may not use it.
-	ownPrefix = "knative-preview/"
+	ownPrefix = buildinfo.Name + "/"
 	// appliedKey records on the Service which of its fields the last run set,
 	// so a later run removes what its inputs no longer set and nothing else.
 	appliedKey = ownPrefix + "applied"

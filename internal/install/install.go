@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/knative-preview/action/internal/apply"
+	"github.com/knative-preview/action/internal/buildinfo"
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/ingress"
 	"github.com/knative-preview/action/internal/knconfig"
@@ -34,7 +35,7 @@ const (
 	servingNS     = "knative-serving"
 	// NodePortService is the Service we put in front of the gateway when the
 	// cluster target asks for a NodePort (kind).
-	NodePortService = "knative-preview-ingress"
+	NodePortService = buildinfo.Name + "-ingress"
 )
 
 // DefaultSkipRegistries is Knative's default for

@@ -20,6 +20,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/knative-preview/action/internal/buildinfo"
 	"github.com/knative-preview/action/internal/kube"
 	"github.com/knative-preview/action/internal/release"
 )
@@ -291,7 +292,7 @@ func (f *Fetcher) getOnce(ctx context.Context, u string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("User-Agent", "knative-preview")
+	req.Header.Set("User-Agent", buildinfo.UserAgent())
 	client := f.Client
 	if client == nil {
 		client = http.DefaultClient

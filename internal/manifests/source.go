@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/knative-preview/action/internal/buildinfo"
 )
 
 // DefaultGitHubURL is where release assets are downloaded from when Source is
@@ -109,14 +111,14 @@ func isURL(s string) bool {
 func DefaultCacheDir(getenv func(string) string) (string, error) {
 	if d := getenv("RUNNER_TOOL_CACHE"); d != "" {
 		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			return filepath.Join(d, "knative-preview"), nil
+			return filepath.Join(d, buildinfo.Name), nil
 		}
 	}
 	if d := getenv("XDG_CACHE_HOME"); d != "" && filepath.IsAbs(d) {
-		return filepath.Join(d, "knative-preview"), nil
+		return filepath.Join(d, buildinfo.Name), nil
 	}
 	if h := getenv("HOME"); h != "" {
-		return filepath.Join(h, ".cache", "knative-preview"), nil
+		return filepath.Join(h, ".cache", buildinfo.Name), nil
 	}
 	return "", errors.New("choosing a folder for the manifest cache: none of RUNNER_TOOL_CACHE, XDG_CACHE_HOME and HOME is set; set one of them")
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/knative-preview/action/internal/buildinfo"
 	"k8s.io/apimachinery/pkg/util/version"
 )
 
@@ -76,7 +77,7 @@ func (r *Resolver) getPage(ctx context.Context, repo, u string) ([]ghRelease, st
 	}
 	req.Header.Set("Accept", "application/vnd.github+json")
 	req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
-	req.Header.Set("User-Agent", "knative-preview")
+	req.Header.Set("User-Agent", buildinfo.UserAgent())
 	if r.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+r.Token)
 	}

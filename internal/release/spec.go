@@ -2,10 +2,11 @@ package release
 
 import (
 	"fmt"
-	"github.com/knative-preview/action/internal/input"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/knative-preview/action/internal/input"
 )
 
 // DefaultServingVersion is the serving-version used when the input is empty:

@@ -9,6 +9,7 @@ import (
 
 	container "google.golang.org/api/container/v1"
 
+	"github.com/knative-preview/action/internal/buildinfo"
 	"github.com/knative-preview/action/internal/cluster"
 )
 
@@ -103,7 +104,7 @@ func (t *Target) spec(r ref) *container.Cluster {
 	c := &container.Cluster{
 		Name:           r.name,
 		Description:    "Created by the knative-preview action.",
-		ResourceLabels: map[string]string{"created-by": "knative-preview"},
+		ResourceLabels: map[string]string{"created-by": buildinfo.Name},
 		NodePools: []*container.NodePool{{
 			Name:             "default-pool",
 			InitialNodeCount: int64(o.Nodes),

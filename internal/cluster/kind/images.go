@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/pelletier/go-toml"
 
+	"github.com/knative-preview/action/internal/buildinfo"
 	"github.com/knative-preview/action/internal/cluster/kind/docker"
 )
 
@@ -73,7 +74,7 @@ func (t *Target) loadImages(ctx context.Context) ([]string, error) {
 		return registries(local), nil
 	}
 
-	dir, err := os.MkdirTemp("", "knative-preview-images-")
+	dir, err := os.MkdirTemp("", buildinfo.Name+"-images-")
 	if err != nil {
 		return nil, fmt.Errorf("making a directory for the image archive: %w", err)
 	}
