@@ -76,14 +76,16 @@ func newTarget(cfg *config.Config, con *console.Console) cluster.Target {
 	switch cfg.Cluster {
 	case config.ClusterKind:
 		o := *cfg.Kind
-		o.Progress = con.Infof
+		o.Log = con
 		return kind.New(o)
 	case config.ClusterGKE:
 		o := *cfg.GKE
-		o.Progress = con.Infof
+		o.Log = con
 		return gke.New(o)
 	}
-	return kubeconfig.New(*cfg.Kubeconfig, kubeconfig.WithProgress(con.Infof))
+	o := *cfg.Kubeconfig
+	o.Log = con
+	return kubeconfig.New(o)
 }
 
 // clusterStage reaches the cluster: created, reused or existing.
@@ -164,10 +166,10 @@ func installOptions(cfg *config.Config, con *console.Console, getenv func(string
 		cache = ""
 	}
 	resolver, fetcher := *o.Resolver, *o.Fetcher
-	resolver.Progress = con.Infof
-	fetcher.CacheDir, fetcher.Progress = cache, con.Infof
+	resolver.Log = con
+	fetcher.CacheDir, fetcher.Log = cache, con
 	o.Resolver, o.Fetcher = &resolver, &fetcher
-	o.Progress, o.Warn = con.Infof, con.Warnf
+	o.Log = con
 	return o
 }
 
@@ -179,6 +181,7 @@ type deployStage struct {
 
 func newDeployStage(s *runState) deployStage {
 	d := s.cfg.Deploy
+	d.Log = s.con
 	if s.measuring() {
 		d.Annotations = measure.RevisionAnnotations(d.Annotations)
 	}
@@ -194,7 +197,7 @@ func (d deployStage) Plan() []string {
 }
 
 func (d deployStage) Run(ctx context.Context) error {
-	res, err := deploy.Up(ctx, d.cluster, d.opts, d.con.Infof)
+	res, err := deploy.Up(ctx, d.cluster, d.opts)
 	if res != nil {
 		d.deployed = res
 		if werr := deployOutputs(d.out, res, d.cluster); werr != nil {
@@ -215,7 +218,9 @@ func (d downStage) Run(ctx context.Context) error {
 	if d.cluster == nil {
 		return nil // no cluster, so no Service
 	}
-	return deploy.Down(ctx, d.cluster, d.cfg.Deploy, d.con.Infof)
+	o := d.cfg.Deploy
+	o.Log = d.con
+	return deploy.Down(ctx, d.cluster, o)
 }
 
 // measureStage takes cold starts and smoke requests of what was deployed.
@@ -239,7 +244,7 @@ func (m measureStage) Run(ctx context.Context) error {
 		return fmt.Errorf("building a Kubernetes client: %w", err)
 	}
 	o := m.cfg.Measure
-	o.Progress = m.con.Infof
+	o.Log = m.con
 	rep, err := measure.Measure(ctx, cs,
 		measure.Revision{Namespace: m.deployed.Namespace, Name: m.deployed.Revision},
 		measure.Route{URL: m.deployed.URL, Address: m.deployed.Address}, o)

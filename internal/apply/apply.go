@@ -33,6 +33,7 @@ import (
 
 	"github.com/knative-preview/action/internal/buildinfo"
 	"github.com/knative-preview/action/internal/kube"
+	"github.com/knative-preview/action/internal/log"
 )
 
 // HashAnnotation records, on every object we apply, a hash of what we
@@ -51,22 +52,20 @@ type Applier struct {
 	retryFor time.Duration
 	// establishTimeout bounds the wait for CRDs to be Established.
 	establishTimeout time.Duration
-	progress         func(format string, args ...any)
+	log              log.Logger
 }
 
-// Option configures an Applier.
-type Option func(*Applier)
-
-// WithRetryFor bounds the retries of one object on errors that may pass.
-func WithRetryFor(d time.Duration) Option { return func(a *Applier) { a.retryFor = d } }
-
-// WithProgress receives progress lines.
-func WithProgress(p func(format string, args ...any)) Option {
-	return func(a *Applier) { a.progress = p }
+// Options say how an Applier works; zero values mean the defaults.
+type Options struct {
+	// RetryFor bounds the retries of one object on errors that may pass
+	// (default 2m).
+	RetryFor time.Duration
+	// Log receives progress lines.
+	Log log.Logger
 }
 
 // New returns an Applier for the cluster cfg reaches.
-func New(cfg *rest.Config, opts ...Option) (*Applier, error) {
+func New(cfg *rest.Config, o Options) (*Applier, error) {
 	c := rest.CopyConfig(cfg)
 	// Applying a release is a burst of requests: client-go's default of
 	// 5 QPS would make the client, not the server, the bottleneck.
@@ -89,14 +88,12 @@ func New(cfg *rest.Config, opts ...Option) (*Applier, error) {
 		mapper:           restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)),
 		manager:          kube.FieldManager,
 		workers:          16,
-		retryFor:         2 * time.Minute,
+		retryFor:         o.RetryFor,
 		establishTimeout: time.Minute,
-		progress:         func(string, ...any) {},
+		log:              log.Or(o.Log),
 	}
-	for _, o := range opts {
-		if o != nil {
-			o(a)
-		}
+	if a.retryFor <= 0 {
+		a.retryFor = 2 * time.Minute
 	}
 	return a, nil
 }
@@ -225,7 +222,7 @@ func (a *Applier) applyAll(ctx context.Context, phase string, objs []*unstructur
 		sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 		return res, fmt.Errorf("applying %s: %d of %d failed:\n%w", phase, len(errs), len(objs), errors.Join(errs...))
 	}
-	a.progress("applied %d %s: %s", len(objs), phase, res)
+	a.log.Infof("applied %d %s: %s", len(objs), phase, res)
 	return res, nil
 }
 
@@ -416,7 +413,7 @@ func (a *Applier) retry(ctx context.Context, what string, fn func(context.Contex
 		case time.Now().After(deadline):
 			final = fmt.Errorf("gave up after retrying for %s: %w", a.retryFor, explain(err))
 		case last == nil:
-			a.progress("retrying %s: %s", what, short(explain(err)))
+			a.log.Infof("retrying %s: %s", what, short(explain(err)))
 		}
 		last = err
 		return false, final

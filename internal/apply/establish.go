@@ -53,7 +53,7 @@ func (a *Applier) waitEstablished(ctx context.Context, crds []*unstructured.Unst
 		slices.Sort(lines)
 		return fmt.Errorf("waiting up to %s for %d CRDs to be Established: %w; not established:\n  %s", a.establishTimeout, len(pending), err, strings.Join(lines, "\n  "))
 	}
-	a.progress("%d CRDs established", len(crds))
+	a.log.Infof("%d CRDs established", len(crds))
 	return nil
 }
 

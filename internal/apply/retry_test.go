@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/knative-preview/action/internal/log"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -30,7 +31,7 @@ func TestRetry(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var lines []string
-			a := &Applier{retryFor: tt.retryFor, progress: func(f string, _ ...any) { lines = append(lines, f) }}
+			a := &Applier{retryFor: tt.retryFor, log: log.Func(func(f string, _ ...any) { lines = append(lines, f) })}
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
 			tries := 0

@@ -39,7 +39,7 @@ func BenchmarkInstallVsKubectl(b *testing.B) {
 	// Ours does what the install stage does: read, decode, apply, starting
 	// from a new client (discovery included) each time.
 	ours := func(ctx context.Context, env *testenv.Env) error {
-		a, err := New(env.Config)
+		a, err := New(env.Config, Options{})
 		if err != nil {
 			return err
 		}

@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/knative-preview/action/internal/kube"
+	"github.com/knative-preview/action/internal/log"
 )
 
 // ErrNoCluster is wrapped by Connect of a target asked to use only an
@@ -77,13 +78,10 @@ func ForWaits(cfg *rest.Config) *rest.Config {
 	return c
 }
 
-// Progress receives progress lines while waiting.
-type Progress func(format string, args ...any)
-
 // ServerVersion asks the API server for its version, retrying errors that
 // may pass (refused connections, timeouts, 5xx) until within has passed, and
 // explains the last error in terms of what the user can fix.
-func ServerVersion(ctx context.Context, cfg *rest.Config, within time.Duration, progress Progress) (*version.Info, error) {
+func ServerVersion(ctx context.Context, cfg *rest.Config, within time.Duration, l log.Logger) (*version.Info, error) {
 	c := rest.CopyConfig(cfg)
 	if c.Timeout == 0 {
 		c.Timeout = 10 * time.Second
@@ -117,7 +115,7 @@ func ServerVersion(ctx context.Context, cfg *rest.Config, within time.Duration, 
 			return false, err
 		}
 		if attempt == 1 || attempt%5 == 0 {
-			progress("waiting up to %s for the API server at %s to answer (%s)", within, cfg.Host, short(err))
+			log.Or(l).Infof("waiting up to %s for the API server at %s to answer (%s)", within, cfg.Host, short(err))
 		}
 		return false, nil
 	})

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/knative-preview/action/internal/log"
 	"k8s.io/client-go/rest"
 )
 
@@ -69,9 +70,9 @@ func TestServerVersion(t *testing.T) {
 			}
 			defer srv.Close()
 			var progress []string
-			v, err := ServerVersion(context.Background(), &rest.Config{Host: srv.URL}, 30*time.Second, func(f string, a ...any) {
+			v, err := ServerVersion(context.Background(), &rest.Config{Host: srv.URL}, 30*time.Second, log.Func(func(f string, a ...any) {
 				progress = append(progress, f)
-			})
+			}))
 			if got := calls.Load(); got != tt.wantCalls {
 				t.Errorf("server saw %d requests, want %d", got, tt.wantCalls)
 			}
@@ -102,7 +103,7 @@ func TestServerVersionGivesUpOnSilence(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	_, err = ServerVersion(context.Background(), &rest.Config{Host: "https://" + addr}, 2*time.Second, func(string, ...any) {})
+	_, err = ServerVersion(context.Background(), &rest.Config{Host: "https://" + addr}, 2*time.Second, nil)
 	if err == nil {
 		t.Fatal("no error from a port where nothing listens")
 	}
@@ -123,7 +124,7 @@ func TestServerVersionStopsWithContext(t *testing.T) {
 	why := context.Canceled
 	ctx, cancel := context.WithCancelCause(context.Background())
 	go func() { time.Sleep(300 * time.Millisecond); cancel(why) }()
-	_, err = ServerVersion(ctx, &rest.Config{Host: "https://" + addr}, time.Hour, func(string, ...any) {})
+	_, err = ServerVersion(ctx, &rest.Config{Host: "https://" + addr}, time.Hour, nil)
 	if err == nil || !strings.Contains(err.Error(), "stopped waiting for the API server") {
 		t.Fatalf("got %v", err)
 	}

@@ -13,13 +13,14 @@ import (
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/kube"
+	"github.com/knative-preview/action/internal/log"
 )
 
 // Down deletes the Knative Service (Kubernetes then removes what it owns:
 // revisions, routes, pods, the secret-env Secret), and the namespace when
 // this action created it and nothing of anyone else's is left in it.
-func (d *Deployer) Down(ctx context.Context, cl *cluster.Cluster, o Options, progress func(format string, args ...any)) error {
-	progress = quiet(progress)
+func (d *Deployer) Down(ctx context.Context, cl *cluster.Cluster, o Options) error {
+	l := log.Or(o.Log)
 	if o.Service == "" || o.Namespace == "" {
 		return fmt.Errorf("deleting needs a service name and a namespace (got service %q, namespace %q)", o.Service, o.Namespace)
 	}
@@ -32,17 +33,17 @@ func (d *Deployer) Down(ctx context.Context, cl *cluster.Cluster, o Options, pro
 	svc, err := c.kn.GetService(ctx, o.Service)
 	switch {
 	case apierrors.IsNotFound(err):
-		progress("there is no Knative Service %s: nothing to delete", id)
+		l.Infof("there is no Knative Service %s: nothing to delete", id)
 	case err != nil:
 		return fmt.Errorf("reading Knative Service %s before deleting it: %w%s", id, err, installHint(err))
 	case svc.DeletionTimestamp != nil:
-		progress("Knative Service %s is already being deleted", id)
+		l.Infof("Knative Service %s is already being deleted", id)
 	default:
 		// Background propagation: the Service goes now, what it owns after.
 		if err := c.kn.DeleteService(ctx, o.Service, 0); err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("deleting Knative Service %s: %w", id, err)
 		}
-		progress("deleted Knative Service %s", id)
+		l.Infof("deleted Knative Service %s", id)
 	}
 
 	// The Secret is owned by the Service; delete it too in case a failed run
@@ -68,13 +69,13 @@ func (d *Deployer) Down(ctx context.Context, cl *cluster.Cluster, o Options, pro
 		return fmt.Errorf("checking what is left in namespace %s before deleting it: %w", o.Namespace, err)
 	}
 	if len(left) > 0 {
-		progress("kept namespace %s (created by this action): it still holds %s", o.Namespace, strings.Join(left, ", "))
+		l.Infof("kept namespace %s (created by this action): it still holds %s", o.Namespace, strings.Join(left, ", "))
 		return nil
 	}
 	if err := c.kube.CoreV1().Namespaces().Delete(ctx, o.Namespace, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("deleting namespace %s: %w", o.Namespace, err)
 	}
-	progress("deleted namespace %s (created by this action, now empty)", o.Namespace)
+	l.Infof("deleted namespace %s (created by this action, now empty)", o.Namespace)
 	return nil
 }
 

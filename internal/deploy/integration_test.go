@@ -25,6 +25,7 @@ import (
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/kube"
+	"github.com/knative-preview/action/internal/log"
 	"github.com/knative-preview/action/internal/testenv"
 )
 
@@ -113,13 +114,14 @@ type upDone struct {
 
 // up starts Up; the test plays the controller meanwhile.
 func (b *bed) up(d *Deployer, o Options) (<-chan upDone, func() string) {
-	progress, log := collect()
+	progress, logged := collect()
 	done := make(chan upDone, 1)
 	go func() {
-		res, err := d.Up(b.t.Context(), b.cl, o, progress)
+		o.Log = progress
+		res, err := d.Up(b.t.Context(), b.cl, o)
 		done <- upDone{res, err}
 	}()
-	return done, log
+	return done, logged
 }
 
 func (b *bed) result(done <-chan upDone, within time.Duration, what string) upDone {
@@ -281,14 +283,14 @@ func TestIntegrationUpCreatesTheService(t *testing.T) {
 		MinScale:  ptr(int32(1)),
 		Labels:    map[string]string{"team": "web"},
 	}
-	done, log := b.up(deployer(), o)
+	done, logged := b.up(deployer(), o)
 
 	svc := b.deployed(ns, "hello", 0)
 	rev := b.revision(svc)
 	b.ready(ns, "hello", rev.Name)
 	r := b.result(done, 30*time.Second, "the Service turning Ready")
 	if r.err != nil {
-		t.Fatalf("Up: %v\nlog:\n%s", r.err, log())
+		t.Fatalf("Up: %v\nlog:\n%s", r.err, logged())
 	}
 
 	res := r.res
@@ -341,12 +343,12 @@ func TestIntegrationUpCreatesTheService(t *testing.T) {
 	}
 
 	// The secret value is nowhere in what Up printed or returned.
-	if out := log() + fmt.Sprintf("%+v", *res); strings.Contains(out, secret) {
+	if out := logged() + fmt.Sprintf("%+v", *res); strings.Contains(out, secret) {
 		t.Errorf("a secret-env value was printed or returned:\n%s", out)
 	}
 	for _, want := range []string{"creating namespace create-test", "creating Knative Service create-test/hello", "waiting up to 1m0s for the Knative Service create-test/hello to be Ready", "is Ready with revision " + rev.Name} {
-		if !strings.Contains(log(), want) {
-			t.Errorf("progress does not say %q:\n%s", want, log())
+		if !strings.Contains(logged(), want) {
+			t.Errorf("progress does not say %q:\n%s", want, logged())
 		}
 	}
 }
@@ -365,19 +367,19 @@ func TestIntegrationUpUpdatesKeepingTheUsersFields(t *testing.T) {
 	b.ready(ns, "web", b.revision(first).Name)
 
 	o := Options{Service: "web", Namespace: ns, Image: "ghcr.io/o/web:v2", Env: []EnvVar{{"MODE", "preview"}}, Labels: map[string]string{"team": "web"}}
-	done, log := b.up(deployer(), o)
+	done, logged := b.up(deployer(), o)
 	svc := b.deployed(ns, "web", first.Generation)
 	rev := b.revision(svc)
 	b.ready(ns, "web", rev.Name)
 	r := b.result(done, 30*time.Second, "the Service turning Ready")
 	if r.err != nil {
-		t.Fatalf("Up: %v\nlog:\n%s", r.err, log())
+		t.Fatalf("Up: %v\nlog:\n%s", r.err, logged())
 	}
 	if r.res.Revision != rev.Name || rev.Name == "web-00001" {
 		t.Errorf("revision %q, want the new one %q", r.res.Revision, rev.Name)
 	}
-	if !strings.Contains(log(), "updating Knative Service update-test/web") {
-		t.Errorf("progress does not say it updates:\n%s", log())
+	if !strings.Contains(logged(), "updating Knative Service update-test/web") {
+		t.Errorf("progress does not say it updates:\n%s", logged())
 	}
 
 	svc, err := b.serving.Services(ns).Get(t.Context(), "web", metav1.GetOptions{})
@@ -429,7 +431,7 @@ func TestIntegrationTagURLIsTheTagsEntry(t *testing.T) {
 	first := b.deployed(ns, "web", 0)
 	b.ready(ns, "web", b.revision(first).Name)
 
-	done, log := b.up(deployer(), Options{Service: "web", Namespace: ns, Image: "ghcr.io/o/web:pr-7", Tag: "pr-7"})
+	done, logged := b.up(deployer(), Options{Service: "web", Namespace: ns, Image: "ghcr.io/o/web:pr-7", Tag: "pr-7"})
 	svc := b.deployed(ns, "web", first.Generation)
 	if !strings.HasPrefix(svc.Spec.Template.Name, "web-pr-7-") {
 		t.Fatalf("tagged revision name %q, want web-pr-7-xxxxx", svc.Spec.Template.Name)
@@ -453,7 +455,7 @@ func TestIntegrationTagURLIsTheTagsEntry(t *testing.T) {
 	})
 	r := b.result(done, 30*time.Second, "the Service turning Ready")
 	if r.err != nil {
-		t.Fatalf("Up: %v\nlog:\n%s", r.err, log())
+		t.Fatalf("Up: %v\nlog:\n%s", r.err, logged())
 	}
 	if r.res.URL != "http://pr-7-web.tag-test.example.com" || r.res.Revision != rev.Name {
 		t.Errorf("URL %q revision %q, want the pr-7 entry's URL and %s", r.res.URL, r.res.Revision, rev.Name)
@@ -534,7 +536,7 @@ func TestIntegrationEarlyFailures(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			b := b.in(t)
 			ns := fmt.Sprintf("fail-%d", i)
-			done, log := b.up(deployer(), Options{Service: "app", Namespace: ns, Image: "ghcr.io/o/app:v1"})
+			done, logged := b.up(deployer(), Options{Service: "app", Namespace: ns, Image: "ghcr.io/o/app:v1"})
 			svc := b.deployed(ns, "app", 0)
 			rev := b.revision(svc)
 			b.deploying(ns, "app", rev.Name)
@@ -545,7 +547,7 @@ func TestIntegrationEarlyFailures(t *testing.T) {
 			}
 			var f *Failure
 			if !errors.As(r.err, &f) {
-				t.Fatalf("error is not a *Failure: %v\nlog:\n%s", r.err, log())
+				t.Fatalf("error is not a *Failure: %v\nlog:\n%s", r.err, logged())
 			}
 			if f.Reason != c.reason || f.Revision != rev.Name {
 				t.Errorf("reason %q revision %q, want %q %q", f.Reason, f.Revision, c.reason, rev.Name)
@@ -566,17 +568,17 @@ func TestIntegrationReadyFalseMustLast(t *testing.T) {
 	const ns = "flicker-test"
 	d := deployer()
 	d.Timings.ErrorWindow = time.Hour
-	progress, log := collect()
+	progress, logged := collect()
 	seen := make(chan struct{})
 	var once sync.Once
 	done := make(chan upDone, 1)
 	go func() {
-		res, err := d.Up(t.Context(), b.cl, Options{Service: "app", Namespace: ns, Image: "x/app:v1"}, func(f string, a ...any) {
+		res, err := d.Up(t.Context(), b.cl, Options{Service: "app", Namespace: ns, Image: "x/app:v1", Log: log.Func(func(f string, a ...any) {
 			progress(f, a...)
 			if strings.Contains(fmt.Sprintf(f, a...), "Ready=False") {
 				once.Do(func() { close(seen) })
 			}
-		})
+		})})
 		done <- upDone{res, err}
 	}()
 	svc := b.deployed(ns, "app", 0)
@@ -589,7 +591,7 @@ func TestIntegrationReadyFalseMustLast(t *testing.T) {
 	case r := <-done:
 		t.Fatalf("Up ended before Ready=False lasted its window: %v", r.err)
 	case <-time.After(30 * time.Second):
-		t.Fatalf("Up never reported Ready=False:\n%s", log())
+		t.Fatalf("Up never reported Ready=False:\n%s", logged())
 	}
 	b.ready(ns, "app", rev.Name)
 	r := b.result(done, 30*time.Second, "the Service turning Ready")
@@ -660,12 +662,12 @@ func TestIntegrationIngressFromTheGatewayService(t *testing.T) {
 	deploy := func(b *bed, ns string) *Result {
 		t := b.t
 		t.Helper()
-		done, log := b.up(deployer(), Options{Service: "app", Namespace: ns, Image: "x/app:v1"})
+		done, logged := b.up(deployer(), Options{Service: "app", Namespace: ns, Image: "x/app:v1"})
 		svc := b.deployed(ns, "app", 0)
 		b.ready(ns, "app", b.revision(svc).Name)
 		r := b.result(done, 30*time.Second, "the Service turning Ready")
 		if r.err != nil {
-			t.Fatalf("Up: %v\nlog:\n%s", r.err, log())
+			t.Fatalf("Up: %v\nlog:\n%s", r.err, logged())
 		}
 		return r.res
 	}
@@ -737,22 +739,23 @@ func TestIntegrationDown(t *testing.T) {
 	upReady := func(b *bed, ns string, o Options) {
 		t := b.t
 		t.Helper()
-		done, log := b.up(deployer(), o)
+		done, logged := b.up(deployer(), o)
 		svc := b.deployed(ns, o.Service, 0)
 		rev := b.revision(svc)
 		b.ready(ns, o.Service, rev.Name)
 		b.pod(ns, o.Service, rev.Name, rev.Name+"-deployment-5d8f-abcde", corev1.PodStatus{Phase: corev1.PodRunning})
 		if r := b.result(done, 30*time.Second, "the Service turning Ready"); r.err != nil {
-			t.Fatalf("Up: %v\nlog:\n%s", r.err, log())
+			t.Fatalf("Up: %v\nlog:\n%s", r.err, logged())
 		}
 	}
 	down := func(t *testing.T, o Options) string {
 		t.Helper()
-		progress, log := collect()
-		if err := deployer().Down(ctx, b.cl, o, progress); err != nil {
+		progress, logged := collect()
+		o.Log = progress
+		if err := deployer().Down(ctx, b.cl, o); err != nil {
 			t.Fatalf("Down: %v", err)
 		}
-		return log()
+		return logged()
 	}
 	deleting := func(t *testing.T, ns string) bool {
 		n, err := b.kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
@@ -765,7 +768,7 @@ func TestIntegrationDown(t *testing.T) {
 	t.Run("service, secret and our empty namespace", func(t *testing.T) {
 		o := Options{Service: "app", Namespace: "down-test", Image: "x/app:v1", SecretEnv: []EnvVar{{"K", "v"}}}
 		upReady(b.in(t), "down-test", o)
-		log := down(t, o)
+		logged := down(t, o)
 		if _, err := b.serving.Services("down-test").Get(ctx, "app", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 			t.Errorf("the Knative Service is still there: %v", err)
 		}
@@ -773,7 +776,7 @@ func TestIntegrationDown(t *testing.T) {
 			t.Errorf("the secret-env Secret is still there: %v", err)
 		}
 		if !deleting(t, "down-test") {
-			t.Errorf("the namespace this action created is not being deleted:\n%s", log)
+			t.Errorf("the namespace this action created is not being deleted:\n%s", logged)
 		}
 	})
 
@@ -783,12 +786,12 @@ func TestIntegrationDown(t *testing.T) {
 		if _, err := b.kube.CoreV1().ConfigMaps("down-shared").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "settings"}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		log := down(t, o)
+		logged := down(t, o)
 		if deleting(t, "down-shared") {
 			t.Errorf("a namespace holding the user's ConfigMap is being deleted")
 		}
-		if !strings.Contains(log, "kept namespace down-shared") || !strings.Contains(log, "configmap/settings") {
-			t.Errorf("progress does not say why the namespace stays:\n%s", log)
+		if !strings.Contains(logged, "kept namespace down-shared") || !strings.Contains(logged, "configmap/settings") {
+			t.Errorf("progress does not say why the namespace stays:\n%s", logged)
 		}
 	})
 
@@ -804,9 +807,9 @@ func TestIntegrationDown(t *testing.T) {
 
 	t.Run("nothing to delete", func(t *testing.T) {
 		b.in(t).namespace("down-none")
-		log := down(t, Options{Service: "ghost", Namespace: "down-none"})
-		if !strings.Contains(log, "nothing to delete") {
-			t.Errorf("progress: %s", log)
+		logged := down(t, Options{Service: "ghost", Namespace: "down-none"})
+		if !strings.Contains(logged, "nothing to delete") {
+			t.Errorf("progress: %s", logged)
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/knative-preview/action/internal/log"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
@@ -95,6 +96,9 @@ type Options struct {
 	// Tag, when set, gives the new revision its own URL (tag-service...)
 	// without moving the main route's traffic.
 	Tag string
+
+	// Log receives progress lines.
+	Log log.Logger
 }
 
 // Secrets returns the values that must be masked in every log and output.

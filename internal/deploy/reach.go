@@ -23,6 +23,7 @@ import (
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/ingress"
 	"github.com/knative-preview/action/internal/kube"
+	"github.com/knative-preview/action/internal/log"
 )
 
 // ingressFunc returns host:port where this process reaches the ingress for
@@ -34,7 +35,7 @@ type ingressFunc func(ctx context.Context, scheme string) (addr, from string, er
 // URL's host as Host header (and TLS server name). It returns which way
 // answered and the status code. Redirects are not followed: any answer of
 // the app counts.
-func (d *Deployer) reach(ctx context.Context, t Timings, rawURL string, ingress ingressFunc, progress func(string, ...any)) (route, address string, status int, err error) {
+func (d *Deployer) reach(ctx context.Context, t Timings, rawURL string, ingress ingressFunc, l log.Logger) (route, address string, status int, err error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Host == "" {
 		return "", "", 0, fmt.Errorf("the Service's URL %q is not a URL: %v", rawURL, err)
@@ -65,13 +66,13 @@ func (d *Deployer) reach(ctx context.Context, t Timings, rawURL string, ingress 
 
 	rctx, cancel := context.WithTimeout(ctx, t.Reach)
 	defer cancel()
-	progress("waiting up to %s for %s to answer (directly, else through the ingress with Host header %s)", t.Reach, rawURL, u.Host)
+	l.Infof("waiting up to %s for %s to answer (directly, else through the ingress with Host header %s)", t.Reach, rawURL, u.Host)
 	attempt := 0
 	err = kube.Retry(rctx, wait.Backoff{Duration: t.Retry}, func(rctx context.Context) (bool, error) {
 		attempt++
 		code, err := get(rctx, direct, rawURL)
 		if err == nil && code < 500 {
-			progress("%s answered %d %s directly", rawURL, code, http.StatusText(code))
+			l.Infof("%s answered %d %s directly", rawURL, code, http.StatusText(code))
 			route, status = "url", code
 			return true, nil
 		}
@@ -82,7 +83,7 @@ func (d *Deployer) reach(ctx context.Context, t Timings, rawURL string, ingress 
 			if err != nil {
 				lastVia = "finding the ingress: " + err.Error()
 			} else {
-				progress("the ingress is at %s (%s)", addr, from)
+				l.Infof("the ingress is at %s (%s)", addr, from)
 				viaAddr = addr
 				via = client(func(ctx context.Context, network, _ string) (net.Conn, error) { return dial(ctx, network, addr) })
 			}
@@ -91,7 +92,7 @@ func (d *Deployer) reach(ctx context.Context, t Timings, rawURL string, ingress 
 			code, err := get(rctx, via, rawURL)
 			if err == nil && code < 500 {
 				route = fmt.Sprintf("ingress %s with Host header %s", viaAddr, u.Host)
-				progress("%s answered %d %s through the %s", rawURL, code, http.StatusText(code), route)
+				l.Infof("%s answered %d %s through the %s", rawURL, code, http.StatusText(code), route)
 				address, status = viaAddr, code
 				return true, nil
 			}
@@ -99,7 +100,7 @@ func (d *Deployer) reach(ctx context.Context, t Timings, rawURL string, ingress 
 		}
 
 		if attempt == 1 || attempt%10 == 0 {
-			progress("%s has not answered yet (attempt %d): directly: %s; through the ingress: %s", rawURL, attempt, lastDirect, lastVia)
+			l.Infof("%s has not answered yet (attempt %d): directly: %s; through the ingress: %s", rawURL, attempt, lastDirect, lastVia)
 		}
 		return false, nil
 	})

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/knative-preview/action/internal/log"
 )
 
 // loopbackOnly dials 127.0.0.1 only; every other host "does not resolve",
@@ -36,7 +38,7 @@ func noIngress(context.Context, string) (string, string, error) {
 	return "", "", errors.New("no ingress in this test")
 }
 
-func collect() (func(string, ...any), func() string) {
+func collect() (log.Func, func() string) {
 	var mu sync.Mutex
 	var b strings.Builder
 	return func(f string, a ...any) {
@@ -99,7 +101,7 @@ func TestReachRetriesUntilTheAnswerIsNotAServerError(t *testing.T) {
 	defer srv.Close()
 
 	d := &Deployer{Dial: loopbackOnly}
-	progress, log := collect()
+	progress, logged := collect()
 	route, _, code, err := d.reach(t.Context(), fastTimings(), srv.URL+"/", noIngress, progress)
 	if err != nil {
 		t.Fatal(err)
@@ -107,8 +109,8 @@ func TestReachRetriesUntilTheAnswerIsNotAServerError(t *testing.T) {
 	if route != "url" || code != 200 || n.Load() != 4 {
 		t.Errorf("got route %q status %d after %d requests, want url 200 after 4", route, code, n.Load())
 	}
-	if !strings.Contains(log(), "503 Service Unavailable") {
-		t.Errorf("progress does not say what the first attempt got:\n%s", log())
+	if !strings.Contains(logged(), "503 Service Unavailable") {
+		t.Errorf("progress does not say what the first attempt got:\n%s", logged())
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/kube"
+	"github.com/knative-preview/action/internal/log"
 )
 
 // Timings bound every wait; zero fields take the defaults.
@@ -101,13 +102,13 @@ type Result struct {
 
 // Up creates or updates the Knative Service, waits until it is Ready and
 // checks that its URL answers, with a zero Deployer.
-func Up(ctx context.Context, cl *cluster.Cluster, opts Options, progress func(format string, args ...any)) (*Result, error) {
-	return (&Deployer{}).Up(ctx, cl, opts, progress)
+func Up(ctx context.Context, cl *cluster.Cluster, opts Options) (*Result, error) {
+	return (&Deployer{}).Up(ctx, cl, opts)
 }
 
 // Down deletes the Knative Service, with a zero Deployer.
-func Down(ctx context.Context, cl *cluster.Cluster, opts Options, progress func(format string, args ...any)) error {
-	return (&Deployer{}).Down(ctx, cl, opts, progress)
+func Down(ctx context.Context, cl *cluster.Cluster, opts Options) error {
+	return (&Deployer{}).Down(ctx, cl, opts)
 }
 
 // clients are the API clients of one run.
@@ -140,18 +141,11 @@ func (d *Deployer) now() time.Time {
 	return time.Now()
 }
 
-func quiet(progress func(string, ...any)) func(string, ...any) {
-	if progress == nil {
-		return func(string, ...any) {}
-	}
-	return progress
-}
-
 // Up creates or updates the Knative Service, waits until it is Ready
 // (failing early with the reason when the new revision cannot start), and
 // checks that its URL answers through the ingress.
-func (d *Deployer) Up(ctx context.Context, cl *cluster.Cluster, o Options, progress func(format string, args ...any)) (*Result, error) {
-	progress = quiet(progress)
+func (d *Deployer) Up(ctx context.Context, cl *cluster.Cluster, o Options) (*Result, error) {
+	l := log.Or(o.Log)
 	t := d.Timings.withDefaults()
 	if o.Image == "" || o.Service == "" || o.Namespace == "" {
 		return nil, fmt.Errorf("deploying needs an image, a service name and a namespace (got image %q, service %q, namespace %q)", o.Image, o.Service, o.Namespace)
@@ -161,7 +155,7 @@ func (d *Deployer) Up(ctx context.Context, cl *cluster.Cluster, o Options, progr
 		return nil, err
 	}
 	o.pullIfNotPresent = loadedIntoNodes(o.Image, cl.LocalRegistries)
-	if err := ensureNamespace(ctx, c.kube, o.Namespace, progress); err != nil {
+	if err := ensureNamespace(ctx, c.kube, o.Namespace, l); err != nil {
 		return nil, err
 	}
 
@@ -192,7 +186,7 @@ func (d *Deployer) Up(ctx context.Context, cl *cluster.Cluster, o Options, progr
 	}
 	start := d.now()
 	if existing == nil {
-		progress("creating Knative Service %s/%s with image %s", o.Namespace, o.Service, o.Image)
+		l.Infof("creating Knative Service %s/%s with image %s", o.Namespace, o.Service, o.Image)
 		svc := newService(o)
 		apply(svc, o, id, revision)
 		if err := c.kn.CreateService(ctx, svc); err != nil {
@@ -204,7 +198,7 @@ func (d *Deployer) Up(ctx context.Context, cl *cluster.Cluster, o Options, progr
 		}
 	}
 	if existing != nil {
-		progress("updating Knative Service %s/%s to image %s (keeping fields this action did not set)", o.Namespace, o.Service, o.Image)
+		l.Infof("updating Knative Service %s/%s to image %s (keeping fields this action did not set)", o.Namespace, o.Service, o.Image)
 		_, err := c.kn.UpdateServiceWithRetry(ctx, o.Service, func(svc *servingv1.Service) (*servingv1.Service, error) {
 			apply(svc, o, id, revision)
 			return svc, nil
@@ -223,12 +217,12 @@ func (d *Deployer) Up(ctx context.Context, cl *cluster.Cluster, o Options, progr
 		}
 	}
 	if o.Tag == "" && !routesLatest(svc) {
-		progress("note: spec.traffic of %s sends no traffic to the latest revision; the new revision is reachable only through its tags", o.Service)
+		l.Infof("note: spec.traffic of %s sends no traffic to the latest revision; the new revision is reachable only through its tags", o.Service)
 	}
 
 	w := &waiter{
 		d: d, t: t, c: c, ns: o.Namespace, name: o.Service, deployID: id, revision: revision,
-		secrets: o.Secrets(), progress: progress,
+		secrets: o.Secrets(), log: l,
 	}
 	ready, rev, err := w.wait(ctx, svc.Generation)
 	if err != nil {
@@ -240,7 +234,7 @@ func (d *Deployer) Up(ctx context.Context, cl *cluster.Cluster, o Options, progr
 		Revision:     rev,
 		ReadySeconds: d.now().Sub(start).Seconds(),
 	}
-	progress("Knative Service %s/%s is Ready with revision %s after %.1fs", o.Namespace, o.Service, rev, res.ReadySeconds)
+	l.Infof("Knative Service %s/%s is Ready with revision %s after %.1fs", o.Namespace, o.Service, rev, res.ReadySeconds)
 
 	res.URL, err = serviceURL(ready, o.Tag)
 	if err != nil {
@@ -248,13 +242,13 @@ func (d *Deployer) Up(ctx context.Context, cl *cluster.Cluster, o Options, progr
 	}
 	if o.Visibility == VisibilityClusterLocal {
 		res.Route = "skipped (cluster-local)"
-		progress("%s is cluster-local: not reachable from outside the cluster, so it is not requested", res.URL)
+		l.Infof("%s is cluster-local: not reachable from outside the cluster, so it is not requested", res.URL)
 		return res, nil
 	}
 	ingress := func(ctx context.Context, scheme string) (string, string, error) {
 		return ingressAddress(ctx, c.kube, cl, ready, scheme)
 	}
-	res.Route, res.Address, res.HTTPStatus, err = d.reach(ctx, t, res.URL, ingress, progress)
+	res.Route, res.Address, res.HTTPStatus, err = d.reach(ctx, t, res.URL, ingress, l)
 	if err != nil {
 		return res, err
 	}
@@ -309,7 +303,7 @@ func installHint(err error) string {
 
 // ensureNamespace creates the namespace when it is missing, labelled as
 // this action's, so Down may delete it.
-func ensureNamespace(ctx context.Context, cs kubernetes.Interface, name string, progress func(string, ...any)) error {
+func ensureNamespace(ctx context.Context, cs kubernetes.Interface, name string, l log.Logger) error {
 	ns, err := cs.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
 	switch {
 	case err == nil:
@@ -320,7 +314,7 @@ func ensureNamespace(ctx context.Context, cs kubernetes.Interface, name string, 
 	case !apierrors.IsNotFound(err):
 		return fmt.Errorf("reading namespace %s: %w", name, err)
 	}
-	progress("creating namespace %s", name)
+	l.Infof("creating namespace %s", name)
 	_, err = cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 		Name:   name,
 		Labels: map[string]string{kube.ManagedByLabel: kube.ManagedByValue},

@@ -17,6 +17,7 @@ import (
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
 	"github.com/knative-preview/action/internal/kube"
+	"github.com/knative-preview/action/internal/log"
 )
 
 // Reasons a Failure carries besides the kubelet's waiting reasons.
@@ -117,7 +118,7 @@ type waiter struct {
 	// otherwise found by its deploy ID.
 	revision string
 	secrets  []string
-	progress func(string, ...any)
+	log      log.Logger
 }
 
 // state is one look at the Service and its new revision.
@@ -140,7 +141,7 @@ func (s *state) ready() *apis.Condition { return s.svc.Status.GetCondition(apis.
 // early with a *Failure, and on its timeout with a diagnosis.
 func (w *waiter) wait(ctx context.Context, generation int64) (*servingv1.Service, string, error) {
 	what := fmt.Sprintf("the Knative Service %s/%s", w.ns, w.name)
-	w.progress("waiting up to %s for %s to be Ready (generation %d), watching the new revision's pods and events for failures", w.t.Ready, what, generation)
+	w.log.Infof("waiting up to %s for %s to be Ready (generation %d), watching the new revision's pods and events for failures", w.t.Ready, what, generation)
 	wctx, cancel := context.WithTimeout(ctx, w.t.Ready)
 	kick := make(chan struct{}, 1)
 	var wg sync.WaitGroup
@@ -185,7 +186,7 @@ func (w *waiter) wait(ctx context.Context, generation int64) (*servingv1.Service
 				falseSince = time.Time{}
 			}
 			if line := w.redact(s.summary()); line != said {
-				w.progress("%s", line)
+				w.log.Infof("%s", line)
 				said = line
 			}
 		case apierrors.IsNotFound(err):

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/knative-preview/action/internal/log"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -131,7 +132,7 @@ func (f *fakeKnative) start(ctx context.Context, t Timings) {
 		d: &Deployer{Now: f.clock.Now}, t: t,
 		c:  &clients{kube: ctxKube{f.kube}, serving: ctxServing{f.serving.ServingV1()}},
 		ns: fwNS, name: fwService, deployID: fwDeployID,
-		progress: func(string, ...any) {},
+		log: log.Or(nil),
 	}
 	f.done = make(chan waitOutcome, 1)
 	go func() {

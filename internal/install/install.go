@@ -24,6 +24,7 @@ import (
 	"github.com/knative-preview/action/internal/ingress"
 	"github.com/knative-preview/action/internal/knconfig"
 	"github.com/knative-preview/action/internal/kube"
+	"github.com/knative-preview/action/internal/log"
 	"github.com/knative-preview/action/internal/manifests"
 	"github.com/knative-preview/action/internal/release"
 )
@@ -66,9 +67,8 @@ type Options struct {
 	ConfigRetryFor time.Duration
 	// Poll is the interval of the waits (default 1s).
 	Poll time.Duration
-	// Progress receives progress lines; Warn receives warnings.
-	Progress func(format string, args ...any)
-	Warn     func(format string, args ...any)
+	// Log receives progress lines and warnings.
+	Log log.Logger
 }
 
 func (o *Options) defaults() {
@@ -90,12 +90,7 @@ func (o *Options) defaults() {
 	if o.Poll == 0 {
 		o.Poll = time.Second
 	}
-	if o.Progress == nil {
-		o.Progress = func(string, ...any) {}
-	}
-	if o.Warn == nil {
-		o.Warn = o.Progress
-	}
+	o.Log = log.Or(o.Log)
 }
 
 // Result is what was installed.
@@ -167,17 +162,17 @@ func Run(ctx context.Context, cl *cluster.Cluster, o Options) (*Result, error) {
 		return nil, fmt.Errorf("resolving Knative Serving %s: %w", o.Spec, err)
 	}
 	for _, n := range v.Notes {
-		o.Warn("%s", n)
+		o.Log.Warnf("%s", n)
 	}
 	res.Versions = v
-	o.Progress("installing Knative Serving %s with %s %s", v.Serving, o.Ingress, v.Ingress)
+	o.Log.Infof("installing Knative Serving %s with %s %s", v.Serving, o.Ingress, v.Ingress)
 
 	warning, err := release.CheckKubernetes(v.Serving, cl.Version.GitVersion)
 	if err != nil {
 		return nil, err
 	}
 	if warning != "" {
-		o.Warn("%s", warning)
+		o.Log.Warnf("%s", warning)
 	}
 
 	files, err := o.Fetcher.FetchAll(ctx, o.Ingress, v)
@@ -198,11 +193,11 @@ func Run(ctx context.Context, cl *cluster.Cluster, o Options) (*Result, error) {
 		return nil, fmt.Errorf("building a Kubernetes client: %w", err)
 	}
 	if before := installedVersion(ctx, cs); before != "" && before != v.Serving {
-		o.Progress("upgrading Knative Serving from %s to %s", before, v.Serving)
+		o.Log.Infof("upgrading Knative Serving from %s to %s", before, v.Serving)
 		res.Upgraded = before
 	}
 
-	applier, err := apply.New(cl.REST, apply.WithProgress(o.Progress), apply.WithRetryFor(o.ConfigRetryFor))
+	applier, err := apply.New(cl.REST, apply.Options{RetryFor: o.ConfigRetryFor, Log: o.Log})
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +206,7 @@ func Run(ctx context.Context, cl *cluster.Cluster, o Options) (*Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("applying Knative Serving %s: %w", v.Serving, err)
 	}
-	o.Progress("manifests applied: %s", applied)
+	o.Log.Infof("manifests applied: %s", applied)
 
 	if cl.IngressNodePort != 0 {
 		if err := applier.ApplyObject(ctx, nodePortService(gw, cl.IngressNodePort), ConfigManager); err != nil {
@@ -275,7 +270,7 @@ func chooseDomain(ctx context.Context, cs kubernetes.Interface, cl *cluster.Clus
 	if cl.Domain != "" {
 		return cl.Domain, nil
 	}
-	o.Progress("waiting up to %s for the load balancer address of Service %s/%s (for the domain <IP>.sslip.io)", o.LoadBalancerTimeout, gw.Namespace, gw.Service)
+	o.Log.Infof("waiting up to %s for the load balancer address of Service %s/%s (for the domain <IP>.sslip.io)", o.LoadBalancerTimeout, gw.Namespace, gw.Service)
 	var domain, hostname string
 	var lastErr error
 	err := wait.PollUntilContextTimeout(ctx, o.Poll, o.LoadBalancerTimeout, true, func(ctx context.Context) (bool, error) {
@@ -307,7 +302,7 @@ func chooseDomain(ctx context.Context, cs kubernetes.Interface, cl *cluster.Clus
 	case ctx.Err() != nil:
 		return "", fmt.Errorf("waiting for the load balancer address of %s/%s: %w", gw.Namespace, gw.Service, context.Cause(ctx))
 	case hostname != "":
-		o.Warn("the gateway's load balancer has a hostname (%s), not an IP, so no <IP>.sslip.io domain: set the domain input to a DNS suffix whose wildcard points at it; services keep Knative's default domain", hostname)
+		o.Log.Warnf("the gateway's load balancer has a hostname (%s), not an IP, so no <IP>.sslip.io domain: set the domain input to a DNS suffix whose wildcard points at it; services keep Knative's default domain", hostname)
 	default:
 		why := fmt.Sprintf("none within %s", o.LoadBalancerTimeout)
 		switch {
@@ -316,7 +311,7 @@ func chooseDomain(ctx context.Context, cs kubernetes.Interface, cl *cluster.Clus
 		case lastErr != nil:
 			why += "; the last read failed: " + lastErr.Error()
 		}
-		o.Warn("no domain: the gateway Service %s/%s got no load balancer address (%s); set the domain input; services keep Knative's default domain and are reached through the gateway with a Host header", gw.Namespace, gw.Service, why)
+		o.Log.Warnf("no domain: the gateway Service %s/%s got no load balancer address (%s); set the domain input; services keep Knative's default domain and are reached through the gateway with a Host header", gw.Namespace, gw.Service, why)
 	}
 	return "", nil
 }
@@ -365,7 +360,7 @@ func configure(ctx context.Context, applier *apply.Applier, cs kubernetes.Interf
 			return fmt.Errorf("configuring Knative: %w", err)
 		}
 	}
-	o.Progress("configured %s", strings.Join(names, ", "))
+	o.Log.Infof("configured %s", strings.Join(names, ", "))
 	return nil
 }
 

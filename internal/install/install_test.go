@@ -21,6 +21,7 @@ import (
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/knconfig"
+	"github.com/knative-preview/action/internal/log"
 	"github.com/knative-preview/action/internal/manifests"
 	"github.com/knative-preview/action/internal/release"
 	"github.com/knative-preview/action/internal/testenv"
@@ -102,7 +103,7 @@ func (b *bed) options(t *testing.T, spec string) Options {
 		ReadyTimeout:        time.Minute,
 		LoadBalancerTimeout: 2 * time.Second,
 		Poll:                100 * time.Millisecond,
-		Progress:            logf,
+		Log:                 log.Func(logf),
 	}
 }
 

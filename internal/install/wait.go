@@ -53,7 +53,7 @@ func (r readiness) String() string {
 // waitReady waits until every Deployment in namespaces is Available for
 // its current generation and the webhook Service has a ready endpoint.
 func waitReady(ctx context.Context, cs kubernetes.Interface, namespaces []string, o Options) error {
-	o.Progress("waiting up to %s for Knative Serving: every Deployment in %s available and the webhook endpoint ready", o.ReadyTimeout, strings.Join(namespaces, ", "))
+	o.Log.Infof("waiting up to %s for Knative Serving: every Deployment in %s available and the webhook endpoint ready", o.ReadyTimeout, strings.Join(namespaces, ", "))
 	start := time.Now()
 	var last readiness
 	var lastErr error
@@ -73,13 +73,13 @@ func waitReady(ctx context.Context, cs kubernetes.Interface, namespaces []string
 		}
 		last, lastErr = r, nil
 		if line := r.String(); line != lastLine || time.Since(lastTime) > 15*time.Second {
-			o.Progress("%s", line)
+			o.Log.Infof("%s", line)
 			lastLine, lastTime = line, time.Now()
 		}
 		return r.done(), nil
 	})
 	if err == nil {
-		o.Progress("Knative Serving is ready after %s", time.Since(start).Round(100*time.Millisecond))
+		o.Log.Infof("Knative Serving is ready after %s", time.Since(start).Round(100*time.Millisecond))
 		return nil
 	}
 	if !wait.Interrupted(err) {

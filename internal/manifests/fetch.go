@@ -22,6 +22,7 @@ import (
 
 	"github.com/knative-preview/action/internal/buildinfo"
 	"github.com/knative-preview/action/internal/kube"
+	"github.com/knative-preview/action/internal/log"
 	"github.com/knative-preview/action/internal/release"
 )
 
@@ -62,8 +63,8 @@ type Fetcher struct {
 	// Sleep waits d or until ctx is done; nil means a timer. Tests
 	// replace it to run without waiting.
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Progress, when set, receives a line per download, cache hit and retry.
-	Progress func(format string, args ...any)
+	// Log, when set, receives a line per download, cache hit and retry.
+	Log log.Logger
 	// GitHubURL replaces DefaultGitHubURL (tests, GitHub Enterprise).
 	GitHubURL string
 }
@@ -352,8 +353,8 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 }
 
 func (f *Fetcher) progress(format string, args ...any) {
-	if f.Progress != nil {
-		f.Progress(format, args...)
+	if f.Log != nil {
+		f.Log.Infof(format, args...)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/knative-preview/action/internal/log"
 	"github.com/knative-preview/action/internal/release"
 )
 
@@ -89,7 +90,7 @@ func testFetcher(t *testing.T, source, github string) (*Fetcher, *[]time.Duratio
 			waits = append(waits, d)
 			return nil
 		},
-		Progress: func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) },
+		Log: log.Func(func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }),
 	}, &waits, &lines
 }
 
@@ -133,7 +134,7 @@ func TestFetchDownloadsOnceThenUsesTheCache(t *testing.T) {
 	}
 
 	// A second run (a new Fetcher on the same cache) makes no request.
-	again := &Fetcher{GitHubURL: srv.URL, CacheDir: f.CacheDir, Progress: f.Progress}
+	again := &Fetcher{GitHubURL: srv.URL, CacheDir: f.CacheDir, Log: f.Log}
 	got, err = again.Fetch(context.Background(), release.Serving, "1.23.0", "serving-core.yaml")
 	if err != nil {
 		t.Fatal(err)

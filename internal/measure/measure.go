@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/knative-preview/action/internal/knconfig"
+	"github.com/knative-preview/action/internal/log"
 )
 
 // annotations are the per-revision settings that let a measured revision
@@ -85,8 +86,8 @@ type Options struct {
 	Now func() time.Time
 	// Dial replaces the network dialer (tests).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
-	// Progress receives progress lines.
-	Progress func(format string, args ...any)
+	// Log receives progress lines.
+	Log log.Logger
 }
 
 func (o *Options) defaults() {
@@ -105,9 +106,7 @@ func (o *Options) defaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Progress == nil {
-		o.Progress = func(string, ...any) {}
-	}
+	o.Log = log.Or(o.Log)
 	if o.Path == "" {
 		o.Path = "/"
 	}
@@ -171,10 +170,10 @@ func Measure(ctx context.Context, cs kubernetes.Interface, rev Revision, route R
 		rep.Samples = append(rep.Samples, *s)
 		switch s.Verdict {
 		case VerdictCold:
-			opts.Progress("cold start %d/%d: %s to the full response (first byte %s), served by new pod %s%s",
+			opts.Log.Infof("cold start %d/%d: %s to the full response (first byte %s), served by new pod %s%s",
 				i, opts.Samples, ms(s.TotalMs), ms(s.TTFBMs), s.Pod, pullNote(s))
 		default:
-			opts.Progress("sample %d/%d discarded: %s", i, opts.Samples, s.Reason)
+			opts.Log.Infof("sample %d/%d discarded: %s", i, opts.Samples, s.Reason)
 		}
 		if s.CheckFailed != "" {
 			problems = append(problems, fmt.Sprintf("cold start sample %d (GET %s): %s", i, route.withPath(opts.Path), s.CheckFailed))
@@ -196,7 +195,7 @@ func Measure(ctx context.Context, cs kubernetes.Interface, rev Revision, route R
 	}
 	rep.Warm = Summarise(warm)
 	if opts.SmokeRequests > 0 {
-		opts.Progress("%d warm requests: median time to first byte %s", len(warm), ms(rep.Warm.Median))
+		opts.Log.Infof("%d warm requests: median time to first byte %s", len(warm), ms(rep.Warm.Median))
 	}
 
 	if opts.MaxMedianMs > 0 && rep.Cold.N > 0 && rep.Cold.Median > opts.MaxMedianMs {

@@ -19,6 +19,7 @@ import (
 	"k8s.io/utils/ptr"
 	"knative.dev/serving/pkg/apis/serving"
 
+	"github.com/knative-preview/action/internal/log"
 	"github.com/knative-preview/action/internal/testenv"
 )
 
@@ -239,8 +240,8 @@ func TestIntegrationColdStartsAreMeasured(t *testing.T) {
 	var progress []string
 	rep, err := Measure(t.Context(), cs, rev, route, Options{
 		Samples: 3, Dial: onlyLoopback, Now: clk.Now, Poll: 50 * time.Millisecond, Settle: time.Second,
-		Expect:   Expect{Status: 200, Body: regexp.MustCompile("hello")},
-		Progress: func(f string, a ...any) { progress = append(progress, fmt.Sprintf(f, a...)) },
+		Expect: Expect{Status: 200, Body: regexp.MustCompile("hello")},
+		Log:    log.Func(func(f string, a ...any) { progress = append(progress, fmt.Sprintf(f, a...)) }),
 	})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, strings.Join(progress, "\n"))

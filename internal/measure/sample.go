@@ -295,7 +295,7 @@ func waitForZero(ctx context.Context, cs kubernetes.Interface, rev Revision, opt
 			return true, nil
 		}
 		if !announced {
-			opts.Progress("waiting up to %s for revision %s to scale to zero (%s)", opts.ScaleToZeroTimeout, rev.Name, state)
+			opts.Log.Infof("waiting up to %s for revision %s to scale to zero (%s)", opts.ScaleToZeroTimeout, rev.Name, state)
 			announced = true
 		}
 		return false, nil

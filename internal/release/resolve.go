@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/knative-preview/action/internal/log"
 	"k8s.io/apimachinery/pkg/util/version"
 )
 
@@ -28,8 +29,8 @@ type Resolver struct {
 	Token string
 	// Client makes the requests; nil means one with DefaultRequestTimeout.
 	Client *http.Client
-	// Progress, when set, receives a line for each step.
-	Progress func(format string, args ...any)
+	// Log, when set, receives a line for each step.
+	Log log.Logger
 	// Folder, when set, is a local folder of manifests laid out as
 	// <component>/<version>/<file> (the manifests-url input): the releases
 	// are the version folders found there and GitHub is not asked.
@@ -63,8 +64,8 @@ func (r *Resolver) client() *http.Client {
 }
 
 func (r *Resolver) progress(format string, args ...any) {
-	if r.Progress != nil {
-		r.Progress(format, args...)
+	if r.Log != nil {
+		r.Log.Infof(format, args...)
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/knative-preview/action/internal/log"
 )
 
 // rel is one release in the fake GitHub.
@@ -146,10 +148,10 @@ func newResolver(t *testing.T, f *fakeGitHub, token string) (*Resolver, *[]strin
 	t.Cleanup(srv.Close)
 	var lines []string
 	return &Resolver{
-		BaseURL:  srv.URL,
-		Token:    token,
-		Client:   &http.Client{Timeout: 5 * time.Second},
-		Progress: func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) },
+		BaseURL: srv.URL,
+		Token:   token,
+		Client:  &http.Client{Timeout: 5 * time.Second},
+		Log:     log.Func(func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }),
 	}, &lines
 }
 
@@ -459,7 +461,7 @@ func TestResolveCancelled(t *testing.T) {
 	f := &fakeGitHub{block: true}
 	r, _ := newResolver(t, f, "")
 	ctx, cancel := context.WithCancel(context.Background())
-	r.Progress = func(string, ...any) { cancel() }
+	r.Log = log.Func(func(string, ...any) { cancel() })
 	_, err := r.Resolve(ctx, mustSpec(t, "1.23"), "kourier")
 	if err == nil || !strings.Contains(err.Error(), "context canceled") {
 		t.Errorf("Resolve after cancel: %v, want the cancellation (no fallback)", err)

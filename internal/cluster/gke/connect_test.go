@@ -12,6 +12,7 @@ import (
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/cluster/gke/gketest"
+	"github.com/knative-preview/action/internal/log"
 )
 
 const (
@@ -360,12 +361,12 @@ func TestConnectStopsWithTheContext(t *testing.T) {
 	e.api.OpSteps = []string{"RUNNING"}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	o := e.options()
-	o.Progress = func(format string, args ...any) {
+	o.Log = log.Func(func(format string, args ...any) {
 		e.progress(format, args...)
 		if strings.Contains(e.log(), "RUNNING, 15s elapsed") {
 			cancel(context.DeadlineExceeded)
 		}
-	}
+	})
 	_, err := New(o).Connect(ctx)
 	if err == nil || !strings.Contains(err.Error(), `stopped waiting for GKE to create cluster "knative"`) || !strings.Contains(err.Error(), "context deadline exceeded") {
 		t.Fatalf("got %v", err)
@@ -457,11 +458,11 @@ func TestCreatedIsReportedBeforeTheWait(t *testing.T) {
 	}
 	var saved []save
 	ctx, cancel := context.WithCancel(context.Background())
-	o.Progress = func(f string, a ...any) {
+	o.Log = log.Func(func(f string, a ...any) {
 		if strings.Contains(f, "elapsed") || strings.Contains(fmt.Sprintf(f, a...), "PENDING") {
 			cancel() // the job is cancelled while GKE creates the cluster
 		}
-	}
+	})
 	target := New(o)
 	target.KeepState(func(name, value string) {
 		st, err := DecodeState(value)

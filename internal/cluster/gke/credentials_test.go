@@ -10,6 +10,7 @@ import (
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/cluster/gke/gketest"
+	"github.com/knative-preview/action/internal/log"
 )
 
 const testAccount = "deployer@key-project.iam.gserviceaccount.com"
@@ -81,7 +82,7 @@ func TestCredentialsFiles(t *testing.T) {
 			}
 			// A later stage's request through the same rest.Config carries
 			// a newer token: the transport refreshes, the config holds none.
-			if _, err := cluster.ServerVersion(context.Background(), cl.REST, time.Second, e.progress); err != nil {
+			if _, err := cluster.ServerVersion(context.Background(), cl.REST, time.Second, log.Func(e.progress)); err != nil {
 				t.Fatal(err)
 			}
 			if toks := e.kube.Tokens(); len(toks) != 2 || toks[0] == toks[1] {

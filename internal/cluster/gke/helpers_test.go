@@ -12,6 +12,7 @@ import (
 	container "google.golang.org/api/container/v1"
 
 	"github.com/knative-preview/action/internal/cluster/gke/gketest"
+	"github.com/knative-preview/action/internal/log"
 )
 
 const (
@@ -70,7 +71,7 @@ func (e *env) options() Options {
 		Project:      testProject,
 		Location:     testZone,
 		ClusterName:  testName,
-		Progress:     e.progress,
+		Log:          log.Func(e.progress),
 		Getenv:       fakeEnv(nil),
 		ReadFile:     noFiles(e.t),
 		TokenSource:  oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken}),

@@ -39,7 +39,7 @@ func (t *Target) ensure(ctx context.Context, r ref) (*container.Cluster, error) 
 		return nil, err
 	}
 	if c != nil && c.Status == statusStopping {
-		t.progress("%s is being deleted; waiting until it is gone", r)
+		t.opts.Log.Infof("%s is being deleted; waiting until it is gone", r)
 		if err := t.waitGone(ctx, r); err != nil {
 			return nil, err
 		}
@@ -49,7 +49,7 @@ func (t *Target) ensure(ctx context.Context, r ref) (*container.Cluster, error) 
 		if c == nil {
 			return nil, fmt.Errorf("%s does not exist: %w", r, cluster.ErrNoCluster)
 		}
-		t.progress("using %s: status %s", r, c.Status)
+		t.opts.Log.Infof("using %s: status %s", r, c.Status)
 		return t.waitRunning(ctx, r, c)
 	}
 	if c != nil {
@@ -57,20 +57,20 @@ func (t *Target) ensure(ctx context.Context, r ref) (*container.Cluster, error) 
 		case cluster.ReuseFalse:
 			return nil, fmt.Errorf("%s already exists and reuse-cluster is false: set reuse-cluster: true to use it, recreate to replace it, or choose another cluster-name", r)
 		case cluster.ReuseRecreate:
-			t.progress("%s exists; deleting it first (reuse-cluster: recreate)", r)
+			t.opts.Log.Infof("%s exists; deleting it first (reuse-cluster: recreate)", r)
 			if err := t.delete(ctx, r); err != nil {
 				return nil, err
 			}
 			c = nil
 		default:
-			t.progress("reusing %s: status %s, Kubernetes %s, %s", r, c.Status, c.CurrentMasterVersion, plural(int(c.CurrentNodeCount), "node"))
+			t.opts.Log.Infof("reusing %s: status %s, Kubernetes %s, %s", r, c.Status, c.CurrentMasterVersion, plural(int(c.CurrentNodeCount), "node"))
 			t.noteDifferences(c)
 		}
 	}
 	if c == nil {
 		err := t.create(ctx, r)
 		if isConflict(err) && t.opts.Reuse == cluster.ReuseTrue {
-			t.progress("%s was created meanwhile by someone else; reusing it", r)
+			t.opts.Log.Infof("%s was created meanwhile by someone else; reusing it", r)
 			err = nil
 		}
 		if err != nil {
@@ -126,7 +126,7 @@ func (t *Target) spec(r ref) *container.Cluster {
 // create asks GKE for the cluster and waits for the operation.
 func (t *Target) create(ctx context.Context, r ref) error {
 	doing := "creating " + r.String()
-	t.progress("creating %s: %s", r, t.shape())
+	t.opts.Log.Infof("creating %s: %s", r, t.shape())
 	op, err := t.svc.Projects.Locations.Clusters.Create(r.parent(), &container.CreateClusterRequest{Cluster: t.spec(r)}).Context(ctx).Do()
 	if err != nil {
 		return t.explain(r, doing, err)
@@ -148,17 +148,17 @@ func (t *Target) create(ctx context.Context, r ref) error {
 // already gone is not an error.
 func (t *Target) delete(ctx context.Context, r ref) error {
 	doing := "deleting " + r.String()
-	t.progress("deleting %s", r)
+	t.opts.Log.Infof("deleting %s", r)
 	op, err := t.svc.Projects.Locations.Clusters.Delete(r.path()).Context(ctx).Do()
 	switch {
 	case isNotFound(err):
-		t.progress("%s is already gone", r)
+		t.opts.Log.Infof("%s is already gone", r)
 		return nil
 	case err != nil:
 		// Another operation may be deleting it already.
 		if c, gerr := t.get(ctx, r); gerr == nil && (c == nil || c.Status == statusStopping) {
 			if c == nil {
-				t.progress("%s is already gone", r)
+				t.opts.Log.Infof("%s is already gone", r)
 				return nil
 			}
 			return t.waitGone(ctx, r)
@@ -171,12 +171,12 @@ func (t *Target) delete(ctx context.Context, r ref) error {
 	case err != nil:
 		return err
 	case done.Error != nil && done.Error.Code == codeNotFound:
-		t.progress("%s is already gone", r)
+		t.opts.Log.Infof("%s is already gone", r)
 		return nil
 	case done.Error != nil:
 		return t.operationError(r, doing, done.Error.Code, done.Error.Message)
 	}
-	t.progress("deleted %s", r)
+	t.opts.Log.Infof("deleted %s", r)
 	return nil
 }
 
@@ -221,7 +221,7 @@ func (t *Target) waitRunning(ctx context.Context, r ref, c *container.Cluster) (
 	case statusRunning:
 		return c, nil
 	case statusDegraded:
-		t.progress("warning: %s", sentences(fmt.Sprintf("%s is DEGRADED: %s", r, clusterMessage(c)), "It may still work, so this run goes on", t.statusFix(r, c)))
+		t.opts.Log.Infof("warning: %s", sentences(fmt.Sprintf("%s is DEGRADED: %s", r, clusterMessage(c)), "It may still work, so this run goes on", t.statusFix(r, c)))
 		return c, nil
 	case statusError:
 		return nil, &APIError{Doing: fmt.Sprintf("%s is in status ERROR", r), Message: clusterMessage(c), Fix: t.statusFix(r, c)}
@@ -256,7 +256,7 @@ func (t *Target) waitGone(ctx context.Context, r ref) error {
 		return c.Status, false, nil
 	})
 	if err == nil {
-		t.progress("%s is gone", r)
+		t.opts.Log.Infof("%s is gone", r)
 	}
 	return err
 }
@@ -271,7 +271,7 @@ func (t *Target) wait(ctx context.Context, r ref, what, doing, hint string, poll
 	lastReport := start
 	status := ""
 	failures := 0
-	t.progress("waiting up to %s for %s", timeout, what)
+	t.opts.Log.Infof("waiting up to %s for %s", timeout, what)
 	for {
 		s, done, err := poll(ctx)
 		elapsed := clock.Now().Sub(start).Round(time.Second)
@@ -280,16 +280,16 @@ func (t *Target) wait(ctx context.Context, r ref, what, doing, hint string, poll
 			return fmt.Errorf("stopped waiting for %s after %s (last status %s): %w. %s", what, elapsed, orUnknown(status), context.Cause(ctx), hint)
 		case err != nil && retryable(err) && failures < maxPollFailures:
 			failures++
-			t.progress("waiting for %s: poll failed (%v); retrying", what, err)
+			t.opts.Log.Infof("waiting for %s: poll failed (%v); retrying", what, err)
 		case err != nil:
 			return t.explain(r, doing, err)
 		case done:
-			t.progress("waited %s for %s: %s", elapsed, what, s)
+			t.opts.Log.Infof("waited %s for %s: %s", elapsed, what, s)
 			return nil
 		default:
 			failures = 0
 			if s != status || clock.Now().Sub(lastReport) >= t.opts.ReportEvery {
-				t.progress("waiting for %s: %s, %s elapsed", what, s, elapsed)
+				t.opts.Log.Infof("waiting for %s: %s, %s elapsed", what, s, elapsed)
 				status, lastReport = s, clock.Now()
 			}
 		}
@@ -351,9 +351,9 @@ func (t *Target) noteDifferences(c *container.Cluster) {
 	o := t.opts
 	if v := o.KubernetesVersion; v != "" && v != "latest" && c.CurrentMasterVersion != "" &&
 		c.CurrentMasterVersion != v && !strings.HasPrefix(c.CurrentMasterVersion, v+".") && !strings.HasPrefix(c.CurrentMasterVersion, v+"-") {
-		t.progress("note: the reused cluster runs Kubernetes %s, not kubernetes-version %s; reuse-cluster: recreate replaces it", c.CurrentMasterVersion, v)
+		t.opts.Log.Infof("note: the reused cluster runs Kubernetes %s, not kubernetes-version %s; reuse-cluster: recreate replaces it", c.CurrentMasterVersion, v)
 	}
 	if len(c.NodePools) > 0 && c.NodePools[0].Config != nil && c.NodePools[0].Config.MachineType != "" && c.NodePools[0].Config.MachineType != o.MachineType {
-		t.progress("note: the reused cluster's nodes are %s, not gke-machine-type %s; reuse-cluster: recreate replaces it", c.NodePools[0].Config.MachineType, o.MachineType)
+		t.opts.Log.Infof("note: the reused cluster's nodes are %s, not gke-machine-type %s; reuse-cluster: recreate replaces it", c.NodePools[0].Config.MachineType, o.MachineType)
 	}
 }

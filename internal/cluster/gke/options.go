@@ -14,6 +14,7 @@ import (
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/input"
+	"github.com/knative-preview/action/internal/log"
 )
 
 // The action's inputs this target reads, by name.
@@ -99,8 +100,8 @@ type Options struct {
 	// DeleteCluster is one of DeleteValues.
 	DeleteCluster string
 
-	// Progress receives progress lines.
-	Progress cluster.Progress
+	// Log receives progress lines.
+	Log log.Logger
 	// Getenv reads the environment (default os.Getenv).
 	Getenv func(string) string
 	// ReadFile reads the credentials file (default os.ReadFile).
@@ -143,9 +144,7 @@ func (o Options) withDefaults() Options {
 	}
 	o.ReleaseChannel = strings.ToLower(o.ReleaseChannel)
 	o.KubernetesVersion = strings.TrimPrefix(o.KubernetesVersion, "v")
-	if o.Progress == nil {
-		o.Progress = func(string, ...any) {}
-	}
+	o.Log = log.Or(o.Log)
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
 	}

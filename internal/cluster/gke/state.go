@@ -70,7 +70,7 @@ func (t *Target) Delete(ctx context.Context, req DeleteRequest) error {
 func (t *Target) Cleanup(ctx context.Context, state func(name string) string) error {
 	encoded := state(StateName)
 	if strings.TrimSpace(encoded) == "" {
-		t.progress("the main step recorded no GKE cluster: nothing to delete")
+		t.opts.Log.Infof("the main step recorded no GKE cluster: nothing to delete")
 		return nil
 	}
 	s, err := DecodeState(encoded)
@@ -80,10 +80,10 @@ func (t *Target) Cleanup(ctx context.Context, state func(name string) string) er
 	r := ref{s.Project, s.Location, s.Name}
 	switch {
 	case !s.Created:
-		t.progress("keeping %s: this run did not create it", r)
+		t.opts.Log.Infof("keeping %s: this run did not create it", r)
 		return nil
 	case !s.DeleteOnExit:
-		t.progress("keeping %s (delete-cluster: never); it costs money until deleted: gcloud container clusters delete %s --location %s --project %s", r, r.name, r.location, r.project)
+		t.opts.Log.Infof("keeping %s (delete-cluster: never); it costs money until deleted: gcloud container clusters delete %s --location %s --project %s", r, r.name, r.location, r.project)
 		return nil
 	}
 	return t.Delete(ctx, DeleteRequest{Project: s.Project, Location: s.Location, Name: s.Name})

@@ -74,8 +74,6 @@ func ContextName(project, location, name string) string {
 	return fmt.Sprintf("gke_%s_%s_%s", project, location, name)
 }
 
-func (t *Target) progress(format string, args ...any) { t.opts.Progress(format, args...) }
-
 // Plan says what Connect will do. It contacts nothing.
 func (t *Target) Plan() []string {
 	o := t.opts
@@ -189,11 +187,11 @@ func (t *Target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 	within := t.opts.ReachTimeout
 	why := unreachable(r, c)
 	if why != "" {
-		t.progress("warning: %s: %s", r, why)
+		t.opts.Log.Infof("warning: %s: %s", r, why)
 		within = min(within, privateReachTimeout)
 	}
-	t.progress("connecting to %s at %s", r, rc.Host)
-	v, err := cluster.ServerVersion(ctx, rc, within, t.opts.Progress)
+	t.opts.Log.Infof("connecting to %s at %s", r, rc.Host)
+	v, err := cluster.ServerVersion(ctx, rc, within, t.opts.Log)
 	if err != nil {
 		switch {
 		case why != "":
@@ -203,7 +201,7 @@ func (t *Target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", r, err)
 	}
-	t.progress("API server %s answers: Kubernetes %s", rc.Host, v.GitVersion)
+	t.opts.Log.Infof("API server %s answers: Kubernetes %s", rc.Host, v.GitVersion)
 	return &cluster.Cluster{
 		Name:    r.name,
 		Context: ContextName(r.project, r.location, r.name),

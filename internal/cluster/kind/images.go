@@ -40,7 +40,7 @@ func (t *Target) loadImages(ctx context.Context) ([]string, error) {
 		case errors.Is(err, docker.ErrNotFound) && explicit:
 			return nil, fmt.Errorf("the image %s of load-images is not in the runner's Docker: build or pull it in an earlier step (docker build -t %s .), or leave it out of load-images", ref, ref)
 		case errors.Is(err, docker.ErrNotFound):
-			t.progress("the image %s is not in the runner's Docker: the nodes will pull it from its registry", ref)
+			t.log.Infof("the image %s is not in the runner's Docker: the nodes will pull it from its registry", ref)
 			continue
 		case err != nil:
 			return nil, fmt.Errorf("looking for the image %s in the runner's Docker: %w", ref, err)
@@ -70,7 +70,7 @@ func (t *Target) loadImages(ctx context.Context) ([]string, error) {
 		}
 	}
 	if len(toSave) == 0 {
-		t.progress("every node already has %s", strings.Join(local, ", "))
+		t.log.Infof("every node already has %s", strings.Join(local, ", "))
 		return registries(local), nil
 	}
 
@@ -80,7 +80,7 @@ func (t *Target) loadImages(ctx context.Context) ([]string, error) {
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
 	archive := filepath.Join(dir, "images.tar")
-	t.progress("saving %s from the runner's Docker", strings.Join(toSave, ", "))
+	t.log.Infof("saving %s from the runner's Docker", strings.Join(toSave, ", "))
 	if err := t.docker.Save(ctx, archive, toSave...); err != nil {
 		return nil, fmt.Errorf("saving %s from the runner's Docker: %w", strings.Join(toSave, ", "), err)
 	}
@@ -88,7 +88,7 @@ func (t *Target) loadImages(ctx context.Context) ([]string, error) {
 		if len(missing[n]) == 0 {
 			continue
 		}
-		t.progress("loading %s into the node %s", strings.Join(missing[n], ", "), n)
+		t.log.Infof("loading %s into the node %s", strings.Join(missing[n], ", "), n)
 		if err := t.importArchive(ctx, n, archive); err != nil {
 			return nil, fmt.Errorf("loading %s into the node %s: %w", strings.Join(missing[n], ", "), n, err)
 		}

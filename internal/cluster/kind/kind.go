@@ -19,6 +19,7 @@ import (
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/cluster/kind/docker"
 	"github.com/knative-preview/action/internal/kubecfg"
+	"github.com/knative-preview/action/internal/log"
 )
 
 // Domain is the DNS suffix of Knative services on a kind cluster: every
@@ -55,7 +56,7 @@ type Target struct {
 	image    string
 	clusters Clusters
 	docker   Docker
-	progress cluster.Progress
+	log      log.Logger
 	timeouts Timeouts
 
 	kubeconfigPath string   // set once written
@@ -98,11 +99,8 @@ func New(opts Options, more ...Option) *Target {
 	o := withDefaults(opts)
 	t := &Target{
 		o:        o,
-		progress: o.Progress,
+		log:      log.Or(o.Log),
 		timeouts: Timeouts{Docker: DefaultDockerTimeout, Ready: DefaultReadyTimeout, Reach: DefaultReachTimeout, Load: DefaultLoadTimeout},
-	}
-	if t.progress == nil {
-		t.progress = func(string, ...any) {}
 	}
 	t.docker = o.Docker
 	if t.docker == nil {
@@ -121,7 +119,7 @@ func New(opts Options, more ...Option) *Target {
 		}
 	}
 	if t.clusters == nil {
-		t.clusters = newLibrary(t.progress)
+		t.clusters = newLibrary(t.log)
 	}
 	return t
 }
@@ -230,13 +228,13 @@ func (t *Target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.progress("connecting to %s (context %q)", rc.Host, contextName)
-	v, err := cluster.ServerVersion(ctx, rc, t.timeouts.Reach, t.progress)
+	t.log.Infof("connecting to %s (context %q)", rc.Host, contextName)
+	v, err := cluster.ServerVersion(ctx, rc, t.timeouts.Reach, t.log)
 	if err != nil {
 		return nil, fmt.Errorf("kind cluster %q: %w", name, err)
 	}
-	t.progress("API server %s answers: Kubernetes %s", rc.Host, v.GitVersion)
-	if err := waitNodesReady(ctx, rc, t.timeouts.Ready, t.progress); err != nil {
+	t.log.Infof("API server %s answers: Kubernetes %s", rc.Host, v.GitVersion)
+	if err := waitNodesReady(ctx, rc, t.timeouts.Ready, t.log); err != nil {
 		return nil, fmt.Errorf("kind cluster %q: %w", name, err)
 	}
 	registries, err := t.loadImages(ctx)
@@ -292,7 +290,7 @@ func (t *Target) ensureCluster(ctx context.Context, inContainer bool) (bool, err
 		if !slices.Contains(names, name) {
 			return false, fmt.Errorf("no kind cluster named %q in the runner's Docker: %w", name, cluster.ErrNoCluster)
 		}
-		t.progress("using the kind cluster %q", name)
+		t.log.Infof("using the kind cluster %q", name)
 		return false, nil
 	}
 	if slices.Contains(names, name) {
@@ -300,12 +298,12 @@ func (t *Target) ensureCluster(ctx context.Context, inContainer bool) (bool, err
 		case cluster.ReuseFalse:
 			return false, fmt.Errorf("a kind cluster named %q already exists and reuse-cluster is false: set reuse-cluster to true to use it, to recreate to delete and create it again, or choose another cluster-name", name)
 		case cluster.ReuseRecreate:
-			t.progress("deleting the kind cluster %q (reuse-cluster: recreate)", name)
+			t.log.Infof("deleting the kind cluster %q (reuse-cluster: recreate)", name)
 			if _, err := until(ctx, func() (struct{}, error) { return struct{}{}, t.clusters.Delete(name, t.kubeconfigAbs()) }); err != nil {
 				return false, fmt.Errorf("deleting the kind cluster %q: %w", name, err)
 			}
 		default:
-			t.progress("reusing the kind cluster %q", name)
+			t.log.Infof("reusing the kind cluster %q", name)
 			return false, t.checkReusable(ctx)
 		}
 	}
@@ -325,7 +323,7 @@ func (t *Target) create(ctx context.Context) error {
 	if wait <= 0 {
 		return fmt.Errorf("no time left to create the kind cluster %q: %w", name, context.Cause(ctx))
 	}
-	t.progress("creating the kind cluster %q (node image %s, host port %d); kind waits up to %s for the nodes to be Ready", name, t.image, t.o.HostPort, wait.Round(time.Second))
+	t.log.Infof("creating the kind cluster %q (node image %s, host port %d); kind waits up to %s for the nodes to be Ready", name, t.image, t.o.HostPort, wait.Round(time.Second))
 	_, err := until(ctx, func() (struct{}, error) { return struct{}{}, t.clusters.Create(t.cfg, wait, t.kubeconfigAbs()) })
 	switch {
 	case ctx.Err() != nil:

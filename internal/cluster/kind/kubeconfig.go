@@ -42,7 +42,7 @@ func (t *Target) prepareDir() error {
 	}
 	for _, p := range []string{dir, ignore} {
 		if err := chownLike(p, t.workspace()); err != nil {
-			t.progress("warning: cannot give %s to the workspace's owner: %v", p, err)
+			t.log.Infof("warning: cannot give %s to the workspace's owner: %v", p, err)
 		}
 	}
 	return nil
@@ -71,9 +71,9 @@ func (t *Target) writeKubeconfig(content string) error {
 		return fmt.Errorf("writing the kubeconfig for later steps to %s: %w", path, werr)
 	}
 	if err := chownLike(path, t.workspace()); err != nil {
-		t.progress("warning: cannot give %s to the workspace's owner: %v", path, err)
+		t.log.Infof("warning: cannot give %s to the workspace's owner: %v", path, err)
 	}
 	t.kubeconfigPath = KubeconfigFile
-	t.progress("wrote the cluster's kubeconfig for later steps to %s in the workspace", KubeconfigFile)
+	t.log.Infof("wrote the cluster's kubeconfig for later steps to %s in the workspace", KubeconfigFile)
 	return nil
 }

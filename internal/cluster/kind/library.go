@@ -9,7 +9,7 @@ import (
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
 	kindlog "sigs.k8s.io/kind/pkg/log"
 
-	"github.com/knative-preview/action/internal/cluster"
+	"github.com/knative-preview/action/internal/log"
 )
 
 // Clusters is what the target asks of the kind library. The library runs
@@ -39,9 +39,9 @@ type library struct {
 
 var _ Clusters = (*library)(nil)
 
-func newLibrary(progress cluster.Progress) *library {
+func newLibrary(l log.Logger) *library {
 	return &library{p: kindcluster.NewProvider(
-		kindcluster.ProviderWithLogger(progressLogger{progress}),
+		kindcluster.ProviderWithLogger(progressLogger{l}),
 		kindcluster.ProviderWithDocker(),
 	)}
 }
@@ -78,13 +78,13 @@ func (l *library) Nodes(name string) ([]string, error) {
 
 // progressLogger passes the kind library's user-facing lines (V(0), the
 // " ✓ Preparing nodes" kind) on as progress and drops its debug lines.
-type progressLogger struct{ progress cluster.Progress }
+type progressLogger struct{ log log.Logger }
 
 var _ kindlog.Logger = progressLogger{}
 
 func (l progressLogger) line(prefix, msg string) {
 	if msg = strings.TrimSpace(msg); msg != "" {
-		l.progress("%s%s", prefix, msg)
+		l.log.Infof("%s%s", prefix, msg)
 	}
 }
 

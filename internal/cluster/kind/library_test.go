@@ -9,6 +9,7 @@ import (
 
 	"github.com/knative-preview/action/internal/cluster/kind/internal/fakedocker"
 	"github.com/knative-preview/action/internal/kubecfg"
+	"github.com/knative-preview/action/internal/log"
 )
 
 // kindLibraryRules answer the docker calls the kind library makes to list
@@ -33,7 +34,7 @@ func TestLibrary(t *testing.T) {
 	api := newAPIServer(t)
 	fake.On(kindLibraryRules(api.adminConf("knative"), "41939")...)
 	var progress []string
-	lib := newLibrary(func(f string, a ...any) { progress = append(progress, f) })
+	lib := newLibrary(log.Func(func(f string, a ...any) { progress = append(progress, f) }))
 
 	names, err := lib.List()
 	if err != nil || !slices.Equal(names, []string{"knative", "other"}) {
@@ -99,7 +100,7 @@ func TestConnectThroughKindLibrary(t *testing.T) {
 		Workspace:        ws,
 		ContainerMarkers: []string{filepath.Join(t.TempDir(), "absent")},
 		Getenv:           func(string) string { return "" },
-		Progress:         func(f string, a ...any) { progress = append(progress, f) },
+		Log:              log.Func(func(f string, a ...any) { progress = append(progress, f) }),
 	})
 	c, err := target.Connect(t.Context())
 	if err != nil {

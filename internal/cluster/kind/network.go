@@ -56,7 +56,7 @@ func (t *Target) inContainer() (bool, string) {
 func (t *Target) ownContainer(ctx context.Context) (*docker.Container, error) {
 	in, why := t.inContainer()
 	if !in {
-		t.progress("not in a container: reaching the cluster at the ports kind publishes on 127.0.0.1")
+		t.log.Infof("not in a container: reaching the cluster at the ports kind publishes on 127.0.0.1")
 		return nil, nil
 	}
 	hostname := t.o.Hostname
@@ -83,10 +83,10 @@ func (t *Target) ownContainer(ctx context.Context) (*docker.Container, error) {
 			return nil, fmt.Errorf("finding this container (%s) in Docker: %w", c, err)
 		}
 		if own.HostConfig.NetworkMode == "host" {
-			t.progress("in a container on the host's network (%s): reaching the cluster at the ports kind publishes on 127.0.0.1", why)
+			t.log.Infof("in a container on the host's network (%s): reaching the cluster at the ports kind publishes on 127.0.0.1", why)
 			return nil, nil
 		}
-		t.progress("in a container (%s): its id is %s", why, shortID(own.ID))
+		t.log.Infof("in a container (%s): its id is %s", why, shortID(own.ID))
 		return own, nil
 	}
 	return nil, fmt.Errorf("this process runs in a container (%s), but Docker knows no container named %s, so it cannot be attached to the Docker network %q to reach the cluster: run it as a GitHub container action or on the host, or start its container with --network kind", why, strings.Join(quoteAll(candidates), " or "), Network)
@@ -96,10 +96,10 @@ func (t *Target) ownContainer(ctx context.Context) (*docker.Container, error) {
 func (t *Target) attach(ctx context.Context, own *docker.Container) error {
 	id := shortID(own.ID)
 	if _, ok := own.NetworkSettings.Networks[Network]; ok {
-		t.progress("this container (%s) is already on the Docker network %q", id, Network)
+		t.log.Infof("this container (%s) is already on the Docker network %q", id, Network)
 		return nil
 	}
-	t.progress("attaching this container (%s) to the Docker network %q to reach the cluster", id, Network)
+	t.log.Infof("attaching this container (%s) to the Docker network %q to reach the cluster", id, Network)
 	if err := t.docker.ConnectNetwork(ctx, Network, own.ID); err != nil {
 		return fmt.Errorf("attaching this container (%s) to the Docker network %q, to reach the cluster's API server: %w", id, Network, err)
 	}

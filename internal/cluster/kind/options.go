@@ -15,6 +15,7 @@ import (
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/cluster/kind/docker"
 	"github.com/knative-preview/action/internal/input"
+	"github.com/knative-preview/action/internal/log"
 )
 
 // Defaults of the inputs.
@@ -76,8 +77,8 @@ type Options struct {
 	// MountInfo is read to find this container's id when the host name is
 	// not one; empty means /proc/self/mountinfo.
 	MountInfo string
-	// Progress receives progress lines; nil discards them.
-	Progress cluster.Progress
+	// Log receives progress lines; nil discards them.
+	Log log.Logger
 }
 
 // Docker is what the kind target asks of the runner's Docker besides the

@@ -24,7 +24,7 @@ func (t *Target) checkDocker(ctx context.Context) error {
 	if err != nil {
 		return t.explainDocker(err)
 	}
-	t.progress("Docker %s (%s): %d CPUs, %s of memory", info.ServerVersion, info.OperatingSystem, info.NCPU, gb(info.MemTotal))
+	t.log.Infof("Docker %s (%s): %d CPUs, %s of memory", info.ServerVersion, info.OperatingSystem, info.NCPU, gb(info.MemTotal))
 	var short []string
 	if info.NCPU < MinCPUs {
 		short = append(short, fmt.Sprintf("%d CPUs", info.NCPU))

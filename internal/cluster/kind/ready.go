@@ -14,12 +14,14 @@ import (
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/kube"
+	"github.com/knative-preview/action/internal/log"
 )
 
 // waitNodesReady waits up to within for every node to be Ready. kind's own
 // wait only warns when it runs out of time, and a reused cluster's nodes
 // may not be Ready after Docker restarted.
-func waitNodesReady(ctx context.Context, rc *rest.Config, within time.Duration, progress cluster.Progress) error {
+func waitNodesReady(ctx context.Context, rc *rest.Config, within time.Duration, l log.Logger) error {
+	l = log.Or(l)
 	c := rest.CopyConfig(rc)
 	if c.Timeout == 0 {
 		c.Timeout = 10 * time.Second
@@ -53,11 +55,11 @@ func waitNodesReady(ctx context.Context, rc *rest.Config, within time.Duration, 
 			notReady = append(notReady, "no node has registered yet")
 		}
 		if len(notReady) == 0 {
-			progress("all %d node(s) are Ready", len(list.Items))
+			l.Infof("all %d node(s) are Ready", len(list.Items))
 			return true, nil
 		}
 		if attempt == 1 || attempt%5 == 0 {
-			progress("waiting up to %s for the nodes to be Ready: %s", within, strings.Join(notReady, ", "))
+			l.Infof("waiting up to %s for the nodes to be Ready: %s", within, strings.Join(notReady, ", "))
 		}
 		return false, nil
 	})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/cluster/kind/docker"
+	"github.com/knative-preview/action/internal/log"
 )
 
 const (
@@ -142,7 +143,7 @@ func (s scenario) start(t *testing.T) (*cluster.Cluster, error, *run) {
 		t.Fatal(err)
 	}
 	opts.MountInfo = mountInfo
-	opts.Progress = func(format string, args ...any) { r.progress = append(r.progress, fmt.Sprintf(format, args...)) }
+	opts.Log = log.Func(func(format string, args ...any) { r.progress = append(r.progress, fmt.Sprintf(format, args...)) })
 	ready := 30 * time.Second
 	if s.notReady {
 		ready = 2 * time.Second

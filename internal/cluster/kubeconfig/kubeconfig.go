@@ -9,6 +9,7 @@ import (
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/kubecfg"
+	"github.com/knative-preview/action/internal/log"
 )
 
 // DefaultReachTimeout is how long Connect waits for the API server to answer.
@@ -19,27 +20,15 @@ type Target struct {
 	src          *kubecfg.Source
 	context      string
 	reachTimeout time.Duration
-	progress     cluster.Progress
+	log          log.Logger
 }
 
 var _ cluster.Target = (*Target)(nil)
 
-// Option configures a Target.
-type Option func(*Target)
-
-// WithProgress receives progress lines while waiting.
-func WithProgress(p cluster.Progress) Option { return func(t *Target) { t.progress = p } }
-
 // New returns the target for the context of o; Parse has checked that it
 // exists.
-func New(o Options, opts ...Option) *Target {
-	t := &Target{src: o.Source, context: o.Context, reachTimeout: DefaultReachTimeout, progress: func(string, ...any) {}}
-	for _, o := range opts {
-		if o != nil {
-			o(t)
-		}
-	}
-	return t
+func New(o Options) *Target {
+	return &Target{src: o.Source, context: o.Context, reachTimeout: DefaultReachTimeout, log: log.Or(o.Log)}
 }
 
 // Plan says which context and server Connect uses.
@@ -56,11 +45,11 @@ func (t *Target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.progress("connecting to %s (context %q)", rc.Host, t.context)
-	v, err := cluster.ServerVersion(ctx, rc, t.reachTimeout, t.progress)
+	t.log.Infof("connecting to %s (context %q)", rc.Host, t.context)
+	v, err := cluster.ServerVersion(ctx, rc, t.reachTimeout, t.log)
 	if err != nil {
 		return nil, fmt.Errorf("context %q: %w", t.context, err)
 	}
-	t.progress("API server %s answers: Kubernetes %s", rc.Host, v.GitVersion)
+	t.log.Infof("API server %s answers: Kubernetes %s", rc.Host, v.GitVersion)
 	return &cluster.Cluster{Name: t.context, Context: t.context, REST: rc, Version: v}, nil
 }

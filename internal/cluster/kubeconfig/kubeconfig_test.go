@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/knative-preview/action/internal/kubecfg"
+	"github.com/knative-preview/action/internal/log"
 	"github.com/knative-preview/action/internal/testenv"
 )
 
@@ -17,7 +18,7 @@ func TestIntegrationConnectReportsVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	var lines []string
-	target := New(Options{Source: src, Context: "ci"}, WithProgress(func(f string, a ...any) { lines = append(lines, f) }))
+	target := New(Options{Source: src, Context: "ci", Log: log.Func(func(f string, a ...any) { lines = append(lines, f) })})
 	plan := strings.Join(target.Plan(), "\n")
 	if !strings.Contains(plan, `use context "ci" from inline content`) || !strings.Contains(plan, env.Config.Host) {
 		t.Errorf("plan does not say which context and server:\n%s", plan)

@@ -1,0 +1,36 @@
+// Package log is how a component tells the user what it is doing: each one
+// takes a Logger, which the run points at its console (the Actions log, or
+// stderr on a laptop). A nil Logger says nothing.
+package log
+
+import "fmt"
+
+// Logger receives progress lines and warnings. A component never prints
+// itself.
+type Logger interface {
+	Infof(format string, args ...any)
+	Warnf(format string, args ...any)
+}
+
+// Or returns l, or a Logger that says nothing when l is nil.
+func Or(l Logger) Logger {
+	if l == nil {
+		return discard{}
+	}
+	return l
+}
+
+type discard struct{}
+
+func (discard) Infof(string, ...any) {}
+func (discard) Warnf(string, ...any) {}
+
+// Func is a Logger that passes every line to a printf-like function, a
+// warning with the prefix "warning: ".
+type Func func(format string, args ...any)
+
+// Infof passes the line on.
+func (f Func) Infof(format string, args ...any) { f(format, args...) }
+
+// Warnf passes the line on as a warning.
+func (f Func) Warnf(format string, args ...any) { f("warning: %s", fmt.Sprintf(format, args...)) }
