@@ -65,7 +65,7 @@ func (c *Config) Secrets() []string {
 func Parse(raw input.Values, style input.Style, getenv func(string) string) (*Config, error) {
 	r := input.NewReader(Inputs, raw, style, getenv)
 	cfg := &Config{}
-	cfg.Cluster = r.OneOf("cluster", "is not a cluster target", ClusterTargets...)
+	cfg.Cluster = r.OneOf("cluster", "is not a cluster target", clusterTargets...)
 	refuseOtherTargets(r, raw, cfg.Cluster)
 	cfg.Timeout = r.Duration("timeout")
 	cfg.Image = r.String("image")
@@ -86,7 +86,7 @@ func Parse(raw input.Values, style input.Style, getenv func(string) string) (*Co
 	refuseUnmeasurable(r, cfg)
 
 	down := cfg.Deploy.Mode == deploy.ModeDown
-	if down && r.String("reuse-cluster") == cluster.ReuseRecreate && cfg.Cluster != ClusterKubeconfig {
+	if down && r.String("reuse-cluster") == cluster.ReuseRecreate && cfg.Cluster != clusterKubeconfig {
 		r.Bad("reuse-cluster", cluster.ReuseRecreate, "would delete and create the cluster only to delete a Service in it (mode down)", "true or false with mode down: it uses the cluster if it exists and creates nothing")
 	}
 	switch cfg.Cluster {
@@ -100,7 +100,7 @@ func Parse(raw input.Values, style input.Style, getenv func(string) string) (*Co
 			o.ExistingOnly, o.Image, o.LoadImages = true, "", nil
 		}
 		cfg.Kind = &o
-	case ClusterKubeconfig:
+	case clusterKubeconfig:
 		o := kubeconfig.Parse(r)
 		cfg.Kubeconfig = &o
 	}
@@ -110,7 +110,7 @@ func Parse(raw input.Values, style input.Style, getenv func(string) string) (*Co
 // refuseOtherTargets refuses an input of another cluster target than
 // target: it would be ignored without a word.
 func refuseOtherTargets(r *input.Reader, raw input.Values, target string) {
-	if target == "" || !slices.Contains(ClusterTargets, target) {
+	if target == "" || !slices.Contains(clusterTargets, target) {
 		return
 	}
 	for _, d := range Inputs {

@@ -32,7 +32,7 @@ func TestDefaultsAreTheComponentsOwn(t *testing.T) {
 	}
 	onKind := parse(ClusterKind, nil)
 	onGKE := parse(ClusterGKE, input.Values{"gke-project": "proj-1", "gke-location": "us-central1"})
-	timeout, _ := time.ParseDuration(DefaultTimeout)
+	timeout, _ := time.ParseDuration(defaultTimeout)
 	checks := map[string]struct{ got, want string }{
 		"cluster":            {onKind.Cluster, ClusterKind},
 		"timeout":            {onKind.Timeout.String(), timeout.String()},

@@ -20,15 +20,15 @@ import (
 // Cluster targets accepted by the cluster input.
 const (
 	ClusterKind       = "kind"
-	ClusterKubeconfig = "kubeconfig"
+	clusterKubeconfig = "kubeconfig"
 	ClusterGKE        = "gke"
 )
 
-// ClusterTargets lists the accepted values of the cluster input.
-var ClusterTargets = []string{ClusterKind, ClusterKubeconfig, ClusterGKE}
+// clusterTargets lists the accepted values of the cluster input.
+var clusterTargets = []string{ClusterKind, clusterKubeconfig, ClusterGKE}
 
-// DefaultTimeout limits a run when the timeout input is empty.
-const DefaultTimeout = "20m"
+// defaultTimeout limits a run when the timeout input is empty.
+const defaultTimeout = "20m"
 
 // The inputs of the run itself.
 var (
@@ -39,7 +39,7 @@ var (
 	}
 	timeoutInput = input.Def{
 		Name:        "timeout",
-		Default:     DefaultTimeout,
+		Default:     defaultTimeout,
 		Description: "Limit for the whole run, as a Go duration (e.g. 90s, 20m, 1h30m). When it passes, the run stops and reports what was not ready.",
 	}
 	imageInput = input.Def{
@@ -72,7 +72,7 @@ var Inputs = slices.Concat(
 // those targets: the inputs a target owns are its.
 var targetsOf = func() map[string][]string {
 	m := map[string][]string{}
-	for target, defs := range map[string][]input.Def{ClusterKubeconfig: kubeconfig.Inputs, ClusterKind: kind.Inputs, ClusterGKE: gke.Inputs} {
+	for target, defs := range map[string][]input.Def{clusterKubeconfig: kubeconfig.Inputs, ClusterKind: kind.Inputs, ClusterGKE: gke.Inputs} {
 		for _, d := range defs {
 			m[d.Name] = append(m[d.Name], target)
 		}

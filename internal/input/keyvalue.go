@@ -5,11 +5,11 @@ import (
 	"strings"
 )
 
-// KeyValueAccepted says what KeyValues accepts.
-const KeyValueAccepted = "one KEY=VALUE per line; blank lines and lines starting with # are skipped; spaces around a value are dropped unless it is wrapped in \"double\" (with \\\" \\\\ \\n \\t escapes) or 'single' quotes"
+// keyValueAccepted says what KeyValues accepts.
+const keyValueAccepted = "one KEY=VALUE per line; blank lines and lines starting with # are skipped; spaces around a value are dropped unless it is wrapped in \"double\" (with \\\" \\\\ \\n \\t escapes) or 'single' quotes"
 
-// KeyValue is one KEY=VALUE line of a multi-line input.
-type KeyValue struct {
+// keyValue is one KEY=VALUE line of a multi-line input.
+type keyValue struct {
 	Line       int
 	Key, Value string
 }
@@ -18,11 +18,11 @@ type KeyValue struct {
 // is trimmed and may be quoted; everything after the first '=' is the
 // value. A line without '=', an empty key, a bad quote or a key set twice is
 // a problem naming the line; a secret input's problems never quote a line.
-func (r *Reader) KeyValues(name string) []KeyValue {
+func (r *Reader) KeyValues(name string) []keyValue {
 	secret := r.def(name).Secret
-	var out []KeyValue
+	var out []keyValue
 	bad := func(line int, problem string) {
-		r.Bad(name, "", fmt.Sprintf("line %d: %s", line, problem), KeyValueAccepted)
+		r.Bad(name, "", fmt.Sprintf("line %d: %s", line, problem), keyValueAccepted)
 	}
 	seen := map[string]int{}
 	for i, line := range strings.Split(r.Raw(name), "\n") {
@@ -55,7 +55,7 @@ func (r *Reader) KeyValues(name string) []KeyValue {
 			continue
 		}
 		seen[k] = n
-		out = append(out, KeyValue{Line: n, Key: k, Value: v})
+		out = append(out, keyValue{Line: n, Key: k, Value: v})
 	}
 	return out
 }

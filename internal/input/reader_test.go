@@ -42,7 +42,7 @@ func TestReaderGetters(t *testing.T) {
 		t.Errorf("List = %q", got)
 	}
 	kv := r.KeyValues("env")
-	if len(kv) != 2 || kv[1] != (KeyValue{Line: 3, Key: "B", Value: "x y"}) {
+	if len(kv) != 2 || kv[1] != (keyValue{Line: 3, Key: "B", Value: "x y"}) {
 		t.Errorf("KeyValues = %+v", kv)
 	}
 	if err := r.Err(); err != nil {

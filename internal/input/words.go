@@ -5,8 +5,8 @@ import (
 	"strings"
 )
 
-// WordsAccepted says what Words accepts.
-const WordsAccepted = `arguments separated by spaces or new lines; "double" or 'single' quotes keep spaces; \ escapes the next character`
+// wordsAccepted says what Words accepts.
+const wordsAccepted = `arguments separated by spaces or new lines; "double" or 'single' quotes keep spaces; \ escapes the next character`
 
 // Words reads a list of words split as a shell splits them, without
 // expansions: spaces and new lines separate words, quotes keep spaces, a
@@ -19,7 +19,7 @@ func (r *Reader) Words(name string) []string {
 	}
 	words, err := splitWords(v)
 	if err != nil {
-		r.Bad(name, "", err.Error(), WordsAccepted)
+		r.Bad(name, "", err.Error(), wordsAccepted)
 	}
 	return words
 }

@@ -46,8 +46,8 @@ var validators = map[string]func(data map[string]string) error{
 	"config-certmanager":       nil,
 }
 
-// Names lists the ConfigMaps serving-config may set.
-func Names() []string {
+// names lists the ConfigMaps serving-config may set.
+func names() []string {
 	names := make([]string, 0, len(validators))
 	for n := range validators {
 		names = append(names, n)
@@ -75,7 +75,7 @@ func Parse(text string) (Overrides, error) {
 	var errs []error
 	for _, name := range sortedKeys(raw) {
 		if _, ok := validators[name]; !ok {
-			errs = append(errs, fmt.Errorf("%q is not a Knative Serving ConfigMap (accepted: %s)", name, strings.Join(Names(), ", ")))
+			errs = append(errs, fmt.Errorf("%q is not a Knative Serving ConfigMap (accepted: %s)", name, strings.Join(names(), ", ")))
 			continue
 		}
 		data := map[string]string{}

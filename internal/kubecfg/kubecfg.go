@@ -31,15 +31,15 @@ type Source struct {
 	Secrets []string
 }
 
-// Getenv reads an environment variable; tests pass a fake.
-type Getenv func(string) string
+// getenv reads an environment variable; tests pass a fake.
+type getenv func(string) string
 
 // Load resolves value, the user's kubeconfig setting:
 //   - empty: the files listed in $KUBECONFIG, else ~/.kube/config;
 //   - content: YAML or JSON (recognised by a line break or a leading '{'),
 //     or the base64 encoding of either, as often stored in a secret;
 //   - anything else: a file path.
-func Load(value string, getenv Getenv) (*Source, error) {
+func Load(value string, getenv getenv) (*Source, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
@@ -74,7 +74,7 @@ func loadContent(data []byte, origin string, secrets []string) (*Source, error) 
 	if len(cfg.Contexts) == 0 {
 		return nil, fmt.Errorf("%s is not a kubeconfig with any context (expected a file like ~/.kube/config)", origin)
 	}
-	return &Source{Origin: origin, Config: cfg, Secrets: append(secrets, Secrets(cfg)...)}, nil
+	return &Source{Origin: origin, Config: cfg, Secrets: append(secrets, credentialsIn(cfg)...)}, nil
 }
 
 func loadFile(path string) (*Source, error) {
@@ -101,7 +101,7 @@ func loadFile(path string) (*Source, error) {
 	return src, nil
 }
 
-func loadDefault(getenv Getenv) (*Source, error) {
+func loadDefault(getenv getenv) (*Source, error) {
 	rules := &clientcmd.ClientConfigLoadingRules{}
 	origin := ""
 	if list := getenv("KUBECONFIG"); list != "" {
@@ -126,7 +126,7 @@ func loadDefault(getenv Getenv) (*Source, error) {
 	if len(cfg.Contexts) == 0 {
 		return nil, fmt.Errorf("kubeconfig from %s has no context: pass a kubeconfig path or content", origin)
 	}
-	return &Source{Origin: origin, Config: cfg, Secrets: Secrets(cfg)}, nil
+	return &Source{Origin: origin, Config: cfg, Secrets: credentialsIn(cfg)}, nil
 }
 
 // Contexts lists the context names, sorted.
@@ -184,10 +184,10 @@ func (s *Source) Server(context string) string {
 	return ""
 }
 
-// Secrets lists every credential value in cfg in the forms it can appear in:
+// credentialsIn lists every credential value in cfg in the forms it can appear in:
 // tokens and passwords as they are, private keys both base64-encoded (as in
 // the file) and line by line (as PEM).
-func Secrets(cfg *clientcmdapi.Config) []string {
+func credentialsIn(cfg *clientcmdapi.Config) []string {
 	var out []string
 	add := func(v string) {
 		v = strings.TrimSpace(v)
@@ -271,7 +271,7 @@ func decodeBase64(v string) ([]byte, bool) {
 	return nil, false
 }
 
-func expandHome(p string, getenv Getenv) string {
+func expandHome(p string, getenv getenv) string {
 	if p == "~" || strings.HasPrefix(p, "~/") {
 		if home := getenv("HOME"); home != "" {
 			return filepath.Join(home, strings.TrimPrefix(p, "~"))

@@ -25,7 +25,7 @@ func TestSecretsCoverEveryCredentialForm(t *testing.T) {
 		Env:     []clientcmdapi.ExecEnvVar{{Name: "REGION", Value: "eu-west-1"}, {Name: "API_SECRET", Value: "s3cr3t-value"}},
 	}}
 
-	got := Secrets(cfg)
+	got := credentialsIn(cfg)
 	for _, want := range []string{
 		"tok-123456", "pa55word", "eyJ.id.token", "refresh-456", "s3cr3t-value",
 		base64.StdEncoding.EncodeToString([]byte(keyPEM)),

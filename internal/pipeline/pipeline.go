@@ -25,8 +25,8 @@ type Stage struct {
 	Run func(ctx context.Context) error
 }
 
-// Result is what one stage did.
-type Result struct {
+// result is what one stage did.
+type result struct {
 	Name     string
 	Duration time.Duration
 	Err      error
@@ -41,29 +41,29 @@ type Runner struct {
 	Now func() time.Time
 }
 
-// StageError says which stage failed; it unwraps to the stage's error.
-type StageError struct {
+// stageError says which stage failed; it unwraps to the stage's error.
+type stageError struct {
 	Stage string
 	Err   error
 }
 
-func (e *StageError) Error() string { return fmt.Sprintf("stage %s: %v", e.Stage, e.Err) }
-func (e *StageError) Unwrap() error { return e.Err }
+func (e *stageError) Error() string { return fmt.Sprintf("stage %s: %v", e.Stage, e.Err) }
+func (e *stageError) Unwrap() error { return e.Err }
 
 // Run runs stages in order until one fails or ctx is done, and returns a
 // result for every stage, run or not. The error is a *StageError.
-func (r *Runner) Run(ctx context.Context, stages []Stage) ([]Result, error) {
+func (r *Runner) Run(ctx context.Context, stages []Stage) ([]result, error) {
 	now := r.Now
 	if now == nil {
 		now = time.Now
 	}
-	results := make([]Result, len(stages))
+	results := make([]result, len(stages))
 	for i, s := range stages {
 		results[i].Name = s.Name
 	}
 	for i, s := range stages {
 		if err := ctx.Err(); err != nil {
-			return results, &StageError{Stage: s.Name, Err: fmt.Errorf("not started: %w", cause(ctx))}
+			return results, &stageError{Stage: s.Name, Err: fmt.Errorf("not started: %w", cause(ctx))}
 		}
 		end := r.Console.Group(s.Name)
 		start := now()
@@ -72,11 +72,11 @@ func (r *Runner) Run(ctx context.Context, stages []Stage) ([]Result, error) {
 			err = fmt.Errorf("%w (%v)", err, cause(ctx))
 		}
 		d := now().Sub(start)
-		results[i] = Result{Name: s.Name, Duration: d, Err: err, Ran: true}
+		results[i] = result{Name: s.Name, Duration: d, Err: err, Ran: true}
 		if err != nil {
 			r.Console.Infof("%s failed after %s", s.Name, round(d))
 			end()
-			return results, &StageError{Stage: s.Name, Err: err}
+			return results, &stageError{Stage: s.Name, Err: err}
 		}
 		r.Console.Infof("%s done in %s", s.Name, round(d))
 		end()
@@ -106,30 +106,30 @@ func WritePlan(w io.Writer, stages []Stage) error {
 	return err
 }
 
-// PlanJSON is the plan in a form for machines.
-type PlanJSON struct {
+// planJSON is the plan in a form for machines.
+type planJSON struct {
 	DryRun bool        `json:"dry-run"`
-	Stages []PlanStage `json:"stages"`
+	Stages []planStage `json:"stages"`
 }
 
-// PlanStage is one stage of PlanJSON.
-type PlanStage struct {
+// planStage is one stage of PlanJSON.
+type planStage struct {
 	Name string   `json:"name"`
 	Plan []string `json:"plan"`
 }
 
 // ToJSON returns the plan of stages for JSON encoding.
-func ToJSON(stages []Stage) PlanJSON {
-	p := PlanJSON{DryRun: true, Stages: []PlanStage{}}
+func ToJSON(stages []Stage) planJSON {
+	p := planJSON{DryRun: true, Stages: []planStage{}}
 	for _, s := range stages {
-		p.Stages = append(p.Stages, PlanStage{Name: s.Name, Plan: append([]string{}, s.Plan...)})
+		p.Stages = append(p.Stages, planStage{Name: s.Name, Plan: append([]string{}, s.Plan...)})
 	}
 	return p
 }
 
 // Summary renders results as Markdown for the job summary: a table of
 // stages with their outcome and time, then the failure, if any, in full.
-func Summary(title string, results []Result, err error) string {
+func Summary(title string, results []result, err error) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s\n\n| stage | result | time |\n| --- | --- | --- |\n", title)
 	for _, r := range results {

@@ -33,14 +33,14 @@ func TestRunStopsAtFirstFailure(t *testing.T) {
 		stage("install", 3*time.Second, boom),
 		stage("deploy", time.Second, nil),
 	})
-	var se *StageError
+	var se *stageError
 	if !errors.As(err, &se) || se.Stage != "install" || !errors.Is(err, boom) {
 		t.Fatalf("got %v, want a StageError for install wrapping boom", err)
 	}
 	if strings.Join(ran, ",") != "cluster,install" {
 		t.Errorf("ran %v", ran)
 	}
-	want := []Result{
+	want := []result{
 		{Name: "cluster", Duration: 1500 * time.Millisecond, Ran: true},
 		{Name: "install", Duration: 3 * time.Second, Err: boom, Ran: true},
 		{Name: "deploy"},

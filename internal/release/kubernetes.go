@@ -27,10 +27,10 @@ func kubernetesMinimums() []kubernetesMinimum {
 	}
 }
 
-// MinimumKubernetes returns the oldest Kubernetes version (X.Y.Z) Knative
+// minimumKubernetes returns the oldest Kubernetes version (X.Y.Z) Knative
 // Serving servingVersion (X.Y or X.Y.Z) runs on; known is false when the
 // table has no row for its minor.
-func MinimumKubernetes(servingVersion string) (minimum string, known bool, err error) {
+func minimumKubernetes(servingVersion string) (minimum string, known bool, err error) {
 	sv, err := parseServing(servingVersion)
 	if err != nil {
 		return "", false, err
@@ -43,9 +43,9 @@ func MinimumKubernetes(servingVersion string) (minimum string, known bool, err e
 	return "", false, nil
 }
 
-// TooOldError is a cluster whose Kubernetes is older than the Knative
+// tooOldError is a cluster whose Kubernetes is older than the Knative
 // release's minimum.
-type TooOldError struct {
+type tooOldError struct {
 	Serving string // the Knative Serving release
 	Minimum string // its minimum Kubernetes, X.Y.Z
 	Server  string // the API server's gitVersion
@@ -54,7 +54,7 @@ type TooOldError struct {
 	Fits string
 }
 
-func (e *TooOldError) Error() string {
+func (e *tooOldError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Knative Serving %s needs Kubernetes %s or newer, but the cluster runs %s: use a cluster with Kubernetes %s or newer", e.Serving, e.Minimum, e.Server, e.Minimum)
 	if e.Fits != "" {
@@ -80,7 +80,7 @@ func CheckKubernetes(servingVersion, serverGitVersion string) (warning string, e
 	if err != nil {
 		return "", fmt.Errorf("checking the minimum Kubernetes version: %w", err)
 	}
-	minimum, known, _ := MinimumKubernetes(servingVersion)
+	minimum, known, _ := minimumKubernetes(servingVersion)
 	if !known {
 		rows := kubernetesMinimums()
 		return fmt.Sprintf("the minimum Kubernetes version of Knative Serving %s is not known here (known: %s to %s); not checked: if the cluster (%s) is too old, Knative's pods will not start",
@@ -93,7 +93,7 @@ func CheckKubernetes(servingVersion, serverGitVersion string) (warning string, e
 	if server.AtLeast(version.MustParseGeneric(minimum)) {
 		return "", nil
 	}
-	e := &TooOldError{Serving: sv.String(), Minimum: minimum, Server: serverGitVersion}
+	e := &tooOldError{Serving: sv.String(), Minimum: minimum, Server: serverGitVersion}
 	rows := kubernetesMinimums()
 	for i := len(rows) - 1; i >= 0; i-- {
 		if server.AtLeast(version.MustParseGeneric(rows[i].kubernetes)) {
@@ -112,9 +112,9 @@ func parseServing(s string) (*version.Version, error) {
 		return nil, err
 	}
 	switch spec.Kind {
-	case KindExact:
+	case kindExact:
 		return version.MajorMinor(spec.Major, spec.Minor).WithPatch(spec.Patch), nil
-	case KindMinor:
+	case kindMinor:
 		return version.MajorMinor(spec.Major, spec.Minor), nil
 	}
 	return nil, fmt.Errorf("%q is not a resolved Knative version (X.Y.Z or X.Y)", s)

@@ -62,7 +62,7 @@ func TestCheckKubernetes(t *testing.T) {
 						t.Errorf("error %q does not contain %q", err, s)
 					}
 				}
-				var tooOld *TooOldError
+				var tooOld *tooOldError
 				if errors.As(err, &tooOld) && tooOld.Fits != tt.wantFits {
 					t.Errorf("Fits = %q, want %q", tooOld.Fits, tt.wantFits)
 				}
@@ -93,7 +93,7 @@ func TestMinimumKubernetes(t *testing.T) {
 		{"1.18.0", "", false},
 		{"2.19.0", "", false},
 	} {
-		got, known, err := MinimumKubernetes(tt.serving)
+		got, known, err := minimumKubernetes(tt.serving)
 		if err != nil || got != tt.want || known != tt.known {
 			t.Errorf("MinimumKubernetes(%q) = %q, %v, %v; want %q, %v", tt.serving, got, known, err, tt.want, tt.known)
 		}

@@ -11,12 +11,12 @@ import (
 	"k8s.io/apimachinery/pkg/util/version"
 )
 
-// DefaultAPIURL is the GitHub API the Resolver asks when BaseURL is empty.
-const DefaultAPIURL = "https://api.github.com"
+// defaultAPIURL is the GitHub API the Resolver asks when BaseURL is empty.
+const defaultAPIURL = "https://api.github.com"
 
-// DefaultRequestTimeout bounds each GitHub API request of a Resolver whose
+// defaultRequestTimeout bounds each GitHub API request of a Resolver whose
 // Client is nil.
-const DefaultRequestTimeout = 15 * time.Second
+const defaultRequestTimeout = 15 * time.Second
 
 // Resolver turns a Spec into exact versions using GitHub releases. Its zero
 // value is ready to use (unauthenticated, on api.github.com).
@@ -51,14 +51,14 @@ type Versions struct {
 
 func (r *Resolver) baseURL() string {
 	if r.BaseURL == "" {
-		return DefaultAPIURL
+		return defaultAPIURL
 	}
 	return r.BaseURL
 }
 
 func (r *Resolver) client() *http.Client {
 	if r.Client == nil {
-		return &http.Client{Timeout: DefaultRequestTimeout}
+		return &http.Client{Timeout: defaultRequestTimeout}
 	}
 	return r.Client
 }
@@ -82,7 +82,7 @@ func (r *Resolver) Resolve(ctx context.Context, spec Spec, ingress string) (Vers
 	if err != nil {
 		return Versions{}, err
 	}
-	if spec.Kind != KindExact && spec.Kind != KindMinor && spec.Kind != KindLatest {
+	if spec.Kind != kindExact && spec.Kind != kindMinor && spec.Kind != kindLatest {
 		return Versions{}, fmt.Errorf("resolving serving-version: empty version spec (accepted: %s)", SpecAccepted)
 	}
 	servingRepo, _ := Repo(Serving)
@@ -95,9 +95,9 @@ func (r *Resolver) Resolve(ctx context.Context, spec Spec, ingress string) (Vers
 	var serving *version.Version
 
 	switch spec.Kind {
-	case KindExact:
+	case kindExact:
 		serving = version.MajorMinor(spec.Major, spec.Minor).WithPatch(spec.Patch)
-	case KindMinor:
+	case kindMinor:
 		r.progress("Resolving serving-version %s: newest patch release of %s", spec, servingRepo)
 		list, err := r.listReleases(ctx, servingRepo)
 		switch {
@@ -113,7 +113,7 @@ func (r *Resolver) Resolve(ctx context.Context, spec Spec, ingress string) (Vers
 				return Versions{}, noReleaseError("Knative Serving", spec.String(), list, "set serving-version to an existing release")
 			}
 		}
-	case KindLatest:
+	case kindLatest:
 		r.progress("Resolving serving-version latest: newest release of %s", servingRepo)
 		list, err := r.listReleases(ctx, servingRepo)
 		switch {

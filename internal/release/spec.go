@@ -17,21 +17,21 @@ const DefaultServingVersion = "1.23"
 // input validation messages.
 const SpecAccepted = "X.Y.Z (e.g. 1.23.2), X.Y for the newest patch of that minor (e.g. 1.23), or latest"
 
-// SpecKind says how much of a version a Spec pins.
-type SpecKind int
+// specKind says how much of a version a Spec pins.
+type specKind int
 
 const (
-	// KindExact is X.Y.Z: installed as given.
-	KindExact SpecKind = iota + 1
-	// KindMinor is X.Y: the newest patch release of that minor.
-	KindMinor
-	// KindLatest is the newest release.
-	KindLatest
+	// kindExact is X.Y.Z: installed as given.
+	kindExact specKind = iota + 1
+	// kindMinor is X.Y: the newest patch release of that minor.
+	kindMinor
+	// kindLatest is the newest release.
+	kindLatest
 )
 
 // Spec is a parsed serving-version.
 type Spec struct {
-	Kind SpecKind
+	Kind specKind
 	// Major, Minor and Patch are set as far as Kind pins them (Patch only
 	// for KindExact, nothing for KindLatest).
 	Major, Minor, Patch uint
@@ -40,11 +40,11 @@ type Spec struct {
 // String returns the spec in its canonical form: X.Y.Z, X.Y or latest.
 func (s Spec) String() string {
 	switch s.Kind {
-	case KindExact:
+	case kindExact:
 		return fmt.Sprintf("%d.%d.%d", s.Major, s.Minor, s.Patch)
-	case KindMinor:
+	case kindMinor:
 		return fmt.Sprintf("%d.%d", s.Major, s.Minor)
-	case KindLatest:
+	case kindLatest:
 		return "latest"
 	}
 	return "(no version)"
@@ -57,7 +57,7 @@ var specRE = regexp.MustCompile(`^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(?:\.(0|[1-9][
 func ParseSpec(s string) (Spec, error) {
 	t := strings.TrimSpace(s)
 	if strings.EqualFold(t, "latest") {
-		return Spec{Kind: KindLatest}, nil
+		return Spec{Kind: kindLatest}, nil
 	}
 	switch {
 	case strings.HasPrefix(t, TagPrefix):
@@ -83,9 +83,9 @@ func ParseSpec(s string) (Spec, error) {
 	if n[0] == 0 {
 		return Spec{}, specError(s, "is not a Knative version this action installs: releases before 1.0 are not supported")
 	}
-	spec := Spec{Kind: KindMinor, Major: n[0], Minor: n[1]}
+	spec := Spec{Kind: kindMinor, Major: n[0], Minor: n[1]}
 	if m[3] != "" {
-		spec.Kind = KindExact
+		spec.Kind = kindExact
 		spec.Patch = n[2]
 	}
 	return spec, nil

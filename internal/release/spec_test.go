@@ -12,16 +12,16 @@ func TestParseSpec(t *testing.T) {
 		wantStr string
 		wantErr string
 	}{
-		{in: "1.23.2", want: Spec{Kind: KindExact, Major: 1, Minor: 23, Patch: 2}, wantStr: "1.23.2"},
-		{in: "1.23.0", want: Spec{Kind: KindExact, Major: 1, Minor: 23}, wantStr: "1.23.0"},
-		{in: "1.23", want: Spec{Kind: KindMinor, Major: 1, Minor: 23}, wantStr: "1.23"},
-		{in: " 1.9 ", want: Spec{Kind: KindMinor, Major: 1, Minor: 9}, wantStr: "1.9"},
-		{in: "v1.23.1", want: Spec{Kind: KindExact, Major: 1, Minor: 23, Patch: 1}, wantStr: "1.23.1"},
-		{in: "knative-v1.22.4", want: Spec{Kind: KindExact, Major: 1, Minor: 22, Patch: 4}, wantStr: "1.22.4"},
-		{in: "knative-v1.22", want: Spec{Kind: KindMinor, Major: 1, Minor: 22}, wantStr: "1.22"},
-		{in: "latest", want: Spec{Kind: KindLatest}, wantStr: "latest"},
-		{in: "Latest", want: Spec{Kind: KindLatest}, wantStr: "latest"},
-		{in: DefaultServingVersion, want: Spec{Kind: KindMinor, Major: 1, Minor: 23}, wantStr: "1.23"},
+		{in: "1.23.2", want: Spec{Kind: kindExact, Major: 1, Minor: 23, Patch: 2}, wantStr: "1.23.2"},
+		{in: "1.23.0", want: Spec{Kind: kindExact, Major: 1, Minor: 23}, wantStr: "1.23.0"},
+		{in: "1.23", want: Spec{Kind: kindMinor, Major: 1, Minor: 23}, wantStr: "1.23"},
+		{in: " 1.9 ", want: Spec{Kind: kindMinor, Major: 1, Minor: 9}, wantStr: "1.9"},
+		{in: "v1.23.1", want: Spec{Kind: kindExact, Major: 1, Minor: 23, Patch: 1}, wantStr: "1.23.1"},
+		{in: "knative-v1.22.4", want: Spec{Kind: kindExact, Major: 1, Minor: 22, Patch: 4}, wantStr: "1.22.4"},
+		{in: "knative-v1.22", want: Spec{Kind: kindMinor, Major: 1, Minor: 22}, wantStr: "1.22"},
+		{in: "latest", want: Spec{Kind: kindLatest}, wantStr: "latest"},
+		{in: "Latest", want: Spec{Kind: kindLatest}, wantStr: "latest"},
+		{in: DefaultServingVersion, want: Spec{Kind: kindMinor, Major: 1, Minor: 23}, wantStr: "1.23"},
 
 		{in: "", wantErr: "is not a Knative version"},
 		{in: "1", wantErr: "is not a Knative version"},
@@ -35,7 +35,7 @@ func TestParseSpec(t *testing.T) {
 		{in: "vv1.23", wantErr: "is not a Knative version"},
 		{in: "v", wantErr: "is not a Knative version"},
 		{in: "newest", wantErr: "is not a Knative version"},
-		{in: "1.5", want: Spec{Kind: KindMinor, Major: 1, Minor: 5}, wantStr: "1.5"},
+		{in: "1.5", want: Spec{Kind: kindMinor, Major: 1, Minor: 5}, wantStr: "1.5"},
 		{in: "0.26", wantErr: "releases before 1.0 are not supported"},
 		{in: "1.99999999999", wantErr: "too large"},
 	}
