@@ -37,13 +37,13 @@ testbin: $(TESTBIN)/kube-apiserver $(TESTBIN)/etcd
 $(TESTBIN)/kube-apiserver: tools/kube-apiserver/go.mod tools/kube-apiserver/go.sum
 	@mkdir -p $(TESTBIN)
 	@echo "building kube-apiserver $(KUBE_VERSION) (several minutes the first time)"
-	cd tools/kube-apiserver && $(GO) build -o $(CURDIR)/$@.tmp -ldflags "$(KUBE_LDFLAGS)" k8s.io/kubernetes/cmd/kube-apiserver
+	cd tools/kube-apiserver && $(GO) build -o $(abspath $@).tmp -ldflags "$(KUBE_LDFLAGS)" k8s.io/kubernetes/cmd/kube-apiserver
 	mv $@.tmp $@
 
 $(TESTBIN)/etcd: tools/etcd/go.mod tools/etcd/go.sum tools/etcd/cmd/etcd/main.go
 	@mkdir -p $(TESTBIN)
 	@echo "building etcd"
-	cd tools/etcd && $(GO) build -o $(CURDIR)/$@.tmp ./cmd/etcd
+	cd tools/etcd && $(GO) build -o $(abspath $@).tmp ./cmd/etcd
 	mv $@.tmp $@
 
 ## lint: gofmt and go vet

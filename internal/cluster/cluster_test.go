@@ -123,9 +123,20 @@ func TestServerVersionStopsWithContext(t *testing.T) {
 	l.Close()
 	why := context.Canceled
 	ctx, cancel := context.WithCancelCause(context.Background())
-	go func() { time.Sleep(300 * time.Millisecond); cancel(why) }()
-	_, err = ServerVersion(ctx, &rest.Config{Host: "https://" + addr}, time.Hour, nil)
-	if err == nil || !strings.Contains(err.Error(), "stopped waiting for the API server") {
-		t.Fatalf("got %v", err)
+	defer cancel(nil)
+	// Stop it once it says it is waiting: its first attempt has failed.
+	waiting := false
+	progress := log.Func(func(string, ...any) {
+		waiting = true
+		cancel(why)
+	})
+	_, err = ServerVersion(ctx, &rest.Config{Host: "https://" + addr}, time.Hour, progress)
+	if !waiting {
+		t.Fatalf("it never said it was waiting; got %v", err)
+	}
+	for _, want := range []string{"stopped waiting for the API server", "connection refused"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
 	}
 }

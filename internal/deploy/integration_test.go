@@ -16,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 	"knative.dev/pkg/apis"
@@ -140,20 +141,20 @@ func (b *bed) result(done <-chan upDone, within time.Duration, what string) upDo
 func (b *bed) deployed(ns, name string, after int64) *servingv1.Service {
 	b.t.Helper()
 	var svc *servingv1.Service
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		s, err := b.serving.Services(ns).Get(b.t.Context(), name, metav1.GetOptions{})
-		if err == nil && s.Generation > after {
-			return s
-		}
+	err := wait.PollUntilContextTimeout(b.t.Context(), 10*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		s, err := b.serving.Services(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {
-			b.t.Fatalf("reading the Service: %v", err)
+			return false, fmt.Errorf("reading the Service: %w", err)
 		}
-		svc = s
-		time.Sleep(10 * time.Millisecond)
+		if err == nil {
+			svc = s
+		}
+		return err == nil && s.Generation > after, nil
+	})
+	if err != nil {
+		b.t.Fatalf("Up wrote no generation after %d of %s/%s (last: %v): %v", after, ns, name, svc, err)
 	}
-	b.t.Fatalf("Up wrote no generation after %d of %s/%s (last: %v)", after, ns, name, svc)
-	return nil
+	return svc
 }
 
 // revision creates the revision Knative would make for svc's generation.

@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
@@ -212,24 +213,34 @@ func TestIntegrationDomainFromLoadBalancer(t *testing.T) {
 	b := newBed(t, "1.23.0")
 	testenv.PlayKnative(t, b.cs)
 	ctx := t.Context()
-	// Play the cloud's load balancer controller.
+	// Play the cloud's load balancer controller: once Run has created the
+	// kourier Service, give it an address.
+	lb := make(chan error, 1)
 	go func() {
-		for ctx.Err() == nil {
+		lb <- wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
 			svc, err := b.cs.CoreV1().Services("kourier-system").Get(ctx, "kourier", metav1.GetOptions{})
-			if err == nil {
-				svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "203.0.113.7"}}
-				if _, err := b.cs.CoreV1().Services("kourier-system").UpdateStatus(ctx, svc, metav1.UpdateOptions{}); err == nil {
-					return
-				}
+			if apierrors.IsNotFound(err) {
+				return false, nil
 			}
-			time.Sleep(100 * time.Millisecond)
-		}
+			if err != nil {
+				return false, err
+			}
+			svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "203.0.113.7"}}
+			_, err = b.cs.CoreV1().Services("kourier-system").UpdateStatus(ctx, svc, metav1.UpdateOptions{})
+			if apierrors.IsConflict(err) {
+				return false, nil // Run changed the Service meanwhile: read it again
+			}
+			return err == nil, err
+		})
 	}()
 	o := b.options(t, "1.23.0")
 	o.LoadBalancerTimeout = 30 * time.Second
 	res, err := Run(ctx, b.cl, o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if err := <-lb; err != nil {
+		t.Errorf("playing the load balancer: %v", err)
 	}
 	if res.Domain != "203.0.113.7.sslip.io" {
 		t.Errorf("domain %q", res.Domain)
@@ -243,29 +254,42 @@ func TestIntegrationNotReadyIsDiagnosed(t *testing.T) {
 	b := newBed(t, "1.23.0")
 	testenv.PlayKnative(t, b.cs, "activator", "webhook-endpoint")
 	ctx := t.Context()
-	// The activator's pod cannot pull its image, as a kubelet would report.
+	// The activator's pod cannot pull its image, as a kubelet would report:
+	// it is created as soon as Run has created the knative-serving namespace.
+	kubelet := make(chan error, 1)
 	go func() {
-		for ctx.Err() == nil {
-			pod := &corev1.Pod{
-				ObjectMeta: metav1.ObjectMeta{Name: "activator-7d9f-abcde", Namespace: "knative-serving", Labels: map[string]string{"app": "activator", "role": "activator"}},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "activator", Image: "registry.invalid/activator"}}},
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "activator-7d9f-abcde", Namespace: "knative-serving", Labels: map[string]string{"app": "activator", "role": "activator"}},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "activator", Image: "registry.invalid/activator"}}},
+		}
+		err := wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+			p, err := b.cs.CoreV1().Pods("knative-serving").Create(ctx, pod, metav1.CreateOptions{})
+			if apierrors.IsNotFound(err) {
+				return false, nil // no namespace yet
 			}
-			if _, err := b.cs.CoreV1().Pods("knative-serving").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
-				time.Sleep(100 * time.Millisecond)
-				continue
+			if err == nil {
+				pod = p
 			}
-			pod.Status.Phase = corev1.PodPending
-			pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "activator", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff", Message: "Back-off pulling image \"registry.invalid/activator\""}}}}
-			_, _ = b.cs.CoreV1().Pods("knative-serving").UpdateStatus(ctx, pod, metav1.UpdateOptions{})
-			ev := &corev1.Event{
-				ObjectMeta:     metav1.ObjectMeta{Name: "activator-pull", Namespace: "knative-serving"},
-				InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: pod.Name, Namespace: "knative-serving"},
-				Reason:         "Failed", Type: "Warning", LastTimestamp: metav1.Now(),
-				Message: "Failed to pull image \"registry.invalid/activator\": name unknown",
-			}
-			_, _ = b.cs.CoreV1().Events("knative-serving").Create(ctx, ev, metav1.CreateOptions{})
+			return err == nil, err
+		})
+		if err != nil {
+			kubelet <- fmt.Errorf("creating the pod: %w", err)
 			return
 		}
+		pod.Status.Phase = corev1.PodPending
+		pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "activator", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff", Message: "Back-off pulling image \"registry.invalid/activator\""}}}}
+		if _, err := b.cs.CoreV1().Pods("knative-serving").UpdateStatus(ctx, pod, metav1.UpdateOptions{}); err != nil {
+			kubelet <- fmt.Errorf("writing the pod's status: %w", err)
+			return
+		}
+		ev := &corev1.Event{
+			ObjectMeta:     metav1.ObjectMeta{Name: "activator-pull", Namespace: "knative-serving"},
+			InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: pod.Name, Namespace: "knative-serving"},
+			Reason:         "Failed", Type: "Warning", LastTimestamp: metav1.Now(),
+			Message: "Failed to pull image \"registry.invalid/activator\": name unknown",
+		}
+		_, err = b.cs.CoreV1().Events("knative-serving").Create(ctx, ev, metav1.CreateOptions{})
+		kubelet <- err
 	}()
 	o := b.options(t, "1.23.0")
 	o.ReadyTimeout = 3 * time.Second
@@ -273,6 +297,9 @@ func TestIntegrationNotReadyIsDiagnosed(t *testing.T) {
 	var nr *NotReadyError
 	if err == nil || !asNotReady(err, &nr) {
 		t.Fatalf("got %v, want a NotReadyError", err)
+	}
+	if err := <-kubelet; err != nil {
+		t.Fatalf("playing the kubelet: %v", err)
 	}
 	for _, want := range []string{
 		"Deployment knative-serving/activator: 0/1 replicas ready",
