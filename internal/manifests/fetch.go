@@ -32,6 +32,7 @@ const (
 	DefaultAttempts       = 5
 	DefaultFirstBackoff   = time.Second
 	DefaultMaxBackoff     = 30 * time.Second
+	DefaultMaxRetryAfter  = 2 * DefaultMaxBackoff
 )
 
 // maxSize bounds a manifest (the largest, istio.yaml, is a few MiB).
@@ -60,9 +61,9 @@ type Fetcher struct {
 	// Backoff spaces the attempts; its zero value means DefaultFirstBackoff
 	// doubling up to DefaultMaxBackoff. A Retry-After answer may ask more.
 	Backoff wait.Backoff
-	// Sleep waits d or until ctx is done; nil means a timer. Tests
-	// replace it to run without waiting.
-	Sleep func(ctx context.Context, d time.Duration) error
+	// MaxRetryAfter caps the delay a Retry-After answer may ask, so that a
+	// server cannot hold the run for hours; 0 means DefaultMaxRetryAfter.
+	MaxRetryAfter time.Duration
 	// Log, when set, receives a line per download, cache hit and retry.
 	Log log.Logger
 	// GitHubURL replaces DefaultGitHubURL (tests, GitHub Enterprise).
@@ -239,38 +240,65 @@ func (f *Fetcher) download(ctx context.Context, u, shown string) ([]byte, error)
 	if attempts <= 0 {
 		attempts = DefaultAttempts
 	}
-	backoff := f.Backoff
-	if backoff == (wait.Backoff{}) {
-		backoff = wait.Backoff{Duration: DefaultFirstBackoff, Factor: 2, Steps: math.MaxInt32, Cap: DefaultMaxBackoff}
+	maxRetryAfter := f.MaxRetryAfter
+	if maxRetryAfter <= 0 {
+		maxRetryAfter = DefaultMaxRetryAfter
 	}
-	sleep := f.Sleep
-	if sleep == nil {
-		sleep = sleepCtx
+	step := f.backoff().DelayFunc()
+	var (
+		data    []byte
+		attempt int
+		next    time.Duration // before the next attempt: set by a failed one
+		waiting bool          // whether an attempt failed and the next is due
+	)
+	// Until calls the DelayFunc after each attempt (immediate, sliding),
+	// so the delay can depend on the answer: a Retry-After may ask more.
+	err := wait.DelayFunc(func() time.Duration { return next }).Until(ctx, true, true, func(ctx context.Context) (bool, error) {
+		attempt++
+		waiting = false
+		var err error
+		data, err = f.get(ctx, u)
+		switch {
+		case err == nil:
+			return true, nil
+		case ctx.Err() != nil:
+			return false, fmt.Errorf("stopped: %w (while: %v)", context.Cause(ctx), err)
+		case !retryable(err):
+			return false, err
+		case attempt >= attempts:
+			return false, fmt.Errorf("gave up after %d attempts, the last one: %w", attempts, err)
+		}
+		next = retryDelay(step(), err, maxRetryAfter)
+		waiting = true
+		f.progress("Downloading from %s failed (attempt %d of %d: %v); retrying in %s", shown, attempt, attempts, err, next)
+		return false, nil
+	})
+	if err != nil && waiting {
+		// Only ctx ends the loop between attempts.
+		return nil, fmt.Errorf("stopped while waiting to retry: %w", context.Cause(ctx))
 	}
-	for attempt := 1; ; attempt++ {
-		data, err := f.get(ctx, u)
-		if err == nil {
-			return data, nil
-		}
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("stopped: %w (while: %v)", context.Cause(ctx), err)
-		}
-		if !retryable(err) {
-			return nil, err
-		}
-		if attempt >= attempts {
-			return nil, fmt.Errorf("gave up after %d attempts, the last one: %w", attempts, err)
-		}
-		d := backoff.Step()
-		var st *statusError
-		if errors.As(err, &st) && st.retryAfter > d {
-			d = min(st.retryAfter, 2*DefaultMaxBackoff)
-		}
-		f.progress("Downloading from %s failed (attempt %d of %d: %v); retrying in %s", shown, attempt, attempts, err, d)
-		if err := sleep(ctx, d); err != nil {
-			return nil, fmt.Errorf("stopped while waiting to retry: %w", err)
-		}
+	if err != nil {
+		return nil, err
 	}
+	return data, nil
+}
+
+// backoff returns f.Backoff, or the default schedule when it is zero.
+func (f *Fetcher) backoff() wait.Backoff {
+	if f.Backoff == (wait.Backoff{}) {
+		return wait.Backoff{Duration: DefaultFirstBackoff, Factor: 2, Steps: math.MaxInt32, Cap: DefaultMaxBackoff}
+	}
+	return f.Backoff
+}
+
+// retryDelay is the wait after a failed attempt: the backoff's next step,
+// or what the server's Retry-After asks when that is longer, up to limit.
+func retryDelay(step time.Duration, err error, limit time.Duration) time.Duration {
+	var st *statusError
+	if errors.As(err, &st) && st.retryAfter > step {
+		return max(step, min(st.retryAfter, limit))
+	}
+	return step
 }
 
 // get makes one attempt, bounded by the request timeout.
@@ -339,17 +367,6 @@ func retryable(err error) bool {
 		return false
 	}
 	return kube.Transient(err)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	case <-t.C:
-		return nil
-	}
 }
 
 func (f *Fetcher) progress(format string, args ...any) {

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -75,24 +77,41 @@ func hangUp(t *testing.T, w http.ResponseWriter) {
 	conn.Close()
 }
 
-// testFetcher returns a Fetcher that never sleeps and records its waits and
-// progress lines.
-func testFetcher(t *testing.T, source, github string) (*Fetcher, *[]time.Duration, *[]string) {
+// testFetcher returns a Fetcher that waits milliseconds between attempts
+// (1 ms doubling up to 8 ms; a Retry-After up to 20 ms) and records its
+// progress lines. waits returns the delays those lines announced.
+func testFetcher(t *testing.T, source, github string) (f *Fetcher, waits func() []time.Duration, lines *[]string) {
 	t.Helper()
-	var waits []time.Duration
-	var lines []string
-	return &Fetcher{
-		Source:    source,
-		GitHubURL: github,
-		CacheDir:  t.TempDir(),
-		Client:    &http.Client{},
-		Sleep: func(_ context.Context, d time.Duration) error {
-			waits = append(waits, d)
-			return nil
-		},
-		Log: log.Func(func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }),
-	}, &waits, &lines
+	var logged []string
+	f = &Fetcher{
+		Source:        source,
+		GitHubURL:     github,
+		CacheDir:      t.TempDir(),
+		Client:        &http.Client{},
+		Backoff:       wait.Backoff{Duration: time.Millisecond, Factor: 2, Steps: math.MaxInt32, Cap: 8 * time.Millisecond},
+		MaxRetryAfter: 20 * time.Millisecond,
+		Log:           log.Func(func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) }),
+	}
+	waits = func() []time.Duration {
+		t.Helper()
+		var out []time.Duration
+		for _, l := range logged {
+			m := retryingInRE.FindStringSubmatch(l)
+			if m == nil {
+				continue
+			}
+			d, err := time.ParseDuration(m[1])
+			if err != nil {
+				t.Fatalf("progress line %q: %v", l, err)
+			}
+			out = append(out, d)
+		}
+		return out
+	}
+	return f, waits, &logged
 }
+
+var retryingInRE = regexp.MustCompile(`; retrying in (\S+)$`)
 
 // cacheFiles lists every file under dir, temporary ones included.
 func cacheFiles(t *testing.T, dir string) []string {
@@ -200,7 +219,7 @@ func TestFetchRetries(t *testing.T) {
 				fmt.Fprint(w, coreYAML)
 			},
 			wantReqs:  3,
-			wantWaits: []time.Duration{time.Second, 2 * time.Second},
+			wantWaits: []time.Duration{time.Millisecond, 2 * time.Millisecond},
 		},
 		{
 			name: "connection dropped then success",
@@ -212,10 +231,10 @@ func TestFetchRetries(t *testing.T) {
 				fmt.Fprint(w, coreYAML)
 			},
 			wantReqs:  2,
-			wantWaits: []time.Duration{time.Second},
+			wantWaits: []time.Duration{time.Millisecond},
 		},
 		{
-			name: "429 waits as long as Retry-After says",
+			name: "429 waits as long as Retry-After says, up to MaxRetryAfter",
 			answer: func(t *testing.T, w http.ResponseWriter, n int) {
 				if n == 1 {
 					w.Header().Set("Retry-After", "7")
@@ -225,7 +244,7 @@ func TestFetchRetries(t *testing.T) {
 				fmt.Fprint(w, coreYAML)
 			},
 			wantReqs:  2,
-			wantWaits: []time.Duration{7 * time.Second},
+			wantWaits: []time.Duration{20 * time.Millisecond},
 		},
 		{
 			name:     "gives up after the attempts, with backoff doubling up to the cap",
@@ -234,7 +253,7 @@ func TestFetchRetries(t *testing.T) {
 				http.Error(w, "down", http.StatusBadGateway)
 			},
 			wantReqs:  7,
-			wantWaits: []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second},
+			wantWaits: []time.Duration{time.Millisecond, 2 * time.Millisecond, 4 * time.Millisecond, 8 * time.Millisecond, 8 * time.Millisecond, 8 * time.Millisecond},
 			wantErr:   []string{"downloading serving 1.23.0 serving-crds.yaml from http://127.0.0.1:", "gave up after 7 attempts, the last one: 502 Bad Gateway", "check manifests-url, or run again later"},
 		},
 		{
@@ -246,7 +265,7 @@ func TestFetchRetries(t *testing.T) {
 				hangUp(t, w)
 			},
 			wantReqs:  5,
-			wantWaits: []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second},
+			wantWaits: []time.Duration{time.Millisecond, 2 * time.Millisecond, 4 * time.Millisecond, 8 * time.Millisecond},
 			wantErr:   []string{"gave up after 5 attempts", "unexpected EOF"},
 		},
 		{
@@ -288,8 +307,8 @@ func TestFetchRetries(t *testing.T) {
 			if n := len(srv.requests()); n != tt.wantReqs {
 				t.Errorf("%d requests, want %d", n, tt.wantReqs)
 			}
-			if !slices.Equal(*waits, tt.wantWaits) {
-				t.Errorf("waits %v, want %v", *waits, tt.wantWaits)
+			if got := waits(); !slices.Equal(got, tt.wantWaits) {
+				t.Errorf("waits %v, want %v", got, tt.wantWaits)
 			}
 			retries := 0
 			for _, l := range *lines {
@@ -348,8 +367,8 @@ func TestFetchRequestTimeoutIsRetried(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(got) != coreYAML || len(*waits) != 1 {
-		t.Errorf("Fetch = %q with waits %v; want success after one retry", got, *waits)
+	if string(got) != coreYAML || len(waits()) != 1 {
+		t.Errorf("Fetch = %q with waits %v; want success after one retry", got, waits())
 	}
 }
 
@@ -358,18 +377,43 @@ func TestFetchStopsWhenCancelled(t *testing.T) {
 		http.Error(w, "busy", http.StatusServiceUnavailable)
 	})
 	f, _, _ := testFetcher(t, srv.URL, "")
-	ctx, cancel := context.WithCancel(context.Background())
-	f.Sleep = func(ctx context.Context, d time.Duration) error {
-		cancel()
-		<-ctx.Done()
-		return ctx.Err()
-	}
+	// A wait long enough that only the cancellation ends it; the run is
+	// cancelled as the retry is announced, before the wait starts.
+	f.Backoff = wait.Backoff{Duration: time.Hour}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	stop := errors.New("the run was cancelled")
+	f.Log = log.Func(func(format string, args ...any) {
+		if strings.Contains(format, "retrying in") {
+			cancel(stop)
+		}
+	})
 	_, err := f.Fetch(ctx, release.Serving, "1.22.0", "serving-core.yaml")
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("Fetch = %v, want the cancellation", err)
+	if !errors.Is(err, stop) || !strings.Contains(err.Error(), "stopped while waiting to retry: the run was cancelled") {
+		t.Errorf("Fetch = %v, want the cancellation while waiting", err)
 	}
 	if n := len(srv.requests()); n != 1 {
 		t.Errorf("%d requests, want 1", n)
+	}
+}
+
+// Cancelled during an attempt, Fetch names the cancellation first and what
+// the attempt was doing when it was cut short.
+func TestFetchStopsDuringAnAttempt(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	stop := errors.New("the run was cancelled")
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		cancel(stop)
+		<-r.Context().Done()
+	})
+	f, waits, _ := testFetcher(t, srv.URL, "")
+	_, err := f.Fetch(ctx, release.Serving, "1.22.0", "serving-core.yaml")
+	if !errors.Is(err, stop) || !strings.Contains(err.Error(), "stopped: the run was cancelled (while: ") {
+		t.Errorf("Fetch = %v, want the cancellation during the attempt", err)
+	}
+	if n := len(srv.requests()); n != 1 || len(waits()) != 0 {
+		t.Errorf("%d requests and waits %v, want 1 and none", n, waits())
 	}
 }
 
@@ -407,8 +451,8 @@ func TestFetchNotFound(t *testing.T) {
 			if strings.Contains(err.Error(), "hunter2") {
 				t.Errorf("error %q shows the password", err)
 			}
-			if n := len(srv.requests()) - before; n != 1 || len(*waits) != 0 {
-				t.Errorf("%d requests and waits %v; a 404 is not retried", n, *waits)
+			if n := len(srv.requests()) - before; n != 1 || len(waits()) != 0 {
+				t.Errorf("%d requests and waits %v; a 404 is not retried", n, waits())
 			}
 		})
 	}
@@ -583,13 +627,49 @@ func TestFetchBackoff(t *testing.T) {
 	})
 	f, waits, _ := testFetcher(t, srv.URL, "")
 	f.Attempts = 6
-	f.Backoff = wait.Backoff{Duration: 500 * time.Millisecond, Factor: 2, Steps: 100, Cap: 3 * time.Second}
+	f.Backoff = wait.Backoff{Duration: time.Millisecond, Factor: 3, Steps: 100, Cap: 5 * time.Millisecond}
 	if _, err := f.Fetch(context.Background(), release.Serving, "1.23.0", "serving-core.yaml"); err == nil {
 		t.Fatal("Fetch succeeded against a server that is always busy")
 	}
-	want := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 3 * time.Second, 3 * time.Second}
-	if !slices.Equal(*waits, want) {
-		t.Errorf("waits %v, want %v", *waits, want)
+	want := []time.Duration{time.Millisecond, 3 * time.Millisecond, 5 * time.Millisecond, 5 * time.Millisecond, 5 * time.Millisecond}
+	if got := waits(); !slices.Equal(got, want) {
+		t.Errorf("waits %v, want %v", got, want)
+	}
+}
+
+// Without a Backoff, attempts are a second apart, doubling up to 30 s.
+func TestFetchDefaultBackoff(t *testing.T) {
+	delay := (&Fetcher{}).backoff().DelayFunc()
+	var got []time.Duration
+	for range 7 {
+		got = append(got, delay())
+	}
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second}
+	if !slices.Equal(got, want) {
+		t.Errorf("delays %v, want %v", got, want)
+	}
+}
+
+func TestRetryDelay(t *testing.T) {
+	busy := func(retryAfter time.Duration) error {
+		return fmt.Errorf("getting: %w", &statusError{code: http.StatusTooManyRequests, status: "429 Too Many Requests", retryAfter: retryAfter})
+	}
+	for _, tt := range []struct {
+		name        string
+		step        time.Duration
+		err         error
+		limit, want time.Duration
+	}{
+		{name: "no Retry-After", step: 2 * time.Second, err: busy(0), limit: DefaultMaxRetryAfter, want: 2 * time.Second},
+		{name: "not an HTTP answer", step: 2 * time.Second, err: errors.New("connection reset"), limit: DefaultMaxRetryAfter, want: 2 * time.Second},
+		{name: "Retry-After longer", step: time.Second, err: busy(7 * time.Second), limit: DefaultMaxRetryAfter, want: 7 * time.Second},
+		{name: "Retry-After shorter", step: 8 * time.Second, err: busy(7 * time.Second), limit: DefaultMaxRetryAfter, want: 8 * time.Second},
+		{name: "Retry-After capped", step: time.Second, err: busy(time.Hour), limit: DefaultMaxRetryAfter, want: time.Minute},
+		{name: "cap below the step", step: 8 * time.Second, err: busy(time.Hour), limit: time.Second, want: 8 * time.Second},
+	} {
+		if got := retryDelay(tt.step, tt.err, tt.limit); got != tt.want {
+			t.Errorf("%s: retryDelay = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }
 

@@ -2,15 +2,13 @@ package gke
 
 import "time"
 
-// Clock is the time the waits read; tests replace it to run without
-// sleeping.
+// Clock is the time the waits read to report elapsed times and to give up
+// after OperationTimeout; the waits themselves sleep on real timers. Tests
+// replace it with a clock they move on themselves.
 type Clock interface {
 	Now() time.Time
-	// After sends the time on the returned channel once d has passed.
-	After(d time.Duration) <-chan time.Time
 }
 
 type realClock struct{}
 
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+func (realClock) Now() time.Time { return time.Now() }

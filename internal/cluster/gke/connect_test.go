@@ -245,6 +245,17 @@ func TestConnect(t *testing.T) {
 			wantLog:     []string{"poll failed (googleapi: Error 503", "): DONE"},
 		},
 		{
+			name: "polls failing more than maxPollFailures times in a row end the wait",
+			setup: func(e *env, o *Options) {
+				for range maxPollFailures + 1 {
+					e.api.Fail(gketest.OperationsGet, gketest.Failure{Code: 503, Status: "UNAVAILABLE", Message: "The service is currently unavailable."})
+				}
+			},
+			wantCreated: true,
+			wantErr:     []string{`creating GKE cluster "knative"`, "The service is currently unavailable (HTTP 503)"},
+			wantCalls:   map[string]int{gketest.OperationsGet: maxPollFailures + 1},
+		},
+		{
 			name: "a cluster in ERROR",
 			setup: func(e *env, o *Options) {
 				c := e.running()

@@ -23,8 +23,14 @@ const (
 	testContext = "gke_my-project_us-central1-a_knative"
 )
 
+// pollStep is how far the fake clock moves on per request to the Container
+// API: the default PollInterval, so that elapsed times read as in a real
+// wait while the test's PollInterval is a millisecond.
+const pollStep = DefaultPollInterval
+
 // env is one test's fakes: the Container API, the cluster's API server, a
-// clock, and the progress lines.
+// clock that each request to the Container API moves on by pollStep, and
+// the progress lines.
 type env struct {
 	t     *testing.T
 	api   *gketest.API
@@ -48,6 +54,7 @@ func newEnvAccepting(t *testing.T, valid func(string) bool) *env {
 	e.kube = gketest.NewKubeAPI(t, valid)
 	e.api = gketest.NewAPI(t)
 	e.api.Endpoint, e.api.CA = e.kube.Endpoint, e.kube.CA
+	e.api.Tick = func() { e.clock.Advance(pollStep) }
 	return e
 }
 
@@ -77,6 +84,7 @@ func (e *env) options() Options {
 		TokenSource:  oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken}),
 		Endpoint:     e.api.URL,
 		Clock:        e.clock,
+		PollInterval: time.Millisecond,
 		ReachTimeout: 10 * time.Second,
 	}
 }

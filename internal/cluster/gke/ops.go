@@ -8,9 +8,11 @@ import (
 	"time"
 
 	container "google.golang.org/api/container/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/knative-preview/action/internal/buildinfo"
 	"github.com/knative-preview/action/internal/cluster"
+	"github.com/knative-preview/action/internal/kube"
 )
 
 // Cluster statuses, as the API spells them.
@@ -265,43 +267,54 @@ func (t *Target) waitGone(ctx context.Context, r ref) error {
 // status when it changes and every ReportEvery, retries polls that fail
 // with errors that may pass, and gives up after OperationTimeout or when
 // ctx ends, saying what it waited for and hint.
+//
+// The time between polls passes on real timers (kube.Retry); Clock is only
+// read, once per poll as it is sent, for the elapsed time.
 func (t *Target) wait(ctx context.Context, r ref, what, doing, hint string, poll func(context.Context) (status string, done bool, err error)) error {
 	clock, timeout := t.opts.Clock, t.opts.OperationTimeout
 	start := clock.Now()
 	lastReport := start
 	status := ""
 	failures := 0
+	var elapsed time.Duration
+	stopped := func() error {
+		return fmt.Errorf("stopped waiting for %s after %s (last status %s): %w. %s", what, elapsed, orUnknown(status), context.Cause(ctx), hint)
+	}
+	waiting := false // between two polls, when only ctx can end the wait
 	t.opts.Log.Infof("waiting up to %s for %s", timeout, what)
-	for {
+	err := kube.Retry(ctx, wait.Backoff{Duration: t.opts.PollInterval}, func(ctx context.Context) (bool, error) {
+		waiting = false
+		now := clock.Now()
+		elapsed = now.Sub(start).Round(time.Second)
 		s, done, err := poll(ctx)
-		elapsed := clock.Now().Sub(start).Round(time.Second)
 		switch {
 		case err != nil && ctx.Err() != nil:
-			return fmt.Errorf("stopped waiting for %s after %s (last status %s): %w. %s", what, elapsed, orUnknown(status), context.Cause(ctx), hint)
+			return false, stopped()
 		case err != nil && retryable(err) && failures < maxPollFailures:
 			failures++
 			t.opts.Log.Infof("waiting for %s: poll failed (%v); retrying", what, err)
 		case err != nil:
-			return t.explain(r, doing, err)
+			return false, t.explain(r, doing, err)
 		case done:
 			t.opts.Log.Infof("waited %s for %s: %s", elapsed, what, s)
-			return nil
+			return true, nil
 		default:
 			failures = 0
-			if s != status || clock.Now().Sub(lastReport) >= t.opts.ReportEvery {
+			if s != status || now.Sub(lastReport) >= t.opts.ReportEvery {
 				t.opts.Log.Infof("waiting for %s: %s, %s elapsed", what, s, elapsed)
-				status, lastReport = s, clock.Now()
+				status, lastReport = s, now
 			}
 		}
 		if elapsed >= timeout {
-			return fmt.Errorf("gave up waiting for %s after %s (last status %s). %s", what, elapsed, orUnknown(status), hint)
+			return false, fmt.Errorf("gave up waiting for %s after %s (last status %s). %s", what, elapsed, orUnknown(status), hint)
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("stopped waiting for %s after %s (last status %s): %w. %s", what, elapsed, orUnknown(status), context.Cause(ctx), hint)
-		case <-clock.After(t.opts.PollInterval):
-		}
+		waiting = true
+		return false, nil
+	})
+	if err != nil && waiting {
+		return stopped()
 	}
+	return err
 }
 
 func plural(n int, noun string) string {

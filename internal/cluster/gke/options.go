@@ -114,7 +114,7 @@ type Options struct {
 	// Transport carries Container API requests under the token transport
 	// (default http.DefaultTransport).
 	Transport http.RoundTripper
-	// Clock times the waits (default the real clock).
+	// Clock is the time the waits read (default the real clock).
 	Clock Clock
 	// PollInterval is the time between two polls of an operation.
 	PollInterval time.Duration

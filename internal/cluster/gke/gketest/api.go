@@ -57,6 +57,10 @@ type API struct {
 	Endpoint, CA string
 	// Version is the Kubernetes version created clusters report.
 	Version string
+	// Tick, when set, is called as each request arrives, before it is
+	// answered: a test moves its fake clock on, as if the requests (the
+	// polls of a wait) came a poll interval apart.
+	Tick func()
 
 	mu       sync.Mutex
 	clusters map[string]*container.Cluster
@@ -159,6 +163,9 @@ func (a *API) CreateRequest() *container.CreateClusterRequest {
 }
 
 func (a *API) serve(w http.ResponseWriter, r *http.Request) {
+	if a.Tick != nil {
+		a.Tick()
+	}
 	body, _ := io.ReadAll(r.Body)
 	path := strings.TrimPrefix(r.URL.Path, "/v1/")
 	parts := strings.Split(path, "/")

@@ -61,8 +61,8 @@ func (k *KubeAPI) Tokens() []string {
 	return append([]string(nil), k.tokens...)
 }
 
-// Clock is a fake clock: After returns at once and moves the time on, so
-// waits run without sleeping and report deterministic elapsed times.
+// Clock is a fake clock: its time moves only when Advance is called (from
+// an API's Tick, say), so waits report deterministic elapsed times.
 type Clock struct {
 	mu  sync.Mutex
 	now time.Time
@@ -78,13 +78,9 @@ func (c *Clock) Now() time.Time {
 	return c.now
 }
 
-// After moves the clock on by d and returns a channel that holds the new
-// time.
-func (c *Clock) After(d time.Duration) <-chan time.Time {
+// Advance moves the clock on by d.
+func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	return ch
 }
