@@ -2,10 +2,10 @@ package gke
 
 import "time"
 
-// Clock is the time the waits read to report elapsed times and to give up
+// clock is the time the waits read to report elapsed times and to give up
 // after OperationTimeout; the waits themselves sleep on real timers. Tests
 // replace it with a clock they move on themselves.
-type Clock interface {
+type clock interface {
 	Now() time.Time
 }
 

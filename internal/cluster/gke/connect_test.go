@@ -463,7 +463,7 @@ func TestCreatedIsReportedBeforeTheWait(t *testing.T) {
 	o := e.options()
 	e.api.OpSteps = []string{"PENDING", "RUNNING"}
 	type save struct {
-		state      State
+		state      clusterState
 		afterWait  bool // saved once the wait had begun (and the job was cancelled)
 		name, json string
 	}
@@ -476,7 +476,7 @@ func TestCreatedIsReportedBeforeTheWait(t *testing.T) {
 	})
 	target := New(o)
 	target.KeepState(func(name, value string) {
-		st, err := DecodeState(value)
+		st, err := decodeState(value)
 		if err != nil {
 			t.Errorf("saved state %q: %v", value, err)
 		}
@@ -486,7 +486,7 @@ func TestCreatedIsReportedBeforeTheWait(t *testing.T) {
 	if err == nil {
 		t.Fatal("Connect succeeded after its context was cancelled")
 	}
-	if len(saved) == 0 || saved[0].afterWait || saved[0].name != StateName || !saved[0].state.Created || saved[0].state.Name != testName || saved[0].state.Project != testProject {
+	if len(saved) == 0 || saved[0].afterWait || saved[0].name != stateName || !saved[0].state.Created || saved[0].state.Name != testName || saved[0].state.Project != testProject {
 		t.Fatalf("saved states %+v, want the first, before the wait, to say this run created %s", saved, testName)
 	}
 	if last := saved[len(saved)-1]; !last.afterWait || !last.state.Created {

@@ -12,8 +12,8 @@ import (
 	"golang.org/x/oauth2/google"
 )
 
-// Scope is the OAuth scope the target asks for.
-const Scope = "https://www.googleapis.com/auth/cloud-platform"
+// scope is the OAuth scope the target asks for.
+const scope = "https://www.googleapis.com/auth/cloud-platform"
 
 // tokenFetchTimeout bounds one request for an access token.
 const tokenFetchTimeout = 30 * time.Second
@@ -46,14 +46,14 @@ func loadCredentials(ctx context.Context, o Options) (*credentials, error) {
 	}
 	// Token requests outlive the call that triggers them and must not hang.
 	tokenCtx := context.WithValue(context.WithoutCancel(ctx), oauth2.HTTPClient, &http.Client{Timeout: tokenFetchTimeout})
-	if path := o.Getenv(CredentialsEnv); path != "" {
+	if path := o.Getenv(credentialsEnv); path != "" {
 		b, err := o.ReadFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("reading the Google credentials file %s=%s: %w. Run google-github-actions/auth earlier in this job (with create_credentials_file: true, its default) so it writes the file into the workspace, where this container action can read it", CredentialsEnv, path, err)
+			return nil, fmt.Errorf("reading the Google credentials file %s=%s: %w. Run google-github-actions/auth earlier in this job (with create_credentials_file: true, its default) so it writes the file into the workspace, where this container action can read it", credentialsEnv, path, err)
 		}
 		return credentialsFromFile(tokenCtx, path, b)
 	}
-	creds, err := google.FindDefaultCredentials(tokenCtx, Scope)
+	creds, err := google.FindDefaultCredentials(tokenCtx, scope)
 	if err != nil {
 		return nil, fmt.Errorf("finding Google credentials: %w. In a workflow, run google-github-actions/auth before this step; on a laptop, run gcloud auth application-default login", err)
 	}
@@ -68,7 +68,7 @@ func credentialsFromFile(ctx context.Context, path string, b []byte) (*credentia
 		ServiceAccountImpersonationURL string `json:"service_account_impersonation_url"`
 	}
 	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("the Google credentials file %s=%s is not JSON (%v): point it at the file google-github-actions/auth writes", CredentialsEnv, path, err)
+		return nil, fmt.Errorf("the Google credentials file %s=%s is not JSON (%v): point it at the file google-github-actions/auth writes", credentialsEnv, path, err)
 	}
 	typ := google.CredentialsType(f.Type)
 	known := false
@@ -76,11 +76,11 @@ func credentialsFromFile(ctx context.Context, path string, b []byte) (*credentia
 		known = known || t == typ
 	}
 	if !known {
-		return nil, fmt.Errorf("the Google credentials file %s=%s has type %q, which this action does not load (accepted: service_account, external_account, authorized_user, impersonated_service_account)", CredentialsEnv, path, f.Type)
+		return nil, fmt.Errorf("the Google credentials file %s=%s has type %q, which this action does not load (accepted: service_account, external_account, authorized_user, impersonated_service_account)", credentialsEnv, path, f.Type)
 	}
-	creds, err := google.CredentialsFromJSONWithType(ctx, b, typ, Scope)
+	creds, err := google.CredentialsFromJSONWithType(ctx, b, typ, scope)
 	if err != nil {
-		return nil, fmt.Errorf("loading the Google credentials file %s=%s (type %s): %w", CredentialsEnv, path, f.Type, err)
+		return nil, fmt.Errorf("loading the Google credentials file %s=%s (type %s): %w", credentialsEnv, path, f.Type, err)
 	}
 	c := &credentials{ts: creds.TokenSource, kind: f.Type}
 	email := f.ClientEmail
@@ -92,13 +92,13 @@ func credentialsFromFile(ctx context.Context, path string, b []byte) (*credentia
 	}
 	switch {
 	case typ == google.ServiceAccount:
-		c.source = fmt.Sprintf("the service account key of %s (%s)", email, CredentialsEnv)
+		c.source = fmt.Sprintf("the service account key of %s (%s)", email, credentialsEnv)
 	case typ == google.ExternalAccount && email != "":
-		c.source = fmt.Sprintf("Workload Identity Federation as %s (%s)", email, CredentialsEnv)
+		c.source = fmt.Sprintf("Workload Identity Federation as %s (%s)", email, credentialsEnv)
 	case typ == google.ExternalAccount:
-		c.source = fmt.Sprintf("Workload Identity Federation, direct (%s)", CredentialsEnv)
+		c.source = fmt.Sprintf("Workload Identity Federation, direct (%s)", credentialsEnv)
 	default:
-		c.source = fmt.Sprintf("%s credentials (%s)", f.Type, CredentialsEnv)
+		c.source = fmt.Sprintf("%s credentials (%s)", f.Type, credentialsEnv)
 	}
 	return c, nil
 }

@@ -60,7 +60,7 @@ func TestCredentialsFiles(t *testing.T) {
 			ts.ExpiresIn = 1 // every request needs a new token
 			e := newEnvAccepting(t, ts.Valid)
 			path := tt.file(t, ts, t.TempDir())
-			env := map[string]string{CredentialsEnv: path}
+			env := map[string]string{credentialsEnv: path}
 			for k, v := range tt.env {
 				env[k] = v
 			}
@@ -77,7 +77,7 @@ func TestCredentialsFiles(t *testing.T) {
 			if p := ts.Problems(); len(p) > 0 {
 				t.Errorf("token server problems: %q", p)
 			}
-			if cl.Context != ContextName(tt.project, testZone, testName) {
+			if cl.Context != contextName(tt.project, testZone, testName) {
 				t.Errorf("context %q", cl.Context)
 			}
 			// A later stage's request through the same rest.Config carries
@@ -185,7 +185,7 @@ func TestCredentialsProblems(t *testing.T) {
 				tt.setup(e, ts)
 			}
 			o := e.options()
-			o.TokenSource, o.Getenv, o.ReadFile = nil, fakeEnv(map[string]string{CredentialsEnv: path}), os.ReadFile
+			o.TokenSource, o.Getenv, o.ReadFile = nil, fakeEnv(map[string]string{credentialsEnv: path}), os.ReadFile
 			_, err := New(o).Connect(context.Background())
 			if err == nil {
 				t.Fatal("Connect succeeded")

@@ -13,9 +13,9 @@ import (
 	"google.golang.org/api/googleapi"
 )
 
-// APIError is a failed Container API call or operation, with what the user
+// apiError is a failed Container API call or operation, with what the user
 // can do about it.
-type APIError struct {
+type apiError struct {
 	// Doing is what was being done, e.g. `creating cluster "knative"`.
 	Doing string
 	// Code is the HTTP status (0 for an operation's error).
@@ -30,7 +30,7 @@ type APIError struct {
 	Err error
 }
 
-func (e *APIError) Error() string {
+func (e *apiError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Doing)
 	b.WriteString(": ")
@@ -48,7 +48,7 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-func (e *APIError) Unwrap() error { return e.Err }
+func (e *apiError) Unwrap() error { return e.Err }
 
 // clause is s without the full stop that ends it, to go before another
 // part of a message.
@@ -91,15 +91,15 @@ func retryable(err error) bool {
 }
 
 // explain turns a Container API client error into an *APIError with a fix.
-func (t *Target) explain(r ref, doing string, err error) error {
-	if ae := (*APIError)(nil); errors.As(err, &ae) {
+func (t *target) explain(r ref, doing string, err error) error {
+	if ae := (*apiError)(nil); errors.As(err, &ae) {
 		return err
 	}
 	var ge *googleapi.Error
 	if !errors.As(err, &ge) {
 		return fmt.Errorf("%s: %w", doing, err)
 	}
-	e := &APIError{Doing: doing, Code: ge.Code, Message: ge.Message, Err: err}
+	e := &apiError{Doing: doing, Code: ge.Code, Message: ge.Message, Err: err}
 	if e.Message == "" {
 		e.Message = http.StatusText(ge.Code)
 	}
@@ -114,8 +114,8 @@ func (t *Target) explain(r ref, doing string, err error) error {
 }
 
 // operationError is the error an operation ended with.
-func (t *Target) operationError(r ref, doing string, code int64, message string) error {
-	return &APIError{Doing: doing, Message: message, Fix: t.fix(r, httpCodeOf(code), "", message)}
+func (t *target) operationError(r ref, doing string, code int64, message string) error {
+	return &apiError{Doing: doing, Message: message, Fix: t.fix(r, httpCodeOf(code), "", message)}
 }
 
 // httpCodeOf maps an operation's google.rpc.Code to the HTTP status the API
@@ -146,7 +146,7 @@ func mentionsQuota(msg string) bool {
 
 // fix says what the user can do about an error with this status, reason
 // and message.
-func (t *Target) fix(r ref, code int, reason, message string) string {
+func (t *target) fix(r ref, code int, reason, message string) string {
 	o := t.opts
 	msg := strings.ToLower(message)
 	grantee := "the service account google-github-actions/auth authenticates as"

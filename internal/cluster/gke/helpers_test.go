@@ -26,7 +26,7 @@ const (
 // pollStep is how far the fake clock moves on per request to the Container
 // API: the default PollInterval, so that elapsed times read as in a real
 // wait while the test's PollInterval is a millisecond.
-const pollStep = DefaultPollInterval
+const pollStep = defaultPollInterval
 
 // env is one test's fakes: the Container API, the cluster's API server, a
 // clock that each request to the Container API moves on by pollStep, and

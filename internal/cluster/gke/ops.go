@@ -35,7 +35,7 @@ const codeNotFound = 5
 
 // ensure gets the cluster, or creates it as reuse-cluster says, and waits
 // until it is RUNNING.
-func (t *Target) ensure(ctx context.Context, r ref) (*container.Cluster, error) {
+func (t *target) ensure(ctx context.Context, r ref) (*container.Cluster, error) {
 	c, err := t.get(ctx, r)
 	if err != nil {
 		return nil, err
@@ -89,7 +89,7 @@ func (t *Target) ensure(ctx context.Context, r ref) (*container.Cluster, error) 
 }
 
 // get returns the cluster, or nil when it does not exist.
-func (t *Target) get(ctx context.Context, r ref) (*container.Cluster, error) {
+func (t *target) get(ctx context.Context, r ref) (*container.Cluster, error) {
 	c, err := t.svc.Projects.Locations.Clusters.Get(r.path()).Context(ctx).Do()
 	if isNotFound(err) {
 		return nil, nil
@@ -101,7 +101,7 @@ func (t *Target) get(ctx context.Context, r ref) (*container.Cluster, error) {
 }
 
 // spec is the cluster Connect creates.
-func (t *Target) spec(r ref) *container.Cluster {
+func (t *target) spec(r ref) *container.Cluster {
 	o := t.opts
 	c := &container.Cluster{
 		Name:           r.name,
@@ -126,7 +126,7 @@ func (t *Target) spec(r ref) *container.Cluster {
 }
 
 // create asks GKE for the cluster and waits for the operation.
-func (t *Target) create(ctx context.Context, r ref) error {
+func (t *target) create(ctx context.Context, r ref) error {
 	doing := "creating " + r.String()
 	t.opts.Log.Infof("creating %s: %s", r, t.shape())
 	op, err := t.svc.Projects.Locations.Clusters.Create(r.parent(), &container.CreateClusterRequest{Cluster: t.spec(r)}).Context(ctx).Do()
@@ -148,7 +148,7 @@ func (t *Target) create(ctx context.Context, r ref) error {
 
 // delete deletes the cluster and waits until it is gone; a cluster that is
 // already gone is not an error.
-func (t *Target) delete(ctx context.Context, r ref) error {
+func (t *target) delete(ctx context.Context, r ref) error {
 	doing := "deleting " + r.String()
 	t.opts.Log.Infof("deleting %s", r)
 	op, err := t.svc.Projects.Locations.Clusters.Delete(r.path()).Context(ctx).Do()
@@ -184,7 +184,7 @@ func (t *Target) delete(ctx context.Context, r ref) error {
 
 // waitOperation polls op until it is DONE and returns it; the caller checks
 // the error the operation ended with.
-func (t *Target) waitOperation(ctx context.Context, r ref, op *container.Operation, what, doing, hint string) (*container.Operation, error) {
+func (t *target) waitOperation(ctx context.Context, r ref, op *container.Operation, what, doing, hint string) (*container.Operation, error) {
 	name := op.Name
 	if !strings.HasPrefix(name, "projects/") {
 		loc := op.Location
@@ -199,7 +199,7 @@ func (t *Target) waitOperation(ctx context.Context, r ref, op *container.Operati
 		err := t.wait(ctx, r, what, doing, hint, func(ctx context.Context) (string, bool, error) {
 			o, err := t.svc.Projects.Locations.Operations.Get(name).Context(ctx).Do()
 			if isNotFound(err) {
-				return "", false, &APIError{Doing: fmt.Sprintf("%s: reading operation %s", doing, op.Name), Code: http.StatusNotFound, Message: "GKE no longer knows the operation", Err: err,
+				return "", false, &apiError{Doing: fmt.Sprintf("%s: reading operation %s", doing, op.Name), Code: http.StatusNotFound, Message: "GKE no longer knows the operation", Err: err,
 					Fix: "Rerun the job; with reuse-cluster: true it picks up the cluster if GKE made it"}
 			}
 			if err != nil {
@@ -218,7 +218,7 @@ func (t *Target) waitOperation(ctx context.Context, r ref, op *container.Operati
 // waitRunning waits while the cluster is being provisioned or reconciled,
 // and fails with the fix when it is in ERROR. A DEGRADED cluster is used,
 // with a warning.
-func (t *Target) waitRunning(ctx context.Context, r ref, c *container.Cluster) (*container.Cluster, error) {
+func (t *target) waitRunning(ctx context.Context, r ref, c *container.Cluster) (*container.Cluster, error) {
 	switch c.Status {
 	case statusRunning:
 		return c, nil
@@ -226,7 +226,7 @@ func (t *Target) waitRunning(ctx context.Context, r ref, c *container.Cluster) (
 		t.opts.Log.Infof("warning: %s", sentences(fmt.Sprintf("%s is DEGRADED: %s", r, clusterMessage(c)), "It may still work, so this run goes on", t.statusFix(r, c)))
 		return c, nil
 	case statusError:
-		return nil, &APIError{Doing: fmt.Sprintf("%s is in status ERROR", r), Message: clusterMessage(c), Fix: t.statusFix(r, c)}
+		return nil, &apiError{Doing: fmt.Sprintf("%s is in status ERROR", r), Message: clusterMessage(c), Fix: t.statusFix(r, c)}
 	case statusStopping:
 		return nil, fmt.Errorf("%s is being deleted (status STOPPING), by another run or a person: wait until it is gone and rerun, or choose another cluster-name", r)
 	}
@@ -246,7 +246,7 @@ func (t *Target) waitRunning(ctx context.Context, r ref, c *container.Cluster) (
 }
 
 // waitGone waits until the cluster no longer exists.
-func (t *Target) waitGone(ctx context.Context, r ref) error {
+func (t *target) waitGone(ctx context.Context, r ref) error {
 	err := t.wait(ctx, r, fmt.Sprintf("cluster %q to be deleted", r.name), "reading "+r.String(), "GKE goes on deleting the cluster", func(ctx context.Context) (string, bool, error) {
 		c, err := t.svc.Projects.Locations.Clusters.Get(r.path()).Context(ctx).Do()
 		if isNotFound(err) {
@@ -270,7 +270,7 @@ func (t *Target) waitGone(ctx context.Context, r ref) error {
 //
 // The time between polls passes on real timers (kube.Retry); Clock is only
 // read, once per poll as it is sent, for the elapsed time.
-func (t *Target) wait(ctx context.Context, r ref, what, doing, hint string, poll func(context.Context) (status string, done bool, err error)) error {
+func (t *target) wait(ctx context.Context, r ref, what, doing, hint string, poll func(context.Context) (status string, done bool, err error)) error {
 	clock, timeout := t.opts.Clock, t.opts.OperationTimeout
 	start := clock.Now()
 	lastReport := start
@@ -346,13 +346,13 @@ func clusterMessage(c *container.Cluster) string {
 }
 
 // statusFix says what to do about a cluster in ERROR or DEGRADED.
-func (t *Target) statusFix(r ref, c *container.Cluster) string {
+func (t *target) statusFix(r ref, c *container.Cluster) string {
 	fix := t.fix(r, 0, "", clusterMessage(c))
 	console := fmt.Sprintf("https://console.cloud.google.com/kubernetes/clusters/details/%s/%s/details?project=%s", r.location, r.name, r.project)
 	switch {
 	case c.Status == statusDegraded:
 		return sentences(fix, "See the cluster's notifications at "+console)
-	case t.created && t.opts.DeleteCluster == DeleteOnExit:
+	case t.created && t.opts.DeleteCluster == deleteOnExit:
 		return sentences(fix, "This run created the cluster; the post step deletes it (delete-cluster: on-exit). Details: "+console)
 	}
 	return sentences(fix, fmt.Sprintf("Replace it with reuse-cluster: recreate, or delete it (gcloud container clusters delete %s --location %s --project %s). Details: %s", r.name, r.location, r.project, console))
@@ -360,7 +360,7 @@ func (t *Target) statusFix(r ref, c *container.Cluster) string {
 
 // noteDifferences says where a reused cluster differs from the inputs for
 // a new one.
-func (t *Target) noteDifferences(c *container.Cluster) {
+func (t *target) noteDifferences(c *container.Cluster) {
 	o := t.opts
 	if v := o.KubernetesVersion; v != "" && v != "latest" && c.CurrentMasterVersion != "" &&
 		c.CurrentMasterVersion != v && !strings.HasPrefix(c.CurrentMasterVersion, v+".") && !strings.HasPrefix(c.CurrentMasterVersion, v+"-") {

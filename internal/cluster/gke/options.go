@@ -19,56 +19,56 @@ import (
 
 // The action's inputs this target reads, by name.
 const (
-	InputProject           = "gke-project"
-	InputLocation          = "gke-location"
-	InputClusterName       = "cluster-name"
-	InputReuse             = "reuse-cluster"
-	InputMachineType       = "gke-machine-type"
-	InputNodes             = "gke-nodes"
-	InputSpot              = "gke-spot"
-	InputReleaseChannel    = "gke-release-channel"
-	InputKubernetesVersion = "kubernetes-version"
-	InputDeleteCluster     = "delete-cluster"
+	inputProject           = "gke-project"
+	inputLocation          = "gke-location"
+	inputClusterName       = "cluster-name"
+	inputReuse             = "reuse-cluster"
+	inputMachineType       = "gke-machine-type"
+	inputNodes             = "gke-nodes"
+	inputSpot              = "gke-spot"
+	inputReleaseChannel    = "gke-release-channel"
+	inputKubernetesVersion = "kubernetes-version"
+	inputDeleteCluster     = "delete-cluster"
 )
 
 // Defaults of the inputs.
 const (
 	DefaultMachineType   = "e2-standard-4"
 	DefaultNodes         = 1
-	DefaultDeleteCluster = DeleteNever
+	DefaultDeleteCluster = deleteNever
 )
 
 // Values of delete-cluster.
 const (
-	DeleteNever  = "never"   // keep the cluster
-	DeleteOnExit = "on-exit" // delete it in the post step when this run created it
+	deleteNever  = "never"   // keep the cluster
+	deleteOnExit = "on-exit" // delete it in the post step when this run created it
 )
 
-// DeleteValues and ReleaseChannels list the accepted values.
+// deleteValues and releaseChannels list the accepted values.
 var (
-	DeleteValues    = []string{DeleteNever, DeleteOnExit}
-	ReleaseChannels = []string{"rapid", "regular", "stable", "extended", "none"}
+	deleteValues    = []string{deleteNever, deleteOnExit}
+	releaseChannels = []string{"rapid", "regular", "stable", "extended", "none"}
 )
 
 // Timing defaults.
 const (
-	DefaultPollInterval     = 5 * time.Second
-	DefaultReportEvery      = 15 * time.Second
-	DefaultOperationTimeout = 30 * time.Minute
-	DefaultReachTimeout     = 3 * time.Minute
+	defaultPollInterval     = 5 * time.Second
+	defaultReportEvery      = 15 * time.Second
+	defaultOperationTimeout = 30 * time.Minute
+	defaultReachTimeout     = 3 * time.Minute
 	// privateReachTimeout bounds the API server check when the cluster's
 	// settings say a runner outside its network cannot reach it: a runner
 	// inside the network answers at once, the others should not wait long.
 	privateReachTimeout = 30 * time.Second
 )
 
-// ProjectEnv lists the environment variables the project defaults from, in
+// projectEnv lists the environment variables the project defaults from, in
 // order; google-github-actions/auth sets them when it knows the project.
-var ProjectEnv = []string{"GOOGLE_CLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT", "CLOUDSDK_PROJECT", "GCLOUD_PROJECT", "GCP_PROJECT"}
+var projectEnv = []string{"GOOGLE_CLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT", "CLOUDSDK_PROJECT", "GCLOUD_PROJECT", "GCP_PROJECT"}
 
-// CredentialsEnv names the credentials file of Application Default
+// credentialsEnv names the credentials file of Application Default
 // Credentials.
-const CredentialsEnv = "GOOGLE_APPLICATION_CREDENTIALS"
+const credentialsEnv = "GOOGLE_APPLICATION_CREDENTIALS"
 
 // Options are the inputs of the gke target and the seams tests replace.
 // Zero values mean the defaults.
@@ -115,7 +115,7 @@ type Options struct {
 	// (default http.DefaultTransport).
 	Transport http.RoundTripper
 	// Clock is the time the waits read (default the real clock).
-	Clock Clock
+	Clock clock
 	// PollInterval is the time between two polls of an operation.
 	PollInterval time.Duration
 	// ReportEvery is the time between two progress lines of a wait.
@@ -158,16 +158,16 @@ func (o Options) withDefaults() Options {
 		o.Clock = realClock{}
 	}
 	if o.PollInterval <= 0 {
-		o.PollInterval = DefaultPollInterval
+		o.PollInterval = defaultPollInterval
 	}
 	if o.ReportEvery <= 0 {
-		o.ReportEvery = DefaultReportEvery
+		o.ReportEvery = defaultReportEvery
 	}
 	if o.OperationTimeout <= 0 {
-		o.OperationTimeout = DefaultOperationTimeout
+		o.OperationTimeout = defaultOperationTimeout
 	}
 	if o.ReachTimeout <= 0 {
-		o.ReachTimeout = DefaultReachTimeout
+		o.ReachTimeout = defaultReachTimeout
 	}
 	if o.Project == "" {
 		o.Project, _ = defaultProject(o.Getenv, o.ReadFile)
@@ -175,12 +175,12 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// ResolveProject returns the project o names, or the default one and where
+// resolveProject returns the project o names, or the default one and where
 // it comes from ("gke-project", an environment variable, or the credentials
 // file). It reads the credentials file but contacts nothing.
-func ResolveProject(o Options) (project, from string) {
+func resolveProject(o Options) (project, from string) {
 	if o.Project != "" {
-		return o.Project, InputProject
+		return o.Project, inputProject
 	}
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
@@ -192,18 +192,18 @@ func ResolveProject(o Options) (project, from string) {
 }
 
 func defaultProject(getenv func(string) string, readFile func(string) ([]byte, error)) (project, from string) {
-	for _, k := range ProjectEnv {
+	for _, k := range projectEnv {
 		if v := strings.TrimSpace(getenv(k)); v != "" {
 			return v, k
 		}
 	}
-	if path := getenv(CredentialsEnv); path != "" {
+	if path := getenv(credentialsEnv); path != "" {
 		if b, err := readFile(path); err == nil {
 			var f struct {
 				ProjectID string `json:"project_id"`
 			}
 			if json.Unmarshal(b, &f) == nil && f.ProjectID != "" {
-				return f.ProjectID, "project_id of " + CredentialsEnv
+				return f.ProjectID, "project_id of " + credentialsEnv
 			}
 		}
 	}
@@ -230,33 +230,33 @@ const (
 	maxNodes       = 1000
 )
 
-// Validate checks the inputs in o and returns every problem, one
+// validate checks the inputs in o and returns every problem, one
 // *input.Error each. An empty input means its default. It resolves the
 // project as Connect will, contacting nothing.
-func Validate(o Options) []error {
+func validate(o Options) []error {
 	var errs []error
 	bad := func(name, value, problem, accepted string) {
 		errs = append(errs, &input.Error{Input: name, Value: value, Problem: problem, Accepted: accepted})
 	}
-	project, from := ResolveProject(o)
+	project, from := resolveProject(o)
 	switch {
 	case project == "":
-		bad(InputProject, "", "is empty and no project was found in "+strings.Join(ProjectEnv, ", ")+" or the credentials file; set gke-project, or give google-github-actions/auth a project_id", acceptProject)
+		bad(inputProject, "", "is empty and no project was found in "+strings.Join(projectEnv, ", ")+" or the credentials file; set gke-project, or give google-github-actions/auth a project_id", acceptProject)
 	case !projectRE.MatchString(project):
 		problem := "is not a project ID"
-		if from != InputProject {
+		if from != inputProject {
 			problem += " (taken from " + from + ")"
 		}
-		bad(InputProject, project, problem, acceptProject)
+		bad(inputProject, project, problem, acceptProject)
 	}
 	switch {
 	case o.Location == "":
-		bad(InputLocation, "", "is required for cluster: gke", acceptLocation)
+		bad(inputLocation, "", "is required for cluster: gke", acceptLocation)
 	case !locationRE.MatchString(o.Location):
-		bad(InputLocation, o.Location, "is not a region or zone", acceptLocation)
+		bad(inputLocation, o.Location, "is not a region or zone", acceptLocation)
 	}
 	if o.ClusterName != "" && !nameRE.MatchString(o.ClusterName) {
-		bad(InputClusterName, o.ClusterName, "is not a valid GKE cluster name", acceptName)
+		bad(inputClusterName, o.ClusterName, "is not a valid GKE cluster name", acceptName)
 	}
 	if o.Reuse != "" {
 		if err := cluster.CheckReuse(o.Reuse); err != nil {
@@ -264,23 +264,23 @@ func Validate(o Options) []error {
 		}
 	}
 	if o.MachineType != "" && !machineRE.MatchString(o.MachineType) {
-		bad(InputMachineType, o.MachineType, "is not a machine type", acceptMachine)
+		bad(inputMachineType, o.MachineType, "is not a machine type", acceptMachine)
 	}
 	if o.Nodes < 0 || o.Nodes > maxNodes {
-		bad(InputNodes, strconv.Itoa(o.Nodes), "is out of range", acceptNodes)
+		bad(inputNodes, strconv.Itoa(o.Nodes), "is out of range", acceptNodes)
 	}
-	if o.ReleaseChannel != "" && !slices.Contains(ReleaseChannels, strings.ToLower(o.ReleaseChannel)) {
-		bad(InputReleaseChannel, o.ReleaseChannel, "is not a release channel", "empty (GKE's default, regular), "+strings.Join(ReleaseChannels, ", "))
+	if o.ReleaseChannel != "" && !slices.Contains(releaseChannels, strings.ToLower(o.ReleaseChannel)) {
+		bad(inputReleaseChannel, o.ReleaseChannel, "is not a release channel", "empty (GKE's default, regular), "+strings.Join(releaseChannels, ", "))
 	}
 	if v := strings.TrimPrefix(o.KubernetesVersion, "v"); v != "" && !versionRE.MatchString(v) {
 		problem := "is not a GKE version"
 		if strings.ContainsAny(v, "/:@") {
 			problem = "is an image reference (for kind), not a GKE version"
 		}
-		bad(InputKubernetesVersion, o.KubernetesVersion, problem, acceptVersion)
+		bad(inputKubernetesVersion, o.KubernetesVersion, problem, acceptVersion)
 	}
-	if o.DeleteCluster != "" && !slices.Contains(DeleteValues, o.DeleteCluster) {
-		bad(InputDeleteCluster, o.DeleteCluster, "is not a delete policy", strings.Join(DeleteValues, ", "))
+	if o.DeleteCluster != "" && !slices.Contains(deleteValues, o.DeleteCluster) {
+		bad(inputDeleteCluster, o.DeleteCluster, "is not a delete policy", strings.Join(deleteValues, ", "))
 	}
 	return errs
 }
@@ -289,35 +289,35 @@ func Validate(o Options) []error {
 // cluster.Inputs too.
 var Inputs = []input.Def{
 	{
-		Name:        InputProject,
+		Name:        inputProject,
 		Description: "Google Cloud project of the GKE cluster. Empty: the project google-github-actions/auth exported (GOOGLE_CLOUD_PROJECT, CLOUDSDK_CORE_PROJECT, GCLOUD_PROJECT), else the credentials' project_id.",
 	},
 	{
-		Name:        InputLocation,
+		Name:        inputLocation,
 		Description: "Region (us-central1) or zone (us-central1-a) of the GKE cluster. Required with cluster: gke.",
 	},
 	{
-		Name:        InputMachineType,
+		Name:        inputMachineType,
 		Default:     DefaultMachineType,
 		Description: "Machine type of the nodes of a GKE cluster this run creates.",
 	},
 	{
-		Name:        InputNodes,
+		Name:        inputNodes,
 		Default:     strconv.Itoa(DefaultNodes),
 		Description: "Number of nodes of a GKE cluster this run creates (per zone for a region).",
 	},
 	{
-		Name:        InputSpot,
+		Name:        inputSpot,
 		Default:     "false",
 		Bool:        true,
 		Description: "true: the nodes of a GKE cluster this run creates are Spot VMs (cheaper, may be reclaimed).",
 	},
 	{
-		Name:        InputReleaseChannel,
+		Name:        inputReleaseChannel,
 		Description: "Release channel of a GKE cluster this run creates: rapid, regular, stable, extended or none. Empty: GKE's default.",
 	},
 	{
-		Name:        InputDeleteCluster,
+		Name:        inputDeleteCluster,
 		Default:     DefaultDeleteCluster,
 		Description: "never: keep the cluster; on-exit: delete it at the end of the job (the action's post step) when this run created it.",
 	},
@@ -329,20 +329,20 @@ var Inputs = []input.Def{
 func Parse(r *input.Reader) Options {
 	o := Options{
 		Getenv:            r.Env(),
-		Project:           r.String(InputProject),
-		Location:          r.String(InputLocation),
-		ClusterName:       r.String(InputClusterName),
-		Reuse:             r.String(InputReuse),
-		MachineType:       r.String(InputMachineType),
-		ReleaseChannel:    r.String(InputReleaseChannel),
-		KubernetesVersion: r.String(InputKubernetesVersion),
-		DeleteCluster:     r.String(InputDeleteCluster),
+		Project:           r.String(inputProject),
+		Location:          r.String(inputLocation),
+		ClusterName:       r.String(inputClusterName),
+		Reuse:             r.String(inputReuse),
+		MachineType:       r.String(inputMachineType),
+		ReleaseChannel:    r.String(inputReleaseChannel),
+		KubernetesVersion: r.String(inputKubernetesVersion),
+		DeleteCluster:     r.String(inputDeleteCluster),
 	}
-	if n, ok := r.Int(InputNodes, 1, maxNodes, "is not a node count", acceptNodes); ok {
+	if n, ok := r.Int(inputNodes, 1, maxNodes, "is not a node count", acceptNodes); ok {
 		o.Nodes = int(n)
 	}
-	o.Spot = r.Bool(InputSpot)
-	r.Add("cluster", Validate(o)...)
+	o.Spot = r.Bool(inputSpot)
+	r.Add("cluster", validate(o)...)
 	return o
 }
 

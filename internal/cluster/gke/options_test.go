@@ -13,7 +13,7 @@ import (
 )
 
 func TestParse(t *testing.T) {
-	valid := map[string]string{InputProject: testProject, InputLocation: testZone}
+	valid := map[string]string{inputProject: testProject, inputLocation: testZone}
 	with := func(k, v string) map[string]string {
 		m := map[string]string{}
 		for a, b := range valid {
@@ -34,12 +34,12 @@ func TestParse(t *testing.T) {
 		{
 			name: "every input",
 			inputs: map[string]string{
-				InputProject: "proj-123", InputLocation: "europe-west4", InputClusterName: "preview-42", InputReuse: "recreate",
-				InputMachineType: "n2-standard-8", InputNodes: "3", InputSpot: "true", InputReleaseChannel: "Stable",
-				InputKubernetesVersion: "v1.34.1-gke.1829001", InputDeleteCluster: "on-exit",
+				inputProject: "proj-123", inputLocation: "europe-west4", inputClusterName: "preview-42", inputReuse: "recreate",
+				inputMachineType: "n2-standard-8", inputNodes: "3", inputSpot: "true", inputReleaseChannel: "Stable",
+				inputKubernetesVersion: "v1.34.1-gke.1829001", inputDeleteCluster: "on-exit",
 			},
 			check: func(t *testing.T, o Options) {
-				if o.Nodes != 3 || !o.Spot || o.ClusterName != "preview-42" || o.Reuse != cluster.ReuseRecreate || o.DeleteCluster != DeleteOnExit {
+				if o.Nodes != 3 || !o.Spot || o.ClusterName != "preview-42" || o.Reuse != cluster.ReuseRecreate || o.DeleteCluster != deleteOnExit {
 					t.Errorf("options %+v", o)
 				}
 				n := New(o).opts
@@ -48,26 +48,26 @@ func TestParse(t *testing.T) {
 				}
 			},
 		},
-		{name: "project from the environment", inputs: map[string]string{InputLocation: testZone}, env: map[string]string{"CLOUDSDK_CORE_PROJECT": "env-project"}},
-		{name: "no project anywhere", inputs: map[string]string{InputLocation: testZone}, want: []string{`"gke-project": is empty and no project was found in GOOGLE_CLOUD_PROJECT`}},
-		{name: "project from the environment, invalid", inputs: map[string]string{InputLocation: testZone}, env: map[string]string{"GCLOUD_PROJECT": "Bad_Project"}, want: []string{`"gke-project": "Bad_Project" is not a project ID (taken from GCLOUD_PROJECT)`}},
-		{name: "no location", inputs: map[string]string{InputProject: testProject}, want: []string{`"gke-location": is required for cluster: gke (accepted: a region such as us-central1, or a zone such as us-central1-a)`}},
-		{name: "bad location", inputs: with(InputLocation, "us central"), want: []string{`"gke-location": "us central" is not a region or zone`}},
-		{name: "bad cluster name", inputs: with(InputClusterName, "Knative_1"), want: []string{`"cluster-name": "Knative_1" is not a valid GKE cluster name`}},
-		{name: "long cluster name", inputs: with(InputClusterName, strings.Repeat("a", 41)), want: []string{`"cluster-name"`}},
-		{name: "bad reuse", inputs: with(InputReuse, "yes"), want: []string{`"reuse-cluster": "yes" is not a reuse policy (accepted: true: use the cluster if it exists, else create it; false: fail if it exists; recreate: delete it and create it again)`}},
-		{name: "bad machine type", inputs: with(InputMachineType, "big"), want: []string{`"gke-machine-type": "big" is not a machine type`}},
-		{name: "nodes not a number", inputs: with(InputNodes, "two"), want: []string{`"gke-nodes": "two" is not a node count (accepted: a whole number from 1 to 1000)`}},
-		{name: "zero nodes", inputs: with(InputNodes, "0"), want: []string{`"gke-nodes": "0" is not a node count`}},
-		{name: "bad spot", inputs: with(InputSpot, "maybe"), want: []string{`"gke-spot": "maybe" is not a boolean (accepted: true, false)`}},
-		{name: "bad channel", inputs: with(InputReleaseChannel, "beta"), want: []string{`"gke-release-channel": "beta" is not a release channel (accepted: empty (GKE's default, regular), rapid, regular, stable, extended, none)`}},
-		{name: "kind node image as version", inputs: with(InputKubernetesVersion, "kindest/node:v1.34.0"), want: []string{`"kubernetes-version": "kindest/node:v1.34.0" is an image reference (for kind), not a GKE version`}},
-		{name: "bad version", inputs: with(InputKubernetesVersion, "2.0"), want: []string{`"kubernetes-version": "2.0" is not a GKE version`}},
-		{name: "latest version", inputs: with(InputKubernetesVersion, "latest")},
-		{name: "bad delete policy", inputs: with(InputDeleteCluster, "always"), want: []string{`"delete-cluster": "always" is not a delete policy (accepted: never, on-exit)`}},
+		{name: "project from the environment", inputs: map[string]string{inputLocation: testZone}, env: map[string]string{"CLOUDSDK_CORE_PROJECT": "env-project"}},
+		{name: "no project anywhere", inputs: map[string]string{inputLocation: testZone}, want: []string{`"gke-project": is empty and no project was found in GOOGLE_CLOUD_PROJECT`}},
+		{name: "project from the environment, invalid", inputs: map[string]string{inputLocation: testZone}, env: map[string]string{"GCLOUD_PROJECT": "Bad_Project"}, want: []string{`"gke-project": "Bad_Project" is not a project ID (taken from GCLOUD_PROJECT)`}},
+		{name: "no location", inputs: map[string]string{inputProject: testProject}, want: []string{`"gke-location": is required for cluster: gke (accepted: a region such as us-central1, or a zone such as us-central1-a)`}},
+		{name: "bad location", inputs: with(inputLocation, "us central"), want: []string{`"gke-location": "us central" is not a region or zone`}},
+		{name: "bad cluster name", inputs: with(inputClusterName, "Knative_1"), want: []string{`"cluster-name": "Knative_1" is not a valid GKE cluster name`}},
+		{name: "long cluster name", inputs: with(inputClusterName, strings.Repeat("a", 41)), want: []string{`"cluster-name"`}},
+		{name: "bad reuse", inputs: with(inputReuse, "yes"), want: []string{`"reuse-cluster": "yes" is not a reuse policy (accepted: true: use the cluster if it exists, else create it; false: fail if it exists; recreate: delete it and create it again)`}},
+		{name: "bad machine type", inputs: with(inputMachineType, "big"), want: []string{`"gke-machine-type": "big" is not a machine type`}},
+		{name: "nodes not a number", inputs: with(inputNodes, "two"), want: []string{`"gke-nodes": "two" is not a node count (accepted: a whole number from 1 to 1000)`}},
+		{name: "zero nodes", inputs: with(inputNodes, "0"), want: []string{`"gke-nodes": "0" is not a node count`}},
+		{name: "bad spot", inputs: with(inputSpot, "maybe"), want: []string{`"gke-spot": "maybe" is not a boolean (accepted: true, false)`}},
+		{name: "bad channel", inputs: with(inputReleaseChannel, "beta"), want: []string{`"gke-release-channel": "beta" is not a release channel (accepted: empty (GKE's default, regular), rapid, regular, stable, extended, none)`}},
+		{name: "kind node image as version", inputs: with(inputKubernetesVersion, "kindest/node:v1.34.0"), want: []string{`"kubernetes-version": "kindest/node:v1.34.0" is an image reference (for kind), not a GKE version`}},
+		{name: "bad version", inputs: with(inputKubernetesVersion, "2.0"), want: []string{`"kubernetes-version": "2.0" is not a GKE version`}},
+		{name: "latest version", inputs: with(inputKubernetesVersion, "latest")},
+		{name: "bad delete policy", inputs: with(inputDeleteCluster, "always"), want: []string{`"delete-cluster": "always" is not a delete policy (accepted: never, on-exit)`}},
 		{
 			name:   "every problem at once",
-			inputs: map[string]string{InputLocation: "x", InputNodes: "-1", InputReuse: "no"},
+			inputs: map[string]string{inputLocation: "x", inputNodes: "-1", inputReuse: "no"},
 			want:   []string{`"gke-nodes"`, `"gke-project"`, `"gke-location"`, `"reuse-cluster"`},
 		},
 	}
@@ -108,16 +108,16 @@ func TestResolveProject(t *testing.T) {
 		want     string
 		wantFrom string
 	}{
-		{name: "input wins", project: "input-project", env: map[string]string{"GOOGLE_CLOUD_PROJECT": "env-project"}, want: "input-project", wantFrom: InputProject},
+		{name: "input wins", project: "input-project", env: map[string]string{"GOOGLE_CLOUD_PROJECT": "env-project"}, want: "input-project", wantFrom: inputProject},
 		{name: "GOOGLE_CLOUD_PROJECT first", env: map[string]string{"GCLOUD_PROJECT": "b", "GOOGLE_CLOUD_PROJECT": "a"}, want: "a", wantFrom: "GOOGLE_CLOUD_PROJECT"},
 		{name: "CLOUDSDK_CORE_PROJECT before GCLOUD_PROJECT", env: map[string]string{"GCLOUD_PROJECT": "b", "CLOUDSDK_CORE_PROJECT": "c"}, want: "c", wantFrom: "CLOUDSDK_CORE_PROJECT"},
-		{name: "the credentials file's project_id last", env: map[string]string{CredentialsEnv: keyFile}, want: "key-project", wantFrom: "project_id of GOOGLE_APPLICATION_CREDENTIALS"},
-		{name: "an environment variable before the file", env: map[string]string{CredentialsEnv: keyFile, "GCP_PROJECT": "d"}, want: "d", wantFrom: "GCP_PROJECT"},
-		{name: "nothing", env: map[string]string{CredentialsEnv: filepath.Join(dir, "missing.json")}},
+		{name: "the credentials file's project_id last", env: map[string]string{credentialsEnv: keyFile}, want: "key-project", wantFrom: "project_id of GOOGLE_APPLICATION_CREDENTIALS"},
+		{name: "an environment variable before the file", env: map[string]string{credentialsEnv: keyFile, "GCP_PROJECT": "d"}, want: "d", wantFrom: "GCP_PROJECT"},
+		{name: "nothing", env: map[string]string{credentialsEnv: filepath.Join(dir, "missing.json")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, from := ResolveProject(Options{Project: tt.project, Getenv: fakeEnv(tt.env)})
+			got, from := resolveProject(Options{Project: tt.project, Getenv: fakeEnv(tt.env)})
 			if got != tt.want || from != tt.wantFrom {
 				t.Errorf("got %q from %q, want %q from %q", got, from, tt.want, tt.wantFrom)
 			}
@@ -135,7 +135,7 @@ func TestPlanContactsNothing(t *testing.T) {
 			name: "defaults, project from the environment",
 			set: func(o *Options) {
 				o.Project = ""
-				o.Getenv = fakeEnv(map[string]string{"GOOGLE_CLOUD_PROJECT": "env-project", CredentialsEnv: "/github/workspace/gha-creds-1.json"})
+				o.Getenv = fakeEnv(map[string]string{"GOOGLE_CLOUD_PROJECT": "env-project", credentialsEnv: "/github/workspace/gha-creds-1.json"})
 				o.TokenSource = nil
 			},
 			want: []string{
@@ -149,7 +149,7 @@ func TestPlanContactsNothing(t *testing.T) {
 		{
 			name: "a regional spot cluster, recreated and deleted on exit",
 			set: func(o *Options) {
-				o.Location, o.Reuse, o.Nodes, o.Spot, o.DeleteCluster = "us-central1", cluster.ReuseRecreate, 2, true, DeleteOnExit
+				o.Location, o.Reuse, o.Nodes, o.Spot, o.DeleteCluster = "us-central1", cluster.ReuseRecreate, 2, true, deleteOnExit
 				o.ReleaseChannel, o.KubernetesVersion = "none", "1.33"
 			},
 			want: []string{

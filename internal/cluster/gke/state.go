@@ -7,14 +7,14 @@ import (
 	"strings"
 )
 
-// StateName is the name under which main saves the State for the post step
+// stateName is the name under which main saves the State for the post step
 // (GITHUB_STATE), which reads it back from the environment variable
 // STATE_gke_cluster.
-const StateName = "gke_cluster"
+const stateName = "gke_cluster"
 
-// State is what the main step hands the post step: which cluster, whether
+// clusterState is what the main step hands the post step: which cluster, whether
 // this run created it, and whether to delete it.
-type State struct {
+type clusterState struct {
 	Project      string `json:"project"`
 	Location     string `json:"location"`
 	Name         string `json:"name"`
@@ -23,7 +23,7 @@ type State struct {
 }
 
 // Encode returns s as one line of JSON.
-func (s State) Encode() string {
+func (s clusterState) Encode() string {
 	b, err := json.Marshal(s)
 	if err != nil {
 		panic(err) // strings and booleans always marshal
@@ -31,29 +31,29 @@ func (s State) Encode() string {
 	return string(b)
 }
 
-// DecodeState reads what Encode wrote and checks it names a cluster.
-func DecodeState(v string) (State, error) {
-	var s State
+// decodeState reads what Encode wrote and checks it names a cluster.
+func decodeState(v string) (clusterState, error) {
+	var s clusterState
 	dec := json.NewDecoder(strings.NewReader(v))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
-		return State{}, fmt.Errorf("reading the GKE state the main step saved (%q): %w", v, err)
+		return clusterState{}, fmt.Errorf("reading the GKE state the main step saved (%q): %w", v, err)
 	}
 	if !projectRE.MatchString(s.Project) || !locationRE.MatchString(s.Location) || !nameRE.MatchString(s.Name) {
-		return State{}, fmt.Errorf("the GKE state the main step saved (%q) does not name a cluster", v)
+		return clusterState{}, fmt.Errorf("the GKE state the main step saved (%q) does not name a cluster", v)
 	}
 	return s, nil
 }
 
-// DeleteRequest names the cluster Delete deletes.
-type DeleteRequest struct {
+// deleteRequest names the cluster Delete deletes.
+type deleteRequest struct {
 	Project, Location, Name string
 }
 
 // Delete deletes the cluster and waits for the operation; a cluster that is
 // already gone is not an error. It uses the target's credentials and seams,
 // not its inputs.
-func (t *Target) Delete(ctx context.Context, req DeleteRequest) error {
+func (t *target) Delete(ctx context.Context, req deleteRequest) error {
 	if req.Project == "" || req.Location == "" || req.Name == "" {
 		return fmt.Errorf("deleting a GKE cluster needs its project, location and name; got %+v", req)
 	}
@@ -67,13 +67,13 @@ func (t *Target) Delete(ctx context.Context, req DeleteRequest) error {
 // (empty when main saved none): Cleanup deletes the cluster when this run
 // created it and delete-cluster was on-exit, and otherwise says why it
 // keeps it.
-func (t *Target) Cleanup(ctx context.Context, state func(name string) string) error {
-	encoded := state(StateName)
+func (t *target) Cleanup(ctx context.Context, state func(name string) string) error {
+	encoded := state(stateName)
 	if strings.TrimSpace(encoded) == "" {
 		t.opts.Log.Infof("the main step recorded no GKE cluster: nothing to delete")
 		return nil
 	}
-	s, err := DecodeState(encoded)
+	s, err := decodeState(encoded)
 	if err != nil {
 		return err
 	}
@@ -86,5 +86,5 @@ func (t *Target) Cleanup(ctx context.Context, state func(name string) string) er
 		t.opts.Log.Infof("keeping %s (delete-cluster: never); it costs money until deleted: gcloud container clusters delete %s --location %s --project %s", r, r.name, r.location, r.project)
 		return nil
 	}
-	return t.Delete(ctx, DeleteRequest{Project: s.Project, Location: s.Location, Name: s.Name})
+	return t.Delete(ctx, deleteRequest{Project: s.Project, Location: s.Location, Name: s.Name})
 }

@@ -11,12 +11,12 @@ import (
 )
 
 func TestStateRoundTrip(t *testing.T) {
-	want := State{Project: testProject, Location: testZone, Name: testName, Created: true, DeleteOnExit: true}
+	want := clusterState{Project: testProject, Location: testZone, Name: testName, Created: true, DeleteOnExit: true}
 	enc := want.Encode()
 	if strings.Contains(enc, "\n") {
 		t.Errorf("encoded state spans lines: %q", enc)
 	}
-	got, err := DecodeState(enc)
+	got, err := decodeState(enc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestDecodeStateRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := DecodeState(tt.in)
+			_, err := decodeState(tt.in)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("got %v, want %q", err, tt.want)
 			}
@@ -45,7 +45,7 @@ func TestDecodeStateRejects(t *testing.T) {
 }
 
 func TestCleanup(t *testing.T) {
-	created := State{Project: testProject, Location: testZone, Name: testName, Created: true, DeleteOnExit: true}
+	created := clusterState{Project: testProject, Location: testZone, Name: testName, Created: true, DeleteOnExit: true}
 	tests := []struct {
 		name    string
 		state   string
@@ -71,11 +71,11 @@ func TestCleanup(t *testing.T) {
 			wantGone:    true,
 		},
 		{
-			name: "reused: kept", state: State{Project: testProject, Location: testZone, Name: testName, DeleteOnExit: true}.Encode(), exists: true,
+			name: "reused: kept", state: clusterState{Project: testProject, Location: testZone, Name: testName, DeleteOnExit: true}.Encode(), exists: true,
 			wantLog: "this run did not create it",
 		},
 		{
-			name: "created with delete-cluster never: kept", state: State{Project: testProject, Location: testZone, Name: testName, Created: true}.Encode(), exists: true,
+			name: "created with delete-cluster never: kept", state: clusterState{Project: testProject, Location: testZone, Name: testName, Created: true}.Encode(), exists: true,
 			wantLog: "gcloud container clusters delete knative --location us-central1-a --project my-project",
 		},
 		{name: "no state: nothing to do", state: "", wantLog: "recorded no GKE cluster"},
@@ -150,9 +150,9 @@ func TestDeleteAtExitOnlyWhenCreated(t *testing.T) {
 		deletePol   string
 		wantDeleted bool
 	}{
-		{name: "created, on-exit", deletePol: DeleteOnExit, wantDeleted: true},
-		{name: "reused, on-exit", exists: true, deletePol: DeleteOnExit},
-		{name: "created, never", deletePol: DeleteNever},
+		{name: "created, on-exit", deletePol: deleteOnExit, wantDeleted: true},
+		{name: "reused, on-exit", exists: true, deletePol: deleteOnExit},
+		{name: "created, never", deletePol: deleteNever},
 		{name: "created, default policy", deletePol: ""},
 	}
 	for _, tt := range tests {
@@ -180,7 +180,7 @@ func TestDeleteAtExitOnlyWhenCreated(t *testing.T) {
 
 func TestDeleteNeedsACluster(t *testing.T) {
 	e := newEnv(t)
-	err := New(e.options()).Delete(context.Background(), DeleteRequest{Project: testProject, Name: testName})
+	err := New(e.options()).Delete(context.Background(), deleteRequest{Project: testProject, Name: testName})
 	if err == nil || !strings.Contains(err.Error(), "needs its project, location and name") {
 		t.Fatalf("got %v", err)
 	}
@@ -192,7 +192,7 @@ func TestDeleteNeedsACluster(t *testing.T) {
 // stateOf reads back encoded as the state saved under StateName.
 func stateOf(encoded string) func(string) string {
 	return func(name string) string {
-		if name == StateName {
+		if name == stateName {
 			return encoded
 		}
 		return ""

@@ -18,8 +18,8 @@ import (
 	"github.com/knative-preview/action/internal/cluster"
 )
 
-// Target is a GKE cluster, reused or created.
-type Target struct {
+// target is a GKE cluster, reused or created.
+type target struct {
 	opts Options
 	// projectFrom says where the project came from when gke-project is
 	// empty.
@@ -34,15 +34,15 @@ type Target struct {
 }
 
 var (
-	_ cluster.Target   = (*Target)(nil)
-	_ cluster.Stateful = (*Target)(nil)
-	_ cluster.Cleaner  = (*Target)(nil)
+	_ cluster.Target   = (*target)(nil)
+	_ cluster.Stateful = (*target)(nil)
+	_ cluster.Cleaner  = (*target)(nil)
 )
 
 // New returns the target for opts; Validate(opts) should have no problems.
 // New contacts nothing and reads no credentials.
-func New(opts Options) *Target {
-	t := &Target{opts: opts.withDefaults()}
+func New(opts Options) *target {
+	t := &target{opts: opts.withDefaults()}
 	if opts.Project == "" {
 		_, t.projectFrom = defaultProject(t.opts.Getenv, t.opts.ReadFile)
 	}
@@ -60,7 +60,7 @@ func (r ref) String() string {
 	return fmt.Sprintf("GKE cluster %q (project %s, %s %s)", r.name, r.project, locationKind(r.location), r.location)
 }
 
-func (t *Target) ref() ref { return ref{t.opts.Project, t.opts.Location, t.opts.ClusterName} }
+func (t *target) ref() ref { return ref{t.opts.Project, t.opts.Location, t.opts.ClusterName} }
 
 func locationKind(location string) string {
 	if regional(location) {
@@ -69,13 +69,13 @@ func locationKind(location string) string {
 	return "zone"
 }
 
-// ContextName is the kubeconfig context name gcloud would give the cluster.
-func ContextName(project, location, name string) string {
+// contextName is the kubeconfig context name gcloud would give the cluster.
+func contextName(project, location, name string) string {
 	return fmt.Sprintf("gke_%s_%s_%s", project, location, name)
 }
 
 // Plan says what Connect will do. It contacts nothing.
-func (t *Target) Plan() []string {
+func (t *target) Plan() []string {
 	o := t.opts
 	where := fmt.Sprintf("in project %s", orUnknown(o.Project))
 	if t.projectFrom != "" {
@@ -100,7 +100,7 @@ func (t *Target) Plan() []string {
 		fmt.Sprintf("connect to the cluster's endpoint with its CA and a refreshing access token; check that the API server answers (wait up to %s) and read its Kubernetes version", o.ReachTimeout),
 	)
 	switch o.DeleteCluster {
-	case DeleteOnExit:
+	case deleteOnExit:
 		lines = append(lines, "delete the cluster in the action's post step at the end of the job if this run created it (delete-cluster: on-exit); a reused cluster is kept")
 	default:
 		lines = append(lines, "keep the cluster after the job (delete-cluster: never); a cluster this run creates costs money until it is deleted")
@@ -109,7 +109,7 @@ func (t *Target) Plan() []string {
 }
 
 // shape describes the cluster Connect would create.
-func (t *Target) shape() string {
+func (t *target) shape() string {
 	o := t.opts
 	vm := o.MachineType
 	if o.Spot {
@@ -136,41 +136,41 @@ func (t *Target) shape() string {
 	return fmt.Sprintf("%s, %s, %s", nodes, channel, version)
 }
 
-func (t *Target) plannedCredentials() string {
+func (t *target) plannedCredentials() string {
 	switch {
 	case t.opts.TokenSource != nil:
 		return "the given token source"
-	case t.opts.Getenv(CredentialsEnv) != "":
-		return fmt.Sprintf("Application Default Credentials from %s=%s", CredentialsEnv, t.opts.Getenv(CredentialsEnv))
+	case t.opts.Getenv(credentialsEnv) != "":
+		return fmt.Sprintf("Application Default Credentials from %s=%s", credentialsEnv, t.opts.Getenv(credentialsEnv))
 	}
 	return "Application Default Credentials (gcloud's file or the metadata server; in a workflow, run google-github-actions/auth first)"
 }
 
 // State is what the post step needs to delete the cluster.
-func (t *Target) State() State {
-	return State{
+func (t *target) State() clusterState {
+	return clusterState{
 		Project:      t.opts.Project,
 		Location:     t.opts.Location,
 		Name:         t.opts.ClusterName,
 		Created:      t.created,
-		DeleteOnExit: t.opts.DeleteCluster == DeleteOnExit,
+		DeleteOnExit: t.opts.DeleteCluster == deleteOnExit,
 	}
 }
 
 // KeepState has the target save its State, named StateName, as soon as GKE
 // accepts creating the cluster and whenever Connect returns: a cluster
 // whose creation failed half-way must still be deleted by the post step.
-func (t *Target) KeepState(save cluster.SaveState) { t.save = save }
+func (t *target) KeepState(save cluster.SaveState) { t.save = save }
 
-func (t *Target) saveState() {
+func (t *target) saveState() {
 	if t.save != nil {
-		t.save(StateName, t.State().Encode())
+		t.save(stateName, t.State().Encode())
 	}
 }
 
 // Connect reuses or creates the cluster, waits for it to be RUNNING and
 // checks that its API server answers.
-func (t *Target) Connect(ctx context.Context) (*cluster.Cluster, error) {
+func (t *target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 	defer t.saveState()
 	if err := t.init(ctx, t.opts.Project); err != nil {
 		return nil, err
@@ -204,7 +204,7 @@ func (t *Target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 	t.opts.Log.Infof("API server %s answers: Kubernetes %s", rc.Host, v.GitVersion)
 	return &cluster.Cluster{
 		Name:    r.name,
-		Context: ContextName(r.project, r.location, r.name),
+		Context: contextName(r.project, r.location, r.name),
 		REST:    rc,
 		Version: v,
 		Created: t.created,
@@ -213,7 +213,7 @@ func (t *Target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 
 // init loads the credentials, checks they give a token, and builds the
 // Container API client.
-func (t *Target) init(ctx context.Context, project string) error {
+func (t *target) init(ctx context.Context, project string) error {
 	if t.svc != nil {
 		return nil
 	}
@@ -225,7 +225,7 @@ func (t *Target) init(ctx context.Context, project string) error {
 		return err
 	}
 	if project == "" {
-		return fmt.Errorf("no Google Cloud project: set gke-project, or one of %s (google-github-actions/auth sets them when it knows the project)", strings.Join(ProjectEnv, ", "))
+		return fmt.Errorf("no Google Cloud project: set gke-project, or one of %s (google-github-actions/auth sets them when it knows the project)", strings.Join(projectEnv, ", "))
 	}
 	// Each Container API call is bounded: a hung request would otherwise
 	// last until the whole run's timeout.
@@ -246,7 +246,7 @@ const apiRequestTimeout = time.Minute
 
 // restConfig reaches the cluster's endpoint, trusting its CA, with a token
 // that refreshes.
-func (t *Target) restConfig(r ref, c *container.Cluster) (*rest.Config, error) {
+func (t *target) restConfig(r ref, c *container.Cluster) (*rest.Config, error) {
 	if c.Endpoint == "" {
 		return nil, fmt.Errorf("%s has no endpoint (status %s): GKE has not finished setting it up; rerun in a few minutes", r, c.Status)
 	}
@@ -309,6 +309,6 @@ func endpointsConfig(c *container.Cluster) *container.IPEndpointsConfig {
 
 // isConflict reports whether err is a 409 from the API.
 func isConflict(err error) bool {
-	var ae *APIError
+	var ae *apiError
 	return errors.As(err, &ae) && ae.Code == http.StatusConflict
 }

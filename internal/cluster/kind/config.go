@@ -15,9 +15,9 @@ import (
 	"github.com/knative-preview/action/internal/input"
 )
 
-// IngressNodePort is the NodePort the install stage gives the ingress
+// ingressNodePort is the NodePort the install stage gives the ingress
 // gateway; the control-plane node maps it to the host port.
-const IngressNodePort = 31080
+const ingressNodePort = 31080
 
 const (
 	configKind       = "Cluster"
@@ -36,7 +36,7 @@ func buildConfig(o Options) (*v1alpha4.Cluster, []error) {
 	}
 	image, err := nodeImage(o.KubernetesVersion)
 	if err != nil {
-		image = DefaultNodeImage // reported by Validate as a kubernetes-version problem
+		image = defaultNodeImage // reported by Validate as a kubernetes-version problem
 	}
 	cfg := &v1alpha4.Cluster{}
 	if strings.TrimSpace(o.KindConfig) != "" {
@@ -75,8 +75,8 @@ func buildConfig(o Options) (*v1alpha4.Cluster, []error) {
 			n.Image = image
 		}
 		for _, m := range n.ExtraPortMappings {
-			if int(m.HostPort) == o.HostPort && m.ContainerPort != IngressNodePort {
-				bad(fmt.Sprintf("maps host port %d to container port %d, but host-port %d is for the ingress (container port %d): choose another host-port, or drop that mapping", m.HostPort, m.ContainerPort, o.HostPort, IngressNodePort))
+			if int(m.HostPort) == o.HostPort && m.ContainerPort != ingressNodePort {
+				bad(fmt.Sprintf("maps host port %d to container port %d, but host-port %d is for the ingress (container port %d): choose another host-port, or drop that mapping", m.HostPort, m.ContainerPort, o.HostPort, ingressNodePort))
 			}
 		}
 	}
@@ -86,18 +86,18 @@ func buildConfig(o Options) (*v1alpha4.Cluster, []error) {
 	}
 	cp := &cfg.Nodes[first]
 	ours := v1alpha4.PortMapping{
-		ContainerPort: IngressNodePort,
+		ContainerPort: ingressNodePort,
 		HostPort:      int32(o.HostPort),
 		ListenAddress: "127.0.0.1",
 		Protocol:      v1alpha4.PortMappingProtocolTCP,
 	}
 	mapped := false
 	for _, m := range cp.ExtraPortMappings {
-		if m.ContainerPort != IngressNodePort {
+		if m.ContainerPort != ingressNodePort {
 			continue
 		}
 		if int(m.HostPort) != o.HostPort {
-			bad(fmt.Sprintf("maps container port %d to host port %d, but host-port is %d: drop that mapping, or set host-port: %d", IngressNodePort, m.HostPort, o.HostPort, m.HostPort))
+			bad(fmt.Sprintf("maps container port %d to host port %d, but host-port is %d: drop that mapping, or set host-port: %d", ingressNodePort, m.HostPort, o.HostPort, m.HostPort))
 		}
 		mapped = true
 	}

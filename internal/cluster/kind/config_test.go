@@ -70,7 +70,7 @@ containerdConfigPatches:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if errs := Validate(tt.opts); len(errs) > 0 {
+			if errs := validate(tt.opts); len(errs) > 0 {
 				t.Fatalf("valid options rejected: %v", errs)
 			}
 			cfg, errs := buildConfig(withDefaults(tt.opts))
@@ -124,7 +124,7 @@ func TestValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			errs := Validate(tt.opts)
+			errs := validate(tt.opts)
 			if len(errs) != len(tt.want) {
 				t.Fatalf("got %d problems %v, want %d", len(errs), errs, len(tt.want))
 			}
@@ -145,7 +145,7 @@ func TestValidate(t *testing.T) {
 
 func TestNodeImage(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{"", DefaultNodeImage},
+		{"", defaultNodeImage},
 		{"1.34.3", "kindest/node:v1.34.3"},
 		{"v1.33.0", "kindest/node:v1.33.0"},
 		{"kindest/node:v1.32.8", "kindest/node:v1.32.8"},

@@ -21,7 +21,7 @@ import (
 // lacks them (what `kind load docker-image` does) and returns their
 // registries, for Knative to skip tag resolution there. The images are
 // load-images, or else the image input when the runner's Docker has it.
-func (t *Target) loadImages(ctx context.Context) ([]string, error) {
+func (t *target) loadImages(ctx context.Context) ([]string, error) {
 	want, explicit := t.o.LoadImages, len(t.o.LoadImages) > 0
 	if !explicit && t.o.Image != "" {
 		want = []string{t.o.Image}
@@ -97,7 +97,7 @@ func (t *Target) loadImages(ctx context.Context) ([]string, error) {
 }
 
 // nodeImageID is the id the node's containerd has for ref, or "".
-func (t *Target) nodeImageID(ctx context.Context, node, ref string) string {
+func (t *target) nodeImageID(ctx context.Context, node, ref string) string {
 	out, err := t.docker.Exec(ctx, node, nil, "crictl", "inspecti", ref)
 	if err != nil {
 		return ""
@@ -113,7 +113,7 @@ func (t *Target) nodeImageID(ctx context.Context, node, ref string) string {
 	return v.Status.ID
 }
 
-func (t *Target) importArchive(ctx context.Context, node, archive string) error {
+func (t *target) importArchive(ctx context.Context, node, archive string) error {
 	snapshotter, err := t.snapshotter(ctx, node)
 	if err != nil {
 		return err
@@ -129,7 +129,7 @@ func (t *Target) importArchive(ctx context.Context, node, archive string) error 
 
 // snapshotter reads which snapshotter the node's containerd uses for CRI
 // images: images must be imported into that one.
-func (t *Target) snapshotter(ctx context.Context, node string) (string, error) {
+func (t *target) snapshotter(ctx context.Context, node string) (string, error) {
 	out, err := t.docker.Exec(ctx, node, nil, "containerd", "config", "dump")
 	if err != nil {
 		return "", fmt.Errorf("reading the node's containerd configuration: %w", err)

@@ -22,62 +22,62 @@ import (
 	"github.com/knative-preview/action/internal/log"
 )
 
-// Domain is the DNS suffix of Knative services on a kind cluster: every
+// domain is the DNS suffix of Knative services on a kind cluster: every
 // name under it resolves to 127.0.0.1, where the host port listens.
-const Domain = "127.0.0.1.sslip.io"
+const domain = "127.0.0.1.sslip.io"
 
-// Network is the Docker network kind puts its nodes on.
-const Network = "kind"
+// network is the Docker network kind puts its nodes on.
+const network = "kind"
 
 // What Knative needs of Docker, roughly.
 const (
-	MinCPUs   = 3
-	MinMemory = 3_000_000_000 // bytes
+	minCPUs   = 3
+	minMemory = 3_000_000_000 // bytes
 )
 
 // Default waits.
 const (
-	DefaultDockerTimeout = 20 * time.Second // for `docker info` to answer
-	DefaultReadyTimeout  = 3 * time.Minute  // for created nodes to be Ready
-	DefaultReachTimeout  = time.Minute      // for the API server to answer
-	DefaultLoadTimeout   = 5 * time.Minute  // for the images to be loaded
+	defaultDockerTimeout = 20 * time.Second // for `docker info` to answer
+	defaultReadyTimeout  = 3 * time.Minute  // for created nodes to be Ready
+	defaultReachTimeout  = time.Minute      // for the API server to answer
+	defaultLoadTimeout   = 5 * time.Minute  // for the images to be loaded
 )
 
-// Timeouts bound the target's waits; zero fields keep the defaults.
-type Timeouts struct {
+// timeouts bound the target's waits; zero fields keep the defaults.
+type timeouts struct {
 	Docker, Ready, Reach, Load time.Duration
 }
 
-// Target is a kind cluster in the runner's Docker.
-type Target struct {
+// target is a kind cluster in the runner's Docker.
+type target struct {
 	o        Options
 	cfg      *v1alpha4.Cluster
 	cfgErr   error
 	image    string
-	clusters Clusters
-	docker   Docker
+	clusters clusters
+	docker   dockerClient
 	log      log.Logger
-	timeouts Timeouts
+	timeouts timeouts
 
 	kubeconfigPath string   // set once written
 	secrets        []string // of the kubeconfig, once read
 }
 
 var (
-	_ cluster.Target          = (*Target)(nil)
-	_ cluster.SecretHolder    = (*Target)(nil)
-	_ cluster.OutputsProvider = (*Target)(nil)
+	_ cluster.Target          = (*target)(nil)
+	_ cluster.SecretHolder    = (*target)(nil)
+	_ cluster.OutputsProvider = (*target)(nil)
 )
 
-// Option changes how a Target works, for tests.
-type Option func(*Target)
+// option changes how a Target works, for tests.
+type option func(*target)
 
-// WithClusters replaces the kind library.
-func WithClusters(c Clusters) Option { return func(t *Target) { t.clusters = c } }
+// withClusters replaces the kind library.
+func withClusters(c clusters) option { return func(t *target) { t.clusters = c } }
 
-// WithTimeouts changes the waits.
-func WithTimeouts(d Timeouts) Option {
-	return func(t *Target) {
+// withTimeouts changes the waits.
+func withTimeouts(d timeouts) option {
+	return func(t *target) {
 		if d.Docker > 0 {
 			t.timeouts.Docker = d.Docker
 		}
@@ -95,18 +95,18 @@ func WithTimeouts(d Timeouts) Option {
 
 // New returns the target for opts. It contacts nothing; inputs Validate
 // rejects make Connect fail.
-func New(opts Options, more ...Option) *Target {
+func New(opts Options, more ...option) *target {
 	o := withDefaults(opts)
-	t := &Target{
+	t := &target{
 		o:        o,
 		log:      log.Or(o.Log),
-		timeouts: Timeouts{Docker: DefaultDockerTimeout, Ready: DefaultReadyTimeout, Reach: DefaultReachTimeout, Load: DefaultLoadTimeout},
+		timeouts: timeouts{Docker: defaultDockerTimeout, Ready: defaultReadyTimeout, Reach: defaultReachTimeout, Load: defaultLoadTimeout},
 	}
 	t.docker = o.Docker
 	if t.docker == nil {
 		t.docker = &docker.CLI{}
 	}
-	if errs := Validate(opts); len(errs) > 0 {
+	if errs := validate(opts); len(errs) > 0 {
 		t.cfgErr = errors.Join(errs...)
 	}
 	t.image, _ = nodeImage(o.KubernetesVersion)
@@ -124,25 +124,25 @@ func New(opts Options, more ...Option) *Target {
 	return t
 }
 
-// ContextName is the kubeconfig context kind gives a cluster.
-func ContextName(clusterName string) string { return "kind-" + clusterName }
+// contextName is the kubeconfig context kind gives a cluster.
+func contextName(clusterName string) string { return "kind-" + clusterName }
 
-func (t *Target) controlPlane() string { return t.o.ClusterName + "-control-plane" }
+func (t *target) controlPlane() string { return t.o.ClusterName + "-control-plane" }
 
 // Plan says what Connect will do, with the kind config it creates the
 // cluster from. It only looks at files that say whether this process runs
 // in a container.
-func (t *Target) Plan() []string {
+func (t *target) Plan() []string {
 	name := t.o.ClusterName
 	if t.cfgErr != nil {
 		return []string{fmt.Sprintf("nothing: the kind inputs are not valid: %v", t.cfgErr)}
 	}
-	p := []string{fmt.Sprintf("check that Docker answers (wait up to %s) and has at least %d CPUs and %s of memory for Knative", t.timeouts.Docker, MinCPUs, gb(MinMemory))}
+	p := []string{fmt.Sprintf("check that Docker answers (wait up to %s) and has at least %d CPUs and %s of memory for Knative", t.timeouts.Docker, minCPUs, gb(minMemory))}
 	switch {
 	case t.o.ExistingOnly:
 		p = append(p, fmt.Sprintf("use the kind cluster %q if it exists; create, recreate or load nothing", name))
 	case t.o.Reuse == cluster.ReuseTrue:
-		p = append(p, fmt.Sprintf("reuse the kind cluster %q if it exists (its node %s must map node port %d to host port %d), else create it", name, t.controlPlane(), IngressNodePort, t.o.HostPort))
+		p = append(p, fmt.Sprintf("reuse the kind cluster %q if it exists (its node %s must map node port %d to host port %d), else create it", name, t.controlPlane(), ingressNodePort, t.o.HostPort))
 	case t.o.Reuse == cluster.ReuseFalse:
 		p = append(p, fmt.Sprintf("create the kind cluster %q; fail if one of that name exists", name))
 	case t.o.Reuse == cluster.ReuseRecreate:
@@ -159,13 +159,13 @@ func (t *Target) Plan() []string {
 		p = append(p, "kind config:\n"+indent(y, "      "))
 	}
 	if in, why := t.inContainer(); in {
-		p = append(p, fmt.Sprintf("in a container (%s): attach it to the Docker network %q unless it is on it, and reach the API server at https://%s:6443", why, Network, t.controlPlane()))
+		p = append(p, fmt.Sprintf("in a container (%s): attach it to the Docker network %q unless it is on it, and reach the API server at https://%s:6443", why, network, t.controlPlane()))
 	} else {
 		p = append(p, "not in a container: reach the API server at the 127.0.0.1 port kind publishes")
 	}
 	p = append(p,
 		fmt.Sprintf("check that the API server answers (wait up to %s), read its Kubernetes version, and that every node is Ready", t.timeouts.Reach),
-		fmt.Sprintf("write the cluster's kubeconfig for later steps to %s in the workspace", KubeconfigFile),
+		fmt.Sprintf("write the cluster's kubeconfig for later steps to %s in the workspace", kubeconfigFile),
 	)
 	switch {
 	case len(t.o.LoadImages) > 0:
@@ -173,14 +173,14 @@ func (t *Target) Plan() []string {
 	case t.o.Image != "":
 		p = append(p, fmt.Sprintf("load %s into every node if the runner's Docker has it (else the nodes pull it)", t.o.Image))
 	}
-	p = append(p, fmt.Sprintf("services answer at http://<service>.<namespace>.%s%s from the runner", Domain, portSuffix(t.o.HostPort)))
+	p = append(p, fmt.Sprintf("services answer at http://<service>.<namespace>.%s%s from the runner", domain, portSuffix(t.o.HostPort)))
 	return p
 }
 
 // Connect checks Docker, creates or reuses the cluster, makes its API
 // server reachable from this process, waits for it and its nodes, writes
 // the kubeconfig for later steps, and loads the images.
-func (t *Target) Connect(ctx context.Context) (*cluster.Cluster, error) {
+func (t *target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 	if t.cfgErr != nil {
 		return nil, t.cfgErr
 	}
@@ -215,7 +215,7 @@ func (t *Target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 	kc := external
 	if own != nil {
 		if kc, err = until(ctx, func() (string, error) { return t.clusters.KubeConfig(name, true) }); err != nil {
-			return nil, fmt.Errorf("reading the kubeconfig of the kind cluster %q for the Docker network %q: %w", name, Network, err)
+			return nil, fmt.Errorf("reading the kubeconfig of the kind cluster %q for the Docker network %q: %w", name, network, err)
 		}
 	}
 	src, err := kubecfg.Load(kc, nil)
@@ -223,7 +223,7 @@ func (t *Target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 		return nil, fmt.Errorf("the kubeconfig of the kind cluster %q: %w", name, err)
 	}
 	t.secrets = src.Secrets
-	contextName := ContextName(name)
+	contextName := contextName(name)
 	rc, err := src.RESTConfig(contextName)
 	if err != nil {
 		return nil, err
@@ -248,8 +248,8 @@ func (t *Target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 		REST:            rc,
 		Version:         v,
 		Created:         created,
-		Domain:          Domain,
-		IngressNodePort: IngressNodePort,
+		Domain:          domain,
+		IngressNodePort: ingressNodePort,
 		IngressAddress:  "127.0.0.1:" + strconv.Itoa(t.o.HostPort),
 		HostURLBase:     "http://127.0.0.1" + portSuffix(t.o.HostPort),
 		LocalRegistries: registries,
@@ -259,7 +259,7 @@ func (t *Target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.IngressAddress = ip + ":" + strconv.Itoa(IngressNodePort)
+		c.IngressAddress = ip + ":" + strconv.Itoa(ingressNodePort)
 	}
 	return c, nil
 }
@@ -267,7 +267,7 @@ func (t *Target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 // Outputs has the kubeconfig output: where Connect wrote the cluster's
 // external kubeconfig, relative to the workspace (forward slashes); none
 // before.
-func (t *Target) Outputs() map[string]string {
+func (t *target) Outputs() map[string]string {
 	if t.kubeconfigPath == "" {
 		return nil
 	}
@@ -276,11 +276,11 @@ func (t *Target) Outputs() map[string]string {
 
 // Secrets are the credentials in the cluster's kubeconfig (its client key),
 // known once Connect has read it. Nothing the target logs contains them.
-func (t *Target) Secrets() []string { return slices.Clone(t.secrets) }
+func (t *target) Secrets() []string { return slices.Clone(t.secrets) }
 
 // ensureCluster makes the cluster exist as reuse-cluster says, and reports
 // whether it created it.
-func (t *Target) ensureCluster(ctx context.Context, inContainer bool) (bool, error) {
+func (t *target) ensureCluster(ctx context.Context, inContainer bool) (bool, error) {
 	name := t.o.ClusterName
 	names, err := until(ctx, t.clusters.List)
 	if err != nil {
@@ -314,7 +314,7 @@ func (t *Target) ensureCluster(ctx context.Context, inContainer bool) (bool, err
 }
 
 // create creates the cluster, waiting for kind at most until ctx ends.
-func (t *Target) create(ctx context.Context) error {
+func (t *target) create(ctx context.Context) error {
 	name := t.o.ClusterName
 	wait := t.timeouts.Ready
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
@@ -358,7 +358,7 @@ func until[T any](ctx context.Context, f func() (T, error)) (T, error) {
 
 // checkReusable checks that an existing cluster runs and maps the ingress
 // NodePort to host-port, which kind can only set up at creation.
-func (t *Target) checkReusable(ctx context.Context) error {
+func (t *target) checkReusable(ctx context.Context) error {
 	name, node := t.o.ClusterName, t.controlPlane()
 	c, err := t.docker.InspectContainer(ctx, node)
 	if errors.Is(err, docker.ErrNotFound) {
@@ -372,16 +372,16 @@ func (t *Target) checkReusable(ctx context.Context) error {
 	}
 	want := strconv.Itoa(t.o.HostPort)
 	var seen []string
-	for _, b := range c.HostConfig.PortBindings[strconv.Itoa(IngressNodePort)+"/tcp"] {
+	for _, b := range c.HostConfig.PortBindings[strconv.Itoa(ingressNodePort)+"/tcp"] {
 		if b.HostPort == want && reachableFromLoopback(b.HostIP) {
 			return nil
 		}
 		seen = append(seen, strings.TrimPrefix(b.HostIP+":"+b.HostPort, ":"))
 	}
 	if len(seen) == 0 {
-		return fmt.Errorf("the kind cluster %q was created without mapping node port %d to a host port, and kind can add port mappings only when it creates a cluster: set reuse-cluster: recreate to delete it and create it with the mapping, or choose another cluster-name (or delete it yourself: kind delete cluster --name %s)", name, IngressNodePort, name)
+		return fmt.Errorf("the kind cluster %q was created without mapping node port %d to a host port, and kind can add port mappings only when it creates a cluster: set reuse-cluster: recreate to delete it and create it with the mapping, or choose another cluster-name (or delete it yourself: kind delete cluster --name %s)", name, ingressNodePort, name)
 	}
-	return fmt.Errorf("the kind cluster %q maps node port %d to host %s, not to 127.0.0.1:%d (host-port): set host-port to the port it uses, or reuse-cluster: recreate to create it again with host port %d", name, IngressNodePort, strings.Join(seen, ", "), t.o.HostPort, t.o.HostPort)
+	return fmt.Errorf("the kind cluster %q maps node port %d to host %s, not to 127.0.0.1:%d (host-port): set host-port to the port it uses, or reuse-cluster: recreate to create it again with host port %d", name, ingressNodePort, strings.Join(seen, ", "), t.o.HostPort, t.o.HostPort)
 }
 
 func reachableFromLoopback(hostIP string) bool {
@@ -393,14 +393,14 @@ func reachableFromLoopback(hostIP string) bool {
 }
 
 // nodeIP is the control-plane node's address on the kind network.
-func (t *Target) nodeIP(ctx context.Context) (string, error) {
+func (t *target) nodeIP(ctx context.Context) (string, error) {
 	c, err := t.docker.InspectContainer(ctx, t.controlPlane())
 	if err != nil {
 		return "", fmt.Errorf("inspecting the node %s for its address: %w", t.controlPlane(), err)
 	}
-	ep, ok := c.NetworkSettings.Networks[Network]
+	ep, ok := c.NetworkSettings.Networks[network]
 	if !ok || ep.IPAddress == "" {
-		return "", fmt.Errorf("the node %s has no IPv4 address on the Docker network %q, so the ingress cannot be reached from this container", t.controlPlane(), Network)
+		return "", fmt.Errorf("the node %s has no IPv4 address on the Docker network %q, so the ingress cannot be reached from this container", t.controlPlane(), network)
 	}
 	return ep.IPAddress, nil
 }

@@ -6,12 +6,12 @@ import (
 	"path/filepath"
 )
 
-// KubeconfigFile is where Connect writes the cluster's kubeconfig for later
+// kubeconfigFile is where Connect writes the cluster's kubeconfig for later
 // workflow steps, relative to the workspace. The directory holds a
 // .gitignore so that the file is never committed by a later `git add`.
-const KubeconfigFile = ".knative-preview/kubeconfig"
+const kubeconfigFile = ".knative-preview/kubeconfig"
 
-func (t *Target) workspace() string {
+func (t *target) workspace() string {
 	ws := t.o.Workspace
 	if ws == "" {
 		ws = "."
@@ -22,14 +22,14 @@ func (t *Target) workspace() string {
 	return ws
 }
 
-func (t *Target) kubeconfigAbs() string {
-	return filepath.Join(t.workspace(), filepath.FromSlash(KubeconfigFile))
+func (t *target) kubeconfigAbs() string {
+	return filepath.Join(t.workspace(), filepath.FromSlash(kubeconfigFile))
 }
 
 // prepareDir makes the kubeconfig's directory, private, with a .gitignore,
 // owned by the workspace's owner (so that a later step on the host, which
 // runs as another user than the action's container, can read it).
-func (t *Target) prepareDir() error {
+func (t *target) prepareDir() error {
 	dir := filepath.Dir(t.kubeconfigAbs())
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("making the directory for the kubeconfig: %w", err)
@@ -50,7 +50,7 @@ func (t *Target) prepareDir() error {
 
 // writeKubeconfig writes content (mode 0600) to KubeconfigFile, replacing
 // what kind or an earlier run wrote there.
-func (t *Target) writeKubeconfig(content string) error {
+func (t *target) writeKubeconfig(content string) error {
 	path := t.kubeconfigAbs()
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".kubeconfig-*")
 	if err != nil {
@@ -73,7 +73,7 @@ func (t *Target) writeKubeconfig(content string) error {
 	if err := chownLike(path, t.workspace()); err != nil {
 		t.log.Infof("warning: cannot give %s to the workspace's owner: %v", path, err)
 	}
-	t.kubeconfigPath = KubeconfigFile
-	t.log.Infof("wrote the cluster's kubeconfig for later steps to %s in the workspace", KubeconfigFile)
+	t.kubeconfigPath = kubeconfigFile
+	t.log.Infof("wrote the cluster's kubeconfig for later steps to %s in the workspace", kubeconfigFile)
 	return nil
 }

@@ -12,10 +12,10 @@ import (
 	"github.com/knative-preview/action/internal/log"
 )
 
-// Clusters is what the target asks of the kind library. The library runs
+// clusters is what the target asks of the kind library. The library runs
 // the docker CLI itself and takes no context: its calls end when docker
 // does, and creation when its wait for Ready does.
-type Clusters interface {
+type clusters interface {
 	// List names the kind clusters of the runner's Docker.
 	List() ([]string, error)
 	// Create creates a cluster from cfg and waits up to waitReady for its
@@ -37,7 +37,7 @@ type library struct {
 	p *kindcluster.Provider
 }
 
-var _ Clusters = (*library)(nil)
+var _ clusters = (*library)(nil)
 
 func newLibrary(l log.Logger) *library {
 	return &library{p: kindcluster.NewProvider(

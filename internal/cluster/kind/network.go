@@ -19,7 +19,7 @@ const (
 	defaultMountInfo        = "/proc/self/mountinfo"
 )
 
-func (t *Target) getenv(k string) string {
+func (t *target) getenv(k string) string {
 	if t.o.Getenv != nil {
 		return t.o.Getenv(k)
 	}
@@ -28,7 +28,7 @@ func (t *Target) getenv(k string) string {
 
 // inContainer reports whether this process runs in a container, and why
 // it thinks so.
-func (t *Target) inContainer() (bool, string) {
+func (t *target) inContainer() (bool, string) {
 	markers := t.o.ContainerMarkers
 	if markers == nil {
 		markers = defaultContainerMarkers
@@ -53,7 +53,7 @@ func (t *Target) inContainer() (bool, string) {
 // ownContainer finds the container this process runs in, or returns nil
 // when it runs on a host, or in a container on the host's network (which
 // reaches kind's published ports on 127.0.0.1 as the host does).
-func (t *Target) ownContainer(ctx context.Context) (*docker.Container, error) {
+func (t *target) ownContainer(ctx context.Context) (*docker.Container, error) {
 	in, why := t.inContainer()
 	if !in {
 		t.log.Infof("not in a container: reaching the cluster at the ports kind publishes on 127.0.0.1")
@@ -89,19 +89,19 @@ func (t *Target) ownContainer(ctx context.Context) (*docker.Container, error) {
 		t.log.Infof("in a container (%s): its id is %s", why, shortID(own.ID))
 		return own, nil
 	}
-	return nil, fmt.Errorf("this process runs in a container (%s), but Docker knows no container named %s, so it cannot be attached to the Docker network %q to reach the cluster: run it as a GitHub container action or on the host, or start its container with --network kind", why, strings.Join(quoteAll(candidates), " or "), Network)
+	return nil, fmt.Errorf("this process runs in a container (%s), but Docker knows no container named %s, so it cannot be attached to the Docker network %q to reach the cluster: run it as a GitHub container action or on the host, or start its container with --network kind", why, strings.Join(quoteAll(candidates), " or "), network)
 }
 
 // attach puts this container on the kind network, unless it is on it.
-func (t *Target) attach(ctx context.Context, own *docker.Container) error {
+func (t *target) attach(ctx context.Context, own *docker.Container) error {
 	id := shortID(own.ID)
-	if _, ok := own.NetworkSettings.Networks[Network]; ok {
-		t.log.Infof("this container (%s) is already on the Docker network %q", id, Network)
+	if _, ok := own.NetworkSettings.Networks[network]; ok {
+		t.log.Infof("this container (%s) is already on the Docker network %q", id, network)
 		return nil
 	}
-	t.log.Infof("attaching this container (%s) to the Docker network %q to reach the cluster", id, Network)
-	if err := t.docker.ConnectNetwork(ctx, Network, own.ID); err != nil {
-		return fmt.Errorf("attaching this container (%s) to the Docker network %q, to reach the cluster's API server: %w", id, Network, err)
+	t.log.Infof("attaching this container (%s) to the Docker network %q to reach the cluster", id, network)
+	if err := t.docker.ConnectNetwork(ctx, network, own.ID); err != nil {
+		return fmt.Errorf("attaching this container (%s) to the Docker network %q, to reach the cluster's API server: %w", id, network, err)
 	}
 	return nil
 }

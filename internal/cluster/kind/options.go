@@ -21,9 +21,9 @@ import (
 // Defaults of the inputs.
 const (
 	DefaultHostPort = 80
-	// DefaultNodeImage is the node image the pinned kind library was
+	// defaultNodeImage is the node image the pinned kind library was
 	// released with; other images may not work with it.
-	DefaultNodeImage = defaults.Image
+	defaultNodeImage = defaults.Image
 )
 
 // Options are the inputs of the kind target, and the seams tests replace.
@@ -61,7 +61,7 @@ type Options struct {
 
 	// Docker runs the docker calls the kind library does not; nil means
 	// the docker CLI.
-	Docker Docker
+	Docker dockerClient
 	// Getenv reads the environment; nil means os.Getenv.
 	Getenv func(string) string
 	// Hostname returns this machine's or container's host name; nil means
@@ -81,9 +81,9 @@ type Options struct {
 	Log log.Logger
 }
 
-// Docker is what the kind target asks of the runner's Docker besides the
+// dockerClient is what the kind target asks of the runner's dockerClient besides the
 // kind library's own calls. *docker.CLI implements it.
-type Docker interface {
+type dockerClient interface {
 	Info(ctx context.Context) (*docker.Info, error)
 	InspectContainer(ctx context.Context, name string) (*docker.Container, error)
 	ConnectNetwork(ctx context.Context, network, container string) error
@@ -93,7 +93,7 @@ type Docker interface {
 	Exec(ctx context.Context, container string, stdin io.Reader, args ...string) ([]byte, error)
 }
 
-var _ Docker = (*docker.CLI)(nil)
+var _ dockerClient = (*docker.CLI)(nil)
 
 var (
 	clusterNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`)
@@ -105,9 +105,9 @@ var (
 // characters.
 const clusterNameMax = 50
 
-// Validate checks the inputs without contacting anything (a kind-config
+// validate checks the inputs without contacting anything (a kind-config
 // path is read) and returns one *input.Error per problem.
-func Validate(o Options) []error {
+func validate(o Options) []error {
 	var errs []error
 	bad := func(name, value, problem, accepted string) {
 		errs = append(errs, &input.Error{Input: name, Value: value, Problem: problem, Accepted: accepted})
@@ -177,7 +177,7 @@ func Parse(r *input.Reader, image string) Options {
 	}
 	if p, ok := r.Int("host-port", 1, 65535, "is not a TCP port", "1 to 65535"); ok {
 		o.HostPort = int(p)
-		r.Add("cluster", Validate(o)...)
+		r.Add("cluster", validate(o)...)
 	}
 	return o
 }
@@ -186,7 +186,7 @@ func Parse(r *input.Reader, image string) Options {
 func nodeImage(v string) (string, error) {
 	switch {
 	case v == "":
-		return DefaultNodeImage, nil
+		return defaultNodeImage, nil
 	case versionRE.MatchString(v):
 		m := versionRE.FindStringSubmatch(v)
 		if m[1] != "1" {

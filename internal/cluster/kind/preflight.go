@@ -17,7 +17,7 @@ import (
 var errDockerSilent = errors.New("docker info got no answer")
 
 // checkDocker checks that Docker answers and is big enough for Knative.
-func (t *Target) checkDocker(ctx context.Context) error {
+func (t *target) checkDocker(ctx context.Context) error {
 	ctx, cancel := context.WithTimeoutCause(ctx, t.timeouts.Docker, errDockerSilent)
 	defer cancel()
 	info, err := t.docker.Info(ctx)
@@ -26,10 +26,10 @@ func (t *Target) checkDocker(ctx context.Context) error {
 	}
 	t.log.Infof("Docker %s (%s): %d CPUs, %s of memory", info.ServerVersion, info.OperatingSystem, info.NCPU, gb(info.MemTotal))
 	var short []string
-	if info.NCPU < MinCPUs {
+	if info.NCPU < minCPUs {
 		short = append(short, fmt.Sprintf("%d CPUs", info.NCPU))
 	}
-	if info.MemTotal < MinMemory {
+	if info.MemTotal < minMemory {
 		short = append(short, gb(info.MemTotal)+" of memory")
 	}
 	if len(short) == 0 {
@@ -39,11 +39,11 @@ func (t *Target) checkDocker(ctx context.Context) error {
 	if t.getenv("GITHUB_ACTIONS") == "true" {
 		advice = "run the job on a bigger runner (GitHub's ubuntu-latest has 4 CPUs and 16 GB), or use cluster: kubeconfig with a bigger cluster"
 	}
-	return fmt.Errorf("Docker has only %s; Knative needs about %d CPUs and %s: %s", strings.Join(short, " and "), MinCPUs, gb(MinMemory), advice)
+	return fmt.Errorf("Docker has only %s; Knative needs about %d CPUs and %s: %s", strings.Join(short, " and "), minCPUs, gb(minMemory), advice)
 }
 
 // explainDocker says what to do about a failed `docker info`.
-func (t *Target) explainDocker(err error) error {
+func (t *target) explainDocker(err error) error {
 	var d *docker.DaemonError
 	switch {
 	case errors.Is(err, docker.ErrNoCLI):
@@ -72,7 +72,7 @@ func (t *Target) explainDocker(err error) error {
 // host-port. From inside a container only Docker's own publications can be
 // seen; the host's other listeners show up when kind's docker run fails
 // (explainCreate).
-func (t *Target) checkHostPort(ctx context.Context, inContainer bool) error {
+func (t *target) checkHostPort(ctx context.Context, inContainer bool) error {
 	port := t.o.HostPort
 	names, err := t.docker.Publishers(ctx, port)
 	if err != nil {
@@ -95,7 +95,7 @@ func (t *Target) checkHostPort(ctx context.Context, inContainer bool) error {
 }
 
 // explainCreate turns kind's failure to create the cluster into advice.
-func (t *Target) explainCreate(err error) error {
+func (t *target) explainCreate(err error) error {
 	name := t.o.ClusterName
 	var output string
 	var re *kindexec.RunError

@@ -115,7 +115,7 @@ func TestDockerFailures(t *testing.T) {
 				Workspace:        t.TempDir(),
 				Getenv:           func(k string) string { return tt.env[k] },
 				ContainerMarkers: []string{filepath.Join(t.TempDir(), "absent")},
-			}, WithClusters(fc), WithTimeouts(Timeouts{Docker: tt.dockerTimeout}))
+			}, withClusters(fc), withTimeouts(timeouts{Docker: tt.dockerTimeout}))
 			_, err := target.Connect(t.Context())
 			if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
 				t.Fatalf("got\n  %v\nwant\n  %s", err, tt.wantErr)
@@ -158,7 +158,7 @@ func TestHostPortTaken(t *testing.T) {
 		Workspace:        t.TempDir(),
 		ContainerMarkers: []string{filepath.Join(t.TempDir(), "absent")},
 		Getenv:           func(string) string { return "" },
-	}, WithClusters(fc)).Connect(t.Context())
+	}, withClusters(fc)).Connect(t.Context())
 	p := strconv.Itoa(port)
 	want := "host port " + p + " (host-port) is already in use on this machine: something accepts connections on 127.0.0.1:" + p + "; stop it, or choose another host-port such as 8080"
 	if err == nil || err.Error() != want {

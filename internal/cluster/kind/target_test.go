@@ -65,7 +65,7 @@ type scenario struct {
 }
 
 type run struct {
-	target   *Target
+	target   *target
 	docker   *fakeDocker
 	clusters *fakeClusters
 	external *apiServer
@@ -148,7 +148,7 @@ func (s scenario) start(t *testing.T) (*cluster.Cluster, error, *run) {
 	if s.notReady {
 		ready = 2 * time.Second
 	}
-	r.target = New(opts, WithClusters(r.clusters), WithTimeouts(Timeouts{Ready: ready, Reach: 30 * time.Second}))
+	r.target = New(opts, withClusters(r.clusters), withTimeouts(timeouts{Ready: ready, Reach: 30 * time.Second}))
 	c, err := r.target.Connect(t.Context())
 	return c, err, r
 }
@@ -194,7 +194,7 @@ func TestConnect(t *testing.T) {
 					t.Errorf("reached %s (version %v), want the external address %s", c.REST.Host, c.Version, r.external.srv.URL)
 				}
 				cfg := r.clusters.created
-				if cfg == nil || cfg.Nodes[0].ExtraPortMappings[0].HostPort != int32(r.port) || cfg.Nodes[0].Image != DefaultNodeImage {
+				if cfg == nil || cfg.Nodes[0].ExtraPortMappings[0].HostPort != int32(r.port) || cfg.Nodes[0].Image != defaultNodeImage {
 					t.Errorf("created from %+v", cfg)
 				}
 			},
@@ -493,7 +493,7 @@ func TestConnect(t *testing.T) {
 func TestConnectRejectsInvalidInputs(t *testing.T) {
 	fd := &fakeDocker{}
 	fc := &fakeClusters{}
-	_, err := New(Options{HostPort: 70000, Docker: fd}, WithClusters(fc)).Connect(t.Context())
+	_, err := New(Options{HostPort: 70000, Docker: fd}, withClusters(fc)).Connect(t.Context())
 	if err == nil || !strings.Contains(err.Error(), `input "host-port": "70000" is not a TCP port`) {
 		t.Errorf("got %v", err)
 	}

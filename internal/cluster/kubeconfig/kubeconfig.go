@@ -12,27 +12,27 @@ import (
 	"github.com/knative-preview/action/internal/log"
 )
 
-// DefaultReachTimeout is how long Connect waits for the API server to answer.
-const DefaultReachTimeout = time.Minute
+// defaultReachTimeout is how long Connect waits for the API server to answer.
+const defaultReachTimeout = time.Minute
 
-// Target reaches an existing cluster through a kubeconfig context.
-type Target struct {
+// target reaches an existing cluster through a kubeconfig context.
+type target struct {
 	src          *kubecfg.Source
 	context      string
 	reachTimeout time.Duration
 	log          log.Logger
 }
 
-var _ cluster.Target = (*Target)(nil)
+var _ cluster.Target = (*target)(nil)
 
 // New returns the target for the context of o; Parse has checked that it
 // exists.
-func New(o Options) *Target {
-	return &Target{src: o.Source, context: o.Context, reachTimeout: DefaultReachTimeout, log: log.Or(o.Log)}
+func New(o Options) *target {
+	return &target{src: o.Source, context: o.Context, reachTimeout: defaultReachTimeout, log: log.Or(o.Log)}
 }
 
 // Plan says which context and server Connect uses.
-func (t *Target) Plan() []string {
+func (t *target) Plan() []string {
 	return []string{
 		fmt.Sprintf("use context %q from %s", t.context, t.src.Origin),
 		fmt.Sprintf("check that the API server at %s answers (wait up to %s) and read its Kubernetes version", t.src.Server(t.context), t.reachTimeout),
@@ -40,7 +40,7 @@ func (t *Target) Plan() []string {
 }
 
 // Connect checks that the context's API server answers and reads its version.
-func (t *Target) Connect(ctx context.Context) (*cluster.Cluster, error) {
+func (t *target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 	rc, err := t.src.RESTConfig(t.context)
 	if err != nil {
 		return nil, err

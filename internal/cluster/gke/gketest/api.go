@@ -25,8 +25,8 @@ const (
 	OperationsGet  = "operations.get"
 )
 
-// Request is one request the fake received.
-type Request struct {
+// request is one request the fake received.
+type request struct {
 	RPC, Method, Path string
 	Authorization     string
 	Body              []byte
@@ -67,7 +67,7 @@ type API struct {
 	statuses map[string][]string
 	ops      map[string]*operation
 	failures map[string][]Failure
-	requests []Request
+	requests []request
 	nextOp   int
 }
 
@@ -94,8 +94,8 @@ func NewAPI(t testing.TB) *API {
 	return a
 }
 
-// ClusterPath is the API's name of a cluster.
-func ClusterPath(project, location, name string) string {
+// clusterPath is the API's name of a cluster.
+func clusterPath(project, location, name string) string {
 	return fmt.Sprintf("projects/%s/locations/%s/clusters/%s", project, location, name)
 }
 
@@ -104,7 +104,7 @@ func (a *API) AddCluster(project, location string, c *container.Cluster) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	c.Location = location
-	a.clusters[ClusterPath(project, location, c.Name)] = c
+	a.clusters[clusterPath(project, location, c.Name)] = c
 }
 
 // SetStatuses makes the next gets of the cluster report these statuses in
@@ -113,7 +113,7 @@ func (a *API) AddCluster(project, location string, c *container.Cluster) {
 func (a *API) SetStatuses(project, location, name string, statuses ...string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.statuses[ClusterPath(project, location, name)] = statuses
+	a.statuses[clusterPath(project, location, name)] = statuses
 }
 
 // Fail makes the next call of rpc fail with f; several calls queue.
@@ -127,14 +127,14 @@ func (a *API) Fail(rpc string, f Failure) {
 func (a *API) Cluster(project, location, name string) *container.Cluster {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.clusters[ClusterPath(project, location, name)]
+	return a.clusters[clusterPath(project, location, name)]
 }
 
 // Requests returns the requests received so far.
-func (a *API) Requests() []Request {
+func (a *API) Requests() []request {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return append([]Request(nil), a.requests...)
+	return append([]request(nil), a.requests...)
 }
 
 // Calls counts the requests of one RPC.
@@ -182,7 +182,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.requests = append(a.requests, Request{RPC: rpc, Method: r.Method, Path: r.URL.Path, Authorization: r.Header.Get("Authorization"), Body: body})
+	a.requests = append(a.requests, request{RPC: rpc, Method: r.Method, Path: r.URL.Path, Authorization: r.Header.Get("Authorization"), Body: body})
 	if rpc == "" {
 		writeError(w, Failure{Code: http.StatusNotFound, Status: "NOT_FOUND", Message: "no such method " + r.Method + " " + r.URL.Path})
 		return

@@ -31,7 +31,7 @@ func (c *CLI) Info(ctx context.Context) (*Info, error) {
 	if err != nil {
 		// Since Docker 20.10 a failed `docker info --format` still prints the
 		// client's half, with the daemon's failure in ServerErrors.
-		var e *Error
+		var e *dockerError
 		if jerr == nil && len(info.ServerErrors) > 0 && errors.As(err, &e) {
 			text := strings.Join(info.ServerErrors, "; ")
 			if e.Output == "" {
@@ -47,7 +47,7 @@ func (c *CLI) Info(ctx context.Context) (*Info, error) {
 		return nil, fmt.Errorf("docker info printed something that is not JSON: %w", jerr)
 	}
 	if len(info.ServerErrors) > 0 {
-		e := &Error{Args: []string{"info"}, Output: strings.Join(info.ServerErrors, "; "), Err: errors.New("the daemon reported errors")}
+		e := &dockerError{Args: []string{"info"}, Output: strings.Join(info.ServerErrors, "; "), Err: errors.New("the daemon reported errors")}
 		if d := classify(e, e.Output); d != nil {
 			return nil, d
 		}
@@ -113,7 +113,7 @@ func (c *CLI) InspectContainer(ctx context.Context, name string) (*Container, er
 // attached is not an error.
 func (c *CLI) ConnectNetwork(ctx context.Context, network, container string) error {
 	_, err := c.Run(ctx, nil, "network", "connect", network, container)
-	var e *Error
+	var e *dockerError
 	if errors.As(err, &e) && strings.Contains(e.Output, "already exists in network") {
 		return nil
 	}

@@ -29,8 +29,8 @@ var ErrNoCLI = errors.New("the docker CLI is not installed (no docker executable
 // ErrNotFound says the container or image asked about does not exist.
 var ErrNotFound = errors.New("no such object")
 
-// Error is a docker command that failed.
-type Error struct {
+// dockerError is a docker command that failed.
+type dockerError struct {
 	// Args is the command line after "docker".
 	Args []string
 	// Output is what the command printed on stderr, trimmed.
@@ -39,7 +39,7 @@ type Error struct {
 	Err error
 }
 
-func (e *Error) Error() string {
+func (e *dockerError) Error() string {
 	msg := fmt.Sprintf("docker %s: %v", strings.Join(e.Args, " "), e.Err)
 	if e.Output != "" {
 		msg += ": " + e.Output
@@ -47,14 +47,14 @@ func (e *Error) Error() string {
 	return msg
 }
 
-func (e *Error) Unwrap() error { return e.Err }
+func (e *dockerError) Unwrap() error { return e.Err }
 
-// Reason says why the CLI could not talk to the Docker daemon.
-type Reason int
+// reason says why the CLI could not talk to the Docker daemon.
+type reason int
 
 const (
-	// NotRunning: the CLI could not connect and said no more.
-	NotRunning Reason = iota
+	// notRunning: the CLI could not connect and said no more.
+	notRunning reason = iota
 	// NoSocket: the daemon's socket does not exist.
 	NoSocket
 	// Refused: the socket exists but nothing accepts connections on it.
@@ -69,8 +69,8 @@ type DaemonError struct {
 	// Address is where the CLI looked for the daemon, such as
 	// unix:///var/run/docker.sock, when it said.
 	Address string
-	Reason  Reason
-	Err     *Error
+	Reason  reason
+	Err     *dockerError
 }
 
 func (e *DaemonError) Error() string {
@@ -98,7 +98,7 @@ var daemonAddressRE = regexp.MustCompile(`(?i)(?:cannot connect to the docker da
 
 // classify returns a *DaemonError when output says the daemon could not be
 // reached, else nil.
-func classify(e *Error, output string) *DaemonError {
+func classify(e *dockerError, output string) *DaemonError {
 	m := daemonAddressRE.FindStringSubmatch(output)
 	if m == nil {
 		return nil
@@ -142,7 +142,7 @@ func (c *CLI) Run(ctx context.Context, stdin io.Reader, args ...string) ([]byte,
 	if err == nil {
 		return stdout.Bytes(), nil
 	}
-	e := &Error{Args: args, Output: strings.TrimSpace(stderr.String()), Err: err}
+	e := &dockerError{Args: args, Output: strings.TrimSpace(stderr.String()), Err: err}
 	switch {
 	case errors.Is(err, exec.ErrNotFound):
 		return nil, fmt.Errorf("%w: %w", ErrNoCLI, err)

@@ -39,7 +39,7 @@ func TestInfo(t *testing.T) {
 		name       string
 		rule       fakedocker.Rule
 		wantCPU    int
-		wantReason Reason
+		wantReason reason
 		wantAddr   string
 		wantErr    string
 	}{
@@ -57,7 +57,7 @@ func TestInfo(t *testing.T) {
 		{
 			name:       "older CLI, socket file present",
 			rule:       fakedocker.Rule{Stdout: noDaemon(present), Exit: 1},
-			wantReason: NotRunning,
+			wantReason: notRunning,
 			wantAddr:   "unix://" + present,
 		},
 		{

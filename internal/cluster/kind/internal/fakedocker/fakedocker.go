@@ -46,8 +46,8 @@ type Call struct {
 	Stdin string   `json:"stdin,omitempty"`
 }
 
-// Fake is the fake docker of one test.
-type Fake struct {
+// fake is the fake docker of one test.
+type fake struct {
 	dir   string
 	rules []Rule
 	t     testing.TB
@@ -55,7 +55,7 @@ type Fake struct {
 
 // Install puts the fake docker alone on PATH for the rest of the test, so
 // neither the kind library nor our code can reach a real docker.
-func Install(t testing.TB) *Fake {
+func Install(t testing.TB) *fake {
 	t.Helper()
 	dir := t.TempDir()
 	exe, err := os.Executable()
@@ -67,19 +67,19 @@ func Install(t testing.TB) *Fake {
 	}
 	t.Setenv("PATH", dir)
 	t.Setenv(envDir, dir)
-	f := &Fake{dir: dir, t: t}
+	f := &fake{dir: dir, t: t}
 	f.save()
 	return f
 }
 
 // On adds rules; the first rule that matches a command line answers it.
-func (f *Fake) On(rules ...Rule) *Fake {
+func (f *fake) On(rules ...Rule) *fake {
 	f.rules = append(f.rules, rules...)
 	f.save()
 	return f
 }
 
-func (f *Fake) save() {
+func (f *fake) save() {
 	f.t.Helper()
 	b, err := json.Marshal(f.rules)
 	if err != nil {
@@ -91,7 +91,7 @@ func (f *Fake) save() {
 }
 
 // Calls returns the command lines run so far, in order.
-func (f *Fake) Calls() []Call {
+func (f *fake) Calls() []Call {
 	f.t.Helper()
 	data, err := os.ReadFile(filepath.Join(f.dir, "calls.jsonl"))
 	if os.IsNotExist(err) {
@@ -115,7 +115,7 @@ func (f *Fake) Calls() []Call {
 
 // Unmatched returns the command lines no rule answered: calls the code
 // under test made that the test did not expect.
-func (f *Fake) Unmatched() []string {
+func (f *fake) Unmatched() []string {
 	f.t.Helper()
 	data, err := os.ReadFile(filepath.Join(f.dir, "unmatched"))
 	if os.IsNotExist(err) {
@@ -128,7 +128,7 @@ func (f *Fake) Unmatched() []string {
 }
 
 // CommandLines returns the recorded calls as "docker a b c" strings.
-func (f *Fake) CommandLines() []string {
+func (f *fake) CommandLines() []string {
 	f.t.Helper()
 	var out []string
 	for _, c := range f.Calls() {
