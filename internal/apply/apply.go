@@ -36,9 +36,9 @@ import (
 	"github.com/knative-preview/action/internal/log"
 )
 
-// HashAnnotation records, on every object we apply, a hash of what we
+// hashAnnotation records, on every object we apply, a hash of what we
 // applied; an object that carries the hash of the wanted state is skipped.
-const HashAnnotation = buildinfo.Name + "/applied-hash"
+const hashAnnotation = buildinfo.Name + "/applied-hash"
 
 // Applier applies objects to one cluster.
 type Applier struct {
@@ -279,7 +279,7 @@ func (a *Applier) liveHashes(ctx context.Context, objs []*unstructured.Unstructu
 			mu.Lock()
 			defer mu.Unlock()
 			for _, item := range list.Items {
-				out[key{s.gvr, item.Namespace, item.Name}] = item.Annotations[HashAnnotation]
+				out[key{s.gvr, item.Namespace, item.Name}] = item.Annotations[hashAnnotation]
 			}
 			return nil
 		})
@@ -319,7 +319,7 @@ func (a *Applier) applyOne(ctx context.Context, o *unstructured.Unstructured, li
 	ns := namespaceOf(o, m)
 	desired := o.DeepCopy()
 	desired.SetNamespace(ns)
-	h, err := Hash(o)
+	h, err := hash(o)
 	if err != nil {
 		return 0, err
 	}
@@ -331,7 +331,7 @@ func (a *Applier) applyOne(ctx context.Context, o *unstructured.Unstructured, li
 	if ann == nil {
 		ann = map[string]string{}
 	}
-	ann[HashAnnotation] = h
+	ann[hashAnnotation] = h
 	desired.SetAnnotations(ann)
 	what := describe(o)
 	err = a.retry(ctx, "applying "+what, func(ctx context.Context) error {
@@ -373,11 +373,11 @@ func describe(o *unstructured.Unstructured) string {
 	return fmt.Sprintf("%s %s", o.GetKind(), o.GetName())
 }
 
-// Hash is the hash of an object as we apply it, without our annotation.
-func Hash(o *unstructured.Unstructured) (string, error) {
+// hash is the hash of an object as we apply it, without our annotation.
+func hash(o *unstructured.Unstructured) (string, error) {
 	c := o.DeepCopy()
 	if ann := c.GetAnnotations(); ann != nil {
-		delete(ann, HashAnnotation)
+		delete(ann, hashAnnotation)
 		if len(ann) == 0 {
 			unstructured.RemoveNestedField(c.Object, "metadata", "annotations")
 		} else {

@@ -56,15 +56,15 @@ metadata: {name: c}
 func TestHashIgnoresOwnAnnotation(t *testing.T) {
 	a := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "x"}, "data": map[string]any{"k": "v"}}}
 	b := a.DeepCopy()
-	b.SetAnnotations(map[string]string{HashAnnotation: "old"})
-	ha, _ := Hash(a)
-	hb, _ := Hash(b)
+	b.SetAnnotations(map[string]string{hashAnnotation: "old"})
+	ha, _ := hash(a)
+	hb, _ := hash(b)
 	if ha != hb {
 		t.Error("the hash annotation changes the hash")
 	}
 	c := a.DeepCopy()
 	c.Object["data"] = map[string]any{"k": "w"}
-	if hc, _ := Hash(c); hc == ha {
+	if hc, _ := hash(c); hc == ha {
 		t.Error("different data, same hash")
 	}
 }

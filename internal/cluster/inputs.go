@@ -19,8 +19,8 @@ const (
 	ReuseRecreate = "recreate" // delete an existing cluster, then create it
 )
 
-// ReuseValues lists the accepted values of reuse-cluster.
-var ReuseValues = []string{ReuseTrue, ReuseFalse, ReuseRecreate}
+// reuseValues lists the accepted values of reuse-cluster.
+var reuseValues = []string{ReuseTrue, ReuseFalse, ReuseRecreate}
 
 // Inputs are the inputs of every target that creates clusters (kind, gke);
 // each reads them with its own rules.
@@ -44,7 +44,7 @@ var Inputs = []input.Def{
 // CheckReuse returns the problem with a reuse-cluster value, which is read
 // exactly ("Recreate" is refused); nil when it is one of ReuseValues.
 func CheckReuse(v string) error {
-	if slices.Contains(ReuseValues, v) {
+	if slices.Contains(reuseValues, v) {
 		return nil
 	}
 	return &input.Error{Input: "reuse-cluster", Value: v, Problem: "is not a reuse policy",

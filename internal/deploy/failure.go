@@ -12,12 +12,12 @@ import (
 
 // Reasons a Failure carries besides the kubelet's waiting reasons.
 const (
-	// ReasonUnschedulable: no node can run the pod.
-	ReasonUnschedulable = "Unschedulable"
-	// ReasonFailedCreate: the ReplicaSet cannot create the pods.
-	ReasonFailedCreate = "FailedCreate"
-	// ReasonContainerMissing: Knative cannot resolve the image to a digest.
-	ReasonContainerMissing = servingv1.ReasonContainerMissing
+	// reasonUnschedulable: no node can run the pod.
+	reasonUnschedulable = "Unschedulable"
+	// reasonFailedCreate: the ReplicaSet cannot create the pods.
+	reasonFailedCreate = "FailedCreate"
+	// reasonContainerMissing: Knative cannot resolve the image to a digest.
+	reasonContainerMissing = servingv1.ReasonContainerMissing
 )
 
 // podWaitingFailures are container waiting reasons that do not pass by
@@ -28,10 +28,10 @@ var podWaitingFailures = []string{
 	"CrashLoopBackOff", "CreateContainerConfigError", "CreateContainerError",
 }
 
-// Failure says why the new revision cannot become Ready. Up returns it as
+// failure says why the new revision cannot become Ready. Up returns it as
 // soon as the pods, their events or the revision show it, or when Ready
 // stays False for the error window.
-type Failure struct {
+type failure struct {
 	// Reason is Kubernetes' or Knative's: ErrImagePull, ImagePullBackOff,
 	// CrashLoopBackOff, CreateContainerConfigError, Unschedulable,
 	// FailedCreate, ContainerMissing, or the Service's Ready reason.
@@ -48,7 +48,7 @@ type Failure struct {
 	LogError string
 }
 
-func (f *Failure) Error() string {
+func (f *failure) Error() string {
 	var b strings.Builder
 	if f.Revision != "" {
 		fmt.Fprintf(&b, "revision %s cannot become Ready: ", f.Revision)
@@ -87,11 +87,11 @@ func advice(reason string) string {
 		return "the container exits soon after it starts: see its log; it must listen on $PORT (8080 unless input port says otherwise)"
 	case "CreateContainerConfigError", "CreateContainerError":
 		return "a Secret, ConfigMap or key the container refers to is missing, or the container's settings are refused"
-	case ReasonUnschedulable:
+	case reasonUnschedulable:
 		return "no node can run the pod: check its resource requests and the nodes' capacity, taints and selectors"
-	case ReasonFailedCreate:
+	case reasonFailedCreate:
 		return "check the namespace's ResourceQuotas, LimitRanges and Pod Security level"
-	case ReasonContainerMissing:
+	case reasonContainerMissing:
 		return "Knative resolves the image's tag to a digest: check that the image exists and the registry answers Knative's controller; an image only loaded into the nodes needs its registry in config-deployment's registries-skipping-tag-resolving"
 	}
 	return ""
@@ -99,14 +99,14 @@ func advice(reason string) string {
 
 // revisionFailure reports a revision whose container cannot run: Knative
 // could not resolve its image to a digest, or the container exited.
-func revisionFailure(rev *servingv1.Revision) *Failure {
+func revisionFailure(rev *servingv1.Revision) *failure {
 	for _, t := range []apis.ConditionType{servingv1.RevisionConditionContainerHealthy, servingv1.RevisionConditionReady} {
 		c := rev.Status.GetCondition(t)
 		if c == nil || !c.IsFalse() {
 			continue
 		}
-		if t == servingv1.RevisionConditionContainerHealthy || c.Reason == ReasonContainerMissing {
-			return &Failure{Reason: c.Reason, Message: c.Message, Revision: rev.Name}
+		if t == servingv1.RevisionConditionContainerHealthy || c.Reason == reasonContainerMissing {
+			return &failure{Reason: c.Reason, Message: c.Message, Revision: rev.Name}
 		}
 	}
 	return nil
@@ -114,14 +114,14 @@ func revisionFailure(rev *servingv1.Revision) *Failure {
 
 // podFailure reports a container stuck in a waiting reason that does not
 // pass by itself, or a pod no node can take.
-func podFailure(pod *corev1.Pod) *Failure {
+func podFailure(pod *corev1.Pod) *failure {
 	statuses := append(append([]corev1.ContainerStatus{}, pod.Status.InitContainerStatuses...), pod.Status.ContainerStatuses...)
 	for _, cs := range statuses {
 		wt := cs.State.Waiting
 		if wt == nil || !slices.Contains(podWaitingFailures, wt.Reason) {
 			continue
 		}
-		f := &Failure{Reason: wt.Reason, Message: wt.Message, Pod: pod.Name, Container: cs.Name}
+		f := &failure{Reason: wt.Reason, Message: wt.Message, Pod: pod.Name, Container: cs.Name}
 		if t := cs.LastTerminationState.Terminated; t != nil && wt.Reason == "CrashLoopBackOff" {
 			f.Message = strings.TrimSpace(fmt.Sprintf("%s (restarted %d times; last exit code %d %s)", f.Message, cs.RestartCount, t.ExitCode, t.Reason))
 		}
@@ -129,7 +129,7 @@ func podFailure(pod *corev1.Pod) *Failure {
 	}
 	for _, c := range pod.Status.Conditions {
 		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
-			return &Failure{Reason: ReasonUnschedulable, Message: c.Message, Pod: pod.Name}
+			return &failure{Reason: reasonUnschedulable, Message: c.Message, Pod: pod.Name}
 		}
 	}
 	return nil
@@ -137,7 +137,7 @@ func podFailure(pod *corev1.Pod) *Failure {
 
 // eventFailure reports a pod the scheduler cannot place (while it is still
 // unscheduled) or a ReplicaSet that cannot create pods.
-func eventFailure(events []corev1.Event, pods []corev1.Pod, revision string) *Failure {
+func eventFailure(events []corev1.Event, pods []corev1.Pod, revision string) *failure {
 	scheduled := map[string]bool{}
 	for _, p := range pods {
 		for _, c := range p.Status.Conditions {
@@ -154,9 +154,9 @@ func eventFailure(events []corev1.Event, pods []corev1.Pod, revision string) *Fa
 		o := e.InvolvedObject
 		switch {
 		case o.Kind == "Pod" && e.Reason == "FailedScheduling" && !scheduled[o.Name]:
-			return &Failure{Reason: ReasonUnschedulable, Message: e.Message, Pod: o.Name, Revision: revision}
-		case o.Kind == "ReplicaSet" && e.Reason == ReasonFailedCreate:
-			return &Failure{Reason: ReasonFailedCreate, Message: fmt.Sprintf("ReplicaSet %s: %s", o.Name, e.Message), Revision: revision}
+			return &failure{Reason: reasonUnschedulable, Message: e.Message, Pod: o.Name, Revision: revision}
+		case o.Kind == "ReplicaSet" && e.Reason == reasonFailedCreate:
+			return &failure{Reason: reasonFailedCreate, Message: fmt.Sprintf("ReplicaSet %s: %s", o.Name, e.Message), Revision: revision}
 		}
 	}
 	return nil

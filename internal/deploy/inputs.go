@@ -102,7 +102,7 @@ func Parse(r *input.Reader, image string) Options {
 
 	o.Tag = r.String("tag")
 	if o.Tag != "" {
-		maxTag := MaxNameLength - revisionSuffixLength - 1 - minDefaultName
+		maxTag := maxNameLength - revisionSuffixLength - 1 - minDefaultName
 		if msgs := validation.IsDNS1035Label(o.Tag); len(msgs) > 0 {
 			r.Bad("tag", o.Tag, "is not a DNS label ("+strings.Join(msgs, "; ")+")", fmt.Sprintf(acceptDNSLabel, maxTag))
 			o.Tag = ""
@@ -113,9 +113,9 @@ func Parse(r *input.Reader, image string) Options {
 	}
 	// A tagged revision is named <service>-<tag>-xxxxx, which must fit a
 	// DNS label too.
-	maxService := MaxNameLength
+	maxService := maxNameLength
 	if o.Tag != "" {
-		maxService = MaxNameLength - len(o.Tag) - 1 - revisionSuffixLength
+		maxService = maxNameLength - len(o.Tag) - 1 - revisionSuffixLength
 	}
 
 	o.Service = r.String("service")
@@ -125,7 +125,7 @@ func Parse(r *input.Reader, image string) Options {
 		if msgs := validation.IsDNS1035Label(o.Service); len(msgs) > 0 {
 			r.Bad("service", o.Service, "is not a valid Knative Service name ("+strings.Join(msgs, "; ")+")", fmt.Sprintf(acceptDNSLabel, maxService))
 		} else if len(o.Service) > maxService {
-			r.Bad("service", o.Service, fmt.Sprintf("is too long with tag %q: the revision is named <service>-<tag>-xxxxx, at most %d characters", o.Tag, MaxNameLength),
+			r.Bad("service", o.Service, fmt.Sprintf("is too long with tag %q: the revision is named <service>-<tag>-xxxxx, at most %d characters", o.Tag, maxNameLength),
 				fmt.Sprintf(acceptDNSLabel, maxService))
 		}
 	case repoName(repo) != "":
@@ -143,7 +143,7 @@ func Parse(r *input.Reader, image string) Options {
 	o.Env = parseEnv(r, "env")
 	o.SecretEnv = parseEnv(r, "secret-env")
 	for _, s := range o.SecretEnv {
-		if slices.ContainsFunc(o.Env, func(e EnvVar) bool { return e.Name == s.Name }) {
+		if slices.ContainsFunc(o.Env, func(e envVar) bool { return e.Name == s.Name }) {
 			r.Bad("secret-env", "", fmt.Sprintf("%s is also set by input env", s.Name), "each variable in env or in secret-env, not both")
 		}
 	}
@@ -213,8 +213,8 @@ func repository(r *input.Reader) string {
 
 // parseEnv reads KEY=VALUE lines into variables. Problems name the line;
 // secret inputs never quote a line.
-func parseEnv(r *input.Reader, name string) []EnvVar {
-	var out []EnvVar
+func parseEnv(r *input.Reader, name string) []envVar {
+	var out []envVar
 	for _, p := range r.KeyValues(name) {
 		switch {
 		case len(validation.IsEnvVarName(p.Key)) > 0:
@@ -222,7 +222,7 @@ func parseEnv(r *input.Reader, name string) []EnvVar {
 		case slices.Contains(reservedEnv, p.Key):
 			r.Bad(name, "", fmt.Sprintf("line %d: %s is set by Knative", p.Line, p.Key), "any name except "+strings.Join(reservedEnv, ", "))
 		default:
-			out = append(out, EnvVar{Name: p.Key, Value: p.Value})
+			out = append(out, envVar{Name: p.Key, Value: p.Value})
 		}
 	}
 	return out

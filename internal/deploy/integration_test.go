@@ -278,8 +278,8 @@ func TestIntegrationUpCreatesTheService(t *testing.T) {
 	const ns, secret = "create-test", "top-secret-value-42"
 	o := Options{
 		Service: "hello", Namespace: ns, Image: "ghcr.io/o/hello:v1", Visibility: VisibilityExternal,
-		Env:       []EnvVar{{"GREETING", "hi"}},
-		SecretEnv: []EnvVar{{"API_TOKEN", secret}},
+		Env:       []envVar{{"GREETING", "hi"}},
+		SecretEnv: []envVar{{"API_TOKEN", secret}},
 		Port:      8080,
 		MinScale:  ptr(int32(1)),
 		Labels:    map[string]string{"team": "web"},
@@ -367,7 +367,7 @@ func TestIntegrationUpUpdatesKeepingTheUsersFields(t *testing.T) {
 	first := b.deployed(ns, "web", 0)
 	b.ready(ns, "web", b.revision(first).Name)
 
-	o := Options{Service: "web", Namespace: ns, Image: "ghcr.io/o/web:v2", Env: []EnvVar{{"MODE", "preview"}}, Labels: map[string]string{"team": "web"}}
+	o := Options{Service: "web", Namespace: ns, Image: "ghcr.io/o/web:v2", Env: []envVar{{"MODE", "preview"}}, Labels: map[string]string{"team": "web"}}
 	done, logged := b.up(deployer(), o)
 	svc := b.deployed(ns, "web", first.Generation)
 	rev := b.revision(svc)
@@ -503,15 +503,15 @@ func TestIntegrationEarlyFailures(t *testing.T) {
 				Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable,
 				Message: "0/3 nodes are available: 3 Insufficient cpu.",
 			}}})
-		}, ReasonUnschedulable, []string{"Insufficient cpu"}},
+		}, reasonUnschedulable, []string{"Insufficient cpu"}},
 		{"unschedulable event", func(b *bed, ns, svc, rev string) {
 			pod := rev + "-deployment-5d8f-abcde"
 			b.pod(ns, svc, rev, pod, corev1.PodStatus{Phase: corev1.PodPending})
 			b.event(ns, "Pod", pod, "FailedScheduling", "0/1 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}.")
-		}, ReasonUnschedulable, []string{"untolerated taint"}},
+		}, reasonUnschedulable, []string{"untolerated taint"}},
 		{"replicaset cannot create pods", func(b *bed, ns, svc, rev string) {
 			b.event(ns, "ReplicaSet", rev+"-deployment-5d8f", "FailedCreate", `pods "x" is forbidden: exceeded quota: compute`)
-		}, ReasonFailedCreate, []string{"exceeded quota"}},
+		}, reasonFailedCreate, []string{"exceeded quota"}},
 		{"image digest", func(b *bed, ns, svc, rev string) {
 			t := b.t
 			r, err := b.serving.Revisions(ns).Get(t.Context(), rev, metav1.GetOptions{})
@@ -520,13 +520,13 @@ func TestIntegrationEarlyFailures(t *testing.T) {
 			}
 			msg := `Unable to fetch image "ghcr.io/o/app:v1": failed to resolve image to digest: GET https://ghcr.io/v2/o/app/manifests/v1: MANIFEST_UNKNOWN`
 			r.Status.Conditions = duckv1.Conditions{
-				cond(servingv1.RevisionConditionContainerHealthy, corev1.ConditionFalse, ReasonContainerMissing, msg),
-				cond(servingv1.RevisionConditionReady, corev1.ConditionFalse, ReasonContainerMissing, msg),
+				cond(servingv1.RevisionConditionContainerHealthy, corev1.ConditionFalse, reasonContainerMissing, msg),
+				cond(servingv1.RevisionConditionReady, corev1.ConditionFalse, reasonContainerMissing, msg),
 			}
 			if _, err := b.serving.Revisions(ns).UpdateStatus(t.Context(), r, metav1.UpdateOptions{}); err != nil {
 				t.Fatal(err)
 			}
-		}, ReasonContainerMissing, []string{"failed to resolve image to digest", "registries-skipping-tag-resolving"}},
+		}, reasonContainerMissing, []string{"failed to resolve image to digest", "registries-skipping-tag-resolving"}},
 		{"service ready false", func(b *bed, ns, svc, rev string) {
 			b.status(ns, svc, func(s *servingv1.Service) {
 				s.Status.Conditions = duckv1.Conditions{cond(apis.ConditionReady, corev1.ConditionFalse, "RevisionFailed", `Revision "`+rev+`" failed with message: quota exceeded.`)}
@@ -546,7 +546,7 @@ func TestIntegrationEarlyFailures(t *testing.T) {
 			if r.err == nil {
 				t.Fatalf("Up succeeded: %+v", r.res)
 			}
-			var f *Failure
+			var f *failure
 			if !errors.As(r.err, &f) {
 				t.Fatalf("error is not a *Failure: %v\nlog:\n%s", r.err, logged())
 			}
@@ -767,7 +767,7 @@ func TestIntegrationDown(t *testing.T) {
 	}
 
 	t.Run("service, secret and our empty namespace", func(t *testing.T) {
-		o := Options{Service: "app", Namespace: "down-test", Image: "x/app:v1", SecretEnv: []EnvVar{{"K", "v"}}}
+		o := Options{Service: "app", Namespace: "down-test", Image: "x/app:v1", SecretEnv: []envVar{{"K", "v"}}}
 		upReady(b.in(t), "down-test", o)
 		logged := down(t, o)
 		if _, err := b.serving.Services("down-test").Get(ctx, "app", metav1.GetOptions{}); !apierrors.IsNotFound(err) {

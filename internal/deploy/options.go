@@ -24,8 +24,8 @@ const (
 	VisibilityClusterLocal = "cluster-local"
 )
 
-// MaxNameLength is the longest Knative Service name: a DNS label.
-const MaxNameLength = validation.DNS1035LabelMaxLength
+// maxNameLength is the longest Knative Service name: a DNS label.
+const maxNameLength = validation.DNS1035LabelMaxLength
 
 // revisionSuffixLength is what a tagged deploy adds to the service and tag
 // to name its revision: "-" and five random characters, after "-<tag>".
@@ -44,8 +44,8 @@ var reservedEnv = []string{"PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION"}
 // the user's container.
 var reservedPorts = []int32{8008, 8012, 8013, 8022, 9090, 9091}
 
-// EnvVar is one environment variable, in the order the input gave it.
-type EnvVar struct {
+// envVar is one environment variable, in the order the input gave it.
+type envVar struct {
 	Name  string
 	Value string
 }
@@ -67,10 +67,10 @@ type Options struct {
 	// Image is the image to run. Required by Up.
 	Image string
 	// Env are plain environment variables of the container.
-	Env []EnvVar
+	Env []envVar
 	// SecretEnv are environment variables whose values are kept in a Secret
 	// owned by the Service and never printed.
-	SecretEnv []EnvVar
+	SecretEnv []envVar
 	// Port is the container port Knative sends requests to; 0: Knative's
 	// default (8080).
 	Port int32
@@ -115,14 +115,14 @@ func (o Options) Secrets() []string {
 // secretName is the Secret holding SecretEnv.
 func (o Options) secretName() string { return o.Service + "-secret-env" }
 
-// ServiceName turns a repository ("owner/name" or "name") into a Knative
+// defaultServiceName turns a repository ("owner/name" or "name") into a Knative
 // Service name: its name part lower-cased, every run of other characters
 // than letters and digits made one '-', prefixed with "app-" when it starts
 // with a digit. A name that needed more than lower-casing, or is longer than
 // MaxNameLength, is cut and ends in '-' and 8 hex digits of its SHA-256, so
 // distinct names (ignoring case, as GitHub does) do not collide.
-func ServiceName(repo string) string {
-	return serviceName(repoName(repo), MaxNameLength)
+func defaultServiceName(repo string) string {
+	return serviceName(repoName(repo), maxNameLength)
 }
 
 func repoName(repo string) string {

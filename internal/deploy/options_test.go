@@ -30,7 +30,7 @@ func TestServiceName(t *testing.T) {
 		{"octo/ünïcode", ""},
 	}
 	for _, c := range cases {
-		got := ServiceName(c.repo)
+		got := defaultServiceName(c.repo)
 		if msgs := validation.IsDNS1035Label(got); len(msgs) > 0 {
 			t.Errorf("ServiceName(%q) = %q, not a DNS label: %v", c.repo, got, msgs)
 		}
@@ -39,10 +39,10 @@ func TestServiceName(t *testing.T) {
 		}
 	}
 	// A changed name keeps its readable part and gains a hash suffix.
-	if got := ServiceName("octo/my.app"); !strings.HasPrefix(got, "my-app-") || len(got) != len("my-app-")+8 {
+	if got := defaultServiceName("octo/my.app"); !strings.HasPrefix(got, "my-app-") || len(got) != len("my-app-")+8 {
 		t.Errorf("ServiceName(my.app) = %q, want my-app-<8 hex digits>", got)
 	}
-	if got := ServiceName("42"); !strings.HasPrefix(got, "app-42-") {
+	if got := defaultServiceName("42"); !strings.HasPrefix(got, "app-42-") {
 		t.Errorf("ServiceName(42) = %q, want app-42-<hash> (a Knative Service name starts with a letter)", got)
 	}
 }
@@ -51,19 +51,19 @@ func TestServiceName(t *testing.T) {
 // names that sanitize alike must not either.
 func TestServiceNameLongNamesDoNotCollide(t *testing.T) {
 	prefix := strings.Repeat("long-repository-name-", 5)
-	a, b := ServiceName("org/"+prefix+"one"), ServiceName("org/"+prefix+"two")
+	a, b := defaultServiceName("org/"+prefix+"one"), defaultServiceName("org/"+prefix+"two")
 	if a == b {
 		t.Fatalf("%q and %q both became %q", prefix+"one", prefix+"two", a)
 	}
 	for _, n := range []string{a, b} {
-		if len(n) > MaxNameLength {
-			t.Errorf("%q is %d characters, longer than %d", n, len(n), MaxNameLength)
+		if len(n) > maxNameLength {
+			t.Errorf("%q is %d characters, longer than %d", n, len(n), maxNameLength)
 		}
 	}
-	if x, y := ServiceName("my.app"), ServiceName("my_app"); x == y {
+	if x, y := defaultServiceName("my.app"), defaultServiceName("my_app"); x == y {
 		t.Errorf("my.app and my_app both became %q", x)
 	}
-	if x, y := ServiceName("my.app"), ServiceName("my-app"); x == y {
+	if x, y := defaultServiceName("my.app"), defaultServiceName("my-app"); x == y {
 		t.Errorf("my.app and my-app both became %q", x)
 	}
 }
@@ -73,10 +73,10 @@ func FuzzServiceName(f *testing.F) {
 		f.Add(s, "other")
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
-		na, nb := ServiceName(a), ServiceName(b)
+		na, nb := defaultServiceName(a), defaultServiceName(b)
 		for _, n := range []string{na, nb} {
-			if msgs := validation.IsDNS1035Label(n); len(msgs) > 0 || len(n) > MaxNameLength {
-				t.Fatalf("%q: not a DNS label of at most %d characters: %v", n, MaxNameLength, msgs)
+			if msgs := validation.IsDNS1035Label(n); len(msgs) > 0 || len(n) > maxNameLength {
+				t.Fatalf("%q: not a DNS label of at most %d characters: %v", n, maxNameLength, msgs)
 			}
 		}
 		if strings.ToLower(repoName(a)) == strings.ToLower(repoName(b)) {
@@ -135,8 +135,8 @@ func TestParseOptionsEveryInput(t *testing.T) {
 	one, three, fifty := int32(1), int32(3), int64(50)
 	want := Options{
 		Mode: ModeDown, Service: "web", Namespace: "previews", Image: "ghcr.io/octo/hello:v1",
-		Env:            []EnvVar{{"A", "1"}, {"B", "two words"}},
-		SecretEnv:      []EnvVar{{"TOKEN", "s3cr3t"}},
+		Env:            []envVar{{"A", "1"}, {"B", "two words"}},
+		SecretEnv:      []envVar{{"TOKEN", "s3cr3t"}},
 		Port:           3000,
 		Args:           []string{"serve", "--name", "a b"},
 		MinScale:       &one,
@@ -242,22 +242,22 @@ func TestParseEnv(t *testing.T) {
 	cases := []struct {
 		name string
 		in   string
-		want []EnvVar
+		want []envVar
 		errs []string // substrings of the one problem expected, if any
 	}{
-		{"plain", "A=1\nB=2", []EnvVar{{"A", "1"}, {"B", "2"}}, nil},
-		{"crlf and spaces", " A = 1 \r\n\r\nB=2\r\n", []EnvVar{{"A", "1"}, {"B", "2"}}, nil},
-		{"equals in value", "URL=https://x/?a=b&c=d", []EnvVar{{"URL", "https://x/?a=b&c=d"}}, nil},
-		{"double quotes", `MSG="hello \"you\"\n"`, []EnvVar{{"MSG", "hello \"you\"\n"}}, nil},
-		{"single quotes", `MSG='a "b" \n'`, []EnvVar{{"MSG", `a "b" \n`}}, nil},
-		{"quotes keep spaces", `S="  x  "`, []EnvVar{{"S", "  x  "}}, nil},
-		{"empty value", "EMPTY=", []EnvVar{{"EMPTY", ""}}, nil},
-		{"comments and blank lines", "# a comment\n\nA=1\n   # indented\n", []EnvVar{{"A", "1"}}, nil},
-		{"no equals", "A=1\nNOPE\nB=2", []EnvVar{{"A", "1"}, {"B", "2"}}, []string{"line 2", `"NOPE" has no '='`}},
+		{"plain", "A=1\nB=2", []envVar{{"A", "1"}, {"B", "2"}}, nil},
+		{"crlf and spaces", " A = 1 \r\n\r\nB=2\r\n", []envVar{{"A", "1"}, {"B", "2"}}, nil},
+		{"equals in value", "URL=https://x/?a=b&c=d", []envVar{{"URL", "https://x/?a=b&c=d"}}, nil},
+		{"double quotes", `MSG="hello \"you\"\n"`, []envVar{{"MSG", "hello \"you\"\n"}}, nil},
+		{"single quotes", `MSG='a "b" \n'`, []envVar{{"MSG", `a "b" \n`}}, nil},
+		{"quotes keep spaces", `S="  x  "`, []envVar{{"S", "  x  "}}, nil},
+		{"empty value", "EMPTY=", []envVar{{"EMPTY", ""}}, nil},
+		{"comments and blank lines", "# a comment\n\nA=1\n   # indented\n", []envVar{{"A", "1"}}, nil},
+		{"no equals", "A=1\nNOPE\nB=2", []envVar{{"A", "1"}, {"B", "2"}}, []string{"line 2", `"NOPE" has no '='`}},
 		{"no key", "=1", nil, []string{"line 1: has no key"}},
 		{"bad name", "1A=x", nil, []string{`line 1: "1A" is not a variable name`}},
-		{"reserved", "A=1\nPORT=9000", []EnvVar{{"A", "1"}}, []string{"line 2: PORT is set by Knative"}},
-		{"duplicate", "A=1\nA=2", []EnvVar{{"A", "1"}}, []string{"line 2: A is set again (first on line 1)"}},
+		{"reserved", "A=1\nPORT=9000", []envVar{{"A", "1"}}, []string{"line 2: PORT is set by Knative"}},
+		{"duplicate", "A=1\nA=2", []envVar{{"A", "1"}}, []string{"line 2: A is set again (first on line 1)"}},
 		{"unterminated quote", `A="x`, nil, []string{"line 1", "does not end"}},
 		{"bad escape", `A="\q"`, nil, []string{"line 1", `unknown escape \q`}},
 	}

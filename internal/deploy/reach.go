@@ -35,7 +35,7 @@ type ingressFunc func(ctx context.Context, scheme string) (addr, from string, er
 // URL's host as Host header (and TLS server name). It returns which way
 // answered and the status code. Redirects are not followed: any answer of
 // the app counts.
-func (d *Deployer) reach(ctx context.Context, t Timings, rawURL string, ingress ingressFunc, l log.Logger) (route, address string, status int, err error) {
+func (d *Deployer) reach(ctx context.Context, t timings, rawURL string, ingress ingressFunc, l log.Logger) (route, address string, status int, err error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Host == "" {
 		return "", "", 0, fmt.Errorf("the Service's URL %q is not a URL: %v", rawURL, err)
@@ -44,7 +44,7 @@ func (d *Deployer) reach(ctx context.Context, t Timings, rawURL string, ingress 
 	if dial == nil {
 		dial = (&net.Dialer{Timeout: t.Request}).DialContext
 	}
-	client := func(dial DialFunc) *http.Client {
+	client := func(dial dialFunc) *http.Client {
 		return &http.Client{
 			Transport: &http.Transport{
 				DialContext:           dial,

@@ -29,8 +29,8 @@ func loopbackOnly(ctx context.Context, network, addr string) (net.Conn, error) {
 	return (&net.Dialer{}).DialContext(ctx, network, addr)
 }
 
-func fastTimings() Timings {
-	return Timings{Ready: time.Minute, ErrorWindow: 50 * time.Millisecond, Poll: 20 * time.Millisecond,
+func fastTimings() timings {
+	return timings{Ready: time.Minute, ErrorWindow: 50 * time.Millisecond, Poll: 20 * time.Millisecond,
 		Reach: 30 * time.Second, Retry: 5 * time.Millisecond, Request: 5 * time.Second}
 }
 

@@ -15,8 +15,8 @@ func fullOptions() Options {
 	one, five, ten := int32(1), int32(5), int64(10)
 	return Options{
 		Service: "web", Namespace: "ns", Image: "ghcr.io/o/web:v2",
-		Env:            []EnvVar{{"A", "1"}},
-		SecretEnv:      []EnvVar{{"TOKEN", "s3cr3t"}},
+		Env:            []envVar{{"A", "1"}},
+		SecretEnv:      []envVar{{"TOKEN", "s3cr3t"}},
 		Port:           3000,
 		Args:           []string{"serve"},
 		MinScale:       &one,
@@ -105,7 +105,7 @@ func userService() *servingv1.Service {
 
 func TestApplyKeepsTheUsersFields(t *testing.T) {
 	svc := userService()
-	o := Options{Service: "web", Namespace: "ns", Image: "ghcr.io/o/web:v2", Env: []EnvVar{{"A", "new"}}, Port: 8081, Labels: map[string]string{"team": "web"}}
+	o := Options{Service: "web", Namespace: "ns", Image: "ghcr.io/o/web:v2", Env: []envVar{{"A", "new"}}, Port: 8081, Labels: map[string]string{"team": "web"}}
 	apply(svc, o, "id1", "")
 
 	if svc.Labels["owner"] != "alice" || svc.Labels[kube.ManagedByLabel] != "helm" || svc.Labels["team"] != "web" {

@@ -25,8 +25,8 @@ import (
 	"github.com/knative-preview/action/internal/log"
 )
 
-// Timings bound every wait; zero fields take the defaults.
-type Timings struct {
+// timings bound every wait; zero fields take the defaults.
+type timings struct {
 	// Ready is the longest wait for the Service to be Ready (default 10m,
 	// Knative's progress deadline, after which Knative gives up itself).
 	Ready time.Duration
@@ -44,7 +44,7 @@ type Timings struct {
 	Request time.Duration
 }
 
-func (t Timings) withDefaults() Timings {
+func (t timings) withDefaults() timings {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
@@ -59,8 +59,8 @@ func (t Timings) withDefaults() Timings {
 	return t
 }
 
-// DialFunc opens a network connection, like net.Dialer.DialContext.
-type DialFunc func(ctx context.Context, network, address string) (net.Conn, error)
+// dialFunc opens a network connection, like net.Dialer.DialContext.
+type dialFunc func(ctx context.Context, network, address string) (net.Conn, error)
 
 // Deployer deploys with injectable clock, timings and network; its zero
 // value is ready to use with real ones. Up and Down use a zero Deployer.
@@ -68,9 +68,9 @@ type Deployer struct {
 	// Now is the clock for ReadySeconds and the error window; nil: time.Now.
 	Now func() time.Time
 	// Timings bound the waits.
-	Timings Timings
+	Timings timings
 	// Dial opens every connection of the HTTP check; nil: a net.Dialer.
-	Dial DialFunc
+	Dial dialFunc
 	// LogLines is how many lines of a crashing container's log an error
 	// shows (default 20).
 	LogLines int64

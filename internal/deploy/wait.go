@@ -22,7 +22,7 @@ import (
 // waiter waits for one deploy's Service to be Ready.
 type waiter struct {
 	d        *Deployer
-	t        Timings
+	t        timings
 	c        *clients
 	ns, name string
 	deployID string
@@ -40,7 +40,7 @@ type state struct {
 	rev      *servingv1.Revision
 	pods     []corev1.Pod
 	events   []corev1.Event
-	failure  *Failure
+	failure  *failure
 	// notes say what could not be read; they go into the diagnosis.
 	notes []string
 }
@@ -92,7 +92,7 @@ func (w *waiter) wait(ctx context.Context, generation int64) (*servingv1.Service
 					falseSince = w.d.now()
 				}
 				if w.d.now().Sub(falseSince) >= w.t.ErrorWindow {
-					return nil, "", &Failure{Reason: c.Reason, Message: w.redact(c.Message), Revision: s.revision}
+					return nil, "", &failure{Reason: c.Reason, Message: w.redact(c.Message), Revision: s.revision}
 				}
 			} else {
 				falseSince = time.Time{}
@@ -275,7 +275,7 @@ func (w *waiter) findRevision(ctx context.Context, s *state) string {
 }
 
 // located fills in the revision and masks secret values.
-func (w *waiter) located(f *Failure, revision string) *Failure {
+func (w *waiter) located(f *failure, revision string) *failure {
 	if f.Revision == "" {
 		f.Revision = revision
 	}

@@ -26,7 +26,7 @@ func TestPodFailure(t *testing.T) {
 		{"backoff", corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{waiting("ImagePullBackOff", "back-off")}}, "ImagePullBackOff"},
 		{"init container", corev1.PodStatus{InitContainerStatuses: []corev1.ContainerStatus{waiting("CrashLoopBackOff", "")}}, "CrashLoopBackOff"},
 		{"config", corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{waiting("CreateContainerConfigError", `secret "db" not found`)}}, "CreateContainerConfigError"},
-		{"unschedulable", corev1.PodStatus{Conditions: []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable", Message: "0/1 nodes"}}}, ReasonUnschedulable},
+		{"unschedulable", corev1.PodStatus{Conditions: []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable", Message: "0/1 nodes"}}}, reasonUnschedulable},
 		{"scheduling in progress", corev1.PodStatus{Conditions: []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "SchedulingGated"}}}, ""},
 	}
 	for _, c := range cases {
@@ -55,11 +55,11 @@ func TestRevisionFailure(t *testing.T) {
 		t.Errorf("a deploying revision failed: %v", f)
 	}
 	rev.Status.Conditions = append(rev.Status.Conditions, apis.Condition{
-		Type: servingv1.RevisionConditionContainerHealthy, Status: "False", Reason: ReasonContainerMissing,
+		Type: servingv1.RevisionConditionContainerHealthy, Status: "False", Reason: reasonContainerMissing,
 		Message: "Unable to fetch image \"ghcr.io/o/nope:v1\": failed to resolve image to digest: 404",
 	})
 	f := revisionFailure(rev)
-	if f == nil || f.Reason != ReasonContainerMissing || !strings.Contains(f.Error(), "failed to resolve image to digest") {
+	if f == nil || f.Reason != reasonContainerMissing || !strings.Contains(f.Error(), "failed to resolve image to digest") {
 		t.Errorf("got %v, want the digest failure", f)
 	}
 }
@@ -68,7 +68,7 @@ func TestRevisionFailure(t *testing.T) {
 // Failure never show a secret-env value.
 func TestFailureMasksSecrets(t *testing.T) {
 	w := &waiter{secrets: []string{"hunter2"}}
-	f := w.located(&Failure{Reason: "CrashLoopBackOff", Message: "exit: token hunter2 rejected", Log: "TOKEN=hunter2\npanic\n"}, "web-00001")
+	f := w.located(&failure{Reason: "CrashLoopBackOff", Message: "exit: token hunter2 rejected", Log: "TOKEN=hunter2\npanic\n"}, "web-00001")
 	if s := f.Error(); strings.Contains(s, "hunter2") || !strings.Contains(s, "TOKEN=***") || !strings.Contains(s, "revision web-00001") {
 		t.Errorf("failure: %s", s)
 	}

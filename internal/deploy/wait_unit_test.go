@@ -127,7 +127,7 @@ func newFakeKnative(t *testing.T) *fakeKnative {
 }
 
 // start runs the wait for generation fwGen with the given timings.
-func (f *fakeKnative) start(ctx context.Context, t Timings) {
+func (f *fakeKnative) start(ctx context.Context, t timings) {
 	w := &waiter{
 		d: &Deployer{Now: f.clock.Now}, t: t,
 		c:  &clients{kube: ctxKube{f.kube}, serving: ctxServing{f.serving.ServingV1()}},
@@ -261,8 +261,8 @@ func waitingPod(reason, msg string) corev1.PodStatus {
 	}}}
 }
 
-func unitTimings() Timings {
-	return Timings{Ready: time.Minute, ErrorWindow: 2 * time.Second, Poll: time.Hour}
+func unitTimings() timings {
+	return timings{Ready: time.Minute, ErrorWindow: 2 * time.Second, Poll: time.Hour}
 }
 
 func TestWaitFollowsTheWatchedService(t *testing.T) {
@@ -322,7 +322,7 @@ func TestWaitFollowsTheWatchedService(t *testing.T) {
 			f.kick()
 		},
 		want: func(t *testing.T, r waitOutcome) {
-			var fail *Failure
+			var fail *failure
 			if !errors.As(r.err, &fail) || fail.Reason != "RevisionFailed" || !strings.Contains(r.err.Error(), "exec format error") {
 				t.Fatalf("got %v, want a *Failure RevisionFailed with Knative's message", r.err)
 			}
@@ -340,7 +340,7 @@ func TestWaitFollowsTheWatchedService(t *testing.T) {
 			name:   "a pod in " + pod.reason + " ends the wait",
 			script: func(f *fakeKnative) { f.pod(waitingPod(pod.reason, pod.msg)) },
 			want: func(t *testing.T, r waitOutcome) {
-				var fail *Failure
+				var fail *failure
 				if !errors.As(r.err, &fail) || fail.Reason != pod.reason {
 					t.Fatalf("got %v, want a *Failure %s", r.err, pod.reason)
 				}
@@ -385,7 +385,7 @@ func TestWaitDeadlineSaysWhatItWaitedFor(t *testing.T) {
 			f.status(readyAt(fwGen, corev1.ConditionUnknown, "Deploying", ""))
 			f.pod(waitingPod("ContainerCreating", ""))
 			r := f.outcome()
-			var fail *Failure
+			var fail *failure
 			if r.err == nil || errors.As(r.err, &fail) {
 				t.Fatalf("got %v, want a timeout", r.err)
 			}

@@ -32,16 +32,16 @@ import (
 // Field managers: one for the release manifests, one for the settings we
 // own in Knative's ConfigMaps, so a re-apply of either leaves the other be.
 const (
-	ConfigManager = kube.FieldManager + "-config"
+	configManager = kube.FieldManager + "-config"
 	servingNS     = "knative-serving"
-	// NodePortService is the Service we put in front of the gateway when the
+	// nodePortServiceName is the Service we put in front of the gateway when the
 	// cluster target asks for a NodePort (kind).
-	NodePortService = buildinfo.Name + "-ingress"
+	nodePortServiceName = buildinfo.Name + "-ingress"
 )
 
-// DefaultSkipRegistries is Knative's default for
+// defaultSkipRegistries is Knative's default for
 // registries-skipping-tag-resolving, kept when we add registries to it.
-var DefaultSkipRegistries = []string{"kind.local", "ko.local", "dev.local"}
+var defaultSkipRegistries = []string{"kind.local", "ko.local", "dev.local"}
 
 // Options is what to install and how long to wait.
 type Options struct {
@@ -93,8 +93,8 @@ func (o *Options) defaults() {
 	o.Log = log.Or(o.Log)
 }
 
-// Result is what was installed.
-type Result struct {
+// result is what was installed.
+type result struct {
 	Versions release.Versions
 	Ingress  string
 	// Domain is the domain Knative gives services; empty when none could
@@ -149,13 +149,13 @@ func Plan(o Options) []string {
 }
 
 // Run installs Knative Serving on cl.
-func Run(ctx context.Context, cl *cluster.Cluster, o Options) (*Result, error) {
+func Run(ctx context.Context, cl *cluster.Cluster, o Options) (*result, error) {
 	o.defaults()
 	gw, err := ingress.GatewayOf(o.Ingress)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Ingress: o.Ingress}
+	res := &result{Ingress: o.Ingress}
 
 	v, err := o.Resolver.Resolve(ctx, o.Spec, o.Ingress)
 	if err != nil {
@@ -209,7 +209,7 @@ func Run(ctx context.Context, cl *cluster.Cluster, o Options) (*Result, error) {
 	o.Log.Infof("manifests applied: %s", applied)
 
 	if cl.IngressNodePort != 0 {
-		if err := applier.ApplyObject(ctx, nodePortService(gw, cl.IngressNodePort), ConfigManager); err != nil {
+		if err := applier.ApplyObject(ctx, nodePortService(gw, cl.IngressNodePort), configManager); err != nil {
 			return res, fmt.Errorf("exposing the %s gateway on NodePort %d: %w", o.Ingress, cl.IngressNodePort, err)
 		}
 	}
@@ -246,7 +246,7 @@ func nodePortService(gw ingress.Gateway, port int32) *unstructured.Unstructured 
 		"apiVersion": "v1",
 		"kind":       "Service",
 		"metadata": map[string]any{
-			"name":      NodePortService,
+			"name":      nodePortServiceName,
 			"namespace": gw.Namespace,
 			"labels":    map[string]any{kube.ManagedByLabel: kube.ManagedByValue},
 		},
@@ -356,7 +356,7 @@ func configure(ctx context.Context, applier *apply.Applier, cs kubernetes.Interf
 			"metadata": map[string]any{"name": name, "namespace": servingNS},
 			"data":     data,
 		}}
-		if err := applier.ApplyObject(ctx, cm, ConfigManager); err != nil {
+		if err := applier.ApplyObject(ctx, cm, configManager); err != nil {
 			return fmt.Errorf("configuring Knative: %w", err)
 		}
 	}
@@ -368,7 +368,7 @@ func configure(ctx context.Context, applier *apply.Applier, cs kubernetes.Interf
 // current is empty), keeping order and dropping repeats.
 func skipRegistries(current string, add []string) string {
 	var out []string
-	base := DefaultSkipRegistries
+	base := defaultSkipRegistries
 	if strings.TrimSpace(current) != "" {
 		base = strings.Split(current, ",")
 	}

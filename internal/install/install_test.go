@@ -163,7 +163,7 @@ func TestIntegrationInstallConfigureReinstallUpgrade(t *testing.T) {
 			t.Errorf("%s lost the release's _example while being configured", name)
 		}
 	}
-	svc, err := b.cs.CoreV1().Services("kourier-system").Get(ctx, NodePortService, metav1.GetOptions{})
+	svc, err := b.cs.CoreV1().Services("kourier-system").Get(ctx, nodePortServiceName, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +294,7 @@ func TestIntegrationNotReadyIsDiagnosed(t *testing.T) {
 	o := b.options(t, "1.23.0")
 	o.ReadyTimeout = 3 * time.Second
 	_, err := Run(ctx, b.cl, o)
-	var nr *NotReadyError
+	var nr *notReadyError
 	if err == nil || !asNotReady(err, &nr) {
 		t.Fatalf("got %v, want a NotReadyError", err)
 	}
@@ -319,8 +319,8 @@ func TestIntegrationNotReadyIsDiagnosed(t *testing.T) {
 	}
 }
 
-func asNotReady(err error, target **NotReadyError) bool {
-	e, ok := err.(*NotReadyError)
+func asNotReady(err error, target **notReadyError) bool {
+	e, ok := err.(*notReadyError)
 	if ok {
 		*target = e
 	}

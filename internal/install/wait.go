@@ -18,14 +18,14 @@ import (
 	"github.com/knative-preview/action/internal/kube"
 )
 
-// NotReadyError says Knative did not become ready in time; Diagnosis says
+// notReadyError says Knative did not become ready in time; Diagnosis says
 // what was not ready and why, for the log and the job summary.
-type NotReadyError struct {
+type notReadyError struct {
 	Waited    time.Duration
 	Diagnosis string
 }
 
-func (e *NotReadyError) Error() string {
+func (e *notReadyError) Error() string {
 	return fmt.Sprintf("Knative Serving was not ready after %s:\n%s", e.Waited, e.Diagnosis)
 }
 
@@ -94,7 +94,7 @@ func waitReady(ctx context.Context, cs kubernetes.Interface, namespaces []string
 	if ctx.Err() != nil {
 		return fmt.Errorf("waiting for Knative Serving: %w\n%s", context.Cause(ctx), diag)
 	}
-	return &NotReadyError{Waited: o.ReadyTimeout, Diagnosis: diag}
+	return &notReadyError{Waited: o.ReadyTimeout, Diagnosis: diag}
 }
 
 func look(ctx context.Context, cs kubernetes.Interface, namespaces []string) (readiness, error) {

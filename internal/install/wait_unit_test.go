@@ -139,7 +139,7 @@ func TestWaitReadyNamesWhatIsNotReady(t *testing.T) {
 	)
 	done := runWaitReady(t.Context(), cs, Options{ReadyTimeout: 300 * time.Millisecond, Poll: 10 * time.Millisecond})
 	err := waitResult(t, done, 10*time.Second)
-	var nr *NotReadyError
+	var nr *notReadyError
 	if !errors.As(err, &nr) {
 		t.Fatalf("got %v, want a *NotReadyError", err)
 	}

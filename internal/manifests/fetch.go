@@ -28,11 +28,11 @@ import (
 
 // Defaults of a Fetcher's zero fields.
 const (
-	DefaultRequestTimeout = 2 * time.Minute
-	DefaultAttempts       = 5
-	DefaultFirstBackoff   = time.Second
-	DefaultMaxBackoff     = 30 * time.Second
-	DefaultMaxRetryAfter  = 2 * DefaultMaxBackoff
+	defaultRequestTimeout = 2 * time.Minute
+	defaultAttempts       = 5
+	defaultFirstBackoff   = time.Second
+	defaultMaxBackoff     = 30 * time.Second
+	defaultMaxRetryAfter  = 2 * defaultMaxBackoff
 )
 
 // maxSize bounds a manifest (the largest, istio.yaml, is a few MiB).
@@ -70,8 +70,8 @@ type Fetcher struct {
 	GitHubURL string
 }
 
-// Manifest is one fetched asset.
-type Manifest struct {
+// manifest is one fetched asset.
+type manifest struct {
 	Ref
 	Version string
 	Data    []byte
@@ -79,12 +79,12 @@ type Manifest struct {
 
 // FetchAll fetches Files(ingress) in order, serving's at v.Serving and the
 // networking layer's at v.Ingress.
-func (f *Fetcher) FetchAll(ctx context.Context, ingress string, v release.Versions) ([]Manifest, error) {
+func (f *Fetcher) FetchAll(ctx context.Context, ingress string, v release.Versions) ([]manifest, error) {
 	refs, err := Files(ingress)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Manifest, 0, len(refs))
+	out := make([]manifest, 0, len(refs))
 	for _, r := range refs {
 		ver := v.Ingress
 		if r.Component == release.Serving {
@@ -94,14 +94,14 @@ func (f *Fetcher) FetchAll(ctx context.Context, ingress string, v release.Versio
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Manifest{Ref: r, Version: ver, Data: data})
+		out = append(out, manifest{Ref: r, Version: ver, Data: data})
 	}
 	return out, nil
 }
 
-// NotFoundError is an asset that does not exist at the source: usually a
+// notFoundError is an asset that does not exist at the source: usually a
 // version without a release.
-type NotFoundError struct {
+type notFoundError struct {
 	Component, Version, File string
 	// Location is the URL (without credentials) or path that was tried.
 	Location string
@@ -109,7 +109,7 @@ type NotFoundError struct {
 	GitHub, Local bool
 }
 
-func (e *NotFoundError) Error() string {
+func (e *notFoundError) Error() string {
 	layout := e.Component + "/" + e.Version + "/" + e.File
 	switch {
 	case e.GitHub:
@@ -167,7 +167,7 @@ func (f *Fetcher) Fetch(ctx context.Context, component, version, file string) ([
 	if err != nil {
 		var st *statusError
 		if errors.As(err, &st) && st.code == http.StatusNotFound {
-			return nil, &NotFoundError{Component: component, Version: version, File: file, Location: shown, GitHub: github}
+			return nil, &notFoundError{Component: component, Version: version, File: file, Location: shown, GitHub: github}
 		}
 		advice := "check the network, or run again later"
 		if !github {
@@ -195,7 +195,7 @@ func (f *Fetcher) readLocal(component, version, file, what string) ([]byte, erro
 	p := filepath.Join(f.Source, component, version, file)
 	data, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, &NotFoundError{Component: component, Version: version, File: file, Location: p, Local: true}
+		return nil, &notFoundError{Component: component, Version: version, File: file, Location: p, Local: true}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading %s from the manifests-url folder: %w", what, err)
@@ -213,7 +213,7 @@ func (f *Fetcher) assetURL(repo, component, version, file string) (string, bool,
 	if f.Source == "" {
 		base := f.GitHubURL
 		if base == "" {
-			base = DefaultGitHubURL
+			base = defaultGitHubURL
 		}
 		u, err := url.JoinPath(base, repo, "releases", "download", release.TagPrefix+version, file)
 		return u, true, err
@@ -238,11 +238,11 @@ func (e *statusError) Error() string { return e.status }
 func (f *Fetcher) download(ctx context.Context, u, shown string) ([]byte, error) {
 	attempts := f.Attempts
 	if attempts <= 0 {
-		attempts = DefaultAttempts
+		attempts = defaultAttempts
 	}
 	maxRetryAfter := f.MaxRetryAfter
 	if maxRetryAfter <= 0 {
-		maxRetryAfter = DefaultMaxRetryAfter
+		maxRetryAfter = defaultMaxRetryAfter
 	}
 	step := f.backoff().DelayFunc()
 	var (
@@ -286,7 +286,7 @@ func (f *Fetcher) download(ctx context.Context, u, shown string) ([]byte, error)
 // backoff returns f.Backoff, or the default schedule when it is zero.
 func (f *Fetcher) backoff() wait.Backoff {
 	if f.Backoff == (wait.Backoff{}) {
-		return wait.Backoff{Duration: DefaultFirstBackoff, Factor: 2, Steps: math.MaxInt32, Cap: DefaultMaxBackoff}
+		return wait.Backoff{Duration: defaultFirstBackoff, Factor: 2, Steps: math.MaxInt32, Cap: defaultMaxBackoff}
 	}
 	return f.Backoff
 }
@@ -305,7 +305,7 @@ func retryDelay(step time.Duration, err error, limit time.Duration) time.Duratio
 func (f *Fetcher) get(ctx context.Context, u string) ([]byte, error) {
 	timeout := f.RequestTimeout
 	if timeout <= 0 {
-		timeout = DefaultRequestTimeout
+		timeout = defaultRequestTimeout
 	}
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

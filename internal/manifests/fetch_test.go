@@ -441,7 +441,7 @@ func TestFetchNotFound(t *testing.T) {
 			before := len(srv.requests())
 			f, waits, _ := testFetcher(t, tt.source, tt.github)
 			_, err := f.Fetch(context.Background(), release.NetKourier, "1.23.7", "kourier.yaml")
-			var nf *NotFoundError
+			var nf *notFoundError
 			if !errors.As(err, &nf) {
 				t.Fatalf("Fetch = %v, want a *NotFoundError", err)
 			}
@@ -488,7 +488,7 @@ func TestFetchLocalFolder(t *testing.T) {
 	}
 
 	_, err = f.Fetch(context.Background(), release.NetIstio, "1.23.2", "istio.yaml")
-	var nf *NotFoundError
+	var nf *notFoundError
 	if !errors.As(err, &nf) || !nf.Local {
 		t.Fatalf("Fetch of a missing file = %v, want a local *NotFoundError", err)
 	}
@@ -660,11 +660,11 @@ func TestRetryDelay(t *testing.T) {
 		err         error
 		limit, want time.Duration
 	}{
-		{name: "no Retry-After", step: 2 * time.Second, err: busy(0), limit: DefaultMaxRetryAfter, want: 2 * time.Second},
-		{name: "not an HTTP answer", step: 2 * time.Second, err: errors.New("connection reset"), limit: DefaultMaxRetryAfter, want: 2 * time.Second},
-		{name: "Retry-After longer", step: time.Second, err: busy(7 * time.Second), limit: DefaultMaxRetryAfter, want: 7 * time.Second},
-		{name: "Retry-After shorter", step: 8 * time.Second, err: busy(7 * time.Second), limit: DefaultMaxRetryAfter, want: 8 * time.Second},
-		{name: "Retry-After capped", step: time.Second, err: busy(time.Hour), limit: DefaultMaxRetryAfter, want: time.Minute},
+		{name: "no Retry-After", step: 2 * time.Second, err: busy(0), limit: defaultMaxRetryAfter, want: 2 * time.Second},
+		{name: "not an HTTP answer", step: 2 * time.Second, err: errors.New("connection reset"), limit: defaultMaxRetryAfter, want: 2 * time.Second},
+		{name: "Retry-After longer", step: time.Second, err: busy(7 * time.Second), limit: defaultMaxRetryAfter, want: 7 * time.Second},
+		{name: "Retry-After shorter", step: 8 * time.Second, err: busy(7 * time.Second), limit: defaultMaxRetryAfter, want: 8 * time.Second},
+		{name: "Retry-After capped", step: time.Second, err: busy(time.Hour), limit: defaultMaxRetryAfter, want: time.Minute},
 		{name: "cap below the step", step: 8 * time.Second, err: busy(time.Hour), limit: time.Second, want: 8 * time.Second},
 	} {
 		if got := retryDelay(tt.step, tt.err, tt.limit); got != tt.want {

@@ -12,9 +12,9 @@ import (
 	"github.com/knative-preview/action/internal/buildinfo"
 )
 
-// DefaultGitHubURL is where release assets are downloaded from when Source is
-// empty: <DefaultGitHubURL>/knative/<repo>/releases/download/knative-v<version>/<file>.
-const DefaultGitHubURL = "https://github.com"
+// defaultGitHubURL is where release assets are downloaded from when Source is
+// empty: <defaultGitHubURL>/knative/<repo>/releases/download/knative-v<version>/<file>.
+const defaultGitHubURL = "https://github.com"
 
 // SourceAccepted describes the accepted values of manifests-url, for input
 // validation messages.

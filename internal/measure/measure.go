@@ -69,7 +69,7 @@ type Options struct {
 	// Path is requested on the service.
 	Path string
 	// Expect is checked on every response.
-	Expect Expect
+	Expect expect
 	// MaxMedianMs, when above zero, fails the run when the median cold
 	// start is above it.
 	MaxMedianMs float64
@@ -125,11 +125,11 @@ type Report struct {
 	Samples []Sample `json:"samples"`
 	// Cold summarises the total time of valid samples, without the first
 	// sample when it included an image pull and others exist.
-	Cold Stats `json:"cold"`
+	Cold stats `json:"cold"`
 	// FirstWithPull is that first sample, reported apart.
 	FirstWithPull *Sample `json:"first-with-pull,omitempty"`
 	// Warm summarises the time to first byte of the warm requests.
-	Warm Stats `json:"warm"`
+	Warm stats `json:"warm"`
 }
 
 // Valid returns the samples that are cold starts.
@@ -143,11 +143,11 @@ func (r *Report) Valid() []Sample {
 	return out
 }
 
-// CheckError lists the requests whose responses were not what was
+// checkError lists the requests whose responses were not what was
 // expected, and a breached threshold.
-type CheckError struct{ Problems []string }
+type checkError struct{ Problems []string }
 
-func (e *CheckError) Error() string {
+func (e *checkError) Error() string {
 	return "smoke check failed:\n  " + strings.Join(e.Problems, "\n  ")
 }
 
@@ -156,7 +156,7 @@ func (e *CheckError) Error() string {
 // check failed (with a *CheckError), so the numbers still reach the outputs.
 func Measure(ctx context.Context, cs kubernetes.Interface, rev Revision, route Route, opts Options) (*Report, error) {
 	opts.defaults()
-	prober, err := NewProber(route, opts.RequestTimeout, opts.Now, opts.Dial)
+	prober, err := newProber(route, opts.RequestTimeout, opts.Now, opts.Dial)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +205,7 @@ func Measure(ctx context.Context, cs kubernetes.Interface, rev Revision, route R
 		problems = append(problems, fmt.Sprintf("none of the %d samples was a cold start, so there is no cold start time: %s", opts.Samples, rep.Samples[0].Reason))
 	}
 	if len(problems) > 0 {
-		return rep, &CheckError{Problems: problems}
+		return rep, &checkError{Problems: problems}
 	}
 	return rep, nil
 }

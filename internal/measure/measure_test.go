@@ -77,9 +77,9 @@ func TestSmokeChecksNameTheRequest(t *testing.T) {
 	})
 	rep, err := Measure(t.Context(), nil, Revision{}, route, Options{
 		SmokeRequests: 3, Path: "/greet", Dial: onlyLoopback,
-		Expect: Expect{Status: 200, Body: regexp.MustCompile(`^hello`)},
+		Expect: expect{Status: 200, Body: regexp.MustCompile(`^hello`)},
 	})
-	var ce *CheckError
+	var ce *checkError
 	if !asCheck(err, &ce) || len(ce.Problems) != 2 {
 		t.Fatalf("got %v, want two failed checks", err)
 	}
@@ -99,8 +99,8 @@ func TestSmokeChecksNameTheRequest(t *testing.T) {
 	}
 }
 
-func asCheck(err error, target **CheckError) bool {
-	e, ok := err.(*CheckError)
+func asCheck(err error, target **checkError) bool {
+	e, ok := err.(*checkError)
 	if ok {
 		*target = e
 	}
@@ -391,7 +391,7 @@ func TestIntegrationColdStartsAreMeasured(t *testing.T) {
 	var progress []string
 	rep, err := Measure(t.Context(), tp, rev, route, Options{
 		Samples: 3, Dial: onlyLoopback, Now: clk.Now, Poll: 50 * time.Millisecond, Settle: time.Second,
-		Expect: Expect{Status: 200, Body: regexp.MustCompile("hello")},
+		Expect: expect{Status: 200, Body: regexp.MustCompile("hello")},
 		Log:    log.Func(func(f string, a ...any) { progress = append(progress, fmt.Sprintf(f, a...)) }),
 	})
 	if err != nil {
@@ -516,7 +516,7 @@ func TestRedirectIsNotFollowed(t *testing.T) {
 		hits++
 		http.Redirect(w, r, "https://hello.measure.example.test/", http.StatusFound)
 	})
-	p, err := NewProber(route, 10*time.Second, nil, onlyLoopback)
+	p, err := newProber(route, 10*time.Second, nil, onlyLoopback)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -527,7 +527,7 @@ func TestRedirectIsNotFollowed(t *testing.T) {
 	if r.Status != http.StatusFound || hits != 1 {
 		t.Errorf("status %d after %d requests, want 302 after 1", r.Status, hits)
 	}
-	if err := (Expect{Status: 200}).Check(r); err == nil || !strings.Contains(err.Error(), "expected status 200, got 302") {
+	if err := (expect{Status: 200}).Check(r); err == nil || !strings.Contains(err.Error(), "expected status 200, got 302") {
 		t.Errorf("check: %v", err)
 	}
 }

@@ -28,14 +28,14 @@ func (r Route) String() string {
 	return fmt.Sprintf("%s via %s", r.URL, r.Address)
 }
 
-// Expect is what every response must satisfy.
-type Expect struct {
+// expect is what every response must satisfy.
+type expect struct {
 	Status int
 	Body   *regexp.Regexp // nil: any body
 }
 
-// Response is one timed request.
-type Response struct {
+// response is one timed request.
+type response struct {
 	Status int
 	// Body holds at most maxBody bytes.
 	Body []byte
@@ -47,16 +47,16 @@ type Response struct {
 
 const maxBody = 64 << 10
 
-// Prober sends timed requests along a route.
-type Prober struct {
+// prober sends timed requests along a route.
+type prober struct {
 	client *http.Client
 	route  Route
 	now    func() time.Time
 }
 
-// NewProber returns a prober for route; dial, when not nil, replaces the
+// newProber returns a prober for route; dial, when not nil, replaces the
 // network dialer (tests). timeout bounds one request.
-func NewProber(route Route, timeout time.Duration, now func() time.Time, dial func(ctx context.Context, network, addr string) (net.Conn, error)) (*Prober, error) {
+func newProber(route Route, timeout time.Duration, now func() time.Time, dial func(ctx context.Context, network, addr string) (net.Conn, error)) (*prober, error) {
 	u, err := url.Parse(route.URL)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil, fmt.Errorf("service URL %q is not an http(s) URL", route.URL)
@@ -84,17 +84,17 @@ func NewProber(route Route, timeout time.Duration, now func() time.Time, dial fu
 		Timeout:       timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	return &Prober{client: client, route: route, now: now}, nil
+	return &prober{client: client, route: route, now: now}, nil
 }
 
 // Get sends GET path and times it.
-func (p *Prober) Get(ctx context.Context, path string) (Response, error) {
+func (p *prober) Get(ctx context.Context, path string) (response, error) {
 	target := strings.TrimRight(p.route.URL, "/") + "/" + strings.TrimLeft(path, "/")
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
-		return Response{}, fmt.Errorf("building the request for %s: %w", target, err)
+		return response{}, fmt.Errorf("building the request for %s: %w", target, err)
 	}
-	var resp Response
+	var resp response
 	var first, wrote time.Time
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
 		WroteRequest:         func(httptrace.WroteRequestInfo) { wrote = p.now() },
@@ -133,7 +133,7 @@ func (r Route) withPath(path string) string {
 }
 
 // Check compares a response with what is expected and says what differs.
-func (e Expect) Check(r Response) error {
+func (e expect) Check(r response) error {
 	var problems []string
 	if e.Status != 0 && r.Status != e.Status {
 		problems = append(problems, fmt.Sprintf("expected status %d, got %d", e.Status, r.Status))

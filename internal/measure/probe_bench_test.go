@@ -19,7 +19,7 @@ func BenchmarkTTFBError(b *testing.B) {
 		_, _ = w.Write([]byte("hello"))
 	}))
 	defer srv.Close()
-	p, err := NewProber(Route{URL: "http://hello.bench.example.test", Address: strings.TrimPrefix(srv.URL, "http://")}, 10*time.Second, nil, onlyLoopback)
+	p, err := newProber(Route{URL: "http://hello.bench.example.test", Address: strings.TrimPrefix(srv.URL, "http://")}, 10*time.Second, nil, onlyLoopback)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -29,7 +29,7 @@ const (
 const (
 	ImagePulled  = "pulled"
 	ImagePresent = "present"
-	ImageUnknown = "unknown"
+	imageUnknown = "unknown"
 )
 
 // readyLag is how much later than the first byte a serving pod's
@@ -147,7 +147,7 @@ func setOnce(t *time.Time, v time.Time) {
 
 // takeSample waits for the revision to be at zero, sends one request while
 // watching the revision, and judges whether a new pod served it.
-func takeSample(ctx context.Context, cs kubernetes.Interface, rev Revision, prober *Prober, opts Options, index int) (*Sample, error) {
+func takeSample(ctx context.Context, cs kubernetes.Interface, rev Revision, prober *prober, opts Options, index int) (*Sample, error) {
 	before, err := waitForZero(ctx, cs, rev, opts)
 	if err != nil {
 		return nil, err
@@ -195,7 +195,7 @@ func takeSample(ctx context.Context, cs kubernetes.Interface, rev Revision, prob
 		TotalMs: millis(resp.Total),
 		TTFBMs:  millis(resp.TTFB),
 		Status:  resp.Status,
-		Image:   ImageUnknown,
+		Image:   imageUnknown,
 	}
 	s.Breakdown.FirstByte = s.TTFBMs
 	if err := opts.Expect.Check(resp); err != nil {

@@ -5,8 +5,8 @@ import (
 	"slices"
 )
 
-// Stats summarises a set of durations in milliseconds.
-type Stats struct {
+// stats summarises a set of durations in milliseconds.
+type stats struct {
 	N      int     `json:"n"`
 	Min    float64 `json:"min-ms"`
 	Median float64 `json:"median-ms"`
@@ -19,9 +19,9 @@ type Stats struct {
 // p95 is the nearest-rank percentile (the smallest value with at least 95%
 // of values at or below it), which on small N is the maximum: an honest
 // answer when there is too little data for a tail.
-func Summarise(ms []float64) Stats {
+func Summarise(ms []float64) stats {
 	if len(ms) == 0 {
-		return Stats{}
+		return stats{}
 	}
 	s := slices.Clone(ms)
 	slices.Sort(s)
@@ -31,5 +31,5 @@ func Summarise(ms []float64) Stats {
 		median = (s[n/2-1] + s[n/2]) / 2
 	}
 	rank := int(math.Ceil(0.95 * float64(n)))
-	return Stats{N: n, Min: s[0], Median: median, P95: s[rank-1], Max: s[n-1]}
+	return stats{N: n, Min: s[0], Median: median, P95: s[rank-1], Max: s[n-1]}
 }

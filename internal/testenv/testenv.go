@@ -24,18 +24,18 @@ import (
 const (
 	// KubeVersion is the version the API server binary is built as.
 	KubeVersion = "v1.34.3"
-	// ServiceRange is the API server's service ClusterIP range; the network
+	// serviceRange is the API server's service ClusterIP range; the network
 	// namespace puts all of it on loopback.
-	ServiceRange = "10.96.0.0/24"
-	// AdvertiseAddress is the API server's advertised address, on loopback
+	serviceRange = "10.96.0.0/24"
+	// advertiseAddress is the API server's advertised address, on loopback
 	// in the namespace (the API server refuses a 127.x address).
-	AdvertiseAddress = "10.200.0.1"
-	// BinDirEnv overrides where the binaries are looked for.
-	BinDirEnv = "KNATIVE_PREVIEW_TESTBIN"
-	// ProvideCommand is the command that builds the binaries.
-	ProvideCommand = "make testbin"
-	// NetnsCommand runs the tests in a private network namespace.
-	NetnsCommand = "make test"
+	advertiseAddress = "10.200.0.1"
+	// binDirEnv overrides where the binaries are looked for.
+	binDirEnv = "KNATIVE_PREVIEW_TESTBIN"
+	// provideCommand is the command that builds the binaries.
+	provideCommand = "make testbin"
+	// netnsCommand runs the tests in a private network namespace.
+	netnsCommand = "make test"
 )
 
 // Env is a running API server.
@@ -118,8 +118,8 @@ func Shared(t testing.TB) *Env {
 	return shared.env
 }
 
-// StopShared stops the shared API server, if one was started.
-func StopShared() {
+// stopShared stops the shared API server, if one was started.
+func stopShared() {
 	if shared.env != nil {
 		if err := shared.env.Stop(); err != nil {
 			fmt.Fprintf(os.Stderr, "stopping the shared test API server: %v\n", err)
@@ -130,7 +130,7 @@ func StopShared() {
 // Main runs the tests of a package that uses Shared and stops it after.
 func Main(m *testing.M) {
 	code := m.Run()
-	StopShared()
+	stopShared()
 	os.Exit(code)
 }
 
@@ -184,8 +184,8 @@ func start() (*Env, error) {
 		ControlPlaneStopTimeout:  30 * time.Second,
 	}
 	env.ControlPlane.GetAPIServer().Configure().
-		Set("service-cluster-ip-range", ServiceRange).
-		Set("advertise-address", AdvertiseAddress).
+		Set("service-cluster-ip-range", serviceRange).
+		Set("advertise-address", advertiseAddress).
 		Set("token-auth-file", tokenFile)
 	cfg, err := env.Start()
 	if err != nil {
@@ -206,7 +206,7 @@ func checkIsolated() error {
 	}
 	for _, i := range ifaces {
 		if i.Flags&net.FlagLoopback == 0 {
-			return &unavailableError{fmt.Sprintf("not inside a private network namespace (interface %s is not loopback); the API server could dial other hosts. Run the tests with %q (or hack/netns.sh go test ./...)", i.Name, NetnsCommand)}
+			return &unavailableError{fmt.Sprintf("not inside a private network namespace (interface %s is not loopback); the API server could dial other hosts. Run the tests with %q (or hack/netns.sh go test ./...)", i.Name, netnsCommand)}
 		}
 	}
 	return nil
@@ -215,7 +215,7 @@ func checkIsolated() error {
 // binDir finds the folder holding etcd and kube-apiserver: $KNATIVE_PREVIEW_TESTBIN,
 // else .testbin at the module root.
 func binDir() (string, error) {
-	dir := os.Getenv(BinDirEnv)
+	dir := os.Getenv(binDirEnv)
 	if dir == "" {
 		root, err := moduleRoot()
 		if err != nil {
@@ -225,7 +225,7 @@ func binDir() (string, error) {
 	}
 	for _, b := range []string{"etcd", "kube-apiserver"} {
 		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
-			return "", &unavailableError{fmt.Sprintf("%s is missing from %s: run %q to build it", b, dir, ProvideCommand)}
+			return "", &unavailableError{fmt.Sprintf("%s is missing from %s: run %q to build it", b, dir, provideCommand)}
 		}
 	}
 	return dir, nil
