@@ -34,7 +34,9 @@ type actionYAML struct {
 		Using          string `json:"using"`
 		Image          string `json:"image"`
 		PostEntrypoint string `json:"post-entrypoint"`
-		PostIf         string `json:"post-if"`
+		// No post-if: the post step of a container action runs whatever
+		// happened, and actionlint rejects the key; UnmarshalStrict below
+		// fails if it comes back.
 	} `json:"runs"`
 }
 
@@ -59,10 +61,16 @@ func TestActionYAMLMatchesTheCode(t *testing.T) {
 	if err := yaml.UnmarshalStrict(data, &a); err != nil {
 		t.Fatalf("action.yml: %v", err)
 	}
-	if a.Runs.PostEntrypoint != "/usr/local/bin/"+PostProgram || a.Runs.PostIf != "always()" {
-		t.Errorf("the post step (cleanup) must start %s always: %+v", PostProgram, a.Runs)
+	if a.Runs.PostEntrypoint != "/usr/local/bin/"+PostProgram {
+		t.Errorf("the post step (cleanup) must start %s: %+v", PostProgram, a.Runs)
 	}
-	if a.Runs.Using != "docker" || a.Runs.Image == "" || a.Branding.Icon == "" || a.Branding.Color == "" {
+	// main builds the image from the checkout, so the e2e workflow
+	// (uses: ./) tests this commit's code; only the release ref points at a
+	// prebuilt docker:// image (see .github/workflows/release.yml).
+	if a.Runs.Image != "Dockerfile" {
+		t.Errorf("action.yml on main must say image: Dockerfile, got %q", a.Runs.Image)
+	}
+	if a.Runs.Using != "docker" || a.Branding.Icon == "" || a.Branding.Color == "" {
 		t.Errorf("runs/branding: %+v %+v", a.Runs, a.Branding)
 	}
 	for _, in := range config.Inputs {
