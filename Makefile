@@ -13,8 +13,14 @@ VERSION ?= dev
 ARGS    ?=
 # Iterations of `make bench-install`, each on two fresh API servers.
 BENCH_ROUNDS ?= 3
+# Lint tools: actionlint from the Go module proxy, into the git-ignored
+# $(TESTBIN)/bin under a versioned name (a new version is a new file);
+# shellcheck from Debian's packages when the machine lacks it.
+ACTIONLINT_VERSION := v1.7.12
+ACTIONLINT := $(TESTBIN)/bin/actionlint-$(ACTIONLINT_VERSION)
+SHELL_SCRIPTS := $(wildcard hack/*.sh) .ci/run
 
-.PHONY: build test testbin run lint clean bench-install bench-coldstart
+.PHONY: build test testbin run lint lint-go lint-actions lint-shell shellcheck-installed clean bench-install bench-coldstart
 
 ## build: the knative-preview binary, in bin/
 build:
@@ -46,11 +52,33 @@ $(TESTBIN)/etcd: tools/etcd/go.mod tools/etcd/go.sum tools/etcd/cmd/etcd/main.go
 	cd tools/etcd && $(GO) build -o $(abspath $@).tmp ./cmd/etcd
 	mv $@.tmp $@
 
-## lint: gofmt and go vet
-lint:
+## lint: gofmt and go vet; actionlint on the workflows and the README's examples; shellcheck on the shell scripts
+lint: lint-go lint-actions lint-shell
+
+lint-go:
 	@unformatted="$$(gofmt -l cmd internal)"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt -w needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+
+# actionlint also runs shellcheck on every run: script. The README's YAML
+# examples that use the action are written out as workflows that use this
+# checkout (uses: ./), so their inputs and outputs are checked against
+# action.yml; .github/actionlint.yaml holds the settings.
+lint-actions: $(ACTIONLINT) shellcheck-installed
+	hack/readme-workflows.sh README.md $(TESTBIN)/readme-workflows
+	$(ACTIONLINT) -shellcheck="$$(command -v shellcheck)" .github/workflows/*.yml $(TESTBIN)/readme-workflows/*.yml
+
+lint-shell: shellcheck-installed
+	shellcheck $(SHELL_SCRIPTS)
+
+shellcheck-installed:
+	@command -v shellcheck >/dev/null 2>&1 || hack/apt-install.sh shellcheck
+
+$(ACTIONLINT):
+	@mkdir -p $(TESTBIN)/bin
+	GOBIN=$(CURDIR)/$(TESTBIN)/bin.tmp $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+	mv $(TESTBIN)/bin.tmp/actionlint $@
+	rmdir $(TESTBIN)/bin.tmp
 
 ## clean: remove build outputs and the test binaries
 clean:
