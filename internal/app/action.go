@@ -18,12 +18,12 @@ func runAction(ctx context.Context, env Env) int {
 	if err != nil {
 		reportProblems(con, err)
 		_ = con.Summary("### knative-preview\n\nThe inputs are not valid; nothing was created.\n\n```\n" + err.Error() + "\n```\n")
-		return ExitFailed
+		return exitFailed
 	}
 	out, err := outputs.NewActions(env.Getenv)
 	if err != nil {
 		con.Errorf("%v", err)
-		return ExitFailed
+		return exitFailed
 	}
 	out.Redact = con.Redact
 	return run(ctx, cfg, con, out, env.Stdout, outputs.Text, env.Getenv)
@@ -47,14 +47,14 @@ func runPost(ctx context.Context, env Env) int {
 	if err != nil {
 		// The main step reported the inputs; it created nothing.
 		con.Infof("post step: nothing to clean up (the inputs were not valid)")
-		return ExitOK
+		return exitOK
 	}
 	if cfg.DryRun {
-		return ExitOK
+		return exitOK
 	}
 	cleaner, ok := newTarget(cfg, con).(cluster.Cleaner)
 	if !ok {
-		return ExitOK
+		return exitOK
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout, fmt.Errorf("the run's timeout of %s passed while cleaning up", cfg.Timeout))
 	defer cancel()
@@ -62,7 +62,7 @@ func runPost(ctx context.Context, env Env) int {
 	defer end()
 	if err := cleaner.Cleanup(ctx, func(name string) string { return env.Getenv("STATE_" + name) }); err != nil {
 		con.Errorf("cleaning up: %v", err)
-		return ExitFailed
+		return exitFailed
 	}
-	return ExitOK
+	return exitOK
 }

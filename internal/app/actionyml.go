@@ -9,7 +9,7 @@ import (
 	"github.com/knative-preview/action/internal/outputs"
 )
 
-// ActionYAML renders action.yml from the input and output tables, so that
+// actionYAMLText renders action.yml from the input and output tables, so that
 // what GitHub reads and what the code does cannot drift apart. The
 // packaging test compares it with the file (go test ./internal/app -run
 // TestActionYAML -update-action-yml rewrites the file). There is no post-if:
@@ -17,7 +17,7 @@ import (
 // to always()), and actionlint rejects the key. main builds the image from
 // the Dockerfile; the release workflow rewrites runs.image on the release
 // ref only.
-func ActionYAML() string {
+func actionYAMLText() string {
 	q := func(s string) string {
 		b, _ := json.Marshal(s) // a JSON string is a valid YAML double-quoted scalar
 		return string(b)
@@ -45,7 +45,7 @@ inputs:
 runs:
   using: docker
   image: Dockerfile
-  post-entrypoint: /usr/local/bin/` + PostProgram + `
+  post-entrypoint: /usr/local/bin/` + postProgram + `
 `)
 	return b.String()
 }

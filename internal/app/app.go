@@ -13,15 +13,15 @@ import (
 
 // Exit codes.
 const (
-	ExitOK          = 0
-	ExitFailed      = 1 // bad input, or a stage failed
+	exitOK          = 0
+	exitFailed      = 1 // bad input, or a stage failed
 	ExitInterrupted = 130
 )
 
-// PostProgram is the name the Dockerfile links to the binary for the
+// postProgram is the name the Dockerfile links to the binary for the
 // action's post-entrypoint: the post step runs in a new container with the
 // same inputs, so only the name it is started as tells it apart.
-const PostProgram = buildinfo.Name + "-post"
+const postProgram = buildinfo.Name + "-post"
 
 // ErrInterrupted is the cause main gives the run's context when a signal
 // (Ctrl-C, SIGTERM) stops it.
@@ -41,7 +41,7 @@ type Env struct {
 // Main runs the action inside GitHub Actions (no arguments and
 // GITHUB_ACTIONS=true) or the CLI otherwise, and returns the exit code.
 func Main(ctx context.Context, env Env) int {
-	if env.Program == PostProgram {
+	if env.Program == postProgram {
 		return runPost(ctx, env)
 	}
 	if len(env.Args) == 0 && env.Getenv("GITHUB_ACTIONS") == "true" {

@@ -114,8 +114,8 @@ func TestBadInputIsRejectedBeforeAnyClusterCall(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runMain(context.Background(), append([]string{"up", "--cluster", "kubeconfig"}, tt.args...), nil)
-			if r.code != ExitFailed {
-				t.Errorf("exit code %d, want %d", r.code, ExitFailed)
+			if r.code != exitFailed {
+				t.Errorf("exit code %d, want %d", r.code, exitFailed)
 			}
 			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
 			if len(lines) != len(tt.want) {
@@ -146,7 +146,7 @@ func TestActionBadInputAnnotatesAndSummarises(t *testing.T) {
 		"INPUT_CLUSTER":       "gke-autopilot",
 		"INPUT_TIMEOUT":       "forever",
 	})
-	if r.code != ExitFailed {
+	if r.code != exitFailed {
 		t.Errorf("exit code %d", r.code)
 	}
 	for _, want := range []string{
@@ -168,7 +168,7 @@ func TestDryRunTouchesNothing(t *testing.T) {
 	kc := writeKubeconfig(t, srv.URL, secretToken)
 
 	r := runMain(context.Background(), []string{"up", "--cluster", "kubeconfig", "--kubeconfig", kc, "--image", "x", "--dry-run"}, nil)
-	if r.code != ExitOK {
+	if r.code != exitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	for _, want := range []string{"Plan (dry run", "1. cluster", `use context "dev" from ` + kc, srv.URL} {
@@ -199,7 +199,7 @@ func TestDryRunTouchesNothing(t *testing.T) {
 func TestTimeoutSaysWhatWasWaitedFor(t *testing.T) {
 	kc := writeKubeconfig(t, closedPort(t), secretToken)
 	r := runMain(context.Background(), []string{"up", "--cluster", "kubeconfig", "--kubeconfig", kc, "--timeout", "2s"}, nil)
-	if r.code != ExitFailed {
+	if r.code != exitFailed {
 		t.Fatalf("exit %d", r.code)
 	}
 	for _, want := range []string{"stage cluster:", "waiting for the API server", "the run's timeout of 2s passed", "connection refused"} {
@@ -224,15 +224,15 @@ func TestInterruptStopsTheRun(t *testing.T) {
 
 func TestCommands(t *testing.T) {
 	r := runMain(context.Background(), []string{"version"}, nil)
-	if r.code != ExitOK || !strings.HasPrefix(r.stdout, "knative-preview ") {
+	if r.code != exitOK || !strings.HasPrefix(r.stdout, "knative-preview ") {
 		t.Errorf("version: %+v", r)
 	}
 	r = runMain(context.Background(), []string{"help"}, nil)
-	if r.code != ExitOK || !strings.Contains(r.stderr, "-kubeconfig") || !strings.Contains(r.stderr, "knative-preview up [flags]") {
+	if r.code != exitOK || !strings.Contains(r.stderr, "-kubeconfig") || !strings.Contains(r.stderr, "knative-preview up [flags]") {
 		t.Errorf("help: %+v", r)
 	}
 	r = runMain(context.Background(), []string{"deploy"}, nil)
-	if r.code != ExitFailed || !strings.Contains(r.stderr, `unknown command "deploy" (commands: up, down, version, help)`) {
+	if r.code != exitFailed || !strings.Contains(r.stderr, `unknown command "deploy" (commands: up, down, version, help)`) {
 		t.Errorf("unknown verb: %+v", r)
 	}
 }
@@ -255,7 +255,7 @@ func TestIntegrationUpReportsServerVersion(t *testing.T) {
 	}
 	r := runMain(t.Context(), []string{"up", "--cluster", "kubeconfig", "--kubeconfig", kc, "--output", "json",
 		"--manifests-url", manifests, "--domain", "preview.test"}, nil)
-	if r.code != ExitOK {
+	if r.code != exitOK {
 		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
 	}
 	var got map[string]string
@@ -298,7 +298,7 @@ func TestIntegrationActionWritesEveryOutput(t *testing.T) {
 		"INPUT_SERVING-CONFIG":  "config-features: {kubernetes.podspec-affinity: enabled}",
 		"INPUT_GITHUB-TOKEN":    "ghs_input_token_to_mask",
 	})
-	if r.code != ExitOK {
+	if r.code != exitOK {
 		t.Fatalf("exit %d:\n%s", r.code, r.stdout)
 	}
 	data, err := os.ReadFile(outFile)
@@ -364,7 +364,7 @@ func TestPostStep(t *testing.T) {
 	}
 	run := func(env map[string]string) result {
 		var stdout, stderr bytes.Buffer
-		code := Main(context.Background(), Env{Program: PostProgram, Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr})
+		code := Main(context.Background(), Env{Program: postProgram, Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr})
 		return result{code, stdout.String(), stderr.String()}
 	}
 	tests := []struct {
@@ -379,7 +379,7 @@ func TestPostStep(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := run(tt.env)
-			if r.code != ExitOK || !strings.Contains(r.stdout, tt.want) {
+			if r.code != exitOK || !strings.Contains(r.stdout, tt.want) {
 				t.Errorf("exit %d, stdout:\n%s\nwant %q", r.code, r.stdout, tt.want)
 			}
 		})
@@ -388,7 +388,7 @@ func TestPostStep(t *testing.T) {
 
 func TestGKEDryRunMakesNoCall(t *testing.T) {
 	r := runMain(context.Background(), []string{"up", "--cluster", "gke", "--gke-project", "my-project", "--gke-location", "europe-west1-b", "--gke-spot", "--dry-run"}, map[string]string{})
-	if r.code != ExitOK {
+	if r.code != exitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	for _, want := range []string{"1. cluster", "my-project", "europe-west1-b", "e2-standard-4", "2. install"} {
@@ -484,7 +484,7 @@ func TestMeasureOutputs(t *testing.T) {
 func TestFailedRunStillPrintsJSON(t *testing.T) {
 	kc := writeKubeconfig(t, closedPort(t), secretToken)
 	r := runMain(context.Background(), []string{"up", "--cluster", "kubeconfig", "--kubeconfig", kc, "--timeout", "1s", "--output", "json"}, nil)
-	if r.code != ExitFailed {
+	if r.code != exitFailed {
 		t.Fatalf("exit %d", r.code)
 	}
 	var got map[string]string
@@ -506,7 +506,7 @@ func TestSecretsAreMaskedBeforeProblems(t *testing.T) {
 		"INPUT_MANIFESTS-URL": "https://bob:pa55word-secret@bad host/knative", // does not parse
 		"INPUT_TIMEOUT":       "soon",
 	})
-	if r.code != ExitFailed {
+	if r.code != exitFailed {
 		t.Fatalf("exit %d", r.code)
 	}
 	mask := strings.Index(r.stdout, "::add-mask::ghs_secret_token_value")

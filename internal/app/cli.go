@@ -39,18 +39,18 @@ func runCLI(ctx context.Context, env Env) int {
 	case "up", "down":
 	case "version", "--version":
 		fmt.Fprintln(env.Stdout, buildinfo.Name, buildinfo.Version)
-		return ExitOK
+		return exitOK
 	case "help", "-h", "--help", "":
 		fs, _, _ := upFlags(env.Stderr)
 		fmt.Fprint(env.Stderr, usage)
 		fs.PrintDefaults()
 		if verb == "" {
-			return ExitFailed
+			return exitFailed
 		}
-		return ExitOK
+		return exitOK
 	default:
 		fmt.Fprintf(env.Stderr, "error: unknown command %q (commands: up, down, version, help)\n", verb)
-		return ExitFailed
+		return exitFailed
 	}
 
 	fs, raw, format := upFlags(env.Stderr)
@@ -60,9 +60,9 @@ func runCLI(ctx context.Context, env Env) int {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return ExitOK
+				return exitOK
 			}
-			return ExitFailed // the flag package has printed the problem and the usage
+			return exitFailed // the flag package has printed the problem and the usage
 		}
 		if fs.NArg() == 0 {
 			break
@@ -89,7 +89,7 @@ func runCLI(ctx context.Context, env Env) int {
 	}
 	if len(problems) > 0 {
 		reportProblems(con, errors.Join(problems...))
-		return ExitFailed
+		return exitFailed
 	}
 	out := outputs.NewLocal(outputs.Format(*format), env.Stdout, env.Stderr)
 	out.Redact = con.Redact

@@ -80,7 +80,7 @@ func TestIntegrationUpDeploysAndMeasures(t *testing.T) {
 	r := runMain(ctx, []string{"up", "--cluster", "kubeconfig", "--kubeconfig", kc, "--manifests-url", dir,
 		"--image", "ghcr.io/org/hello:v1", "--service", svc, "--namespace", ns,
 		"--cold-start-samples", "1", "--smoke-requests", "2", "--expect-body", "^hello", "--output", "json", "--timeout", "5m"}, nil)
-	if r.code != ExitOK {
+	if r.code != exitOK {
 		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
 	}
 	if os.Getenv("E2E_LOG") != "" {

@@ -46,7 +46,7 @@ var update = flag.Bool("update-action-yml", false, "rewrite action.yml from the 
 // the code reads. They must say the same.
 func TestActionYAMLMatchesTheCode(t *testing.T) {
 	if *update {
-		if err := os.WriteFile("../../action.yml", []byte(ActionYAML()), 0o644); err != nil {
+		if err := os.WriteFile("../../action.yml", []byte(actionYAMLText()), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -54,15 +54,15 @@ func TestActionYAMLMatchesTheCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(data) != ActionYAML() {
+	if string(data) != actionYAMLText() {
 		t.Error("action.yml differs from what the tables generate: run go test ./internal/app -run TestActionYAML -update-action-yml")
 	}
 	var a actionYAML
 	if err := yaml.UnmarshalStrict(data, &a); err != nil {
 		t.Fatalf("action.yml: %v", err)
 	}
-	if a.Runs.PostEntrypoint != "/usr/local/bin/"+PostProgram {
-		t.Errorf("the post step (cleanup) must start %s: %+v", PostProgram, a.Runs)
+	if a.Runs.PostEntrypoint != "/usr/local/bin/"+postProgram {
+		t.Errorf("the post step (cleanup) must start %s: %+v", postProgram, a.Runs)
 	}
 	// main builds the image from the checkout, so the e2e workflow
 	// (uses: ./) tests this commit's code; only the release ref points at a
@@ -160,8 +160,8 @@ func TestDockerfileFinalStage(t *testing.T) {
 	if !strings.Contains(build, "-o /out/knative-preview ./cmd/action") {
 		t.Error("the build stage must write the binary to /out/knative-preview")
 	}
-	if !strings.Contains(build, "ln -s knative-preview /out/"+PostProgram) {
-		t.Errorf("the build stage must link /out/%s to the binary for the post step", PostProgram)
+	if !strings.Contains(build, "ln -s knative-preview /out/"+postProgram) {
+		t.Errorf("the build stage must link /out/%s to the binary for the post step", postProgram)
 	}
 	for _, flag := range []string{"CGO_ENABLED=0", "-trimpath", "-s -w", "buildinfo.Version=${VERSION}"} {
 		if !strings.Contains(build, flag) {

@@ -26,15 +26,15 @@ func run(ctx context.Context, cfg *config.Config, con *console.Console, out *out
 			b, err := json.MarshalIndent(pipeline.ToJSON(stages), "", "  ")
 			if err != nil {
 				con.Errorf("writing the plan: %v", err)
-				return ExitFailed
+				return exitFailed
 			}
 			fmt.Fprintln(stdout, con.Redact(string(b)))
-			return ExitOK
+			return exitOK
 		}
 		var b strings.Builder
 		_ = pipeline.WritePlan(&b, stages)
 		fmt.Fprint(stdout, con.Redact(b.String()))
-		return ExitOK
+		return exitOK
 	}
 
 	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout, fmt.Errorf("the run's timeout of %s passed (raise the timeout input if the cluster is slow)", cfg.Timeout))
@@ -58,11 +58,11 @@ func run(ctx context.Context, cfg *config.Config, con *console.Console, out *out
 		if errors.Is(context.Cause(ctx), ErrInterrupted) {
 			return ExitInterrupted
 		}
-		return ExitFailed
+		return exitFailed
 	}
 	if err := out.Flush(); err != nil {
 		con.Errorf("%v", err)
-		return ExitFailed
+		return exitFailed
 	}
-	return ExitOK
+	return exitOK
 }
