@@ -2,7 +2,9 @@ package app
 
 import (
 	"flag"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -166,6 +168,51 @@ func TestDockerfileFinalStage(t *testing.T) {
 	for _, flag := range []string{"CGO_ENABLED=0", "-trimpath", "-s -w", "buildinfo.Version=${VERSION}"} {
 		if !strings.Contains(build, flag) {
 			t.Errorf("the build stage's go build lacks %s", flag)
+		}
+	}
+}
+
+// The README's layout table names every package of the tree, and only
+// those: a reader looking for a concern finds its home there.
+func TestREADMELayoutMatchesTheTree(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `((?:internal|cmd)/[^`]+)` \\|").FindAllStringSubmatch(string(readme), -1) {
+		listed[m[1]] = true
+	}
+	onDisk := map[string]bool{}
+	err = filepath.WalkDir("../..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel("../..", path)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") && rel != "." || d.Name() == "testdata" || strings.HasPrefix(rel, "tools")) {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
+			dir := filepath.ToSlash(filepath.Dir(rel))
+			// Packages inside another package's internal/ folder are its own.
+			if !strings.Contains(strings.TrimPrefix(dir, "internal/"), "/internal/") {
+				onDisk[dir] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dir := range onDisk {
+		if !listed[dir] && !listed[filepath.Dir(dir)+"/"] {
+			t.Errorf("package %s is not in the README's layout table", dir)
+		}
+	}
+	for dir := range listed {
+		if !onDisk[dir] {
+			t.Errorf("the README's layout table lists %s, which holds no package", dir)
 		}
 	}
 }
