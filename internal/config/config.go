@@ -6,13 +6,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/distribution/reference"
-
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/cluster/gke"
 	"github.com/knative-preview/action/internal/cluster/kind"
 	"github.com/knative-preview/action/internal/cluster/kubeconfig"
 	"github.com/knative-preview/action/internal/deploy"
+	"github.com/knative-preview/action/internal/image"
 	"github.com/knative-preview/action/internal/input"
 	"github.com/knative-preview/action/internal/install"
 	"github.com/knative-preview/action/internal/measure"
@@ -70,8 +69,8 @@ func Parse(raw input.Values, style input.Style, getenv func(string) string) (*Co
 	cfg.Timeout = r.Duration("timeout")
 	cfg.Image = r.String("image")
 	if cfg.Image != "" {
-		if _, err := reference.ParseNormalizedNamed(cfg.Image); err != nil {
-			r.Bad("image", cfg.Image, "is not an image reference ("+err.Error()+")", "[registry/]repository[:tag][@sha256:digest], e.g. ghcr.io/org/app:v1")
+		if err := image.Check(cfg.Image); err != nil {
+			r.Bad("image", cfg.Image, err.Error(), image.Accepted)
 		}
 	}
 	cfg.DryRun = r.Bool("dry-run")

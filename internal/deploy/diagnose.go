@@ -91,12 +91,3 @@ func describeCondition(c *apis.Condition) string {
 	}
 	return d
 }
-
-func containsAny(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
-}

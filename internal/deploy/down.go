@@ -24,15 +24,16 @@ func (d *Deployer) Down(ctx context.Context, cl *cluster.Cluster, o Options) err
 	if o.Service == "" || o.Namespace == "" {
 		return fmt.Errorf("deleting needs a service name and a namespace (got service %q, namespace %q)", o.Service, o.Namespace)
 	}
-	c, err := newClients(cl, o.Namespace)
+	c, err := newClients(cl)
 	if err != nil {
 		return err
 	}
 	id := o.Namespace + "/" + o.Service
 
-	svc, err := c.kn.GetService(ctx, o.Service)
+	services := c.serving.Services(o.Namespace)
+	svc, err := services.Get(ctx, o.Service, metav1.GetOptions{})
 	switch {
-	case apierrors.IsNotFound(err):
+	case apierrors.IsNotFound(err) && !missingAPI(err):
 		l.Infof("there is no Knative Service %s: nothing to delete", id)
 	case err != nil:
 		return fmt.Errorf("reading Knative Service %s before deleting it: %w%s", id, err, installHint(err))
@@ -40,7 +41,8 @@ func (d *Deployer) Down(ctx context.Context, cl *cluster.Cluster, o Options) err
 		l.Infof("Knative Service %s is already being deleted", id)
 	default:
 		// Background propagation: the Service goes now, what it owns after.
-		if err := c.kn.DeleteService(ctx, o.Service, 0); err != nil && !apierrors.IsNotFound(err) {
+		background := metav1.DeletePropagationBackground
+		if err := services.Delete(ctx, o.Service, metav1.DeleteOptions{PropagationPolicy: &background}); err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("deleting Knative Service %s: %w", id, err)
 		}
 		l.Infof("deleted Knative Service %s", id)

@@ -7,20 +7,20 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
 	"time"
-
-	"github.com/google/go-containerregistry/pkg/name"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
-	knserving "knative.dev/client/pkg/serving/v1"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 	servingclient "knative.dev/serving/pkg/client/clientset/versioned/typed/serving/v1"
 
 	"github.com/knative-preview/action/internal/cluster"
+	imageref "github.com/knative-preview/action/internal/image"
 	"github.com/knative-preview/action/internal/kube"
 	"github.com/knative-preview/action/internal/log"
 )
@@ -115,10 +115,9 @@ func Down(ctx context.Context, cl *cluster.Cluster, opts Options) error {
 type clients struct {
 	kube    kubernetes.Interface
 	serving servingclient.ServingV1Interface
-	kn      knserving.KnServingClient
 }
 
-func newClients(cl *cluster.Cluster, namespace string) (*clients, error) {
+func newClients(cl *cluster.Cluster) (*clients, error) {
 	if cl == nil || cl.REST == nil {
 		return nil, errors.New("no cluster to deploy to (a programming error: the cluster stage gives one)")
 	}
@@ -131,7 +130,7 @@ func newClients(cl *cluster.Cluster, namespace string) (*clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building a Knative Serving client for %s: %w", cfg.Host, err)
 	}
-	return &clients{kube: kube, serving: sc, kn: knserving.NewKnServingClient(sc, namespace)}, nil
+	return &clients{kube: kube, serving: sc}, nil
 }
 
 func (d *Deployer) now() time.Time {
@@ -150,7 +149,7 @@ func (d *Deployer) Up(ctx context.Context, cl *cluster.Cluster, o Options) (*Res
 	if o.Image == "" || o.Service == "" || o.Namespace == "" {
 		return nil, fmt.Errorf("deploying needs an image, a service name and a namespace (got image %q, service %q, namespace %q)", o.Image, o.Service, o.Namespace)
 	}
-	c, err := newClients(cl, o.Namespace)
+	c, err := newClients(cl)
 	if err != nil {
 		return nil, err
 	}
@@ -159,9 +158,10 @@ func (d *Deployer) Up(ctx context.Context, cl *cluster.Cluster, o Options) (*Res
 		return nil, err
 	}
 
-	existing, err := c.kn.GetService(ctx, o.Service)
+	services := c.serving.Services(o.Namespace)
+	existing, err := services.Get(ctx, o.Service, metav1.GetOptions{})
 	switch {
-	case apierrors.IsNotFound(err):
+	case apierrors.IsNotFound(err) && !missingAPI(err):
 		existing = nil
 	case err != nil:
 		return nil, fmt.Errorf("reading Knative Service %s/%s: %w%s", o.Namespace, o.Service, err, installHint(err))
@@ -189,7 +189,7 @@ func (d *Deployer) Up(ctx context.Context, cl *cluster.Cluster, o Options) (*Res
 		l.Infof("creating Knative Service %s/%s with image %s", o.Namespace, o.Service, o.Image)
 		svc := newService(o)
 		apply(svc, o, id, revision)
-		if err := c.kn.CreateService(ctx, svc); err != nil {
+		if _, err := services.Create(ctx, svc, metav1.CreateOptions{}); err != nil {
 			if !apierrors.IsAlreadyExists(err) {
 				return nil, fmt.Errorf("creating Knative Service %s/%s: %w%s", o.Namespace, o.Service, err, installHint(err))
 			}
@@ -199,15 +199,24 @@ func (d *Deployer) Up(ctx context.Context, cl *cluster.Cluster, o Options) (*Res
 	}
 	if existing != nil {
 		l.Infof("updating Knative Service %s/%s to image %s (keeping fields this action did not set)", o.Namespace, o.Service, o.Image)
-		_, err := c.kn.UpdateServiceWithRetry(ctx, o.Service, func(svc *servingv1.Service) (*servingv1.Service, error) {
+		// Read, change, write; again when another writer came between.
+		err := retry.RetryOnConflict(updateBackoff, func() error {
+			svc, err := services.Get(ctx, o.Service, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if svc.DeletionTimestamp != nil {
+				return fmt.Errorf("it is being deleted: wait until it is gone, or use another service name")
+			}
 			apply(svc, o, id, revision)
-			return svc, nil
-		}, 10)
+			_, err = services.Update(ctx, svc, metav1.UpdateOptions{})
+			return err
+		})
 		if err != nil {
 			return nil, fmt.Errorf("updating Knative Service %s/%s: %w%s", o.Namespace, o.Service, err, installHint(err))
 		}
 	}
-	svc, err := c.kn.GetService(ctx, o.Service)
+	svc, err := services.Get(ctx, o.Service, metav1.GetOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("reading Knative Service %s/%s back after writing it: %w", o.Namespace, o.Service, err)
 	}
@@ -293,9 +302,18 @@ func serviceURL(svc *servingv1.Service, tag string) (string, error) {
 	return "", fmt.Errorf("the Knative Service %s/%s is Ready but status.traffic has no entry tagged %q (tags there: %v)", svc.Namespace, svc.Name, tag, tags)
 }
 
+// updateBackoff spaces the tries of an update that raced another writer.
+var updateBackoff = wait.Backoff{Steps: 10, Duration: 10 * time.Millisecond, Factor: 2, Jitter: 0.1, Cap: time.Second}
+
+// missingAPI reports whether err says the cluster has no Knative Serving
+// API: the resource type is unknown, not the object.
+func missingAPI(err error) bool {
+	return apierrors.IsNotFound(err) && strings.Contains(err.Error(), "the server could not find the requested resource")
+}
+
 // installHint adds advice to an error that says Knative's API is missing.
 func installHint(err error) string {
-	if containsAny(err.Error(), "no or newer Knative", "the server could not find the requested resource") {
+	if missingAPI(err) {
 		return "; is Knative Serving installed on this cluster (the install stage installs it)?"
 	}
 	return ""
@@ -395,9 +413,6 @@ func randomID() string {
 // cluster target loaded into the nodes (kind), so it must not be pulled.
 // Registries are named as Knative names them (index.docker.io).
 func loadedIntoNodes(image string, registries []string) bool {
-	tag, err := name.NewTag(image, name.WeakValidation)
-	if err != nil {
-		return false
-	}
-	return slices.Contains(registries, tag.Registry.RegistryStr())
+	r := imageref.Registry(image)
+	return r != "" && slices.Contains(registries, r)
 }

@@ -107,7 +107,7 @@ func TestValidate(t *testing.T) {
 		{"version without patch", Options{KubernetesVersion: "1.34"}, []string{`input "kubernetes-version": "1.34" is not a version of the form 1.X.Y (accepted: a version 1.X.Y, or a node image such as kindest/node:v1.34.3)`}},
 		{"version 2", Options{KubernetesVersion: "2.0.0"}, []string{`input "kubernetes-version": "2.0.0" is not a Kubernetes 1.X.Y version`}},
 		{"bare word", Options{KubernetesVersion: "latest"}, []string{`input "kubernetes-version": "latest" is neither a version nor a node image`}},
-		{"bad image", Options{KubernetesVersion: "Kindest/Node:v1"}, []string{`input "kubernetes-version": "Kindest/Node:v1" is not a valid image reference`}},
+		{"bad image", Options{KubernetesVersion: "Kindest/Node:v1"}, []string{`input "kubernetes-version": "Kindest/Node:v1" is not an image reference: a repository path must be lower case`}},
 		{"bad load image", Options{LoadImages: []string{"ok:1", "UPPER:case"}}, []string{`input "load-images": "UPPER:case" is not an image reference`}},
 		{"kind config not YAML of a cluster", Options{KindConfig: "nodes: 3\n"}, []string{`input "kind-config": is not a kind v1alpha4 Cluster: yaml: unmarshal errors:`}},
 		{"kind config with a typo", Options{KindConfig: "nodes:\n- role: worker\n  extraPortMapping: []\n"}, []string{`input "kind-config": is not a kind v1alpha4 Cluster: yaml: unmarshal errors: line 3: field extraPortMapping not found in type v1alpha4.Node`}},
@@ -169,8 +169,8 @@ func TestParse(t *testing.T) {
 		errs []string
 	}{
 		{"defaults", nil, Options{ClusterName: cluster.DefaultName, Reuse: cluster.DefaultReuse, HostPort: DefaultHostPort, Workspace: "/ws"}, nil},
-		{"every input", input.Values{"cluster-name": "pr-1", "reuse-cluster": "false", "kubernetes-version": "1.34.3", "host-port": " 8080 ", "load-images": "a:1, b:2\nc:3\n\n", "kind-config": "nodes: [{role: control-plane}]"},
-			Options{ClusterName: "pr-1", Reuse: "false", KubernetesVersion: "1.34.3", HostPort: 8080, LoadImages: []string{"a:1", "b:2", "c:3"}, KindConfig: "nodes: [{role: control-plane}]", Workspace: "/ws"}, nil},
+		{"every input", input.Values{"cluster-name": "pr-1", "reuse-cluster": "false", "kubernetes-version": "1.34.3", "host-port": " 8080 ", "load-images": "app:1, box:2\ncat:3\n\n", "kind-config": "nodes: [{role: control-plane}]"},
+			Options{ClusterName: "pr-1", Reuse: "false", KubernetesVersion: "1.34.3", HostPort: 8080, LoadImages: []string{"app:1", "box:2", "cat:3"}, KindConfig: "nodes: [{role: control-plane}]", Workspace: "/ws"}, nil},
 		{"host port not a number", input.Values{"host-port": "eighty"}, Options{}, []string{`input "host-port": "eighty" is not a TCP port (accepted: 1 to 65535)`}},
 		{"problems of Validate", input.Values{"cluster-name": "Bad_Name"}, Options{}, []string{`input "cluster-name": "Bad_Name" is not a kind cluster name`}},
 	}

@@ -10,11 +10,11 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/pelletier/go-toml"
 
 	"github.com/knative-preview/action/internal/buildinfo"
 	"github.com/knative-preview/action/internal/cluster/kind/docker"
+	"github.com/knative-preview/action/internal/image"
 )
 
 // loadImages loads the images of the runner's Docker into every node that
@@ -160,11 +160,7 @@ func (t *target) snapshotter(ctx context.Context, node string) (string, error) {
 func registries(refs []string) []string {
 	var out []string
 	for _, r := range refs {
-		tag, err := name.NewTag(r, name.WeakValidation)
-		if err != nil {
-			continue
-		}
-		if d := tag.Registry.RegistryStr(); !slices.Contains(out, d) {
+		if d := image.Registry(r); d != "" && !slices.Contains(out, d) {
 			out = append(out, d)
 		}
 	}

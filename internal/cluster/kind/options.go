@@ -9,11 +9,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/distribution/reference"
 	"sigs.k8s.io/kind/pkg/apis/config/defaults"
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/cluster/kind/docker"
+	"github.com/knative-preview/action/internal/image"
 	"github.com/knative-preview/action/internal/input"
 	"github.com/knative-preview/action/internal/log"
 )
@@ -126,8 +126,8 @@ func validate(o Options) []error {
 		bad("host-port", strconv.Itoa(o.HostPort), "is not a TCP port", "1 to 65535")
 	}
 	for _, img := range o.LoadImages {
-		if _, err := reference.ParseNormalizedNamed(img); err != nil {
-			bad("load-images", img, "is not an image reference: "+err.Error(), "images of the runner's Docker, such as myapp:dev or ghcr.io/org/app:v1, one per line or separated by commas")
+		if err := image.Check(img); err != nil {
+			bad("load-images", img, err.Error(), "images of the runner's Docker, such as myapp:dev or ghcr.io/org/app:v1, one per line or separated by commas")
 		}
 	}
 	if _, err := buildConfig(o); err != nil {
@@ -200,8 +200,8 @@ func nodeImage(v string) (string, error) {
 		// node image is called that: it is a typo.
 		return "", fmt.Errorf("is neither a version nor a node image")
 	}
-	if _, err := reference.ParseNormalizedNamed(v); err != nil {
-		return "", fmt.Errorf("is not a valid image reference: %v", err)
+	if err := image.Check(v); err != nil {
+		return "", err
 	}
 	return v, nil
 }

@@ -1,0 +1,63 @@
+// Package image reads container image references by the rules Knative
+// itself uses (go-containerregistry's): the project's one parser of them.
+package image
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+)
+
+// Accepted says what an image reference looks like, for input problems.
+const Accepted = "[registry/]repository[:tag][@sha256:digest], e.g. ghcr.io/org/app:v1"
+
+// Check says what is wrong with ref as an image reference, worded to follow
+// the value in a problem ("is not an image reference ..."); nil when ref is
+// one. A bare name means Docker Hub and the tag latest, as for docker pull.
+func Check(ref string) error {
+	if _, err := parse(ref); err != nil {
+		if repo := repository(ref); repo != strings.ToLower(repo) {
+			return errors.New("is not an image reference: a repository path must be lower case (only a registry host, with a dot, a port or localhost, may have capitals); in a workflow, lower-case the repository's name, e.g. ${GITHUB_REPOSITORY,,} in a shell step")
+		}
+		return fmt.Errorf("is not an image reference (%v)", err)
+	}
+	if strings.HasSuffix(ref, ":") {
+		return errors.New("is not an image reference: its tag is empty")
+	}
+	return nil
+}
+
+// Registry is the registry of ref as Knative names it when it decides to
+// skip resolving a tag: index.docker.io for myapp:dev. Empty when ref is not
+// an image reference.
+func Registry(ref string) string {
+	r, err := parse(ref)
+	if err != nil {
+		return ""
+	}
+	return r.Context().RegistryStr()
+}
+
+func parse(ref string) (name.Reference, error) {
+	if strings.Contains(ref, "@") {
+		return name.NewDigest(ref, name.WeakValidation)
+	}
+	return name.NewTag(ref, name.WeakValidation)
+}
+
+// repository is ref without its registry host, tag and digest, as far as
+// that can be told from a reference that does not parse.
+func repository(ref string) string {
+	if i := strings.IndexByte(ref, '@'); i >= 0 {
+		ref = ref[:i]
+	}
+	if i := strings.LastIndexByte(ref, ':'); i > strings.LastIndexByte(ref, '/') {
+		ref = ref[:i]
+	}
+	if host, rest, ok := strings.Cut(ref, "/"); ok && (strings.ContainsAny(host, ".:") || host == "localhost") {
+		return rest
+	}
+	return ref
+}
