@@ -103,7 +103,7 @@ func TestBadInputIsRejectedBeforeAnyClusterCall(t *testing.T) {
 		args []string
 		want []string // one per expected error line
 	}{
-		{"unknown cluster target", []string{"--cluster", "nope", "--kubeconfig", good}, []string{`error: --cluster: "nope" is not a cluster target (accepted: kind, kubeconfig, gke)`}},
+		{"unknown cluster target", []string{"--cluster", "nope", "--kubeconfig", good}, []string{`error: --cluster: "nope" is not a cluster target (accepted: kind, kubeconfig, gke (in any case))`}},
 		{"timeout that is not a duration", []string{"--timeout", "5 parsecs", "--kubeconfig", good}, []string{`error: --timeout: "5 parsecs" is not a duration`}},
 		{"unquoted timeout", []string{"--timeout", "5", "parsecs", "--kubeconfig", good}, []string{`error: unexpected argument "parsecs"`, `error: --timeout: "5" is not a duration`}},
 		{"kubeconfig that does not parse", []string{"--kubeconfig", broken}, []string{`error: --kubeconfig: kubeconfig file ` + broken + ` is not a valid kubeconfig`}},
@@ -150,7 +150,7 @@ func TestActionBadInputAnnotatesAndSummarises(t *testing.T) {
 		t.Errorf("exit code %d", r.code)
 	}
 	for _, want := range []string{
-		`::error::input "cluster": "gke-autopilot" is not a cluster target (accepted: kind, kubeconfig, gke)`,
+		`::error::input "cluster": "gke-autopilot" is not a cluster target (accepted: kind, kubeconfig, gke (in any case))`,
 		`::error::input "timeout": "forever" is not a duration`,
 	} {
 		if !strings.Contains(r.stdout, want) {
@@ -167,7 +167,7 @@ func TestDryRunTouchesNothing(t *testing.T) {
 	srv, calls := countingServer(t)
 	kc := writeKubeconfig(t, srv.URL, secretToken)
 
-	r := runMain(context.Background(), []string{"up", "--cluster", "kubeconfig", "--kubeconfig", kc, "--image", "x", "--dry-run"}, nil)
+	r := runMain(context.Background(), []string{"up", "--cluster", "kubeconfig", "--kubeconfig", kc, "--image", "app", "--dry-run"}, nil)
 	if r.code != exitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}

@@ -19,8 +19,8 @@ const (
 	ReuseRecreate = "recreate" // delete an existing cluster, then create it
 )
 
-// reuseValues lists the accepted values of reuse-cluster.
-var reuseValues = []string{ReuseTrue, ReuseFalse, ReuseRecreate}
+// ReuseValues lists the accepted values of reuse-cluster.
+var ReuseValues = []string{ReuseTrue, ReuseFalse, ReuseRecreate}
 
 // Inputs are the inputs of every target that creates clusters (kind, gke);
 // each reads them with its own rules.
@@ -42,9 +42,10 @@ var Inputs = []input.Def{
 }
 
 // CheckReuse returns the problem with a reuse-cluster value, which is read
-// exactly ("Recreate" is refused); nil when it is one of ReuseValues.
+// exactly; nil when it is one of ReuseValues. Parse reads the input in any
+// case; this checks options made in code.
 func CheckReuse(v string) error {
-	if slices.Contains(reuseValues, v) {
+	if slices.Contains(ReuseValues, v) {
 		return nil
 	}
 	return &input.Error{Input: "reuse-cluster", Value: v, Problem: "is not a reuse policy",

@@ -195,10 +195,10 @@ func TestParseReportsEveryProblem(t *testing.T) {
 			style: input.FlagStyle,
 			raw:   input.Values{"cluster": "nope", "timeout": "5 parsecs", "image": "Not An Image", "dry-run": "maybe"},
 			want: []string{
-				`--cluster: "nope" is not a cluster target (accepted: kind, kubeconfig, gke)`,
+				`--cluster: "nope" is not a cluster target (accepted: kind, kubeconfig, gke (in any case))`,
 				`--timeout: "5 parsecs" is not a duration (accepted: a Go duration`,
 				`--image: "Not An Image" is not an image reference`,
-				`--dry-run: "maybe" is not a boolean (accepted: true, false)`,
+				`--dry-run: "maybe" is not a boolean (accepted: true, false (in any case))`,
 			},
 		},
 		{
@@ -208,7 +208,7 @@ func TestParseReportsEveryProblem(t *testing.T) {
 				"serving-config": "config-autoscaler: {stable-window: 1s}", "manifests-url": "ftp://mirror"},
 			want: []string{
 				`input "serving-version": "1.x" is not a Knative version (accepted: X.Y.Z (e.g. 1.23.2), X.Y`,
-				`input "ingress": "nginx" is not a supported networking layer (accepted: kourier, istio, contour)`,
+				`input "ingress": "nginx" is not a supported networking layer (accepted: kourier, istio, contour (in any case))`,
 				`input "domain": "Not_A_Domain" is not a DNS suffix`,
 				`input "serving-config": config-autoscaler: Knative rejects this data`,
 				`input "manifests-url": "ftp://mirror" is a ftp URL; only http and https are supported`,

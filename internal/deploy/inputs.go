@@ -36,10 +36,12 @@ var Inputs = []input.Def{
 	},
 	{
 		Name:        "env",
+		Multiline:   true,
 		Description: "Environment variables of the container, one KEY=VALUE per line.",
 	},
 	{
 		Name:        "secret-env",
+		Multiline:   true,
 		Secret:      true,
 		Description: "Secret environment variables, one KEY=VALUE per line: kept in a Secret owned by the Service, masked in the log.",
 	},
@@ -49,6 +51,7 @@ var Inputs = []input.Def{
 	},
 	{
 		Name:        "args",
+		Multiline:   true,
 		Description: "Arguments of the container, one per line.",
 	},
 	{
@@ -69,10 +72,12 @@ var Inputs = []input.Def{
 	},
 	{
 		Name:        "annotations",
+		Multiline:   true,
 		Description: "Annotations of the revision template, one key=value per line; merged with the Service's own.",
 	},
 	{
 		Name:        "labels",
+		Multiline:   true,
 		Description: "Labels of the Service and its revisions, one key=value per line; merged with the Service's own.",
 	},
 	{

@@ -17,8 +17,13 @@ type Def struct {
 	// an expression GitHub evaluates, such as ${{ github.token }}.
 	ActionDefault string
 	// Secret inputs are masked in the log: the configuration's Secrets
-	// returns their values.
+	// returns their values. A problem with one never shows its value.
 	Secret bool
+	// Multiline inputs take several lines (KEY=VALUE lists, YAML, file
+	// content); every other input is one line, and a control character in
+	// it (a new line that would start a workflow command in the log) is a
+	// problem.
+	Multiline bool
 }
 
 // ActionYAMLDefault is the default action.yml declares: ActionDefault when

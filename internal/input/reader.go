@@ -2,9 +2,12 @@ package input
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Reader reads the raw values of a set of inputs for the components that
@@ -17,6 +20,7 @@ type Reader struct {
 	style    Style
 	getenv   func(string) string
 	problems []error
+	warnings []string
 }
 
 // NewReader returns a reader of raw, whose inputs are defs; getenv (nil:
@@ -31,8 +35,18 @@ func NewReader(defs []Def, raw Values, style Style, getenv func(string) string) 
 		if d.Required && r.String(d.Name) == "" {
 			r.Bad(d.Name, "", "is required", "")
 		}
+		if i := controlAt(strings.TrimSpace(raw[d.Name])); !d.Multiline && i >= 0 {
+			// Not quoted: the value is what must not reach the log as is.
+			r.Bad(d.Name, "", fmt.Sprintf("has a control character (%U) at byte %d: this input is one line", strings.TrimSpace(raw[d.Name])[i], i), "one line without control characters")
+		}
 	}
 	return r
+}
+
+// controlAt is the index of the first control character in s (a tab
+// included), or -1.
+func controlAt(s string) int {
+	return strings.IndexFunc(s, unicode.IsControl)
 }
 
 // Style is how the reader names inputs in problems.
@@ -81,8 +95,12 @@ func (r *Reader) String(name string) string {
 }
 
 // Bad records a problem with name: its value (empty when it must not or
-// need not be shown), what is wrong and what would be accepted.
+// need not be shown; a secret input's is never shown), what is wrong and
+// what would be accepted.
 func (r *Reader) Bad(name, value, problem, accepted string) {
+	if d, ok := r.defs[name]; ok && d.Secret {
+		value = ""
+	}
 	r.problems = append(r.problems, &Error{Input: name, Value: value, Problem: problem, Accepted: accepted, Flag: r.style == FlagStyle})
 }
 
@@ -106,17 +124,32 @@ func (r *Reader) Add(otherwise string, errs ...error) {
 // is none.
 func (r *Reader) Err() error { return errors.Join(r.problems...) }
 
-// Bool reads true or false (as strconv.ParseBool spells them).
+// Warn records a warning about name: a value that is accepted but probably
+// not what the user wants.
+func (r *Reader) Warn(name, format string, args ...any) {
+	who := fmt.Sprintf("input %q", name)
+	if r.style == FlagStyle {
+		who = "--" + name
+	}
+	r.warnings = append(r.warnings, who+": "+fmt.Sprintf(format, args...))
+}
+
+// Warnings are the warnings recorded so far, in order.
+func (r *Reader) Warnings() []string { return slices.Clone(r.warnings) }
+
+// Bool reads true or false, in any case: the YAML 1.2 core booleans, as
+// the runner reads them.
 func (r *Reader) Bool(name string) bool {
 	v := r.String(name)
-	if v == "" {
+	switch {
+	case v == "":
 		return false
+	case strings.EqualFold(v, "true"):
+		return true
+	case !strings.EqualFold(v, "false"):
+		r.Bad(name, v, "is not a boolean", "true, false (in any case)")
 	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		r.Bad(name, v, "is not a boolean", "true, false")
-	}
-	return b
+	return false
 }
 
 // Int reads a whole number from lo to hi; ok is false when the input is
@@ -154,20 +187,21 @@ func (r *Reader) Duration(name string) time.Duration {
 	return 0
 }
 
-// OneOf reads one of values, spelled exactly; problem says what a value
-// outside them is not ("is not a mode").
+// OneOf reads one of values, in any case, and returns it as values spell
+// it; problem says what a value outside them is not ("is not a mode").
+// Empty when blank without a default, or bad.
 func (r *Reader) OneOf(name, problem string, values ...string) string {
 	v := r.String(name)
 	if v == "" {
 		return ""
 	}
 	for _, ok := range values {
-		if v == ok {
-			return v
+		if strings.EqualFold(v, ok) {
+			return ok
 		}
 	}
-	r.Bad(name, v, problem, strings.Join(values, ", "))
-	return v
+	r.Bad(name, v, problem, strings.Join(values, ", ")+" (in any case)")
+	return ""
 }
 
 // List reads items given one per line or separated by commas or spaces;

@@ -12,9 +12,10 @@ var testDefs = []Def{
 	{Name: "flag", Default: "false", Bool: true},
 	{Name: "wait"},
 	{Name: "mode", Default: "up"},
-	{Name: "images"},
-	{Name: "env"},
-	{Name: "secret", Secret: true},
+	{Name: "images", Multiline: true},
+	{Name: "env", Multiline: true},
+	{Name: "secret", Secret: true, Multiline: true},
+	{Name: "token", Secret: true},
 	{Name: "needed", Required: true},
 }
 
@@ -60,9 +61,11 @@ func TestReaderProblems(t *testing.T) {
 	}{
 		{"required", Values{}, ActionStyle, func(*Reader) {}, []string{`input "needed": is required`}},
 		{"int out of range", Values{"needed": "x", "count": "11"}, FlagStyle, func(r *Reader) { r.Int("count", 0, 10, "is not a count", "0 to 10") }, []string{`--count: "11" is not a count (accepted: 0 to 10)`}},
-		{"bool", Values{"needed": "x", "flag": "maybe"}, ActionStyle, func(r *Reader) { r.Bool("flag") }, []string{`input "flag": "maybe" is not a boolean (accepted: true, false)`}},
+		{"bool", Values{"needed": "x", "flag": "maybe"}, ActionStyle, func(r *Reader) { r.Bool("flag") }, []string{`input "flag": "maybe" is not a boolean (accepted: true, false (in any case))`}},
 		{"duration", Values{"needed": "x", "wait": "-1m"}, ActionStyle, func(r *Reader) { r.Duration("wait") }, []string{`input "wait": "-1m" must be positive`}},
-		{"one of", Values{"needed": "x", "mode": "Up"}, ActionStyle, func(r *Reader) { r.OneOf("mode", "is not a mode", "up", "down") }, []string{`input "mode": "Up" is not a mode (accepted: up, down)`}},
+		{"one of", Values{"needed": "x", "mode": "sideways"}, ActionStyle, func(r *Reader) { r.OneOf("mode", "is not a mode", "up", "down") }, []string{`input "mode": "sideways" is not a mode (accepted: up, down (in any case))`}},
+		{"a new line in a one-line input, not quoted", Values{"needed": "/ok\n::warning::x"}, ActionStyle, func(*Reader) {}, []string{`input "needed": has a control character (U+000A) at byte 3: this input is one line`}},
+		{"a secret's value is never shown", Values{"needed": "x", "token": "hunter2"}, ActionStyle, func(r *Reader) { r.Int("token", 0, 1, "is not a count", "0 or 1") }, []string{`input "token": is not a count`}},
 		{"key without =", Values{"needed": "x", "env": "A=1\nNOPE"}, ActionStyle, func(r *Reader) { r.KeyValues("env") }, []string{`input "env": line 2: "NOPE" has no '='`}},
 		{"a secret line is never quoted", Values{"needed": "x", "secret": "hunter2"}, ActionStyle, func(r *Reader) { r.KeyValues("secret") }, []string{`input "secret": line 1: has no '='`}},
 		{"words", Values{"needed": "x", "env": `"open`}, ActionStyle, func(r *Reader) { r.Words("env") }, []string{`input "env": has an unterminated " quote`}},
@@ -96,3 +99,24 @@ func TestReaderAddNamesInItsStyle(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+// One rule for every boolean and every enum: any case, as the runner reads
+// booleans; the value comes back as the component spells it.
+func TestCaseRules(t *testing.T) {
+	for _, v := range []string{"true", "True", "TRUE", "tRuE"} {
+		r := NewReader(testDefs, Values{"needed": "x", "flag": v}, ActionStyle, nil)
+		if !r.Bool("flag") || r.Err() != nil {
+			t.Errorf("Bool(%q) is not true: %v", v, r.Err())
+		}
+	}
+	for _, v := range []string{"1", "yes", "t"} {
+		r := NewReader(testDefs, Values{"needed": "x", "flag": v}, ActionStyle, nil)
+		if r.Bool("flag"); r.Err() == nil {
+			t.Errorf("Bool(%q) was accepted: only true and false are booleans", v)
+		}
+	}
+	r := NewReader(testDefs, Values{"needed": "x", "mode": "DOWN"}, ActionStyle, nil)
+	if got := r.OneOf("mode", "is not a mode", "up", "down"); got != "down" || r.Err() != nil {
+		t.Errorf("OneOf(DOWN) = %q, %v; want down", got, r.Err())
+	}
+}

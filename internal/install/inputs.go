@@ -29,6 +29,7 @@ var Inputs = []input.Def{
 	},
 	{
 		Name:        "serving-config",
+		Multiline:   true,
 		Description: "YAML mapping of Knative Serving ConfigMap name to data to set, e.g. \"config-features: {kubernetes.podspec-affinity: enabled}\"; checked with Knative's own parsers before anything is applied, and applied last.",
 	},
 	{

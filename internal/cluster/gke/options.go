@@ -332,11 +332,11 @@ func Parse(r *input.Reader) Options {
 		Project:           r.String(inputProject),
 		Location:          r.String(inputLocation),
 		ClusterName:       r.String(inputClusterName),
-		Reuse:             r.String(inputReuse),
+		Reuse:             r.OneOf(inputReuse, "is not a reuse policy", cluster.ReuseValues...),
 		MachineType:       r.String(inputMachineType),
-		ReleaseChannel:    r.String(inputReleaseChannel),
+		ReleaseChannel:    r.OneOf(inputReleaseChannel, "is not a release channel", releaseChannels...),
 		KubernetesVersion: r.String(inputKubernetesVersion),
-		DeleteCluster:     r.String(inputDeleteCluster),
+		DeleteCluster:     r.OneOf(inputDeleteCluster, "is not a delete policy", deleteValues...),
 	}
 	if n, ok := r.Int(inputNodes, 1, maxNodes, "is not a node count", acceptNodes); ok {
 		o.Nodes = int(n)

@@ -148,10 +148,12 @@ var Inputs = []input.Def{
 	},
 	{
 		Name:        "load-images",
+		Multiline:   true,
 		Description: "kind: images in the runner's Docker to load into the nodes, one per line or comma-separated. Empty: the image input, when the runner's Docker has it.",
 	},
 	{
 		Name:        "kind-config",
+		Multiline:   true,
 		Description: "kind: extra kind v1alpha4 Cluster YAML, or the path of a file holding it (relative to the workspace), merged into the generated configuration.",
 	},
 }
@@ -165,7 +167,7 @@ func Parse(r *input.Reader, image string) Options {
 	o := Options{
 		ClusterName:       r.String("cluster-name"),
 		KubernetesVersion: r.String("kubernetes-version"),
-		Reuse:             r.String("reuse-cluster"),
+		Reuse:             r.OneOf("reuse-cluster", "is not a reuse policy", cluster.ReuseValues...),
 		LoadImages:        r.List("load-images"),
 		KindConfig:        r.String("kind-config"),
 		Image:             image,

@@ -10,6 +10,7 @@ import (
 var Inputs = []input.Def{
 	{
 		Name:        "kubeconfig",
+		Multiline:   true,
 		Description: "Kubeconfig for cluster: kubeconfig, as a file path (relative to the workspace) or as the file's content (YAML, or its base64 encoding, e.g. from a secret). Empty: the files in $KUBECONFIG, else ~/.kube/config. Credentials in it are masked in the log.",
 	},
 	{
