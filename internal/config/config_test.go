@@ -59,6 +59,11 @@ func TestEveryInputIsRead(t *testing.T) {
 	kc := map[string]string{"cluster": "kubeconfig"}
 	repo := map[string]string{"service": "hello"}
 	kindBase := map[string]string{"cluster": "kind"}
+	// host-workspace maps the host path of the fixture's folder to the
+	// container's workspace, GITHUB_WORKSPACE (the fixture's folder).
+	fixtureAbs, _ := filepath.Abs(fixture)
+	fixtureDir := filepath.Dir(fixtureAbs)
+	hostWorkspace := map[string]string{"cluster": "kubeconfig", "kubeconfig": "/home/runner/work/app/app/" + filepath.Base(fixture)}
 	gkeBase := map[string]string{"cluster": "gke", "gke-project": "proj-1", "gke-location": "europe-west1-b"}
 	cases := map[string]struct {
 		value string
@@ -115,7 +120,10 @@ func TestEveryInputIsRead(t *testing.T) {
 		"smoke-requests":      {"0", func(c *Config) bool { return c.Measure.SmokeRequests == 0 }, nil},
 		"host-port":           {"8080", func(c *Config) bool { return c.Kind.HostPort == 8080 }, kindBase},
 		"load-images":         {"app:dev, tools:dev", func(c *Config) bool { return strings.Join(c.Kind.LoadImages, " ") == "app:dev tools:dev" }, kindBase},
-		"kind-config":         {"kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnetworking: {disableDefaultCNI: false}\n", func(c *Config) bool { return strings.Contains(c.Kind.KindConfig, "disableDefaultCNI") }, kindBase},
+		"host-workspace": {`"/home/runner/work/app/app"`, func(c *Config) bool {
+			return c.Kubeconfig.Source.Origin == fixtureAbs
+		}, hostWorkspace},
+		"kind-config": {"kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnetworking: {disableDefaultCNI: false}\n", func(c *Config) bool { return strings.Contains(c.Kind.KindConfig, "disableDefaultCNI") }, kindBase},
 	}
 	for _, in := range Inputs {
 		c, ok := cases[in.Name]
@@ -125,6 +133,9 @@ func TestEveryInputIsRead(t *testing.T) {
 		}
 		t.Run(in.Name+"/action", func(t *testing.T) {
 			e := map[string]string{"INPUT_" + strings.ToUpper(in.Name): c.value, "KUBECONFIG": fixture}
+			if in.Name == input.HostWorkspace.Name {
+				e["GITHUB_ACTIONS"], e["GITHUB_WORKSPACE"] = "true", fixtureDir
+			}
 			for k, v := range c.with {
 				if k != in.Name {
 					e["INPUT_"+strings.ToUpper(k)] = v
@@ -155,6 +166,14 @@ func TestEveryInputIsRead(t *testing.T) {
 				t.Fatal(err)
 			}
 			cfg, err := Parse(raw, input.FlagStyle, env(map[string]string{"KUBECONFIG": fixture}))
+			if in.Name == input.HostWorkspace.Name {
+				// The CLI maps no path, whatever the flag says: the
+				// kubeconfig stays a host path, which does not exist here.
+				if err == nil {
+					t.Errorf("--%s mapped a path in the CLI", in.Name)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}

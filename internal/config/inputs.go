@@ -65,7 +65,7 @@ var Inputs = slices.Concat(
 	[]input.Def{clusterInput}, kubeconfig.Inputs, []input.Def{timeoutInput, imageInput},
 	cluster.Inputs, kind.Inputs, gke.Inputs,
 	install.Inputs, []input.Def{githubTokenInput},
-	deploy.Inputs, measure.Inputs, []input.Def{dryRunInput},
+	deploy.Inputs, measure.Inputs, []input.Def{dryRunInput, input.HostWorkspace},
 )
 
 // targetsOf lists, for each input that only some cluster targets read,

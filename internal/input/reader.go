@@ -19,15 +19,18 @@ type Reader struct {
 	raw      Values
 	style    Style
 	getenv   func(string) string
+	paths    pathMap
 	problems []error
 	warnings []string
 }
 
 // NewReader returns a reader of raw, whose inputs are defs; getenv (nil:
 // none) reads the process environment for the defaults some inputs take
-// from it. A required input without a value is a problem at once.
+// from it. A required input without a value is a problem at once. In a
+// container action whose raw values hold host-workspace, Path maps paths
+// from the runner's host workspace to the container's.
 func NewReader(defs []Def, raw Values, style Style, getenv func(string) string) *Reader {
-	r := &Reader{defs: make(map[string]Def, len(defs)), raw: raw, style: style, getenv: getenv}
+	r := &Reader{defs: make(map[string]Def, len(defs)), raw: raw, style: style, getenv: getenv, paths: newPathMap(raw, style, getenv)}
 	for _, d := range defs {
 		r.defs[d.Name] = d
 	}

@@ -61,6 +61,9 @@ func Parse(r *input.Reader, token string) Options {
 		o.ServingConfig = overrides
 	}
 	if u := r.String("manifests-url"); u != "" {
+		if manifests.IsFolder(u) {
+			u = r.Path(u) // a folder of the host workspace, seen in the container's
+		}
 		if err := manifests.ValidateSource(u); err != nil {
 			shown := u
 			if !manifests.IsFolder(u) {

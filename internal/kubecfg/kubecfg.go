@@ -39,13 +39,31 @@ type getenv func(string) string
 //   - content: YAML or JSON (recognised by a line break or a leading '{'),
 //     or the base64 encoding of either, as often stored in a secret;
 //   - anything else: a file path.
-func Load(value string, getenv getenv) (*Source, error) {
+//
+// mapPath (nil: none) maps a path from where an earlier step wrote it to
+// where this process reads it (input.Reader.Path in a container action):
+// it is applied to the value's path, to each file of $KUBECONFIG, and to
+// the file references inside the kubeconfig (certificate-authority,
+// client-certificate, client-key, tokenFile, an exec command), which no
+// one else rewrites: they are file content.
+func Load(value string, getenv getenv, mapPath func(string) string) (*Source, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	value = strings.TrimSpace(value)
+	if mapPath == nil {
+		mapPath = func(p string) string { return p }
+	}
+	src, err := load(strings.TrimSpace(value), getenv, mapPath)
+	if err != nil {
+		return nil, err
+	}
+	mapFileReferences(src.Config, mapPath)
+	return src, nil
+}
+
+func load(value string, getenv getenv, mapPath func(string) string) (*Source, error) {
 	if value == "" {
-		return loadDefault(getenv)
+		return loadDefault(getenv, mapPath)
 	}
 	// base64 (as `base64` wraps it, at 76 columns, or on one line).
 	if joined := strings.Join(strings.Fields(value), ""); !strings.ContainsAny(value, ":{") {
@@ -61,7 +79,7 @@ func Load(value string, getenv getenv) (*Source, error) {
 		// it may hold credentials.
 		return nil, fmt.Errorf("the value (%d characters) is neither the path of a kubeconfig file nor kubeconfig content (YAML, or its base64 encoding)", len(value))
 	}
-	return loadFile(expandHome(value, getenv))
+	return loadFile(mapPath(expandHome(value, getenv)))
 }
 
 func loadContent(data []byte, origin string, secrets []string) (*Source, error) {
@@ -101,11 +119,16 @@ func loadFile(path string) (*Source, error) {
 	return src, nil
 }
 
-func loadDefault(getenv getenv) (*Source, error) {
+func loadDefault(getenv getenv, mapPath func(string) string) (*Source, error) {
 	rules := &clientcmd.ClientConfigLoadingRules{}
 	origin := ""
 	if list := getenv("KUBECONFIG"); list != "" {
-		rules.Precedence = filepath.SplitList(list)
+		// The runner rewrites a host path at the start of the value only:
+		// the second and later files of the list keep their host paths.
+		for _, p := range filepath.SplitList(list) {
+			rules.Precedence = append(rules.Precedence, mapPath(p))
+		}
+		list = strings.Join(rules.Precedence, string(filepath.ListSeparator))
 		origin = "$KUBECONFIG (" + list + ")"
 	} else {
 		home := getenv("HOME")
@@ -238,6 +261,23 @@ func isSecretKey(k string) bool {
 		}
 	}
 	return false
+}
+
+// mapFileReferences maps the paths of the files cfg refers to, once they
+// are absolute (clientcmd resolves relative ones against the kubeconfig's
+// own file when it loads one).
+func mapFileReferences(cfg *clientcmdapi.Config, mapPath func(string) string) {
+	for _, c := range cfg.Clusters {
+		c.CertificateAuthority = mapPath(c.CertificateAuthority)
+	}
+	for _, a := range cfg.AuthInfos {
+		a.ClientCertificate = mapPath(a.ClientCertificate)
+		a.ClientKey = mapPath(a.ClientKey)
+		a.TokenFile = mapPath(a.TokenFile)
+		if a.Exec != nil {
+			a.Exec.Command = mapPath(a.Exec.Command)
+		}
+	}
 }
 
 func stampOrigin(cfg *clientcmdapi.Config, path string) {

@@ -97,12 +97,12 @@ func TestRESTConfigNeedsAServer(t *testing.T) {
 // URL-safe base64 alphabet is read too.
 func TestLoadUnreadableContentIsNotEchoed(t *testing.T) {
 	yaml := "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: https://h:6443}\nusers:\n- name: u\n  user: {token: tok-secret-value-123}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\n"
-	src, err := Load(base64.URLEncoding.EncodeToString([]byte(yaml+"# ??>>\n")), nil)
+	src, err := Load(base64.URLEncoding.EncodeToString([]byte(yaml+"# ??>>\n")), nil, nil)
 	if err != nil || src.Origin != "inline base64 content" {
 		t.Fatalf("URL-safe base64: %v", err)
 	}
 	junk := strings.Repeat("bm90LWEta3ViZWNvbmZpZw", 80) // base64 of something else, too long for a path
-	_, err = Load(junk, nil)
+	_, err = Load(junk, nil, nil)
 	if err == nil || strings.Contains(err.Error(), junk[:40]) {
 		t.Fatalf("got %v, want an error that does not echo the value", err)
 	}

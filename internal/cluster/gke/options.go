@@ -323,12 +323,31 @@ var Inputs = []input.Def{
 	},
 }
 
+// credentialsPathMapped is the reader's environment with the path in
+// GOOGLE_APPLICATION_CREDENTIALS read from the host workspace in the
+// container's (see input.Reader.Path): google-github-actions/auth writes
+// the file into the workspace and exports its host path. The runner
+// already rewrites that value when it is exactly the one path, so this is
+// a safety net; nil when the reader has no environment.
+func credentialsPathMapped(r *input.Reader) func(string) string {
+	getenv := r.Env()
+	if getenv == nil {
+		return nil
+	}
+	return func(k string) string {
+		if k == credentialsEnv {
+			return r.Path(getenv(k))
+		}
+		return getenv(k)
+	}
+}
+
 // Parse reads the gke target's inputs (with cluster.Inputs) and validates
 // them, resolving the default project from the reader's environment; it
 // contacts nothing. The Options have Getenv set and no other seam.
 func Parse(r *input.Reader) Options {
 	o := Options{
-		Getenv:            r.Env(),
+		Getenv:            credentialsPathMapped(r),
 		Project:           r.String(inputProject),
 		Location:          r.String(inputLocation),
 		ClusterName:       r.String(inputClusterName),

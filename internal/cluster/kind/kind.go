@@ -218,7 +218,7 @@ func (t *target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 			return nil, fmt.Errorf("reading the kubeconfig of the kind cluster %q for the Docker network %q: %w", name, network, err)
 		}
 	}
-	src, err := kubecfg.Load(kc, nil)
+	src, err := kubecfg.Load(kc, nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("the kubeconfig of the kind cluster %q: %w", name, err)
 	}

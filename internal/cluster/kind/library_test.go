@@ -51,7 +51,7 @@ func TestLibrary(t *testing.T) {
 		if err != nil {
 			t.Fatalf("KubeConfig(internal=%v): %v", tt.internal, err)
 		}
-		src, err := kubecfg.Load(kc, nil)
+		src, err := kubecfg.Load(kc, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,7 +125,7 @@ func TestConnectThroughKindLibrary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := kubecfg.Load(string(written), nil)
+	src, err := kubecfg.Load(string(written), nil, nil)
 	if err != nil || src.Server("kind-knative") != "https://127.0.0.1:"+apiPort {
 		t.Errorf("written kubeconfig: %v", err)
 	}

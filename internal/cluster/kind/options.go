@@ -169,10 +169,13 @@ func Parse(r *input.Reader, image string) Options {
 		KubernetesVersion: r.String("kubernetes-version"),
 		Reuse:             r.OneOf("reuse-cluster", "is not a reuse policy", cluster.ReuseValues...),
 		LoadImages:        r.List("load-images"),
-		KindConfig:        r.String("kind-config"),
-		Image:             image,
-		Workspace:         r.Getenv("GITHUB_WORKSPACE"),
-		Getenv:            r.Env(),
+		// A path (YAML content never starts with one) from the host
+		// workspace is read in the container's. The content is never
+		// mapped: its extraMounts' hostPaths are the host's, for Docker.
+		KindConfig: r.Path(r.String("kind-config")),
+		Image:      image,
+		Workspace:  r.Getenv("GITHUB_WORKSPACE"),
+		Getenv:     r.Env(),
 	}
 	if o.Workspace == "" {
 		o.Workspace, _ = os.Getwd()

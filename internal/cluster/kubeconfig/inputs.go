@@ -38,12 +38,13 @@ func (o Options) Secrets() []string {
 }
 
 // Parse loads the kubeconfig the inputs name (a path, content, or the
-// defaults of $KUBECONFIG and ~/.kube/config) and resolves the context; it
+// defaults of $KUBECONFIG and ~/.kube/config), reading paths from the host
+// workspace in the container's (see input.Reader.Path), and resolves the context; it
 // never contacts the cluster. A kubeconfig value is never quoted in a
 // problem: it may be content with credentials.
 func Parse(r *input.Reader) Options {
 	var o Options
-	src, err := kubecfg.Load(r.Raw("kubeconfig"), r.Env())
+	src, err := kubecfg.Load(r.Raw("kubeconfig"), r.Env(), r.Path)
 	if err != nil {
 		r.Bad("kubeconfig", "", err.Error(), "")
 		return o

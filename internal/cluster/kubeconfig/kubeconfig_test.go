@@ -13,7 +13,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 func TestIntegrationConnectReportsVersion(t *testing.T) {
 	env := testenv.Shared(t)
-	src, err := kubecfg.Load(string(env.Kubeconfig("ci")), nil)
+	src, err := kubecfg.Load(string(env.Kubeconfig("ci")), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestIntegrationConnectReportsVersion(t *testing.T) {
 func TestIntegrationWrongTokenIsExplained(t *testing.T) {
 	env := testenv.Shared(t)
 	kc := strings.ReplaceAll(string(env.Kubeconfig("ci")), env.Token, "not-the-right-token")
-	src, err := kubecfg.Load(kc, nil)
+	src, err := kubecfg.Load(kc, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
