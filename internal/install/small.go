@@ -18,7 +18,9 @@ import (
 // caps every container's CPU request at cpuRequestCap in the objects it
 // applies: the applied-hash then covers the lowered requests, so a re-run
 // finds them unchanged and an upgrade lowers the new release's requests
-// too. Limits and memory stay as released.
+// too. Limits and memory stay as released. (The activator's and webhook's
+// HorizontalPodAutoscalers measure CPU against the request; kind runs no
+// metrics-server, so they do not scale out on the lowered requests.)
 const cpuRequestCap = "25m"
 
 // loweredAnnotation, on the knative-serving Namespace, records that the
