@@ -66,6 +66,12 @@ type Cluster struct {
 	// LocalRegistries are the registries of images loaded into the nodes
 	// without a registry; Knative must skip tag resolution for them.
 	LocalRegistries []string
+	// SmallNodes is true when this run created the cluster on nodes with
+	// fewer CPUs than Knative and its ingress request as released (kind on a
+	// 2-CPU runner): the install stage then lowers the CPU requests of their
+	// Deployments, and records that it did so that later runs on the same
+	// cluster keep them lowered. A cluster the user sized is never marked.
+	SmallNodes bool
 }
 
 // ForWaits returns a copy of cfg for clients that wait by reading several

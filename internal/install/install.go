@@ -137,6 +137,7 @@ func Plan(o Options) []string {
 		fmt.Sprintf("wait up to %s for every Deployment in knative-serving and the %s namespaces, and the webhook endpoint", o.ReadyTimeout, o.Ingress),
 		fmt.Sprintf("configure ingress class %s, domain %s", ingressClass(o.Ingress), domain),
 	}
+	lines = slices.Insert(lines, 3, fmt.Sprintf("on a cluster the target created on small nodes (kind on a 2-CPU runner), or one where an earlier run did so, cap the CPU requests of the Deployments in knative-serving and the %s namespaces at %s before applying", o.Ingress, cpuRequestCap))
 	if len(o.ServingConfig) > 0 {
 		names := make([]string, 0, len(o.ServingConfig))
 		for n := range o.ServingConfig {
@@ -192,16 +193,37 @@ func Run(ctx context.Context, cl *cluster.Cluster, o Options) (*result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building a Kubernetes client: %w", err)
 	}
-	if before := installedVersion(ctx, cs); before != "" && before != v.Serving {
+	before, recorded, err := installed(ctx, cs)
+	if err != nil {
+		return nil, err
+	}
+	if before != "" && before != v.Serving {
 		o.Log.Infof("upgrading Knative Serving from %s to %s", before, v.Serving)
 		res.Upgraded = before
+	}
+	objs = apply.Dedupe(objs)
+	if cl.SmallNodes || recorded {
+		why := "the cluster target created this cluster on nodes with fewer CPUs than they request (kind on a small runner)"
+		if !cl.SmallNodes {
+			why = fmt.Sprintf("an earlier run lowered them on this cluster (annotation %s on the namespace %s)", loweredAnnotation, servingNS)
+		}
+		var lowered []string
+		objs, lowered, err = lowerCPURequests(objs, append([]string{servingNS}, gw.Namespaces...))
+		if err != nil {
+			return nil, fmt.Errorf("lowering the CPU requests of Knative Serving %s: %w", v.Serving, err)
+		}
+		what := "none was higher"
+		if len(lowered) > 0 {
+			what = "lowered " + strings.Join(lowered, ", ")
+		}
+		o.Log.Infof("capping the CPU requests of the Deployments in %s at %s, so that they schedule on one node, because %s; limits and memory stay as released: %s", strings.Join(append([]string{servingNS}, gw.Namespaces...), ", "), cpuRequestCap, why, what)
 	}
 
 	applier, err := apply.New(cl.REST, apply.Options{RetryFor: o.ConfigRetryFor, Log: o.Log})
 	if err != nil {
 		return nil, err
 	}
-	applied, err := applier.Apply(ctx, apply.Dedupe(objs))
+	applied, err := applier.Apply(ctx, objs)
 	res.Applied = applied
 	if err != nil {
 		return res, fmt.Errorf("applying Knative Serving %s: %w", v.Serving, err)
@@ -229,12 +251,18 @@ func Run(ctx context.Context, cl *cluster.Cluster, o Options) (*result, error) {
 	return res, nil
 }
 
-func installedVersion(ctx context.Context, cs kubernetes.Interface) string {
+// installed reads the knative-serving namespace: the Knative version its
+// label says is installed ("" when none is), and whether an earlier run
+// recorded there that it lowered the CPU requests.
+func installed(ctx context.Context, cs kubernetes.Interface) (version string, lowered bool, err error) {
 	ns, err := cs.CoreV1().Namespaces().Get(ctx, servingNS, metav1.GetOptions{})
-	if err != nil {
-		return ""
+	if apierrors.IsNotFound(err) {
+		return "", false, nil
 	}
-	return ns.Labels["app.kubernetes.io/version"]
+	if err != nil {
+		return "", false, fmt.Errorf("reading the namespace %s to see what is installed: %w", servingNS, err)
+	}
+	return ns.Labels["app.kubernetes.io/version"], ns.Annotations[loweredAnnotation] != "", nil
 }
 
 func nodePortService(gw ingress.Gateway, port int32) *unstructured.Unstructured {

@@ -171,6 +171,9 @@ func TestIntegrationInstallConfigureReinstallUpgrade(t *testing.T) {
 		t.Errorf("NodePort service %+v", svc.Spec)
 	}
 
+	// Not marked small (a cluster the user sized): the release's requests.
+	b.checkCPURequests(t, map[string]string{"knative-serving/activator": "300m", "knative-serving/net-kourier-controller": "200m", "kourier-system/3scale-kourier-gateway": "200m"}, "")
+
 	// Second run: nothing changes.
 	res, err = Run(ctx, b.cl, o)
 	if err != nil {
@@ -206,6 +209,97 @@ func TestIntegrationInstallConfigureReinstallUpgrade(t *testing.T) {
 	}
 	if !strings.Contains(b.log(), "upgrading Knative Serving from 1.23.0 to 1.23.1") {
 		t.Errorf("the log does not say it upgraded:\n%s", b.log())
+	}
+}
+
+// checkCPURequests checks the CPU request of the first container of
+// Deployments ("<namespace>/<name>": request) and the record of lowered
+// requests on the knative-serving namespace.
+func (b *bed) checkCPURequests(t *testing.T, want map[string]string, record string) {
+	t.Helper()
+	for name, cpu := range want {
+		ns, n, _ := strings.Cut(name, "/")
+		d, err := b.cs.AppsV1().Deployments(ns).Get(t.Context(), n, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.Spec.Template.Spec.Containers[0].Resources.Requests.Cpu().String(); got != cpu {
+			t.Errorf("%s requests %s CPU, want %s", name, got, cpu)
+		}
+	}
+	ns, err := b.cs.CoreV1().Namespaces().Get(t.Context(), "knative-serving", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ns.Annotations[loweredAnnotation]; got != record {
+		t.Errorf("the namespace records %q, want %q", got, record)
+	}
+}
+
+// On a cluster created on small nodes the CPU requests are lowered in what
+// is applied; a re-run on the reused cluster (not marked small by its
+// target) keeps them from the record, and so does an upgrade.
+func TestIntegrationSmallNodesGetLoweredCPURequests(t *testing.T) {
+	b := newBed(t, "1.23.0", "1.23.1")
+	testenv.PlayKnative(t, b.cs)
+	ctx := t.Context()
+	b.cl.SmallNodes = true
+	res, err := Run(ctx, b.cl, b.options(t, "1.23.0"))
+	if err != nil {
+		t.Fatalf("install: %v\nlog:\n%s", err, b.log())
+	}
+	lowered := map[string]string{"knative-serving/activator": "25m", "knative-serving/autoscaler": "25m", "knative-serving/controller": "25m", "knative-serving/webhook": "25m", "knative-serving/net-kourier-controller": "25m", "kourier-system/3scale-kourier-gateway": "25m"}
+	b.checkCPURequests(t, lowered, "25m")
+	d, err := b.cs.AppsV1().Deployments("knative-serving").Get(ctx, "activator", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := d.Spec.Template.Spec.Containers[0].Resources; r.Limits.Cpu().String() != "1" || r.Requests.Memory().String() != "60Mi" || r.Limits.Memory().String() != "600Mi" {
+		t.Errorf("activator resources %+v, want the release's limits and memory", r)
+	}
+	for _, want := range []string{
+		"capping the CPU requests of the Deployments in knative-serving, kourier-system at 25m, so that they schedule on one node, because the cluster target created this cluster on nodes with fewer CPUs",
+		"knative-serving/activator activator 300m",
+		"kourier-system/3scale-kourier-gateway kourier-gateway 200m",
+	} {
+		if !strings.Contains(b.log(), want) {
+			t.Errorf("the log lacks %q:\n%s", want, b.log())
+		}
+	}
+	if res.Applied.Created == 0 {
+		t.Errorf("first install applied %s", res.Applied)
+	}
+
+	// A re-run reuses the cluster, which its target does not mark small.
+	b.cl.SmallNodes = false
+	res, err = Run(ctx, b.cl, b.options(t, "1.23.0"))
+	if err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	if res.Applied.Created != 0 || res.Applied.Updated != 0 {
+		t.Errorf("second run applied %s, want everything unchanged", res.Applied)
+	}
+	b.checkCPURequests(t, lowered, "25m")
+	if !strings.Contains(b.log(), "because an earlier run lowered them on this cluster (annotation knative-preview/lowered-cpu-requests on the namespace knative-serving)") {
+		t.Errorf("the second run does not say why it lowers:\n%s", b.log())
+	}
+
+	// The upgrade applies the new release's Deployments, lowered too (the
+	// webhooks have no server here: see the upgrade above).
+	for _, n := range []string{"validation.webhook.serving.knative.dev", "config.webhook.serving.knative.dev"} {
+		_ = b.cs.AdmissionregistrationV1().ValidatingWebhookConfigurations().Delete(ctx, n, metav1.DeleteOptions{})
+	}
+	_ = b.cs.AdmissionregistrationV1().MutatingWebhookConfigurations().Delete(ctx, "webhook.serving.knative.dev", metav1.DeleteOptions{})
+	res, err = Run(ctx, b.cl, b.options(t, "1.23"))
+	if err != nil {
+		t.Fatalf("upgrade: %v", err)
+	}
+	if res.Upgraded != "1.23.0" || res.Applied.Updated == 0 {
+		t.Errorf("upgrade result %+v", res)
+	}
+	b.checkCPURequests(t, lowered, "25m")
+	if d, err := b.cs.AppsV1().Deployments("knative-serving").Get(ctx, "activator", metav1.GetOptions{}); err != nil || !strings.HasSuffix(d.Spec.Template.Spec.Containers[0].Image, ":v1.23.1") {
+		t.Errorf("activator after the upgrade: %v", err)
 	}
 }
 

@@ -20,8 +20,8 @@ import (
 //
 // Two parts have no module served here and are written in code instead:
 // the Image CRD (from knative.dev/caching) and the Kourier objects (from
-// knative.dev/net-kourier), with the names, labels and ports that installing
-// relies on.
+// knative.dev/net-kourier), with the names, labels, ports and resource
+// requests that installing relies on.
 
 // WriteReleaseManifests writes the manifests of every version into dir.
 // Versions differ in image tags and version labels, as real releases do.
@@ -212,6 +212,13 @@ spec:
       containers:
       - name: controller
         image: ko://knative.dev/net-kourier/cmd/kourier
+        resources:
+          requests:
+            cpu: 200m
+            memory: 200Mi
+          limits:
+            cpu: 500m
+            memory: 500Mi
         ports:
         - name: http2-xds
           containerPort: 18000
@@ -252,6 +259,13 @@ spec:
       containers:
       - name: kourier-gateway
         image: ko://knative.dev/net-kourier/cmd/gateway
+        resources:
+          requests:
+            cpu: 200m
+            memory: 200Mi
+          limits:
+            cpu: 500m
+            memory: 500Mi
         ports:
         - name: http2-external
           containerPort: 8080

@@ -19,6 +19,14 @@ import (
 // gateway; the control-plane node maps it to the host port.
 const ingressNodePort = 31080
 
+// parallelPulls is a kubeadm patch of the kubelet's configuration that
+// lets it pull images in parallel: by default it pulls one at a time, so
+// the images of Knative and of its ingress, all needed at once on a new
+// cluster, queue behind each other. kind applies it to the
+// KubeletConfiguration of every node (a patch without apiVersion matches
+// any version).
+const parallelPulls = "kind: KubeletConfiguration\nserializeImagePulls: false\n"
+
 const (
 	configKind       = "Cluster"
 	configAPIVersion = "kind.x-k8s.io/v1alpha4"
@@ -26,8 +34,9 @@ const (
 
 // buildConfig returns the kind configuration for o (with defaults): the
 // kind-config input, if any, with the cluster's name, a control-plane node
-// when it has none, the node image on every node that names none, and the
-// ingress port mapping on the first control-plane node.
+// when it has none, the node image on every node that names none, the
+// ingress port mapping on the first control-plane node, and the kubelet
+// patch for parallel image pulls.
 func buildConfig(o Options) (*v1alpha4.Cluster, []error) {
 	var errs []error
 	origin := "" // the kind-config file, when it names one
@@ -104,6 +113,8 @@ func buildConfig(o Options) (*v1alpha4.Cluster, []error) {
 	if !mapped {
 		cp.ExtraPortMappings = append([]v1alpha4.PortMapping{ours}, cp.ExtraPortMappings...)
 	}
+	// First, so that the kind-config input's own patches win.
+	cfg.KubeadmConfigPatches = append([]string{parallelPulls}, cfg.KubeadmConfigPatches...)
 	if len(errs) > 0 {
 		return nil, errs
 	}

@@ -60,6 +60,10 @@ nodes:
 - role: worker
 - role: worker
   image: kindest/node:v1.34.3
+kubeadmConfigPatches:
+- |
+  kind: KubeletConfiguration
+  maxPods: 50
 containerdConfigPatches:
 - |-
   [plugins."io.containerd.grpc.v1.cri".registry]

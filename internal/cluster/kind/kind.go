@@ -29,10 +29,15 @@ const domain = "127.0.0.1.sslip.io"
 // network is the Docker network kind puts its nodes on.
 const network = "kind"
 
-// What Knative needs of Docker, roughly.
+// What Knative needs of Docker, roughly. Knative, its ingress and kind's
+// control plane request about fullCPUs; from minCPUs up to that the target
+// warns, and a cluster it creates is marked cluster.Cluster.SmallNodes so
+// that the install stage lowers Knative's CPU requests. Below minCPUs or
+// minMemory it refuses.
 const (
-	minCPUs   = 3
-	minMemory = 3_000_000_000 // bytes
+	minCPUs   = 2
+	fullCPUs  = 3
+	minMemory = 4_000_000_000 // bytes
 )
 
 // Default waits.
@@ -59,6 +64,7 @@ type target struct {
 	log      log.Logger
 	timeouts timeouts
 
+	small          bool     // Docker has fewer than fullCPUs, once checked
 	kubeconfigPath string   // set once written
 	secrets        []string // of the kubeconfig, once read
 }
@@ -137,7 +143,10 @@ func (t *target) Plan() []string {
 	if t.cfgErr != nil {
 		return []string{fmt.Sprintf("nothing: the kind inputs are not valid: %v", t.cfgErr)}
 	}
-	p := []string{fmt.Sprintf("check that Docker answers (wait up to %s) and has at least %d CPUs and %s of memory for Knative", t.timeouts.Docker, minCPUs, gb(minMemory))}
+	p := []string{
+		fmt.Sprintf("check that Docker answers (wait up to %s) and has at least %d CPUs and %s of memory for Knative", t.timeouts.Docker, minCPUs, gb(minMemory)),
+		fmt.Sprintf("with fewer than %d CPUs, warn, and have the install lower the CPU requests of Knative's and the ingress's Deployments on a cluster this run creates", fullCPUs),
+	}
 	switch {
 	case t.o.ExistingOnly:
 		p = append(p, fmt.Sprintf("use the kind cluster %q if it exists; create, recreate or load nothing", name))
@@ -253,6 +262,7 @@ func (t *target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 		IngressAddress:  "127.0.0.1:" + strconv.Itoa(t.o.HostPort),
 		HostURLBase:     "http://127.0.0.1" + portSuffix(t.o.HostPort),
 		LocalRegistries: registries,
+		SmallNodes:      created && t.small,
 	}
 	if own != nil {
 		ip, err := t.nodeIP(ctx)

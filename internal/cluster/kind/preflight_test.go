@@ -3,6 +3,7 @@ package kind
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -88,19 +89,28 @@ func TestDockerFailures(t *testing.T) {
 		{
 			name: "too little CPU and memory on a laptop",
 			rules: func(t *testing.T) []fakedocker.Rule {
-				out := strings.Replace(readFixture(t, "info.json"), `"NCPU":4,"MemTotal":16766177280`, `"NCPU":2,"MemTotal":2084458496`, 1)
+				out := strings.Replace(readFixture(t, "info.json"), `"NCPU":4,"MemTotal":16766177280`, `"NCPU":1,"MemTotal":2084458496`, 1)
 				return []fakedocker.Rule{{Args: infoArgs, Stdout: out}}
 			},
-			wantErr: "Docker has only 2 CPUs and 2.1 GB of memory; Knative needs about 3 CPUs and 3 GB: give Docker more (Docker Desktop: Settings > Resources), or use cluster: kubeconfig with a bigger cluster",
+			wantErr: "Docker has only 1 CPU and 2.1 GB of memory; kind with Knative needs at least 2 CPUs and 4 GB: give Docker more (Docker Desktop: Settings > Resources), or use cluster: kubeconfig/gke with an existing cluster",
 		},
 		{
-			name: "too little memory on a runner",
+			name: "one CPU on a runner",
 			rules: func(t *testing.T) []fakedocker.Rule {
-				out := strings.Replace(readFixture(t, "info.json"), `"MemTotal":16766177280`, `"MemTotal":2084458496`, 1)
+				out := strings.Replace(readFixture(t, "info.json"), `"NCPU":4`, `"NCPU":1`, 1)
 				return []fakedocker.Rule{{Args: infoArgs, Stdout: out}}
 			},
 			env:     map[string]string{"GITHUB_ACTIONS": "true"},
-			wantErr: "Docker has only 2.1 GB of memory; Knative needs about 3 CPUs and 3 GB: run the job on a bigger runner (GitHub's ubuntu-latest has 4 CPUs and 16 GB), or use cluster: kubeconfig with a bigger cluster",
+			wantErr: "Docker has only 1 CPU; kind with Knative needs at least 2 CPUs and 4 GB: use a larger runner (GitHub's ubuntu-latest has 4 CPUs and 16 GB in public repositories, 2 CPUs and 7-8 GB in private ones: both are enough), or cluster: kubeconfig/gke",
+		},
+		{
+			name: "two CPUs but too little memory on a runner",
+			rules: func(t *testing.T) []fakedocker.Rule {
+				out := strings.Replace(readFixture(t, "info.json"), `"NCPU":4,"MemTotal":16766177280`, `"NCPU":2,"MemTotal":3900000000`, 1)
+				return []fakedocker.Rule{{Args: infoArgs, Stdout: out}}
+			},
+			env:     map[string]string{"GITHUB_ACTIONS": "true"},
+			wantErr: "Docker has only 3.9 GB of memory; kind with Knative needs at least 2 CPUs and 4 GB: use a larger runner (GitHub's ubuntu-latest has 4 CPUs and 16 GB in public repositories, 2 CPUs and 7-8 GB in private ones: both are enough), or cluster: kubeconfig/gke",
 		},
 	}
 	for _, tt := range tests {
@@ -189,3 +199,62 @@ func TestUntilStopsWaitingWithTheContext(t *testing.T) {
 		t.Fatalf("got %v, %v", got, err)
 	}
 }
+
+// TestTwoCPUs runs the real docker CLI wrapper against the fake docker of a
+// private repository's runner (2 CPUs, 7.7 GB): Connect warns instead of
+// refusing, and marks a cluster it creates, and only that one, as small.
+func TestTwoCPUs(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		existing  []string
+		wantKind  []string
+		wantSmall bool
+	}{
+		{"creates a cluster marked small", nil, []string{"list", "create knative", "kubeconfig knative internal=false"}, true},
+		{"reuses a cluster without marking it", []string{"knative"}, []string{"list", "kubeconfig knative internal=false"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := fakedocker.Install(t)
+			fake.On(
+				fakedocker.Rule{Args: infoArgs, Stdout: strings.Replace(readFixture(t, "info.json"), `"NCPU":4,"MemTotal":16766177280`, `"NCPU":2,"MemTotal":7741104128`, 1)},
+				fakedocker.Rule{Args: []string{"ps", "--format", "{{.Names}}\t{{.Ports}}"}},
+				fakedocker.Rule{Args: []string{"container", "inspect", "knative-control-plane"}, Stdout: readFixture(t, "kind-control-plane.json")},
+			)
+			api := newAPIServer(t)
+			fc := &fakeClusters{existing: tt.existing, external: api.kubeconfig("knative", api.srv.URL)}
+			var warnings, infos []string
+			c, err := New(Options{
+				HostPort:         80,
+				Workspace:        t.TempDir(),
+				ContainerMarkers: []string{filepath.Join(t.TempDir(), "absent")},
+				Getenv:           func(string) string { return "" },
+				Log:              testLog{infos: &infos, warnings: &warnings},
+			}, withClusters(fc)).Connect(t.Context())
+			if err != nil {
+				t.Fatalf("Connect: %v\nlog: %q", err, infos)
+			}
+			if !slices.Equal(fc.calls, tt.wantKind) {
+				t.Errorf("kind calls %q, want %q", fc.calls, tt.wantKind)
+			}
+			if c.Created != (tt.existing == nil) || c.SmallNodes != tt.wantSmall {
+				t.Errorf("Created %v, SmallNodes %v; want SmallNodes %v", c.Created, c.SmallNodes, tt.wantSmall)
+			}
+			want := "Docker has 2 CPUs, fewer than the 3 that Knative, its ingress and kind's control plane request: on a cluster this run creates, the install lowers the CPU requests"
+			if len(warnings) != 1 || !strings.HasPrefix(warnings[0], want) {
+				t.Errorf("warnings %q, want one that starts with %q", warnings, want)
+			}
+			if !slices.Contains(infos, "Docker 28.0.4 (Ubuntu 24.04.3 LTS): 2 CPUs, 7.7 GB of memory") {
+				t.Errorf("the log does not say what Docker has: %q", infos)
+			}
+			if u := fake.Unmatched(); len(u) > 0 {
+				t.Errorf("unexpected docker calls: %q", u)
+			}
+		})
+	}
+}
+
+// testLog keeps progress lines and warnings apart.
+type testLog struct{ infos, warnings *[]string }
+
+func (l testLog) Infof(f string, a ...any) { *l.infos = append(*l.infos, fmt.Sprintf(f, a...)) }
+func (l testLog) Warnf(f string, a ...any) { *l.warnings = append(*l.warnings, fmt.Sprintf(f, a...)) }
