@@ -28,12 +28,12 @@ func run(ctx context.Context, cfg *config.Config, con *console.Console, out *out
 				con.Errorf("writing the plan: %v", err)
 				return exitFailed
 			}
-			fmt.Fprintln(stdout, con.Redact(string(b)))
+			fmt.Fprintln(stdout, con.Safe(string(b)))
 			return exitOK
 		}
 		var b strings.Builder
 		_ = pipeline.WritePlan(&b, stages)
-		fmt.Fprint(stdout, con.Redact(b.String()))
+		fmt.Fprint(stdout, con.Safe(b.String()))
 		return exitOK
 	}
 

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/sethvargo/go-githubactions"
 )
@@ -20,6 +21,8 @@ type Console struct {
 	w       io.Writer
 	gha     *githubactions.Action // nil outside Actions
 	secrets []string
+	// toldShort is set once a secret too short to mask has been warned about.
+	toldShort bool
 }
 
 // NewLocal returns a console for a terminal or a plain log: lines to w.
@@ -37,15 +40,29 @@ func NewActions(w io.Writer, getenv func(string) string) *Console {
 
 // Mask registers secrets so that they are never written. Inside Actions the
 // runner is told too, so that other steps' logs mask them as well. Values
-// shorter than 4 characters are ignored: masking them would garble the log.
+// shorter than 4 characters are not masked (masking them would garble the
+// log, and the runner masks none that short): the first one gets a warning.
 func (c *Console) Mask(secrets ...string) {
 	for _, secret := range secrets {
+		if n := len(strings.TrimSpace(secret)); n > 0 && n < 4 && c.tellShort() {
+			c.Warnf("a secret value is shorter than 4 characters: it cannot be masked (the runner masks none that short), so it may show in the log; use a longer one")
+		}
 		// A multi-line secret (a PEM key) is masked line by line: the runner
 		// takes one line per add-mask, and lines are what logs print.
 		for _, s := range strings.Split(secret, "\n") {
 			c.maskOne(strings.TrimSpace(s))
 		}
 	}
+}
+
+// tellShort reports whether the warning about a short secret is still to
+// be given, and marks it given.
+func (c *Console) tellShort() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	tell := !c.toldShort
+	c.toldShort = true
+	return tell
 }
 
 func (c *Console) maskOne(s string) {
@@ -142,13 +159,43 @@ func (c *Console) Summary(markdown string) (err error) {
 	return nil
 }
 
+// Safe returns text (a plan, a report written to stdout) redacted and, inside
+// Actions, with every line the runner would read as a workflow command
+// indented as line does.
+func (c *Console) Safe(text string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	lines := strings.Split(c.redactLocked(text), "\n")
+	for i, l := range lines {
+		if c.gha != nil && commandLike(l) {
+			lines[i] = "| " + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// line writes msg, redacted, one line at a time. Inside Actions a line that
+// the runner would read as a workflow command (text from the cluster, a
+// pod's log, an error body: "::add-mask::...", "::error::...") is indented
+// behind "| ", so it shows as text and commands nothing.
 func (c *Console) line(prefix, msg string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	msg = c.redactLocked(msg)
 	for _, l := range strings.Split(strings.TrimRight(msg, "\n"), "\n") {
+		if c.gha != nil && commandLike(prefix+l) {
+			l = "| " + l
+		}
 		fmt.Fprintf(c.w, "%s%s\n", prefix, l)
 	}
+}
+
+// commandLike reports whether the runner would take line for a workflow
+// command: "::name ...::" or the older "##[name ...]", after any leading
+// space.
+func commandLike(line string) bool {
+	t := strings.TrimLeftFunc(line, unicode.IsSpace)
+	return strings.HasPrefix(t, "::") || strings.HasPrefix(t, "##[")
 }
 
 // redactor sits between go-githubactions and the real writer so workflow

@@ -91,3 +91,52 @@ func TestLongerSecretIsReplacedWhole(t *testing.T) {
 		t.Errorf("part of the longer secret shows: %q", b.String())
 	}
 }
+
+// commands returns the lines of a step's log that the runner reads as
+// workflow commands: "::name...::" or "##[name...]" after leading space.
+func commands(log string) []string {
+	var out []string
+	for _, l := range strings.Split(log, "\n") {
+		if t := strings.TrimLeft(l, " \t"); strings.HasPrefix(t, "::") || strings.HasPrefix(t, "##[") {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Text the action does not control (a pod's log, an event message, an
+// error body) can hold lines that look like workflow commands; none of
+// them may reach the runner as one, whichever way it is written.
+func TestTextFromOutsideCommandsNothing(t *testing.T) {
+	hostile := "the container said:\n::add-mask::x\n  ::set-output name=url::http://evil\n::error::boom\n##[warning]old style\n::stop-commands::token"
+	var b bytes.Buffer
+	c := NewActions(&b, func(string) string { return "" })
+	c.Infof("%s", hostile)
+	c.Warnf("event: %s", hostile)
+	c.Errorf("stage deploy: %s", hostile)
+	c.Debugf("%s", hostile)
+	end := c.Group("deploy\n::error::from a title")
+	end()
+	plan := c.Safe(hostile)
+	log := b.String() + plan
+	var want []string
+	for _, cmd := range commands(log) {
+		switch {
+		case strings.HasPrefix(cmd, "::warning::event: the container said:%0A"),
+			strings.HasPrefix(cmd, "::error::stage deploy: the container said:%0A"),
+			strings.HasPrefix(cmd, "::debug::the container said:%0A"),
+			strings.HasPrefix(cmd, "::group::deploy%0A"),
+			cmd == "::endgroup::":
+			// The console's own commands, with the hostile text escaped
+			// inside their one line.
+		default:
+			want = append(want, cmd)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("the runner would read these lines as commands:\n%s\nlog:\n%s", strings.Join(want, "\n"), log)
+	}
+	if !strings.Contains(log, "| ::add-mask::x") || !strings.Contains(plan, "| ::error::boom") {
+		t.Errorf("the hostile lines are not shown as text:\n%s", log)
+	}
+}

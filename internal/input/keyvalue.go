@@ -45,6 +45,11 @@ func (r *Reader) KeyValues(name string) []keyValue {
 			bad(n, "has no key before '='")
 			continue
 		}
+		if secret && strings.ContainsRune(k, ':') {
+			// KEY: VALUE as in YAML: what follows the ':' is the secret.
+			bad(n, "has ':' before its '=': write KEY=VALUE (KEY: VALUE, as in YAML, is not read)")
+			continue
+		}
 		v, err := unquote(strings.TrimSpace(v))
 		if err != nil {
 			bad(n, fmt.Sprintf("the value of %s %v", k, err))

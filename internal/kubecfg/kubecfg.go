@@ -79,15 +79,34 @@ func load(value string, getenv getenv, mapPath func(string) string) (*Source, er
 		// it may hold credentials.
 		return nil, fmt.Errorf("the value (%d characters) is neither the path of a kubeconfig file nor kubeconfig content (YAML, or its base64 encoding)", len(value))
 	}
-	return loadFile(mapPath(expandHome(value, getenv)))
+	path := mapPath(expandHome(value, getenv))
+	if _, err := os.Stat(path); err != nil && looksLikeContent(value) {
+		// Content that did not load (base64 cut short, or encoded twice)
+		// would otherwise be quoted as a path: it decodes to credentials.
+		return nil, fmt.Errorf("the value (%d characters) is no file that exists, and looks like kubeconfig content that does not load (base64 cut short, or encoded twice?); it is not shown, as it may hold credentials", len(value))
+	}
+	return loadFile(path)
+}
+
+// looksLikeContent reports whether a value that names no file is rather
+// content: YAML or JSON, or a long run of base64's alphabet (a path of that
+// length has a dot or a separator somewhere that base64 has not).
+func looksLikeContent(v string) bool {
+	if strings.Contains(v, ": ") || strings.HasPrefix(v, "{") {
+		return true
+	}
+	if len(v) < 64 {
+		return false
+	}
+	return strings.IndexFunc(v, func(r rune) bool {
+		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("+/=_-", r))
+	}) < 0 && strings.Count(v, "/") < len(v)/16
 }
 
 func loadContent(data []byte, origin string, secrets []string) (*Source, error) {
 	cfg, err := clientcmd.Load(data)
 	if err != nil {
-		// The parser's message can quote the content; keep only its first line
-		// and never echo the content itself.
-		return nil, fmt.Errorf("%s is not a valid kubeconfig: %s", origin, firstLine(err.Error()))
+		return nil, fmt.Errorf("%s is not a valid kubeconfig%s", origin, detail(err, data))
 	}
 	if len(cfg.Contexts) == 0 {
 		return nil, fmt.Errorf("%s is not a kubeconfig with any context (expected a file like ~/.kube/config)", origin)
@@ -318,6 +337,22 @@ func expandHome(p string, getenv getenv) string {
 		}
 	}
 	return p
+}
+
+// detail is ": " and the first line of a parser's error about data, or
+// nothing when that line quotes any of data (six characters or more in a
+// row): data may hold credentials.
+func detail(err error, data []byte) string {
+	line := firstLine(err.Error())
+	words := strings.FieldsFunc(line, func(r rune) bool {
+		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("+/=_-.", r))
+	})
+	for _, w := range words {
+		if len(w) >= 6 && bytes.Contains(data, []byte(w)) {
+			return " (the parser's message is not shown: it quotes the content)"
+		}
+	}
+	return ": " + line
 }
 
 func firstLine(s string) string {
