@@ -27,6 +27,7 @@ func main() {
 		Program: filepath.Base(os.Args[0]),
 		Args:    os.Args[1:],
 		Getenv:  os.Getenv,
+		Environ: os.Environ,
 		Stdout:  os.Stdout,
 		Stderr:  os.Stderr,
 	}))

@@ -15,14 +15,27 @@ func runAction(ctx context.Context, env Env) int {
 	con := console.NewActions(env.Stdout, env.Getenv)
 	cfg, err := config.Parse(input.FromAction(config.Inputs, env.Getenv), input.ActionStyle, env.Getenv)
 	con.Mask(cfg.Secrets()...) // before anything is printed, problems included
+	if env.Environ != nil {
+		for _, w := range input.Unknown(config.Inputs, env.Environ()) {
+			con.Warnf("%s", w)
+		}
+	}
+	for _, w := range cfg.Warnings {
+		con.Warnf("%s", w)
+	}
 	if err != nil {
 		reportProblems(con, err)
 		_ = con.Summary("### knative-preview\n\nThe inputs are not valid; nothing was created.\n\n```\n" + err.Error() + "\n```\n")
 		return exitFailed
 	}
 	out, err := outputs.NewActions(env.Getenv)
+	if err == nil && env.Getenv("GITHUB_STEP_SUMMARY") != "" {
+		if serr := outputs.Appendable(env.Getenv("GITHUB_STEP_SUMMARY")); serr != nil {
+			err = fmt.Errorf("the job summary file GITHUB_STEP_SUMMARY: %w", serr)
+		}
+	}
 	if err != nil {
-		con.Errorf("%v", err)
+		con.Errorf("%v; nothing was done", err)
 		return exitFailed
 	}
 	out.Redact = con.Redact

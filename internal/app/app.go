@@ -34,6 +34,9 @@ type Env struct {
 	Program string
 	Args    []string // without the program name
 	Getenv  func(string) string
+	// Environ lists the environment as KEY=VALUE (nil: unknown), to tell
+	// about inputs the action does not have.
+	Environ func() []string
 	Stdout  io.Writer
 	Stderr  io.Writer
 }

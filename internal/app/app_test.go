@@ -39,6 +39,13 @@ func runMain(ctx context.Context, args []string, env map[string]string) result {
 	code := Main(ctx, Env{
 		Args:   args,
 		Getenv: func(k string) string { return env[k] },
+		Environ: func() []string {
+			var out []string
+			for k, v := range env {
+				out = append(out, k+"="+v)
+			}
+			return out
+		},
 		Stdout: &stdout,
 		Stderr: &stderr,
 	})

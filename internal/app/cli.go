@@ -84,6 +84,9 @@ func runCLI(ctx context.Context, env Env) int {
 	}
 	cfg, err := config.Parse(raw, input.FlagStyle, env.Getenv)
 	con.Mask(cfg.Secrets()...)
+	for _, w := range cfg.Warnings {
+		con.Warnf("%s", w)
+	}
 	if err != nil {
 		problems = append(problems, err)
 	}

@@ -41,6 +41,10 @@ type Config struct {
 	Install install.Options
 	Deploy  deploy.Options
 	Measure measure.Options
+
+	// Warnings are about values that are accepted but probably not what
+	// the user wants.
+	Warnings []string
 }
 
 // Secrets lists every value of the configuration that must be masked.
@@ -103,6 +107,7 @@ func Parse(raw input.Values, style input.Style, getenv func(string) string) (*Co
 		o := kubeconfig.Parse(r)
 		cfg.Kubeconfig = &o
 	}
+	cfg.Warnings = r.Warnings()
 	return cfg, r.Err()
 }
 

@@ -105,3 +105,31 @@ func within(p, dir string) bool {
 // //home/..., or after leading blanks), and file content, such as the
 // certificate-authority, client-key or tokenFile paths inside a kubeconfig.
 func (r *Reader) Path(p string) string { return r.paths.path(p) }
+
+// InWorkspace checks, in a GitHub Actions run, that path (relative to the
+// workspace, or absolute; symbolic links followed) is a file or folder of
+// the workspace, and records a problem with name when it is not: a step's
+// inputs may read what the job checked out or wrote, not the machine's
+// other files (/etc). Outside Actions any path is accepted.
+func (r *Reader) InWorkspace(name, path string) bool {
+	ws := cleanAbs(r.Getenv("GITHUB_WORKSPACE"))
+	if r.style != ActionStyle || r.Getenv("GITHUB_ACTIONS") != "true" || ws == "" {
+		return true
+	}
+	p := path
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(ws, p)
+	}
+	p = filepath.Clean(p)
+	if real, err := filepath.EvalSymlinks(p); err == nil {
+		p = real
+	}
+	if realWS, err := filepath.EvalSymlinks(ws); err == nil && !within(p, ws) {
+		ws = realWS
+	}
+	if within(p, ws) {
+		return true
+	}
+	r.Bad(name, path, "is outside the workspace ("+ws+"): in a workflow this action reads only files the job checked out or wrote there", "a path in the workspace, relative to it")
+	return false
+}

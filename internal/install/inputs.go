@@ -71,8 +71,15 @@ func Parse(r *input.Reader, token string) Options {
 			}
 			r.Bad("manifests-url", shown, err.Error(), manifests.SourceAccepted)
 		}
+		if strings.HasPrefix(strings.ToLower(u), "http://") {
+			r.Warn("manifests-url", "is plain HTTP: the manifests are applied with cluster-admin rights, and anyone on the way can change them; use https://")
+		}
 		o.Fetcher.Source = u
 		if manifests.IsFolder(u) {
+			if !r.InWorkspace("manifests-url", u) {
+				u = ""
+			}
+			o.Fetcher.Source = u
 			o.Resolver.Folder = u
 		}
 	}

@@ -201,7 +201,8 @@ func (f *Fetcher) readLocal(component, version, file, what string) ([]byte, erro
 		return nil, fmt.Errorf("reading %s from the manifests-url folder: %w", what, err)
 	}
 	if err := checkYAML(data); err != nil {
-		return nil, fmt.Errorf("reading %s from the manifests-url folder: %s %v", what, p, err)
+		// A local file's start is not quoted: it may be any file.
+		return nil, fmt.Errorf("reading %s from the manifests-url folder: %s does not look like YAML", what, p)
 	}
 	f.progress("Using %s from %s", what, p)
 	return data, nil

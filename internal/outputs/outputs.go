@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -75,13 +76,29 @@ type Writer struct {
 // NewActions writes each output to the file named by GITHUB_OUTPUT as soon
 // as it is set, so outputs set before a failure still reach later steps.
 func NewActions(getenv func(string) string) (*Writer, error) {
-	if getenv("GITHUB_OUTPUT") == "" {
+	path := getenv("GITHUB_OUTPUT")
+	if path == "" {
 		return nil, errors.New("GITHUB_OUTPUT is not set: the runner did not give this step an output file")
+	}
+	if err := Appendable(path); err != nil {
+		return nil, fmt.Errorf("the output file GITHUB_OUTPUT: %w", err)
 	}
 	return &Writer{
 		gha:    githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(io.Discard)),
 		values: map[string]string{},
 	}, nil
+}
+
+// Appendable checks, before anything is done, that the runner's command
+// file at path can be appended to (it is created when missing, as the
+// runner's files are): a run must not do its work and then lose what it
+// found.
+func Appendable(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("cannot be written: %w", err)
+	}
+	return f.Close()
 }
 
 // NewLocal keeps outputs until Flush, which writes them in format: text to

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -56,6 +57,10 @@ func buildConfig(o Options) (*v1alpha4.Cluster, []error) {
 			return nil, errs
 		}
 		if cfg, err = parseKindConfig(raw); err != nil {
+			if origin != "" {
+				// A file's words are not quoted: it may be any file.
+				err = fmt.Errorf("is not a kind v1alpha4 Cluster%s", yamlLine(err))
+			}
 			bad(err.Error())
 			return nil, errs
 		}
@@ -125,7 +130,7 @@ func buildConfig(o Options) (*v1alpha4.Cluster, []error) {
 // the file it names. origin names it for messages ("" for content).
 func readKindConfig(v, workspace string) (raw []byte, origin string, err error) {
 	v = strings.TrimSpace(v)
-	if strings.Contains(v, "\n") || strings.Contains(v, ": ") || strings.HasPrefix(v, "{") {
+	if isKindConfigContent(v) {
 		return []byte(v), "", nil
 	}
 	path := v
@@ -140,6 +145,12 @@ func readKindConfig(v, workspace string) (raw []byte, origin string, err error) 
 		return nil, v, fmt.Errorf("cannot be read: %v", err)
 	}
 	return raw, v, nil
+}
+
+// isKindConfigContent tells a kind-config value that is YAML from one that
+// names a file.
+func isKindConfigContent(v string) bool {
+	return strings.Contains(v, "\n") || strings.Contains(v, ": ") || strings.HasPrefix(v, "{")
 }
 
 // parseKindConfig decodes a v1alpha4 Cluster strictly, as kind does, so a
@@ -177,6 +188,14 @@ func renderConfig(cfg *v1alpha4.Cluster) (string, error) {
 		return "", fmt.Errorf("rendering the kind config: %w", err)
 	}
 	return b.String(), nil
+}
+
+// yamlLine is " (line N)" when a YAML error names the line, else empty.
+func yamlLine(err error) string {
+	if m := regexp.MustCompile(`line (\d+)`).FindStringSubmatch(err.Error()); m != nil {
+		return " (line " + m[1] + "; the parser's words are not shown, as they quote the file)"
+	}
+	return " (the parser's words are not shown, as they quote the file)"
 }
 
 func oneLine(s string) string {

@@ -180,6 +180,9 @@ func Parse(r *input.Reader, image string) Options {
 	if o.Workspace == "" {
 		o.Workspace, _ = os.Getwd()
 	}
+	if v := strings.TrimSpace(o.KindConfig); v != "" && !isKindConfigContent(v) && !r.InWorkspace("kind-config", v) {
+		o.KindConfig = ""
+	}
 	if p, ok := r.Int("host-port", 1, 65535, "is not a TCP port", "1 to 65535"); ok {
 		o.HostPort = int(p)
 		r.Add("cluster", validate(o)...)
