@@ -134,7 +134,7 @@ func Plan(o Options) []string {
 		"refuse a Kubernetes older than that release's minimum",
 		fmt.Sprintf("fetch %s from %s (cache: %s)", strings.Join(files, ", "), src, cache),
 		"apply them server-side: CRDs (wait until Established), namespaces, the rest concurrently, admission webhooks last",
-		fmt.Sprintf("wait up to %s for every Deployment in knative-serving and the %s namespaces, and the webhook endpoint", o.ReadyTimeout, o.Ingress),
+		fmt.Sprintf("wait up to %s for every Deployment and DaemonSet in knative-serving and the %s namespaces, and the webhook endpoint", o.ReadyTimeout, o.Ingress),
 		fmt.Sprintf("configure ingress class %s, domain %s", ingressClass(o.Ingress), domain),
 	}
 	if len(o.ServingConfig) > 0 {
