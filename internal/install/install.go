@@ -134,7 +134,7 @@ func Plan(o Options) []string {
 		"refuse a Kubernetes older than that release's minimum",
 		fmt.Sprintf("fetch %s from %s (cache: %s)", strings.Join(files, ", "), src, cache),
 		"apply them server-side: CRDs (wait until Established), namespaces, the rest concurrently, admission webhooks last",
-		fmt.Sprintf("wait up to %s for every Deployment in knative-serving and the %s namespaces, and the webhook endpoint", o.ReadyTimeout, o.Ingress),
+		fmt.Sprintf("wait up to %s for every Deployment and DaemonSet in knative-serving and the %s namespaces, and the webhook endpoint", o.ReadyTimeout, o.Ingress),
 		fmt.Sprintf("configure ingress class %s, domain %s", ingressClass(o.Ingress), domain),
 	}
 	lines = slices.Insert(lines, 3, fmt.Sprintf("on a cluster the target created on small nodes (kind on a 2-CPU runner), or one where an earlier run did so, cap the CPU requests of the Deployments in knative-serving and the %s namespaces at %s before applying", o.Ingress, cpuRequestCap))

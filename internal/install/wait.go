@@ -31,14 +31,18 @@ func (e *notReadyError) Error() string {
 
 // readiness is one look at what is ready.
 type readiness struct {
-	ready, notReady []string // Deployments as namespace/name
+	// Deployments as namespace/name, DaemonSets (Contour's envoy gateway
+	// is one) as "DaemonSet namespace/name".
+	ready, notReady []string
 	webhook         bool
 }
+
+const daemonSetPrefix = "DaemonSet "
 
 func (r readiness) done() bool { return len(r.notReady) == 0 && len(r.ready) > 0 && r.webhook }
 
 func (r readiness) String() string {
-	s := fmt.Sprintf("%d/%d Deployments available", len(r.ready), len(r.ready)+len(r.notReady))
+	s := fmt.Sprintf("%d/%d workloads available", len(r.ready), len(r.ready)+len(r.notReady))
 	if len(r.notReady) > 0 {
 		s += "; not yet: " + strings.Join(r.notReady, ", ")
 	}
@@ -51,9 +55,10 @@ func (r readiness) String() string {
 }
 
 // waitReady waits until every Deployment in namespaces is Available for
-// its current generation and the webhook Service has a ready endpoint.
+// its current generation, every DaemonSet there has all its pods updated
+// and available, and the webhook Service has a ready endpoint.
 func waitReady(ctx context.Context, cs kubernetes.Interface, namespaces []string, o Options) error {
-	o.Log.Infof("waiting up to %s for Knative Serving: every Deployment in %s available and the webhook endpoint ready", o.ReadyTimeout, strings.Join(namespaces, ", "))
+	o.Log.Infof("waiting up to %s for Knative Serving: every Deployment and DaemonSet in %s available and the webhook endpoint ready", o.ReadyTimeout, strings.Join(namespaces, ", "))
 	start := time.Now()
 	var last readiness
 	var lastErr error
@@ -64,7 +69,7 @@ func waitReady(ctx context.Context, cs kubernetes.Interface, namespaces []string
 		case apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err):
 			// Waiting cannot give a user rights they lack. Other errors may
 			// pass (or are the deadline arriving): the timeout bounds them.
-			return false, fmt.Errorf("reading Knative's Deployments and the webhook's endpoints: %w", err)
+			return false, fmt.Errorf("reading Knative's Deployments, DaemonSets and the webhook's endpoints: %w", err)
 		case kube.CutShort(ctx, err):
 			return false, nil // the deadline arriving: what came before says more
 		case err != nil:
@@ -111,6 +116,17 @@ func look(ctx context.Context, cs kubernetes.Interface, namespaces []string) (re
 				r.notReady = append(r.notReady, ns+"/"+d.Name)
 			}
 		}
+		dss, err := cs.AppsV1().DaemonSets(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return r, err
+		}
+		for _, d := range dss.Items {
+			if daemonSetAvailable(&d) {
+				r.ready = append(r.ready, daemonSetPrefix+ns+"/"+d.Name)
+			} else {
+				r.notReady = append(r.notReady, daemonSetPrefix+ns+"/"+d.Name)
+			}
+		}
 	}
 	slices.Sort(r.ready)
 	slices.Sort(r.notReady)
@@ -132,6 +148,16 @@ func available(d *appsv1.Deployment) bool {
 		}
 	}
 	return false
+}
+
+// daemonSetAvailable says a DaemonSet's controller has seen its current
+// generation and every pod it wants is updated and available. One that
+// wants no pod (no node it may run on) is not: a gateway without pods
+// serves nothing.
+func daemonSetAvailable(d *appsv1.DaemonSet) bool {
+	st := d.Status
+	return st.ObservedGeneration >= d.Generation && st.DesiredNumberScheduled > 0 &&
+		st.UpdatedNumberScheduled >= st.DesiredNumberScheduled && st.NumberAvailable >= st.DesiredNumberScheduled
 }
 
 func webhookReady(ctx context.Context, cs kubernetes.Interface) (bool, error) {
@@ -159,6 +185,10 @@ func diagnose(ctx context.Context, cs kubernetes.Interface, namespaces []string,
 		fmt.Fprintf(&b, "no Deployment found in %s: were the manifests applied?\n", strings.Join(namespaces, ", "))
 	}
 	for _, ref := range last.notReady {
+		if ds, ok := strings.CutPrefix(ref, daemonSetPrefix); ok {
+			diagnoseDaemonSet(ctx, cs, &b, ds)
+			continue
+		}
 		ns, name, _ := strings.Cut(ref, "/")
 		d, err := cs.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
@@ -175,27 +205,49 @@ func diagnose(ctx context.Context, cs kubernetes.Interface, namespaces []string,
 			}
 		}
 		b.WriteString("\n")
-		names := []string{name}
-		if sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector); err == nil && d.Spec.Selector != nil {
-			pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
-			if err == nil {
-				if len(pods.Items) == 0 {
-					b.WriteString("    no pods: nothing created them yet (is the cluster's controller manager running?)\n")
-				}
-				for _, p := range pods.Items {
-					names = append(names, p.Name)
-					fmt.Fprintf(&b, "    pod %s: %s\n", p.Name, kube.DescribePod(&p))
-				}
-			}
-		}
-		for _, e := range lastEvents(ctx, cs, ns, name, names, 5) {
-			fmt.Fprintf(&b, "    event %s %s: %s\n", e.Type, e.Reason, strings.TrimSpace(e.Message))
-		}
+		describePods(ctx, cs, &b, ns, name, d.Spec.Selector)
 	}
 	if !last.webhook {
 		b.WriteString("- the Service knative-serving/webhook has no ready endpoint: the webhook pod is not ready, so Knative objects and its ConfigMaps cannot be changed\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+func diagnoseDaemonSet(ctx context.Context, cs kubernetes.Interface, b *strings.Builder, ref string) {
+	ns, name, _ := strings.Cut(ref, "/")
+	d, err := cs.AppsV1().DaemonSets(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		fmt.Fprintf(b, "- DaemonSet %s: %v\n", ref, err)
+		return
+	}
+	st := d.Status
+	fmt.Fprintf(b, "- DaemonSet %s: %d/%d pods available, %d updated", ref, st.NumberAvailable, st.DesiredNumberScheduled, st.UpdatedNumberScheduled)
+	if st.DesiredNumberScheduled == 0 {
+		b.WriteString(" (no node it may run on, or its controller has not run)")
+	}
+	b.WriteString("\n")
+	describePods(ctx, cs, b, ns, name, d.Spec.Selector)
+}
+
+// describePods writes the pods a workload selects and the last events
+// about the workload and them.
+func describePods(ctx context.Context, cs kubernetes.Interface, b *strings.Builder, ns, name string, selector *metav1.LabelSelector) {
+	names := []string{name}
+	if sel, err := metav1.LabelSelectorAsSelector(selector); err == nil && selector != nil {
+		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+		if err == nil {
+			if len(pods.Items) == 0 {
+				b.WriteString("    no pods: nothing created them yet (is the cluster's controller manager running?)\n")
+			}
+			for _, p := range pods.Items {
+				names = append(names, p.Name)
+				fmt.Fprintf(b, "    pod %s: %s\n", p.Name, kube.DescribePod(&p))
+			}
+		}
+	}
+	for _, e := range lastEvents(ctx, cs, ns, name, names, 5) {
+		fmt.Fprintf(b, "    event %s %s: %s\n", e.Type, e.Reason, strings.TrimSpace(e.Message))
+	}
 }
 
 // lastEvents returns the newest events about the Deployment, its

@@ -190,3 +190,40 @@ func TestWaitReadyErrors(t *testing.T) {
 		})
 	}
 }
+
+// Contour's gateway, envoy, is a DaemonSet: Knative is not ready while its
+// pods are not, and the diagnosis says so.
+func TestWaitReadyWaitsForDaemonSets(t *testing.T) {
+	envoy := func(available int32) *appsv1.DaemonSet {
+		labels := map[string]string{"app": "envoy"}
+		return &appsv1.DaemonSet{
+			ObjectMeta: metav1.ObjectMeta{Name: "envoy", Namespace: servingNS, Generation: 2},
+			Spec:       appsv1.DaemonSetSpec{Selector: &metav1.LabelSelector{MatchLabels: labels}},
+			Status: appsv1.DaemonSetStatus{ObservedGeneration: 2, DesiredNumberScheduled: 1,
+				UpdatedNumberScheduled: 1, NumberAvailable: available},
+		}
+	}
+	cs := fake.NewClientset(knativeDeployment("webhook", true), webhookEndpoints(true), envoy(0))
+	err := waitResult(t, runWaitReady(t.Context(), cs, Options{ReadyTimeout: 300 * time.Millisecond, Poll: 10 * time.Millisecond}), 10*time.Second)
+	var nr *notReadyError
+	if !errors.As(err, &nr) {
+		t.Fatalf("got %v with envoy unavailable, want a *NotReadyError", err)
+	}
+	if want := "DaemonSet knative-serving/envoy: 0/1 pods available, 1 updated"; !strings.Contains(nr.Diagnosis, want) {
+		t.Errorf("the diagnosis lacks %q:\n%s", want, nr.Diagnosis)
+	}
+
+	cs = fake.NewClientset(knativeDeployment("webhook", true), webhookEndpoints(true), envoy(1))
+	if err := waitResult(t, runWaitReady(t.Context(), cs, Options{ReadyTimeout: time.Minute, Poll: 10 * time.Millisecond}), 10*time.Second); err != nil {
+		t.Errorf("with envoy available: %v", err)
+	}
+	for _, d := range []*appsv1.DaemonSet{
+		func() *appsv1.DaemonSet { d := envoy(1); d.Status.ObservedGeneration = 1; return d }(),
+		func() *appsv1.DaemonSet { d := envoy(1); d.Status.UpdatedNumberScheduled = 0; return d }(),
+		func() *appsv1.DaemonSet { d := envoy(0); d.Status.DesiredNumberScheduled = 0; return d }(),
+	} {
+		if daemonSetAvailable(d) {
+			t.Errorf("available: %+v", d.Status)
+		}
+	}
+}

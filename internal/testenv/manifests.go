@@ -17,11 +17,16 @@ import (
 //	<dir>/serving/<version>/serving-crds.yaml
 //	<dir>/serving/<version>/serving-core.yaml
 //	<dir>/net-kourier/<version>/kourier.yaml
+//	<dir>/net-istio/<version>/istio.yaml
+//	<dir>/net-istio/<version>/net-istio.yaml
+//	<dir>/net-contour/<version>/contour.yaml
+//	<dir>/net-contour/<version>/net-contour.yaml
 //
-// Two parts have no module served here and are written in code instead:
-// the Image CRD (from knative.dev/caching) and the Kourier objects (from
-// knative.dev/net-kourier), with the names, labels, ports and resource
-// requests that installing relies on.
+// Some parts have no module served here and are written in code instead:
+// the Image CRD (from knative.dev/caching) and the networking layers'
+// objects (from knative.dev/net-kourier, net-istio and net-contour; see
+// layers.go), with the names, labels, ports and resource requests that installing
+// relies on.
 
 // WriteReleaseManifests writes the manifests of every version into dir.
 // Versions differ in image tags and version labels, as real releases do.
@@ -38,8 +43,20 @@ func WriteReleaseManifests(t testing.TB, dir string, versions ...string) {
 	for _, v := range versions {
 		write(t, ManifestFile(dir, "serving", v, "serving-crds.yaml"), release(crds, v))
 		write(t, ManifestFile(dir, "serving", v, "serving-core.yaml"), release(core, v))
-		write(t, ManifestFile(dir, "net-kourier", v, "kourier.yaml"), release([]byte(kourier), v))
+		for _, l := range layers {
+			write(t, ManifestFile(dir, l.component, v, l.file), release([]byte(l.yaml), v))
+		}
 	}
+}
+
+// layers are the networking layers' release files, in the order
+// manifests.Files applies them.
+var layers = []struct{ component, file, yaml string }{
+	{"net-kourier", "kourier.yaml", kourier},
+	{"net-istio", "istio.yaml", istio},
+	{"net-istio", "net-istio.yaml", netIstio},
+	{"net-contour", "contour.yaml", contour},
+	{"net-contour", "net-contour.yaml", netContour},
 }
 
 var (

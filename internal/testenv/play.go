@@ -14,22 +14,29 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
+
+	"github.com/knative-preview/action/internal/ingress"
 )
 
 // PlayKnative plays, until the test ends, the parts of a cluster that do not
 // run in the test bed and that installing Knative waits for: it marks every
-// Deployment in knative-serving and kourier-system Available (except those
-// named in stuck) and gives the webhook Service a ready endpoint (unless
-// stuck names "webhook-endpoint").
+// Deployment and DaemonSet in knative-serving and in every networking
+// layer's namespaces Available (except those named in stuck) and gives the
+// webhook Service a ready endpoint (unless stuck names "webhook-endpoint").
 func PlayKnative(t testing.TB, cs kubernetes.Interface, stuck ...string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
 	t.Cleanup(func() { cancel(); wg.Wait() })
+	namespaces := []string{"knative-serving"}
+	for _, g := range ingress.All() {
+		namespaces = append(namespaces, g.Namespaces...)
+	}
 	go func() {
 		defer wg.Done()
 		for ctx.Err() == nil {
-			for _, ns := range []string{"knative-serving", "kourier-system"} {
+			for _, ns := range namespaces {
+				playDaemonSets(ctx, cs, ns, stuck)
 				list, err := cs.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
 				if err != nil {
 					continue
@@ -60,4 +67,24 @@ func PlayKnative(t testing.TB, cs kubernetes.Interface, stuck ...string) {
 			}
 		}
 	}()
+}
+
+// playDaemonSets plays the DaemonSet controller and a one-node cluster's
+// kubelet: one pod per DaemonSet, up to date and available.
+func playDaemonSets(ctx context.Context, cs kubernetes.Interface, ns string, stuck []string) {
+	list, err := cs.AppsV1().DaemonSets(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return
+	}
+	for _, d := range list.Items {
+		if slices.Contains(stuck, d.Name) || d.Status.ObservedGeneration == d.Generation && d.Status.NumberAvailable > 0 {
+			continue
+		}
+		d.Status = appsv1.DaemonSetStatus{
+			ObservedGeneration:     d.Generation,
+			CurrentNumberScheduled: 1, DesiredNumberScheduled: 1, NumberReady: 1,
+			UpdatedNumberScheduled: 1, NumberAvailable: 1,
+		}
+		_, _ = cs.AppsV1().DaemonSets(ns).UpdateStatus(ctx, &d, metav1.UpdateOptions{})
+	}
 }
