@@ -11,6 +11,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/knative-preview/action/internal/ingress"
 	"github.com/knative-preview/action/internal/input"
 )
 
@@ -143,6 +144,9 @@ func Parse(r *input.Reader, image string) Options {
 	if msgs := validation.IsDNS1123Label(o.Namespace); len(msgs) > 0 {
 		r.Bad("namespace", o.Namespace, "is not a namespace name ("+strings.Join(msgs, "; ")+")",
 			"lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters")
+	} else if slices.Contains(systemNamespaces(), o.Namespace) {
+		r.Bad("namespace", o.Namespace, "belongs to Kubernetes, Knative or a networking layer: an app deployed there could break the cluster, and down would delete it from there",
+			"a namespace of your own, e.g. previews (created when missing)")
 	}
 
 	o.Env = parseEnv(r, "env")
@@ -289,4 +293,14 @@ func parseSeconds(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("is not a whole number of seconds")
 	}
 	return d, nil
+}
+
+// systemNamespaces are the namespaces of Kubernetes, of Knative Serving
+// and of every networking layer this action installs.
+func systemNamespaces() []string {
+	out := []string{"kube-system", "kube-public", "kube-node-lease", "knative-serving"}
+	for _, g := range ingress.All() {
+		out = append(out, g.Namespaces...)
+	}
+	return out
 }

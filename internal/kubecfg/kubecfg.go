@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -80,12 +81,28 @@ func load(value string, getenv getenv, mapPath func(string) string) (*Source, er
 		return nil, fmt.Errorf("the value (%d characters) is neither the path of a kubeconfig file nor kubeconfig content (YAML, or its base64 encoding)", len(value))
 	}
 	path := mapPath(expandHome(value, getenv))
-	if _, err := os.Stat(path); err != nil && looksLikeContent(value) {
-		// Content that did not load (base64 cut short, or encoded twice)
-		// would otherwise be quoted as a path: it decodes to credentials.
-		return nil, fmt.Errorf("the value (%d characters) is no file that exists, and looks like kubeconfig content that does not load (base64 cut short, or encoded twice?); it is not shown, as it may hold credentials", len(value))
+	if _, err := os.Stat(path); err != nil {
+		switch {
+		case looksLikeContent(value):
+			// Content that did not load (base64 cut short, or encoded
+			// twice) would otherwise be quoted as a path: it decodes to
+			// credentials.
+			return nil, fmt.Errorf("the value (%d characters) is no file that exists, and looks like kubeconfig content that does not load (base64 cut short, or encoded twice?); it is not shown, as it may hold credentials", len(value))
+		case !looksLikePath(value):
+			// A token or a password given by mistake: not quoted either.
+			return nil, fmt.Errorf("the value (%d characters) is neither a file that exists nor kubeconfig content (YAML, or its base64 encoding); it is not shown, as it may be a credential", len(value))
+		}
 	}
 	return loadFile(path)
+}
+
+// pathRE matches a bare file name that reads as a kubeconfig's.
+var pathRE = regexp.MustCompile(`^[\w.-]*(config|\.ya?ml|\.json|\.conf)$`)
+
+// looksLikePath reports whether a value that names no file still reads as
+// a path, and may be quoted: it has a folder in it, or a kubeconfig's name.
+func looksLikePath(v string) bool {
+	return strings.ContainsAny(v, "/~") || pathRE.MatchString(v)
 }
 
 // looksLikeContent reports whether a value that names no file is rather

@@ -1,0 +1,103 @@
+package app
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// sentinel stands for a secret in every shape below; it must show nowhere
+// the runner or a later step can read, except in the ::add-mask:: command
+// that tells the runner to hide it.
+const sentinel = "s3ntinel-0f9e8d7c6b5a"
+
+// Every input that carries or may carry a secret, in well-formed and
+// malformed shapes: the secret reaches neither the log (stdout, stderr)
+// nor GITHUB_OUTPUT, the job summary or the state file.
+func TestNoSecretLeavesTheStep(t *testing.T) {
+	kcYAML := fmt.Sprintf("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: %q}\nusers:\n- name: u\n  user: {token: %q}\ncontexts:\n- name: dev\n  context: {cluster: c, user: u}\ncurrent-context: dev\n", closedPort(t), sentinel)
+	b64 := base64.StdEncoding.EncodeToString([]byte(kcYAML))
+	twice := base64.StdEncoding.EncodeToString([]byte(b64))
+	brokenYAML := strings.Replace(kcYAML, "contexts:", "contexts: [ :", 1)
+	gkeCreds := func(content string) string {
+		p := filepath.Join(t.TempDir(), "gha-creds.json")
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	kubeconfig := map[string]string{"INPUT_CLUSTER": "kubeconfig", "INPUT_TIMEOUT": "3s"}
+	tests := []struct {
+		name   string
+		inputs map[string]string
+	}{
+		{"kubeconfig YAML, cluster unreachable", with(kubeconfig, "INPUT_KUBECONFIG", kcYAML)},
+		{"kubeconfig base64, cluster unreachable", with(kubeconfig, "INPUT_KUBECONFIG", b64)},
+		{"kubeconfig base64 cut short", with(kubeconfig, "INPUT_KUBECONFIG", b64[:len(b64)/2])},
+		{"kubeconfig base64 encoded twice", with(kubeconfig, "INPUT_KUBECONFIG", twice)},
+		{"kubeconfig base64 of broken YAML", with(kubeconfig, "INPUT_KUBECONFIG", base64.StdEncoding.EncodeToString([]byte(brokenYAML)))},
+		{"kubeconfig broken YAML", with(kubeconfig, "INPUT_KUBECONFIG", brokenYAML)},
+		{"kubeconfig token given as the value", with(kubeconfig, "INPUT_KUBECONFIG", sentinel)},
+		{"secret-env well formed, dry run", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_SECRET-ENV", "API_KEY="+sentinel, "INPUT_IMAGE", "ghcr.io/o/app:v1", "INPUT_SERVICE", "app", "INPUT_DRY-RUN", "true")},
+		{"secret-env YAML style", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_SECRET-ENV", "API_KEY: "+sentinel+"=x")},
+		{"secret-env unterminated quote", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_SECRET-ENV", `API_KEY="`+sentinel)},
+		{"secret-env bad name", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_SECRET-ENV", "1API="+sentinel)},
+		{"secret-env reserved name", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_SECRET-ENV", "PORT="+sentinel)},
+		{"secret-env set twice", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_SECRET-ENV", "A="+sentinel+"\nA="+sentinel)},
+		{"secret-env also in env", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_SECRET-ENV", "A="+sentinel, "INPUT_ENV", "A=plain")},
+		{"github-token well formed, dry run", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_GITHUB-TOKEN", sentinel, "INPUT_DRY-RUN", "true")},
+		{"github-token with a new line", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_GITHUB-TOKEN", sentinel+"\n::warning::x")},
+		{"manifests-url credentials, dry run", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_MANIFESTS-URL", "https://bob:"+sentinel+"@mirror.example/knative", "INPUT_DRY-RUN", "true")},
+		{"manifests-url credentials, unparsable", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_MANIFESTS-URL", "https://bob:"+sentinel+"@bad host/knative")},
+		{"manifests-url credentials, wrong scheme", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_MANIFESTS-URL", "ftp://bob:"+sentinel+"@mirror.example/knative")},
+		{"gke credentials file, dry run", with(map[string]string{"INPUT_CLUSTER": "gke", "INPUT_GKE-PROJECT": "my-project", "INPUT_GKE-LOCATION": "us-central1", "INPUT_DRY-RUN": "true"}, "GOOGLE_APPLICATION_CREDENTIALS", gkeCreds(`{"type":"service_account","project_id":"my-project","private_key":"`+sentinel+`"}`))},
+		{"gke credentials file, not JSON", with(map[string]string{"INPUT_CLUSTER": "gke", "INPUT_GKE-LOCATION": "us-central1", "INPUT_DRY-RUN": "true"}, "GOOGLE_APPLICATION_CREDENTIALS", gkeCreds(`{"type":"service_account","private_key":"`+sentinel))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			files := map[string]string{
+				"GITHUB_OUTPUT":       filepath.Join(dir, "output"),
+				"GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"),
+				"GITHUB_STATE":        filepath.Join(dir, "state"),
+			}
+			env := with(tt.inputs, "GITHUB_ACTIONS", "true", "GITHUB_WORKSPACE", dir, "GITHUB_REPOSITORY", "octo/app")
+			for k, v := range files {
+				env[k] = v
+			}
+			r := runMain(context.Background(), nil, env)
+			places := map[string]string{
+				"stdout": strings.ReplaceAll(r.stdout, "::add-mask::"+sentinel+"\n", ""),
+				"stderr": r.stderr,
+			}
+			for k, p := range files {
+				b, _ := os.ReadFile(p)
+				places[k] = string(b)
+			}
+			for where, text := range places {
+				if strings.Contains(text, sentinel) {
+					t.Errorf("the secret shows in %s:\n%s", where, text)
+				}
+			}
+			if t.Failed() {
+				t.Logf("exit %d; stdout:\n%s", r.code, r.stdout)
+			}
+		})
+	}
+}
+
+// with returns a copy of m with the key-value pairs kv added.
+func with(m map[string]string, kv ...string) map[string]string {
+	out := make(map[string]string, len(m)+len(kv)/2)
+	for k, v := range m {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i]] = kv[i+1]
+	}
+	return out
+}
