@@ -286,9 +286,11 @@ func TestIntegrationUpReportsServerVersion(t *testing.T) {
 // except to tell the runner to mask it.
 func TestIntegrationActionWritesEveryOutput(t *testing.T) {
 	env, manifests := knativeBed(t)
-	dir := t.TempDir()
-	outFile := filepath.Join(dir, "output")
-	summary := filepath.Join(dir, "summary.md")
+	// The mirror folder is in the workspace: a container action reads no
+	// file outside it.
+	dir := filepath.Dir(manifests)
+	outFile := filepath.Join(t.TempDir(), "output")
+	summary := filepath.Join(filepath.Dir(outFile), "summary.md")
 	r := runMain(t.Context(), nil, map[string]string{
 		"GITHUB_ACTIONS":        "true",
 		"GITHUB_OUTPUT":         outFile,
