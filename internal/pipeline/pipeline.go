@@ -72,7 +72,9 @@ func (r *Runner) Run(ctx context.Context, stages []Stage) ([]Result, error) {
 		end := r.Console.Group(s.Name)
 		start := now()
 		err := s.Run(ctx)
-		if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) && !errors.Is(err, context.Cause(ctx)) {
+		// An error that only wraps context.Canceled does not say why (a
+		// signal, the run's timeout): add the cause.
+		if err != nil && ctx.Err() != nil && !errors.Is(err, context.Cause(ctx)) {
 			err = fmt.Errorf("%w (%v)", err, cause(ctx))
 		}
 		d := now().Sub(start)
