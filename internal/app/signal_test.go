@@ -207,32 +207,16 @@ func unix(s syscall.Signal) string {
 	return "sigterm"
 }
 
-var binary struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// buildBinary builds the action's binary once for the test binary, from
+// buildBinary builds the action's binary into the test's temp dir, from
 // the module cache only.
 func buildBinary(t *testing.T) string {
-	binary.once.Do(func() {
-		dir, err := os.MkdirTemp("", "knative-preview-bin")
-		if err != nil {
-			binary.err = err
-			return
-		}
-		binary.path = filepath.Join(dir, "knative-preview")
-		cmd := exec.Command("go", "build", "-o", binary.path, "github.com/knative-preview/action/cmd/action")
-		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			binary.err = fmt.Errorf("building the binary: %v\n%s", err, out)
-		}
-	})
-	if binary.err != nil {
-		t.Fatal(binary.err)
+	path := filepath.Join(t.TempDir(), "knative-preview")
+	cmd := exec.Command("go", "build", "-o", path, "github.com/knative-preview/action/cmd/action")
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the binary: %v\n%s", err, out)
 	}
-	return binary.path
+	return path
 }
 
 // lineWatcher keeps what a process writes and closes seen once a line
