@@ -224,8 +224,10 @@ func TestInterruptStopsTheRun(t *testing.T) {
 	if r.code != ExitInterrupted {
 		t.Fatalf("exit %d, want %d:\n%s", r.code, ExitInterrupted, r.stderr)
 	}
-	if !strings.Contains(r.stderr, "interrupted by interrupt") {
-		t.Errorf("stderr does not say the run was interrupted:\n%s", r.stderr)
+	for _, want := range []string{"interrupted by interrupt", "interrupted during stage cluster: nothing on the cluster was changed"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
 	}
 }
 

@@ -56,6 +56,7 @@ func run(ctx context.Context, cfg *config.Config, con *console.Console, out *out
 			con.Errorf("%v", ferr)
 		}
 		if errors.Is(context.Cause(ctx), ErrInterrupted) {
+			con.Errorf("%s", interruptedMessage(stages, results))
 			return ExitInterrupted
 		}
 		return exitFailed
@@ -65,4 +66,30 @@ func run(ctx context.Context, cfg *config.Config, con *console.Console, out *out
 		return exitFailed
 	}
 	return exitOK
+}
+
+// interruptedMessage says which stage a signal stopped and what the run
+// leaves behind: the stage it cut short, or the last one that ran.
+func interruptedMessage(stages []pipeline.Stage, results []pipeline.Result) string {
+	last := -1
+	for i, r := range results {
+		if r.Ran {
+			last = i
+		}
+	}
+	if last < 0 {
+		return "interrupted before any stage began: nothing was changed"
+	}
+	doing := "during"
+	if results[last].Err == nil {
+		doing = "after"
+	}
+	msg := fmt.Sprintf("interrupted %s stage %s", doing, results[last].Name)
+	// The latest stage that changes something says the most.
+	for i := last; i >= 0; i-- {
+		if f := stages[i].LeftBehind; f != nil {
+			return msg + ": " + f()
+		}
+	}
+	return msg + ": nothing on the cluster was changed"
 }

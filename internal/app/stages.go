@@ -17,6 +17,7 @@ import (
 	"github.com/knative-preview/action/internal/config"
 	"github.com/knative-preview/action/internal/console"
 	"github.com/knative-preview/action/internal/deploy"
+	"github.com/knative-preview/action/internal/ingress"
 	"github.com/knative-preview/action/internal/install"
 	"github.com/knative-preview/action/internal/manifests"
 	"github.com/knative-preview/action/internal/measure"
@@ -47,11 +48,21 @@ type stage interface {
 	Run(ctx context.Context) error
 }
 
+// leaver is a stage that changes something: it says what an interrupted
+// run leaves behind once the stage has begun.
+type leaver interface {
+	leftBehind() string
+}
+
 // buildStages returns the stages the configuration asks for, each with its
 // plan. Building them contacts nothing.
 func buildStages(s *runState) []pipeline.Stage {
 	named := func(name string, st stage) pipeline.Stage {
-		return pipeline.Stage{Name: name, Plan: st.Plan(), Run: st.Run}
+		ps := pipeline.Stage{Name: name, Plan: st.Plan(), Run: st.Run}
+		if l, ok := st.(leaver); ok {
+			ps.LeftBehind = l.leftBehind
+		}
+		return ps
 	}
 	stages := []pipeline.Stage{named("cluster", &clusterStage{runState: s, target: newTarget(s.cfg, s.con)})}
 	if s.cfg.Deploy.Mode == deploy.ModeDown {
@@ -125,6 +136,18 @@ func (c *clusterStage) Run(ctx context.Context) error {
 	return clusterOutputs(c.out, cl, extra)
 }
 
+func (c *clusterStage) leftBehind() string {
+	switch c.cfg.Cluster {
+	case config.ClusterKind:
+		n := c.cfg.Kind.ClusterName
+		return fmt.Sprintf("the kind cluster %s may be partly created; run again to finish it, or delete it with: kind delete cluster --name %s", n, n)
+	case config.ClusterGKE:
+		g := c.cfg.GKE
+		return fmt.Sprintf("GKE may be creating the cluster %s (location %s); when this run asked for it, the state the post step needs to delete it is saved (delete-cluster: %s), else: gcloud container clusters delete %s --location %s", g.ClusterName, g.Location, g.DeleteCluster, g.ClusterName, g.Location)
+	}
+	return "nothing on the cluster was changed"
+}
+
 // installStage installs Knative Serving and its networking layer.
 type installStage struct {
 	*runState
@@ -154,6 +177,14 @@ func (i installStage) Run(ctx context.Context) error {
 		i.out.Set("domain", res.Domain),
 		i.out.Set("install-seconds", strconv.FormatFloat(time.Since(start).Seconds(), 'f', 1, 64)),
 	)
+}
+
+func (i installStage) leftBehind() string {
+	ns := []string{"knative-serving"}
+	if g, err := ingress.GatewayOf(i.opts.Ingress); err == nil {
+		ns = append(ns, g.Namespaces...)
+	}
+	return fmt.Sprintf("Knative Serving may be partly applied; run again to finish, or delete namespace %s", strings.Join(ns, ", "))
 }
 
 // installOptions are the install stage's settings with this run's console
@@ -207,6 +238,10 @@ func (d deployStage) Run(ctx context.Context) error {
 	return err
 }
 
+func (d deployStage) leftBehind() string {
+	return fmt.Sprintf("the Knative Service %s/%s exists and may not be Ready; mode: down (knative-preview down) deletes it", d.opts.Namespace, d.opts.Service)
+}
+
 // downStage deletes the Service (mode down).
 type downStage struct{ *runState }
 
@@ -223,6 +258,10 @@ func (d downStage) Run(ctx context.Context) error {
 	return deploy.Down(ctx, d.cluster, o)
 }
 
+func (d downStage) leftBehind() string {
+	return fmt.Sprintf("the Knative Service %s/%s may not be deleted yet; run mode: down again", d.cfg.Deploy.Namespace, d.cfg.Deploy.Service)
+}
+
 // measureStage takes cold starts and smoke requests of what was deployed.
 type measureStage struct{ *runState }
 
@@ -236,6 +275,14 @@ func (m measureStage) Plan() []string {
 		fmt.Sprintf("take %d cold start(s) of GET %s: wait until the revision is at zero, send one request, count it only if a new pod served it", o.Samples, o.Path),
 		fmt.Sprintf("then %d warm request(s); every response must have status %d%s", o.SmokeRequests, o.Expect.Status, body),
 	}
+}
+
+func (m measureStage) leftBehind() string {
+	rev := ""
+	if m.deployed != nil {
+		rev = " (revision " + m.deployed.Revision + ")"
+	}
+	return fmt.Sprintf("the Knative Service %s/%s stays deployed%s and may be scaled up; the cold starts taken so far are in the outputs; mode: down (knative-preview down) deletes it", m.cfg.Deploy.Namespace, m.cfg.Deploy.Service, rev)
 }
 
 func (m measureStage) Run(ctx context.Context) error {

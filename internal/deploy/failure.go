@@ -161,3 +161,15 @@ func eventFailure(events []corev1.Event, pods []corev1.Pod, revision string) *fa
 	}
 	return nil
 }
+
+// conflictError says that another writer (another run of this action, or a
+// person) changed the Service's template while this run waited for its own
+// revision: the Service now runs theirs, so this run did not deploy.
+type conflictError struct {
+	Namespace, Name string
+	Generation      int64
+}
+
+func (e *conflictError) Error() string {
+	return fmt.Sprintf("the Knative Service %s/%s was changed by another deploy while this run waited for it (now at generation %d, not made by this run): the other deploy's revision takes its place; this run's image is not deployed, run again to deploy it", e.Namespace, e.Name, e.Generation)
+}

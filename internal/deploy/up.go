@@ -362,7 +362,11 @@ func ensureSecret(ctx context.Context, cs kubernetes.Interface, o Options, owner
 		}}
 	}
 	secrets := cs.CoreV1().Secrets(o.Namespace)
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	// Another run may create the Secret between our read and our create
+	// (AlreadyExists) or update it between our read and our update
+	// (Conflict): read it again and write over it.
+	raced := func(err error) bool { return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) }
+	err := retry.OnError(retry.DefaultRetry, raced, func() error {
 		cur, err := secrets.Get(ctx, name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			_, err = secrets.Create(ctx, &corev1.Secret{

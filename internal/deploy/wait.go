@@ -77,6 +77,9 @@ func (w *waiter) wait(ctx context.Context, generation int64) (*servingv1.Service
 			// more. Handled below.
 		case err == nil:
 			last, lastErr = s, nil
+			if id := s.svc.Spec.Template.Annotations[deployIDKey]; id != "" && id != w.deployID {
+				return nil, "", &conflictError{Namespace: w.ns, Name: w.name, Generation: s.svc.Generation}
+			}
 			if s.observed() && s.ready().IsTrue() {
 				rev := s.revision
 				if rev == "" {

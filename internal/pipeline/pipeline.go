@@ -23,10 +23,14 @@ type Stage struct {
 	Plan []string
 	// Run does the work. It must return when ctx is done.
 	Run func(ctx context.Context) error
+	// LeftBehind says what a Run that was cut short, or that ran before
+	// the run was stopped, may leave behind and how to finish or undo it;
+	// nil when it changes nothing.
+	LeftBehind func() string
 }
 
-// result is what one stage did.
-type result struct {
+// Result is what one stage did.
+type Result struct {
 	Name     string
 	Duration time.Duration
 	Err      error
@@ -52,12 +56,12 @@ func (e *stageError) Unwrap() error { return e.Err }
 
 // Run runs stages in order until one fails or ctx is done, and returns a
 // result for every stage, run or not. The error is a *StageError.
-func (r *Runner) Run(ctx context.Context, stages []Stage) ([]result, error) {
+func (r *Runner) Run(ctx context.Context, stages []Stage) ([]Result, error) {
 	now := r.Now
 	if now == nil {
 		now = time.Now
 	}
-	results := make([]result, len(stages))
+	results := make([]Result, len(stages))
 	for i, s := range stages {
 		results[i].Name = s.Name
 	}
@@ -68,11 +72,13 @@ func (r *Runner) Run(ctx context.Context, stages []Stage) ([]result, error) {
 		end := r.Console.Group(s.Name)
 		start := now()
 		err := s.Run(ctx)
-		if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) && !errors.Is(err, context.Cause(ctx)) {
+		// An error that only wraps context.Canceled does not say why (a
+		// signal, the run's timeout): add the cause.
+		if err != nil && ctx.Err() != nil && !errors.Is(err, context.Cause(ctx)) {
 			err = fmt.Errorf("%w (%v)", err, cause(ctx))
 		}
 		d := now().Sub(start)
-		results[i] = result{Name: s.Name, Duration: d, Err: err, Ran: true}
+		results[i] = Result{Name: s.Name, Duration: d, Err: err, Ran: true}
 		if err != nil {
 			r.Console.Infof("%s failed after %s", s.Name, round(d))
 			end()
@@ -129,7 +135,7 @@ func ToJSON(stages []Stage) planJSON {
 
 // Summary renders results as Markdown for the job summary: a table of
 // stages with their outcome and time, then the failure, if any, in full.
-func Summary(title string, results []result, err error) string {
+func Summary(title string, results []Result, err error) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s\n\n| stage | result | time |\n| --- | --- | --- |\n", title)
 	for _, r := range results {

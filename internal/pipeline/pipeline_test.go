@@ -40,7 +40,7 @@ func TestRunStopsAtFirstFailure(t *testing.T) {
 	if strings.Join(ran, ",") != "cluster,install" {
 		t.Errorf("ran %v", ran)
 	}
-	want := []result{
+	want := []Result{
 		{Name: "cluster", Duration: 1500 * time.Millisecond, Ran: true},
 		{Name: "install", Duration: 3 * time.Second, Err: boom, Ran: true},
 		{Name: "deploy"},
