@@ -192,7 +192,11 @@ func Run(ctx context.Context, cl *cluster.Cluster, o Options) (*result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building a Kubernetes client: %w", err)
 	}
-	if before := installedVersion(ctx, cs); before != "" && before != v.Serving {
+	before, err := installedVersion(ctx, cs)
+	if err != nil {
+		return nil, err
+	}
+	if before != "" && before != v.Serving {
 		o.Log.Infof("upgrading Knative Serving from %s to %s", before, v.Serving)
 		res.Upgraded = before
 	}
@@ -229,12 +233,22 @@ func Run(ctx context.Context, cl *cluster.Cluster, o Options) (*result, error) {
 	return res, nil
 }
 
-func installedVersion(ctx context.Context, cs kubernetes.Interface) string {
-	ns, err := cs.CoreV1().Namespaces().Get(ctx, servingNS, metav1.GetOptions{})
-	if err != nil {
-		return ""
+// installedVersion is the release of Knative Serving installed, "" when
+// none is. A read that fails after its retries fails the install: taken
+// as "none", an upgrade would not be reported as one.
+func installedVersion(ctx context.Context, cs kubernetes.Interface) (string, error) {
+	var ns *corev1.Namespace
+	err := kube.Request(ctx, func(ctx context.Context) (err error) {
+		ns, err = cs.CoreV1().Namespaces().Get(ctx, servingNS, metav1.GetOptions{})
+		return err
+	})
+	switch {
+	case apierrors.IsNotFound(err):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("reading namespace %s to see which release is installed: %w", servingNS, err)
 	}
-	return ns.Labels["app.kubernetes.io/version"]
+	return ns.Labels["app.kubernetes.io/version"], nil
 }
 
 func nodePortService(gw ingress.Gateway, port int32) *unstructured.Unstructured {
@@ -327,9 +341,18 @@ func configure(ctx context.Context, applier *apply.Applier, cs kubernetes.Interf
 		want["config-domain"] = map[string]string{domain: ""}
 	}
 	if len(cl.LocalRegistries) > 0 {
+		// A read that failed would replace the user's list with ours.
 		current := ""
-		if cm, err := cs.CoreV1().ConfigMaps(servingNS).Get(ctx, "config-deployment", metav1.GetOptions{}); err == nil {
+		var cm *corev1.ConfigMap
+		err := kube.Request(ctx, func(ctx context.Context) (err error) {
+			cm, err = cs.CoreV1().ConfigMaps(servingNS).Get(ctx, "config-deployment", metav1.GetOptions{})
+			return err
+		})
+		switch {
+		case err == nil:
 			current = cm.Data["registries-skipping-tag-resolving"]
+		case !apierrors.IsNotFound(err):
+			return fmt.Errorf("reading ConfigMap %s/config-deployment to add to its registries-skipping-tag-resolving: %w", servingNS, err)
 		}
 		want["config-deployment"] = map[string]string{"registries-skipping-tag-resolving": skipRegistries(current, cl.LocalRegistries)}
 	}
