@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/kube"
@@ -31,7 +32,11 @@ func (d *Deployer) Down(ctx context.Context, cl *cluster.Cluster, o Options) err
 	id := o.Namespace + "/" + o.Service
 
 	services := c.serving.Services(o.Namespace)
-	svc, err := services.Get(ctx, o.Service, metav1.GetOptions{})
+	var svc *servingv1.Service
+	err = kube.Request(ctx, func(ctx context.Context) (err error) {
+		svc, err = services.Get(ctx, o.Service, metav1.GetOptions{})
+		return err
+	})
 	switch {
 	case apierrors.IsNotFound(err) && !missingAPI(err):
 		l.Infof("there is no Knative Service %s: nothing to delete", id)
@@ -42,7 +47,11 @@ func (d *Deployer) Down(ctx context.Context, cl *cluster.Cluster, o Options) err
 	default:
 		// Background propagation: the Service goes now, what it owns after.
 		background := metav1.DeletePropagationBackground
-		if err := services.Delete(ctx, o.Service, metav1.DeleteOptions{PropagationPolicy: &background}); err != nil && !apierrors.IsNotFound(err) {
+		// NotFound: a try whose answer was lost deleted it.
+		err := kube.Request(ctx, func(ctx context.Context) error {
+			return services.Delete(ctx, o.Service, metav1.DeleteOptions{PropagationPolicy: &background})
+		})
+		if err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("deleting Knative Service %s: %w", id, err)
 		}
 		l.Infof("deleted Knative Service %s", id)
@@ -51,13 +60,23 @@ func (d *Deployer) Down(ctx context.Context, cl *cluster.Cluster, o Options) err
 	// The Secret is owned by the Service; delete it too in case a failed run
 	// left it without its owner.
 	secrets := c.kube.CoreV1().Secrets(o.Namespace)
-	if s, err := secrets.Get(ctx, o.secretName(), metav1.GetOptions{}); err == nil && s.Labels[kube.ManagedByLabel] == kube.ManagedByValue {
-		if err := secrets.Delete(ctx, s.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+	var s *corev1.Secret
+	err = kube.Request(ctx, func(ctx context.Context) (err error) {
+		s, err = secrets.Get(ctx, o.secretName(), metav1.GetOptions{})
+		return err
+	})
+	if err == nil && s.Labels[kube.ManagedByLabel] == kube.ManagedByValue {
+		err := kube.Request(ctx, func(ctx context.Context) error { return secrets.Delete(ctx, s.Name, metav1.DeleteOptions{}) })
+		if err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("deleting Secret %s/%s: %w", o.Namespace, s.Name, err)
 		}
 	}
 
-	ns, err := c.kube.CoreV1().Namespaces().Get(ctx, o.Namespace, metav1.GetOptions{})
+	var ns *corev1.Namespace
+	err = kube.Request(ctx, func(ctx context.Context) (err error) {
+		ns, err = c.kube.CoreV1().Namespaces().Get(ctx, o.Namespace, metav1.GetOptions{})
+		return err
+	})
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil
@@ -74,7 +93,10 @@ func (d *Deployer) Down(ctx context.Context, cl *cluster.Cluster, o Options) err
 		l.Infof("kept namespace %s (created by this action): it still holds %s", o.Namespace, strings.Join(left, ", "))
 		return nil
 	}
-	if err := c.kube.CoreV1().Namespaces().Delete(ctx, o.Namespace, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+	err = kube.Request(ctx, func(ctx context.Context) error {
+		return c.kube.CoreV1().Namespaces().Delete(ctx, o.Namespace, metav1.DeleteOptions{})
+	})
+	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("deleting namespace %s: %w", o.Namespace, err)
 	}
 	l.Infof("deleted namespace %s (created by this action, now empty)", o.Namespace)
@@ -159,7 +181,11 @@ func leftovers(ctx context.Context, c *clients, o Options) ([]string, error) {
 			func(m metav1.Object) bool { return m.GetName() == "default" }},
 	}
 	for _, l := range listers {
-		ms, err := l.list()
+		var ms []metav1.Object
+		err := kube.Request(ctx, func(context.Context) (err error) {
+			ms, err = l.list() // bound to the outer ctx, which Request's is
+			return err
+		})
 		if err != nil {
 			return nil, fmt.Errorf("listing %ss: %w", l.kind, err)
 		}

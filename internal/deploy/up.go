@@ -159,7 +159,11 @@ func (d *Deployer) Up(ctx context.Context, cl *cluster.Cluster, o Options) (*Res
 	}
 
 	services := c.serving.Services(o.Namespace)
-	existing, err := services.Get(ctx, o.Service, metav1.GetOptions{})
+	var existing *servingv1.Service
+	err = kube.Request(ctx, func(ctx context.Context) (err error) {
+		existing, err = services.Get(ctx, o.Service, metav1.GetOptions{})
+		return err
+	})
 	switch {
 	case apierrors.IsNotFound(err) && !missingAPI(err):
 		existing = nil
@@ -189,18 +193,39 @@ func (d *Deployer) Up(ctx context.Context, cl *cluster.Cluster, o Options) (*Res
 		l.Infof("creating Knative Service %s/%s with image %s", o.Namespace, o.Service, o.Image)
 		svc := newService(o)
 		apply(svc, o, id, revision)
-		if _, err := services.Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		err := kube.Request(ctx, func(ctx context.Context) error {
+			_, err := services.Create(ctx, svc, metav1.CreateOptions{})
+			return err
+		})
+		if err != nil {
 			if !apierrors.IsAlreadyExists(err) {
 				return nil, fmt.Errorf("creating Knative Service %s/%s: %w%s", o.Namespace, o.Service, err, installHint(err))
 			}
-			// Someone created it since we looked: update theirs.
-			existing = svc
+			// A try whose answer was lost may have created it: read it
+			// back. With this run's deploy ID it is ours, and updating it
+			// would make a second revision; else someone created it since
+			// we looked: update theirs.
+			var cur *servingv1.Service
+			err := kube.Request(ctx, func(ctx context.Context) (err error) {
+				cur, err = services.Get(ctx, o.Service, metav1.GetOptions{})
+				return err
+			})
+			switch {
+			case err != nil && !apierrors.IsNotFound(err):
+				return nil, fmt.Errorf("reading Knative Service %s/%s back after creating it: %w", o.Namespace, o.Service, err)
+			case err == nil && cur.Spec.Template.Annotations[deployIDKey] == id:
+				l.Infof("created Knative Service %s/%s (the answer to the create was lost; read back)", o.Namespace, o.Service)
+			default:
+				existing = svc
+			}
 		}
 	}
 	if existing != nil {
 		l.Infof("updating Knative Service %s/%s to image %s (keeping fields this action did not set)", o.Namespace, o.Service, o.Image)
-		// Read, change, write; again when another writer came between.
-		err := retry.RetryOnConflict(updateBackoff, func() error {
+		// Read, change, write; again when another writer came between or
+		// a request failed in a way that may pass. Writing the same deploy
+		// ID again changes nothing, so a lost answer makes no revision.
+		err := retry.OnError(updateBackoff, kube.Transient, func() error {
 			svc, err := services.Get(ctx, o.Service, metav1.GetOptions{})
 			if err != nil {
 				return err
@@ -216,7 +241,11 @@ func (d *Deployer) Up(ctx context.Context, cl *cluster.Cluster, o Options) (*Res
 			return nil, fmt.Errorf("updating Knative Service %s/%s: %w%s", o.Namespace, o.Service, err, installHint(err))
 		}
 	}
-	svc, err := services.Get(ctx, o.Service, metav1.GetOptions{})
+	var svc *servingv1.Service
+	err = kube.Request(ctx, func(ctx context.Context) (err error) {
+		svc, err = services.Get(ctx, o.Service, metav1.GetOptions{})
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("reading Knative Service %s/%s back after writing it: %w", o.Namespace, o.Service, err)
 	}
@@ -322,7 +351,11 @@ func installHint(err error) string {
 // ensureNamespace creates the namespace when it is missing, labelled as
 // this action's, so Down may delete it.
 func ensureNamespace(ctx context.Context, cs kubernetes.Interface, name string, l log.Logger) error {
-	ns, err := cs.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
+	var ns *corev1.Namespace
+	err := kube.Request(ctx, func(ctx context.Context) (err error) {
+		ns, err = cs.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
+		return err
+	})
 	switch {
 	case err == nil:
 		if ns.DeletionTimestamp != nil {
@@ -333,10 +366,14 @@ func ensureNamespace(ctx context.Context, cs kubernetes.Interface, name string, 
 		return fmt.Errorf("reading namespace %s: %w", name, err)
 	}
 	l.Infof("creating namespace %s", name)
-	_, err = cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
-		Name:   name,
-		Labels: map[string]string{kube.ManagedByLabel: kube.ManagedByValue},
-	}}, metav1.CreateOptions{})
+	// AlreadyExists: a try whose answer was lost, or someone else, made it.
+	err = kube.Request(ctx, func(ctx context.Context) error {
+		_, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+			Name:   name,
+			Labels: map[string]string{kube.ManagedByLabel: kube.ManagedByValue},
+		}}, metav1.CreateOptions{})
+		return err
+	})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating namespace %s: %w", name, err)
 	}
@@ -362,11 +399,14 @@ func ensureSecret(ctx context.Context, cs kubernetes.Interface, o Options, owner
 		}}
 	}
 	secrets := cs.CoreV1().Secrets(o.Namespace)
-	// Another run may create the Secret between our read and our create
-	// (AlreadyExists) or update it between our read and our update
-	// (Conflict): read it again and write over it.
-	raced := func(err error) bool { return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) }
-	err := retry.OnError(retry.DefaultRetry, raced, func() error {
+	// Again when another run created the Secret between our read and our
+	// create (AlreadyExists, also a create whose answer was lost) or
+	// updated it between our read and our update (Conflict), or on an
+	// error that may pass: the next try reads what is there.
+	again := func(err error) bool {
+		return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) || kube.Transient(err)
+	}
+	err := retry.OnError(updateBackoff, again, func() error {
 		cur, err := secrets.Get(ctx, name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			_, err = secrets.Create(ctx, &corev1.Secret{

@@ -253,13 +253,19 @@ func Run(ctx context.Context, cl *cluster.Cluster, o Options) (*result, error) {
 
 // installed reads the knative-serving namespace: the Knative version its
 // label says is installed ("" when none is), and whether an earlier run
-// recorded there that it lowered the CPU requests.
+// recorded there that it lowered the CPU requests. A read that fails after
+// its retries fails the install: taken as "none", an upgrade would not be
+// reported as one, and lowered requests would be put back.
 func installed(ctx context.Context, cs kubernetes.Interface) (version string, lowered bool, err error) {
-	ns, err := cs.CoreV1().Namespaces().Get(ctx, servingNS, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
+	var ns *corev1.Namespace
+	err = kube.Request(ctx, func(ctx context.Context) (err error) {
+		ns, err = cs.CoreV1().Namespaces().Get(ctx, servingNS, metav1.GetOptions{})
+		return err
+	})
+	switch {
+	case apierrors.IsNotFound(err):
 		return "", false, nil
-	}
-	if err != nil {
+	case err != nil:
 		return "", false, fmt.Errorf("reading the namespace %s to see what is installed: %w", servingNS, err)
 	}
 	return ns.Labels["app.kubernetes.io/version"], ns.Annotations[loweredAnnotation] != "", nil
@@ -355,9 +361,18 @@ func configure(ctx context.Context, applier *apply.Applier, cs kubernetes.Interf
 		want["config-domain"] = map[string]string{domain: ""}
 	}
 	if len(cl.LocalRegistries) > 0 {
+		// A read that failed would replace the user's list with ours.
 		current := ""
-		if cm, err := cs.CoreV1().ConfigMaps(servingNS).Get(ctx, "config-deployment", metav1.GetOptions{}); err == nil {
+		var cm *corev1.ConfigMap
+		err := kube.Request(ctx, func(ctx context.Context) (err error) {
+			cm, err = cs.CoreV1().ConfigMaps(servingNS).Get(ctx, "config-deployment", metav1.GetOptions{})
+			return err
+		})
+		switch {
+		case err == nil:
 			current = cm.Data["registries-skipping-tag-resolving"]
+		case !apierrors.IsNotFound(err):
+			return fmt.Errorf("reading ConfigMap %s/config-deployment to add to its registries-skipping-tag-resolving: %w", servingNS, err)
 		}
 		want["config-deployment"] = map[string]string{"registries-skipping-tag-resolving": skipRegistries(current, cl.LocalRegistries)}
 	}

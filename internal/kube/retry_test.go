@@ -3,9 +3,12 @@ package kube
 import (
 	"context"
 	"errors"
+	"io"
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 )
 
@@ -35,5 +38,37 @@ func TestRetryGoesOnPastTheCap(t *testing.T) {
 	err = Retry(ctx, b, func(context.Context) (bool, error) { calls++; return false, nil })
 	if !errors.Is(err, context.Canceled) || calls != 1 {
 		t.Errorf("Retry = %v after %d calls, want one try then the cancellation", err, calls)
+	}
+}
+
+// Request makes a request again while it fails with a transient error,
+// stops at the first other error, and keeps the last error when ctx ends.
+func TestRequestRetriesOnlyTransientErrors(t *testing.T) {
+	calls := 0
+	err := Request(t.Context(), func(context.Context) error {
+		calls++
+		if calls < 3 {
+			return apierrors.NewInternalError(errors.New("injected"))
+		}
+		return nil
+	})
+	if err != nil || calls != 3 {
+		t.Errorf("Request = %v after %d calls, want success after 3", err, calls)
+	}
+	calls = 0
+	notFound := apierrors.NewNotFound(schema.GroupResource{Resource: "services"}, "x")
+	err = Request(t.Context(), func(context.Context) error { calls++; return notFound })
+	if !apierrors.IsNotFound(err) || calls != 1 {
+		t.Errorf("Request = %v after %d calls, want NotFound after 1", err, calls)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	calls = 0
+	err = Request(ctx, func(context.Context) error {
+		calls++
+		cancel()
+		return io.EOF
+	})
+	if !errors.Is(err, io.EOF) || calls != 1 {
+		t.Errorf("Request = %v after %d calls, want the EOF after 1", err, calls)
 	}
 }

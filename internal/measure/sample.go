@@ -17,6 +17,8 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"knative.dev/serving/pkg/apis/serving"
+
+	"github.com/knative-preview/action/internal/kube"
 )
 
 // Verdicts of a sample.
@@ -331,7 +333,11 @@ func startWatches(ctx context.Context, cs kubernetes.Interface, rev Revision, re
 	what := []string{"the revision's Deployment", "the revision's pods", "the namespace's events"}
 	var first []watch.Interface
 	for i, open := range opens {
-		w, err := open(ctx)
+		var w watch.Interface
+		err := kube.Request(ctx, func(ctx context.Context) (err error) {
+			w, err = open(ctx)
+			return err
+		})
 		if err != nil {
 			for _, f := range first {
 				f.Stop()

@@ -1,0 +1,102 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/knative-preview/action/internal/testenv"
+)
+
+// Up (a create, then an update) and Down through an API server that fails
+// 15% of the requests end as they do without faults: one generation, so
+// one revision, per Up; the same Secret; everything deleted by Down; each
+// step within its own deadline, and the whole within 3x the clean time.
+func TestIntegrationUpDownThroughFaults(t *testing.T) {
+	b := newBed(t)
+	env := testenv.Shared(t)
+	proxy := env.Faults(t, testenv.FaultOptions{Seed: 5, Rate: 0.15})
+	faulty := b.in(t)
+	cl := *b.cl
+	cl.REST = proxy.Config
+	faulty.cl = &cl
+
+	type outcome struct {
+		generations []int64
+		secret      string
+		took        time.Duration
+	}
+	cycle := func(b *bed, ns string) outcome {
+		t.Helper()
+		var out outcome
+		start := time.Now()
+		for i, image := range []string{"ghcr.io/o/app:v1", "ghcr.io/o/app:v2"} {
+			o := Options{Service: "app", Namespace: ns, Image: image, Visibility: VisibilityExternal,
+				SecretEnv: []envVar{{"API_TOKEN", fmt.Sprintf("secret-%d", i)}}}
+			done, logged := b.up(deployer(), o)
+			svc := b.deployed(ns, "app", int64(i))
+			rev := b.revision(svc)
+			b.ready(ns, "app", rev.Name)
+			r := b.result(done, 90*time.Second, "the Service turning Ready")
+			if r.err != nil {
+				t.Fatalf("Up %d in %s: %v\nlog:\n%s", i+1, ns, r.err, logged())
+			}
+			got, err := b.serving.Services(ns).Get(t.Context(), "app", metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out.generations = append(out.generations, got.Generation)
+			if r.res.Revision != rev.Name || r.res.HTTPStatus != 200 {
+				t.Errorf("Up %d in %s: revision %s, HTTP %d; want %s, 200", i+1, ns, r.res.Revision, r.res.HTTPStatus, rev.Name)
+			}
+		}
+		s, err := b.kube.CoreV1().Secrets(ns).Get(t.Context(), "app-secret-env", metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("the secret-env Secret in %s: %v", ns, err)
+		}
+		out.secret = string(s.Data["API_TOKEN"])
+
+		ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+		defer cancel()
+		progress, logged := collect()
+		if err := deployer().Down(ctx, b.cl, Options{Service: "app", Namespace: ns, Log: progress}); err != nil {
+			t.Fatalf("Down in %s: %v\nlog:\n%s", ns, err, logged())
+		}
+		out.took = time.Since(start)
+		if _, err := b.serving.Services(ns).Get(t.Context(), "app", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Errorf("%s: the Knative Service is still there after Down: %v", ns, err)
+		}
+		if _, err := b.kube.CoreV1().Secrets(ns).Get(t.Context(), "app-secret-env", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Errorf("%s: the Secret is still there after Down: %v", ns, err)
+		}
+		n, err := b.kube.CoreV1().Namespaces().Get(t.Context(), ns, metav1.GetOptions{})
+		if err != nil || n.DeletionTimestamp == nil || n.Labels["app.kubernetes.io/managed-by"] == "" {
+			t.Errorf("%s: the namespace this action created is not being deleted: %v", ns, err)
+		}
+		return out
+	}
+
+	var cleanTook, faultyTook time.Duration
+	for round := range 3 {
+		clean := cycle(b, fmt.Sprintf("faults-clean-%d", round))
+		got := cycle(faulty, fmt.Sprintf("faults-faulty-%d", round))
+		cleanTook += clean.took
+		faultyTook += got.took
+		if fmt.Sprint(got.generations) != "[1 2]" || fmt.Sprint(clean.generations) != "[1 2]" {
+			t.Errorf("round %d: generations after each Up %v through faults, %v clean; want [1 2]: one revision per Up", round, got.generations, clean.generations)
+		}
+		if got.secret != clean.secret {
+			t.Errorf("round %d: secret %q through faults, %q clean", round, got.secret, clean.secret)
+		}
+	}
+	t.Logf("through faults: %s", proxy)
+	ratio := faultyTook.Seconds() / cleanTook.Seconds()
+	t.Logf("up, up and down took %s clean, %s through faults: %.2fx", cleanTook.Round(time.Millisecond), faultyTook.Round(time.Millisecond), ratio)
+	if ratio > 3 {
+		t.Errorf("through faults it took %.1fx as long as clean (limit 3x; the aim is 2x)", ratio)
+	}
+}

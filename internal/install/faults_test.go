@@ -1,0 +1,143 @@
+package install
+
+import (
+	"context"
+	"os"
+	"sort"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+
+	"github.com/knative-preview/action/internal/apply"
+	"github.com/knative-preview/action/internal/testenv"
+)
+
+// faultRate is the share of requests the fault proxy fails: more than the
+// issue's 10%, as high as the run it reported failing.
+const faultRate = 0.15
+
+// An install through an API server that fails 15% of the requests ends as
+// a clean one does: the same objects, each applied once with the same
+// hash, the same configuration, in bounded time.
+func TestIntegrationInstallThroughFaults(t *testing.T) {
+	run := func(b *bed, cfg *rest.Config) (*result, time.Duration) {
+		t.Helper()
+		testenv.PlayKnative(t, b.cs)
+		b.cl.Domain = "127.0.0.1.sslip.io"
+		b.cl.IngressNodePort = 31080
+		b.cl.REST = cfg
+		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+		defer cancel()
+		start := time.Now()
+		res, err := Run(ctx, b.cl, b.options(t, "1.23.0"))
+		took := time.Since(start)
+		if err != nil {
+			t.Fatalf("install (%s): %v\nlog:\n%s", cfg.Host, err, b.log())
+		}
+		return res, took
+	}
+	clean := newBed(t, "1.23.0")
+	cleanRes, cleanTook := run(clean, clean.env.Config)
+
+	faulty := newBed(t, "1.23.0")
+	proxy := faulty.env.Faults(t, testenv.FaultOptions{Seed: 12, Rate: faultRate})
+	faultyRes, faultyTook := run(faulty, proxy.Config)
+	t.Logf("through faults: %s", proxy)
+
+	if cleanRes.Applied != faultyRes.Applied || cleanRes.Domain != faultyRes.Domain || cleanRes.Versions.Serving != faultyRes.Versions.Serving {
+		t.Errorf("through faults the install did %+v, a clean one %+v", faultyRes, cleanRes)
+	}
+	want, got := appliedObjects(t, clean), appliedObjects(t, faulty)
+	if len(want) == 0 {
+		t.Fatal("the clean install left no object with an applied hash")
+	}
+	for k, h := range want {
+		if got[k] != h {
+			t.Errorf("%s: applied hash %q through faults, %q in a clean install", k, got[k], h)
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("%s: installed through faults only", k)
+		}
+	}
+	for _, name := range []string{"config-network", "config-domain"} {
+		if c, f := clean.configMap(t, name), faulty.configMap(t, name); !equal(c, f) {
+			t.Errorf("%s through faults %v, clean %v", name, f, c)
+		}
+	}
+	ratio := faultyTook.Seconds() / cleanTook.Seconds()
+	t.Logf("install took %s clean, %s through faults: %.2fx", cleanTook.Round(time.Millisecond), faultyTook.Round(time.Millisecond), ratio)
+	// A clean install takes about a second here, and a Retry-After alone
+	// costs one: the limit is 3x plus 5 s, so a loaded machine does not
+	// fail it on wall-clock alone. The aim is 2x.
+	if faultyTook > 3*cleanTook+5*time.Second {
+		t.Errorf("the install took %.1fx as long through faults as clean (limit 3x + 5s; the aim is 2x)", ratio)
+	}
+}
+
+// appliedObjects maps every object of the release (kind, namespace, name) to
+// its applied-hash annotation on b's API server ("missing" when absent).
+func appliedObjects(t *testing.T, b *bed) map[string]string {
+	t.Helper()
+	var objs []*unstructured.Unstructured
+	for _, f := range [][2]string{{"serving", "serving-crds.yaml"}, {"serving", "serving-core.yaml"}, {"net-kourier", "kourier.yaml"}} {
+		path := testenv.ManifestFile(b.dir, f[0], "1.23.0", f[1])
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		decoded, err := apply.Decode(path, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, apply.Dedupe(decoded)...)
+	}
+	dyn := dynamic.NewForConfigOrDie(b.env.Config)
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(discovery.NewDiscoveryClientForConfigOrDie(b.env.Config)))
+	out := map[string]string{}
+	for _, o := range objs {
+		gvk := o.GroupVersionKind()
+		m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			t.Fatalf("%s %s: %v", gvk.Kind, o.GetName(), err)
+		}
+		ns := ""
+		if m.Scope.Name() == meta.RESTScopeNameNamespace {
+			ns = o.GetNamespace()
+		}
+		k := gvk.Kind + " " + ns + "/" + o.GetName()
+		live, err := dyn.Resource(m.Resource).Namespace(ns).Get(t.Context(), o.GetName(), metav1.GetOptions{})
+		if err != nil {
+			out[k] = "missing: " + err.Error()
+			continue
+		}
+		out[k] = live.GetAnnotations()["knative-preview/applied-hash"]
+	}
+	return out
+}
+
+func equal(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	keys := make([]string, 0, len(a))
+	for k := range a {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if v, ok := b[k]; !ok || v != a[k] {
+			return false
+		}
+	}
+	return true
+}
