@@ -3,11 +3,11 @@ package gke
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 
 	"github.com/googleapis/gax-go/v2/apierror"
+	"github.com/knative-preview/action/internal/kube"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/google"
 	"google.golang.org/api/googleapi"
@@ -71,7 +71,10 @@ func isNotFound(err error) bool {
 	return errors.As(err, &ge) && ge.Code == http.StatusNotFound
 }
 
-// retryable reports whether a poll that failed with err may be repeated.
+// retryable reports whether a poll that failed with err may be repeated:
+// the Container API's own answers (5xx; 429 unless a quota is spent) and
+// token errors are read here; everything else by the project's one rule,
+// kube.Transient.
 func retryable(err error) bool {
 	var ge *googleapi.Error
 	if errors.As(err, &ge) {
@@ -85,9 +88,7 @@ func retryable(err error) bool {
 	if errors.As(err, &retrieveErr) {
 		return false
 	}
-	// Failures to get a response at all: the next poll may get through.
-	var netErr net.Error
-	return errors.As(err, &netErr)
+	return kube.Transient(err)
 }
 
 // explain turns a Container API client error into an *APIError with a fix.
