@@ -222,9 +222,15 @@ func TestTwoCPUs(t *testing.T) {
 			)
 			api := newAPIServer(t)
 			fc := &fakeClusters{existing: tt.existing, external: api.kubeconfig("knative", api.srv.URL)}
+			// A cluster to create needs a free host port: 80 may be another
+			// test's, in the same network namespace. The reused one maps 80.
+			hostPort := 80
+			if tt.existing == nil {
+				hostPort = freePort(t)
+			}
 			var warnings, infos []string
 			c, err := New(Options{
-				HostPort:         80,
+				HostPort:         hostPort,
 				Workspace:        t.TempDir(),
 				ContainerMarkers: []string{filepath.Join(t.TempDir(), "absent")},
 				Getenv:           func(string) string { return "" },
