@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -79,7 +80,38 @@ func load(value string, getenv getenv, mapPath func(string) string) (*Source, er
 		// it may hold credentials.
 		return nil, fmt.Errorf("the value (%d characters) is neither the path of a kubeconfig file nor kubeconfig content (YAML, or its base64 encoding)", len(value))
 	}
-	return loadFile(mapPath(expandHome(value, getenv)))
+	path := mapPath(expandHome(value, getenv))
+	if contentLike(value) {
+		if _, err := os.Stat(path); err != nil {
+			// Base64 cut short or encoded twice, or one line of YAML:
+			// content that does not parse. Never echo it.
+			return nil, fmt.Errorf("the value (%d characters) names no file, and as kubeconfig content (YAML, or its base64 encoding) it does not parse; it is not shown, as it may hold credentials", len(value))
+		}
+	}
+	return loadFile(path)
+}
+
+// contentLike reports whether a value that is not read as content looks
+// like content rather than a path: a YAML "key: value", or a long run of
+// the base64 alphabet with no '/' to split it into path elements.
+func contentLike(v string) bool {
+	if strings.Contains(v, ": ") {
+		return true
+	}
+	run, longest := 0, 0
+	for _, c := range v {
+		switch {
+		case c == '/':
+			run = 0
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '=', c == '-', c == '_':
+			run++
+			longest = max(longest, run)
+		case unicode.IsSpace(c):
+		default:
+			return false
+		}
+	}
+	return longest >= minContentLike
 }
 
 func loadContent(data []byte, origin string, secrets []string) (*Source, error) {
@@ -326,3 +358,8 @@ func firstLine(s string) string {
 	}
 	return s
 }
+
+// minContentLike is the shortest run of the base64 alphabet taken for
+// content that does not parse rather than for a path element: the base64
+// of "apiVersion: v1\n" alone is 20 characters.
+const minContentLike = 24
