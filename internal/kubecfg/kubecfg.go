@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -117,9 +118,9 @@ func contentLike(v string) bool {
 func loadContent(data []byte, origin string, secrets []string) (*Source, error) {
 	cfg, err := clientcmd.Load(data)
 	if err != nil {
-		// The parser's message can quote the content; keep only its first line
-		// and never echo the content itself.
-		return nil, fmt.Errorf("%s is not a valid kubeconfig: %s", origin, firstLine(err.Error()))
+		// The parser's message can quote the content: keep its first line
+		// with what it quotes left out.
+		return nil, fmt.Errorf("%s is not a valid kubeconfig: %s", origin, parserMessage(err))
 	}
 	if len(cfg.Contexts) == 0 {
 		return nil, fmt.Errorf("%s is not a kubeconfig with any context (expected a file like ~/.kube/config)", origin)
@@ -176,7 +177,7 @@ func loadDefault(getenv getenv, mapPath func(string) string) (*Source, error) {
 	}
 	cfg, err := rules.Load()
 	if err != nil {
-		return nil, fmt.Errorf("loading kubeconfig from %s: %s", origin, firstLine(err.Error()))
+		return nil, fmt.Errorf("loading kubeconfig from %s: %s", origin, parserMessage(err))
 	}
 	if len(cfg.Contexts) == 0 {
 		return nil, fmt.Errorf("kubeconfig from %s has no context: pass a kubeconfig path or content", origin)
@@ -350,6 +351,24 @@ func expandHome(p string, getenv getenv) string {
 		}
 	}
 	return p
+}
+
+// quoted matches what a parser's message quotes from the content it
+// read: "..." or `...` (a single quote is also an apostrophe, and json
+// quotes one character with it).
+var quoted = regexp.MustCompile("\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`")
+
+// parserMessage is the first line of a kubeconfig parser's error, once
+// what it quotes from the content (a field name or a value, which may be a
+// credential) is replaced by "...", with no control character.
+func parserMessage(err error) string {
+	msg := firstLine(quoted.ReplaceAllString(err.Error(), `"..."`))
+	return strings.Map(func(c rune) rune {
+		if unicode.IsControl(c) {
+			return '?'
+		}
+		return c
+	}, msg)
 }
 
 func firstLine(s string) string {
