@@ -11,6 +11,8 @@ VERSION ?= dev
 # Arguments for `make run`, e.g. ARGS='--image ghcr.io/org/app:v1' (kind, needs Docker)
 # or ARGS='--cluster kubeconfig --image ghcr.io/org/app:v1' (the current kubeconfig)
 ARGS    ?=
+# How long `make fuzz` runs each fuzz target.
+FUZZTIME ?= 20s
 # Iterations of `make bench-install`, each on two fresh API servers.
 BENCH_ROUNDS ?= 3
 # Lint tools: actionlint from the Go module proxy, into the git-ignored
@@ -20,7 +22,7 @@ ACTIONLINT_VERSION := v1.7.12
 ACTIONLINT := $(TESTBIN)/bin/actionlint-$(ACTIONLINT_VERSION)
 SHELL_SCRIPTS := $(wildcard hack/*.sh) .ci/run
 
-.PHONY: build test testbin run lint lint-go lint-actions lint-shell shellcheck-installed clean bench-install bench-coldstart
+.PHONY: build test testbin run fuzz lint lint-go lint-actions lint-shell shellcheck-installed clean bench-install bench-coldstart
 
 ## build: the knative-preview binary, in bin/
 build:
@@ -36,6 +38,17 @@ run:
 test: lint testbin
 	$(GO) mod download
 	hack/netns.sh env GOPROXY=off GOFLAGS=-mod=readonly $(GO) test -count=1 ./...
+
+## fuzz: each fuzz target (func FuzzX in a _test.go file) for FUZZTIME, one at a time; `make test` runs their seeds
+# New inputs that fail are written to the package's testdata/fuzz/FuzzX/:
+# commit them as seeds once fixed.
+fuzz:
+	@set -e; for file in $$(grep -rl --include='*_test.go' '^func Fuzz' cmd internal | sort); do \
+		for target in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$file); do \
+			echo "== $$target ($$(dirname $$file), $(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) ./$$(dirname $$file); \
+		done; \
+	done
 
 ## testbin: kube-apiserver and etcd for the tests, built from Go modules once and kept in $(TESTBIN)
 testbin: $(TESTBIN)/kube-apiserver $(TESTBIN)/etcd

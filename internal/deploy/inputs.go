@@ -274,11 +274,14 @@ func parseCount(r *input.Reader, name string, hi int64) *int32 {
 	return &c
 }
 
-// parseSeconds reads a positive whole number of seconds, given as a Go
-// duration or a bare number.
+// maxSeconds is the longest request-timeout, in seconds, however written.
+const maxSeconds = 1 << 31
+
+// parseSeconds reads a positive whole number of seconds, at most
+// maxSeconds, given as a Go duration or a bare number.
 func parseSeconds(v string) (time.Duration, error) {
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n < 1 || n > 1<<31 {
+		if n < 1 || n > maxSeconds {
 			return 0, fmt.Errorf("is not a positive number of seconds")
 		}
 		return time.Duration(n) * time.Second, nil
@@ -291,6 +294,8 @@ func parseSeconds(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("is shorter than one second")
 	case d%time.Second != 0:
 		return 0, fmt.Errorf("is not a whole number of seconds")
+	case d > maxSeconds*time.Second:
+		return 0, fmt.Errorf("is longer than %d seconds", maxSeconds)
 	}
 	return d, nil
 }

@@ -5,7 +5,9 @@ package image
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/google/go-containerregistry/pkg/name"
 )
@@ -21,7 +23,7 @@ func Check(ref string) error {
 		if repo := repository(ref); repo != strings.ToLower(repo) {
 			return errors.New("is not an image reference: a repository path must be lower case (only a registry host, with a dot, a port or localhost, may have capitals); in a workflow, lower-case the repository's name, e.g. ${GITHUB_REPOSITORY,,} in a shell step")
 		}
-		return fmt.Errorf("is not an image reference (%v)", err)
+		return fmt.Errorf("is not an image reference (%s)", printable(err.Error()))
 	}
 	if strings.HasSuffix(ref, ":") {
 		return errors.New("is not an image reference: its tag is empty")
@@ -60,4 +62,15 @@ func repository(ref string) string {
 		return rest
 	}
 	return ref
+}
+
+// printable is s with its control characters escaped, as %q would: the
+// parser's message quotes the reference, which must not reach the log with
+// a new line or an escape sequence in it.
+func printable(s string) string {
+	if strings.IndexFunc(s, unicode.IsControl) < 0 {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }

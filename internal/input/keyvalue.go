@@ -2,7 +2,10 @@ package input
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // keyValueAccepted says what KeyValues accepts.
@@ -17,7 +20,8 @@ type keyValue struct {
 // KeyValues reads multi-line KEY=VALUE text. The key is trimmed; the value
 // is trimmed and may be quoted; everything after the first '=' is the
 // value. A line without '=', an empty key, a bad quote or a key set twice is
-// a problem naming the line; a secret input's problems never quote a line.
+// a problem naming the line; a secret input's problems never quote a line,
+// nor anything after its first '=' or ':'.
 func (r *Reader) KeyValues(name string) []keyValue {
 	secret := r.def(name).Secret
 	var out []keyValue
@@ -45,18 +49,19 @@ func (r *Reader) KeyValues(name string) []keyValue {
 			bad(n, "has no key before '='")
 			continue
 		}
-		if secret && strings.ContainsRune(k, ':') {
-			// KEY: VALUE as in YAML: what follows the ':' is the secret.
-			bad(n, "has ':' before its '=': write KEY=VALUE (KEY: VALUE, as in YAML, is not read)")
+		if secret && strings.Contains(k, ":") {
+			// KEY: value=... written YAML-style: what follows ':' may be
+			// the secret.
+			bad(n, "has a ':' before its '=' (write KEY=VALUE, not KEY: VALUE)")
 			continue
 		}
-		v, err := unquote(strings.TrimSpace(v))
+		v, err := unquote(strings.TrimSpace(v), secret)
 		if err != nil {
-			bad(n, fmt.Sprintf("the value of %s %v", k, err))
+			bad(n, fmt.Sprintf("the value of %s %v", showKey(k), err))
 			continue
 		}
 		if prev, dup := seen[k]; dup {
-			bad(n, fmt.Sprintf("%s is set again (first on line %d)", k, prev))
+			bad(n, fmt.Sprintf("%s is set again (first on line %d)", showKey(k), prev))
 			continue
 		}
 		seen[k] = n
@@ -65,9 +70,19 @@ func (r *Reader) KeyValues(name string) []keyValue {
 	return out
 }
 
+// showKey is k as a problem names it: quoted when it holds a character
+// that must not reach the log as is.
+func showKey(k string) string {
+	if !utf8.ValidString(k) || strings.IndexFunc(k, func(c rune) bool { return !unicode.IsPrint(c) }) >= 0 {
+		return strconv.Quote(k)
+	}
+	return k
+}
+
 // unquote strips one pair of matching quotes: "..." with \" \\ \n \t
 // escapes, or '...' taken literally. Other values are returned as they are.
-func unquote(v string) (string, error) {
+// A secret value's errors name none of its characters.
+func unquote(v string, secret bool) (string, error) {
 	if v == "" || (v[0] != '"' && v[0] != '\'') {
 		return v, nil
 	}
@@ -102,7 +117,10 @@ func unquote(v string) (string, error) {
 			case '"', '\\':
 				b.WriteByte(inner[i])
 			default:
-				return "", fmt.Errorf("has an unknown escape \\%c (known: \\\" \\\\ \\n \\t)", inner[i])
+				if c := inner[i]; !secret && c > ' ' && c < 0x7f {
+					return "", fmt.Errorf("has an unknown escape \\%c (known: \\\" \\\\ \\n \\t)", c)
+				}
+				return "", fmt.Errorf("has an unknown escape (known: \\\" \\\\ \\n \\t)")
 			}
 		}
 	}

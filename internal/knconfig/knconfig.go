@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
@@ -69,7 +70,7 @@ func Parse(text string) (Overrides, error) {
 	}
 	var raw map[string]map[string]any
 	if err := yaml.UnmarshalStrict([]byte(text), &raw); err != nil {
-		return nil, fmt.Errorf("not a YAML mapping of ConfigMap name to a mapping of keys to values (e.g. config-features: {kubernetes.podspec-affinity: enabled}): %v", err)
+		return nil, errors.New(oneLine(fmt.Sprintf("not a YAML mapping of ConfigMap name to a mapping of keys to values (e.g. config-features: {kubernetes.podspec-affinity: enabled}): %v", err)))
 	}
 	out := Overrides{}
 	var errs []error
@@ -93,7 +94,26 @@ func Parse(text string) (Overrides, error) {
 		}
 		out[name] = data
 	}
+	for i, err := range errs {
+		errs[i] = errors.New(oneLine(err.Error()))
+	}
 	return out, errors.Join(errs...)
+}
+
+// oneLine is a message as one line without control characters: each
+// problem reaches the log as one line, and the YAML parser's and Knative's
+// messages may span several or quote the text as it is.
+func oneLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i := range lines {
+		lines[i] = strings.TrimSpace(lines[i])
+	}
+	s = strings.Join(lines, " ")
+	if strings.IndexFunc(s, unicode.IsControl) < 0 {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }
 
 // Validate checks data as Knative would read ConfigMap name.

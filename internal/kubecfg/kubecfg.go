@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -83,11 +84,11 @@ func load(value string, getenv getenv, mapPath func(string) string) (*Source, er
 	path := mapPath(expandHome(value, getenv))
 	if _, err := os.Stat(path); err != nil {
 		switch {
-		case looksLikeContent(value):
-			// Content that did not load (base64 cut short, or encoded
-			// twice) would otherwise be quoted as a path: it decodes to
-			// credentials.
-			return nil, fmt.Errorf("the value (%d characters) is no file that exists, and looks like kubeconfig content that does not load (base64 cut short, or encoded twice?); it is not shown, as it may hold credentials", len(value))
+		case contentLike(value):
+			// Base64 cut short or encoded twice, or one line of YAML:
+			// content that does not parse, which would otherwise be quoted
+			// as a path. Never echo it: it decodes to credentials.
+			return nil, fmt.Errorf("the value (%d characters) names no file, and as kubeconfig content (YAML, or its base64 encoding) it does not parse; it is not shown, as it may hold credentials", len(value))
 		case !looksLikePath(value):
 			// A token or a password given by mistake: not quoted either.
 			return nil, fmt.Errorf("the value (%d characters) is neither a file that exists nor kubeconfig content (YAML, or its base64 encoding); it is not shown, as it may be a credential", len(value))
@@ -105,19 +106,27 @@ func looksLikePath(v string) bool {
 	return strings.ContainsAny(v, "/~") || pathRE.MatchString(v)
 }
 
-// looksLikeContent reports whether a value that names no file is rather
-// content: YAML or JSON, or a long run of base64's alphabet (a path of that
-// length has a dot or a separator somewhere that base64 has not).
-func looksLikeContent(v string) bool {
-	if strings.Contains(v, ": ") || strings.HasPrefix(v, "{") {
+// contentLike reports whether a value that is not read as content looks
+// like content rather than a path: a YAML "key: value", or a long run of
+// the base64 alphabet with no '/' to split it into path elements.
+func contentLike(v string) bool {
+	if strings.Contains(v, ": ") {
 		return true
 	}
-	if len(v) < 64 {
-		return false
+	run, longest := 0, 0
+	for _, c := range v {
+		switch {
+		case c == '/':
+			run = 0
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '=', c == '-', c == '_':
+			run++
+			longest = max(longest, run)
+		case unicode.IsSpace(c):
+		default:
+			return false
+		}
 	}
-	return strings.IndexFunc(v, func(r rune) bool {
-		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("+/=_-", r))
-	}) < 0 && strings.Count(v, "/") < len(v)/16
+	return longest >= minContentLike
 }
 
 func loadContent(data []byte, origin string, secrets []string) (*Source, error) {
@@ -180,7 +189,7 @@ func loadDefault(getenv getenv, mapPath func(string) string) (*Source, error) {
 	}
 	cfg, err := rules.Load()
 	if err != nil {
-		return nil, fmt.Errorf("loading kubeconfig from %s: %s", origin, firstLine(err.Error()))
+		return nil, fmt.Errorf("loading kubeconfig from %s: %s", origin, parserMessage(err))
 	}
 	if len(cfg.Contexts) == 0 {
 		return nil, fmt.Errorf("kubeconfig from %s has no context: pass a kubeconfig path or content", origin)
@@ -356,11 +365,29 @@ func expandHome(p string, getenv getenv) string {
 	return p
 }
 
-// detail is ": " and the first line of a parser's error about data, or
-// nothing when that line quotes any of data (six characters or more in a
-// row): data may hold credentials.
+// quoted matches what a parser's message quotes from the content it
+// read: "..." or `...` (a single quote is also an apostrophe, and json
+// quotes one character with it).
+var quoted = regexp.MustCompile("\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`")
+
+// parserMessage is the first line of a kubeconfig parser's error, once
+// what it quotes from the content (a field name or a value, which may be a
+// credential) is replaced by "...", with no control character.
+func parserMessage(err error) string {
+	msg := firstLine(quoted.ReplaceAllString(err.Error(), `"..."`))
+	return strings.Map(func(c rune) rune {
+		if unicode.IsControl(c) {
+			return '?'
+		}
+		return c
+	}, msg)
+}
+
+// detail is ": " and the parser's message about data (what it quotes left
+// out), or nothing when even then it holds a word of data (six characters
+// or more): data may hold credentials.
 func detail(err error, data []byte) string {
-	line := firstLine(err.Error())
+	line := parserMessage(err)
 	words := strings.FieldsFunc(line, func(r rune) bool {
 		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("+/=_-.", r))
 	})
@@ -378,3 +405,8 @@ func firstLine(s string) string {
 	}
 	return s
 }
+
+// minContentLike is the shortest run of the base64 alphabet taken for
+// content that does not parse rather than for a path element: the base64
+// of "apiVersion: v1\n" alone is 20 characters.
+const minContentLike = 24
