@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,7 +14,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	servingclient "knative.dev/serving/pkg/client/clientset/versioned"
 	servingtyped "knative.dev/serving/pkg/client/clientset/versioned/typed/serving/v1"
 
 	"github.com/knative-preview/action/internal/testenv"
@@ -27,24 +25,13 @@ import (
 // either succeeds too, on its own revision, or fails saying another deploy
 // changed the Service. No half-made objects remain either way.
 func TestIntegrationTwoRunsAtOnce(t *testing.T) {
-	env := testenv.Start(t)
+	env, cs, sv, dir := releaseBed(t)
 	ctx := t.Context()
-	cs := kubernetes.NewForConfigOrDie(env.Config)
-	sv := servingclient.NewForConfigOrDie(env.Config).ServingV1()
-	dir := t.TempDir()
-	testenv.WriteReleaseManifests(t, dir, "1.23.0")
-	withoutWebhooks(t, testenv.ManifestFile(dir, "serving", "1.23.0", "serving-core.yaml"))
 	kc := filepath.Join(t.TempDir(), "kubeconfig")
 	if err := os.WriteFile(kc, env.Kubeconfig("two"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:80")
-	if err != nil {
-		testenv.Unavailable(t, "the stand-in ingress needs 127.0.0.1:80 in the test's network namespace: %v; %s", err, portHolder(80))
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "hello") })}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
+	ingressOn80(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "hello") }))
 
 	testenv.PlayKnative(t, cs)
 	play(t, func() bool { return loadBalancer(ctx, cs) })

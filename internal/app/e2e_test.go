@@ -37,25 +37,16 @@ import (
 // again shortly after). No webhook server runs in the test bed, so the
 // release manifests are used without their admission webhooks.
 func TestIntegrationUpDeploysAndMeasures(t *testing.T) {
-	env := testenv.Start(t)
+	env, cs, sv, dir := releaseBed(t)
 	ctx := t.Context()
-	cs := kubernetes.NewForConfigOrDie(env.Config)
-	sv := servingclient.NewForConfigOrDie(env.Config).ServingV1()
-	dir := t.TempDir()
-	testenv.WriteReleaseManifests(t, dir, "1.23.0")
-	withoutWebhooks(t, testenv.ManifestFile(dir, "serving", "1.23.0", "serving-core.yaml"))
 
-	l, err := net.Listen("tcp", "127.0.0.1:80")
-	if err != nil {
-		testenv.Unavailable(t, "the stand-in ingress needs 127.0.0.1:80 in the test's network namespace: %v; %s", err, portHolder(80))
-	}
 	testenv.PlayKnative(t, cs)
 	play(t, func() bool { return loadBalancer(ctx, cs) })
 	const ns, svc, host = "e2e", "hello", "hello.e2e.127.0.0.1.sslip.io"
 	play(t, func() bool { knativeController(ctx, t, cs, sv, ns, svc); return false })
 
 	var mu sync.Mutex
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ingressOn80(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Host != host {
 			http.NotFound(w, r)
 			return
@@ -69,9 +60,7 @@ func TestIntegrationUpDeploysAndMeasures(t *testing.T) {
 		}
 		fmt.Fprintln(w, "hello from", rev)
 		time.AfterFunc(300*time.Millisecond, func() { scaleToZero(cs, ns, rev) })
-	})}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
+	}))
 
 	kc := filepath.Join(t.TempDir(), "kubeconfig")
 	if err := os.WriteFile(kc, env.Kubeconfig("e2e"), 0o600); err != nil {
@@ -312,4 +301,29 @@ func portHolder(port int) string {
 		return fmt.Sprintf("port %d is held by a process this test cannot see", port)
 	}
 	return fmt.Sprintf("port %d is held by %s", port, strings.Join(holders, ", "))
+}
+
+// releaseBed is a fresh test API server with release 1.23.0's manifests
+// (without their admission webhooks: no webhook server runs here) in a
+// folder, and clients of it.
+func releaseBed(t *testing.T) (*testenv.Env, kubernetes.Interface, servingtyped.ServingV1Interface, string) {
+	t.Helper()
+	env := testenv.Start(t)
+	dir := t.TempDir()
+	testenv.WriteReleaseManifests(t, dir, "1.23.0")
+	withoutWebhooks(t, testenv.ManifestFile(dir, "serving", "1.23.0", "serving-core.yaml"))
+	return env, kubernetes.NewForConfigOrDie(env.Config), servingclient.NewForConfigOrDie(env.Config).ServingV1(), dir
+}
+
+// ingressOn80 serves h on 127.0.0.1:80 for the test: the stand-in of the
+// ingress that kind's host port leads to.
+func ingressOn80(t *testing.T, h http.Handler) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:80")
+	if err != nil {
+		testenv.Unavailable(t, "the stand-in ingress needs 127.0.0.1:80 in the test's network namespace: %v; %s", err, portHolder(80))
+	}
+	srv := &http.Server{Handler: h}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
 }

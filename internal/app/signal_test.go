@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -71,13 +70,7 @@ func TestIntegrationSignalStopsTheBinary(t *testing.T) {
 				play(t, func() bool { knativeController(ctx, t, cs, sv, ns, svc); return false })
 				// The ingress answers, but nothing scales the revision to
 				// zero: the cold start waits for it until the signal.
-				l, err := net.Listen("tcp", "127.0.0.1:80")
-				if err != nil {
-					testenv.Unavailable(t, "the stand-in ingress needs 127.0.0.1:80 in the test's network namespace: %v; %s", err, portHolder(80))
-				}
-				srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "hello") })}
-				go func() { _ = srv.Serve(l) }()
-				t.Cleanup(func() { _ = srv.Close() })
+				ingressOn80(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "hello") }))
 			},
 			want: "interrupted during stage measure: the Knative Service sig/hello stays deployed (revision hello-00001)",
 		},
