@@ -100,3 +100,31 @@ func TestIntegrationUpDownThroughFaults(t *testing.T) {
 		t.Errorf("through faults it took %.1fx as long as clean (limit 3x; the aim is 2x)", ratio)
 	}
 }
+
+// Every watch of the deploy wait cut short after a moment: the wait opens
+// them again (and polls meanwhile) and still sees the Service turn Ready.
+func TestIntegrationUpThroughCutWatches(t *testing.T) {
+	b := newBed(t)
+	env := testenv.Shared(t)
+	proxy := env.Faults(t, testenv.FaultOptions{Seed: 11, Rate: 1, Kinds: []testenv.Fault{testenv.WatchClosed}})
+	faulty := b.in(t)
+	cl := *b.cl
+	cl.REST = proxy.Config
+	faulty.cl = &cl
+	const ns = "faults-watches"
+	done, logged := faulty.up(deployer(), Options{Service: "app", Namespace: ns, Image: "ghcr.io/o/app:v1", Visibility: VisibilityExternal})
+	svc := faulty.deployed(ns, "app", 0)
+	rev := faulty.revision(svc)
+	faulty.ready(ns, "app", rev.Name)
+	r := faulty.result(done, 90*time.Second, "the Service turning Ready")
+	if r.err != nil {
+		t.Fatalf("Up: %v\nlog:\n%s", r.err, logged())
+	}
+	if r.res.Revision != rev.Name {
+		t.Errorf("revision %s, want %s", r.res.Revision, rev.Name)
+	}
+	t.Logf("through cut watches: %s", proxy)
+	if proxy.Counts()[testenv.WatchClosed] == 0 {
+		t.Error("no watch was cut: the test shows nothing")
+	}
+}

@@ -18,9 +18,20 @@ const present = `Container image "registry.invalid/hello" already present on mac
 // requests (six samples, for enough requests to fail) (and cuts watches short) come out as without faults: every
 // sample a cold start of the programmed time, in bounded time.
 func TestIntegrationColdStartsThroughFaults(t *testing.T) {
+	coldStartsThroughFaults(t, "faults", testenv.FaultOptions{Seed: 3, Rate: 0.15})
+}
+
+// With every watch cut short after a moment, the watches are opened again
+// and each sample is still a cold start of the programmed time by the same
+// pod as without faults.
+func TestIntegrationColdStartsThroughCutWatches(t *testing.T) {
+	coldStartsThroughFaults(t, "watches", testenv.FaultOptions{Seed: 4, Rate: 1, Kinds: []testenv.Fault{testenv.WatchClosed}})
+}
+
+func coldStartsThroughFaults(t *testing.T, name string, faults testenv.FaultOptions) {
 	env := testenv.Shared(t)
 	direct := kubernetes.NewForConfigOrDie(env.Config)
-	proxy := env.Faults(t, testenv.FaultOptions{Seed: 3, Rate: 0.15})
+	proxy := env.Faults(t, faults)
 	measured := func(ns string, cs kubernetes.Interface) ([]Sample, time.Duration) {
 		t.Helper()
 		rev := revision(t, direct, ns, 0)
@@ -50,8 +61,8 @@ func TestIntegrationColdStartsThroughFaults(t *testing.T) {
 		}
 		return rep.Samples, time.Since(start)
 	}
-	clean, cleanTook := measured("measure-faults-clean", direct)
-	got, faultyTook := measured("measure-faults-faulty", kubernetes.NewForConfigOrDie(proxy.Config))
+	clean, cleanTook := measured("measure-"+name+"-clean", direct)
+	got, faultyTook := measured("measure-"+name+"-faulty", kubernetes.NewForConfigOrDie(proxy.Config))
 	t.Logf("through faults: %s", proxy)
 	for i := range clean {
 		c, f := clean[i], got[i]
