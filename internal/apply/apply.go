@@ -250,7 +250,7 @@ func (a *Applier) liveHashes(ctx context.Context, objs []*unstructured.Unstructu
 		if fresh[o.GroupVersionKind().GroupKind()] {
 			continue
 		}
-		m, err := a.mapping(o)
+		m, err := a.mapping(ctx, o)
 		if err != nil {
 			return nil, err
 		}
@@ -287,14 +287,20 @@ func (a *Applier) liveHashes(ctx context.Context, objs []*unstructured.Unstructu
 	return out, g.Wait()
 }
 
-func (a *Applier) mapping(o *unstructured.Unstructured) (*meta.RESTMapping, error) {
+func (a *Applier) mapping(ctx context.Context, o *unstructured.Unstructured) (*meta.RESTMapping, error) {
 	gvk := o.GroupVersionKind()
-	m, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	if err != nil {
-		// A CRD applied moments ago may be missing from a discovery cache.
-		a.mapper.Reset()
+	var m *meta.RESTMapping
+	// Discovery is reads: made again while its errors may pass.
+	err := kube.Request(ctx, func(context.Context) (err error) {
 		m, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	}
+		if err != nil {
+			// A CRD applied moments ago may be missing from a discovery
+			// cache, and an answer lost on the way is kept in it too.
+			a.mapper.Reset()
+			m, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		}
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: the cluster does not serve this kind (%w): is its CRD installed?", gvk.Kind, o.GetName(), err)
 	}
@@ -312,7 +318,7 @@ func namespaceOf(o *unstructured.Unstructured, m *meta.RESTMapping) string {
 }
 
 func (a *Applier) applyOne(ctx context.Context, o *unstructured.Unstructured, live map[key]string) (outcome, error) {
-	m, err := a.mapping(o)
+	m, err := a.mapping(ctx, o)
 	if err != nil {
 		return 0, err
 	}
@@ -351,7 +357,7 @@ func (a *Applier) applyOne(ctx context.Context, o *unstructured.Unstructured, li
 // that may pass (such as a validating webhook that is not answering yet).
 // Unlike Apply it never skips: it is for settings that others may change.
 func (a *Applier) ApplyObject(ctx context.Context, o *unstructured.Unstructured, manager string) error {
-	m, err := a.mapping(o)
+	m, err := a.mapping(ctx, o)
 	if err != nil {
 		return err
 	}
