@@ -9,6 +9,8 @@ import (
 	"github.com/knative-preview/action/internal/console"
 	"github.com/knative-preview/action/internal/input"
 	"github.com/knative-preview/action/internal/outputs"
+	"github.com/knative-preview/action/internal/report"
+	"github.com/knative-preview/action/internal/workspace"
 )
 
 func runAction(ctx context.Context, env Env) int {
@@ -39,7 +41,10 @@ func runAction(ctx context.Context, env Env) int {
 		return exitFailed
 	}
 	out.Redact = con.Redact
-	return run(ctx, cfg, con, out, env.Stdout, outputs.Text, env.Getenv)
+	keep := func(data []byte) (string, error) {
+		return workspace.Leave(env.Getenv("GITHUB_WORKSPACE"), report.FileName, data, 0o644, con)
+	}
+	return run(ctx, cfg, con, out, env.Stdout, outputs.Text, env.Getenv, keep)
 }
 
 // reportProblems writes one line per problem.

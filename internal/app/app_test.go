@@ -24,6 +24,7 @@ import (
 	"github.com/knative-preview/action/internal/deploy"
 	"github.com/knative-preview/action/internal/measure"
 	"github.com/knative-preview/action/internal/outputs"
+	"github.com/knative-preview/action/internal/report"
 	"github.com/knative-preview/action/internal/testenv"
 )
 
@@ -332,6 +333,12 @@ func TestIntegrationActionWritesEveryOutput(t *testing.T) {
 			t.Errorf("output %q was not written to GITHUB_OUTPUT:\n%s", o.Name, data)
 		}
 	}
+	// The report output names the report in the workspace.
+	if !strings.Contains(string(data), "report<<") || !strings.Contains(string(data), "\n.knative-preview/report.json\n") {
+		t.Errorf("the report output is not .knative-preview/report.json:\n%s", data)
+	} else if rep, err := os.ReadFile(filepath.Join(dir, ".knative-preview", "report.json")); err != nil || !strings.Contains(string(rep), `"serving-version": "1.23.0"`) {
+		t.Errorf("the report is not in the workspace, or lacks the release installed (%v):\n%s", err, rep)
+	}
 	if !strings.Contains(string(data), "kubernetes-version<<") || !strings.Contains(string(data), "\n"+testenv.KubeVersion+"\n") {
 		t.Errorf("kubernetes-version is not %s:\n%s", testenv.KubeVersion, data)
 	}
@@ -494,7 +501,8 @@ func TestMeasureOutputs(t *testing.T) {
 // found before the failure, and the failure.
 func TestFailedRunStillPrintsJSON(t *testing.T) {
 	kc := writeKubeconfig(t, closedPort(t), secretToken)
-	r := runMain(context.Background(), []string{"up", "--cluster", "kubeconfig", "--kubeconfig", kc, "--timeout", "1s", "--output", "json"}, nil)
+	reportFile := filepath.Join(t.TempDir(), "report.json")
+	r := runMain(context.Background(), []string{"up", "--cluster", "kubeconfig", "--kubeconfig", kc, "--timeout", "1s", "--output", "json", "--report-json", reportFile}, nil)
 	if r.code != exitFailed {
 		t.Fatalf("exit %d", r.code)
 	}
@@ -504,6 +512,16 @@ func TestFailedRunStillPrintsJSON(t *testing.T) {
 	}
 	if !strings.Contains(got["error"], "stage cluster") {
 		t.Errorf("the object does not carry the failure: %v", got)
+	}
+	// The report is written for a failed run too, saying where it failed.
+	data, err := os.ReadFile(reportFile)
+	var rep report.Report
+	if err != nil || json.Unmarshal(data, &rep) != nil || rep.OK || !strings.Contains(rep.Error, "stage cluster") ||
+		len(rep.Stages) == 0 || rep.Stages[0].Name != "cluster" || rep.Stages[0].Error == "" {
+		t.Errorf("the failed run's report (%v):\n%s", err, data)
+	}
+	if strings.Contains(string(data), secretToken) {
+		t.Errorf("the report holds the kubeconfig's token:\n%s", data)
 	}
 }
 

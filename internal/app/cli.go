@@ -13,6 +13,7 @@ import (
 	"github.com/knative-preview/action/internal/console"
 	"github.com/knative-preview/action/internal/input"
 	"github.com/knative-preview/action/internal/outputs"
+	"github.com/knative-preview/action/internal/workspace"
 )
 
 const usage = `knative-preview: a Knative environment for a pull request, a smoke check or a laptop.
@@ -53,7 +54,8 @@ func runCLI(ctx context.Context, env Env) int {
 		return exitFailed
 	}
 
-	fs, raw, format := upFlags(env.Stderr)
+	fs, raw, flags := upFlags(env.Stderr)
+	format := flags.format
 	// Flags may come after a stray argument (--timeout 5 parsecs): parse
 	// them all and report the strays with the other problems.
 	var strays []string
@@ -96,13 +98,28 @@ func runCLI(ctx context.Context, env Env) int {
 	}
 	out := outputs.NewLocal(outputs.Format(*format), env.Stdout, env.Stderr)
 	out.Redact = con.Redact
-	return run(ctx, cfg, con, out, env.Stdout, outputs.Format(*format), env.Getenv)
+	var keep keepReport
+	if path := *flags.reportJSON; path != "" {
+		keep = func(data []byte) (string, error) { return "", workspace.WriteFile(path, data, 0o644) }
+	}
+	return run(ctx, cfg, con, out, env.Stdout, outputs.Format(*format), env.Getenv, keep)
 }
 
-func upFlags(stderr io.Writer) (*flag.FlagSet, input.Values, *string) {
+// cliFlags are the command line's own flags, besides the inputs.
+type cliFlags struct {
+	// format is how to show the results.
+	format *string
+	// reportJSON is where to write the run's report; empty: nowhere.
+	reportJSON *string
+}
+
+func upFlags(stderr io.Writer) (*flag.FlagSet, input.Values, cliFlags) {
 	fs := flag.NewFlagSet(buildinfo.Name+" up", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	raw := input.Flags(fs, config.Inputs)
-	format := fs.String("output", string(outputs.Text), "How to show the results: text (a summary on stderr) or json (one object on stdout).")
-	return fs, raw, format
+	f := cliFlags{
+		format:     fs.String("output", string(outputs.Text), "How to show the results: text (a summary on stderr) or json (one object on stdout)."),
+		reportJSON: fs.String("report-json", "", "Write the run's JSON report (versions, stage times, every cold start sample, warm latencies, checks) to this file; in Actions it is the report output."),
+	}
+	return fs, raw, f
 }

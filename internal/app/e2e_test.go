@@ -25,6 +25,7 @@ import (
 	servingclient "knative.dev/serving/pkg/client/clientset/versioned"
 	servingtyped "knative.dev/serving/pkg/client/clientset/versioned/typed/serving/v1"
 
+	"github.com/knative-preview/action/internal/report"
 	"github.com/knative-preview/action/internal/testenv"
 )
 
@@ -66,9 +67,11 @@ func TestIntegrationUpDeploysAndMeasures(t *testing.T) {
 	if err := os.WriteFile(kc, env.Kubeconfig("e2e"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	reportFile := filepath.Join(t.TempDir(), "report.json")
 	r := runMain(ctx, []string{"up", "--cluster", "kubeconfig", "--kubeconfig", kc, "--manifests-url", dir,
 		"--image", "ghcr.io/org/hello:v1", "--service", svc, "--namespace", ns,
-		"--cold-start-samples", "1", "--smoke-requests", "2", "--expect-body", "^hello", "--output", "json", "--timeout", "5m"}, nil)
+		"--cold-start-samples", "1", "--smoke-requests", "2", "--expect-body", "^hello", "--output", "json", "--timeout", "5m",
+		"--report-json", reportFile}, nil)
 	if r.code != exitOK {
 		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
 	}
@@ -96,6 +99,20 @@ func TestIntegrationUpDeploysAndMeasures(t *testing.T) {
 	}
 	if out["cold-start-ms"] == "" || out["warm-p50-ms"] == "" || out["ready-seconds"] == "" {
 		t.Errorf("measure outputs missing: %v", out)
+	}
+	// The report says the same as the outputs, and more.
+	data, err := os.ReadFile(reportFile)
+	if err != nil {
+		t.Fatalf("--report-json wrote no report: %v", err)
+	}
+	var rep report.Report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatalf("the report is not JSON of its schema's shape: %v\n%s", err, data)
+	}
+	if !rep.OK || rep.Knative.ServingVersion != "1.23.0" || rep.Cluster.KubernetesVersion != testenv.KubeVersion ||
+		rep.Service == nil || rep.Service.Revision != "hello-00001" || rep.Measure == nil || len(rep.Measure.Samples) != 1 ||
+		len(rep.Stages) != 4 || !rep.Checks.Ran || !rep.Checks.Passed {
+		t.Errorf("report lacks what the run did:\n%s", data)
 	}
 	for _, want := range []string{"==> deploy", "through the ingress 127.0.0.1:80", "==> measure", "cold start 1/1"} {
 		if !strings.Contains(r.stderr, want) {

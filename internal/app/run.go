@@ -7,17 +7,25 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/knative-preview/action/internal/buildinfo"
 	"github.com/knative-preview/action/internal/config"
 	"github.com/knative-preview/action/internal/console"
+	"github.com/knative-preview/action/internal/deploy"
 	"github.com/knative-preview/action/internal/outputs"
 	"github.com/knative-preview/action/internal/pipeline"
+	"github.com/knative-preview/action/internal/report"
 )
 
-// run executes (or, for a dry run, plans) the stages for cfg.
-// Its callers have masked cfg's secrets.
-func run(ctx context.Context, cfg *config.Config, con *console.Console, out *outputs.Writer, stdout io.Writer, format outputs.Format, getenv func(string) string) int {
+// keepReport stores the encoded report of an `up` and returns where, as the
+// report output gives it ("": no output).
+type keepReport func(data []byte) (string, error)
+
+// run executes (or, for a dry run, plans) the stages for cfg; an `up` that
+// ran hands its report to keep (nil: none). Its callers have masked cfg's
+// secrets.
+func run(ctx context.Context, cfg *config.Config, con *console.Console, out *outputs.Writer, stdout io.Writer, format outputs.Format, getenv func(string) string, keep keepReport) int {
 	state := &runState{cfg: cfg, con: con, out: out, getenv: getenv}
 	stages := buildStages(state)
 
@@ -41,7 +49,11 @@ func run(ctx context.Context, cfg *config.Config, con *console.Console, out *out
 	defer cancel()
 
 	runner := &pipeline.Runner{Console: con}
+	started := time.Now()
 	results, err := runner.Run(ctx, stages)
+	if keep != nil && cfg.Deploy.Mode == deploy.ModeUp {
+		saveReport(state.report(started, results, err), keep, con, out)
+	}
 	summary := pipeline.Summary(buildinfo.Name, results, err) + state.summary.String()
 	if err == nil {
 		summary += outputsMarkdown(out.Values())
@@ -92,4 +104,19 @@ func interruptedMessage(stages []pipeline.Stage, results []pipeline.Result) stri
 		}
 	}
 	return msg + ": nothing on the cluster was changed"
+}
+
+// saveReport hands the report to keep and sets the report output; a report
+// that cannot be written is a warning: the run's own outcome stands.
+func saveReport(r *report.Report, keep keepReport, con *console.Console, out *outputs.Writer) {
+	data, err := report.Encode(r)
+	if err == nil {
+		var where string
+		if where, err = keep(data); err == nil && where != "" {
+			err = out.Set("report", where)
+		}
+	}
+	if err != nil {
+		con.Warnf("writing the run's report: %v", err)
+	}
 }

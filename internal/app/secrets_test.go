@@ -17,7 +17,7 @@ const sentinel = "s3ntinel-0f9e8d7c6b5a"
 
 // Every input that carries or may carry a secret, in well-formed and
 // malformed shapes: the secret reaches neither the log (stdout, stderr)
-// nor GITHUB_OUTPUT, the job summary or the state file.
+// nor GITHUB_OUTPUT, the job summary, the state file or the run's report.
 func TestNoSecretLeavesTheStep(t *testing.T) {
 	kcYAML := fmt.Sprintf("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: %q}\nusers:\n- name: u\n  user: {token: %q}\ncontexts:\n- name: dev\n  context: {cluster: c, user: u}\ncurrent-context: dev\n", closedPort(t), sentinel)
 	b64 := base64.StdEncoding.EncodeToString([]byte(kcYAML))
@@ -74,6 +74,7 @@ func TestNoSecretLeavesTheStep(t *testing.T) {
 				"stdout": strings.ReplaceAll(r.stdout, "::add-mask::"+sentinel+"\n", ""),
 				"stderr": r.stderr,
 			}
+			files["the report"] = filepath.Join(dir, ".knative-preview", "report.json")
 			for k, p := range files {
 				b, _ := os.ReadFile(p)
 				places[k] = string(b)

@@ -35,8 +35,12 @@ type runState struct {
 	// cluster is the cluster the cluster stage reached; nil in mode down
 	// when there is none.
 	cluster *cluster.Cluster
+	// installed is what the install stage installed.
+	installed *install.Result
 	// deployed is what the deploy stage deployed.
 	deployed *deploy.Result
+	// measured is what the measure stage measured, also when a check failed.
+	measured *measure.Report
 	// summary collects the stages' own sections of the job summary.
 	summary strings.Builder
 }
@@ -170,6 +174,7 @@ func (i installStage) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	i.installed = res
 	return errors.Join(
 		i.out.Set("knative-version", res.Versions.Serving),
 		i.out.Set("ingress", res.Ingress),
@@ -296,6 +301,7 @@ func (m measureStage) Run(ctx context.Context) error {
 		measure.Revision{Namespace: m.deployed.Namespace, Name: m.deployed.Revision},
 		measure.Route{URL: m.deployed.URL, Address: m.deployed.Address}, o)
 	if rep != nil {
+		m.measured = rep
 		m.summary.WriteString(rep.Markdown())
 		if werr := measureOutputs(m.out, rep); werr != nil {
 			err = errors.Join(err, werr)

@@ -28,7 +28,7 @@ const faultRate = 0.15
 // a clean one does: the same objects, each applied once with the same
 // hash, the same configuration, in bounded time.
 func TestIntegrationInstallThroughFaults(t *testing.T) {
-	run := func(b *bed, cfg *rest.Config) (*result, time.Duration) {
+	run := func(b *bed, cfg *rest.Config) (*Result, time.Duration) {
 		t.Helper()
 		testenv.PlayKnative(t, b.cs)
 		b.cl.Domain = "127.0.0.1.sslip.io"

@@ -93,8 +93,8 @@ func (o *Options) defaults() {
 	o.Log = log.Or(o.Log)
 }
 
-// result is what was installed.
-type result struct {
+// Result is what was installed.
+type Result struct {
 	Versions release.Versions
 	Ingress  string
 	// Domain is the domain Knative gives services; empty when none could
@@ -150,13 +150,13 @@ func Plan(o Options) []string {
 }
 
 // Run installs Knative Serving on cl.
-func Run(ctx context.Context, cl *cluster.Cluster, o Options) (*result, error) {
+func Run(ctx context.Context, cl *cluster.Cluster, o Options) (*Result, error) {
 	o.defaults()
 	gw, err := ingress.GatewayOf(o.Ingress)
 	if err != nil {
 		return nil, err
 	}
-	res := &result{Ingress: o.Ingress}
+	res := &Result{Ingress: o.Ingress}
 
 	v, err := o.Resolver.Resolve(ctx, o.Spec, o.Ingress)
 	if err != nil {

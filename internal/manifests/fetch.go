@@ -24,6 +24,7 @@ import (
 	"github.com/knative-preview/action/internal/kube"
 	"github.com/knative-preview/action/internal/log"
 	"github.com/knative-preview/action/internal/release"
+	"github.com/knative-preview/action/internal/workspace"
 )
 
 // Defaults of a Fetcher's zero fields.
@@ -184,7 +185,7 @@ func (f *Fetcher) Fetch(ctx context.Context, component, version, file string) ([
 	}
 	if cachePath != "" {
 		// The cache only saves time: failing to write it is not fatal.
-		if err := writeAtomic(cachePath, data); err != nil {
+		if err := workspace.WriteFile(cachePath, data, 0o644); err != nil {
 			f.progress("Not caching %s: %v", what, err)
 		}
 	}
@@ -415,36 +416,4 @@ func checkYAML(data []byte) error {
 		first = append(first[:60:60], "..."...)
 	}
 	return fmt.Errorf("does not look like YAML (it starts with %q)", first)
-}
-
-// writeAtomic writes data to path through a temporary file in the same
-// folder and a rename, so that no reader ever sees a partial file.
-func writeAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating the cache folder: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("creating a file in the cache folder: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("writing %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", tmp.Name(), err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("moving the download into the cache: %w", err)
-	}
-	return nil
 }

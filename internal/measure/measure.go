@@ -130,6 +130,10 @@ type Report struct {
 	FirstWithPull *Sample `json:"first-with-pull,omitempty"`
 	// Warm summarises the time to first byte of the warm requests.
 	Warm stats `json:"warm"`
+	// WarmMs is each warm request's time to first byte, in order.
+	WarmMs []float64 `json:"warm-ms"`
+	// Problems are the failed checks, one line each; empty when all passed.
+	Problems []string `json:"problems,omitempty"`
 }
 
 // Valid returns the samples that are cold starts.
@@ -194,6 +198,7 @@ func Measure(ctx context.Context, cs kubernetes.Interface, rev Revision, route R
 		warm = append(warm, millis(r.TTFB))
 	}
 	rep.Warm = Summarise(warm)
+	rep.WarmMs = warm
 	if opts.SmokeRequests > 0 {
 		opts.Log.Infof("%d warm requests: median time to first byte %s", len(warm), ms(rep.Warm.Median))
 	}
@@ -205,6 +210,7 @@ func Measure(ctx context.Context, cs kubernetes.Interface, rev Revision, route R
 		problems = append(problems, fmt.Sprintf("none of the %d samples was a cold start, so there is no cold start time: %s", opts.Samples, rep.Samples[0].Reason))
 	}
 	if len(problems) > 0 {
+		rep.Problems = problems
 		return rep, &checkError{Problems: problems}
 	}
 	return rep, nil

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -94,8 +95,11 @@ func TestSmokeChecksNameTheRequest(t *testing.T) {
 	if !strings.Contains(ce.Problems[1], `warm request 3`) || !strings.Contains(ce.Problems[1], `got "goodbye"`) {
 		t.Errorf("problem 2: %s", ce.Problems[1])
 	}
-	if rep == nil || rep.Warm.N != 3 {
+	if rep == nil || rep.Warm.N != 3 || len(rep.WarmMs) != 3 {
 		t.Errorf("the report must still hold the warm numbers: %+v", rep)
+	}
+	if rep != nil && !slices.Equal(rep.Problems, ce.Problems) {
+		t.Errorf("the report's problems %q, want the error's %q", rep.Problems, ce.Problems)
 	}
 }
 

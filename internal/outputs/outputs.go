@@ -44,6 +44,7 @@ var Outputs = []Output{
 	{Name: "cold-start-first-ms", Description: "The first cold start after deploying, when it included pulling the image, in milliseconds; empty otherwise."},
 	{Name: "cold-start-samples", Description: "JSON array of every sample: total and first-byte times, breakdown (scaled, scheduled, started, ready), pod, image pulled or present, verdict."},
 	{Name: "warm-p50-ms", Description: "Median time to first byte of the warm smoke requests, in milliseconds."},
+	{Name: "report", Description: "Path, relative to the workspace, of the run's JSON report (versions, stage times, every cold start sample, warm latencies, checks; schema in internal/report/schema.json), for actions/upload-artifact: ${{ github.workspace }}/<this output>."},
 }
 
 // Format selects how results are shown outside Actions.

@@ -2,78 +2,37 @@ package kind
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
+
+	"github.com/knative-preview/action/internal/workspace"
 )
 
-// kubeconfigFile is where Connect writes the cluster's kubeconfig for later
-// workflow steps, relative to the workspace. The directory holds a
-// .gitignore so that the file is never committed by a later `git add`.
-const kubeconfigFile = ".knative-preview/kubeconfig"
+// kubeconfigName is the file in the workspace's folder for later steps
+// (workspace.Dir) where Connect writes the cluster's kubeconfig.
+const kubeconfigName = "kubeconfig"
 
-func (t *target) workspace() string {
-	ws := t.o.Workspace
-	if ws == "" {
-		ws = "."
-	}
-	if abs, err := filepath.Abs(ws); err == nil {
-		return abs
-	}
-	return ws
-}
+// kubeconfigFile is that file's path relative to the workspace, as the
+// kubeconfig output gives it.
+const kubeconfigFile = workspace.Dir + "/" + kubeconfigName
 
 func (t *target) kubeconfigAbs() string {
-	return filepath.Join(t.workspace(), filepath.FromSlash(kubeconfigFile))
+	return workspace.Path(t.o.Workspace, kubeconfigName)
 }
 
-// prepareDir makes the kubeconfig's directory, private, with a .gitignore,
-// owned by the workspace's owner (so that a later step on the host, which
-// runs as another user than the action's container, can read it).
+// prepareDir makes the kubeconfig's folder, where the kind library writes
+// too.
 func (t *target) prepareDir() error {
-	dir := filepath.Dir(t.kubeconfigAbs())
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("making the directory for the kubeconfig: %w", err)
-	}
-	ignore := filepath.Join(dir, ".gitignore")
-	if _, err := os.Stat(ignore); os.IsNotExist(err) {
-		if err := os.WriteFile(ignore, []byte("# written by knative-preview: a kubeconfig with credentials, never to be committed\n*\n"), 0o644); err != nil {
-			return fmt.Errorf("writing %s: %w", ignore, err)
-		}
-	}
-	for _, p := range []string{dir, ignore} {
-		if err := chownLike(p, t.workspace()); err != nil {
-			t.log.Infof("warning: cannot give %s to the workspace's owner: %v", p, err)
-		}
-	}
-	return nil
+	_, err := workspace.Prepare(t.o.Workspace, t.log)
+	return err
 }
 
-// writeKubeconfig writes content (mode 0600) to KubeconfigFile, replacing
-// what kind or an earlier run wrote there.
+// writeKubeconfig writes content (mode 0600: it holds the client key) for
+// later steps, replacing what kind or an earlier run wrote there.
 func (t *target) writeKubeconfig(content string) error {
-	path := t.kubeconfigAbs()
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".kubeconfig-*")
+	rel, err := workspace.Leave(t.o.Workspace, kubeconfigName, []byte(content), 0o600, t.log)
 	if err != nil {
 		return fmt.Errorf("writing the kubeconfig for later steps: %w", err)
 	}
-	_, werr := tmp.WriteString(content)
-	if cerr := tmp.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(tmp.Name(), 0o600)
-	}
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), path)
-	}
-	if werr != nil {
-		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("writing the kubeconfig for later steps to %s: %w", path, werr)
-	}
-	if err := chownLike(path, t.workspace()); err != nil {
-		t.log.Infof("warning: cannot give %s to the workspace's owner: %v", path, err)
-	}
-	t.kubeconfigPath = kubeconfigFile
-	t.log.Infof("wrote the cluster's kubeconfig for later steps to %s in the workspace", kubeconfigFile)
+	t.kubeconfigPath = rel
+	t.log.Infof("wrote the cluster's kubeconfig for later steps to %s in the workspace", rel)
 	return nil
 }

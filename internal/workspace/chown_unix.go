@@ -1,6 +1,6 @@
 //go:build unix
 
-package kind
+package workspace
 
 import (
 	"os"

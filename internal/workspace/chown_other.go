@@ -1,6 +1,6 @@
 //go:build !unix
 
-package kind
+package workspace
 
 // chownLike does nothing where files have no unix owner.
 func chownLike(path, ref string) error { return nil }
