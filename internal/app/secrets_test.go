@@ -42,6 +42,7 @@ func TestNoSecretLeavesTheStep(t *testing.T) {
 		{"kubeconfig base64 of broken YAML", with(kubeconfig, "INPUT_KUBECONFIG", base64.StdEncoding.EncodeToString([]byte(brokenYAML)))},
 		{"kubeconfig broken YAML", with(kubeconfig, "INPUT_KUBECONFIG", brokenYAML)},
 		{"kubeconfig token given as the value", with(kubeconfig, "INPUT_KUBECONFIG", sentinel)},
+		{"kubeconfig token with a slash given as the value", with(kubeconfig, "INPUT_KUBECONFIG", "wJalrXUtnFEMI/K7MDENG/"+sentinel)},
 		{"secret-env well formed, dry run", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_SECRET-ENV", "API_KEY="+sentinel, "INPUT_IMAGE", "ghcr.io/o/app:v1", "INPUT_SERVICE", "app", "INPUT_DRY-RUN", "true")},
 		{"secret-env YAML style", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_SECRET-ENV", "API_KEY: "+sentinel+"=x")},
 		{"secret-env unterminated quote", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_SECRET-ENV", `API_KEY="`+sentinel)},

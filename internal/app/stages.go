@@ -217,7 +217,7 @@ type deployStage struct {
 
 func newDeployStage(s *runState) deployStage {
 	d := s.cfg.Deploy
-	d.Log = s.con
+	d.Log, d.Redact = s.con, s.con.Redact
 	if s.measuring() {
 		d.Annotations = measure.RevisionAnnotations(d.Annotations)
 	}

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"regexp"
 	"sort"
 	"sync"
@@ -23,7 +22,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
@@ -404,31 +402,13 @@ var webhookName = regexp.MustCompile(`failed calling webhook "([^"]+)"`)
 // or retryFor has passed; backoff grows from 100 ms to 5 s, then stays;
 // the first retry is announced.
 func (a *Applier) retry(ctx context.Context, what string, fn func(context.Context) error) error {
-	backoff := wait.Backoff{Duration: 100 * time.Millisecond, Factor: 2, Jitter: 0.2, Steps: math.MaxInt32, Cap: 5 * time.Second}
-	deadline := time.Now().Add(a.retryFor)
-	var last, final error // the last error that may pass; the one that ends the retries
-	err := kube.Retry(ctx, backoff, func(ctx context.Context) (bool, error) {
-		err := fn(ctx)
-		switch {
-		case err == nil:
-			return true, nil
-		case !kube.Transient(err):
-			final = err
-		case ctx.Err() != nil:
-			final = fmt.Errorf("%w (stopped: %v)", explain(err), context.Cause(ctx))
-		case time.Now().After(deadline):
-			final = fmt.Errorf("gave up after retrying for %s: %w", a.retryFor, explain(err))
-		case last == nil:
-			a.log.Infof("retrying %s: %s", what, short(explain(err)))
-		}
-		last = err
-		return false, final
-	})
-	if err != nil && final == nil && last != nil {
-		// ctx ended while waiting to try again: say what the last try met.
-		return fmt.Errorf("%w (stopped: %v)", explain(last), context.Cause(ctx))
+	q := kube.Requester{For: a.retryFor, Cap: 5 * time.Second, Retrying: func(err error) {
+		a.log.Infof("retrying %s: %s", what, short(explain(err)))
+	}}
+	if err := q.Do(ctx, fn); err != nil {
+		return explain(err)
 	}
-	return err
+	return nil
 }
 
 // explain names the admission webhook behind an error, when there is one.

@@ -26,7 +26,7 @@ func TestRetry(t *testing.T) {
 		{name: "success after two errors that pass", retryFor: time.Minute, errs: []error{busy, busy, nil}, wantTries: 3},
 		{name: "an error that will not pass ends at once", retryFor: time.Minute, errs: []error{invalid}, wantTries: 1, wantErr: "is invalid"},
 		{name: "gives up after retryFor", retryFor: 300 * time.Millisecond, errs: []error{busy}, wantErr: "gave up after retrying for 300ms"},
-		{name: "stops with the context", retryFor: time.Hour, errs: []error{busy}, cancel: true, wantErr: "(stopped: context canceled)"},
+		{name: "stops with the context", retryFor: time.Hour, errs: []error{busy}, cancel: true, wantErr: "(stopped retrying: context canceled)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

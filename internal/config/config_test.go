@@ -270,7 +270,14 @@ func TestParseReportsEveryProblem(t *testing.T) {
 		{
 			name: "kubeconfig file that does not exist",
 			raw:  input.Values{"cluster": "kubeconfig", "kubeconfig": "no/such/kubeconfig"},
-			want: []string{`input "kubeconfig": kubeconfig file `, `no/such/kubeconfig does not exist`},
+			// Its folder does not exist either: it may as well be a
+			// credential pasted by mistake, so it is described, not shown.
+			want: []string{`input "kubeconfig": the value (18 characters) is neither a file that exists nor kubeconfig content`},
+		},
+		{
+			name: "kubeconfig file missing in a folder that exists",
+			raw:  input.Values{"cluster": "kubeconfig", "kubeconfig": "testdata-missing.yaml"},
+			want: []string{`input "kubeconfig": kubeconfig file `, `testdata-missing.yaml does not exist`},
 		},
 		{
 			name: "no kubeconfig anywhere",

@@ -109,7 +109,9 @@ func (c *Console) Infof(format string, args ...any) {
 // logging on; outside Actions it writes nothing.
 func (c *Console) Debugf(format string, args ...any) {
 	if c.gha != nil {
-		c.gha.Debugf("%s", fmt.Sprintf(format, args...))
+		// Redacted before go-githubactions escapes it (% and new lines),
+		// after which a secret would no longer match.
+		c.gha.Debugf("%s", c.Redact(fmt.Sprintf(format, args...)))
 	}
 }
 
@@ -117,7 +119,7 @@ func (c *Console) Debugf(format string, args ...any) {
 func (c *Console) Warnf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	if c.gha != nil {
-		c.gha.Warningf("%s", msg)
+		c.gha.Warningf("%s", c.Redact(msg)) // before escaping, as Debugf
 		return
 	}
 	c.line("warning: ", msg)
@@ -127,7 +129,7 @@ func (c *Console) Warnf(format string, args ...any) {
 func (c *Console) Errorf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	if c.gha != nil {
-		c.gha.Errorf("%s", msg)
+		c.gha.Errorf("%s", c.Redact(msg)) // before escaping, as Debugf
 		return
 	}
 	c.line("error: ", msg)
@@ -137,7 +139,7 @@ func (c *Console) Errorf(format string, args ...any) {
 // that ends it. Outside Actions the title is a heading line.
 func (c *Console) Group(title string) (end func()) {
 	if c.gha != nil {
-		c.gha.Group(title)
+		c.gha.Group(c.Redact(title)) // before escaping, as Debugf
 		return c.gha.EndGroup
 	}
 	c.line("", "==> "+title)
@@ -165,7 +167,7 @@ func (c *Console) Summary(markdown string) (err error) {
 func (c *Console) Safe(text string) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	lines := strings.Split(c.redactLocked(text), "\n")
+	lines := splitLines(c.redactLocked(text))
 	for i, l := range lines {
 		if c.gha != nil && commandLike(l) {
 			lines[i] = "| " + l
@@ -182,12 +184,19 @@ func (c *Console) line(prefix, msg string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	msg = c.redactLocked(msg)
-	for _, l := range strings.Split(strings.TrimRight(msg, "\n"), "\n") {
+	for _, l := range splitLines(strings.TrimRight(msg, "\r\n")) {
 		if c.gha != nil && commandLike(prefix+l) {
 			l = "| " + l
 		}
 		fmt.Fprintf(c.w, "%s%s\n", prefix, l)
 	}
+}
+
+// splitLines splits s where the runner does when it reads a step's output:
+// at "\r\n", "\n" and a bare "\r" (.NET's ReadLine), so that no text
+// after a carriage return starts a line of its own unseen.
+func splitLines(s string) []string {
+	return strings.Split(strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n"), "\n")
 }
 
 // commandLike reports whether the runner would take line for a workflow
@@ -207,9 +216,8 @@ type redactor struct {
 
 func (r *redactor) Write(p []byte) (int, error) {
 	r.c.mu.Lock()
-	s := r.c.redactLocked(string(p))
-	r.c.mu.Unlock()
-	if _, err := io.WriteString(r.w, s); err != nil {
+	defer r.c.mu.Unlock() // one writer at a time, as line writes
+	if _, err := io.WriteString(r.w, r.c.redactLocked(string(p))); err != nil {
 		return 0, err
 	}
 	return len(p), nil

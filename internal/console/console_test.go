@@ -96,7 +96,7 @@ func TestLongerSecretIsReplacedWhole(t *testing.T) {
 // workflow commands: "::name...::" or "##[name...]" after leading space.
 func commands(log string) []string {
 	var out []string
-	for _, l := range strings.Split(log, "\n") {
+	for _, l := range strings.FieldsFunc(log, func(r rune) bool { return r == '\n' || r == '\r' }) { // as the runner reads lines
 		if t := strings.TrimLeft(l, " \t"); strings.HasPrefix(t, "::") || strings.HasPrefix(t, "##[") {
 			out = append(out, t)
 		}
@@ -108,7 +108,7 @@ func commands(log string) []string {
 // error body) can hold lines that look like workflow commands; none of
 // them may reach the runner as one, whichever way it is written.
 func TestTextFromOutsideCommandsNothing(t *testing.T) {
-	hostile := "the container said:\n::add-mask::x\n  ::set-output name=url::http://evil\n::error::boom\n##[warning]old style\n::stop-commands::token"
+	hostile := "the container said:\n::add-mask::x\n  ::set-output name=url::http://evil\n::error::boom\n##[warning]old style\n::stop-commands::token\nok\r::error::after a carriage return\r\n::warning::after CRLF"
 	var b bytes.Buffer
 	c := NewActions(&b, func(string) string { return "" })
 	c.Infof("%s", hostile)
@@ -138,5 +138,25 @@ func TestTextFromOutsideCommandsNothing(t *testing.T) {
 	}
 	if !strings.Contains(log, "| ::add-mask::x") || !strings.Contains(plan, "| ::error::boom") {
 		t.Errorf("the hostile lines are not shown as text:\n%s", log)
+	}
+}
+
+// A secret is replaced before an annotation escapes its text: escaped (a
+// '%' becomes %25, a new line %0A) it would no longer match.
+func TestSecretsAreRedactedBeforeEscaping(t *testing.T) {
+	const secret = "pa%ss-w0rd"
+	var b bytes.Buffer
+	c := NewActions(&b, func(string) string { return "" })
+	c.Mask(secret)
+	c.Warnf("login with %s failed", secret)
+	c.Errorf("login with %s failed", secret)
+	c.Debugf("login with %s", secret)
+	end := c.Group("as " + secret)
+	end()
+	log := strings.ReplaceAll(b.String(), "::add-mask::"+secret+"\n", "")
+	for _, shown := range []string{secret, "pa%25ss-w0rd"} {
+		if strings.Contains(log, shown) {
+			t.Errorf("the secret shows as %q:\n%s", shown, log)
+		}
 	}
 }

@@ -99,6 +99,10 @@ type Options struct {
 
 	// Log receives progress lines.
 	Log log.Logger
+	// Redact hides the run's secrets (the console's, which knows them all,
+	// SecretEnv's values among them) in what the cluster says: a failure's
+	// message and a crashing container's log. Nil: nothing is hidden.
+	Redact func(string) string
 }
 
 // Secrets returns the values that must be masked in every log and output.

@@ -211,9 +211,12 @@ func (d *Deployer) Up(ctx context.Context, cl *cluster.Cluster, o Options) (*Res
 				return err
 			})
 			switch {
-			case err != nil && !apierrors.IsNotFound(err):
+			case apierrors.IsNotFound(err):
+				// It existed a moment ago and is gone: another run deleted it.
+				return nil, fmt.Errorf("creating Knative Service %s/%s: another writer created and then deleted it meanwhile (mode down in another job?); run again", o.Namespace, o.Service)
+			case err != nil:
 				return nil, fmt.Errorf("reading Knative Service %s/%s back after creating it: %w", o.Namespace, o.Service, err)
-			case err == nil && cur.Spec.Template.Annotations[deployIDKey] == id:
+			case cur.Spec.Template.Annotations[deployIDKey] == id:
 				l.Infof("created Knative Service %s/%s (the answer to the create was lost; read back)", o.Namespace, o.Service)
 			default:
 				existing = svc
@@ -260,7 +263,7 @@ func (d *Deployer) Up(ctx context.Context, cl *cluster.Cluster, o Options) (*Res
 
 	w := &waiter{
 		d: d, t: t, c: c, ns: o.Namespace, name: o.Service, deployID: id, revision: revision,
-		secrets: o.Secrets(), log: l,
+		redactor: o.Redact, log: l,
 	}
 	ready, rev, err := w.wait(ctx, svc.Generation)
 	if err != nil {

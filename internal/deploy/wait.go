@@ -29,7 +29,8 @@ type waiter struct {
 	// revision is the new revision's name: chosen up front for a tag,
 	// otherwise found by its deploy ID.
 	revision string
-	secrets  []string
+	// redactor hides the run's secrets; nil: none.
+	redactor func(string) string
 	log      log.Logger
 }
 
@@ -288,16 +289,13 @@ func (w *waiter) located(f *failure, revision string) *failure {
 	return f
 }
 
-func (w *waiter) redact(s string) string { return redact(s, w.secrets) }
-
-// redact replaces every secret value in s with ***.
-func redact(s string, secrets []string) string {
-	for _, v := range secrets {
-		if v != "" {
-			s = strings.ReplaceAll(s, v, "***")
-		}
+// redact hides secrets in text from the cluster (a crashing app may print
+// its environment) with the run's redactor.
+func (w *waiter) redact(s string) string {
+	if w.redactor == nil {
+		return s
 	}
-	return s
+	return w.redactor(s)
 }
 
 // logTail reads the end of a container's log: of its previous run when

@@ -67,7 +67,7 @@ func TestRevisionFailure(t *testing.T) {
 // A crashing app may print its environment: the log and messages in a
 // Failure never show a secret-env value.
 func TestFailureMasksSecrets(t *testing.T) {
-	w := &waiter{secrets: []string{"hunter2"}}
+	w := &waiter{redactor: func(s string) string { return strings.ReplaceAll(s, "hunter2", "***") }}
 	f := w.located(&failure{Reason: "CrashLoopBackOff", Message: "exit: token hunter2 rejected", Log: "TOKEN=hunter2\npanic\n"}, "web-00001")
 	if s := f.Error(); strings.Contains(s, "hunter2") || !strings.Contains(s, "TOKEN=***") || !strings.Contains(s, "revision web-00001") {
 		t.Errorf("failure: %s", s)

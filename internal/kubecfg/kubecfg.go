@@ -89,12 +89,19 @@ func load(value string, getenv getenv, mapPath func(string) string) (*Source, er
 			// content that does not parse, which would otherwise be quoted
 			// as a path. Never echo it: it decodes to credentials.
 			return nil, fmt.Errorf("the value (%d characters) names no file, and as kubeconfig content (YAML, or its base64 encoding) it does not parse; it is not shown, as it may hold credentials", len(value))
-		case !looksLikePath(value):
-			// A token or a password given by mistake: not quoted either.
+		case !looksLikePath(value) || !isDir(filepath.Dir(path)):
+			// A token or a password given by mistake (a '/' in it does not
+			// make it a path: its folder would exist): not quoted either.
 			return nil, fmt.Errorf("the value (%d characters) is neither a file that exists nor kubeconfig content (YAML, or its base64 encoding); it is not shown, as it may be a credential", len(value))
 		}
 	}
 	return loadFile(path)
+}
+
+// isDir reports whether dir is a folder that exists.
+func isDir(dir string) bool {
+	st, err := os.Stat(dir)
+	return err == nil && st.IsDir()
 }
 
 // pathRE matches a bare file name that reads as a kubeconfig's.
