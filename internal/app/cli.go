@@ -55,7 +55,6 @@ func runCLI(ctx context.Context, env Env) int {
 	}
 
 	fs, raw, flags := upFlags(env.Stderr)
-	format := flags.format
 	// Flags may come after a stray argument (--timeout 5 parsecs): parse
 	// them all and report the strays with the other problems.
 	var strays []string
@@ -81,8 +80,11 @@ func runCLI(ctx context.Context, env Env) int {
 		problems = append(problems, &input.Error{Flag: true, Input: "mode", Value: m, Problem: "contradicts the command " + verb, Accepted: "leave --mode out: the command says it"})
 	}
 	raw["mode"] = verb
-	if !slices.Contains([]string{string(outputs.Text), string(outputs.JSON)}, *format) {
-		problems = append(problems, &input.Error{Flag: true, Input: "output", Value: *format, Problem: "is not an output format", Accepted: "text, json"})
+	if verb == "down" && *flags.reportJSON != "" {
+		problems = append(problems, &input.Error{Flag: true, Input: "report-json", Value: *flags.reportJSON, Problem: "is for up: down writes no report", Accepted: "leave --report-json out with down"})
+	}
+	if !slices.Contains([]string{string(outputs.Text), string(outputs.JSON)}, *flags.format) {
+		problems = append(problems, &input.Error{Flag: true, Input: "output", Value: *flags.format, Problem: "is not an output format", Accepted: "text, json"})
 	}
 	cfg, err := config.Parse(raw, input.FlagStyle, env.Getenv)
 	con.Mask(cfg.Secrets()...)
@@ -96,13 +98,13 @@ func runCLI(ctx context.Context, env Env) int {
 		reportProblems(con, errors.Join(problems...))
 		return exitFailed
 	}
-	out := outputs.NewLocal(outputs.Format(*format), env.Stdout, env.Stderr)
+	out := outputs.NewLocal(outputs.Format(*flags.format), env.Stdout, env.Stderr)
 	out.Redact = con.Redact
 	var keep keepReport
 	if path := *flags.reportJSON; path != "" {
 		keep = func(data []byte) (string, error) { return "", workspace.WriteFile(path, data, 0o644) }
 	}
-	return run(ctx, cfg, con, out, env.Stdout, outputs.Format(*format), env.Getenv, keep)
+	return run(ctx, cfg, con, out, env.Stdout, outputs.Format(*flags.format), env.Getenv, keep)
 }
 
 // cliFlags are the command line's own flags, besides the inputs.

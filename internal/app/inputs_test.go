@@ -66,3 +66,16 @@ func TestActionChecksWhatTheRunnerHandsIt(t *testing.T) {
 		})
 	}
 }
+
+// down writes no report: asking for one is refused, not ignored.
+func TestReportJSONIsForUp(t *testing.T) {
+	srv, calls := countingServer(t)
+	kc := writeKubeconfig(t, srv.URL, secretToken)
+	r := runMain(context.Background(), []string{"down", "--cluster", "kubeconfig", "--kubeconfig", kc, "--service", "app", "--report-json", "report.json"}, nil)
+	if r.code != exitFailed || !strings.Contains(r.stderr, `--report-json: "report.json" is for up: down writes no report`) {
+		t.Errorf("exit %d:\n%s", r.code, r.stderr)
+	}
+	if calls.Load() != 0 {
+		t.Errorf("the cluster was contacted %d times", calls.Load())
+	}
+}

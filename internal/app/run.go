@@ -111,6 +111,9 @@ func interruptedMessage(stages []pipeline.Stage, results []pipeline.Result) stri
 func saveReport(r *report.Report, keep keepReport, con *console.Console, out *outputs.Writer) {
 	data, err := report.Encode(r)
 	if err == nil {
+		// A failed check quotes what the service answered, which may be a
+		// secret-env value.
+		data = []byte(con.RedactJSON(string(data)))
 		var where string
 		if where, err = keep(data); err == nil && where != "" {
 			err = out.Set("report", where)

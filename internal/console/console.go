@@ -5,6 +5,7 @@
 package console
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -93,6 +94,23 @@ func (c *Console) Redact(s string) string {
 	return c.redactLocked(s)
 }
 
+// RedactJSON returns JSON text with every registered secret replaced by
+// ***, as it stands in a JSON string too (where a quote, a backslash, a
+// new line or an HTML character is escaped).
+func (c *Console) RedactJSON(s string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range c.secrets {
+		s = strings.ReplaceAll(s, k, "***")
+		if b, err := json.Marshal(k); err == nil {
+			if esc := string(b[1 : len(b)-1]); esc != k {
+				s = strings.ReplaceAll(s, esc, "***")
+			}
+		}
+	}
+	return s
+}
+
 func (c *Console) redactLocked(s string) string {
 	for _, k := range c.secrets {
 		s = strings.ReplaceAll(s, k, "***")
@@ -169,9 +187,7 @@ func (c *Console) Safe(text string) string {
 	defer c.mu.Unlock()
 	lines := splitLines(c.redactLocked(text))
 	for i, l := range lines {
-		if c.gha != nil && commandLike(l) {
-			lines[i] = "| " + l
-		}
+		lines[i] = c.inert("", l)
 	}
 	return strings.Join(lines, "\n")
 }
@@ -185,11 +201,17 @@ func (c *Console) line(prefix, msg string) {
 	defer c.mu.Unlock()
 	msg = c.redactLocked(msg)
 	for _, l := range splitLines(strings.TrimRight(msg, "\r\n")) {
-		if c.gha != nil && commandLike(prefix+l) {
-			l = "| " + l
-		}
-		fmt.Fprintf(c.w, "%s%s\n", prefix, l)
+		fmt.Fprintf(c.w, "%s%s\n", prefix, c.inert(prefix, l))
 	}
+}
+
+// inert is l, a line to be written after prefix, indented behind "| "
+// inside Actions when the runner would read prefix+l as a workflow command.
+func (c *Console) inert(prefix, l string) string {
+	if c.gha != nil && commandLike(prefix+l) {
+		return "| " + l
+	}
+	return l
 }
 
 // splitLines splits s where the runner does when it reads a step's output:

@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -158,5 +159,20 @@ func TestSecretsAreRedactedBeforeEscaping(t *testing.T) {
 		if strings.Contains(log, shown) {
 			t.Errorf("the secret shows as %q:\n%s", shown, log)
 		}
+	}
+}
+
+// A secret is hidden in JSON text also where JSON escapes it.
+func TestRedactJSON(t *testing.T) {
+	c := NewLocal(&bytes.Buffer{})
+	secret := `t0k"en<&>\x`
+	c.Mask(secret, "plain-secret")
+	b, err := json.Marshal(map[string]string{"body": "got " + secret + " and plain-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.RedactJSON(string(b))
+	if strings.Contains(got, "t0k") || strings.Contains(got, "plain-secret") || !strings.Contains(got, `"got *** and ***"`) {
+		t.Errorf("RedactJSON = %s", got)
 	}
 }

@@ -42,6 +42,17 @@ func Registry(ref string) string {
 	return r.Context().RegistryStr()
 }
 
+// Digest is the digest ref pins (ghcr.io/org/app@sha256:...), or empty
+// when it names a tag or is not an image reference.
+func Digest(ref string) string {
+	if r, err := parse(ref); err == nil {
+		if d, ok := r.(name.Digest); ok {
+			return d.DigestStr()
+		}
+	}
+	return ""
+}
+
 func parse(ref string) (name.Reference, error) {
 	if strings.Contains(ref, "@") {
 		return name.NewDigest(ref, name.WeakValidation)

@@ -49,3 +49,17 @@ func TestRegistry(t *testing.T) {
 		}
 	}
 }
+
+func TestDigest(t *testing.T) {
+	d := "sha256:" + strings.Repeat("ab", 32)
+	for ref, want := range map[string]string{
+		"ghcr.io/org/app@" + d:    d,
+		"ghcr.io/org/app:v1@" + d: d,
+		"ghcr.io/org/app:v1":      "",
+		"app@sha256:short":        "",
+	} {
+		if got := Digest(ref); got != want {
+			t.Errorf("Digest(%q) = %q, want %q", ref, got, want)
+		}
+	}
+}

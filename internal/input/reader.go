@@ -75,12 +75,6 @@ func (r *Reader) def(name string) Def {
 	return d
 }
 
-// Given reports whether the user gave name a non-blank value.
-func (r *Reader) Given(name string) bool {
-	r.def(name)
-	return strings.TrimSpace(r.raw[name]) != ""
-}
-
 // Raw is name's value as given, untrimmed and without its default: for
 // multi-line values, and content that must not be shown.
 func (r *Reader) Raw(name string) string {

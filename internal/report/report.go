@@ -8,8 +8,8 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"strings"
 
+	"github.com/knative-preview/action/internal/image"
 	"github.com/knative-preview/action/internal/measure"
 )
 
@@ -62,10 +62,8 @@ type Image struct {
 
 // ImageOf is the Image of a reference.
 func ImageOf(ref string) Image {
-	if _, d, ok := strings.Cut(ref, "@"); ok && d != "" {
-		return Image{Ref: ref, Digest: d, DigestKnown: true}
-	}
-	return Image{Ref: ref}
+	d := image.Digest(ref)
+	return Image{Ref: ref, Digest: d, DigestKnown: d != ""}
 }
 
 // Cluster is the cluster target reached.
