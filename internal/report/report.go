@@ -46,6 +46,13 @@ type Report struct {
 	// Measure is the measure stage's report; nil when it did not run.
 	Measure *measure.Report `json:"measure"`
 	Checks  Checks          `json:"checks"`
+	// PullRequest is the pull request the run was for; nil outside one.
+	PullRequest *PullRequest `json:"pull-request,omitempty"`
+	// Comparison is this run against its baseline; nil without one.
+	Comparison *Comparison `json:"comparison,omitempty"`
+	// Trend is the figures of the service's recent runs from the cluster's
+	// history, oldest first, this run last; empty without history.
+	Trend []Point `json:"trend,omitempty"`
 	// OK is true when the run succeeded; Error is why not.
 	OK    bool   `json:"ok"`
 	Error string `json:"error,omitempty"`
@@ -108,6 +115,68 @@ type Checks struct {
 	Passed bool `json:"passed"`
 	// Problems say which request failed which check.
 	Problems []string `json:"problems"`
+	// ColdStartMaxMs is the cold-start-max-ms the median was held to; 0:
+	// none.
+	ColdStartMaxMs float64 `json:"cold-start-max-ms,omitempty"`
+}
+
+// PullRequest is the pull request a run was for.
+type PullRequest struct {
+	Number int `json:"number"`
+	// Action is the event's: opened, synchronize, reopened, closed.
+	Action  string `json:"action"`
+	HeadSHA string `json:"head-sha"`
+	// Fork is true when the head is in another repository.
+	Fork bool `json:"fork"`
+}
+
+// Comparison is a run's figures against a baseline's, figure by figure.
+type Comparison struct {
+	// Baseline says where the baseline came from: a report file, or the
+	// cluster's history of a service and how many runs.
+	Baseline string `json:"baseline"`
+	// Verdict is none, slower, faster or inconclusive.
+	Verdict string `json:"verdict"`
+	Figures []Figure `json:"figures"`
+}
+
+// Figure is one figure of a Comparison, in milliseconds.
+type Figure struct {
+	// Name is cold-start-median, cold-start-p95, ready or warm-p50.
+	Name      string  `json:"name"`
+	Baseline  float64 `json:"baseline-ms"`
+	Current   float64 `json:"current-ms"`
+	NBaseline int     `json:"n-baseline"`
+	NCurrent  int     `json:"n-current"`
+	DeltaMs   float64 `json:"delta-ms"`
+	// DeltaPercent is DeltaMs in percent of Baseline (0 when it is 0).
+	DeltaPercent float64 `json:"delta-percent"`
+	// P is the rank test's two-sided p-value (1: not tested), Level what
+	// it had to be below.
+	P       float64 `json:"p"`
+	Level   float64 `json:"level"`
+	Verdict string  `json:"verdict"`
+	// Reason says in one line why.
+	Reason string `json:"reason"`
+}
+
+// Point is one run's figures as the cluster's history keeps them; a figure
+// that was not measured is 0 and its samples are empty.
+type Point struct {
+	// Time is when the run began, RFC 3339 in UTC.
+	Time     string `json:"time"`
+	Commit   string `json:"commit,omitempty"`
+	Revision string `json:"revision,omitempty"`
+	// ColdStartMedianMs and ColdStartP95Ms summarise ColdStartMs.
+	ColdStartMedianMs float64 `json:"cold-start-median-ms"`
+	ColdStartP95Ms    float64 `json:"cold-start-p95-ms"`
+	ReadySeconds      float64 `json:"ready-seconds"`
+	WarmP50Ms         float64 `json:"warm-p50-ms"`
+	// ColdStartMs are the counted cold starts' totals and WarmMs the warm
+	// requests' times to first byte, whole milliseconds, for a rank test
+	// against a later run.
+	ColdStartMs []float64 `json:"cold-start-ms,omitempty"`
+	WarmMs      []float64 `json:"warm-ms,omitempty"`
 }
 
 // Encode is r as indented JSON, as the report file holds it.
