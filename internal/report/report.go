@@ -136,7 +136,7 @@ type Comparison struct {
 	// cluster's history of a service and how many runs.
 	Baseline string `json:"baseline"`
 	// Verdict is none, slower, faster or inconclusive.
-	Verdict string `json:"verdict"`
+	Verdict string   `json:"verdict"`
 	Figures []Figure `json:"figures"`
 }
 
