@@ -1,0 +1,143 @@
+package github
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	gh "github.com/google/go-github/v75/github"
+)
+
+// Event is what the workflow run was started by.
+type Event struct {
+	// Name is GITHUB_EVENT_NAME: push, pull_request, schedule, ...; empty
+	// outside Actions.
+	Name string
+	// PullRequest is the pull request of a pull_request or
+	// pull_request_target event; nil for any other event.
+	PullRequest *PullRequest
+}
+
+// PullRequest is the pull request an event is about.
+type PullRequest struct {
+	Number int
+	// Action is the event's activity: opened, synchronize, reopened,
+	// closed, labeled, ...
+	Action  string
+	HeadSHA string
+	// HeadRepo and BaseRepo are owner/name; HeadRepo is empty when the
+	// head's repository (a fork) was deleted.
+	HeadRepo, BaseRepo string
+	// Fork is true when the head is in another repository than the base.
+	Fork bool
+	// Merged is true when a closed pull request was merged.
+	Merged bool
+}
+
+// Closed reports whether the event closed the pull request (merged or
+// not): the time to tear its preview down.
+func (p *PullRequest) Closed() bool { return p.Action == "closed" }
+
+// Names of the events that carry a pull request.
+const (
+	eventPullRequest       = "pull_request"
+	eventPullRequestTarget = "pull_request_target"
+)
+
+// ReadEvent reads the event the run was started by from GITHUB_EVENT_NAME
+// and the payload at GITHUB_EVENT_PATH. Only pull request events are read
+// further. Outside Actions (no GITHUB_ACTIONS=true), a missing name or
+// payload is no error: the run is for no pull request. In Actions, a pull
+// request event whose payload is missing or not what GitHub writes is an
+// error; it names the file and never quotes it.
+func ReadEvent(getenv func(string) string) (*Event, error) {
+	e := &Event{Name: getenv("GITHUB_EVENT_NAME")}
+	if e.Name != eventPullRequest && e.Name != eventPullRequestTarget {
+		return e, nil
+	}
+	path := getenv("GITHUB_EVENT_PATH")
+	inActions := getenv("GITHUB_ACTIONS") == "true"
+	if path == "" {
+		if !inActions {
+			return e, nil
+		}
+		return nil, fmt.Errorf("reading the %s event: GITHUB_EVENT_PATH is not set; the runner sets it in every job, so run this as a step of a workflow job", e.Name)
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && !inActions {
+		return e, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the %s event from GITHUB_EVENT_PATH (%s): %w", e.Name, path, err)
+	}
+	pr, err := decodePullRequest(e.Name, data)
+	if err != nil {
+		return nil, fmt.Errorf("reading the %s event from GITHUB_EVENT_PATH (%s): %w", e.Name, path, err)
+	}
+	e.PullRequest = pr
+	return e, nil
+}
+
+// decodePullRequest reads a pull_request or pull_request_target payload.
+// Its errors say where the payload is wrong, not what it holds.
+func decodePullRequest(name string, data []byte) (*PullRequest, error) {
+	if !json.Valid(data) {
+		return nil, errors.New("the file is not JSON")
+	}
+	parsed, err := gh.ParseWebHook(name, data)
+	if err != nil {
+		return nil, fmt.Errorf("the file is not a %s payload%s", name, jsonWhere(err))
+	}
+	var action *string
+	var number *int
+	var p *gh.PullRequest
+	switch ev := parsed.(type) {
+	case *gh.PullRequestEvent:
+		action, number, p = ev.Action, ev.Number, ev.PullRequest
+	case *gh.PullRequestTargetEvent:
+		action, number, p = ev.Action, ev.Number, ev.PullRequest
+	default:
+		return nil, fmt.Errorf("the file is not a %s payload", name)
+	}
+	if p == nil || p.GetHead() == nil || p.GetBase() == nil {
+		return nil, fmt.Errorf("the %s payload has no pull_request with head and base", name)
+	}
+	pr := &PullRequest{
+		Number:   p.GetNumber(),
+		Action:   derefString(action),
+		HeadSHA:  p.GetHead().GetSHA(),
+		HeadRepo: p.GetHead().GetRepo().GetFullName(),
+		BaseRepo: p.GetBase().GetRepo().GetFullName(),
+		Merged:   p.GetMerged(),
+	}
+	if number != nil {
+		pr.Number = *number
+	}
+	if pr.Number <= 0 || pr.Action == "" || pr.HeadSHA == "" || pr.BaseRepo == "" {
+		return nil, fmt.Errorf("the %s payload lacks the number, action, head sha or base repository", name)
+	}
+	// A deleted fork leaves head.repo null; a branch of the base repository
+	// cannot lose its repository while the pull request exists.
+	pr.Fork = pr.HeadRepo == "" || !strings.EqualFold(pr.HeadRepo, pr.BaseRepo)
+	return pr, nil
+}
+
+func derefString(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// jsonWhere says where in the file a decoding error is, without quoting
+// the file.
+func jsonWhere(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		return fmt.Sprintf(" (field %s at byte %d has the wrong type)", typeErr.Field, typeErr.Offset)
+	}
+	return ""
+}
