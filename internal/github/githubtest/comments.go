@@ -1,0 +1,103 @@
+package githubtest
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+)
+
+func (s *Server) commentJSON(r *http.Request, c *Comment) map[string]any {
+	repo := r.PathValue("owner") + "/" + r.PathValue("repo")
+	api := fmt.Sprintf("http://%s/repos/%s", r.Host, repo)
+	return map[string]any{
+		"id":                 c.ID,
+		"node_id":            fmt.Sprintf("IC_kwDO%d", c.ID),
+		"url":                fmt.Sprintf("%s/issues/comments/%d", api, c.ID),
+		"html_url":           fmt.Sprintf("https://github.com/%s/pull/%d#issuecomment-%d", repo, c.Issue, c.ID),
+		"issue_url":          fmt.Sprintf("%s/issues/%d", api, c.Issue),
+		"body":               c.Body,
+		"user":               user(c.User),
+		"author_association": "NONE",
+		"created_at":         now(),
+		"updated_at":         now(),
+	}
+}
+
+func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
+	number, err := strconv.Atoi(r.PathValue("number"))
+	if err != nil {
+		writeMessage(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var all []*Comment
+	for _, c := range s.comments {
+		if c.Issue == number {
+			all = append(all, c)
+		}
+	}
+	out := []map[string]any{}
+	for _, c := range page(w, r, all) {
+		out = append(out, s.commentJSON(r, c))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) createComment(w http.ResponseWriter, r *http.Request) {
+	number, err := strconv.Atoi(r.PathValue("number"))
+	if err != nil {
+		writeMessage(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	var in struct {
+		Body *string `json:"body"`
+	}
+	if err := decode(r, &in); err != nil || in.Body == nil || *in.Body == "" {
+		invalid(w, "IssueComment", "body", "missing_field", "")
+		return
+	}
+	if len([]rune(*in.Body)) > maxCommentLength {
+		invalid(w, "IssueComment", "body", "custom", "body is too long (maximum is 65536 characters)")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID++
+	c := &Comment{ID: s.nextID, Issue: number, Body: *in.Body, User: Bot}
+	s.comments = append(s.comments, c)
+	w.Header().Set("Location", s.commentJSON(r, c)["url"].(string))
+	writeJSON(w, http.StatusCreated, s.commentJSON(r, c))
+}
+
+// maxCommentLength is the longest comment body GitHub takes.
+const maxCommentLength = 65536
+
+func (s *Server) updateComment(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeMessage(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	var in struct {
+		Body *string `json:"body"`
+	}
+	if err := decode(r, &in); err != nil || in.Body == nil || *in.Body == "" {
+		invalid(w, "IssueComment", "body", "missing_field", "")
+		return
+	}
+	if len([]rune(*in.Body)) > maxCommentLength {
+		invalid(w, "IssueComment", "body", "custom", "body is too long (maximum is 65536 characters)")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.comments {
+		if c.ID == id {
+			c.Body = *in.Body
+			writeJSON(w, http.StatusOK, s.commentJSON(r, c))
+			return
+		}
+	}
+	writeMessage(w, http.StatusNotFound, "Not Found")
+}

@@ -1,0 +1,351 @@
+// Package githubtest fakes, on 127.0.0.1, the parts of GitHub's REST API
+// the action writes to: issue comments and deployments with their
+// statuses, with GitHub's paths, JSON shapes, pagination and refusals.
+package githubtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Bot is the login the fake gives the comments and deployments a request
+// makes, as GitHub does for the workflow's GITHUB_TOKEN.
+const Bot = "github-actions[bot]"
+
+// Request is one request the fake received.
+type Request struct {
+	Method string
+	// Path is the URL's path, Query its query.
+	Path  string
+	Query url.Values
+	// Authorization is the Authorization header.
+	Authorization string
+	UserAgent     string
+	// Body is the decoded JSON body; nil when there was none. Fields keep
+	// JSON's types: an empty list is []any{}, a missing field is absent.
+	Body map[string]any
+}
+
+// Comment is a comment on an issue or pull request.
+type Comment struct {
+	ID    int64
+	Issue int
+	Body  string
+	User  string
+}
+
+// Deployment is a deployment as it was created.
+type Deployment struct {
+	ID               int64
+	Ref, SHA, Task   string
+	Environment      string
+	Description      string
+	Transient        bool
+	Production       bool
+	AutoMerge        bool
+	RequiredContexts []string
+}
+
+// Status is a status of a deployment.
+type Status struct {
+	ID             int64
+	State          string
+	Description    string
+	Environment    string
+	EnvironmentURL string
+	LogURL         string
+}
+
+// Server fakes GitHub's REST API for one repository at a time: the owner
+// and name in the paths are whatever the client asks for.
+type Server struct {
+	srv *httptest.Server
+
+	mu          sync.Mutex
+	nextID      int64
+	comments    []*Comment
+	deployments []*Deployment
+	statuses    map[int64][]*Status
+	requests    []Request
+	forbidden   []string
+	notFound    []string
+	failNext    int
+	throttle    int
+	retryAfter  time.Duration
+	onRequest   func(Request)
+}
+
+// New starts a fake on 127.0.0.1; it stops when the test ends.
+func New(t testing.TB) *Server {
+	t.Helper()
+	s := &Server{nextID: 1000, statuses: map[int64][]*Status{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /repos/{owner}/{repo}/issues/{number}/comments", s.listComments)
+	mux.HandleFunc("POST /repos/{owner}/{repo}/issues/{number}/comments", s.createComment)
+	mux.HandleFunc("PATCH /repos/{owner}/{repo}/issues/comments/{id}", s.updateComment)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/deployments", s.listDeployments)
+	mux.HandleFunc("POST /repos/{owner}/{repo}/deployments", s.createDeployment)
+	mux.HandleFunc("POST /repos/{owner}/{repo}/deployments/{id}/statuses", s.createStatus)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeMessage(w, http.StatusNotFound, "Not Found")
+	})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("githubtest: listening on 127.0.0.1: %v", err)
+	}
+	s.srv = httptest.NewUnstartedServer(s.front(mux))
+	s.srv.Listener.Close()
+	s.srv.Listener = l
+	s.srv.Start()
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// URL is the API's base URL, with a trailing slash: GITHUB_API_URL.
+func (s *Server) URL() string { return s.srv.URL + "/" }
+
+// Forbid makes writes (POST, PATCH, PUT, DELETE) to paths under prefix
+// answer 403 "Resource not accessible by integration", as GitHub answers
+// a token without the permission; reads still work.
+func (s *Server) Forbid(pathPrefix string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forbidden = append(s.forbidden, pathPrefix)
+}
+
+// NotFound makes every request to a path under prefix answer 404, as
+// GitHub answers a token that may not see a private repository.
+func (s *Server) NotFound(pathPrefix string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.notFound = append(s.notFound, pathPrefix)
+}
+
+// FailNext makes the next n requests answer 502 Bad Gateway.
+func (s *Server) FailNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failNext = n
+}
+
+// ThrottleNext makes the next n requests answer 403 with GitHub's
+// secondary rate limit message and a Retry-After of retryAfter (whole
+// seconds).
+func (s *Server) ThrottleNext(n int, retryAfter time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.throttle, s.retryAfter = n, retryAfter
+}
+
+// OnRequest has f called with each request as it arrives, before it is
+// answered.
+func (s *Server) OnRequest(f func(Request)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onRequest = f
+}
+
+// SeedComments adds n comments by another user to issue number, oldest
+// first, so that the action's comment lands behind them.
+func (s *Server) SeedComments(number, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range n {
+		s.nextID++
+		s.comments = append(s.comments, &Comment{ID: s.nextID, Issue: number, Body: fmt.Sprintf("Comment %d", i+1), User: "octocat"})
+	}
+}
+
+// Comments returns the comments on issue number, oldest first.
+func (s *Server) Comments(number int) []Comment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Comment
+	for _, c := range s.comments {
+		if c.Issue == number {
+			out = append(out, *c)
+		}
+	}
+	return out
+}
+
+// Deployments returns the deployments, oldest first.
+func (s *Server) Deployments() []Deployment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Deployment, 0, len(s.deployments))
+	for _, d := range s.deployments {
+		c := *d
+		c.RequiredContexts = slices.Clone(d.RequiredContexts)
+		out = append(out, c)
+	}
+	return out
+}
+
+// Statuses returns the statuses of deployment id, oldest first.
+func (s *Server) Statuses(id int64) []Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Status, 0, len(s.statuses[id]))
+	for _, st := range s.statuses[id] {
+		out = append(out, *st)
+	}
+	return out
+}
+
+// Requests returns the requests received so far, in order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// front records each request, then answers it as told (a failure, a
+// refusal) or passes it to next.
+func (s *Server) front(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, err := io.ReadAll(r.Body)
+		if err != nil {
+			writeMessage(w, http.StatusBadRequest, "Problems reading the body")
+			return
+		}
+		req := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Authorization: r.Header.Get("Authorization"), UserAgent: r.Header.Get("User-Agent")}
+		if len(bytes.TrimSpace(raw)) > 0 {
+			if err := json.Unmarshal(raw, &req.Body); err != nil {
+				writeMessage(w, http.StatusBadRequest, "Problems parsing JSON")
+				return
+			}
+		}
+		r.Body = io.NopCloser(bytes.NewReader(raw))
+
+		s.mu.Lock()
+		s.requests = append(s.requests, req)
+		hook := s.onRequest
+		fail, throttle, retryAfter := s.failNext > 0, s.throttle > 0, s.retryAfter
+		switch {
+		case fail:
+			s.failNext--
+		case throttle:
+			s.throttle--
+		}
+		write := r.Method != http.MethodGet && r.Method != http.MethodHead
+		forbidden := write && hasPrefix(s.forbidden, r.URL.Path)
+		notFound := hasPrefix(s.notFound, r.URL.Path)
+		s.mu.Unlock()
+		if hook != nil {
+			hook(req)
+		}
+
+		switch {
+		case fail:
+			writeMessage(w, http.StatusBadGateway, "Server Error")
+		case throttle:
+			w.Header().Set("Retry-After", strconv.Itoa(int(retryAfter/time.Second)))
+			writeJSON(w, http.StatusForbidden, map[string]string{
+				"message":           "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+				"documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+			})
+		case notFound:
+			writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
+		case write && req.Authorization == "":
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Requires authentication", "documentation_url": "https://docs.github.com/rest"})
+		case forbidden:
+			writeJSON(w, http.StatusForbidden, map[string]string{"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest"})
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+func hasPrefix(prefixes []string, path string) bool {
+	return slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(path, p) })
+}
+
+// page cuts items to the page r asks for (per_page, default 30, at most
+// 100; page from 1) and sets the Link header GitHub sends.
+func page[T any](w http.ResponseWriter, r *http.Request, items []T) []T {
+	q := r.URL.Query()
+	perPage, err := strconv.Atoi(q.Get("per_page"))
+	if err != nil || perPage <= 0 {
+		perPage = 30
+	}
+	perPage = min(perPage, 100)
+	p, err := strconv.Atoi(q.Get("page"))
+	if err != nil || p <= 0 {
+		p = 1
+	}
+	last := max(1, (len(items)+perPage-1)/perPage)
+	link := func(n int, rel string) string {
+		u := *r.URL
+		u.Scheme, u.Host = "http", r.Host
+		v := u.Query()
+		v.Set("per_page", strconv.Itoa(perPage))
+		v.Set("page", strconv.Itoa(n))
+		u.RawQuery = v.Encode()
+		return fmt.Sprintf("<%s>; rel=%q", u.String(), rel)
+	}
+	var links []string
+	if p > 1 {
+		links = append(links, link(p-1, "prev"))
+	}
+	if p < last {
+		links = append(links, link(p+1, "next"), link(last, "last"))
+	}
+	if p > 1 {
+		links = append(links, link(1, "first"))
+	}
+	if len(links) > 0 {
+		w.Header().Set("Link", strings.Join(links, ", "))
+	}
+	start := min((p-1)*perPage, len(items))
+	return items[start:min(start+perPage, len(items))]
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeMessage(w http.ResponseWriter, code int, message string) {
+	writeJSON(w, code, map[string]string{"message": message, "documentation_url": "https://docs.github.com/rest"})
+}
+
+// invalid answers 422 as GitHub does for a request body it refuses.
+func invalid(w http.ResponseWriter, resource, field, code, message string) {
+	e := map[string]string{"resource": resource, "field": field, "code": code}
+	if message != "" {
+		e["message"] = message
+	}
+	writeJSON(w, http.StatusUnprocessableEntity, map[string]any{
+		"message":           "Validation Failed",
+		"errors":            []map[string]string{e},
+		"documentation_url": "https://docs.github.com/rest",
+	})
+}
+
+func decode(r *http.Request, v any) error {
+	return json.NewDecoder(r.Body).Decode(v)
+}
+
+func now() string { return time.Now().UTC().Format(time.RFC3339) }
+
+func user(login string) map[string]any {
+	typ := "User"
+	if strings.HasSuffix(login, "[bot]") {
+		typ = "Bot"
+	}
+	return map[string]any{"login": login, "id": len(login) * 1000, "type": typ, "site_admin": false}
+}

@@ -1,0 +1,66 @@
+package githubtest
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// Pages are cut as GitHub cuts them (per_page defaults to 30, at most
+// 100) and linked with its Link header.
+func TestPagination(t *testing.T) {
+	s := New(t)
+	s.SeedComments(1, 75)
+	cases := []struct {
+		query     string
+		wantCount int
+		wantRels  []string
+	}{
+		{"", 30, []string{`rel="next"`, `rel="last"`}},
+		{"?page=2", 30, []string{`rel="prev"`, `rel="next"`, `rel="last"`, `rel="first"`}},
+		{"?page=3", 15, []string{`rel="prev"`, `rel="first"`}},
+		{"?per_page=500", 75, nil},
+		{"?per_page=100&page=2", 0, []string{`rel="prev"`, `rel="first"`}},
+	}
+	for _, c := range cases {
+		resp, err := http.Get(s.URL() + "repos/o/r/issues/1/comments" + c.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []map[string]any
+		err = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != c.wantCount {
+			t.Errorf("%s: %d comments, want %d", c.query, len(got), c.wantCount)
+		}
+		link := resp.Header.Get("Link")
+		if n := strings.Count(link, "rel="); n != len(c.wantRels) {
+			t.Errorf("%s: Link %q, want %v", c.query, link, c.wantRels)
+		}
+		for _, rel := range c.wantRels {
+			if !strings.Contains(link, rel) {
+				t.Errorf("%s: Link %q lacks %s", c.query, link, rel)
+			}
+		}
+	}
+}
+
+// A deployment request without required_contexts is refused, as GitHub
+// refuses it while a check of the ref is pending.
+func TestDeploymentWithoutRequiredContexts(t *testing.T) {
+	s := New(t)
+	req, _ := http.NewRequest(http.MethodPost, s.URL()+"repos/o/r/deployments", strings.NewReader(`{"ref":"main"}`))
+	req.Header.Set("Authorization", "Bearer x")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusConflict || len(s.Deployments()) != 0 {
+		t.Errorf("status %d with %d deployments, want 409 and none", resp.StatusCode, len(s.Deployments()))
+	}
+}
