@@ -1,0 +1,175 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	gh "github.com/google/go-github/v75/github"
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/knative-preview/action/internal/buildinfo"
+	"github.com/knative-preview/action/internal/kube"
+)
+
+// DefaultAPIURL is GitHub's REST API, used when GITHUB_API_URL is empty.
+const DefaultAPIURL = "https://api.github.com/"
+
+const (
+	// requestTimeout bounds one request, its answer included.
+	requestTimeout = 30 * time.Second
+	// retryFor bounds how long a call is tried again.
+	retryFor = 2 * time.Minute
+	// secondaryWait is how long GitHub asks to wait after a secondary rate
+	// limit that names no time.
+	secondaryWait = time.Minute
+)
+
+// Client writes to one repository's pull requests and deployments. Every
+// call retries, for a while, what may pass by itself: server errors and
+// rate limits (waiting as long as GitHub asks, when that fits).
+type Client struct {
+	api         *gh.Client
+	owner, repo string
+	// runURL is the workflow run's page: the deployments' log_url.
+	runURL string
+
+	retryFor time.Duration
+	backoff  wait.Backoff
+}
+
+// NewClient returns a client of the repository GITHUB_REPOSITORY names, on
+// the API at GITHUB_API_URL (GitHub Enterprise Server's differs), that
+// authenticates with token.
+func NewClient(getenv func(string) string, token string) (*Client, error) {
+	if token == "" {
+		return nil, errors.New("no GitHub token: pass github-token (in a workflow its default is the job's token, ${{ github.token }})")
+	}
+	repository := getenv("GITHUB_REPOSITORY")
+	owner, repo, ok := strings.Cut(repository, "/")
+	if !ok || owner == "" || repo == "" || strings.Contains(repo, "/") {
+		return nil, fmt.Errorf("GITHUB_REPOSITORY is %q, not owner/name: run this in a workflow job, or set it", repository)
+	}
+	base := getenv("GITHUB_API_URL")
+	if base == "" {
+		base = DefaultAPIURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("GITHUB_API_URL is %q, not an http(s) URL: unset it for api.github.com", base)
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	api := gh.NewClient(&http.Client{Timeout: requestTimeout}).WithAuthToken(token)
+	api.BaseURL = u
+	api.UserAgent = buildinfo.UserAgent()
+	c := &Client{
+		api:      api,
+		owner:    owner,
+		repo:     repo,
+		retryFor: retryFor,
+		backoff:  wait.Backoff{Duration: time.Second, Factor: 2, Jitter: 0.2, Steps: math.MaxInt32, Cap: 15 * time.Second},
+	}
+	if run := getenv("GITHUB_RUN_ID"); run != "" {
+		server := strings.TrimSuffix(getenv("GITHUB_SERVER_URL"), "/")
+		if server == "" {
+			server = "https://github.com"
+		}
+		c.runURL = server + "/" + repository + "/actions/runs/" + run
+	}
+	return c, nil
+}
+
+// repository is owner/name.
+func (c *Client) repository() string { return c.owner + "/" + c.repo }
+
+// retry calls try until it succeeds, fails in a way that does not pass by
+// itself, c.retryFor has gone by, or ctx ends. A try is made again after
+// the backoff's next step, or after what GitHub asks when that is longer.
+func (c *Client) retry(ctx context.Context, try func(ctx context.Context) error) error {
+	deadline := time.Now().Add(c.retryFor)
+	step := c.backoff.DelayFunc()
+	var (
+		next    time.Duration
+		last    error
+		waiting bool
+	)
+	err := wait.DelayFunc(func() time.Duration { return next }).Until(ctx, true, true, func(ctx context.Context) (bool, error) {
+		waiting = false
+		err := try(ctx)
+		if err == nil {
+			return true, nil
+		}
+		if ctx.Err() != nil {
+			return false, err
+		}
+		asked, ok := retryAfter(err)
+		if !ok {
+			return false, err
+		}
+		next = max(step(), asked)
+		if left := time.Until(deadline); next > left {
+			if asked > 0 && asked > left {
+				return false, fmt.Errorf("GitHub asks to wait %s before trying again, longer than this action waits: %w", asked.Round(time.Second), err)
+			}
+			return false, fmt.Errorf("gave up after retrying for %s: %w", c.retryFor, err)
+		}
+		last, waiting = err, true
+		return false, nil
+	})
+	if err != nil && waiting {
+		// Only ctx ends the loop between tries; the last try says more.
+		return fmt.Errorf("%w (stopped retrying: %w)", last, context.Cause(ctx))
+	}
+	return err
+}
+
+// retryAfter reports whether err may pass when the request is made again,
+// and how long GitHub asks to wait first (0: no time named).
+func retryAfter(err error) (time.Duration, bool) {
+	var abuse *gh.AbuseRateLimitError
+	var limit *gh.RateLimitError
+	var resp *gh.ErrorResponse
+	switch {
+	case errors.As(err, &abuse):
+		if abuse.RetryAfter != nil {
+			return *abuse.RetryAfter, true
+		}
+		return secondaryWait, true
+	case errors.As(err, &limit):
+		return max(0, time.Until(limit.Rate.Reset.Time)), true
+	case errors.As(err, &resp):
+		if resp.Response == nil {
+			return 0, false
+		}
+		switch code := resp.Response.StatusCode; {
+		case code == http.StatusTooManyRequests:
+			return askedWait(resp.Response.Header), true
+		case code >= 500:
+			return 0, true
+		}
+		return 0, false
+	}
+	return 0, kube.Transient(err)
+}
+
+// askedWait is the wait a 429 answer asks for: Retry-After seconds, else
+// until x-ratelimit-reset, else a minute.
+func askedWait(h http.Header) time.Duration {
+	if s, err := strconv.Atoi(h.Get("Retry-After")); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if h.Get("X-RateLimit-Remaining") == "0" {
+		if reset, err := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64); err == nil {
+			return max(0, time.Until(time.Unix(reset, 0)))
+		}
+	}
+	return secondaryWait
+}

@@ -1,0 +1,121 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	gh "github.com/google/go-github/v75/github"
+)
+
+// maxDescription is the longest description of a deployment status.
+const maxDescription = 140
+
+// StartDeployment records a deployment of ref (the pull request's head
+// SHA) to environment, and marks it in progress with a link to the
+// workflow run. The environment is transient (a preview that goes away)
+// and not production; the deployment waits for no commit status, as the
+// run's own check is pending while it runs. id is non-zero once the
+// deployment exists, even when marking it in progress failed. A create
+// whose answer was lost (GitHub made it, then answered 502) may leave one
+// more deployment behind; DeactivateEnvironment clears them all.
+func (c *Client) StartDeployment(ctx context.Context, ref, environment, description string) (int64, error) {
+	if ref == "" || environment == "" {
+		return 0, errors.New("starting a deployment: the ref and the environment must not be empty")
+	}
+	description = cutDescription(description)
+	req := &gh.DeploymentRequest{
+		Ref:                   &ref,
+		Environment:           &environment,
+		Description:           &description,
+		AutoMerge:             gh.Ptr(false),
+		RequiredContexts:      &[]string{},
+		TransientEnvironment:  gh.Ptr(true),
+		ProductionEnvironment: gh.Ptr(false),
+	}
+	var d *gh.Deployment
+	err := c.retry(ctx, func(ctx context.Context) (err error) {
+		d, _, err = c.api.Repositories.CreateDeployment(ctx, c.owner, c.repo, req)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("creating a deployment of %s to environment %s in %s: %w", ref, environment, c.repository(), err)
+	}
+	if err := c.status(ctx, d.GetID(), &gh.DeploymentStatusRequest{State: gh.Ptr("in_progress"), Description: &description}); err != nil {
+		return d.GetID(), err
+	}
+	return d.GetID(), nil
+}
+
+// FinishDeployment marks deployment id successful, with environmentURL
+// as the address the pull request's "View deployment" opens, or failed.
+func (c *Client) FinishDeployment(ctx context.Context, id int64, success bool, environmentURL, description string) error {
+	description = cutDescription(description)
+	req := &gh.DeploymentStatusRequest{State: gh.Ptr("failure"), Description: &description}
+	if success {
+		req.State = gh.Ptr("success")
+		if environmentURL != "" {
+			req.EnvironmentURL = &environmentURL
+		}
+	}
+	return c.status(ctx, id, req)
+}
+
+// DeactivateEnvironment marks every deployment to environment inactive: a
+// transient environment then shows as destroyed.
+func (c *Client) DeactivateEnvironment(ctx context.Context, environment string) error {
+	if environment == "" {
+		return errors.New("deactivating an environment: its name must not be empty")
+	}
+	var ids []int64
+	opts := &gh.DeploymentsListOptions{Environment: environment, ListOptions: gh.ListOptions{PerPage: 100}}
+	for {
+		var page []*gh.Deployment
+		var resp *gh.Response
+		err := c.retry(ctx, func(ctx context.Context) (err error) {
+			page, resp, err = c.api.Repositories.ListDeployments(ctx, c.owner, c.repo, opts)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("listing the deployments to environment %s in %s: %w", environment, c.repository(), err)
+		}
+		for _, d := range page {
+			ids = append(ids, d.GetID())
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	for _, id := range ids {
+		if err := c.status(ctx, id, &gh.DeploymentStatusRequest{State: gh.Ptr("inactive")}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// status adds a status to deployment id, linked to the workflow run.
+func (c *Client) status(ctx context.Context, id int64, req *gh.DeploymentStatusRequest) error {
+	if c.runURL != "" {
+		req.LogURL = &c.runURL
+	}
+	err := c.retry(ctx, func(ctx context.Context) error {
+		_, _, err := c.api.Repositories.CreateDeploymentStatus(ctx, c.owner, c.repo, id, req)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("marking deployment %d in %s %s: %w", id, c.repository(), req.GetState(), err)
+	}
+	return nil
+}
+
+// cutDescription cuts s to the characters GitHub takes in a description.
+func cutDescription(s string) string {
+	if utf8.RuneCountInString(s) <= maxDescription {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:maxDescription-1]) + "…"
+}

@@ -1,0 +1,114 @@
+package github
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/knative-preview/action/internal/input"
+)
+
+// Modes of the comment and deployment inputs.
+const (
+	modeAuto   = "auto"
+	modeAlways = "always"
+	modeNever  = "never"
+)
+
+// maxEnvironment is the longest environment name GitHub takes.
+const maxEnvironment = 255
+
+// Inputs are the inputs of the pull request's comment and deployment.
+var Inputs = []input.Def{
+	{
+		Name:    "comment",
+		Default: modeAuto,
+		Description: "A comment on the pull request with the preview's address and figures, kept up to date (one per pull request, edited on each run; needs permissions: pull-requests: write). " +
+			"auto: on pull request events opened, synchronize, reopened and closed, except from a fork under pull_request (its token is read-only); " +
+			"always: on every pull request event (labeled, edited, ...), forks included (a refusal is a warning); never: no comment. Other events have no pull request to comment on.",
+	},
+	{
+		Name:    "deployment",
+		Default: modeAuto,
+		Description: "A GitHub deployment per pull request, so that the pull request shows \"View deployment\" (needs permissions: deployments: write). " +
+			"auto: in progress, then success or failure, on pull request events opened, synchronize and reopened, and inactive (destroyed) on closed; " +
+			"not from a fork under pull_request (its token is read-only); never: none. Other events get no deployment.",
+	},
+	{
+		Name:        "environment",
+		Description: "Name of the deployment's environment. Empty: pr-<number>, one per pull request.",
+	},
+}
+
+// Options says whether to comment on the pull request and record its
+// deployment.
+type Options struct {
+	// Comment is auto, always or never.
+	Comment string
+	// Deployment is auto or never.
+	Deployment string
+	// Environment is the deployment's environment; empty: pr-<number>.
+	Environment string
+}
+
+// Parse reads the comment and deployment inputs.
+func Parse(r *input.Reader) Options {
+	o := Options{
+		Comment:     r.OneOf("comment", "is not a comment mode", modeAuto, modeAlways, modeNever),
+		Deployment:  r.OneOf("deployment", "is not a deployment mode", modeAuto, modeNever),
+		Environment: r.String("environment"),
+	}
+	switch n := utf8.RuneCountInString(o.Environment); {
+	case strings.IndexFunc(o.Environment, unicode.IsControl) >= 0:
+		// The reader reports it; the value is not used.
+		o.Environment = ""
+	case n > maxEnvironment:
+		r.Bad("environment", "", fmt.Sprintf("is %d characters long", n), fmt.Sprintf("at most %d characters, or empty for pr-<number>", maxEnvironment))
+		o.Environment = ""
+	}
+	return o
+}
+
+// Comments reports whether to keep a comment on e's pull request.
+func (o Options) Comments(e *Event) bool {
+	switch {
+	case e == nil || e.PullRequest == nil || o.Comment == modeNever:
+		return false
+	case o.Comment == modeAlways:
+		return true
+	}
+	return usual(e)
+}
+
+// Deploys reports whether to record a deployment for e's pull request:
+// started and finished when it opens or changes, deactivated when it
+// closes.
+func (o Options) Deploys(e *Event) bool {
+	if e == nil || e.PullRequest == nil || o.Deployment == modeNever {
+		return false
+	}
+	return usual(e)
+}
+
+// EnvironmentFor is the environment of pr's deployments.
+func (o Options) EnvironmentFor(pr *PullRequest) string {
+	if o.Environment != "" {
+		return o.Environment
+	}
+	return "pr-" + strconv.Itoa(pr.Number)
+}
+
+// usual reports whether e is an event auto acts on: a pull request opened,
+// changed, reopened or closed, whose token may write. A fork's pull_request
+// event gets a read-only token; pull_request_target runs with the base
+// repository's.
+func usual(e *Event) bool {
+	switch e.PullRequest.Action {
+	case "opened", "synchronize", "reopened", "closed":
+	default:
+		return false
+	}
+	return !(e.Name == eventPullRequest && e.PullRequest.Fork)
+}
