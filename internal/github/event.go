@@ -91,30 +91,32 @@ func decodePullRequest(name string, data []byte) (*PullRequest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the file is not a %s payload%s", name, jsonWhere(err))
 	}
-	var action *string
-	var number *int
-	var p *gh.PullRequest
+	var (
+		action string
+		number int
+		p      *gh.PullRequest
+	)
 	switch ev := parsed.(type) {
 	case *gh.PullRequestEvent:
-		action, number, p = ev.Action, ev.Number, ev.PullRequest
+		action, number, p = ev.GetAction(), ev.GetNumber(), ev.PullRequest
 	case *gh.PullRequestTargetEvent:
-		action, number, p = ev.Action, ev.Number, ev.PullRequest
+		action, number, p = ev.GetAction(), ev.GetNumber(), ev.PullRequest
 	default:
 		return nil, fmt.Errorf("the file is not a %s payload", name)
 	}
 	if p == nil || p.GetHead() == nil || p.GetBase() == nil {
 		return nil, fmt.Errorf("the %s payload has no pull_request with head and base", name)
 	}
+	if number == 0 {
+		number = p.GetNumber()
+	}
 	pr := &PullRequest{
-		Number:   p.GetNumber(),
-		Action:   derefString(action),
+		Number:   number,
+		Action:   action,
 		HeadSHA:  p.GetHead().GetSHA(),
 		HeadRepo: p.GetHead().GetRepo().GetFullName(),
 		BaseRepo: p.GetBase().GetRepo().GetFullName(),
 		Merged:   p.GetMerged(),
-	}
-	if number != nil {
-		pr.Number = *number
 	}
 	if pr.Number <= 0 || pr.Action == "" || pr.HeadSHA == "" || pr.BaseRepo == "" {
 		return nil, fmt.Errorf("the %s payload lacks the number, action, head sha or base repository", name)
@@ -123,13 +125,6 @@ func decodePullRequest(name string, data []byte) (*PullRequest, error) {
 	// cannot lose its repository while the pull request exists.
 	pr.Fork = pr.HeadRepo == "" || !strings.EqualFold(pr.HeadRepo, pr.BaseRepo)
 	return pr, nil
-}
-
-func derefString(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 // jsonWhere says where in the file a decoding error is, without quoting
