@@ -18,8 +18,8 @@ import (
 	"github.com/knative-preview/action/internal/kube"
 )
 
-// DefaultAPIURL is GitHub's REST API, used when GITHUB_API_URL is empty.
-const DefaultAPIURL = "https://api.github.com/"
+// defaultAPIURL is GitHub's REST API, used when GITHUB_API_URL is empty.
+const defaultAPIURL = "https://api.github.com/"
 
 const (
 	// requestTimeout bounds one request, its answer included.
@@ -58,7 +58,7 @@ func NewClient(getenv func(string) string, token string) (*Client, error) {
 	}
 	base := getenv("GITHUB_API_URL")
 	if base == "" {
-		base = DefaultAPIURL
+		base = defaultAPIURL
 	}
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {

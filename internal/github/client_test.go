@@ -51,10 +51,10 @@ func TestNewClient(t *testing.T) {
 		wantRun string
 		wantErr string
 	}{
-		{name: "api.github.com by default", env: map[string]string{"GITHUB_REPOSITORY": testRepo}, token: testToken, wantAPI: DefaultAPIURL},
+		{name: "api.github.com by default", env: map[string]string{"GITHUB_REPOSITORY": testRepo}, token: testToken, wantAPI: defaultAPIURL},
 		{name: "GitHub Enterprise Server", env: map[string]string{"GITHUB_REPOSITORY": testRepo, "GITHUB_API_URL": "https://ghe.example.com/api/v3", "GITHUB_SERVER_URL": "https://ghe.example.com/", "GITHUB_RUN_ID": "7"},
 			token: testToken, wantAPI: "https://ghe.example.com/api/v3/", wantRun: "https://ghe.example.com/" + testRepo + "/actions/runs/7"},
-		{name: "run on github.com", env: map[string]string{"GITHUB_REPOSITORY": testRepo, "GITHUB_RUN_ID": "4242"}, token: testToken, wantAPI: DefaultAPIURL, wantRun: testRunURL},
+		{name: "run on github.com", env: map[string]string{"GITHUB_REPOSITORY": testRepo, "GITHUB_RUN_ID": "4242"}, token: testToken, wantAPI: defaultAPIURL, wantRun: testRunURL},
 		{name: "no token", env: map[string]string{"GITHUB_REPOSITORY": testRepo}, wantErr: "pass github-token"},
 		{name: "no repository", env: map[string]string{}, token: testToken, wantErr: "GITHUB_REPOSITORY"},
 		{name: "a repository without owner", env: map[string]string{"GITHUB_REPOSITORY": "hello-app"}, token: testToken, wantErr: "not owner/name"},
