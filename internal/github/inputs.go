@@ -26,15 +26,15 @@ var Inputs = []input.Def{
 		Name:    "comment",
 		Default: modeAuto,
 		Description: "A comment on the pull request with the preview's address and figures, kept up to date (one per pull request, edited on each run; needs permissions: pull-requests: write). " +
-			"auto: on pull request events opened, synchronize, reopened and closed, except from a fork under pull_request (its token is read-only); " +
-			"always: on every pull request event (labeled, edited, ...), forks included (a refusal is a warning); never: no comment. Other events have no pull request to comment on.",
+			"auto: on pull request events opened, synchronize, reopened and closed; always: on every pull request event (labeled, edited, ...); never: no comment. " +
+			"A token that may not write (a fork's pull request gets a read-only one) gives a warning, not a failure. Other events have no pull request to comment on.",
 	},
 	{
 		Name:    "deployment",
 		Default: modeAuto,
 		Description: "A GitHub deployment per pull request, so that the pull request shows \"View deployment\" (needs permissions: deployments: write). " +
-			"auto: in progress, then success or failure, on pull request events opened, synchronize and reopened, and inactive (destroyed) on closed; " +
-			"not from a fork under pull_request (its token is read-only); never: none. Other events get no deployment.",
+			"auto: in progress, then success or failure, on pull request events opened, synchronize and reopened, and inactive (destroyed) on closed; never: none. " +
+			"A token that may not write (a fork's pull request gets a read-only one) gives a warning, not a failure. Other events get no deployment.",
 	},
 	{
 		Name:        "environment",
@@ -101,14 +101,13 @@ func (o Options) EnvironmentFor(pr *PullRequest) string {
 }
 
 // usual reports whether e is an event auto acts on: a pull request opened,
-// changed, reopened or closed, whose token may write. A fork's pull_request
-// event gets a read-only token; pull_request_target runs with the base
-// repository's.
+// changed, reopened or closed. A fork's pull request is tried too: its
+// token is usually read-only, and the refusal becomes the warning that
+// says so, but a repository may give forks a write token.
 func usual(e *Event) bool {
 	switch e.PullRequest.Action {
 	case "opened", "synchronize", "reopened", "closed":
-	default:
-		return false
+		return true
 	}
-	return !(e.Name == eventPullRequest && e.PullRequest.Fork)
+	return false
 }

@@ -71,8 +71,9 @@ func TestCommentsAndDeploys(t *testing.T) {
 		{"pull_request", "pull_request-synchronize.json", want{true, true, false}, deploy{true, false}},
 		{"pull_request", "pull_request-closed-merged.json", want{true, true, false}, deploy{true, false}},
 		{"pull_request", "pull_request-labeled.json", want{false, true, false}, deploy{false, false}},
-		{"pull_request", "pull_request-opened-fork.json", want{false, true, false}, deploy{false, false}},
-		{"pull_request", "pull_request-closed-fork.json", want{false, true, false}, deploy{false, false}},
+		// A fork's token is tried: its refusal is the warning users see.
+		{"pull_request", "pull_request-opened-fork.json", want{true, true, false}, deploy{true, false}},
+		{"pull_request", "pull_request-closed-fork.json", want{true, true, false}, deploy{true, false}},
 		{"pull_request_target", "pull_request_target-opened-fork.json", want{true, true, false}, deploy{true, false}},
 		{"push", "push.json", want{}, deploy{}},
 		{"schedule", "schedule.json", want{}, deploy{}},
