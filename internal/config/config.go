@@ -11,6 +11,7 @@ import (
 	"github.com/knative-preview/action/internal/cluster/kind"
 	"github.com/knative-preview/action/internal/cluster/kubeconfig"
 	"github.com/knative-preview/action/internal/deploy"
+	"github.com/knative-preview/action/internal/github"
 	"github.com/knative-preview/action/internal/image"
 	"github.com/knative-preview/action/internal/input"
 	"github.com/knative-preview/action/internal/install"
@@ -29,6 +30,12 @@ type Config struct {
 	DryRun bool
 	// GitHubToken authenticates GitHub API calls, or is empty.
 	GitHubToken string
+	// Event is the GitHub event the run is for; its PullRequest is nil
+	// outside a pull request (and on a laptop).
+	Event *github.Event
+	// GitHub says whether to keep a comment and a deployment on the pull
+	// request.
+	GitHub github.Options
 
 	// Kubeconfig, Kind and GKE hold the settings of the cluster target
 	// (only the one Cluster names is set).
@@ -82,6 +89,14 @@ func Parse(raw input.Values, style input.Style, getenv func(string) string) (*Co
 	if cfg.GitHubToken == "" {
 		cfg.GitHubToken = strings.TrimSpace(r.Getenv("GITHUB_TOKEN"))
 	}
+
+	ev, err := github.ReadEvent(r.Getenv)
+	if err != nil {
+		r.Add("", err)
+		ev = &github.Event{}
+	}
+	cfg.Event = ev
+	cfg.GitHub = github.Parse(r)
 
 	cfg.Install = install.Parse(r, cfg.GitHubToken)
 	cfg.Deploy = deploy.Parse(r, cfg.Image)

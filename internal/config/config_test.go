@@ -118,6 +118,9 @@ func TestEveryInputIsRead(t *testing.T) {
 		"expect-body":         {"^Hello", func(c *Config) bool { return c.Measure.Expect.Body.String() == "^Hello" }, nil},
 		"cold-start-max-ms":   {"1500", func(c *Config) bool { return c.Measure.MaxMedianMs == 1500 }, nil},
 		"smoke-requests":      {"0", func(c *Config) bool { return c.Measure.SmokeRequests == 0 }, nil},
+		"comment":             {"never", func(c *Config) bool { return c.GitHub.Comment == "never" }, nil},
+		"deployment":          {"Never", func(c *Config) bool { return c.GitHub.Deployment == "never" }, nil},
+		"environment":         {"preview", func(c *Config) bool { return c.GitHub.Environment == "preview" }, nil},
 		"host-port":           {"8080", func(c *Config) bool { return c.Kind.HostPort == 8080 }, kindBase},
 		"load-images":         {"app:dev, tools:dev", func(c *Config) bool { return strings.Join(c.Kind.LoadImages, " ") == "app:dev tools:dev" }, kindBase},
 		"host-workspace": {`"/home/runner/work/app/app"`, func(c *Config) bool {

@@ -9,6 +9,7 @@ import (
 	"github.com/knative-preview/action/internal/cluster/gke"
 	"github.com/knative-preview/action/internal/cluster/kind"
 	"github.com/knative-preview/action/internal/deploy"
+	"github.com/knative-preview/action/internal/github"
 	"github.com/knative-preview/action/internal/input"
 	"github.com/knative-preview/action/internal/measure"
 	"github.com/knative-preview/action/internal/release"
@@ -52,6 +53,8 @@ func TestDefaultsAreTheComponentsOwn(t *testing.T) {
 		"path":               {onKind.Measure.Path, measure.DefaultPath},
 		"expect-status":      {strconv.Itoa(onKind.Measure.Expect.Status), strconv.Itoa(measure.DefaultStatus)},
 		"smoke-requests":     {strconv.Itoa(onKind.Measure.SmokeRequests), strconv.Itoa(measure.DefaultSmokeRequests)},
+		"comment":            {onKind.GitHub.Comment, github.ModeAuto},
+		"deployment":         {onKind.GitHub.Deployment, github.ModeAuto},
 		"dry-run":            {strconv.FormatBool(onKind.DryRun), "false"},
 	}
 	for _, d := range Inputs {

@@ -12,6 +12,7 @@ import (
 	"github.com/knative-preview/action/internal/cluster/kind"
 	"github.com/knative-preview/action/internal/cluster/kubeconfig"
 	"github.com/knative-preview/action/internal/deploy"
+	"github.com/knative-preview/action/internal/github"
 	"github.com/knative-preview/action/internal/input"
 	"github.com/knative-preview/action/internal/install"
 	"github.com/knative-preview/action/internal/measure"
@@ -50,7 +51,7 @@ var (
 		Name:          "github-token",
 		ActionDefault: "${{ github.token }}",
 		Secret:        true,
-		Description:   "Token for the GitHub API, to resolve Knative versions without the unauthenticated rate limit. Outside Actions: $GITHUB_TOKEN.",
+		Description:   "Token for the GitHub API: to resolve Knative versions without the unauthenticated rate limit, and in a pull request to keep its comment (pull-requests: write) and deployment (deployments: write) and, for an image on ghcr.io, to pull it (packages: read). Outside Actions: $GITHUB_TOKEN.",
 	}
 	dryRunInput = input.Def{
 		Name:        "dry-run",
@@ -65,7 +66,7 @@ var Inputs = slices.Concat(
 	[]input.Def{clusterInput}, kubeconfig.Inputs, []input.Def{timeoutInput, imageInput},
 	cluster.Inputs, kind.Inputs, gke.Inputs,
 	install.Inputs, []input.Def{githubTokenInput},
-	deploy.Inputs, measure.Inputs, []input.Def{dryRunInput, input.HostWorkspace},
+	deploy.Inputs, measure.Inputs, github.Inputs, []input.Def{dryRunInput, input.HostWorkspace},
 )
 
 // targetsOf lists, for each input that only some cluster targets read,

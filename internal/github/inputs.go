@@ -10,9 +10,9 @@ import (
 	"github.com/knative-preview/action/internal/input"
 )
 
-// Modes of the comment and deployment inputs.
+// Modes of the comment and deployment inputs; ModeAuto is their default.
 const (
-	modeAuto   = "auto"
+	ModeAuto   = "auto"
 	modeAlways = "always"
 	modeNever  = "never"
 )
@@ -24,14 +24,14 @@ const maxEnvironment = 255
 var Inputs = []input.Def{
 	{
 		Name:    "comment",
-		Default: modeAuto,
+		Default: ModeAuto,
 		Description: "A comment on the pull request with the preview's address and figures, kept up to date (one per pull request, edited on each run; needs permissions: pull-requests: write). " +
 			"auto: on pull request events opened, synchronize, reopened and closed; always: on every pull request event (labeled, edited, ...); never: no comment. " +
 			"A token that may not write (a fork's pull request gets a read-only one) gives a warning, not a failure. Other events have no pull request to comment on.",
 	},
 	{
 		Name:    "deployment",
-		Default: modeAuto,
+		Default: ModeAuto,
 		Description: "A GitHub deployment per pull request, so that the pull request shows \"View deployment\" (needs permissions: deployments: write). " +
 			"auto: in progress, then success or failure, on pull request events opened, synchronize and reopened, and inactive (destroyed) on closed; never: none. " +
 			"A token that may not write (a fork's pull request gets a read-only one) gives a warning, not a failure. Other events get no deployment.",
@@ -56,8 +56,8 @@ type Options struct {
 // Parse reads the comment and deployment inputs.
 func Parse(r *input.Reader) Options {
 	o := Options{
-		Comment:     r.OneOf("comment", "is not a comment mode", modeAuto, modeAlways, modeNever),
-		Deployment:  r.OneOf("deployment", "is not a deployment mode", modeAuto, modeNever),
+		Comment:     r.OneOf("comment", "is not a comment mode", ModeAuto, modeAlways, modeNever),
+		Deployment:  r.OneOf("deployment", "is not a deployment mode", ModeAuto, modeNever),
 		Environment: r.String("environment"),
 	}
 	switch n := utf8.RuneCountInString(o.Environment); {

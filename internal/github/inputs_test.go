@@ -82,12 +82,12 @@ func TestCommentsAndDeploys(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name+"/"+c.file, func(t *testing.T) {
 			e := read(c.name, c.file)
-			for mode, w := range map[string]bool{modeAuto: c.comment.auto, modeAlways: c.comment.always, modeNever: c.comment.never} {
+			for mode, w := range map[string]bool{ModeAuto: c.comment.auto, modeAlways: c.comment.always, modeNever: c.comment.never} {
 				if got := (Options{Comment: mode}).Comments(e); got != w {
 					t.Errorf("comment %s: Comments = %v, want %v", mode, got, w)
 				}
 			}
-			for mode, w := range map[string]bool{modeAuto: c.deploy.auto, modeNever: c.deploy.never} {
+			for mode, w := range map[string]bool{ModeAuto: c.deploy.auto, modeNever: c.deploy.never} {
 				if got := (Options{Deployment: mode}).Deploys(e); got != w {
 					t.Errorf("deployment %s: Deploys = %v, want %v", mode, got, w)
 				}
