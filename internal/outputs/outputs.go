@@ -44,6 +44,9 @@ var Outputs = []Output{
 	{Name: "cold-start-first-ms", Description: "The first cold start after deploying, when it included pulling the image, in milliseconds; empty otherwise."},
 	{Name: "cold-start-samples", Description: "JSON array of every sample: total and first-byte times, breakdown (scaled, scheduled, started, ready), pod, image pulled or present, verdict."},
 	{Name: "warm-p50-ms", Description: "Median time to first byte of the warm smoke requests, in milliseconds."},
+	{Name: "regression", Description: "With a baseline: none, slower, faster or inconclusive (too few samples on a side to tell); empty without one."},
+	{Name: "regression-figures", Description: "With a baseline: JSON array of each figure compared (cold-start-median, cold-start-p95, ready, warm-p50) with the baseline's and this run's value in ms, the delta in ms and percent, the rank test's p-value and the figure's verdict."},
+	{Name: "comment-url", Description: "In a pull request: the address of the comment the action keeps on it; empty when none was written."},
 	{Name: "report", Description: "Path, relative to the workspace, of the run's JSON report (versions, stage times, every cold start sample, warm latencies, checks; schema in internal/report/schema.json), for actions/upload-artifact: ${{ github.workspace }}/<this output>."},
 }
 

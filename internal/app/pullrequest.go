@@ -1,0 +1,155 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/knative-preview/action/internal/config"
+	"github.com/knative-preview/action/internal/console"
+	"github.com/knative-preview/action/internal/deploy"
+	"github.com/knative-preview/action/internal/github"
+	"github.com/knative-preview/action/internal/report"
+	"github.com/knative-preview/action/internal/summary"
+)
+
+// githubTimeout bounds the GitHub calls that open and close a run: they
+// must not hold the job when GitHub is slow, and a cancelled job has only
+// seconds left.
+const (
+	githubTimeout     = 2 * time.Minute
+	githubTimeoutStop = 5 * time.Second
+)
+
+// pullRequest keeps the pull request the run is for told: its deployment
+// (in progress, then success or failure; inactive once the preview is
+// removed) and its comment. A token that may not write gives one warning
+// each, and the run goes on: what the pull request is told never fails the
+// job.
+type pullRequest struct {
+	con      *console.Console
+	client   *github.Client
+	pr       *github.PullRequest
+	env      string
+	comment  bool
+	deploys  bool
+	down     bool
+	runURL   string
+	deployID int64
+}
+
+// newPullRequest returns what tells cfg's pull request, or nil when there
+// is nothing to tell: no pull request, or neither a comment nor a
+// deployment asked for.
+func newPullRequest(cfg *config.Config, con *console.Console, getenv func(string) string) *pullRequest {
+	ev := cfg.Event
+	if ev == nil || ev.PullRequest == nil || cfg.DryRun {
+		return nil
+	}
+	p := &pullRequest{
+		con: con, pr: ev.PullRequest,
+		env:     cfg.GitHub.EnvironmentFor(ev.PullRequest),
+		comment: cfg.GitHub.Comments(ev), deploys: cfg.GitHub.Deploys(ev),
+		down:   cfg.Deploy.Mode == deploy.ModeDown,
+		runURL: runURL(getenv),
+	}
+	if !p.comment && !p.deploys {
+		return nil
+	}
+	client, err := github.NewClient(getenv, cfg.GitHubToken)
+	if err != nil {
+		con.Warnf("pull request #%d gets no comment and no deployment: %v", p.pr.Number, err)
+		return nil
+	}
+	p.client = client
+	return p
+}
+
+// runURL is the workflow run's page, or empty outside Actions.
+func runURL(getenv func(string) string) string {
+	server, repo, id := getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY"), getenv("GITHUB_RUN_ID")
+	if server == "" || repo == "" || id == "" {
+		return ""
+	}
+	return server + "/" + repo + "/actions/runs/" + id
+}
+
+// start records the deployment as in progress (mode up).
+func (p *pullRequest) start(ctx context.Context) {
+	if p == nil || !p.deploys || p.down {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, githubTimeout)
+	defer cancel()
+	id, err := p.client.StartDeployment(ctx, p.pr.HeadSHA, p.env, fmt.Sprintf("knative-preview: deploying pull request #%d", p.pr.Number))
+	p.deployID = id
+	if err != nil {
+		p.warn(err, github.DeploymentPermission, "recording the deployment of environment "+p.env)
+		return
+	}
+	p.con.Infof("deployment %d of environment %s is in progress", id, p.env)
+}
+
+// finish tells the pull request how the run ended: r is the run's report
+// (nil in mode down) and err its failure. It runs after the run's own
+// context may have ended, so it takes its own time: stopped says the job
+// is being cancelled and has seconds left.
+func (p *pullRequest) finish(r *report.Report, err error, stopped bool) (commentURL string) {
+	if p == nil {
+		return ""
+	}
+	limit := githubTimeout
+	if stopped {
+		limit = githubTimeoutStop
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+
+	if p.deploys {
+		var derr error
+		switch {
+		case p.down:
+			derr = p.client.DeactivateEnvironment(ctx, p.env)
+		case p.deployID != 0:
+			url, desc := "", "knative-preview: the preview failed"
+			if err == nil && r != nil && r.Service != nil {
+				url, desc = r.Service.URL, "knative-preview: the preview is up"
+			}
+			derr = p.client.FinishDeployment(ctx, p.deployID, err == nil, url, desc)
+		}
+		if derr != nil {
+			p.warn(derr, github.DeploymentPermission, "updating the deployment of environment "+p.env)
+		}
+	}
+
+	if !p.comment {
+		return ""
+	}
+	c := summary.CommentContext{RunURL: p.runURL}
+	if p.down && err == nil {
+		c.Removed = time.Now().UTC()
+	}
+	body := summary.Comment(r, c)
+	url, cerr := p.client.UpsertComment(ctx, p.pr.Number, summary.Marker, p.con.Redact(body))
+	if cerr != nil {
+		p.warn(cerr, github.CommentPermission, fmt.Sprintf("commenting on pull request #%d", p.pr.Number))
+		return ""
+	}
+	p.con.Infof("pull request #%d's comment: %s", p.pr.Number, url)
+	return url
+}
+
+// warn says why the pull request was not told, as one warning: the
+// permission that is missing, or what failed.
+func (p *pullRequest) warn(err error, permission, doing string) {
+	if w, ok := github.MissingPermission(err, permission); ok {
+		p.con.Warnf("%s", w)
+		return
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		p.con.Warnf("%s: GitHub did not answer in time (%v); the run's own outcome stands", doing, err)
+		return
+	}
+	p.con.Warnf("%s: %v; the run's own outcome stands", doing, err)
+}
