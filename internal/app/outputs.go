@@ -7,7 +7,6 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/deploy"
@@ -65,19 +64,4 @@ func measureOutputs(out *outputs.Writer, rep *measure.Report) error {
 		errs = append(errs, out.Set("warm-p50-ms", f(rep.Warm.Median)))
 	}
 	return errors.Join(errs...)
-}
-
-// outputsMarkdown is the job summary's table of the outputs.
-func outputsMarkdown(values map[string]string) string {
-	if len(values) == 0 {
-		return ""
-	}
-	var b strings.Builder
-	b.WriteString("\n| output | value |\n| --- | --- |\n")
-	for _, o := range outputs.Outputs {
-		if v, ok := values[o.Name]; ok && o.Name != "cold-start-samples" { // shown as the cold start table
-			fmt.Fprintf(&b, "| %s | `%s` |\n", o.Name, v)
-		}
-	}
-	return b.String()
 }

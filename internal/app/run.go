@@ -9,13 +9,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/knative-preview/action/internal/buildinfo"
 	"github.com/knative-preview/action/internal/config"
 	"github.com/knative-preview/action/internal/console"
 	"github.com/knative-preview/action/internal/deploy"
 	"github.com/knative-preview/action/internal/outputs"
 	"github.com/knative-preview/action/internal/pipeline"
 	"github.com/knative-preview/action/internal/report"
+	"github.com/knative-preview/action/internal/summary"
 )
 
 // keepReport stores the encoded report of an `up` and returns where, as the
@@ -54,11 +54,7 @@ func run(ctx context.Context, cfg *config.Config, con *console.Console, out *out
 	if keep != nil && cfg.Deploy.Mode == deploy.ModeUp {
 		saveReport(state.report(started, results, err), keep, con, out)
 	}
-	summary := pipeline.Summary(buildinfo.Name, results, err) + state.summary.String()
-	if err == nil {
-		summary += outputsMarkdown(out.Values())
-	}
-	if serr := con.Summary(summary); serr != nil {
+	if serr := con.Summary(summary.Job(state.report(started, results, err), out.Values())); serr != nil {
 		con.Warnf("%v", serr)
 	}
 	if err != nil {

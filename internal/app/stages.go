@@ -302,7 +302,6 @@ func (m measureStage) Run(ctx context.Context) error {
 		measure.Route{URL: m.deployed.URL, Address: m.deployed.Address}, o)
 	if rep != nil {
 		m.measured = rep
-		m.summary.WriteString(rep.Markdown())
 		if werr := measureOutputs(m.out, rep); werr != nil {
 			err = errors.Join(err, werr)
 		}

@@ -251,39 +251,3 @@ func pullNote(s *Sample) string {
 func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func ms(v float64) string { return fmt.Sprintf("%.0f ms", v) }
-
-// Markdown renders the report for the job summary: the statistics, then a
-// row per sample with its breakdown.
-func (r *Report) Markdown() string {
-	var b strings.Builder
-	b.WriteString("\n#### Cold start\n\n")
-	if r.Cold.N > 0 {
-		fmt.Fprintf(&b, "median **%s**, p95 %s, min %s, max %s over %d cold starts", ms(r.Cold.Median), ms(r.Cold.P95), ms(r.Cold.Min), ms(r.Cold.Max), r.Cold.N)
-		if r.FirstWithPull != nil {
-			fmt.Fprintf(&b, "; the first, which pulled the image, took %s and is not counted in them", ms(r.FirstWithPull.TotalMs))
-		}
-		b.WriteString(".\n\n")
-	}
-	if len(r.Samples) > 0 {
-		b.WriteString("| sample | verdict | total | first byte | scaled | scheduled | started | ready | pod | image |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
-		opt := func(v *float64) string {
-			if v == nil {
-				return "-"
-			}
-			return ms(*v)
-		}
-		for _, s := range r.Samples {
-			verdict := s.Verdict
-			if s.Reason != "" {
-				verdict += ": " + s.Reason
-			}
-			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", s.Index, verdict, ms(s.TotalMs), ms(s.TTFBMs),
-				opt(s.Breakdown.Scaled), opt(s.Breakdown.Scheduled), opt(s.Breakdown.Started), opt(s.Breakdown.Ready), s.Pod, s.Image)
-		}
-		b.WriteString("\nTimes are from the moment the request was sent, as this client's watches saw each step.\n")
-	}
-	if r.Warm.N > 0 {
-		fmt.Fprintf(&b, "\nWarm requests: %d, median time to first byte %s.\n", r.Warm.N, ms(r.Warm.Median))
-	}
-	return b.String()
-}

@@ -1,6 +1,6 @@
 // Package pipeline runs the named stages of one run in order, each in its
 // own log group and timed, under the run's context, and renders the plan
-// (for --dry-run) and the job summary.
+// (for --dry-run).
 package pipeline
 
 import (
@@ -131,31 +131,6 @@ func ToJSON(stages []Stage) planJSON {
 		p.Stages = append(p.Stages, planStage{Name: s.Name, Plan: append([]string{}, s.Plan...)})
 	}
 	return p
-}
-
-// Summary renders results as Markdown for the job summary: a table of
-// stages with their outcome and time, then the failure, if any, in full.
-func Summary(title string, results []Result, err error) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "### %s\n\n| stage | result | time |\n| --- | --- | --- |\n", title)
-	for _, r := range results {
-		outcome := "not run"
-		switch {
-		case r.Ran && r.Err != nil:
-			outcome = "failed"
-		case r.Ran:
-			outcome = "ok"
-		}
-		t := ""
-		if r.Ran {
-			t = round(r.Duration).String()
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", r.Name, outcome, t)
-	}
-	if err != nil {
-		fmt.Fprintf(&b, "\n**Failed:**\n\n```\n%s\n```\n", strings.TrimSpace(err.Error()))
-	}
-	return b.String()
 }
 
 func round(d time.Duration) time.Duration {
