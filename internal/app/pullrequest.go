@@ -28,15 +28,17 @@ const (
 // each, and the run goes on: what the pull request is told never fails the
 // job.
 type pullRequest struct {
-	con      *console.Console
-	client   *github.Client
-	pr       *github.PullRequest
-	env      string
-	comment  bool
-	deploys  bool
-	down     bool
-	runURL   string
-	deployID int64
+	con     *console.Console
+	client  *github.Client
+	pr      *github.PullRequest
+	env     string
+	comment bool
+	deploys bool
+	down    bool
+	// service and namespace name the preview.
+	service, namespace string
+	runURL             string
+	deployID           int64
 }
 
 // newPullRequest returns what tells cfg's pull request, or nil when there
@@ -51,7 +53,8 @@ func newPullRequest(cfg *config.Config, con *console.Console, getenv func(string
 		con: con, pr: ev.PullRequest,
 		env:     cfg.GitHub.EnvironmentFor(ev.PullRequest),
 		comment: cfg.GitHub.Comments(ev), deploys: cfg.GitHub.Deploys(ev),
-		down:   cfg.Deploy.Mode == deploy.ModeDown,
+		down:    cfg.Deploy.Mode == deploy.ModeDown,
+		service: cfg.Deploy.Service, namespace: cfg.Deploy.Namespace,
 		runURL: runURL(getenv),
 	}
 	if !p.comment && !p.deploys {
@@ -126,8 +129,8 @@ func (p *pullRequest) finish(r *report.Report, err error, stopped bool) (comment
 	if !p.comment {
 		return ""
 	}
-	c := summary.CommentContext{RunURL: p.runURL}
-	if p.down && err == nil {
+	c := summary.CommentContext{RunURL: p.runURL, Service: p.service, Namespace: p.namespace}
+	if p.down {
 		c.Removed = time.Now().UTC()
 	}
 	body := summary.Comment(r, c)

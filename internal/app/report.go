@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/knative-preview/action/internal/buildinfo"
@@ -9,8 +10,24 @@ import (
 )
 
 // report is the run's report: what ran where, with which versions, each
-// stage's time and every measurement, whether the run failed or not.
+// stage's time and every measurement, whether the run failed or not. It is
+// what the report file, the job summary and the pull request's comment
+// say, so the run's secrets are removed from all of it: a failed check
+// may quote what the service answered, a secret-env value among it.
 func (s *runState) report(started time.Time, results []pipeline.Result, err error) *report.Report {
+	r := s.rawReport(started, results, err)
+	data, eerr := report.Encode(r)
+	if eerr != nil {
+		return r
+	}
+	var redacted report.Report
+	if json.Unmarshal([]byte(s.con.RedactJSON(string(data))), &redacted) != nil {
+		return r
+	}
+	return &redacted
+}
+
+func (s *runState) rawReport(started time.Time, results []pipeline.Result, err error) *report.Report {
 	r := &report.Report{
 		SchemaVersion: report.SchemaVersion,
 		Time:          started.UTC().Format(time.RFC3339),
@@ -42,7 +59,11 @@ func (s *runState) report(started time.Time, results []pipeline.Result, err erro
 		r.Stages = append(r.Stages, st)
 	}
 	if m := s.measured; m != nil {
-		r.Checks = report.Checks{Ran: true, Passed: len(m.Problems) == 0, Problems: m.Problems}
+		r.Checks = report.Checks{Ran: true, Passed: len(m.Problems) == 0, Problems: m.Problems, ColdStartMaxMs: s.cfg.Measure.MaxMedianMs}
+	}
+	if ev := s.cfg.Event; ev != nil && ev.PullRequest != nil {
+		pr := ev.PullRequest
+		r.PullRequest = &report.PullRequest{Number: pr.Number, Action: pr.Action, HeadSHA: pr.HeadSHA, Fork: pr.Fork}
 	}
 	if err != nil {
 		r.Error = s.con.Redact(err.Error())

