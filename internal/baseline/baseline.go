@@ -24,9 +24,9 @@ import (
 	"github.com/knative-preview/action/internal/report"
 )
 
-// History is the baseline input's value that compares with the cluster's
+// historyValue is the baseline input's value that compares with the cluster's
 // history.
-const History = "history"
+const historyValue = "history"
 
 // Inputs are the inputs of the baseline.
 var Inputs = []input.Def{
@@ -73,7 +73,7 @@ func (o Options) Active() bool { return o.File != "" || o.History }
 func Parse(r *input.Reader) Options {
 	var o Options
 	switch v := r.String("baseline"); {
-	case strings.EqualFold(v, History):
+	case strings.EqualFold(v, historyValue):
 		o.History = true
 	case v != "":
 		o.File = r.Path(v)

@@ -9,9 +9,9 @@ import (
 	"github.com/knative-preview/action/internal/report"
 )
 
-// Budget is the most bytes the history's JSON may take: half of
+// budget is the most bytes the history's JSON may take: half of
 // Kubernetes' 1 MiB limit of an object, leaving room for its metadata.
-const Budget = 512 * 1024
+const budget = 512 * 1024
 
 // maxSamples is the most cold starts, and the most warm requests, a point
 // keeps: enough for the rank test of a later run, pooled over several.
@@ -21,7 +21,7 @@ const maxSamples = 100
 const maxText = 100
 
 // bound returns the last size points of ps, each trimmed, and of those as
-// many of the newest as encode in at most Budget bytes (the newest always),
+// many of the newest as encode in at most budget bytes (the newest always),
 // with their encoding. ps itself is not changed.
 func bound(ps []report.Point, size int) ([]report.Point, []byte) {
 	if len(ps) > size {
@@ -41,7 +41,7 @@ func bound(ps []report.Point, size int) ([]report.Point, []byte) {
 	}
 	total -= len(",")
 	first := 0
-	for total > Budget && first < len(ps)-1 {
+	for total > budget && first < len(ps)-1 {
 		total -= len(enc[first]) + len(",")
 		first++
 	}
@@ -58,9 +58,9 @@ func bound(ps []report.Point, size int) ([]report.Point, []byte) {
 
 // trim is p as the history keeps it: at most maxSamples cold starts and
 // warm requests, spread over the range of each, in whole milliseconds; the
-// figures to a tenth of a millisecond (ready to a millisecond); text cut to
-// maxText bytes. A number that is not finite is 0, or dropped from the
-// samples.
+// figures to a tenth of a millisecond (ready to a millisecond); text cut
+// to maxText bytes and made valid UTF-8. A number that is not finite is 0,
+// or dropped from the samples.
 func trim(p report.Point) report.Point {
 	p.Time, p.Commit, p.Revision = clip(p.Time), clip(p.Commit), clip(p.Revision)
 	p.ColdStartMedianMs = round(p.ColdStartMedianMs, 10)
@@ -80,10 +80,7 @@ func round(v, scale float64) float64 {
 }
 
 func clip(s string) string {
-	if len(s) <= maxText {
-		return s
-	}
-	return strings.ToValidUTF8(s[:maxText], "")
+	return strings.ToValidUTF8(s[:min(len(s), maxText)], "")
 }
 
 // thin returns v's finite values in whole milliseconds; when there are

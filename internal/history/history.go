@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,10 +40,10 @@ const key = "history.json"
 // with that error: a warning, not a failure.
 var ErrCorrupt = errors.New("the history is unreadable")
 
-// Name is the name of service's history ConfigMap. A service name is a DNS
-// label (at most 63 characters), so the name is always a valid ConfigMap
-// name (a DNS subdomain, at most 253).
-func Name(service string) string { return service + "-" + buildinfo.Name + "-history" }
+// configMapName is the name of service's history ConfigMap. A service
+// name is a DNS label (at most 63 characters), so this is always a valid
+// ConfigMap name (a DNS subdomain, at most 253).
+func configMapName(service string) string { return service + "-" + buildinfo.Name + "-history" }
 
 // labels mark the ConfigMap as ours and as the service's, as the service's
 // Secret is: mode down counts it among the service's objects.
@@ -72,7 +74,7 @@ func Read(ctx context.Context, cs kubernetes.Interface, namespace, service strin
 	if err := checkService(service); err != nil {
 		return nil, err
 	}
-	name := Name(service)
+	name := configMapName(service)
 	var cm *corev1.ConfigMap
 	err := kube.Request(ctx, func(ctx context.Context) (err error) {
 		cm, err = cs.CoreV1().ConfigMaps(namespace).Get(ctx, name, metav1.GetOptions{})
@@ -98,20 +100,21 @@ func Read(ctx context.Context, cs kubernetes.Interface, namespace, service strin
 var tries = wait.Backoff{Steps: 20, Duration: 20 * time.Millisecond, Factor: 1.5, Jitter: 1, Cap: 2 * time.Second}
 
 // Record adds p to service's history in namespace and keeps the last size
-// runs (DefaultSize when size is out of 1..MaxSize), as many of them as fit
-// in Budget. It returns the history kept, oldest first, p last.
+// runs (DefaultSize when size is out of 1..maxSize), as many of them as fit
+// in budget. It returns the history kept, oldest first, p last.
 //
 // The first run creates the ConfigMap; later ones apply it server-side on
 // the resourceVersion they read, so when two runs record at once one of
-// them is refused, reads again and adds its point to the other's.
+// them is refused, reads again and adds its point to the other's. A write
+// whose answer was lost is tried again only when p is not in the history.
 func Record(ctx context.Context, cs kubernetes.Interface, namespace, service string, p report.Point, size int) ([]report.Point, error) {
 	if err := checkService(service); err != nil {
 		return nil, err
 	}
-	if size < 1 || size > MaxSize {
+	if size < 1 || size > maxSize {
 		size = DefaultSize
 	}
-	name := Name(service)
+	name := configMapName(service)
 	cms := cs.CoreV1().ConfigMaps(namespace)
 	var kept []report.Point
 	var corrupt error
@@ -135,6 +138,11 @@ func Record(ctx context.Context, cs kubernetes.Interface, namespace, service str
 			if old, err = decode(cur); err != nil {
 				old, corrupt = nil, err
 			}
+		}
+		if slices.ContainsFunc(old, func(q report.Point) bool { return reflect.DeepEqual(trim(q), trim(p)) }) {
+			// An earlier try wrote it, and its answer was lost.
+			kept, _ = bound(old, size)
+			return nil
 		}
 		var data []byte
 		kept, data = bound(append(old, p), size)

@@ -18,11 +18,11 @@ const (
 	ModeOff = "off"
 )
 
-// DefaultSize is how many runs the history keeps by default; MaxSize the
+// DefaultSize is how many runs the history keeps by default; maxSize the
 // most it may be asked to keep.
 const (
 	DefaultSize = 30
-	MaxSize     = 1000
+	maxSize     = 1000
 )
 
 // kindTarget is the cluster input's value for a kind cluster.
@@ -38,7 +38,7 @@ var Inputs = []input.Def{
 	{
 		Name:        "history-size",
 		Default:     strconv.Itoa(DefaultSize),
-		Description: fmt.Sprintf("How many runs the history keeps, 1 to %d; the oldest go first, also when the ConfigMap would grow past %d KiB.", MaxSize, Budget/1024),
+		Description: fmt.Sprintf("How many runs the history keeps, 1 to %d; the oldest go first, also when the ConfigMap would grow past %d KiB.", maxSize, budget/1024),
 	},
 }
 
@@ -53,7 +53,7 @@ type Options struct {
 // Parse reads the history inputs.
 func Parse(r *input.Reader) Options {
 	o := Options{Mode: r.OneOf("history", "is not a history mode", ModeAuto, ModeCluster, ModeOff), Size: DefaultSize}
-	if n, ok := r.Int("history-size", 1, MaxSize, "is not a number of runs", fmt.Sprintf("a whole number from 1 to %d", MaxSize)); ok {
+	if n, ok := r.Int("history-size", 1, maxSize, "is not a number of runs", fmt.Sprintf("a whole number from 1 to %d", maxSize)); ok {
 		o.Size = int(n)
 	}
 	return o

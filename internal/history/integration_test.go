@@ -78,7 +78,7 @@ func TestIntegrationThreeRuns(t *testing.T) {
 	if got[2].ColdStartMedianMs != 1503 || len(got[2].ColdStartMs) != 3 {
 		t.Errorf("the third run reads back as %+v", got[2])
 	}
-	cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, Name("hello"), metav1.GetOptions{})
+	cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, configMapName("hello"), metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,8 +92,8 @@ func TestIntegrationThreeRuns(t *testing.T) {
 	if !applied {
 		t.Errorf("no server-side apply by %s in %+v", kube.FieldManager, cm.ManagedFields)
 	}
-	if n := len(cm.Data[key]); n > Budget {
-		t.Errorf("history of %d bytes, over %d", n, Budget)
+	if n := len(cm.Data[key]); n > budget {
+		t.Errorf("history of %d bytes, over %d", n, budget)
 	}
 	if other, err := Read(ctx, cs, ns, "other"); err != nil || len(other) != 0 {
 		t.Errorf("another service's history: %v, %v; want none", other, err)
@@ -115,7 +115,7 @@ func TestIntegrationConcurrentRuns(t *testing.T) {
 			wg.Go(func() {
 				p := point(1)
 				p.Time = fmt.Sprintf("round %d run %d", round, i)
-				if _, err := Record(ctx, cs, ns, "hello", p, MaxSize); err != nil {
+				if _, err := Record(ctx, cs, ns, "hello", p, maxSize); err != nil {
 					errs <- err
 				}
 			})
@@ -144,7 +144,7 @@ func TestIntegrationConcurrentRuns(t *testing.T) {
 func TestIntegrationCorruptHistory(t *testing.T) {
 	cs, ns, ctx := bed(t, "history-corrupt")
 	_, err := cs.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: Name("hello"), Labels: labels("hello")},
+		ObjectMeta: metav1.ObjectMeta{Name: configMapName("hello"), Labels: labels("hello")},
 		Data:       map[string]string{key: `{"not": "a list"}`},
 	}, metav1.CreateOptions{})
 	if err != nil {
@@ -175,7 +175,7 @@ func TestIntegrationCorruptHistory(t *testing.T) {
 func TestIntegrationNotOurs(t *testing.T) {
 	cs, ns, ctx := bed(t, "history-not-ours")
 	_, err := cs.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: Name("hello")},
+		ObjectMeta: metav1.ObjectMeta{Name: configMapName("hello")},
 		Data:       map[string]string{key: "[]", "mine": "yes"},
 	}, metav1.CreateOptions{})
 	if err != nil {
@@ -187,7 +187,7 @@ func TestIntegrationNotOurs(t *testing.T) {
 	if _, err := Read(ctx, cs, ns, "hello"); err == nil || !strings.Contains(err.Error(), "not created by this action") {
 		t.Errorf("Read: %v, want a refusal", err)
 	}
-	cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, Name("hello"), metav1.GetOptions{})
+	cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, configMapName("hello"), metav1.GetOptions{})
 	if err != nil || cm.Data["mine"] != "yes" || cm.Data[key] != "[]" || len(cm.Labels) != 0 {
 		t.Errorf("the ConfigMap changed: %+v (%v)", cm, err)
 	}
@@ -198,31 +198,63 @@ func TestIntegrationNotOurs(t *testing.T) {
 func TestIntegrationFullHistory(t *testing.T) {
 	cs, ns, ctx := bed(t, "history-full")
 	var ps []report.Point
-	for i := range MaxSize {
+	for i := range maxSize {
 		ps = append(ps, fat(i, 1000))
 	}
-	_, data := bound(ps, MaxSize)
+	_, data := bound(ps, maxSize)
 	_, err := cs.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: Name("hello"), Labels: labels("hello")},
+		ObjectMeta: metav1.ObjectMeta{Name: configMapName("hello"), Labels: labels("hello")},
 		Data:       map[string]string{key: string(data)},
 	}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	last := fat(MaxSize, 1000)
+	last := fat(maxSize, 1000)
 	last.Time = "the newest"
-	kept, err := Record(ctx, cs, ns, "hello", last, MaxSize)
+	kept, err := Record(ctx, cs, ns, "hello", last, maxSize)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if kept[len(kept)-1].Time != "the newest" {
 		t.Errorf("the newest run is not last: %s", kept[len(kept)-1].Time)
 	}
-	cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, Name("hello"), metav1.GetOptions{})
+	cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, configMapName("hello"), metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(cm.Data[key]); n > Budget {
-		t.Errorf("history of %d bytes, over %d", n, Budget)
+	if n := len(cm.Data[key]); n > budget {
+		t.Errorf("history of %d bytes, over %d", n, budget)
+	}
+}
+
+// Through a flaky API server (refused, reset before or after acting, slow)
+// every run is recorded once, in order: a write that went through though
+// its answer was lost is not made again.
+func TestIntegrationRecordThroughFaults(t *testing.T) {
+	cs, ns, ctx := bed(t, "history-faults")
+	proxy := testenv.Shared(t).Faults(t, testenv.FaultOptions{Seed: 14, Rate: 0.3,
+		Kinds: []testenv.Fault{testenv.Throttled, testenv.InternalError, testenv.Unavailable503, testenv.ResetBefore, testenv.ResetAfter, testenv.Latency}})
+	flaky, err := kubernetes.NewForConfig(proxy.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i := range 20 {
+		p := point(1)
+		p.Time = fmt.Sprintf("run %02d", i)
+		want = append(want, p.Time)
+		if _, err := Record(ctx, flaky, ns, "hello", p, DefaultSize); err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+	}
+	got, err := Read(ctx, cs, ns, "hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(times(got), ",") != strings.Join(want, ",") {
+		t.Errorf("history %v, want each run once, in order: %v", times(got), want)
+	}
+	if proxy.Counts()[testenv.ResetAfter] == 0 {
+		t.Errorf("no answer was lost after the API server acted (%s): change the seed", proxy)
 	}
 }

@@ -25,7 +25,7 @@ const (
 	Slower = "slower"
 	// Faster: smaller by more than the limits, and clearly so.
 	Faster = "faster"
-	// Inconclusive: fewer than MinSamples on a side; the evidence is thin.
+	// Inconclusive: fewer than minSamples on a side; the evidence is thin.
 	Inconclusive = "inconclusive"
 )
 
@@ -38,11 +38,11 @@ const (
 )
 
 const (
-	// Alpha is the rank test's significance level, two-sided.
-	Alpha = 0.05
-	// MinSamples is the fewest samples per side for a verdict; the normal
+	// alpha is the rank test's significance level, two-sided.
+	alpha = 0.05
+	// minSamples is the fewest samples per side for a verdict; the normal
 	// approximation of the U statistic is good enough from here on.
-	MinSamples = 5
+	minSamples = 5
 )
 
 // Samples are one side's measurements, all in milliseconds: the counted
@@ -119,7 +119,7 @@ func Compare(current, baseline Samples, o Options) report.Comparison {
 	p := []float64{1, 1, 1}
 	var tested []int
 	for _, f := range figs {
-		if len(f.b) >= MinSamples && len(f.c) >= MinSamples && !slices.Contains(tested, f.test) {
+		if len(f.b) >= minSamples && len(f.c) >= minSamples && !slices.Contains(tested, f.test) {
 			_, p[f.test] = mannWhitney(f.b, f.c)
 			tested = append(tested, f.test)
 		}
@@ -135,8 +135,8 @@ func Compare(current, baseline Samples, o Options) report.Comparison {
 
 // holm returns the level each of the tests' p-values must be below to be
 // clear, by Holm's step-down procedure, which keeps the chance of any
-// false alarm over all the tests at Alpha: the i-th smallest p (from 0)
-// is held to Alpha/(len(tests)-i), and once one is not below its level,
+// false alarm over all the tests at alpha: the i-th smallest p (from 0)
+// is held to alpha/(len(tests)-i), and once one is not below its level,
 // no larger one is clear (its level is 0).
 func holm(p []float64, tests []int) []float64 {
 	level := make([]float64, len(p))
@@ -145,7 +145,7 @@ func holm(p []float64, tests []int) []float64 {
 	failed := false
 	for i, t := range order {
 		if !failed {
-			level[t] = Alpha / float64(len(order)-i)
+			level[t] = alpha / float64(len(order)-i)
 			failed = p[t] >= level[t]
 		}
 	}
@@ -179,9 +179,9 @@ func judge(name string, baseline, current []float64, statistic func([]float64) f
 	if f.Baseline != 0 {
 		f.DeltaPercent = 100 * f.DeltaMs / f.Baseline
 	}
-	if len(baseline) < MinSamples || len(current) < MinSamples {
+	if len(baseline) < minSamples || len(current) < minSamples {
 		f.Verdict = Inconclusive
-		f.Reason = fmt.Sprintf("too few samples to judge (%d and %d; at least %d a side): the evidence is thin", len(baseline), len(current), MinSamples)
+		f.Reason = fmt.Sprintf("too few samples to judge (%d and %d; at least %d a side): the evidence is thin", len(baseline), len(current), minSamples)
 		return f
 	}
 	size := math.Abs(f.DeltaMs)

@@ -130,15 +130,15 @@ func TestShiftedByHalfIsSlower(t *testing.T) {
 // last to 5%; after the first p that is not clear, none is.
 func TestHolm(t *testing.T) {
 	p := []float64{0.02, 0.01, 0.04}
-	if got := holm(p, []int{0, 1, 2}); got[1] != Alpha/3 || got[0] != Alpha/2 || got[2] != Alpha {
-		t.Errorf("levels %v, want [%v %v %v]", got, Alpha/2, Alpha/3, Alpha)
+	if got := holm(p, []int{0, 1, 2}); got[1] != alpha/3 || got[0] != alpha/2 || got[2] != alpha {
+		t.Errorf("levels %v, want [%v %v %v]", got, alpha/2, alpha/3, alpha)
 	}
 	p = []float64{0.03, 0.001, 0.04}
-	if got := holm(p, []int{0, 1, 2}); got[1] != Alpha/3 || got[0] != Alpha/2 || got[2] != 0 {
-		t.Errorf("levels %v, want the last 0 once 0.03 is not below %v", got, Alpha/2)
+	if got := holm(p, []int{0, 1, 2}); got[1] != alpha/3 || got[0] != alpha/2 || got[2] != 0 {
+		t.Errorf("levels %v, want the last 0 once 0.03 is not below %v", got, alpha/2)
 	}
-	if got := holm([]float64{0.04, 1, 1}, []int{0}); got[0] != Alpha {
-		t.Errorf("one test: level %v, want %v", got[0], Alpha)
+	if got := holm([]float64{0.04, 1, 1}, []int{0}); got[0] != alpha {
+		t.Errorf("one test: level %v, want %v", got[0], alpha)
 	}
 }
 
@@ -162,7 +162,7 @@ func TestFewSamplesAreInconclusive(t *testing.T) {
 func TestPracticalLimits(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 4))
 	small := lognormal(r, 20, 80)
-	if res := Compare(Samples{WarmMs: scaled(small, 1.5)}, Samples{WarmMs: small}, Options{}); res.Verdict != None || res.Figures[0].P >= Alpha {
+	if res := Compare(Samples{WarmMs: scaled(small, 1.5)}, Samples{WarmMs: small}, Options{}); res.Verdict != None || res.Figures[0].P >= alpha {
 		t.Errorf("+40 ms: verdict %s, p %v; want none though clear", res.Verdict, res.Figures[0].P)
 	}
 	var base, cur []float64
@@ -191,7 +191,7 @@ func TestFalsePositiveRate(t *testing.T) {
 		if res.Verdict == Slower {
 			flagged++
 		}
-		if _, p := mannWhitney(base, cur); p < Alpha {
+		if _, p := mannWhitney(base, cur); p < alpha {
 			rankOnly++
 		}
 	}
