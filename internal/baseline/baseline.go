@@ -24,8 +24,8 @@ import (
 	"github.com/knative-preview/action/internal/report"
 )
 
-// historyValue is the baseline input's value that compares with the cluster's
-// history.
+// historyValue is the baseline input's value that compares with the
+// cluster's history.
 const historyValue = "history"
 
 // Inputs are the inputs of the baseline.

@@ -101,7 +101,11 @@ func (o Options) Failure(c report.Comparison) error {
 	}
 	o = o.withDefaults()
 	var b strings.Builder
-	fmt.Fprintf(&b, "slower than the baseline (%s): a figure grew by more than %g%% and %g ms, and clearly so (fail-on-regression is true)\n", c.Baseline, o.MaxRegressionPercent, o.FloorMs)
+	b.WriteString("slower than the baseline")
+	if c.Baseline != "" {
+		fmt.Fprintf(&b, " (%s)", c.Baseline)
+	}
+	fmt.Fprintf(&b, ": a figure grew by more than %g%% and %g ms, and clearly so (fail-on-regression is true)\n", o.MaxRegressionPercent, o.FloorMs)
 	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "  figure\tbaseline\tcurrent\tdelta\tp\tverdict")
 	for _, f := range c.Figures {
