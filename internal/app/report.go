@@ -14,8 +14,8 @@ import (
 // what the report file, the job summary and the pull request's comment
 // say, so the run's secrets are removed from all of it: a failed check
 // may quote what the service answered, a secret-env value among it.
-func (s *runState) report(started time.Time, results []pipeline.Result, err error) *report.Report {
-	r := s.rawReport(started, results, err)
+func (s *runState) report(results []pipeline.Result, err error) *report.Report {
+	r := s.rawReport(results, err)
 	data, eerr := report.Encode(r)
 	if eerr != nil {
 		return r
@@ -27,10 +27,10 @@ func (s *runState) report(started time.Time, results []pipeline.Result, err erro
 	return &redacted
 }
 
-func (s *runState) rawReport(started time.Time, results []pipeline.Result, err error) *report.Report {
+func (s *runState) rawReport(results []pipeline.Result, err error) *report.Report {
 	r := &report.Report{
 		SchemaVersion: report.SchemaVersion,
-		Time:          started.UTC().Format(time.RFC3339),
+		Time:          s.started.UTC().Format(time.RFC3339),
 		Tool:          buildinfo.UserAgent(),
 		Repository:    s.getenv("GITHUB_REPOSITORY"),
 		Commit:        s.getenv("GITHUB_SHA"),
@@ -48,9 +48,8 @@ func (s *runState) rawReport(started time.Time, results []pipeline.Result, err e
 	if s.installed != nil {
 		r.Knative = report.Knative{ServingVersion: s.installed.Versions.Serving, Ingress: s.installed.Ingress, IngressVersion: s.installed.Versions.Ingress}
 	}
-	if d := s.deployed; d != nil {
-		r.Service = &report.Service{Name: d.Service, Namespace: d.Namespace, Revision: d.Revision, URL: d.URL, ReadySeconds: d.ReadySeconds}
-	}
+	r.Service = s.serviceReport()
+	r.Comparison, r.Trend = s.compared, s.trend
 	for _, res := range results {
 		st := report.Stage{Name: res.Name, Ran: res.Ran, Seconds: res.Duration.Seconds()}
 		if res.Err != nil {

@@ -23,9 +23,9 @@ func TestReportHidesSecretsTheServiceAnswered(t *testing.T) {
 	con := console.NewLocal(&bytes.Buffer{})
 	con.Mask(sentinel)
 	answer := `warm request 1: body "API_KEY=` + sentinel + `<br>"`
-	s := &runState{cfg: &config.Config{}, con: con, getenv: func(string) string { return "" },
+	s := &runState{cfg: &config.Config{}, con: con, started: time.Now(), getenv: func(string) string { return "" },
 		measured: &measure.Report{Problems: []string{answer}, Samples: []measure.Sample{{Index: 1, Verdict: measure.VerdictCold, Reason: answer}}}}
-	r := s.report(time.Now(), []pipeline.Result{{Name: "measure", Ran: true, Err: errors.New(answer)}}, errors.New(answer))
+	r := s.report([]pipeline.Result{{Name: "measure", Ran: true, Err: errors.New(answer)}}, errors.New(answer))
 	var kept []byte
 	out := outputs.NewLocal(outputs.JSON, &bytes.Buffer{}, &bytes.Buffer{})
 	saveReport(r, func(data []byte) (string, error) { kept = data; return ".knative-preview/report.json", nil }, con, out)

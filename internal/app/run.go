@@ -26,7 +26,7 @@ type keepReport func(data []byte) (string, error)
 // ran hands its report to keep (nil: none). Its callers have masked cfg's
 // secrets.
 func run(ctx context.Context, cfg *config.Config, con *console.Console, out *outputs.Writer, stdout io.Writer, format outputs.Format, getenv func(string) string, keep keepReport) int {
-	state := &runState{cfg: cfg, con: con, out: out, getenv: getenv}
+	state := &runState{cfg: cfg, con: con, out: out, getenv: getenv, started: time.Now()}
 	stages := buildStages(state)
 
 	if cfg.DryRun {
@@ -49,12 +49,11 @@ func run(ctx context.Context, cfg *config.Config, con *console.Console, out *out
 	defer cancel()
 
 	runner := &pipeline.Runner{Console: con}
-	started := time.Now()
 	pr := newPullRequest(cfg, con, getenv)
 	pr.start(ctx)
 	results, err := runner.Run(ctx, stages)
 	stopped := errors.Is(context.Cause(ctx), ErrInterrupted)
-	rep := state.report(started, results, err)
+	rep := state.report(results, err)
 	if keep != nil && cfg.Deploy.Mode == deploy.ModeUp {
 		saveReport(rep, keep, con, out)
 	}

@@ -1,7 +1,9 @@
 package app
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -10,6 +12,7 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/knative-preview/action/internal/baseline"
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/cluster/gke"
 	"github.com/knative-preview/action/internal/cluster/kind"
@@ -17,12 +20,15 @@ import (
 	"github.com/knative-preview/action/internal/config"
 	"github.com/knative-preview/action/internal/console"
 	"github.com/knative-preview/action/internal/deploy"
+	"github.com/knative-preview/action/internal/history"
 	"github.com/knative-preview/action/internal/ingress"
 	"github.com/knative-preview/action/internal/install"
 	"github.com/knative-preview/action/internal/manifests"
 	"github.com/knative-preview/action/internal/measure"
 	"github.com/knative-preview/action/internal/outputs"
 	"github.com/knative-preview/action/internal/pipeline"
+	"github.com/knative-preview/action/internal/regression"
+	"github.com/knative-preview/action/internal/report"
 )
 
 // runState is what the stages of one run share: each stage reads what the
@@ -41,6 +47,12 @@ type runState struct {
 	deployed *deploy.Result
 	// measured is what the measure stage measured, also when a check failed.
 	measured *measure.Report
+	// compared is this run against its baseline; trend the service's
+	// recent runs, this one last.
+	compared *report.Comparison
+	trend    []report.Point
+	// started is when the run began.
+	started time.Time
 }
 
 // stage is one step of a run over its state.
@@ -78,7 +90,11 @@ func buildStages(s *runState) []pipeline.Stage {
 	if !s.cfg.Measure.Active() || s.cfg.Deploy.Visibility == deploy.VisibilityClusterLocal {
 		return stages
 	}
-	return append(stages, named("measure", measureStage{s}))
+	stages = append(stages, named("measure", measureStage{s}))
+	if s.cfg.Baseline.Active() || s.cfg.History.Mode != history.ModeOff {
+		stages = append(stages, named("compare", compareStage{s}))
+	}
+	return stages
 }
 
 // measuring reports whether the run takes cold starts of its image.
@@ -305,4 +321,86 @@ func (m measureStage) Run(ctx context.Context) error {
 		}
 	}
 	return err
+}
+
+// compareStage keeps the run's figures in the service's history on the
+// cluster and compares them with the baseline: a report file, or the
+// history of the runs before this one.
+type compareStage struct{ *runState }
+
+func (c compareStage) Plan() []string {
+	var out []string
+	if b := c.cfg.Baseline; b.Active() {
+		what := "the report file " + b.File
+		if b.History {
+			what = fmt.Sprintf("the recent runs of service %s in the cluster's history", cmp.Or(b.Service, c.cfg.Deploy.Service))
+		}
+		out = append(out, fmt.Sprintf("compare the cold-start median and p95, the time to Ready and the warm p50 with %s: slower or faster only when the change is above %g%% and %g ms and a rank test finds it clear", what, c.cfg.Regression.MaxRegressionPercent, c.cfg.Regression.FloorMs))
+	}
+	if c.cfg.History.Mode != history.ModeOff {
+		out = append(out, fmt.Sprintf("keep this run's figures with the last %d runs' in ConfigMap %s/%s (history %s: not on a kind cluster this run created)", c.cfg.History.Size, c.cfg.Deploy.Namespace, history.ConfigMapName(c.cfg.Deploy.Service), c.cfg.History.Mode))
+	}
+	return out
+}
+
+func (c compareStage) Run(ctx context.Context) error {
+	cs, err := kubernetes.NewForConfig(c.cluster.REST)
+	if err != nil {
+		return fmt.Errorf("building a Kubernetes client: %w", err)
+	}
+	ns, svc := c.deployed.Namespace, c.deployed.Service
+	now := &report.Report{Time: c.started.UTC().Format(time.RFC3339), Commit: c.getenv("GITHUB_SHA"), Service: c.serviceReport(), Measure: c.measured}
+
+	var base regression.Samples
+	source := ""
+	if c.cfg.Baseline.Active() {
+		// Read before this run is recorded: a run is not its own baseline.
+		base, source, err = baseline.Load(ctx, c.cfg.Baseline, cs, ns, svc)
+		switch {
+		case errors.Is(err, baseline.ErrNone):
+			c.con.Warnf("no comparison: %v", err)
+			source = ""
+		case err != nil && c.cfg.Regression.FailOnRegression:
+			return fmt.Errorf("reading the baseline (fail-on-regression is on, so the run cannot pass without it): %w", err)
+		case err != nil:
+			c.con.Warnf("no comparison: reading the baseline: %v", err)
+			source = ""
+		}
+	}
+
+	if c.cfg.History.On(c.cfg.Cluster == config.ClusterKind && c.cluster.Created) {
+		trend, err := history.Record(ctx, cs, ns, svc, history.PointOf(now), c.cfg.History.Size)
+		if err != nil {
+			c.con.Warnf("keeping this run in the history: %v", err)
+		} else {
+			c.con.Infof("the history of %s/%s holds %d run(s)", ns, svc, len(trend))
+		}
+		c.trend = trend
+	}
+
+	if source == "" {
+		return nil
+	}
+	comparison := regression.Compare(regression.SamplesOf(now), base, c.cfg.Regression)
+	comparison.Baseline = source
+	c.compared = &comparison
+	c.con.Infof("compared with %s: %s", source, comparison.Verdict)
+	figures, err := json.Marshal(comparison.Figures)
+	if err != nil {
+		return fmt.Errorf("encoding the compared figures: %w", err)
+	}
+	if err := errors.Join(c.out.Set("regression", comparison.Verdict), c.out.Set("regression-figures", string(figures))); err != nil {
+		return err
+	}
+	return c.cfg.Regression.Failure(comparison)
+}
+
+// serviceReport is what the report says of the deployed Service; nil
+// before the deploy stage.
+func (s *runState) serviceReport() *report.Service {
+	d := s.deployed
+	if d == nil {
+		return nil
+	}
+	return &report.Service{Name: d.Service, Namespace: d.Namespace, Revision: d.Revision, URL: d.URL, ReadySeconds: d.ReadySeconds}
 }

@@ -6,16 +6,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/knative-preview/action/internal/baseline"
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/cluster/gke"
 	"github.com/knative-preview/action/internal/cluster/kind"
 	"github.com/knative-preview/action/internal/cluster/kubeconfig"
 	"github.com/knative-preview/action/internal/deploy"
 	"github.com/knative-preview/action/internal/github"
+	"github.com/knative-preview/action/internal/history"
 	"github.com/knative-preview/action/internal/image"
 	"github.com/knative-preview/action/internal/input"
 	"github.com/knative-preview/action/internal/install"
 	"github.com/knative-preview/action/internal/measure"
+	"github.com/knative-preview/action/internal/regression"
 )
 
 // Config is the validated configuration of one run.
@@ -48,6 +51,12 @@ type Config struct {
 	Install install.Options
 	Deploy  deploy.Options
 	Measure measure.Options
+
+	// History says whether to keep the service's recent runs on the
+	// cluster; Baseline what to compare the run with, and Regression how.
+	History    history.Options
+	Baseline   baseline.Options
+	Regression regression.Options
 
 	// Warnings are about values that are accepted but probably not what
 	// the user wants.
@@ -102,6 +111,10 @@ func Parse(raw input.Values, style input.Style, getenv func(string) string) (*Co
 	cfg.Deploy = deploy.Parse(r, cfg.Image)
 	cfg.Measure = measure.Parse(r)
 	refuseUnmeasurable(r, cfg)
+	cfg.History = history.Parse(r)
+	cfg.Baseline = baseline.Parse(r)
+	cfg.Regression = regression.Parse(r)
+	warnUncompared(r, cfg)
 
 	down := cfg.Deploy.Mode == deploy.ModeDown
 	if down && r.String("reuse-cluster") == cluster.ReuseRecreate && cfg.Cluster != clusterKubeconfig {
@@ -144,6 +157,17 @@ func refuseOtherTargets(r *input.Reader, raw input.Values, target string) {
 		}
 		r.Bad(d.Name, shown, fmt.Sprintf("applies to cluster %s only, and cluster is %s", strings.Join(targets, " and "), target),
 			"leave it out, or set cluster to "+strings.Join(targets, " or "))
+	}
+}
+
+// warnUncompared warns about a comparison asked for that cannot happen:
+// nothing is measured, or there is nothing to compare with.
+func warnUncompared(r *input.Reader, cfg *Config) {
+	switch {
+	case cfg.Baseline.Active() && (cfg.Image == "" || cfg.Measure.Samples == 0 && cfg.Measure.SmokeRequests == 0):
+		r.Warn("baseline", "nothing is measured (no image, or cold-start-samples and smoke-requests 0), so there is nothing to compare")
+	case cfg.Regression.FailOnRegression && !cfg.Baseline.Active():
+		r.Warn("fail-on-regression", "without baseline there is nothing to compare with, so it never fails the job; set baseline to a report file or history")
 	}
 }
 

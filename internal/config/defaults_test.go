@@ -10,8 +10,10 @@ import (
 	"github.com/knative-preview/action/internal/cluster/kind"
 	"github.com/knative-preview/action/internal/deploy"
 	"github.com/knative-preview/action/internal/github"
+	"github.com/knative-preview/action/internal/history"
 	"github.com/knative-preview/action/internal/input"
 	"github.com/knative-preview/action/internal/measure"
+	"github.com/knative-preview/action/internal/regression"
 	"github.com/knative-preview/action/internal/release"
 )
 
@@ -35,27 +37,32 @@ func TestDefaultsAreTheComponentsOwn(t *testing.T) {
 	onGKE := parse(ClusterGKE, input.Values{"gke-project": "proj-1", "gke-location": "us-central1"})
 	timeout, _ := time.ParseDuration(defaultTimeout)
 	checks := map[string]struct{ got, want string }{
-		"cluster":            {onKind.Cluster, ClusterKind},
-		"timeout":            {onKind.Timeout.String(), timeout.String()},
-		"cluster-name":       {onKind.Kind.ClusterName + " " + onGKE.GKE.ClusterName, cluster.DefaultName + " " + cluster.DefaultName},
-		"reuse-cluster":      {onKind.Kind.Reuse + " " + onGKE.GKE.Reuse, cluster.DefaultReuse + " " + cluster.DefaultReuse},
-		"host-port":          {strconv.Itoa(onKind.Kind.HostPort), strconv.Itoa(kind.DefaultHostPort)},
-		"gke-machine-type":   {onGKE.GKE.MachineType, gke.DefaultMachineType},
-		"gke-nodes":          {strconv.Itoa(onGKE.GKE.Nodes), strconv.Itoa(gke.DefaultNodes)},
-		"gke-spot":           {strconv.FormatBool(onGKE.GKE.Spot), "false"},
-		"delete-cluster":     {onGKE.GKE.DeleteCluster, gke.DefaultDeleteCluster},
-		"serving-version":    {onKind.Install.Spec.String(), release.DefaultServingVersion},
-		"ingress":            {onKind.Install.Ingress, release.IngressKourier},
-		"mode":               {onKind.Deploy.Mode, deploy.ModeUp},
-		"namespace":          {onKind.Deploy.Namespace, deploy.DefaultNamespace},
-		"visibility":         {onKind.Deploy.Visibility, deploy.VisibilityExternal},
-		"cold-start-samples": {strconv.Itoa(onKind.Measure.Samples), strconv.Itoa(measure.DefaultSamples)},
-		"path":               {onKind.Measure.Path, measure.DefaultPath},
-		"expect-status":      {strconv.Itoa(onKind.Measure.Expect.Status), strconv.Itoa(measure.DefaultStatus)},
-		"smoke-requests":     {strconv.Itoa(onKind.Measure.SmokeRequests), strconv.Itoa(measure.DefaultSmokeRequests)},
-		"comment":            {onKind.GitHub.Comment, github.ModeAuto},
-		"deployment":         {onKind.GitHub.Deployment, github.ModeAuto},
-		"dry-run":            {strconv.FormatBool(onKind.DryRun), "false"},
+		"cluster":             {onKind.Cluster, ClusterKind},
+		"timeout":             {onKind.Timeout.String(), timeout.String()},
+		"cluster-name":        {onKind.Kind.ClusterName + " " + onGKE.GKE.ClusterName, cluster.DefaultName + " " + cluster.DefaultName},
+		"reuse-cluster":       {onKind.Kind.Reuse + " " + onGKE.GKE.Reuse, cluster.DefaultReuse + " " + cluster.DefaultReuse},
+		"host-port":           {strconv.Itoa(onKind.Kind.HostPort), strconv.Itoa(kind.DefaultHostPort)},
+		"gke-machine-type":    {onGKE.GKE.MachineType, gke.DefaultMachineType},
+		"gke-nodes":           {strconv.Itoa(onGKE.GKE.Nodes), strconv.Itoa(gke.DefaultNodes)},
+		"gke-spot":            {strconv.FormatBool(onGKE.GKE.Spot), "false"},
+		"delete-cluster":      {onGKE.GKE.DeleteCluster, gke.DefaultDeleteCluster},
+		"serving-version":     {onKind.Install.Spec.String(), release.DefaultServingVersion},
+		"ingress":             {onKind.Install.Ingress, release.IngressKourier},
+		"mode":                {onKind.Deploy.Mode, deploy.ModeUp},
+		"namespace":           {onKind.Deploy.Namespace, deploy.DefaultNamespace},
+		"visibility":          {onKind.Deploy.Visibility, deploy.VisibilityExternal},
+		"cold-start-samples":  {strconv.Itoa(onKind.Measure.Samples), strconv.Itoa(measure.DefaultSamples)},
+		"path":                {onKind.Measure.Path, measure.DefaultPath},
+		"expect-status":       {strconv.Itoa(onKind.Measure.Expect.Status), strconv.Itoa(measure.DefaultStatus)},
+		"smoke-requests":      {strconv.Itoa(onKind.Measure.SmokeRequests), strconv.Itoa(measure.DefaultSmokeRequests)},
+		"history":             {onKind.History.Mode, history.ModeAuto},
+		"history-size":        {strconv.Itoa(onKind.History.Size), strconv.Itoa(history.DefaultSize)},
+		"max-regression":      {strconv.FormatFloat(onKind.Regression.MaxRegressionPercent, 'f', -1, 64), strconv.FormatFloat(regression.DefaultMaxRegressionPercent, 'f', -1, 64)},
+		"regression-floor-ms": {strconv.FormatFloat(onKind.Regression.FloorMs, 'f', -1, 64), strconv.FormatFloat(regression.DefaultFloorMs, 'f', -1, 64)},
+		"fail-on-regression":  {strconv.FormatBool(onKind.Regression.FailOnRegression), "false"},
+		"comment":             {onKind.GitHub.Comment, github.ModeAuto},
+		"deployment":          {onKind.GitHub.Deployment, github.ModeAuto},
+		"dry-run":             {strconv.FormatBool(onKind.DryRun), "false"},
 	}
 	for _, d := range Inputs {
 		if d.Default == "" {

@@ -7,15 +7,18 @@ package config
 import (
 	"slices"
 
+	"github.com/knative-preview/action/internal/baseline"
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/cluster/gke"
 	"github.com/knative-preview/action/internal/cluster/kind"
 	"github.com/knative-preview/action/internal/cluster/kubeconfig"
 	"github.com/knative-preview/action/internal/deploy"
 	"github.com/knative-preview/action/internal/github"
+	"github.com/knative-preview/action/internal/history"
 	"github.com/knative-preview/action/internal/input"
 	"github.com/knative-preview/action/internal/install"
 	"github.com/knative-preview/action/internal/measure"
+	"github.com/knative-preview/action/internal/regression"
 )
 
 // Cluster targets accepted by the cluster input.
@@ -66,7 +69,8 @@ var Inputs = slices.Concat(
 	[]input.Def{clusterInput}, kubeconfig.Inputs, []input.Def{timeoutInput, imageInput},
 	cluster.Inputs, kind.Inputs, gke.Inputs,
 	install.Inputs, []input.Def{githubTokenInput},
-	deploy.Inputs, measure.Inputs, github.Inputs, []input.Def{dryRunInput, input.HostWorkspace},
+	deploy.Inputs, measure.Inputs,
+	history.Inputs, baseline.Inputs, regression.Inputs, github.Inputs, []input.Def{dryRunInput, input.HostWorkspace},
 )
 
 // targetsOf lists, for each input that only some cluster targets read,

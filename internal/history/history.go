@@ -40,10 +40,10 @@ const key = "history.json"
 // with that error: a warning, not a failure.
 var ErrCorrupt = errors.New("the history is unreadable")
 
-// configMapName is the name of service's history ConfigMap. A service
+// ConfigMapName is the name of service's history ConfigMap. A service
 // name is a DNS label (at most 63 characters), so this is always a valid
 // ConfigMap name (a DNS subdomain, at most 253).
-func configMapName(service string) string { return service + "-" + buildinfo.Name + "-history" }
+func ConfigMapName(service string) string { return service + "-" + buildinfo.Name + "-history" }
 
 // labels mark the ConfigMap as ours and as the service's, as the service's
 // Secret is: mode down counts it among the service's objects.
@@ -74,7 +74,7 @@ func Read(ctx context.Context, cs kubernetes.Interface, namespace, service strin
 	if err := checkService(service); err != nil {
 		return nil, err
 	}
-	name := configMapName(service)
+	name := ConfigMapName(service)
 	var cm *corev1.ConfigMap
 	err := kube.Request(ctx, func(ctx context.Context) (err error) {
 		cm, err = cs.CoreV1().ConfigMaps(namespace).Get(ctx, name, metav1.GetOptions{})
@@ -114,7 +114,7 @@ func Record(ctx context.Context, cs kubernetes.Interface, namespace, service str
 	if size < 1 || size > maxSize {
 		size = DefaultSize
 	}
-	name := configMapName(service)
+	name := ConfigMapName(service)
 	cms := cs.CoreV1().ConfigMaps(namespace)
 	var kept []report.Point
 	var corrupt error

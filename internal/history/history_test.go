@@ -21,8 +21,8 @@ import (
 // longest included.
 func TestNames(t *testing.T) {
 	for _, svc := range []string{"a", "hello", strings.Repeat("s", 63)} {
-		if msgs := validation.IsDNS1123Subdomain(configMapName(svc)); len(msgs) > 0 {
-			t.Errorf("service %q: ConfigMap name %q is invalid: %v", svc, configMapName(svc), msgs)
+		if msgs := validation.IsDNS1123Subdomain(ConfigMapName(svc)); len(msgs) > 0 {
+			t.Errorf("service %q: ConfigMap name %q is invalid: %v", svc, ConfigMapName(svc), msgs)
 		}
 		for k, v := range labels(svc) {
 			if msgs := append(validation.IsQualifiedName(k), validation.IsValidLabelValue(v)...); len(msgs) > 0 {
@@ -90,7 +90,7 @@ func TestBoundedWhateverTheSize(t *testing.T) {
 		t.Fatalf("history of %d bytes, over the budget of %d", len(data), budget)
 	}
 	cm, _ := json.Marshal(&corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: configMapName(strings.Repeat("s", 63)), Namespace: strings.Repeat("n", 63), Labels: labels(strings.Repeat("s", 63))},
+		ObjectMeta: metav1.ObjectMeta{Name: ConfigMapName(strings.Repeat("s", 63)), Namespace: strings.Repeat("n", 63), Labels: labels(strings.Repeat("s", 63))},
 		Data:       map[string]string{key: string(data)},
 	})
 	if len(cm) >= 1<<20 {

@@ -25,9 +25,6 @@ const (
 	maxSize     = 1000
 )
 
-// kindTarget is the cluster input's value for a kind cluster.
-const kindTarget = "kind"
-
 // Inputs are the inputs of the history.
 var Inputs = []input.Def{
 	{
@@ -59,15 +56,15 @@ func Parse(r *input.Reader) Options {
 	return o
 }
 
-// On reports whether the run keeps history on its cluster: target is the
-// cluster input's value (kind, gke, kubeconfig) and created is true when
-// this run created the cluster.
-func (o Options) On(target string, created bool) bool {
+// On reports whether the run keeps history on its cluster: ephemeral is
+// true when the cluster lives no longer than the job (a kind cluster this
+// run created), where auto keeps none.
+func (o Options) On(ephemeral bool) bool {
 	switch o.Mode {
 	case ModeCluster:
 		return true
 	case ModeOff:
 		return false
 	}
-	return target != kindTarget || !created
+	return !ephemeral
 }

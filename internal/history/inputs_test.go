@@ -43,22 +43,20 @@ func TestParse(t *testing.T) {
 // cluster the run created, which goes away with it.
 func TestOn(t *testing.T) {
 	cases := []struct {
-		mode, target string
-		created      bool
-		want         bool
+		mode      string
+		ephemeral bool
+		want      bool
 	}{
-		{ModeAuto, "kind", true, false},
-		{ModeAuto, "kind", false, true},
-		{ModeAuto, "gke", true, true},
-		{ModeAuto, "gke", false, true},
-		{ModeAuto, "kubeconfig", false, true},
-		{ModeCluster, "kind", true, true},
-		{ModeOff, "gke", false, false},
-		{ModeOff, "kubeconfig", false, false},
+		{ModeAuto, true, false},
+		{ModeAuto, false, true},
+		{ModeCluster, true, true},
+		{ModeCluster, false, true},
+		{ModeOff, true, false},
+		{ModeOff, false, false},
 	}
 	for _, c := range cases {
-		if got := (Options{Mode: c.mode}).On(c.target, c.created); got != c.want {
-			t.Errorf("history %s on %s (created %v): %v, want %v", c.mode, c.target, c.created, got, c.want)
+		if got := (Options{Mode: c.mode}).On(c.ephemeral); got != c.want {
+			t.Errorf("history %s (ephemeral cluster %v): %v, want %v", c.mode, c.ephemeral, got, c.want)
 		}
 	}
 }

@@ -78,7 +78,7 @@ func TestIntegrationThreeRuns(t *testing.T) {
 	if got[2].ColdStartMedianMs != 1503 || len(got[2].ColdStartMs) != 3 {
 		t.Errorf("the third run reads back as %+v", got[2])
 	}
-	cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, configMapName("hello"), metav1.GetOptions{})
+	cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, ConfigMapName("hello"), metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestIntegrationConcurrentRuns(t *testing.T) {
 func TestIntegrationCorruptHistory(t *testing.T) {
 	cs, ns, ctx := bed(t, "history-corrupt")
 	_, err := cs.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: configMapName("hello"), Labels: labels("hello")},
+		ObjectMeta: metav1.ObjectMeta{Name: ConfigMapName("hello"), Labels: labels("hello")},
 		Data:       map[string]string{key: `{"not": "a list"}`},
 	}, metav1.CreateOptions{})
 	if err != nil {
@@ -175,7 +175,7 @@ func TestIntegrationCorruptHistory(t *testing.T) {
 func TestIntegrationNotOurs(t *testing.T) {
 	cs, ns, ctx := bed(t, "history-not-ours")
 	_, err := cs.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: configMapName("hello")},
+		ObjectMeta: metav1.ObjectMeta{Name: ConfigMapName("hello")},
 		Data:       map[string]string{key: "[]", "mine": "yes"},
 	}, metav1.CreateOptions{})
 	if err != nil {
@@ -187,7 +187,7 @@ func TestIntegrationNotOurs(t *testing.T) {
 	if _, err := Read(ctx, cs, ns, "hello"); err == nil || !strings.Contains(err.Error(), "not created by this action") {
 		t.Errorf("Read: %v, want a refusal", err)
 	}
-	cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, configMapName("hello"), metav1.GetOptions{})
+	cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, ConfigMapName("hello"), metav1.GetOptions{})
 	if err != nil || cm.Data["mine"] != "yes" || cm.Data[key] != "[]" || len(cm.Labels) != 0 {
 		t.Errorf("the ConfigMap changed: %+v (%v)", cm, err)
 	}
@@ -203,7 +203,7 @@ func TestIntegrationFullHistory(t *testing.T) {
 	}
 	_, data := bound(ps, maxSize)
 	_, err := cs.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: configMapName("hello"), Labels: labels("hello")},
+		ObjectMeta: metav1.ObjectMeta{Name: ConfigMapName("hello"), Labels: labels("hello")},
 		Data:       map[string]string{key: string(data)},
 	}, metav1.CreateOptions{})
 	if err != nil {
@@ -218,7 +218,7 @@ func TestIntegrationFullHistory(t *testing.T) {
 	if kept[len(kept)-1].Time != "the newest" {
 		t.Errorf("the newest run is not last: %s", kept[len(kept)-1].Time)
 	}
-	cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, configMapName("hello"), metav1.GetOptions{})
+	cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, ConfigMapName("hello"), metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
