@@ -100,6 +100,9 @@ func runCLI(ctx context.Context, env Env) int {
 	}
 	out := outputs.NewLocal(outputs.Format(*flags.format), env.Stdout, env.Stderr)
 	out.Redact = con.Redact
+	if path := *flags.reportMarkdown; path != "" {
+		con.SummaryTo(func(markdown string) error { return workspace.WriteFile(path, []byte(markdown), 0o644) })
+	}
 	var keep keepReport
 	if path := *flags.reportJSON; path != "" {
 		keep = func(data []byte) (string, error) { return "", workspace.WriteFile(path, data, 0o644) }
@@ -113,6 +116,9 @@ type cliFlags struct {
 	format *string
 	// reportJSON is where to write the run's report; empty: nowhere.
 	reportJSON *string
+	// reportMarkdown is where to write the job summary's Markdown; empty:
+	// nowhere.
+	reportMarkdown *string
 }
 
 func upFlags(stderr io.Writer) (*flag.FlagSet, input.Values, cliFlags) {
@@ -120,8 +126,9 @@ func upFlags(stderr io.Writer) (*flag.FlagSet, input.Values, cliFlags) {
 	fs.SetOutput(stderr)
 	raw := input.Flags(fs, config.Inputs)
 	f := cliFlags{
-		format:     fs.String("output", string(outputs.Text), "How to show the results: text (a summary on stderr) or json (one object on stdout)."),
-		reportJSON: fs.String("report-json", "", "Write the run's JSON report (versions, stage times, every cold start sample, warm latencies, checks) to this file; in Actions it is the report output."),
+		format:         fs.String("output", string(outputs.Text), "How to show the results: text (a summary on stderr) or json (one object on stdout)."),
+		reportJSON:     fs.String("report-json", "", "Write the run's JSON report (versions, stage times, every cold start sample, warm latencies, checks) to this file; in Actions it is the report output."),
+		reportMarkdown: fs.String("report", "", "Write the run's Markdown summary (the job summary in Actions: tables and Mermaid charts) to this file."),
 	}
 	return fs, raw, f
 }

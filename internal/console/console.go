@@ -24,7 +24,13 @@ type Console struct {
 	secrets []string
 	// toldShort is set once a secret too short to mask has been warned about.
 	toldShort bool
+	// summaryTo, outside Actions, is where Summary writes; nil: nowhere.
+	summaryTo func(markdown string) error
 }
+
+// SummaryTo has Summary write the job summary's Markdown through write
+// outside Actions (the CLI's --report FILE).
+func (c *Console) SummaryTo(write func(markdown string) error) { c.summaryTo = write }
 
 // NewLocal returns a console for a terminal or a plain log: lines to w.
 func NewLocal(w io.Writer) *Console {
@@ -167,6 +173,12 @@ func (c *Console) Group(title string) (end func()) {
 // Summary appends Markdown to the job summary inside Actions; outside it
 // does nothing (the log already says the same).
 func (c *Console) Summary(markdown string) (err error) {
+	if c.gha == nil && c.summaryTo != nil {
+		if err := c.summaryTo(c.Redact(markdown)); err != nil {
+			return fmt.Errorf("writing the summary: %w", err)
+		}
+		return nil
+	}
 	if c.gha == nil || c.gha.Getenv("GITHUB_STEP_SUMMARY") == "" {
 		return nil
 	}
