@@ -84,7 +84,7 @@ func Parse(raw input.Values, style input.Style, getenv func(string) string) (*Co
 	}
 
 	cfg.Install = install.Parse(r, cfg.GitHubToken)
-	cfg.Deploy = deploy.Parse(r, cfg.Image)
+	cfg.Deploy = deploy.Parse(r, cfg.Image, "", nil)
 	cfg.Measure = measure.Parse(r)
 	refuseUnmeasurable(r, cfg)
 

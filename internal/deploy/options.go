@@ -12,11 +12,17 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
-// Modes of the mode input.
+// Modes of the mode input. After Parse, Options.Mode is ModeUp or
+// ModeDown: ModeAuto is resolved.
 const (
+	ModeAuto = "auto"
 	ModeUp   = "up"
 	ModeDown = "down"
 )
+
+// TagAuto is the tag input's value that names the tag after the pull
+// request (pr-<number>), and means no tag outside one.
+const TagAuto = "auto"
 
 // Visibilities accepted by the visibility input.
 const (
@@ -50,7 +56,28 @@ type envVar struct {
 	Value string
 }
 
-// Options is what to deploy and how; ParseOptions builds it from the inputs.
+// PullRequest is the pull request a run is for, as far as the deploy needs
+// it: its number names the preview, its head commit labels it, and a closed
+// one is removed by mode auto.
+type PullRequest struct {
+	// Number is the pull request's number, above zero.
+	Number int
+	// HeadSHA is the commit the preview runs.
+	HeadSHA string
+	// Closed is true when the event is the pull request being closed
+	// (merged or not).
+	Closed bool
+}
+
+// registryAuth is a login to the image's registry, for pulling it.
+type registryAuth struct {
+	// Server is the registry as the dockerconfigjson's auths key names it.
+	Server   string
+	Username string
+	Password string
+}
+
+// Options is what to deploy and how; Parse builds it from the inputs.
 // The zero value of an optional field leaves that part of the Service to
 // Knative's defaults (or, on an update, as it is, unless this action set it
 // on an earlier run and the input is now empty: then it is removed).
@@ -97,6 +124,13 @@ type Options struct {
 	// without moving the main route's traffic.
 	Tag string
 
+	// pullRequest labels the Service (when it is the pull request's own)
+	// and its revision; nil outside a pull request.
+	pullRequest *PullRequest
+	// registry, when set, is kept in a dockerconfigjson Secret that the
+	// revision lists in imagePullSecrets.
+	registry *registryAuth
+
 	// Log receives progress lines.
 	Log log.Logger
 	// Redact hides the run's secrets (the console's, which knows them all,
@@ -113,11 +147,27 @@ func (o Options) Secrets() []string {
 			out = append(out, e.Value)
 		}
 	}
+	if o.registry != nil && o.registry.Password != "" {
+		out = append(out, o.registry.Password)
+	}
 	return out
 }
 
+// preview is the prefix of the names of what belongs to one preview: the
+// Service, or with a tag the Service and tag, since every tag of a Service
+// is a preview of its own and must not share a Secret with another.
+func (o Options) preview() string {
+	if o.Tag != "" {
+		return o.Service + "-" + o.Tag
+	}
+	return o.Service
+}
+
 // secretName is the Secret holding SecretEnv.
-func (o Options) secretName() string { return o.Service + "-secret-env" }
+func (o Options) secretName() string { return o.preview() + "-secret-env" }
+
+// registrySecretName is the Secret holding the registry login.
+func (o Options) registrySecretName() string { return o.preview() + "-registry" }
 
 // defaultServiceName turns a repository ("owner/name" or "name") into a Knative
 // Service name: its name part lower-cased, every run of other characters
