@@ -97,7 +97,7 @@ var Inputs = []input.Def{
 	},
 	{
 		Name:        "registry-username",
-		Description: "User name for pulling a private image; with registry-password it goes into a kubernetes.io/dockerconfigjson Secret owned by the Service and listed in its imagePullSecrets, written again on every run and removed with the preview. Empty for an image on ghcr.io: the workflow's actor (GITHUB_ACTOR).",
+		Description: "User name for pulling a private image; with registry-password it goes into a kubernetes.io/dockerconfigjson Secret owned by the Service and listed in its imagePullSecrets, written again on every run and removed with the preview. With both empty and an image on ghcr.io: the workflow's actor (GITHUB_ACTOR) and github-token.",
 	},
 	{
 		Name:        "registry-password",

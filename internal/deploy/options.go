@@ -3,6 +3,7 @@ package deploy
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -151,6 +152,36 @@ func (o Options) Secrets() []string {
 		out = append(out, o.registry.Password)
 	}
 	return out
+}
+
+// Plan says what Up, or Down in mode down, does with these options, one
+// step a line, for a dry run's plan.
+func (o Options) Plan() []string {
+	svc := fmt.Sprintf("the Knative Service %s/%s", o.Namespace, o.Service)
+	if o.Mode == ModeDown {
+		if o.Tag != "" {
+			return []string{fmt.Sprintf("remove tag %s from %s, and the tag's Secrets unless a route still serves its revision; the Service and its other tags stay", o.Tag, svc)}
+		}
+		return []string{fmt.Sprintf("delete %s and its Secrets (and the namespace if this action created it and nothing else is in it)", svc)}
+	}
+	first := fmt.Sprintf("create or update %s running %s (a new revision every run)", svc, o.Image)
+	if o.Tag != "" {
+		first += fmt.Sprintf(", tagged %s with a URL of its own; the main route's traffic stays where it is", o.Tag)
+	}
+	if o.pullRequest != nil {
+		first += fmt.Sprintf("; labelled with pull request #%d", o.pullRequest.Number)
+	}
+	out := []string{first}
+	if len(o.SecretEnv) > 0 {
+		out = append(out, fmt.Sprintf("write the %d secret-env variables into Secret %s/%s, owned by the Service", len(o.SecretEnv), o.Namespace, o.secretName()))
+	}
+	if o.registry != nil {
+		out = append(out, fmt.Sprintf("write the login to %s (user %s) into Secret %s/%s, owned by the Service and listed in its imagePullSecrets",
+			o.registry.Server, o.registry.Username, o.Namespace, o.registrySecretName()))
+	}
+	return append(out,
+		"wait until it is Ready, ending early with the reason when its pods cannot pull the image, crash, lack configuration or cannot be scheduled",
+		"request its URL (directly, else through the ingress with its Host header) until it answers")
 }
 
 // preview is the prefix of the names of what belongs to one preview: the

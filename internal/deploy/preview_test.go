@@ -325,3 +325,40 @@ func TestServedRevisionOfTag(t *testing.T) {
 		}
 	}
 }
+
+// The plan says what a run removes or writes, and shows no password.
+func TestPlan(t *testing.T) {
+	env := map[string]string{"GITHUB_REPOSITORY": "octo/hello", "GITHUB_ACTOR": "mona"}
+	cases := []struct {
+		name string
+		raw  map[string]string
+		pr   *PullRequest
+		says []string
+	}{
+		{"up in a pull request", map[string]string{"image": "ghcr.io/octo/hello:pr-7", "secret-env": "K=v"}, &PullRequest{Number: 7},
+			[]string{"create or update the Knative Service default/hello-pr-7", "pull request #7", "Secret default/hello-pr-7-secret-env",
+				"login to ghcr.io (user mona) into Secret default/hello-pr-7-registry", "imagePullSecrets"}},
+		{"up with a tag", map[string]string{"image": "ghcr.io/octo/hello:pr-7", "tag": "auto"}, &PullRequest{Number: 7},
+			[]string{"default/hello running", "tagged pr-7", "Secret default/hello-pr-7-registry"}},
+		{"down of a tag", map[string]string{"tag": "auto"}, &PullRequest{Number: 7, Closed: true},
+			[]string{"remove tag pr-7 from the Knative Service default/hello", "other tags stay"}},
+		{"down of a Service", map[string]string{"mode": "down"}, nil, []string{"delete the Knative Service default/hello and its Secrets"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o, errs := parseWith(c.raw, env, "ghs_jobtoken", c.pr)
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			plan := strings.Join(o.Plan(), "\n")
+			for _, s := range c.says {
+				if !strings.Contains(plan, s) {
+					t.Errorf("plan does not say %q:\n%s", s, plan)
+				}
+			}
+			if strings.Contains(plan, "ghs_jobtoken") {
+				t.Errorf("plan shows the password:\n%s", plan)
+			}
+		})
+	}
+}
