@@ -108,7 +108,7 @@ func Parse(raw input.Values, style input.Style, getenv func(string) string) (*Co
 	cfg.GitHub = github.Parse(r)
 
 	cfg.Install = install.Parse(r, cfg.GitHubToken)
-	cfg.Deploy = deploy.Parse(r, cfg.Image)
+	cfg.Deploy = deploy.Parse(r, cfg.Image, "", nil)
 	cfg.Measure = measure.Parse(r)
 	refuseUnmeasurable(r, cfg)
 	cfg.History = history.Parse(r)

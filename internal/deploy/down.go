@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -10,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/util/retry"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
 	"github.com/knative-preview/action/internal/cluster"
@@ -17,9 +19,12 @@ import (
 	"github.com/knative-preview/action/internal/log"
 )
 
-// Down deletes the Knative Service (Kubernetes then removes what it owns:
-// revisions, routes, pods, the secret-env Secret), and the namespace when
-// this action created it and nothing of anyone else's is left in it.
+// Down removes the preview. Without a tag it deletes the Knative Service
+// (Kubernetes then removes what it owns: revisions, routes, pods, the
+// Secrets), and the namespace when this action created it and nothing of
+// anyone else's is left in it. With a tag it removes only that tag's
+// traffic entry and Secrets: the Service and its other tags stay. Removing
+// what is not there is no error.
 func (d *Deployer) Down(ctx context.Context, cl *cluster.Cluster, o Options) error {
 	l := log.Or(o.Log)
 	if o.Service == "" || o.Namespace == "" {
@@ -28,6 +33,9 @@ func (d *Deployer) Down(ctx context.Context, cl *cluster.Cluster, o Options) err
 	c, err := newClients(cl)
 	if err != nil {
 		return err
+	}
+	if o.Tag != "" {
+		return removeTag(ctx, c, o, l)
 	}
 	id := o.Namespace + "/" + o.Service
 
@@ -57,23 +65,102 @@ func (d *Deployer) Down(ctx context.Context, cl *cluster.Cluster, o Options) err
 		l.Infof("deleted Knative Service %s", id)
 	}
 
-	// The Secret is owned by the Service; delete it too in case a failed run
-	// left it without its owner.
-	secrets := c.kube.CoreV1().Secrets(o.Namespace)
-	var s *corev1.Secret
-	err = kube.Request(ctx, func(ctx context.Context) (err error) {
-		s, err = secrets.Get(ctx, o.secretName(), metav1.GetOptions{})
+	// The Secrets are owned by the Service; delete them too in case a
+	// failed run left one without its owner.
+	if err := deleteSecrets(ctx, c.kube, o, nil, l); err != nil {
+		return err
+	}
+	return deleteNamespace(ctx, c, o, l)
+}
+
+// removeTag removes the tag's traffic entry from the Service, and the
+// tag's Secrets unless a route still serves a revision of the tag (then
+// its pods still read them). When the Service is gone, the namespace may
+// go as after an untagged Down.
+func removeTag(ctx context.Context, c *clients, o Options, l log.Logger) error {
+	id := o.Namespace + "/" + o.Service
+	services := c.serving.Services(o.Namespace)
+	var svc *servingv1.Service
+	removed := false
+	// Read, change, write; again when another writer (another preview's
+	// run) came between.
+	err := retry.OnError(updateBackoff, kube.Transient, func() error {
+		cur, err := services.Get(ctx, o.Service, metav1.GetOptions{})
+		if err != nil || cur.DeletionTimestamp != nil {
+			svc = cur
+			return err
+		}
+		kept := slices.DeleteFunc(slices.Clone(cur.Spec.Traffic), func(t servingv1.TrafficTarget) bool { return t.Tag == o.Tag })
+		if len(kept) == len(cur.Spec.Traffic) {
+			svc, removed = cur, false
+			return nil
+		}
+		cur.Spec.Traffic = kept
+		svc, err = services.Update(ctx, cur, metav1.UpdateOptions{})
+		removed = err == nil
 		return err
 	})
-	if err == nil && s.Labels[kube.ManagedByLabel] == kube.ManagedByValue {
-		err := kube.Request(ctx, func(ctx context.Context) error { return secrets.Delete(ctx, s.Name, metav1.DeleteOptions{}) })
-		if err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("deleting Secret %s/%s: %w", o.Namespace, s.Name, err)
-		}
+	gone := false
+	switch {
+	case apierrors.IsNotFound(err) && !missingAPI(err):
+		l.Infof("there is no Knative Service %s: no tag %s to remove", id, o.Tag)
+		gone = true
+	case err != nil:
+		return fmt.Errorf("removing tag %s from Knative Service %s: %w%s", o.Tag, id, err, installHint(err))
+	case svc.DeletionTimestamp != nil:
+		l.Infof("Knative Service %s is being deleted, with its tag %s", id, o.Tag)
+		gone = true
+	case removed:
+		l.Infof("removed tag %s from Knative Service %s; the Service and its other tags stay", o.Tag, id)
+	default:
+		l.Infof("Knative Service %s has no traffic tagged %s: nothing to remove", id, o.Tag)
 	}
 
+	if !gone {
+		if rev := servedRevisionOfTag(svc, o.Tag); rev != "" {
+			l.Infof("kept the Secrets of tag %s: the Service's traffic still goes to its revision %s, whose pods read them", o.Tag, rev)
+			return nil
+		}
+	}
+	if err := deleteSecrets(ctx, c.kube, o, []string{o.secretName(), o.registrySecretName()}, l); err != nil {
+		return err
+	}
+	if !gone {
+		return nil // the namespace holds the Service
+	}
+	return deleteNamespace(ctx, c, o, l)
+}
+
+// servedRevisionOfTag is a revision made by a run with tag that a traffic
+// entry of svc still names (a main route pinned to it, say), or empty.
+// Such a revision is named <service>-<tag>-xxxxx (five characters).
+func servedRevisionOfTag(svc *servingv1.Service, tag string) string {
+	prefix := svc.Name + "-" + tag + "-"
+	ofTag := func(rev string) bool { return len(rev) == len(prefix)+5 && strings.HasPrefix(rev, prefix) }
+	latest := svc.Status.LatestReadyRevisionName
+	if latest == "" {
+		latest = svc.Status.LatestCreatedRevisionName
+	}
+	for _, t := range svc.Spec.Traffic {
+		rev := t.RevisionName
+		if t.LatestRevision != nil && *t.LatestRevision {
+			rev = latest
+		}
+		if ofTag(rev) {
+			return rev
+		}
+	}
+	if len(svc.Spec.Traffic) == 0 && ofTag(latest) {
+		return latest // no traffic block: all of it goes to the latest
+	}
+	return ""
+}
+
+// deleteNamespace deletes the namespace when this action created it and
+// nothing of anyone else's is left in it.
+func deleteNamespace(ctx context.Context, c *clients, o Options, l log.Logger) error {
 	var ns *corev1.Namespace
-	err = kube.Request(ctx, func(ctx context.Context) (err error) {
+	err := kube.Request(ctx, func(ctx context.Context) (err error) {
 		ns, err = c.kube.CoreV1().Namespaces().Get(ctx, o.Namespace, metav1.GetOptions{})
 		return err
 	})
@@ -164,7 +251,7 @@ func leftovers(ctx context.Context, c *clients, o Options) ([]string, error) {
 			}
 			var out []metav1.Object
 			for i, s := range l.Items {
-				if s.Type != corev1.SecretTypeServiceAccountToken && s.Name != o.secretName() {
+				if s.Type != corev1.SecretTypeServiceAccountToken {
 					out = append(out, &l.Items[i])
 				}
 			}

@@ -11,6 +11,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	imageref "github.com/knative-preview/action/internal/image"
 	"github.com/knative-preview/action/internal/ingress"
 	"github.com/knative-preview/action/internal/input"
 )
@@ -23,12 +24,12 @@ const DefaultNamespace = "default"
 var Inputs = []input.Def{
 	{
 		Name:        "mode",
-		Default:     ModeUp,
-		Description: "up: install and deploy (and measure); down: delete the Knative Service (and its namespace if this action created it and nothing else is in it). On the command line: the verbs up and down.",
+		Default:     ModeAuto,
+		Description: "auto: down when the run is for a pull request being closed (removing that pull request's preview), up otherwise; up: install and deploy (and measure); down: remove the preview: with a tag, only that tag's route and Secrets, else the Knative Service (and its namespace if this action created it and nothing else is in it). On the command line: the verbs up and down.",
 	},
 	{
 		Name:        "service",
-		Description: "Name of the Knative Service. Empty: the repository's name, made a DNS label (shortened with a hash suffix when too long).",
+		Description: "Name of the Knative Service. Empty: the repository's name, made a DNS label (shortened with a hash suffix when too long); in a pull request without a tag, that name and -pr-<number>, a Service per pull request.",
 	},
 	{
 		Name:        "namespace",
@@ -92,28 +93,60 @@ var Inputs = []input.Def{
 	},
 	{
 		Name:        "tag",
-		Description: "Traffic tag: the new revision gets its own URL (<tag>-<service>.<namespace>.<domain>) without taking the main route's traffic, as previews want.",
+		Description: "Traffic tag: the new revision gets its own URL (<tag>-<service>.<namespace>.<domain>) without taking the main route's traffic, as previews want; each tag has its own Secrets, and down removes only its tag. auto: pr-<number> in a pull request (a preview per pull request on the repository's Service), no tag otherwise.",
+	},
+	{
+		Name:        "registry-username",
+		Description: "User name for pulling a private image; with registry-password it goes into a kubernetes.io/dockerconfigjson Secret owned by the Service and listed in its imagePullSecrets, written again on every run and removed with the preview. With both empty and an image on ghcr.io: the workflow's actor (GITHUB_ACTOR) and github-token.",
+	},
+	{
+		Name:        "registry-password",
+		Secret:      true,
+		Description: "Password or token for pulling a private image, with registry-username; masked in the log. Empty for an image on ghcr.io: github-token, which needs `permissions: packages: read`. The job's token expires when the job ends: a preview on a cluster that outlives the job and must pull again later (a new node, a restart) needs a personal access token with read:packages, or a public package.",
 	},
 }
 
 const acceptDNSLabel = "lower-case letters, digits and '-', starting with a letter, ending with a letter or digit, at most %d characters"
 
 // Parse reads the deploy inputs; image is the image to deploy (validated
-// by the configuration). The service defaults to the repository's name
-// (GITHUB_REPOSITORY; on the command line, the folder one works in): a
-// name is required only when there is an image to deploy or mode is down.
-func Parse(r *input.Reader, image string) Options {
+// by the configuration), githubToken the job's token (the registry
+// password's default on ghcr.io), pr the pull request the run is for (nil
+// outside one). The service defaults to the repository's name
+// (GITHUB_REPOSITORY; on the command line, the folder one works in), with
+// -pr-<number> in a pull request without a tag: a name is required only
+// when there is an image to deploy or mode is down. Mode auto is resolved
+// to up or down.
+func Parse(r *input.Reader, image, githubToken string, pr *PullRequest) Options {
 	o := Options{Image: image}
-	o.Mode = r.OneOf("mode", "is not a mode", ModeUp, ModeDown)
+	if pr != nil && pr.Number > 0 {
+		p := *pr
+		if len(validation.IsValidLabelValue(p.HeadSHA)) > 0 {
+			p.HeadSHA = "" // not a commit ID; the label is left out
+		}
+		o.pullRequest = &p
+	}
+	o.Mode = r.OneOf("mode", "is not a mode", ModeAuto, ModeUp, ModeDown)
+	if o.Mode == ModeAuto {
+		o.Mode = ModeUp
+		if o.pullRequest != nil && o.pullRequest.Closed {
+			o.Mode = ModeDown
+		}
+	}
 
 	o.Tag = r.String("tag")
+	if strings.EqualFold(o.Tag, TagAuto) {
+		o.Tag = ""
+		if o.pullRequest != nil {
+			o.Tag = "pr-" + strconv.Itoa(o.pullRequest.Number)
+		}
+	}
 	if o.Tag != "" {
 		maxTag := maxNameLength - revisionSuffixLength - 1 - minDefaultName
 		if msgs := validation.IsDNS1035Label(o.Tag); len(msgs) > 0 {
-			r.Bad("tag", o.Tag, "is not a DNS label ("+strings.Join(msgs, "; ")+")", fmt.Sprintf(acceptDNSLabel, maxTag))
+			r.Bad("tag", o.Tag, "is not a DNS label ("+strings.Join(msgs, "; ")+")", fmt.Sprintf(acceptDNSLabel, maxTag)+", or auto")
 			o.Tag = ""
 		} else if len(o.Tag) > maxTag {
-			r.Bad("tag", o.Tag, "is too long: the tag's URL and revision names must stay DNS labels", fmt.Sprintf(acceptDNSLabel, maxTag))
+			r.Bad("tag", o.Tag, "is too long: the tag's URL and revision names must stay DNS labels", fmt.Sprintf(acceptDNSLabel, maxTag)+", or auto")
 			o.Tag = ""
 		}
 	}
@@ -135,10 +168,18 @@ func Parse(r *input.Reader, image string) Options {
 				fmt.Sprintf(acceptDNSLabel, maxService))
 		}
 	case repoName(repo) != "":
-		o.Service = serviceName(repoName(repo), maxService)
+		// A pull request's own Service: the repository's name, shortened
+		// so that the number stays whole.
+		suffix := ""
+		if o.pullRequest != nil && o.Tag == "" {
+			suffix = "-pr-" + strconv.Itoa(o.pullRequest.Number)
+		}
+		o.Service = serviceName(repoName(repo), maxService-len(suffix)) + suffix
 	case o.Image != "" || o.Mode == ModeDown:
 		r.Bad("service", "", "is required: there is no repository (GITHUB_REPOSITORY) to name the service after", fmt.Sprintf(acceptDNSLabel, maxService))
 	}
+
+	o.registry = parseRegistry(r, image, githubToken)
 
 	o.Namespace = r.String("namespace")
 	if msgs := validation.IsDNS1123Label(o.Namespace); len(msgs) > 0 {
@@ -204,6 +245,50 @@ func Parse(r *input.Reader, image string) Options {
 
 	o.Visibility = r.OneOf("visibility", "is not a visibility", VisibilityExternal, VisibilityClusterLocal)
 	return o
+}
+
+// ghcr is GitHub's container registry, whose packages the job's token
+// may read.
+const ghcr = "ghcr.io"
+
+// dockerHubServer is how a dockerconfigjson names Docker Hub: the key
+// kubelet's credential keyring falls back to for every Docker Hub image
+// (it reads it as index.docker.io), and kubectl's default --docker-server.
+const dockerHubServer = "https://index.docker.io/v1/"
+
+// parseRegistry reads the registry login for image: both inputs, or
+// neither; for an image on ghcr.io neither means the workflow's actor and
+// githubToken. Nil when there is no login, or no image to pull.
+func parseRegistry(r *input.Reader, image, githubToken string) *registryAuth {
+	const accepted = "both registry-username and registry-password, or neither"
+	user, pass := r.String("registry-username"), r.String("registry-password")
+	registry := imageref.Registry(image)
+	switch {
+	case user == "" && pass == "":
+		actor := strings.TrimSpace(r.Getenv("GITHUB_ACTOR"))
+		if registry != ghcr || githubToken == "" || actor == "" {
+			return nil
+		}
+		user, pass = actor, githubToken
+	case pass == "":
+		r.Bad("registry-username", user, "is set but registry-password is not: a registry login needs both", accepted)
+		return nil
+	case user == "":
+		r.Bad("registry-password", "", "is set but registry-username is not: a registry login needs both", accepted)
+		return nil
+	}
+	if strings.Contains(user, ":") {
+		r.Bad("registry-username", user, "has a ':', which a registry login (user:password) cannot carry", "a user name without ':'")
+		return nil
+	}
+	if registry == "" {
+		return nil // no image: nothing is pulled
+	}
+	server := registry
+	if registry == "index.docker.io" { // Docker Hub, as image.Registry names it
+		server = dockerHubServer
+	}
+	return &registryAuth{Server: server, Username: user, Password: pass}
 }
 
 // repository is what the service is named after: GITHUB_REPOSITORY

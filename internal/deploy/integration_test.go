@@ -168,10 +168,14 @@ func (b *bed) revision(svc *servingv1.Service) *servingv1.Revision {
 	for k, v := range svc.Spec.Template.Annotations {
 		ann[k] = v
 	}
+	labels := map[string]string{}
+	for k, v := range svc.Spec.Template.Labels {
+		labels[k] = v
+	}
+	labels[serviceLabel], labels["serving.knative.dev/configuration"] = svc.Name, svc.Name
 	rev := &servingv1.Revision{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: name, Namespace: svc.Namespace, Annotations: ann,
-			Labels: map[string]string{serviceLabel: svc.Name, "serving.knative.dev/configuration": svc.Name},
+			Name: name, Namespace: svc.Namespace, Annotations: ann, Labels: labels,
 		},
 		Spec: svc.Spec.Template.Spec,
 	}

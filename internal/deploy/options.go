@@ -3,6 +3,7 @@ package deploy
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,11 +13,17 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
-// Modes of the mode input.
+// Modes of the mode input. After Parse, Options.Mode is ModeUp or
+// ModeDown: ModeAuto is resolved.
 const (
+	ModeAuto = "auto"
 	ModeUp   = "up"
 	ModeDown = "down"
 )
+
+// TagAuto is the tag input's value that names the tag after the pull
+// request (pr-<number>), and means no tag outside one.
+const TagAuto = "auto"
 
 // Visibilities accepted by the visibility input.
 const (
@@ -50,7 +57,28 @@ type envVar struct {
 	Value string
 }
 
-// Options is what to deploy and how; ParseOptions builds it from the inputs.
+// PullRequest is the pull request a run is for, as far as the deploy needs
+// it: its number names the preview, its head commit labels it, and a closed
+// one is removed by mode auto.
+type PullRequest struct {
+	// Number is the pull request's number, above zero.
+	Number int
+	// HeadSHA is the commit the preview runs.
+	HeadSHA string
+	// Closed is true when the event is the pull request being closed
+	// (merged or not).
+	Closed bool
+}
+
+// registryAuth is a login to the image's registry, for pulling it.
+type registryAuth struct {
+	// Server is the registry as the dockerconfigjson's auths key names it.
+	Server   string
+	Username string
+	Password string
+}
+
+// Options is what to deploy and how; Parse builds it from the inputs.
 // The zero value of an optional field leaves that part of the Service to
 // Knative's defaults (or, on an update, as it is, unless this action set it
 // on an earlier run and the input is now empty: then it is removed).
@@ -97,6 +125,13 @@ type Options struct {
 	// without moving the main route's traffic.
 	Tag string
 
+	// pullRequest labels the Service (when it is the pull request's own)
+	// and its revision; nil outside a pull request.
+	pullRequest *PullRequest
+	// registry, when set, is kept in a dockerconfigjson Secret that the
+	// revision lists in imagePullSecrets.
+	registry *registryAuth
+
 	// Log receives progress lines.
 	Log log.Logger
 	// Redact hides the run's secrets (the console's, which knows them all,
@@ -113,11 +148,57 @@ func (o Options) Secrets() []string {
 			out = append(out, e.Value)
 		}
 	}
+	if o.registry != nil && o.registry.Password != "" {
+		out = append(out, o.registry.Password)
+	}
 	return out
 }
 
+// Plan says what Up, or Down in mode down, does with these options, one
+// step a line, for a dry run's plan.
+func (o Options) Plan() []string {
+	svc := fmt.Sprintf("the Knative Service %s/%s", o.Namespace, o.Service)
+	if o.Mode == ModeDown {
+		if o.Tag != "" {
+			return []string{fmt.Sprintf("remove tag %s from %s, and the tag's Secrets unless a route still serves its revision; the Service and its other tags stay", o.Tag, svc)}
+		}
+		return []string{fmt.Sprintf("delete %s and its Secrets (and the namespace if this action created it and nothing else is in it)", svc)}
+	}
+	first := fmt.Sprintf("create or update %s running %s (a new revision every run)", svc, o.Image)
+	if o.Tag != "" {
+		first += fmt.Sprintf(", tagged %s with a URL of its own; the main route's traffic stays where it is", o.Tag)
+	}
+	if o.pullRequest != nil {
+		first += fmt.Sprintf("; labelled with pull request #%d", o.pullRequest.Number)
+	}
+	out := []string{first}
+	if len(o.SecretEnv) > 0 {
+		out = append(out, fmt.Sprintf("write the %d secret-env variables into Secret %s/%s, owned by the Service", len(o.SecretEnv), o.Namespace, o.secretName()))
+	}
+	if o.registry != nil {
+		out = append(out, fmt.Sprintf("write the login to %s (user %s) into Secret %s/%s, owned by the Service and listed in its imagePullSecrets",
+			o.registry.Server, o.registry.Username, o.Namespace, o.registrySecretName()))
+	}
+	return append(out,
+		"wait until it is Ready, ending early with the reason when its pods cannot pull the image, crash, lack configuration or cannot be scheduled",
+		"request its URL (directly, else through the ingress with its Host header) until it answers")
+}
+
+// preview is the prefix of the names of what belongs to one preview: the
+// Service, or with a tag the Service and tag, since every tag of a Service
+// is a preview of its own and must not share a Secret with another.
+func (o Options) preview() string {
+	if o.Tag != "" {
+		return o.Service + "-" + o.Tag
+	}
+	return o.Service
+}
+
 // secretName is the Secret holding SecretEnv.
-func (o Options) secretName() string { return o.Service + "-secret-env" }
+func (o Options) secretName() string { return o.preview() + "-secret-env" }
+
+// registrySecretName is the Secret holding the registry login.
+func (o Options) registrySecretName() string { return o.preview() + "-registry" }
 
 // defaultServiceName turns a repository ("owner/name" or "name") into a Knative
 // Service name: its name part lower-cased, every run of other characters

@@ -104,23 +104,25 @@ func TestParseOptionsDefaults(t *testing.T) {
 
 func TestParseOptionsEveryInput(t *testing.T) {
 	raw := map[string]string{
-		"image":           "ghcr.io/octo/hello:v1",
-		"mode":            "down",
-		"service":         "web",
-		"namespace":       "previews",
-		"env":             "A=1\nB=\"two words\"",
-		"secret-env":      "TOKEN=s3cr3t",
-		"port":            "3000",
-		"args":            `serve --name "a b"`,
-		"min-scale":       "1",
-		"max-scale":       "3",
-		"concurrency":     "50",
-		"request-timeout": "90s",
-		"annotations":     "example.com/team=web\nautoscaling.knative.dev/window=30s",
-		"labels":          "team=web",
-		"service-account": "runner",
-		"visibility":      "cluster-local",
-		"tag":             "pr-7",
+		"image":             "ghcr.io/octo/hello:v1",
+		"mode":              "down",
+		"service":           "web",
+		"namespace":         "previews",
+		"env":               "A=1\nB=\"two words\"",
+		"secret-env":        "TOKEN=s3cr3t",
+		"port":              "3000",
+		"args":              `serve --name "a b"`,
+		"min-scale":         "1",
+		"max-scale":         "3",
+		"concurrency":       "50",
+		"request-timeout":   "90s",
+		"annotations":       "example.com/team=web\nautoscaling.knative.dev/window=30s",
+		"labels":            "team=web",
+		"service-account":   "runner",
+		"visibility":        "cluster-local",
+		"tag":               "pr-7",
+		"registry-username": "octo",
+		"registry-password": "p4ssw0rd",
 	}
 	for _, d := range Inputs {
 		name := d.Name
@@ -148,11 +150,12 @@ func TestParseOptionsEveryInput(t *testing.T) {
 		ServiceAccount: "runner",
 		Visibility:     VisibilityClusterLocal,
 		Tag:            "pr-7",
+		registry:       &registryAuth{Server: "ghcr.io", Username: "octo", Password: "p4ssw0rd"},
 	}
 	if !reflect.DeepEqual(o, want) {
 		t.Errorf("got  %+v\nwant %+v", o, want)
 	}
-	if got := o.Secrets(); !reflect.DeepEqual(got, []string{"s3cr3t"}) {
+	if got := o.Secrets(); !reflect.DeepEqual(got, []string{"s3cr3t", "p4ssw0rd"}) {
 		t.Errorf("Secrets() = %v", got)
 	}
 }
@@ -165,7 +168,7 @@ func TestParseOptionsProblems(t *testing.T) {
 		input string   // the input the problem must name
 		says  []string // in the message
 	}{
-		{"mode", map[string]string{"mode": "sideways"}, "o/r", "mode", []string{`"sideways"`, "up, down"}},
+		{"mode", map[string]string{"mode": "sideways"}, "o/r", "mode", []string{`"sideways"`, "auto, up, down"}},
 		{"service not a label", map[string]string{"service": "Web_App"}, "o/r", "service", []string{`"Web_App"`, "starting with a letter"}},
 		{"service starts with digit", map[string]string{"service": "1web"}, "o/r", "service", []string{"1web"}},
 		{"no repository and no service", map[string]string{"image": "x"}, "", "service", []string{"GITHUB_REPOSITORY"}},
@@ -193,6 +196,11 @@ func TestParseOptionsProblems(t *testing.T) {
 		{"tag", map[string]string{"tag": "PR_7"}, "o/r", "tag", []string{`"PR_7"`}},
 		{"tag too long", map[string]string{"tag": strings.Repeat("t", 50)}, "o/r", "tag", []string{"too long"}},
 		{"env in both", map[string]string{"env": "A=1", "secret-env": "A=2"}, "o/r", "secret-env", []string{"A is also set by input env"}},
+		{"registry user alone", map[string]string{"image": "ghcr.io/o/r:v1", "registry-username": "octo"}, "o/r", "registry-username",
+			[]string{`"octo"`, "registry-password is not", "both registry-username and registry-password, or neither"}},
+		{"registry password alone", map[string]string{"image": "ghcr.io/o/r:v1", "registry-password": "hunter2"}, "o/r", "registry-password",
+			[]string{"registry-username is not", "both registry-username and registry-password, or neither"}},
+		{"registry user with colon", map[string]string{"image": "ghcr.io/o/r:v1", "registry-username": "a:b", "registry-password": "x"}, "o/r", "registry-username", []string{"':'"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -321,14 +329,15 @@ func TestLoadedIntoNodes(t *testing.T) {
 }
 
 // parseInputs runs Parse on raw input values (image among them) for a
-// repository named repo.
+// repository named repo, outside a pull request and without a token.
 func parseInputs(raw map[string]string, repo string) (Options, []error) {
-	r := input.NewReader(Inputs, raw, input.ActionStyle, func(k string) string {
-		if k == "GITHUB_REPOSITORY" {
-			return repo
-		}
-		return ""
-	})
-	o := Parse(r, raw["image"])
+	return parseWith(raw, map[string]string{"GITHUB_REPOSITORY": repo}, "", nil)
+}
+
+// parseWith runs Parse on raw input values with the environment env, the
+// job's token and the pull request pr.
+func parseWith(raw, env map[string]string, token string, pr *PullRequest) (Options, []error) {
+	r := input.NewReader(Inputs, raw, input.ActionStyle, func(k string) string { return env[k] })
+	o := Parse(r, raw["image"], token, pr)
 	return o, input.List(r.Err())
 }

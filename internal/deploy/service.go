@@ -27,6 +27,10 @@ const (
 	// revision (the image tag may be the same, its content not) and tells
 	// which revision this run made.
 	deployIDKey = ownPrefix + "deploy-id"
+	// pullRequestLabel and headSHALabel say which pull request, at which
+	// commit, a revision (and a pull request's own Service) previews.
+	pullRequestLabel = ownPrefix + "pull-request"
+	headSHALabel     = ownPrefix + "head-sha"
 
 	minScaleKey       = autoscaling.MinScaleAnnotationKey
 	maxScaleKey       = autoscaling.MaxScaleAnnotationKey
@@ -56,6 +60,9 @@ type applied struct {
 	// Pinned is the revision a tagged run moved the main route to (from
 	// latestRevision), so an untagged run can give it back to the latest.
 	Pinned string `json:"pinned,omitempty"`
+	// PullSecret is the registry Secret the run listed in imagePullSecrets,
+	// so the next run (another tag's, say) does not list it too.
+	PullSecret string `json:"pullSecret,omitempty"`
 }
 
 func readApplied(svc *servingv1.Service) applied {
@@ -103,6 +110,18 @@ func apply(svc *servingv1.Service, o Options, deployID, revision string) {
 		tmpl.Labels[k] = v
 	}
 	now.Labels = sortedKeys(o.Labels)
+	// The pull request: on the revision, and on the Service when it is the
+	// pull request's own (a tagged preview shares the Service with others).
+	for _, k := range []string{pullRequestLabel, headSHALabel} {
+		delete(svc.Labels, k)
+		delete(tmpl.Labels, k)
+	}
+	for k, v := range o.pullRequest.labels() {
+		tmpl.Labels[k] = v
+		if o.Tag == "" {
+			svc.Labels[k] = v
+		}
+	}
 	if o.Visibility == VisibilityClusterLocal {
 		svc.Labels[visibilityKey] = VisibilityClusterLocal
 		now.Fields = append(now.Fields, fieldVisibility)
@@ -163,6 +182,20 @@ func apply(svc *servingv1.Service, o Options, deployID, revision string) {
 		}
 	}
 	now.Env = names
+
+	// The registry Secret, listed once; an earlier run's (another tag's) is
+	// taken out, the user's are kept.
+	pull := ""
+	if o.registry != nil {
+		pull = o.registrySecretName()
+	}
+	spec.ImagePullSecrets = slices.DeleteFunc(spec.ImagePullSecrets, func(r corev1.LocalObjectReference) bool {
+		return r.Name == prev.PullSecret && r.Name != pull
+	})
+	if pull != "" && !slices.ContainsFunc(spec.ImagePullSecrets, func(r corev1.LocalObjectReference) bool { return r.Name == pull }) {
+		spec.ImagePullSecrets = append(spec.ImagePullSecrets, corev1.LocalObjectReference{Name: pull})
+	}
+	now.PullSecret = pull
 
 	set := func(field string, isSet bool, setIt, clear func()) {
 		switch {
@@ -242,6 +275,18 @@ func routeTraffic(svc *servingv1.Service, tag, revision, pinned string) string {
 	}
 	svc.Spec.Traffic = append(out, servingv1.TrafficTarget{Tag: tag, RevisionName: revision, Percent: ptr(int64(0))})
 	return pinned
+}
+
+// labels are the pull request's labels; none for nil.
+func (pr *PullRequest) labels() map[string]string {
+	if pr == nil {
+		return nil
+	}
+	l := map[string]string{pullRequestLabel: strconv.Itoa(pr.Number)}
+	if pr.HeadSHA != "" {
+		l[headSHALabel] = pr.HeadSHA
+	}
+	return l
 }
 
 // servingContainer returns the container that serves requests (the one

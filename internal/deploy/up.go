@@ -173,15 +173,15 @@ func (d *Deployer) Up(ctx context.Context, cl *cluster.Cluster, o Options) (*Res
 		return nil, fmt.Errorf("the Knative Service %s/%s is being deleted: wait until it is gone, or use another service name", o.Namespace, o.Service)
 	}
 
-	// The Secret must exist before the revision starts; it can belong to
-	// the Service only once the Service has a UID.
-	secretOwned := false
-	if len(o.SecretEnv) > 0 {
-		if err := ensureSecret(ctx, c.kube, o, existing); err != nil {
+	// The Secrets must exist before the revision starts; they can belong
+	// to the Service only once the Service has a UID.
+	secrets := o.ownSecrets()
+	for _, s := range secrets {
+		if err := ensureSecret(ctx, c.kube, o, s, existing); err != nil {
 			return nil, err
 		}
-		secretOwned = existing != nil
 	}
+	secretsOwned := existing != nil
 
 	id := randomID()
 	revision := ""
@@ -252,9 +252,11 @@ func (d *Deployer) Up(ctx context.Context, cl *cluster.Cluster, o Options) (*Res
 	if err != nil {
 		return nil, fmt.Errorf("reading Knative Service %s/%s back after writing it: %w", o.Namespace, o.Service, err)
 	}
-	if len(o.SecretEnv) > 0 && !secretOwned {
-		if err := ensureSecret(ctx, c.kube, o, svc); err != nil {
-			return nil, err
+	if !secretsOwned {
+		for _, s := range secrets {
+			if err := ensureSecret(ctx, c.kube, o, s, svc); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if o.Tag == "" && !routesLatest(svc) {
@@ -379,66 +381,6 @@ func ensureNamespace(ctx context.Context, cs kubernetes.Interface, name string, 
 	})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating namespace %s: %w", name, err)
-	}
-	return nil
-}
-
-// ensureSecret writes SecretEnv into the Service's Secret, owned by owner
-// when given. It refuses to take over a Secret this action did not create.
-// Errors never carry the values.
-func ensureSecret(ctx context.Context, cs kubernetes.Interface, o Options, owner *servingv1.Service) error {
-	name := o.secretName()
-	data := map[string][]byte{}
-	for _, e := range o.SecretEnv {
-		data[e.Name] = []byte(e.Value)
-	}
-	var refs []metav1.OwnerReference
-	if owner != nil {
-		refs = []metav1.OwnerReference{{
-			APIVersion: servingv1.SchemeGroupVersion.String(),
-			Kind:       "Service",
-			Name:       owner.Name,
-			UID:        owner.UID,
-		}}
-	}
-	secrets := cs.CoreV1().Secrets(o.Namespace)
-	// Again when another run created the Secret between our read and our
-	// create (AlreadyExists, also a create whose answer was lost) or
-	// updated it between our read and our update (Conflict), or on an
-	// error that may pass: the next try reads what is there.
-	again := func(err error) bool {
-		return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) || kube.Transient(err)
-	}
-	err := retry.OnError(updateBackoff, again, func() error {
-		cur, err := secrets.Get(ctx, name, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			_, err = secrets.Create(ctx, &corev1.Secret{
-				ObjectMeta: metav1.ObjectMeta{
-					Name: name, Namespace: o.Namespace,
-					Labels:          map[string]string{kube.ManagedByLabel: kube.ManagedByValue, serviceLabel: o.Service},
-					OwnerReferences: refs,
-				},
-				Type: corev1.SecretTypeOpaque,
-				Data: data,
-			}, metav1.CreateOptions{})
-			return err
-		}
-		if err != nil {
-			return err
-		}
-		if cur.Labels[kube.ManagedByLabel] != kube.ManagedByValue {
-			return fmt.Errorf("secret %s/%s exists and was not created by this action (no label %s=%s); it is left alone: delete it or use another service name", o.Namespace, name, kube.ManagedByLabel, kube.ManagedByValue)
-		}
-		cur.Data = data
-		cur.StringData = nil
-		if refs != nil {
-			cur.OwnerReferences = refs
-		}
-		_, err = secrets.Update(ctx, cur, metav1.UpdateOptions{})
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("writing the secret-env variables into Secret %s/%s: %w", o.Namespace, name, err)
 	}
 	return nil
 }
