@@ -238,13 +238,7 @@ func newDeployStage(s *runState) deployStage {
 	return deployStage{runState: s, opts: d}
 }
 
-func (d deployStage) Plan() []string {
-	return []string{
-		fmt.Sprintf("create or update the Knative Service %s/%s running %s (a new revision every run)", d.opts.Namespace, d.opts.Service, d.opts.Image),
-		"wait until it is Ready, ending early with the reason when its pods cannot pull the image, crash, lack configuration or cannot be scheduled",
-		"request its URL (directly, else through the ingress with its Host header) until it answers",
-	}
-}
+func (d deployStage) Plan() []string { return d.opts.Plan() }
 
 func (d deployStage) Run(ctx context.Context) error {
 	res, err := deploy.Up(ctx, d.cluster, d.opts)
@@ -264,9 +258,7 @@ func (d deployStage) leftBehind() string {
 // downStage deletes the Service (mode down).
 type downStage struct{ *runState }
 
-func (d downStage) Plan() []string {
-	return []string{fmt.Sprintf("delete the Knative Service %s/%s (and the namespace if this action created it and nothing else is in it)", d.cfg.Deploy.Namespace, d.cfg.Deploy.Service)}
-}
+func (d downStage) Plan() []string { return d.cfg.Deploy.Plan() }
 
 func (d downStage) Run(ctx context.Context) error {
 	if d.cluster == nil {
@@ -278,7 +270,11 @@ func (d downStage) Run(ctx context.Context) error {
 }
 
 func (d downStage) leftBehind() string {
-	return fmt.Sprintf("the Knative Service %s/%s may not be deleted yet; run mode: down again", d.cfg.Deploy.Namespace, d.cfg.Deploy.Service)
+	what := fmt.Sprintf("the Knative Service %s/%s may not be deleted yet", d.cfg.Deploy.Namespace, d.cfg.Deploy.Service)
+	if t := d.cfg.Deploy.Tag; t != "" {
+		what = fmt.Sprintf("tag %s of the Knative Service %s/%s may not be removed yet", t, d.cfg.Deploy.Namespace, d.cfg.Deploy.Service)
+	}
+	return what + "; run mode: down again"
 }
 
 // measureStage takes cold starts and smoke requests of what was deployed.

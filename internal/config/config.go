@@ -108,7 +108,7 @@ func Parse(raw input.Values, style input.Style, getenv func(string) string) (*Co
 	cfg.GitHub = github.Parse(r)
 
 	cfg.Install = install.Parse(r, cfg.GitHubToken)
-	cfg.Deploy = deploy.Parse(r, cfg.Image, "", nil)
+	cfg.Deploy = deploy.Parse(r, cfg.Image, cfg.GitHubToken, pullRequest(ev))
 	cfg.Measure = measure.Parse(r)
 	refuseUnmeasurable(r, cfg)
 	cfg.History = history.Parse(r)
@@ -158,6 +158,16 @@ func refuseOtherTargets(r *input.Reader, raw input.Values, target string) {
 		r.Bad(d.Name, shown, fmt.Sprintf("applies to cluster %s only, and cluster is %s", strings.Join(targets, " and "), target),
 			"leave it out, or set cluster to "+strings.Join(targets, " or "))
 	}
+}
+
+// pullRequest is what deploy needs of the event's pull request; nil
+// outside one.
+func pullRequest(ev *github.Event) *deploy.PullRequest {
+	if ev.PullRequest == nil {
+		return nil
+	}
+	pr := ev.PullRequest
+	return &deploy.PullRequest{Number: pr.Number, HeadSHA: pr.HeadSHA, Closed: pr.Closed()}
 }
 
 // warnUncompared warns about a comparison asked for that cannot happen:

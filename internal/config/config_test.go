@@ -118,6 +118,8 @@ func TestEveryInputIsRead(t *testing.T) {
 		"expect-body":         {"^Hello", func(c *Config) bool { return c.Measure.Expect.Body.String() == "^Hello" }, nil},
 		"cold-start-max-ms":   {"1500", func(c *Config) bool { return c.Measure.MaxMedianMs == 1500 }, nil},
 		"smoke-requests":      {"0", func(c *Config) bool { return c.Measure.SmokeRequests == 0 }, nil},
+		"registry-username":   {"bot", func(c *Config) bool { return strings.Contains(strings.Join(c.Deploy.Plan(), "\n"), "(user bot)") }, map[string]string{"service": "hello", "image": "ghcr.io/o/r:v1", "registry-password": "pw"}},
+		"registry-password":   {"pw-value", func(c *Config) bool { return slices.Contains(c.Secrets(), "pw-value") }, map[string]string{"service": "hello", "image": "ghcr.io/o/r:v1", "registry-username": "bot"}},
 		"history":             {"off", func(c *Config) bool { return c.History.Mode == "off" }, nil},
 		"history-size":        {"7", func(c *Config) bool { return c.History.Size == 7 }, nil},
 		"baseline":            {"History", func(c *Config) bool { return c.Baseline.History }, nil},
