@@ -318,7 +318,7 @@ func TestIntegrationActionWritesEveryOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Outputs only other cluster targets write, and the test that shows it.
-	elsewhere := map[string]string{"kubeconfig": "TestClusterOutputs"}
+	elsewhere := map[string]string{"kubeconfig": "TestClusterOutputs", "regression": "TestIntegrationHistoryTrend", "regression-figures": "TestIntegrationHistoryTrend", "comment-url": "TestIntegrationPullRequestPreview"}
 	for _, o := range []string{"url", "host-url", "service", "namespace", "revision", "ready-seconds"} {
 		elsewhere[o] = "TestDeployOutputs"
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,35 +39,9 @@ import (
 // again shortly after). No webhook server runs in the test bed, so the
 // release manifests are used without their admission webhooks.
 func TestIntegrationUpDeploysAndMeasures(t *testing.T) {
-	env, cs, sv, dir := releaseBed(t)
-	ctx := t.Context()
-
-	testenv.PlayKnative(t, cs)
-	play(t, func() bool { return loadBalancer(ctx, cs) })
 	const ns, svc, host = "e2e", "hello", "hello.e2e.127.0.0.1.sslip.io"
-	play(t, func() bool { knativeController(ctx, t, cs, sv, ns, svc); return false })
-
-	var mu sync.Mutex
-	ingressOn80(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Host != host {
-			http.NotFound(w, r)
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		rev := latestRevision(ctx, sv, ns, svc)
-		if rev == "" || !scaledUp(ctx, t, cs, ns, rev) {
-			http.Error(w, "no revision", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "hello from", rev)
-		time.AfterFunc(300*time.Millisecond, func() { scaleToZero(cs, ns, rev) })
-	}))
-
-	kc := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kc, env.Kubeconfig("e2e"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	ctx := t.Context()
+	_, sv, kc, dir := servingBed(t, ns, svc)
 	reportFile := filepath.Join(t.TempDir(), "report.json")
 	r := runMain(ctx, []string{"up", "--cluster", "kubeconfig", "--kubeconfig", kc, "--manifests-url", dir,
 		"--image", "ghcr.io/org/hello:v1", "--service", svc, "--namespace", ns,
@@ -111,7 +86,7 @@ func TestIntegrationUpDeploysAndMeasures(t *testing.T) {
 	}
 	if !rep.OK || rep.Knative.ServingVersion != "1.23.0" || rep.Cluster.KubernetesVersion != testenv.KubeVersion ||
 		rep.Service == nil || rep.Service.Revision != "hello-00001" || rep.Measure == nil || len(rep.Measure.Samples) != 1 ||
-		len(rep.Stages) != 4 || !rep.Checks.Ran || !rep.Checks.Passed {
+		len(rep.Stages) != 5 || !rep.Checks.Ran || !rep.Checks.Passed || len(rep.Trend) != 1 {
 		t.Errorf("report lacks what the run did:\n%s", data)
 	}
 	for _, want := range []string{"==> deploy", "through the ingress 127.0.0.1:80", "==> measure", "cold start 1/1"} {
@@ -127,6 +102,47 @@ func TestIntegrationUpDeploysAndMeasures(t *testing.T) {
 	if ksvc.Spec.Template.Annotations["autoscaling.knative.dev/window"] != "6s" {
 		t.Errorf("template annotations %v", ksvc.Spec.Template.Annotations)
 	}
+}
+
+// servingBed is releaseBed with what does not run here played for the
+// Services named in namespace ns: Knative's controllers (Deployments
+// available, each Service's status, its revisions' Deployments), the
+// cloud's load balancer (the gateway's address is 127.0.0.1), and the
+// ingress with the autoscaler and the kubelet behind it (an HTTP server on
+// 127.0.0.1:80 that scales a revision up on a request at zero, and down
+// again shortly after). It returns clients, a kubeconfig file and the
+// release manifests' folder.
+func servingBed(t *testing.T, ns string, services ...string) (kubernetes.Interface, servingtyped.ServingV1Interface, string, string) {
+	t.Helper()
+	env, cs, sv, dir := releaseBed(t)
+	ctx := t.Context()
+	testenv.PlayKnative(t, cs)
+	play(t, func() bool { return loadBalancer(ctx, cs) })
+	for _, svc := range services {
+		play(t, func() bool { knativeController(ctx, t, cs, sv, ns, svc); return false })
+	}
+	var mu sync.Mutex
+	ingressOn80(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		svc, ok := strings.CutSuffix(r.Host, "."+ns+".127.0.0.1.sslip.io")
+		if !ok || !slices.Contains(services, svc) {
+			http.NotFound(w, r)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		rev := latestRevision(ctx, sv, ns, svc)
+		if rev == "" || !scaledUp(ctx, t, cs, ns, rev) {
+			http.Error(w, "no revision", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "hello from", rev)
+		time.AfterFunc(300*time.Millisecond, func() { scaleToZero(cs, ns, rev) })
+	}))
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kc, env.Kubeconfig("e2e"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cs, sv, kc, dir
 }
 
 // play runs f every 50 ms until it returns true or the test ends.

@@ -266,7 +266,18 @@ func (d downStage) Run(ctx context.Context) error {
 	}
 	o := d.cfg.Deploy
 	o.Log = d.con
-	return deploy.Down(ctx, d.cluster, o)
+	if err := deploy.Down(ctx, d.cluster, o); err != nil {
+		return err
+	}
+	if ev := d.cfg.Event; ev == nil || ev.PullRequest == nil || d.cfg.History.Mode == history.ModeOff {
+		return nil // a smoke check's history outlives its Service
+	}
+	// A closed pull request's preview leaves no history behind.
+	cs, err := kubernetes.NewForConfig(d.cluster.REST)
+	if err != nil {
+		return fmt.Errorf("building a Kubernetes client: %w", err)
+	}
+	return history.Forget(ctx, cs, o.Namespace, d.historyName())
 }
 
 func (d downStage) leftBehind() string {
@@ -329,12 +340,12 @@ func (c compareStage) Plan() []string {
 	if b := c.cfg.Baseline; b.Active() {
 		what := "the report file " + b.File
 		if b.History {
-			what = fmt.Sprintf("the recent runs of service %s in the cluster's history", cmp.Or(b.Service, c.cfg.Deploy.Service))
+			what = fmt.Sprintf("the recent runs of %s in the cluster's history", cmp.Or(b.Service, c.historyName()))
 		}
 		out = append(out, fmt.Sprintf("compare the cold-start median and p95, the time to Ready and the warm p50 with %s: slower or faster only when the change is above %g%% and %g ms and a rank test finds it clear", what, c.cfg.Regression.MaxRegressionPercent, c.cfg.Regression.FloorMs))
 	}
 	if c.cfg.History.Mode != history.ModeOff {
-		out = append(out, fmt.Sprintf("keep this run's figures with the last %d runs' in ConfigMap %s/%s (history %s: not on a kind cluster this run created)", c.cfg.History.Size, c.cfg.Deploy.Namespace, history.ConfigMapName(c.cfg.Deploy.Service), c.cfg.History.Mode))
+		out = append(out, fmt.Sprintf("keep this run's figures with the last %d runs' in ConfigMap %s/%s (history %s: not on a kind cluster this run created)", c.cfg.History.Size, c.cfg.Deploy.Namespace, history.ConfigMapName(c.historyName()), c.cfg.History.Mode))
 	}
 	return out
 }
@@ -344,7 +355,7 @@ func (c compareStage) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("building a Kubernetes client: %w", err)
 	}
-	ns, svc := c.deployed.Namespace, c.deployed.Service
+	ns, svc := c.deployed.Namespace, c.historyName()
 	now := &report.Report{Time: c.started.UTC().Format(time.RFC3339), Commit: c.getenv("GITHUB_SHA"), Service: c.serviceReport(), Measure: c.measured}
 
 	var base regression.Samples
@@ -389,6 +400,16 @@ func (c compareStage) Run(ctx context.Context) error {
 		return err
 	}
 	return c.cfg.Regression.Failure(comparison)
+}
+
+// historyName is whose history the run keeps: the Service's, or with a
+// tag the tagged preview's own, so that previews on one Service do not
+// mix their figures with each other's or the main route's.
+func (s *runState) historyName() string {
+	if t := s.cfg.Deploy.Tag; t != "" {
+		return s.cfg.Deploy.Service + "-" + t
+	}
+	return s.cfg.Deploy.Service
 }
 
 // serviceReport is what the report says of the deployed Service; nil

@@ -209,3 +209,32 @@ func advice(err error, verbs string) string {
 	}
 	return ""
 }
+
+// Forget deletes service's history, as a removed pull request's preview
+// leaves none behind; a history that is not there, or not this action's,
+// is left as it is.
+func Forget(ctx context.Context, cs kubernetes.Interface, namespace, service string) error {
+	if err := checkService(service); err != nil {
+		return err
+	}
+	name := ConfigMapName(service)
+	cms := cs.CoreV1().ConfigMaps(namespace)
+	var cm *corev1.ConfigMap
+	err := kube.Request(ctx, func(ctx context.Context) (err error) {
+		cm, err = cms.Get(ctx, name, metav1.GetOptions{})
+		return err
+	})
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("reading ConfigMap %s/%s to delete the history: %w", namespace, name, err)
+	case ours(cm) != nil:
+		return nil
+	}
+	err = kube.Request(ctx, func(ctx context.Context) error { return cms.Delete(ctx, name, metav1.DeleteOptions{}) })
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting the history ConfigMap %s/%s: %w", namespace, name, err)
+	}
+	return nil
+}

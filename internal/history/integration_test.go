@@ -258,3 +258,25 @@ func TestIntegrationRecordThroughFaults(t *testing.T) {
 		t.Errorf("no answer was lost after the API server acted (%s): change the seed", proxy)
 	}
 }
+
+// A removed preview's history goes with it; another service's stays, and
+// forgetting twice is fine.
+func TestIntegrationForget(t *testing.T) {
+	cs, ns, ctx := bed(t, "history-forget")
+	for _, svc := range []string{"app-pr-1", "app-pr-2"} {
+		if _, err := Record(ctx, cs, ns, svc, point(1), DefaultSize); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		if err := Forget(ctx, cs, ns, "app-pr-1"); err != nil {
+			t.Fatalf("Forget: %v", err)
+		}
+	}
+	if got, err := Read(ctx, cs, ns, "app-pr-1"); err != nil || len(got) != 0 {
+		t.Errorf("app-pr-1's history after Forget: %v (%v)", times(got), err)
+	}
+	if got, err := Read(ctx, cs, ns, "app-pr-2"); err != nil || len(got) != 1 {
+		t.Errorf("app-pr-2's history: %v (%v), want its one run", times(got), err)
+	}
+}
