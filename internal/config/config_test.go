@@ -260,7 +260,7 @@ func TestParseReportsEveryProblem(t *testing.T) {
 			raw:   input.Values{"cluster": "kubeconfig", "kubeconfig": fixture, "serving-version": "0.26", "cold-start-max-ms": "NaN"},
 			want: []string{
 				`--serving-version: "0.26" is not a Knative version this action installs: releases before 1.0 are not supported (accepted: X.Y.Z`,
-				`--cold-start-max-ms: "NaN" is not a positive number of milliseconds`,
+				`--cold-start-max-ms: "NaN" is not a positive number (accepted: a positive number of milliseconds`,
 			},
 		},
 		{

@@ -3,6 +3,7 @@ package input
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -232,4 +233,13 @@ func Check[T any](r *Reader, name string, parse func(string) (T, error), accepte
 		return zero, false
 	}
 	return out, true
+}
+
+// Positive parses a number above zero (and finite), for input.Check.
+func Positive(v string) (float64, error) {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(f > 0) || math.IsInf(f, 0) {
+		return 0, errors.New("is not a positive number")
+	}
+	return f, nil
 }

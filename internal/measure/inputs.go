@@ -2,7 +2,6 @@ package measure
 
 import (
 	"fmt"
-	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -69,7 +68,7 @@ func Parse(r *input.Reader) Options {
 	if re, ok := input.Check(r, "expect-body", compile, "Go regular expression syntax, e.g. ^Hello"); ok {
 		o.Expect.Body = re
 	}
-	if f, ok := input.Check(r, "cold-start-max-ms", positiveMillis, "e.g. 2000"); ok {
+	if f, ok := input.Check(r, "cold-start-max-ms", input.Positive, "a positive number of milliseconds, e.g. 2000"); ok {
 		o.MaxMedianMs = f
 	}
 	return o
@@ -86,10 +85,3 @@ func compile(v string) (*regexp.Regexp, error) {
 	return re, nil
 }
 
-func positiveMillis(v string) (float64, error) {
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || !(f > 0) || math.IsInf(f, 0) {
-		return 0, fmt.Errorf("is not a positive number of milliseconds")
-	}
-	return f, nil
-}

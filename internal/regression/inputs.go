@@ -3,7 +3,6 @@ package regression
 import (
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -60,7 +59,7 @@ func Parse(r *input.Reader) Options {
 	if v, ok := input.Check(r, "max-regression", percent, "a positive percentage, e.g. 25 or 25%"); ok {
 		o.MaxRegressionPercent = v
 	}
-	if v, ok := input.Check(r, "regression-floor-ms", positive, "a positive number of milliseconds, e.g. 100"); ok {
+	if v, ok := input.Check(r, "regression-floor-ms", input.Positive, "a positive number of milliseconds, e.g. 100"); ok {
 		o.FloorMs = v
 	}
 	return o
@@ -77,20 +76,13 @@ func (o Options) withDefaults() Options {
 }
 
 func percent(v string) (float64, error) {
-	f, err := positive(strings.TrimSpace(strings.TrimSuffix(v, "%")))
+	f, err := input.Positive(strings.TrimSpace(strings.TrimSuffix(v, "%")))
 	if err != nil {
 		return 0, errors.New("is not a positive percentage")
 	}
 	return f, nil
 }
 
-func positive(v string) (float64, error) {
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || !(f > 0) || math.IsInf(f, 0) {
-		return 0, errors.New("is not a positive number")
-	}
-	return f, nil
-}
 
 // Failure is the job's failure when fail-on-regression is set and c says
 // slower: the figures side by side, and why each is judged as it is. It is
