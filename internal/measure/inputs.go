@@ -84,4 +84,3 @@ func compile(v string) (*regexp.Regexp, error) {
 	}
 	return re, nil
 }
-

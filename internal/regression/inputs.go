@@ -83,7 +83,6 @@ func percent(v string) (float64, error) {
 	return f, nil
 }
 
-
 // Failure is the job's failure when fail-on-regression is set and c says
 // slower: the figures side by side, and why each is judged as it is. It is
 // nil otherwise; an inconclusive comparison never fails.
