@@ -24,7 +24,7 @@ const DefaultNamespace = "default"
 var Inputs = []input.Def{
 	{
 		Name:        "mode",
-		Default:     ModeAuto,
+		Default:     modeAuto,
 		Description: "auto: down when the run is for a pull request being closed (removing that pull request's preview), up otherwise; up: install and deploy (and measure); down: remove the preview: with a tag, only that tag's route and Secrets, else the Knative Service (and its namespace if this action created it and nothing else is in it). On the command line: the verbs up and down.",
 	},
 	{
@@ -125,8 +125,8 @@ func Parse(r *input.Reader, image, githubToken string, pr *PullRequest) Options 
 		}
 		o.pullRequest = &p
 	}
-	o.Mode = r.OneOf("mode", "is not a mode", ModeAuto, ModeUp, ModeDown)
-	if o.Mode == ModeAuto {
+	o.Mode = r.OneOf("mode", "is not a mode", modeAuto, ModeUp, ModeDown)
+	if o.Mode == modeAuto {
 		o.Mode = ModeUp
 		if o.pullRequest != nil && o.pullRequest.Closed {
 			o.Mode = ModeDown
@@ -134,7 +134,7 @@ func Parse(r *input.Reader, image, githubToken string, pr *PullRequest) Options 
 	}
 
 	o.Tag = r.String("tag")
-	if strings.EqualFold(o.Tag, TagAuto) {
+	if strings.EqualFold(o.Tag, tagAuto) {
 		o.Tag = ""
 		if o.pullRequest != nil {
 			o.Tag = "pr-" + strconv.Itoa(o.pullRequest.Number)

@@ -14,16 +14,16 @@ import (
 )
 
 // Modes of the mode input. After Parse, Options.Mode is ModeUp or
-// ModeDown: ModeAuto is resolved.
+// ModeDown: modeAuto is resolved.
 const (
-	ModeAuto = "auto"
+	modeAuto = "auto"
 	ModeUp   = "up"
 	ModeDown = "down"
 )
 
-// TagAuto is the tag input's value that names the tag after the pull
+// tagAuto is the tag input's value that names the tag after the pull
 // request (pr-<number>), and means no tag outside one.
-const TagAuto = "auto"
+const tagAuto = "auto"
 
 // Visibilities accepted by the visibility input.
 const (

@@ -208,7 +208,7 @@ func TestIntegrationPullRequestPreviews(t *testing.T) {
 		tag  string // the tag input
 	}{
 		{"a Service per pull request", ""},
-		{"a tag per pull request", TagAuto},
+		{"a tag per pull request", tagAuto},
 	}
 	for i, layout := range layouts {
 		t.Run(layout.name, func(t *testing.T) {
@@ -360,7 +360,7 @@ func TestIntegrationPullRequestPreviews(t *testing.T) {
 		p := &previews{b: b, wrote: map[string]map[string]map[string][]byte{}}
 		opts := func(pr *PullRequest) Options {
 			o, errs := parseWith(map[string]string{
-				"image": "ghcr.io/octo/hello:v1", "namespace": ns, "tag": TagAuto,
+				"image": "ghcr.io/octo/hello:v1", "namespace": ns, "tag": tagAuto,
 				"secret-env": fmt.Sprintf("TOKEN=v%d", pr.Number), "registry-username": "mona", "registry-password": fmt.Sprintf("p%d", pr.Number),
 			}, map[string]string{"GITHUB_REPOSITORY": "octo/hello"}, "", pr)
 			if len(errs) > 0 {
