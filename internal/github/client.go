@@ -57,19 +57,10 @@ func NewClient(getenv func(string) string, token string) (*Client, error) {
 		return nil, fmt.Errorf("GITHUB_REPOSITORY is %q, not owner/name: run this in a workflow job, or set it", repository)
 	}
 	base := getenv("GITHUB_API_URL")
-	if base == "" {
-		base = defaultAPIURL
-	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	api, ok := newAPI(base, token, nil)
+	if !ok {
 		return nil, fmt.Errorf("GITHUB_API_URL is %q, not an http(s) URL: unset it for api.github.com", base)
 	}
-	if !strings.HasSuffix(u.Path, "/") {
-		u.Path += "/"
-	}
-	api := gh.NewClient(&http.Client{Timeout: requestTimeout}).WithAuthToken(token)
-	api.BaseURL = u
-	api.UserAgent = buildinfo.UserAgent()
 	c := &Client{
 		api:      api,
 		owner:    owner,
@@ -85,6 +76,34 @@ func NewClient(getenv func(string) string, token string) (*Client, error) {
 		c.runURL = server + "/" + repository + "/actions/runs/" + run
 	}
 	return c, nil
+}
+
+// newAPI returns a go-github client of the API at base (empty:
+// api.github.com, GitHub Enterprise Server's is https://HOST/api/v3) that
+// sends the action's user agent, and token when there is one. hc makes the
+// requests; nil: one that gives each up after requestTimeout. ok is false
+// when base is not an http(s) URL.
+func newAPI(base, token string, hc *http.Client) (api *gh.Client, ok bool) {
+	if base == "" {
+		base = defaultAPIURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, false
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	if hc == nil {
+		hc = &http.Client{Timeout: requestTimeout}
+	}
+	api = gh.NewClient(hc)
+	if token != "" {
+		api = api.WithAuthToken(token)
+	}
+	api.BaseURL = u
+	api.UserAgent = buildinfo.UserAgent()
+	return api, true
 }
 
 // repository is owner/name.

@@ -11,9 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/version"
 )
 
-// defaultAPIURL is the GitHub API the Resolver asks when BaseURL is empty.
-const defaultAPIURL = "https://api.github.com"
-
 // defaultRequestTimeout bounds each GitHub API request of a Resolver whose
 // Client is nil.
 const defaultRequestTimeout = 15 * time.Second
@@ -21,13 +18,13 @@ const defaultRequestTimeout = 15 * time.Second
 // Resolver turns a Spec into exact versions using GitHub releases. Its zero
 // value is ready to use (unauthenticated, on api.github.com).
 type Resolver struct {
-	// BaseURL is the GitHub API; empty means DefaultAPIURL.
+	// BaseURL is the GitHub API; empty means api.github.com.
 	BaseURL string
 	// Token (the github-token input, or GITHUB_TOKEN) is sent as a bearer
 	// token; without it GitHub allows 60 requests an hour per IP address.
 	// It is never logged nor put in an error.
 	Token string
-	// Client makes the requests; nil means one with DefaultRequestTimeout.
+	// Client makes the requests; nil means one with defaultRequestTimeout.
 	Client *http.Client
 	// Log, when set, receives a line for each step.
 	Log log.Logger
@@ -47,13 +44,6 @@ type Versions struct {
 	// Notes say what could not be checked and what was assumed instead;
 	// the caller shows them as warnings.
 	Notes []string
-}
-
-func (r *Resolver) baseURL() string {
-	if r.BaseURL == "" {
-		return defaultAPIURL
-	}
-	return r.BaseURL
 }
 
 func (r *Resolver) client() *http.Client {

@@ -104,12 +104,13 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(body)
 }
 
+// paths returns the requests' paths and queries, the query's keys sorted.
 func (f *fakeGitHub) paths() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []string
 	for _, r := range f.requests {
-		out = append(out, r.URL.RequestURI())
+		out = append(out, r.URL.Path+"?"+r.URL.Query().Encode())
 	}
 	return out
 }
@@ -307,12 +308,13 @@ func TestResolve(t *testing.T) {
 			requests: 2,
 		},
 		{
-			name: "next page on another host is not followed",
-			fake: &fakeGitHub{pageSize: 2, foreignNext: true, repos: map[string][]rel{"knative/serving": servingReleases()}},
-			spec: "1.23", ingress: "kourier",
-			want:     Versions{Serving: "1.23.0", Ingress: "1.23.0"},
-			notes:    []string{"the next page is on http://attacker.invalid", "not sending the token there"},
-			requests: 1,
+			name: "a next page named on another host is asked of the API",
+			fake: &fakeGitHub{pageSize: 2, foreignNext: true, repos: map[string][]rel{
+				"knative/serving": servingReleases(), "knative/net-kourier": kourierReleases(),
+			}},
+			spec: "1.23", ingress: "kourier", token: "t0ken",
+			want:     Versions{Serving: "1.23.3", Ingress: "1.23.2"},
+			requests: 6 + 3,
 		},
 		{
 			name: "unknown ingress",
@@ -375,8 +377,8 @@ func TestResolveFollowsPagesInOrder(t *testing.T) {
 	}
 	want := []string{
 		"/repos/knative/serving/releases?per_page=100",
-		"/repos/knative/serving/releases?per_page=100&page=2",
-		"/repos/knative/serving/releases?per_page=100&page=3",
+		"/repos/knative/serving/releases?page=2&per_page=100",
+		"/repos/knative/serving/releases?page=3&per_page=100",
 		"/repos/knative/net-kourier/releases?per_page=100",
 	}
 	if got := f.paths(); !slices.Equal(got, want) {
@@ -410,8 +412,8 @@ func TestResolveSendsToken(t *testing.T) {
 				if got := req.Header.Get("Authorization"); got != want {
 					t.Errorf("Authorization %q, want %q", got, want)
 				}
-				if got := req.Header.Get("Accept"); got != "application/vnd.github+json" {
-					t.Errorf("Accept %q", got)
+				if got := req.Header.Get("Accept"); !slices.Contains([]string{"application/vnd.github+json", "application/vnd.github.v3+json"}, got) {
+					t.Errorf("Accept %q, want GitHub's JSON", got)
 				}
 			}
 			for _, l := range *lines {
@@ -420,6 +422,30 @@ func TestResolveSendsToken(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// GitHub Enterprise Server's API is under /api/v3.
+func TestResolveEnterpriseServer(t *testing.T) {
+	f := &fakeGitHub{pageSize: 5, repos: map[string][]rel{
+		"knative/serving": servingReleases(), "knative/net-kourier": kourierReleases(),
+	}}
+	srv := httptest.NewServer(http.StripPrefix("/api/v3", f))
+	t.Cleanup(srv.Close)
+	for _, base := range []string{srv.URL + "/api/v3", srv.URL + "/api/v3/"} {
+		t.Run(base, func(t *testing.T) {
+			r := &Resolver{BaseURL: base, Client: &http.Client{Timeout: 5 * time.Second}}
+			got, err := r.Resolve(context.Background(), mustSpec(t, "1.23"), "kourier")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Serving != "1.23.3" || got.Ingress != "1.23.2" || len(got.Notes) != 0 {
+				t.Errorf("Resolve = %+v, want serving 1.23.3, net-kourier 1.23.2 and no notes", got)
+			}
+		})
+	}
+	if n := len(f.paths()); n != 2*(3+1) {
+		t.Errorf("%d requests reached /api/v3, want 8: %q", n, f.paths())
 	}
 }
 

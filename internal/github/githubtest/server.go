@@ -1,6 +1,7 @@
 // Package githubtest fakes, on 127.0.0.1, the parts of GitHub's REST API
-// the action writes to: issue comments and deployments with their
-// statuses, with GitHub's paths, JSON shapes, pagination and refusals.
+// the action uses: issue comments, deployments with their statuses, and
+// releases, with GitHub's paths, JSON shapes, pagination, refusals and
+// rate limits.
 package githubtest
 
 import (
@@ -78,19 +79,22 @@ type Server struct {
 	comments    []*Comment
 	deployments []*Deployment
 	statuses    map[int64][]*Status
+	releases    map[string][]Release
 	requests    []Request
 	forbidden   []string
 	notFound    []string
 	failNext    int
 	throttle    int
 	retryAfter  time.Duration
+	limit       int
+	limitReset  time.Time
 	onRequest   func(Request)
 }
 
 // New starts a fake on 127.0.0.1; it stops when the test ends.
 func New(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{nextID: 1000, statuses: map[int64][]*Status{}}
+	s := &Server{nextID: 1000, statuses: map[int64][]*Status{}, releases: map[string][]Release{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /repos/{owner}/{repo}/issues/{number}/comments", s.listComments)
 	mux.HandleFunc("POST /repos/{owner}/{repo}/issues/{number}/comments", s.createComment)
@@ -98,6 +102,7 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("GET /repos/{owner}/{repo}/deployments", s.listDeployments)
 	mux.HandleFunc("POST /repos/{owner}/{repo}/deployments", s.createDeployment)
 	mux.HandleFunc("POST /repos/{owner}/{repo}/deployments/{id}/statuses", s.createStatus)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/releases", s.listReleases)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeMessage(w, http.StatusNotFound, "Not Found")
 	})
@@ -147,6 +152,14 @@ func (s *Server) ThrottleNext(n int, retryAfter time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.throttle, s.retryAfter = n, retryAfter
+}
+
+// LimitNext makes the next n requests answer 403 as GitHub answers once
+// the primary rate limit is used up: no request remains until reset.
+func (s *Server) LimitNext(n int, reset time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limit, s.limitReset = n, reset
 }
 
 // OnRequest has f called with each request as it arrives, before it is
@@ -234,11 +247,14 @@ func (s *Server) front(next http.Handler) http.Handler {
 		s.requests = append(s.requests, req)
 		hook := s.onRequest
 		fail, throttle, retryAfter := s.failNext > 0, s.throttle > 0, s.retryAfter
+		limit, limitReset := s.limit > 0, s.limitReset
 		switch {
 		case fail:
 			s.failNext--
 		case throttle:
 			s.throttle--
+		case limit:
+			s.limit--
 		}
 		write := r.Method != http.MethodGet && r.Method != http.MethodHead
 		forbidden := write && hasPrefix(s.forbidden, r.URL.Path)
@@ -256,6 +272,26 @@ func (s *Server) front(next http.Handler) http.Handler {
 			writeJSON(w, http.StatusForbidden, map[string]string{
 				"message":           "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
 				"documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+			})
+		case limit:
+			who := r.RemoteAddr
+			if host, _, err := net.SplitHostPort(who); err == nil {
+				who = host
+			}
+			message := "API rate limit exceeded for " + who + ". (But here's the good news: Authenticated requests get a higher rate limit. Check out the documentation for more details.)"
+			h := w.Header()
+			quota := "60"
+			if req.Authorization != "" {
+				message, quota = "API rate limit exceeded for user ID 1.", "5000"
+			}
+			h.Set("X-RateLimit-Limit", quota)
+			h.Set("X-RateLimit-Used", quota)
+			h.Set("X-RateLimit-Remaining", "0")
+			h.Set("X-RateLimit-Reset", strconv.FormatInt(limitReset.Unix(), 10))
+			h.Set("X-RateLimit-Resource", "core")
+			writeJSON(w, http.StatusForbidden, map[string]string{
+				"message":           message,
+				"documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
 			})
 		case notFound:
 			writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
