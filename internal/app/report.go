@@ -16,13 +16,18 @@ import (
 // may quote what the service answered, a secret-env value among it.
 func (s *runState) report(results []pipeline.Result, err error) *report.Report {
 	r := s.rawReport(results, err)
-	data, eerr := report.Encode(r)
-	if eerr != nil {
-		return r
-	}
 	var redacted report.Report
-	if json.Unmarshal([]byte(s.con.RedactJSON(string(data))), &redacted) != nil {
-		return r
+	data, eerr := report.Encode(r)
+	if eerr == nil {
+		data, eerr = s.con.RedactJSON(data)
+	}
+	if eerr == nil {
+		eerr = json.Unmarshal(data, &redacted)
+	}
+	if eerr != nil {
+		// Never the raw report: what is not known to be clean is left out.
+		s.con.Warnf("the run's report holds only its outcome: %v", eerr)
+		return &report.Report{SchemaVersion: report.SchemaVersion, Time: r.Time, Tool: r.Tool, Stages: r.Stages, OK: r.OK, Error: r.Error}
 	}
 	return &redacted
 }

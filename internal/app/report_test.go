@@ -21,15 +21,18 @@ import (
 // request's comment, all made from it, may.
 func TestReportHidesSecretsTheServiceAnswered(t *testing.T) {
 	con := console.NewLocal(&bytes.Buffer{})
-	con.Mask(sentinel)
-	answer := `warm request 1: body "API_KEY=` + sentinel + `<br>"`
+	// A secret of digits may stand in a number too (a warm time of
+	// 4711.5 ms), where redacting the text would break the report.
+	con.Mask(sentinel, "4711")
+	answer := `warm request 1: body "API_KEY=` + sentinel + `<br>PIN=4711"`
 	s := &runState{cfg: &config.Config{}, con: con, started: time.Now(), getenv: func(string) string { return "" },
-		measured: &measure.Report{Problems: []string{answer}, Samples: []measure.Sample{{Index: 1, Verdict: measure.VerdictCold, Reason: answer}}}}
+		measured: &measure.Report{Problems: []string{answer}, WarmMs: []float64{4711.5}, Samples: []measure.Sample{{Index: 1, Verdict: measure.VerdictCold, Reason: answer}}}}
 	r := s.report([]pipeline.Result{{Name: "measure", Ran: true, Err: errors.New(answer)}}, errors.New(answer))
 	var kept []byte
 	out := outputs.NewLocal(outputs.JSON, &bytes.Buffer{}, &bytes.Buffer{})
 	saveReport(r, func(data []byte) (string, error) { kept = data; return ".knative-preview/report.json", nil }, con, out)
-	if len(kept) == 0 || strings.Contains(string(kept), sentinel) || !strings.Contains(string(kept), "API_KEY=***") {
+	if len(kept) == 0 || strings.Contains(string(kept), sentinel) || strings.Contains(string(kept), "PIN=4711") ||
+		!strings.Contains(string(kept), "API_KEY=***") || !strings.Contains(string(kept), "4711.5") {
 		t.Errorf("the report kept:\n%s", kept)
 	}
 	if out.Values()["report"] != ".knative-preview/report.json" {

@@ -5,6 +5,7 @@
 package console
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -100,21 +101,43 @@ func (c *Console) Redact(s string) string {
 	return c.redactLocked(s)
 }
 
-// RedactJSON returns JSON text with every registered secret replaced by
-// ***, as it stands in a JSON string too (where a quote, a backslash, a
-// new line or an HTML character is escaped).
-func (c *Console) RedactJSON(s string) string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, k := range c.secrets {
-		s = strings.ReplaceAll(s, k, "***")
-		if b, err := json.Marshal(k); err == nil {
-			if esc := string(b[1 : len(b)-1]); esc != k {
-				s = strings.ReplaceAll(s, esc, "***")
-			}
-		}
+// RedactJSON returns a JSON document with every registered secret replaced
+// by *** in its strings (keys and values). Numbers, booleans and the shape
+// are left as they are: a secret of digits is not looked for inside a
+// number, where replacing it would break the document.
+func (c *Console) RedactJSON(data []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("redacting JSON: %w", err)
 	}
-	return s
+	c.mu.Lock()
+	v = c.redactValueLocked(v)
+	c.mu.Unlock()
+	out, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("redacting JSON: %w", err)
+	}
+	return out, nil
+}
+
+func (c *Console) redactValueLocked(v any) any {
+	switch t := v.(type) {
+	case string:
+		return c.redactLocked(t)
+	case []any:
+		for i := range t {
+			t[i] = c.redactValueLocked(t[i])
+		}
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[c.redactLocked(k)] = c.redactValueLocked(e)
+		}
+		return out
+	}
+	return v
 }
 
 func (c *Console) redactLocked(s string) string {

@@ -162,17 +162,29 @@ func TestSecretsAreRedactedBeforeEscaping(t *testing.T) {
 	}
 }
 
-// A secret is hidden in JSON text also where JSON escapes it.
+// A secret is hidden in a JSON document's strings, whatever JSON escapes
+// in it; a secret of digits that a number also holds leaves the number,
+// and the document, whole.
 func TestRedactJSON(t *testing.T) {
 	c := NewLocal(&bytes.Buffer{})
 	secret := `t0k"en<&>\x`
-	c.Mask(secret, "plain-secret")
-	b, err := json.Marshal(map[string]string{"body": "got " + secret + " and plain-secret"})
+	c.Mask(secret, "plain-secret", "4711")
+	b, err := json.Marshal(map[string]any{"body": "got " + secret + " and plain-secret", "problems": []string{"PIN=4711"}, "ms": 4711.5, secret: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := c.RedactJSON(string(b))
-	if strings.Contains(got, "t0k") || strings.Contains(got, "plain-secret") || !strings.Contains(got, `"got *** and ***"`) {
-		t.Errorf("RedactJSON = %s", got)
+	out, err := c.RedactJSON(b)
+	if err != nil {
+		t.Fatalf("RedactJSON: %v", err)
+	}
+	got := string(out)
+	for _, leak := range []string{"t0k", "plain-secret", "PIN=4711"} {
+		if strings.Contains(got, leak) {
+			t.Errorf("RedactJSON kept %q: %s", leak, got)
+		}
+	}
+	var back map[string]any
+	if err := json.Unmarshal(out, &back); err != nil || back["body"] != "got *** and ***" || back["ms"] != 4711.5 || back["***"] != true {
+		t.Errorf("RedactJSON = %s (%v)", got, err)
 	}
 }
