@@ -277,7 +277,11 @@ func (d downStage) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("building a Kubernetes client: %w", err)
 	}
-	return history.Forget(ctx, cs, o.Namespace, d.historyName())
+	if err := history.Forget(ctx, cs, o.Namespace, d.historyName()); err != nil {
+		// The preview is gone; its figures are only left over.
+		d.con.Warnf("the preview is removed, but its history is not: %v", err)
+	}
+	return nil
 }
 
 func (d downStage) leftBehind() string {

@@ -228,13 +228,13 @@ func Forget(ctx context.Context, cs kubernetes.Interface, namespace, service str
 	case apierrors.IsNotFound(err):
 		return nil
 	case err != nil:
-		return fmt.Errorf("reading ConfigMap %s/%s to delete the history: %w", namespace, name, err)
+		return fmt.Errorf("reading ConfigMap %s/%s to delete the history: %w%s", namespace, name, err, advice(err, "get and delete"))
 	case ours(cm) != nil:
 		return nil
 	}
 	err = kube.Request(ctx, func(ctx context.Context) error { return cms.Delete(ctx, name, metav1.DeleteOptions{}) })
 	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("deleting the history ConfigMap %s/%s: %w", namespace, name, err)
+		return fmt.Errorf("deleting the history ConfigMap %s/%s: %w%s", namespace, name, err, advice(err, "get and delete"))
 	}
 	return nil
 }
