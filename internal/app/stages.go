@@ -410,15 +410,10 @@ func (c compareStage) Run(ctx context.Context) error {
 	return c.cfg.Regression.Failure(comparison)
 }
 
-// historyName is whose history the run keeps: the Service's, or with a
-// tag the tagged preview's own, so that previews on one Service do not
-// mix their figures with each other's or the main route's.
-func (s *runState) historyName() string {
-	if t := s.cfg.Deploy.Tag; t != "" {
-		return s.cfg.Deploy.Service + "-" + t
-	}
-	return s.cfg.Deploy.Service
-}
+// historyName is whose history the run keeps: its preview's, so that
+// the tags of one Service do not mix their figures with each other's or
+// the main route's.
+func (s *runState) historyName() string { return s.cfg.Deploy.Preview() }
 
 // serviceReport is what the report says of the deployed Service; nil
 // before the deploy stage.

@@ -184,21 +184,23 @@ func (o Options) Plan() []string {
 		"request its URL (directly, else through the ingress with its Host header) until it answers")
 }
 
-// preview is the prefix of the names of what belongs to one preview: the
-// Service, or with a tag the Service and tag, since every tag of a Service
-// is a preview of its own and must not share a Secret with another.
-func (o Options) preview() string {
+// Preview is the prefix of the names of what belongs to one preview (its
+// Secrets, its history): the Service, or with a tag "<service>.<tag>",
+// since every tag of a Service is a preview of its own and must share
+// nothing with another. The dot keeps a tag's names apart from those of a
+// Service named "<service>-<tag>": a Service name has no dot.
+func (o Options) Preview() string {
 	if o.Tag != "" {
-		return o.Service + "-" + o.Tag
+		return o.Service + "." + o.Tag
 	}
 	return o.Service
 }
 
 // secretName is the Secret holding SecretEnv.
-func (o Options) secretName() string { return o.preview() + "-secret-env" }
+func (o Options) secretName() string { return o.Preview() + "-secret-env" }
 
 // registrySecretName is the Secret holding the registry login.
-func (o Options) registrySecretName() string { return o.preview() + "-registry" }
+func (o Options) registrySecretName() string { return o.Preview() + "-registry" }
 
 // defaultServiceName turns a repository ("owner/name" or "name") into a Knative
 // Service name: its name part lower-cased, every run of other characters

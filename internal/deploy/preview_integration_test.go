@@ -284,7 +284,7 @@ func TestIntegrationPullRequestPreviews(t *testing.T) {
 				return out
 			}
 			for _, s := range secrets() {
-				if strings.HasPrefix(s, pr1.preview()+"-") {
+				if strings.HasPrefix(s, pr1.Preview()+"-") {
 					t.Errorf("Secret %s of pull request 1 is left after it closed", s)
 				}
 			}
@@ -449,7 +449,7 @@ func TestIntegrationRegistryLogin(t *testing.T) {
 	progress, refused := collect()
 	other.Log = progress
 	_, err := deployer().Up(t.Context(), b.cl, other)
-	if err == nil || !strings.Contains(err.Error(), "not created by this action") {
+	if err == nil || !strings.Contains(err.Error(), "is not this action's for Knative Service other") {
 		t.Errorf("Up over someone else's Secret: %v", err)
 	} else {
 		logs = append(logs, err.Error())

@@ -214,13 +214,24 @@ func TestSecretNamesPerPreview(t *testing.T) {
 	if want := []string{"web-secret-env", "web-registry"}; !reflect.DeepEqual(main, want) {
 		t.Errorf("untagged: %v, want %v", main, want)
 	}
-	if want := []string{"web-pr-1-secret-env", "web-pr-1-registry"}; !reflect.DeepEqual(pr1, want) {
+	if want := []string{"web.pr-1-secret-env", "web.pr-1-registry"}; !reflect.DeepEqual(pr1, want) {
 		t.Errorf("tag pr-1: %v, want %v", pr1, want)
 	}
 	for _, n := range pr2 {
 		if slices.Contains(pr1, n) || slices.Contains(main, n) {
 			t.Errorf("tag pr-2's Secret %s is shared", n)
 		}
+	}
+	// A tag's names are not those of a Service named <service>-<tag>: one
+	// repository may have both kinds of preview in one namespace.
+	ownService := names(Options{Service: "web-pr-1", SecretEnv: env, registry: reg})
+	for _, n := range pr1 {
+		if slices.Contains(ownService, n) {
+			t.Errorf("tag pr-1 of web and Service web-pr-1 share Secret %s", n)
+		}
+	}
+	if (Options{Service: "web", Tag: "pr-1"}).Preview() == (Options{Service: "web-pr-1"}).Preview() {
+		t.Error("tag pr-1 of web and Service web-pr-1 are the same preview (their history would be one)")
 	}
 	if got := names(Options{Service: "web"}); got != nil {
 		t.Errorf("nothing secret, yet Secrets %v", got)
@@ -243,9 +254,9 @@ func TestApplyPullSecret(t *testing.T) {
 		o    Options
 		want []string
 	}{
-		{Options{Service: "web", Image: "ghcr.io/o/web:1", Tag: "pr-1", registry: reg}, []string{"regcred", "web-pr-1-registry"}},
-		{Options{Service: "web", Image: "ghcr.io/o/web:1", Tag: "pr-1", registry: reg}, []string{"regcred", "web-pr-1-registry"}},
-		{Options{Service: "web", Image: "ghcr.io/o/web:2", Tag: "pr-2", registry: reg}, []string{"regcred", "web-pr-2-registry"}},
+		{Options{Service: "web", Image: "ghcr.io/o/web:1", Tag: "pr-1", registry: reg}, []string{"regcred", "web.pr-1-registry"}},
+		{Options{Service: "web", Image: "ghcr.io/o/web:1", Tag: "pr-1", registry: reg}, []string{"regcred", "web.pr-1-registry"}},
+		{Options{Service: "web", Image: "ghcr.io/o/web:2", Tag: "pr-2", registry: reg}, []string{"regcred", "web.pr-2-registry"}},
 		{Options{Service: "web", Image: "ghcr.io/o/web:3"}, []string{"regcred"}},
 	}
 	for i, s := range steps {
@@ -339,7 +350,7 @@ func TestPlan(t *testing.T) {
 			[]string{"create or update the Knative Service default/hello-pr-7", "pull request #7", "Secret default/hello-pr-7-secret-env",
 				"login to ghcr.io (user mona) into Secret default/hello-pr-7-registry", "imagePullSecrets"}},
 		{"up with a tag", map[string]string{"image": "ghcr.io/octo/hello:pr-7", "tag": "auto"}, &PullRequest{Number: 7},
-			[]string{"default/hello running", "tagged pr-7", "Secret default/hello-pr-7-registry"}},
+			[]string{"default/hello running", "tagged pr-7", "Secret default/hello.pr-7-registry"}},
 		{"down of a tag", map[string]string{"tag": "auto"}, &PullRequest{Number: 7, Closed: true},
 			[]string{"remove tag pr-7 from the Knative Service default/hello", "other tags stay"}},
 		{"down of a Service", map[string]string{"mode": "down"}, nil, []string{"delete the Knative Service default/hello and its Secrets"}},

@@ -109,8 +109,8 @@ func ensureSecret(ctx context.Context, cs kubernetes.Interface, o Options, s own
 		if err != nil {
 			return err
 		}
-		if cur.Labels[kube.ManagedByLabel] != kube.ManagedByValue {
-			return fmt.Errorf("secret %s/%s exists and was not created by this action (no label %s=%s); it is left alone: delete it or use another service name", o.Namespace, s.name, kube.ManagedByLabel, kube.ManagedByValue)
+		if !ownedSecret(cur, o.Service) {
+			return fmt.Errorf("secret %s/%s exists and is not this action's for Knative Service %s (labels %s=%s and %s=%s); it is left alone: delete it or use another service name", o.Namespace, s.name, o.Service, kube.ManagedByLabel, kube.ManagedByValue, serviceLabel, o.Service)
 		}
 		if cur.Type != s.typ {
 			return fmt.Errorf("secret %s/%s is of type %s, not %s (a type cannot change): delete it (kubectl delete secret -n %s %s) and run again", o.Namespace, s.name, cur.Type, s.typ, o.Namespace, s.name)
@@ -132,6 +132,11 @@ func ensureSecret(ctx context.Context, cs kubernetes.Interface, o Options, s own
 // ownSecretLabels mark a Secret as this action's, for the Service.
 func ownSecretLabels(service string) map[string]string {
 	return map[string]string{kube.ManagedByLabel: kube.ManagedByValue, serviceLabel: service}
+}
+
+// ownedSecret reports whether s is this action's Secret for service.
+func ownedSecret(s *corev1.Secret, service string) bool {
+	return s.Labels[kube.ManagedByLabel] == kube.ManagedByValue && s.Labels[serviceLabel] == service
 }
 
 // deleteSecrets deletes the Secrets of this action named names, or with
@@ -163,7 +168,7 @@ func deleteSecrets(ctx context.Context, cs kubernetes.Interface, o Options, name
 		case apierrors.IsNotFound(err):
 		case err != nil:
 			return fmt.Errorf("reading Secret %s/%s before deleting it: %w", o.Namespace, name, err)
-		case s.Labels[kube.ManagedByLabel] == kube.ManagedByValue:
+		case ownedSecret(s, o.Service):
 			found = append(found, *s)
 		}
 	}

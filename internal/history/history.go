@@ -40,9 +40,10 @@ const key = "history.json"
 // with that error: a warning, not a failure.
 var ErrCorrupt = errors.New("the history is unreadable")
 
-// ConfigMapName is the name of service's history ConfigMap. A service
-// name is a DNS label (at most 63 characters), so this is always a valid
-// ConfigMap name (a DNS subdomain, at most 253).
+// ConfigMapName is the name of the history ConfigMap of service: a
+// Service's name, or "<service>.<tag>" for a tagged preview (deploy's
+// Options.Preview). Either is at most 63 characters, so this is always a
+// valid ConfigMap name (a DNS subdomain, at most 253).
 func ConfigMapName(service string) string { return service + "-" + buildinfo.Name + "-history" }
 
 // labels mark the ConfigMap as ours and as the service's, as the service's
@@ -171,10 +172,13 @@ func Record(ctx context.Context, cs kubernetes.Interface, namespace, service str
 	return kept, nil
 }
 
-// checkService refuses a name that is not a Knative Service's.
+// checkService refuses a name that is not a preview's: a Knative Service
+// name, or "<service>.<tag>" for a tagged preview.
 func checkService(service string) error {
-	if msgs := validation.IsDNS1035Label(service); len(msgs) > 0 {
-		return fmt.Errorf("no history for service %q: not a Knative Service name (%s)", service, strings.Join(msgs, "; "))
+	msgs := validation.IsDNS1123Subdomain(ConfigMapName(service))
+	msgs = append(msgs, validation.IsValidLabelValue(service)...)
+	if service == "" || len(msgs) > 0 {
+		return fmt.Errorf("no history for service %q: not a Knative Service name, or one with its tag (%s)", service, strings.Join(msgs, "; "))
 	}
 	return nil
 }
