@@ -21,7 +21,6 @@ func FuzzDecode(f *testing.F) {
 	f.Add(string(two), uint16(1))
 	for _, s := range []string{
 		``, ` `, `[]`, `null`, `{}`, `[1]`, `"x"`, `[{"time": 5}]`, `[{"cold-start-ms": [1e400]}]`, `[{`,
-		`[{"time": "2026-03-01T12:00:00Z", "commit": "` + "\xff\xfe" + `", "cold-start-median-ms": 1.7e308, "ready-seconds": 1e306}]`,
 		`[{"cold-start-ms": [-1, 0, 1e308, 4.9e-324], "warm-ms": [1.5, -0]}]`,
 		`[{"time": "\u2028<b>|` + "`" + `", "revision": "hello-00001"}, {}]`,
 	} {
