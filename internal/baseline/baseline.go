@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -148,7 +149,26 @@ func fromFile(path string) (regression.Samples, string, error) {
 	if len(about) > 0 {
 		source += " (" + strings.Join(about, ", ") + ")"
 	}
-	return regression.SamplesOf(r), source, nil
+	s := regression.SamplesOf(r)
+	if what := negative(s); what != "" {
+		return regression.Samples{}, "", fmt.Errorf("baseline report %s has a negative %s time: not a report of %s; give the report file an earlier run wrote", path, what, buildinfo.Name)
+	}
+	return s, source, nil
+}
+
+// negative names the first kind of samples in s with a negative time; ""
+// when none has one. A report's numbers are finite (JSON has no others),
+// and a time this program measured is never negative.
+func negative(s regression.Samples) string {
+	for _, kind := range []struct {
+		name string
+		ms   []float64
+	}{{"cold start", s.ColdStartMs}, {"ready", s.ReadyMs}, {"warm request", s.WarmMs}} {
+		if slices.ContainsFunc(kind.ms, func(v float64) bool { return v < 0 }) {
+			return kind.name
+		}
+	}
+	return ""
 }
 
 // readReport reads a report file: one of this program's, of a schema

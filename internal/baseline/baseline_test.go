@@ -113,6 +113,7 @@ func TestLoadProblems(t *testing.T) {
 		{"not a report", Options{File: filepath.Join("testdata", "not-a-report.json")}, false, []string{"not a report of knative-preview", "no schema-version"}},
 		{"not JSON", Options{File: filepath.Join("testdata", "truncated.json")}, false, []string{"testdata/truncated.json is not JSON"}},
 		{"a folder", Options{File: "testdata"}, false, []string{"testdata"}},
+		{"a negative time", Options{File: filepath.Join("testdata", "negative.json")}, false, []string{"testdata/negative.json has a negative cold start time"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

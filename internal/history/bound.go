@@ -72,9 +72,14 @@ func trim(p report.Point) report.Point {
 	return p
 }
 
+// round is v to 1/scale; a number not finite is 0, and one of 2^52 or
+// more is whole already (v*scale could overflow).
 func round(v, scale float64) float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
 		return 0
+	case math.Abs(v) >= 1<<52:
+		return v
 	}
 	return math.Round(v*scale) / scale
 }

@@ -148,8 +148,8 @@ func TestThin(t *testing.T) {
 }
 
 func TestTrim(t *testing.T) {
-	p := trim(report.Point{Time: strings.Repeat("t", 500), ColdStartMedianMs: 1234.5678, ReadySeconds: 8.40049, WarmP50Ms: math.NaN()})
-	if len(p.Time) != maxText || p.ColdStartMedianMs != 1234.6 || p.ReadySeconds != 8.4 || p.WarmP50Ms != 0 {
+	p := trim(report.Point{Time: strings.Repeat("t", 500), ColdStartMedianMs: 1234.5678, ColdStartP95Ms: 1.7e308, ReadySeconds: 8.40049, WarmP50Ms: math.NaN()})
+	if len(p.Time) != maxText || p.ColdStartMedianMs != 1234.6 || p.ColdStartP95Ms != 1.7e308 || p.ReadySeconds != 8.4 || p.WarmP50Ms != 0 {
 		t.Errorf("got %+v", p)
 	}
 }

@@ -172,12 +172,12 @@ func overall(figs []report.Figure) string {
 // rank test's on the whole samples either way, clear below level.
 func judge(name string, baseline, current []float64, statistic func([]float64) float64, p, level float64, o Options) report.Figure {
 	f := report.Figure{
-		Name: name, Baseline: statistic(baseline), Current: statistic(current),
+		Name: name, Baseline: bounded(statistic(baseline)), Current: bounded(statistic(current)),
 		NBaseline: len(baseline), NCurrent: len(current), P: p, Level: level,
 	}
-	f.DeltaMs = f.Current - f.Baseline
+	f.DeltaMs = bounded(f.Current - f.Baseline)
 	if f.Baseline != 0 {
-		f.DeltaPercent = 100 * f.DeltaMs / f.Baseline
+		f.DeltaPercent = bounded(100 * f.DeltaMs / f.Baseline)
 	}
 	if len(baseline) < minSamples || len(current) < minSamples {
 		f.Verdict = Inconclusive
@@ -198,6 +198,14 @@ func judge(name string, baseline, current []float64, statistic func([]float64) f
 	f.Reason = fmt.Sprintf("%+.0f ms (%+.1f%%; flagged above %g%% and %g ms), p = %.3g (clear below %.3g)",
 		f.DeltaMs, f.DeltaPercent, o.MaxRegressionPercent, o.FloorMs, f.P, level)
 	return f
+}
+
+// bounded is v, an infinity as the largest float64 of its sign: the
+// statistics of huge samples, their difference and its percentage of a
+// tiny baseline can overflow, and the report's JSON holds only finite
+// numbers.
+func bounded(v float64) float64 {
+	return max(-math.MaxFloat64, min(v, math.MaxFloat64))
 }
 
 // mannWhitney returns the U statistic of a (the number of pairs (x from a,

@@ -126,17 +126,20 @@ func TestHostileText(t *testing.T) {
 		"comment failed":  Comment(&bad, CommentContext{RunURL: hostile}),
 		"comment removed": Comment(&report.Report{OK: true}, CommentContext{Removed: time.Unix(0, 0), Service: hostile, Namespace: hostile, URL: hostile}),
 	} {
-		t.Run(name, func(t *testing.T) {
-			checkMarkdown(t, md)
-			checkMermaid(t, md)
-		})
+		t.Run(name, func(t *testing.T) { checkRendered(t, md) })
 	}
 }
 
-var (
-	escaped = regexp.MustCompile(`\\.`)
-	linkTo  = regexp.MustCompile(`\]\(<[^<>\s]*>\)`)
-)
+// checkRendered checks Markdown rendered from text from outside: its
+// tables, code blocks and links (checkMarkdown) and its charts
+// (checkMermaid).
+func checkRendered(t *testing.T, md string) {
+	t.Helper()
+	checkMarkdown(t, md)
+	checkMermaid(t, md)
+}
+
+var linkTo = regexp.MustCompile(`\]\(<[^<>\s]*>\)`)
 
 // checkMarkdown checks that every fenced block of md is closed, that
 // every table row has its header's number of cells, and that outside code
@@ -144,8 +147,8 @@ var (
 func checkMarkdown(t *testing.T, md string) {
 	t.Helper()
 	var fence string
-	cells := 0
-	var prose []string
+	header := 0
+	var lines []string
 	for i, l := range strings.Split(md, "\n") {
 		if fence != "" {
 			if strings.HasPrefix(l, "```") && strings.Trim(l, "`") == "" && len(l) >= len(fence) {
@@ -163,21 +166,24 @@ func checkMarkdown(t *testing.T, md string) {
 			continue
 		}
 		if strings.HasPrefix(l, "|") {
-			n := len(strings.Split(escaped.ReplaceAllString(l, "__"), "|"))
-			if cells == 0 {
-				cells = n
-			} else if n != cells {
-				t.Errorf("table row with %d cells under a header of %d: %q", n-2, cells-2, l)
+			n := cells(l)
+			if header == 0 {
+				header = n
+			} else if n != header {
+				t.Errorf("table row with %d cells under a header of %d: %q", n, header, l)
 			}
+			// GitHub takes the backslash off an escaped pipe before it
+			// reads a cell's text.
+			l = strings.ReplaceAll(l, `\|`, "|")
 		} else {
-			cells = 0
+			header = 0
 		}
-		prose = append(prose, l)
+		lines = append(lines, l)
 	}
 	if fence != "" {
 		t.Errorf("a code block is not closed:\n%s", md)
 	}
-	p := linkTo.ReplaceAllString(withoutCode(escaped.ReplaceAllString(strings.Join(prose, "\n"), "")), "]")
+	p := linkTo.ReplaceAllString(prose(strings.Join(lines, "\n")), "]")
 	for _, raw := range []string{"<", "](", "-->"} {
 		if strings.Contains(p, raw) {
 			t.Errorf("%q outside code, unescaped:\n%s", raw, p)
@@ -185,43 +191,65 @@ func checkMarkdown(t *testing.T, md string) {
 	}
 }
 
-// withoutCode is s without its code spans: a run of backticks up to the
-// next run of the same length.
-func withoutCode(s string) string {
-	var b strings.Builder
-	for {
-		i := strings.IndexByte(s, '`')
-		if i < 0 {
-			return b.String() + s
+// cells is the number of cells of a table row that begins and ends with a
+// pipe. As GitHub reads a row, every pipe ends a cell but one right after
+// a backslash, even an escaped backslash and even in a code span: `a\\|b`
+// is one cell.
+func cells(row string) int {
+	n := 0
+	for i := 1; i < len(row); i++ {
+		if row[i] == '|' && row[i-1] != '\\' {
+			n++
 		}
-		b.WriteString(s[:i])
-		n := len(s[i:]) - len(strings.TrimLeft(s[i:], "`"))
-		run := s[i : i+n]
-		rest := s[i+n:]
-		j := -1
-		for k := 0; k < len(rest); {
-			m := strings.Index(rest[k:], run)
-			if m < 0 {
-				break
-			}
-			m += k
-			end := m + n
-			if (m == 0 || rest[m-1] != '`') && (end == len(rest) || rest[end] != '`') {
-				j = m
-				break
-			}
-			k = end
-			for k < len(rest) && rest[k] == '`' {
-				k++
-			}
-		}
-		if j < 0 {
-			b.WriteString(run)
-			s = rest
-			continue
-		}
-		s = rest[j+n:]
 	}
+	return n
+}
+
+// prose is s without its code spans (a run of backticks up to the next
+// run of the same length) and its backslash escapes: what Markdown reads
+// as text or markup. As in CommonMark, a backslash escapes ASCII
+// punctuation outside code spans only, and an escaped backtick opens none.
+func prose(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		switch c := s[i]; {
+		case c == '\\' && i+1 < len(s) && strings.IndexByte(punctuation, s[i+1]) >= 0:
+			i += 2
+		case c == '`':
+			n := len(s[i:]) - len(strings.TrimLeft(s[i:], "`"))
+			if end := closing(s[i+n:], n); end >= 0 {
+				i += n + end
+			} else {
+				b.WriteString(s[i : i+n])
+				i += n
+			}
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return b.String()
+}
+
+// punctuation is the ASCII punctuation a backslash escapes.
+const punctuation = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+
+// closing is how far into rest a code span opened by n backticks ends,
+// past its closing run of exactly n backticks; -1 when it does not.
+func closing(rest string, n int) int {
+	for k := 0; k < len(rest); {
+		m := strings.Index(rest[k:], strings.Repeat("`", n))
+		if m < 0 {
+			return -1
+		}
+		m += k
+		run := len(rest[m:]) - len(strings.TrimLeft(rest[m:], "`"))
+		if run == n {
+			return m + n
+		}
+		k = m + run
+	}
+	return -1
 }
 
 // The sample table's rows stay in their columns with a sample that has no
