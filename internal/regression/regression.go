@@ -116,18 +116,24 @@ func Compare(current, baseline Samples, o Options) report.Comparison {
 	}
 	// One rank test for each set of samples with enough of them: the
 	// median and the p95 of the cold starts share one.
-	p := []float64{1, 1, 1}
+	// shift is which way the current samples lie as a whole: +1 larger,
+	// -1 smaller, 0 neither.
+	p, shift := []float64{1, 1, 1}, []int{0, 0, 0}
 	var tested []int
 	for _, f := range figs {
 		if len(f.b) >= minSamples && len(f.c) >= minSamples && !slices.Contains(tested, f.test) {
-			_, p[f.test] = mannWhitney(f.b, f.c)
+			var u float64
+			u, p[f.test] = mannWhitney(f.b, f.c)
+			// u counts the baseline's wins: below half of the pairs, the
+			// current samples are the larger.
+			shift[f.test] = cmp.Compare(float64(len(f.b)*len(f.c))/2, u)
 			tested = append(tested, f.test)
 		}
 	}
 	level := holm(p, tested)
 	c := report.Comparison{Figures: []report.Figure{}}
 	for _, f := range figs {
-		c.Figures = append(c.Figures, judge(f.name, f.b, f.c, f.stat, p[f.test], level[f.test], o))
+		c.Figures = append(c.Figures, judge(f.name, f.b, f.c, f.stat, p[f.test], level[f.test], shift[f.test], o))
 	}
 	c.Verdict = overall(c.Figures)
 	return c
@@ -169,8 +175,12 @@ func overall(figs []report.Figure) string {
 }
 
 // judge judges one figure: statistic is the median or the p95; p is the
-// rank test's on the whole samples either way, clear below level.
-func judge(name string, baseline, current []float64, statistic func([]float64) float64, p, level float64, o Options) report.Figure {
+// rank test's on the whole samples either way, clear below level, and
+// shift the way the test found the current samples to lie (+1 larger, -1
+// smaller). A figure is slower or faster only when it moved the way the
+// samples as a whole did: an outlier that lifts the p95 of samples that
+// are clearly faster is not a clear slowdown.
+func judge(name string, baseline, current []float64, statistic func([]float64) float64, p, level float64, shift int, o Options) report.Figure {
 	f := report.Figure{
 		Name: name, Baseline: bounded(statistic(baseline)), Current: bounded(statistic(current)),
 		NBaseline: len(baseline), NCurrent: len(current), P: p, Level: level,
@@ -187,16 +197,19 @@ func judge(name string, baseline, current []float64, statistic func([]float64) f
 	size := math.Abs(f.DeltaMs)
 	large := size > o.FloorMs && (f.Baseline == 0 || 100*size/f.Baseline > o.MaxRegressionPercent)
 	clearly := f.P < level
+	f.Reason = fmt.Sprintf("%+.0f ms (%+.1f%%; flagged above %g%% and %g ms), p = %.3g (clear below %.3g)",
+		f.DeltaMs, f.DeltaPercent, o.MaxRegressionPercent, o.FloorMs, f.P, level)
 	switch {
-	case large && clearly && f.DeltaMs > 0:
+	case large && clearly && f.DeltaMs > 0 && shift > 0:
 		f.Verdict = Slower
-	case large && clearly && f.DeltaMs < 0:
+	case large && clearly && f.DeltaMs < 0 && shift < 0:
 		f.Verdict = Faster
+	case large && clearly:
+		f.Verdict = None
+		f.Reason += "; but the samples as a whole moved the other way, so this figure's change is a few samples', not the run's"
 	default:
 		f.Verdict = None
 	}
-	f.Reason = fmt.Sprintf("%+.0f ms (%+.1f%%; flagged above %g%% and %g ms), p = %.3g (clear below %.3g)",
-		f.DeltaMs, f.DeltaPercent, o.MaxRegressionPercent, o.FloorMs, f.P, level)
 	return f
 }
 

@@ -1,6 +1,7 @@
 package regression
 
 import (
+	"github.com/knative-preview/action/internal/report"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -123,6 +124,33 @@ func TestShiftedByHalfIsSlower(t *testing.T) {
 		if res := Compare(Samples{ColdStartMs: half}, Samples{ColdStartMs: base}, Options{}); res.Verdict != Faster {
 			t.Errorf("seed %d: halved: verdict %s, want faster", seed, res.Verdict)
 		}
+	}
+}
+
+// Cold starts that are clearly faster, but for two slow outliers that lift
+// the p95: the p95 is not a clear slowdown, and fail-on-regression does
+// not fail the run.
+func TestOutliersOfAFasterRunAreNotASlowdown(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	base := lognormal(r, 20, 1500)
+	cur := append(scaled(lognormal(r, 18, 1500), 0.66), 3500, 3600)
+	res := Compare(Samples{ColdStartMs: cur}, Samples{ColdStartMs: base}, Options{})
+	for _, f := range res.Figures {
+		if f.Verdict == Slower {
+			t.Errorf("%s: slower (%s), though the samples as a whole are faster", f.Name, f.Reason)
+		}
+	}
+	if err := (Options{FailOnRegression: true}).Failure(res); err != nil {
+		t.Errorf("fail-on-regression fails a faster run: %v", err)
+	}
+	var p95 *report.Figure
+	for i := range res.Figures {
+		if res.Figures[i].Name == ColdStartP95 {
+			p95 = &res.Figures[i]
+		}
+	}
+	if p95 == nil || p95.DeltaMs <= 0 {
+		t.Fatalf("the case is not what it claims: the p95 did not rise: %+v", res.Figures)
 	}
 }
 
