@@ -12,7 +12,7 @@ import (
 	"github.com/knative-preview/action/internal/report"
 )
 
-// decode on any data under the history's key: a failure wraps ErrCorrupt
+// decode on any data under the history's key: a failure wraps errCorrupt
 // (Record then starts afresh); a history read is kept, at any size, as
 // valid JSON within the budget that reads back as the points kept.
 func FuzzDecode(f *testing.F) {
@@ -33,8 +33,8 @@ func FuzzDecode(f *testing.F) {
 		}
 		ps, err := decode(cm)
 		if err != nil {
-			if !errors.Is(err, ErrCorrupt) {
-				t.Fatalf("error %v does not wrap ErrCorrupt", err)
+			if !errors.Is(err, errCorrupt) {
+				t.Fatalf("error %v does not wrap errCorrupt", err)
 			}
 			return
 		}

@@ -35,10 +35,10 @@ import (
 // report.Point, oldest first.
 const key = "history.json"
 
-// ErrCorrupt is wrapped by the error of a history whose data is not a list
+// errCorrupt is wrapped by the error of a history whose data is not a list
 // of runs. Record then starts the history afresh and returns the new one
 // with that error: a warning, not a failure.
-var ErrCorrupt = errors.New("the history is unreadable")
+var errCorrupt = errors.New("the history is unreadable")
 
 // ConfigMapName is the name of the history ConfigMap of service: a
 // Service's name, or "<service>.<tag>" for a tagged preview (deploy's
@@ -200,7 +200,7 @@ func decode(cm *corev1.ConfigMap) ([]report.Point, error) {
 	}
 	var ps []report.Point
 	if err := json.Unmarshal([]byte(data), &ps); err != nil {
-		return nil, fmt.Errorf("%w: key %s of ConfigMap %s/%s is not a JSON list of runs (%v)", ErrCorrupt, key, cm.Namespace, cm.Name, err)
+		return nil, fmt.Errorf("%w: key %s of ConfigMap %s/%s is not a JSON list of runs (%v)", errCorrupt, key, cm.Namespace, cm.Name, err)
 	}
 	return ps, nil
 }

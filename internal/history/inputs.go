@@ -12,8 +12,8 @@ const (
 	// ModeAuto keeps the history on a cluster that outlives the run: every
 	// one but a kind cluster this run created.
 	ModeAuto = "auto"
-	// ModeCluster keeps the history in the cluster.
-	ModeCluster = "cluster"
+	// modeCluster keeps the history in the cluster.
+	modeCluster = "cluster"
 	// ModeOff keeps none.
 	ModeOff = "off"
 )
@@ -41,7 +41,7 @@ var Inputs = []input.Def{
 
 // Options say whether and how much history to keep.
 type Options struct {
-	// Mode is ModeAuto, ModeCluster or ModeOff; On decides for ModeAuto.
+	// Mode is ModeAuto, modeCluster or ModeOff; On decides for ModeAuto.
 	Mode string
 	// Size is how many runs to keep.
 	Size int
@@ -49,7 +49,7 @@ type Options struct {
 
 // Parse reads the history inputs.
 func Parse(r *input.Reader) Options {
-	o := Options{Mode: r.OneOf("history", "is not a history mode", ModeAuto, ModeCluster, ModeOff), Size: DefaultSize}
+	o := Options{Mode: r.OneOf("history", "is not a history mode", ModeAuto, modeCluster, ModeOff), Size: DefaultSize}
 	if n, ok := r.Int("history-size", 1, maxSize, "is not a number of runs", fmt.Sprintf("a whole number from 1 to %d", maxSize)); ok {
 		o.Size = int(n)
 	}
@@ -61,7 +61,7 @@ func Parse(r *input.Reader) Options {
 // run created), where auto keeps none.
 func (o Options) On(ephemeral bool) bool {
 	switch o.Mode {
-	case ModeCluster:
+	case modeCluster:
 		return true
 	case ModeOff:
 		return false

@@ -15,7 +15,7 @@ func TestParse(t *testing.T) {
 		problem string
 	}{
 		{"defaults", nil, Options{Mode: ModeAuto, Size: DefaultSize}, ""},
-		{"cluster, in any case", input.Values{"history": "Cluster", "history-size": "1000"}, Options{Mode: ModeCluster, Size: 1000}, ""},
+		{"cluster, in any case", input.Values{"history": "Cluster", "history-size": "1000"}, Options{Mode: modeCluster, Size: 1000}, ""},
 		{"off", input.Values{"history": "off", "history-size": "1"}, Options{Mode: ModeOff, Size: 1}, ""},
 		{"an unknown mode", input.Values{"history": "configmap"}, Options{Size: DefaultSize}, `input "history"`},
 		{"no runs", input.Values{"history-size": "0"}, Options{Mode: ModeAuto, Size: DefaultSize}, `input "history-size"`},
@@ -49,8 +49,8 @@ func TestOn(t *testing.T) {
 	}{
 		{ModeAuto, true, false},
 		{ModeAuto, false, true},
-		{ModeCluster, true, true},
-		{ModeCluster, false, true},
+		{modeCluster, true, true},
+		{modeCluster, false, true},
 		{ModeOff, true, false},
 		{ModeOff, false, false},
 	}

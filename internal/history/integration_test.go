@@ -140,7 +140,7 @@ func TestIntegrationConcurrentRuns(t *testing.T) {
 }
 
 // A history that is not a list of runs: Read says so and how to mend it;
-// Record starts it afresh and says so with ErrCorrupt.
+// Record starts it afresh and says so with errCorrupt.
 func TestIntegrationCorruptHistory(t *testing.T) {
 	cs, ns, ctx := bed(t, "history-corrupt")
 	_, err := cs.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{
@@ -151,8 +151,8 @@ func TestIntegrationCorruptHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = Read(ctx, cs, ns, "hello")
-	if !errors.Is(err, ErrCorrupt) {
-		t.Fatalf("Read: %v, want ErrCorrupt", err)
+	if !errors.Is(err, errCorrupt) {
+		t.Fatalf("Read: %v, want errCorrupt", err)
 	}
 	for _, s := range []string{ns + "/hello-knative-preview-history", "history.json", "not a JSON list", "delete the ConfigMap"} {
 		if !strings.Contains(err.Error(), s) {
@@ -160,8 +160,8 @@ func TestIntegrationCorruptHistory(t *testing.T) {
 		}
 	}
 	kept, err := Record(ctx, cs, ns, "hello", point(1), DefaultSize)
-	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "started afresh") {
-		t.Errorf("Record: %v, want ErrCorrupt saying the history was started afresh", err)
+	if !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), "started afresh") {
+		t.Errorf("Record: %v, want errCorrupt saying the history was started afresh", err)
 	}
 	if len(kept) != 1 || kept[0].Time != point(1).Time {
 		t.Errorf("Record kept %v, want this run only", times(kept))

@@ -14,6 +14,7 @@ import (
 	"github.com/knative-preview/action/internal/buildinfo"
 	"github.com/knative-preview/action/internal/measure"
 	"github.com/knative-preview/action/internal/outputs"
+	"github.com/knative-preview/action/internal/regression"
 	"github.com/knative-preview/action/internal/report"
 )
 
@@ -289,13 +290,13 @@ func writeComparison(b *strings.Builder, c *report.Comparison) {
 // verdictWords says a comparison's verdict in a sentence.
 func verdictWords(v string) string {
 	switch v {
-	case "none":
+	case regression.None:
 		return "**no regression**: no figure changed by more than the limits with clear evidence"
-	case "slower":
+	case regression.Slower:
 		return "**slower**: a figure is worse than the baseline by more than the limits, and clearly so by the rank test"
-	case "faster":
+	case regression.Faster:
 		return "**faster**: a figure is better than the baseline by more than the limits, and none is worse"
-	case "inconclusive":
+	case regression.Inconclusive:
 		return "**inconclusive**: too few samples to tell a change from noise"
 	}
 	return "**" + text(v, cellMax) + "**"
@@ -304,13 +305,13 @@ func verdictWords(v string) string {
 // figureName is a comparison's figure in words.
 func figureName(name string) string {
 	switch name {
-	case "cold-start-median":
+	case regression.ColdStartMedian:
 		return "cold start median"
-	case "cold-start-p95":
+	case regression.ColdStartP95:
 		return "cold start p95"
-	case "ready", "ready-median":
+	case regression.Ready:
 		return "ready"
-	case "warm-p50":
+	case regression.WarmP50:
 		return "warm p50"
 	}
 	return text(name, cellMax)

@@ -58,7 +58,7 @@ func succeeded() *report.Report {
 			Figures: []report.Figure{
 				{Name: "cold-start-median", Baseline: 1000, Current: 1356, NBaseline: 10, NCurrent: 2, DeltaMs: 356, DeltaPercent: 35.6, P: 1, Level: 0.05, Verdict: "inconclusive",
 					Reason: "too few samples to judge (10 and 2; at least 5 a side): the evidence is thin"},
-				{Name: "ready-median", Baseline: 6000, Current: 8400, NBaseline: 5, NCurrent: 5, DeltaMs: 2400, DeltaPercent: 40, P: 0.0079, Level: 0.025, Verdict: "slower",
+				{Name: "ready", Baseline: 6000, Current: 8400, NBaseline: 5, NCurrent: 5, DeltaMs: 2400, DeltaPercent: 40, P: 0.0079, Level: 0.025, Verdict: "slower",
 					Reason: "+2400 ms (+40.0%; flagged above 25% and 100 ms), p = 0.0079 (clear below 0.025)"},
 				{Name: "warm-p50", Baseline: 3.2, Current: 3.1, NBaseline: 9, NCurrent: 3, DeltaMs: -0.1, DeltaPercent: -3.1, P: 1, Level: 0.05, Verdict: "inconclusive",
 					Reason: "too few samples to judge (9 and 3; at least 5 a side): the evidence is thin"},
