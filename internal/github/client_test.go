@@ -117,7 +117,7 @@ func TestUpsertComment(t *testing.T) {
 			if len(comments) != seed+1 {
 				t.Fatalf("%d comments after the second call, want %d", len(comments), seed+1)
 			}
-			if got := comments[seed]; got.ID != first.ID || got.Body != "Preview at http://two\n"+marker {
+			if got := comments[seed]; got.ID != first.ID || got.Body != marker+"\nPreview at http://two\n"+marker {
 				t.Errorf("second call left %+v, want comment %d edited", got, first.ID)
 			}
 			if url2 != url1 {
@@ -165,6 +165,27 @@ func TestUpsertCommentMarkers(t *testing.T) {
 		if _, err := c.UpsertComment(ctx, 5, bad, "x"); err == nil {
 			t.Errorf("marker %q accepted", bad)
 		}
+	}
+}
+
+// A person's comment that quotes the marker is theirs: the action's
+// comment is the one that begins with it.
+func TestUpsertCommentLeavesAQuotedMarkerAlone(t *testing.T) {
+	fake := githubtest.New(t)
+	c := newTestClient(t, fake)
+	ctx := context.Background()
+	quoted := "How does the action find its comment? By " + marker + ", it seems."
+	if _, _, err := c.api.Issues.CreateComment(ctx, "octo-org", "hello-app", 6, &gh.IssueComment{Body: &quoted}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := c.UpsertComment(ctx, 6, marker, "preview ready"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	comments := fake.Comments(6)
+	if len(comments) != 2 || comments[0].Body != quoted || !strings.HasPrefix(comments[1].Body, marker) {
+		t.Errorf("want the person's comment as it was and one of ours; got %+v", comments)
 	}
 }
 

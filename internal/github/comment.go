@@ -17,15 +17,15 @@ const maxCommentBytes = 65536
 const commentCut = "\n\n… (cut: GitHub takes at most 65536 characters in a comment)"
 
 // UpsertComment keeps one comment on pull request (or issue) number: the
-// first comment whose body holds marker, a hidden HTML comment such as
-// <!-- knative-preview:preview -->, is edited to body; without one, a new
-// comment is made. body gets marker at its start when it lacks it, and is
+// first comment whose body begins with marker, a hidden HTML comment such
+// as <!-- knative-preview:preview -->, is edited to body; without one, a
+// new comment is made. body gets marker at its start when it lacks it, and is
 // cut to what GitHub takes. It returns the comment's web address.
 func (c *Client) UpsertComment(ctx context.Context, number int, marker, body string) (string, error) {
 	if !hiddenComment(marker) {
 		return "", fmt.Errorf("commenting on pull request #%d: the marker %q is not a hidden HTML comment <!-- ... -->", number, marker)
 	}
-	if !strings.Contains(body, marker) {
+	if !strings.HasPrefix(body, marker) {
 		body = marker + "\n" + body
 	}
 	body = cutComment(body)
@@ -56,7 +56,9 @@ func (c *Client) UpsertComment(ctx context.Context, number int, marker, body str
 }
 
 // findComment returns the id of the first comment on number whose body
-// holds marker, reading every page; 0 when there is none.
+// begins with marker, reading every page; 0 when there is none. A person
+// who quotes the marker later in a comment of theirs does not have that
+// comment overwritten.
 func (c *Client) findComment(ctx context.Context, number int, marker string) (int64, error) {
 	opts := &gh.IssueListCommentsOptions{ListOptions: gh.ListOptions{PerPage: 100}}
 	for {
@@ -65,7 +67,7 @@ func (c *Client) findComment(ctx context.Context, number int, marker string) (in
 			return 0, err
 		}
 		for _, cm := range comments {
-			if strings.Contains(cm.GetBody(), marker) {
+			if strings.HasPrefix(cm.GetBody(), marker) {
 				return cm.GetID(), nil
 			}
 		}
