@@ -97,12 +97,12 @@ var Inputs = []input.Def{
 	},
 	{
 		Name:        "registry-username",
-		Description: "User name for pulling a private image; with registry-password it goes into a kubernetes.io/dockerconfigjson Secret owned by the Service and listed in its imagePullSecrets, written again on every run and removed with the preview. With both empty and an image on ghcr.io: the workflow's actor (GITHUB_ACTOR) and github-token.",
+		Description: "User name for pulling a private image; with registry-password it goes into a kubernetes.io/dockerconfigjson Secret owned by the Service and listed in its imagePullSecrets, written again on every run and removed with the preview. With both empty and an image of the repository owner's on ghcr.io (ghcr.io/<owner>/...): the workflow's actor (GITHUB_ACTOR) and github-token.",
 	},
 	{
 		Name:        "registry-password",
 		Secret:      true,
-		Description: "Password or token for pulling a private image, with registry-username; masked in the log. Empty for an image on ghcr.io: github-token, which needs `permissions: packages: read`. The job's token expires when the job ends: a preview on a cluster that outlives the job and must pull again later (a new node, a restart) needs a personal access token with read:packages, or a public package.",
+		Description: "Password or token for pulling a private image, with registry-username; masked in the log. Empty for an image of the repository owner's on ghcr.io: github-token, which needs `permissions: packages: read`. The job's token expires when the job ends: a preview on a cluster that outlives the job and must pull again later (a new node, a restart) needs a personal access token with read:packages, or a public package.",
 	},
 }
 
@@ -257,16 +257,20 @@ const ghcr = "ghcr.io"
 const dockerHubServer = "https://index.docker.io/v1/"
 
 // parseRegistry reads the registry login for image: both inputs, or
-// neither; for an image on ghcr.io neither means the workflow's actor and
-// githubToken. Nil when there is no login, or no image to pull.
+// neither; for an image of the repository owner's on ghcr.io neither means
+// the workflow's actor and githubToken. Nil when there is no login, or no image to pull.
 func parseRegistry(r *input.Reader, image, githubToken string) *registryAuth {
 	const accepted = "both registry-username and registry-password, or neither"
 	user, pass := r.String("registry-username"), r.String("registry-password")
 	registry := imageref.Registry(image)
 	switch {
 	case user == "" && pass == "":
+		// Only for the repository owner's packages, which the job's token
+		// may read: a public image of anyone else's would otherwise be
+		// pulled with a token that may not read it, or that has expired.
 		actor := strings.TrimSpace(r.Getenv("GITHUB_ACTOR"))
-		if registry != ghcr || githubToken == "" || actor == "" {
+		owner, _, _ := strings.Cut(r.Getenv("GITHUB_REPOSITORY"), "/")
+		if registry != ghcr || githubToken == "" || actor == "" || owner == "" || !strings.EqualFold(imageref.Owner(image), owner) {
 			return nil
 		}
 		user, pass = actor, githubToken

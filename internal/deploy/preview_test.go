@@ -125,6 +125,12 @@ func TestParseRegistry(t *testing.T) {
 	}{
 		{"ghcr.io defaults", map[string]string{"image": "ghcr.io/octo/hello:pr-7"}, token, env,
 			&registryAuth{Server: "ghcr.io", Username: "mona", Password: token}},
+		{"ghcr.io, the owner in another case", map[string]string{"image": "ghcr.io/octo/hello:pr-7"}, token, map[string]string{"GITHUB_REPOSITORY": "Octo/hello", "GITHUB_ACTOR": "mona"},
+			&registryAuth{Server: "ghcr.io", Username: "mona", Password: token}},
+		// Someone else's image, public or not, is not pulled with the job's
+		// token: kubelet would not fall back to pulling it anonymously.
+		{"ghcr.io, another owner's image", map[string]string{"image": "ghcr.io/knative/helloworld-go:latest"}, token, env, nil},
+		{"ghcr.io without a repository", map[string]string{"image": "ghcr.io/octo/hello:pr-7", "service": "hello"}, token, map[string]string{"GITHUB_ACTOR": "mona"}, nil},
 		{"ghcr.io without a token", map[string]string{"image": "ghcr.io/octo/hello:pr-7"}, "", env, nil},
 		{"ghcr.io without an actor", map[string]string{"image": "ghcr.io/octo/hello:pr-7"}, token, map[string]string{"GITHUB_REPOSITORY": "octo/hello"}, nil},
 		{"ghcr.io given", map[string]string{"image": "ghcr.io/octo/hello:pr-7", "registry-username": "bot", "registry-password": "pat"}, token, env,

@@ -53,6 +53,18 @@ func Digest(ref string) string {
 	return ""
 }
 
+// Owner is the first part of ref's repository path (octo in
+// ghcr.io/octo/app:v1): on ghcr.io the user or organization whose package
+// it is. Empty when ref does not parse.
+func Owner(ref string) string {
+	r, err := parse(ref)
+	if err != nil {
+		return ""
+	}
+	owner, _, _ := strings.Cut(r.Context().RepositoryStr(), "/")
+	return owner
+}
+
 func parse(ref string) (name.Reference, error) {
 	if strings.Contains(ref, "@") {
 		return name.NewDigest(ref, name.WeakValidation)
