@@ -269,10 +269,10 @@ func (d downStage) Run(ctx context.Context) error {
 	if err := deploy.Down(ctx, d.cluster, o); err != nil {
 		return err
 	}
-	if ev := d.cfg.Event; ev == nil || ev.PullRequest == nil || d.cfg.History.Mode == history.ModeOff {
-		return nil // a smoke check's history outlives its Service
+	if !o.PullRequestsOwn() || d.cfg.History.Mode == history.ModeOff {
+		return nil // a smoke check's (or a shared Service's) history outlives this
 	}
-	// A closed pull request's preview leaves no history behind.
+	// A closed pull request's own preview leaves no history behind.
 	cs, err := kubernetes.NewForConfig(d.cluster.REST)
 	if err != nil {
 		return fmt.Errorf("building a Kubernetes client: %w", err)

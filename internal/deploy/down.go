@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -52,6 +53,15 @@ func (d *Deployer) Down(ctx context.Context, cl *cluster.Cluster, o Options) err
 		return fmt.Errorf("reading Knative Service %s before deleting it: %w%s", id, err, installHint(err))
 	case svc.DeletionTimestamp != nil:
 		l.Infof("Knative Service %s is already being deleted", id)
+	case o.pullRequest != nil && o.pullRequest.Closed && svc.Labels[pullRequestLabel] != strconv.Itoa(o.pullRequest.Number):
+		// A service input shared by pull requests, or with the branch's
+		// own deploys: the closed pull request's preview is not this.
+		whose := "no pull request deployed it last"
+		if n := svc.Labels[pullRequestLabel]; n != "" {
+			whose = "pull request #" + n + " deployed it last"
+		}
+		l.Infof("Knative Service %s is not pull request #%d's preview (%s): left as it is", id, o.pullRequest.Number, whose)
+		return nil
 	default:
 		// Background propagation: the Service goes now, what it owns after.
 		background := metav1.DeletePropagationBackground

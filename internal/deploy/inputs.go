@@ -138,6 +138,7 @@ func Parse(r *input.Reader, image, githubToken string, pr *PullRequest) Options 
 		o.Tag = ""
 		if o.pullRequest != nil {
 			o.Tag = "pr-" + strconv.Itoa(o.pullRequest.Number)
+			o.ownPreview = true
 		}
 	}
 	if o.Tag != "" {
@@ -173,6 +174,7 @@ func Parse(r *input.Reader, image, githubToken string, pr *PullRequest) Options 
 		suffix := ""
 		if o.pullRequest != nil && o.Tag == "" {
 			suffix = "-pr-" + strconv.Itoa(o.pullRequest.Number)
+			o.ownPreview = true
 		}
 		o.Service = serviceName(repoName(repo), maxService-len(suffix)) + suffix
 	case o.Image != "" || o.Mode == ModeDown:

@@ -128,6 +128,9 @@ type Options struct {
 	// pullRequest labels the Service (when it is the pull request's own)
 	// and its revision; nil outside a pull request.
 	pullRequest *PullRequest
+	// ownPreview is set when the preview's name comes from the pull
+	// request (see PullRequestsOwn).
+	ownPreview bool
 	// registry, when set, is kept in a dockerconfigjson Secret that the
 	// revision lists in imagePullSecrets.
 	registry *registryAuth
@@ -183,6 +186,12 @@ func (o Options) Plan() []string {
 		"wait until it is Ready, ending early with the reason when its pods cannot pull the image, crash, lack configuration or cannot be scheduled",
 		"request its URL (directly, else through the ingress with its Host header) until it answers")
 }
+
+// PullRequestsOwn reports whether the preview is named after the pull
+// request (the Service <repository>-pr-<number>, or tag auto's
+// pr-<number>), so that what is kept under its name is the pull
+// request's alone. A service or tag input may be shared.
+func (o Options) PullRequestsOwn() bool { return o.ownPreview }
 
 // Preview is the prefix of the names of what belongs to one preview (its
 // Secrets, its history): the Service, or with a tag "<service>.<tag>",

@@ -470,3 +470,43 @@ func TestIntegrationRegistryLogin(t *testing.T) {
 		}
 	}
 }
+
+// A service input that every pull request shares: closing a pull request
+// removes the Service only when that pull request deployed it last; a
+// Service the branch deployed, or another pull request since, stays.
+func TestIntegrationClosedPullRequestLeavesASharedService(t *testing.T) {
+	b := newBed(t)
+	const ns = "shared"
+	options := func(pr *PullRequest) Options {
+		t.Helper()
+		o, errs := parseWith(map[string]string{"image": "ghcr.io/octo/hello:v1", "namespace": ns, "service": "hello"}, map[string]string{"GITHUB_REPOSITORY": "octo/hello"}, "", pr)
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		return o
+	}
+	exists := func() bool {
+		t.Helper()
+		svc, err := b.serving.Services(ns).Get(t.Context(), "hello", metav1.GetOptions{})
+		if apierrors.IsNotFound(err) || err == nil && svc.DeletionTimestamp != nil {
+			return false
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return true
+	}
+	b.upServed(options(nil)) // the branch's own deploy
+	if log := b.down(options(&PullRequest{Number: 1, Closed: true})); !exists() || !strings.Contains(log, "no pull request deployed it last") {
+		t.Fatalf("closing #1 removed the branch's Service (or said nothing):\n%s", log)
+	}
+	b.upServed(options(&PullRequest{Number: 1, HeadSHA: "a1"}))
+	b.upServed(options(&PullRequest{Number: 2, HeadSHA: "b2"}))
+	if log := b.down(options(&PullRequest{Number: 1, Closed: true})); !exists() || !strings.Contains(log, "pull request #2 deployed it last") {
+		t.Fatalf("closing #1 removed #2's Service (or said nothing):\n%s", log)
+	}
+	b.down(options(&PullRequest{Number: 2, Closed: true}))
+	if exists() {
+		t.Error("closing #2, which deployed the Service last, left it")
+	}
+}

@@ -379,3 +379,31 @@ func TestPlan(t *testing.T) {
 		})
 	}
 }
+
+// Only a preview named after the pull request is the pull request's own:
+// what is kept under a service or tag input may be shared.
+func TestPullRequestsOwn(t *testing.T) {
+	env := map[string]string{"GITHUB_REPOSITORY": "octo/hello"}
+	pr := &PullRequest{Number: 7, Closed: true}
+	cases := []struct {
+		raw  map[string]string
+		pr   *PullRequest
+		want bool
+	}{
+		{map[string]string{}, pr, true},
+		{map[string]string{"tag": "auto"}, pr, true},
+		{map[string]string{"tag": "auto", "service": "hello"}, pr, true},
+		{map[string]string{"service": "hello"}, pr, false},
+		{map[string]string{"tag": "pr-7"}, pr, false},
+		{map[string]string{}, nil, false},
+	}
+	for _, c := range cases {
+		o, errs := parseWith(c.raw, env, "", c.pr)
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		if got := o.PullRequestsOwn(); got != c.want {
+			t.Errorf("%v (pull request %v): PullRequestsOwn %v, want %v", c.raw, c.pr != nil, got, c.want)
+		}
+	}
+}
