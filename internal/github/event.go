@@ -88,6 +88,18 @@ func decodePullRequest(name string, data []byte) (*PullRequest, error) {
 		return nil, errors.New("the file is not JSON")
 	}
 	parsed, err := gh.ParseWebHook(name, data)
+	var typeErr *json.UnmarshalTypeError
+	var wrongType error // a field that did not decode, when one did not
+	if errors.As(err, &typeErr) {
+		wrongType = err
+		// A field of another type than go-github knows (a GitHub Enterprise
+		// Server of another version, a new field) need not be one of those
+		// read here: the decoder fills every other field, and the checks
+		// below say whether the ones needed are there.
+		ev := &gh.PullRequestEvent{}
+		_ = json.Unmarshal(data, ev)
+		parsed, err = ev, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("the file is not a %s payload%s", name, jsonWhere(err))
 	}
@@ -103,6 +115,9 @@ func decodePullRequest(name string, data []byte) (*PullRequest, error) {
 		action, number, p = ev.GetAction(), ev.GetNumber(), ev.PullRequest
 	default:
 		return nil, fmt.Errorf("the file is not a %s payload", name)
+	}
+	if wrongType != nil && (p == nil || p.GetHead() == nil || p.GetBase() == nil || number == 0 && p.GetNumber() == 0 || action == "") {
+		return nil, fmt.Errorf("the file is not a %s payload%s", name, jsonWhere(wrongType))
 	}
 	if p == nil || p.GetHead() == nil || p.GetBase() == nil {
 		return nil, fmt.Errorf("the %s payload has no pull_request with head and base", name)

@@ -125,3 +125,26 @@ func TestReadEventProblems(t *testing.T) {
 		})
 	}
 }
+
+// A field of another type than go-github expects, elsewhere in the payload
+// (another GitHub Enterprise Server version), does not stop a pull request
+// from being read; one the action needs that is missing still does.
+func TestReadEventToleratesOtherFieldTypes(t *testing.T) {
+	write := func(payload string) string {
+		p := filepath.Join(t.TempDir(), "event.json")
+		if err := os.WriteFile(p, []byte(payload), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const pr = `"pull_request": {"number": 3, "locked": "no", "head": {"sha": "abc123", "repo": {"full_name": "o/r"}}, "base": {"repo": {"full_name": "o/r"}}}`
+	e, err := ReadEvent(env(map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request",
+		"GITHUB_EVENT_PATH": write(`{"action": "opened", "number": 3, ` + pr + `}`)}))
+	if err != nil || e.PullRequest == nil || e.PullRequest.Number != 3 || e.PullRequest.HeadSHA != "abc123" {
+		t.Fatalf("ReadEvent = %+v, %v; want pull request 3 at abc123", e, err)
+	}
+	if _, err := ReadEvent(env(map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request",
+		"GITHUB_EVENT_PATH": write(`{"action": "opened", "number": "3"}`)})); err == nil {
+		t.Error("a payload without its pull request was read")
+	}
+}
