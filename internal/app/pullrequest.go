@@ -35,10 +35,10 @@ type pullRequest struct {
 	comment bool
 	deploys bool
 	down    bool
-	// service and namespace name the preview.
-	service, namespace string
-	runURL             string
-	deployID           int64
+	// service, namespace and tag name the preview.
+	service, namespace, tag string
+	runURL                  string
+	deployID                int64
 }
 
 // newPullRequest returns what tells cfg's pull request, or nil when there
@@ -54,7 +54,7 @@ func newPullRequest(cfg *config.Config, con *console.Console, getenv func(string
 		env:     cfg.GitHub.EnvironmentFor(ev.PullRequest),
 		comment: cfg.GitHub.Comments(ev), deploys: cfg.GitHub.Deploys(ev),
 		down:    cfg.Deploy.Mode == deploy.ModeDown,
-		service: cfg.Deploy.Service, namespace: cfg.Deploy.Namespace,
+		service: cfg.Deploy.Service, namespace: cfg.Deploy.Namespace, tag: cfg.Deploy.Tag,
 		runURL: runURL(getenv),
 	}
 	if !p.comment && !p.deploys {
@@ -129,7 +129,7 @@ func (p *pullRequest) finish(r *report.Report, err error, stopped bool) (comment
 	if !p.comment {
 		return ""
 	}
-	c := summary.CommentContext{RunURL: p.runURL, Service: p.service, Namespace: p.namespace}
+	c := summary.CommentContext{RunURL: p.runURL, Service: p.service, Namespace: p.namespace, Tag: p.tag}
 	if p.down {
 		c.Removed = time.Now().UTC()
 	}

@@ -26,6 +26,8 @@ type CommentContext struct {
 	// Service, Namespace and URL name the removed preview where the
 	// report does not (a removal deploys nothing); URL is "" when unknown.
 	Service, Namespace, URL string
+	// Tag is the removed preview's traffic tag; its Service stays.
+	Tag string
 }
 
 // Comment is the body of the pull request's comment about the run r: the
@@ -136,13 +138,23 @@ func writeRemoved(b *strings.Builder, r *report.Report, c CommentContext) {
 		name, ns, u = or(name, s.Name), or(ns, s.Namespace), or(u, s.URL)
 	}
 	b.WriteString("### Preview removed\n\nThe preview")
+	if c.Tag != "" {
+		fmt.Fprintf(b, " tagged %s", code(c.Tag, cellMax))
+	}
 	if name != "" {
+		if c.Tag != "" {
+			b.WriteString(" on the Service")
+		}
 		fmt.Fprintf(b, " %s", code(name, cellMax))
 		if ns != "" {
 			fmt.Fprintf(b, " in %s", code(ns, cellMax))
 		}
 	}
-	fmt.Fprintf(b, " was removed on %s UTC.\n", c.Removed.UTC().Format("2006-01-02 at 15:04"))
+	fmt.Fprintf(b, " was removed on %s UTC", c.Removed.UTC().Format("2006-01-02 at 15:04"))
+	if c.Tag != "" {
+		b.WriteString("; the Service and its other tags stay")
+	}
+	b.WriteString(".\n")
 	if u != "" {
 		fmt.Fprintf(b, "\n~~%s~~\n", text(u, urlMax))
 	}

@@ -142,6 +142,7 @@ func TestGolden(t *testing.T) {
 		{"comment-success", Comment(succeeded(), CommentContext{RunURL: run})},
 		{"comment-failure", Comment(failed(), CommentContext{RunURL: run})},
 		{"comment-removed", Comment(&report.Report{OK: true}, CommentContext{RunURL: run, Removed: removed, Service: "app-pr-7", Namespace: "default", URL: "http://app-pr-7.default.127.0.0.1.sslip.io"})},
+		{"comment-removed-tag", Comment(&report.Report{OK: true}, CommentContext{RunURL: run, Removed: removed, Service: "app", Namespace: "default", Tag: "pr-7"})},
 		{"comment-no-cold-start", Comment(deployedOnly(), CommentContext{RunURL: run})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
