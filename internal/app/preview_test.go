@@ -221,10 +221,11 @@ func parseOutputs(data string) map[string]string {
 	return out
 }
 
-// Three scheduled runs of one service on a cluster that keeps history:
-// the history ConfigMap holds the three runs, in order and bounded; each
-// run after the first is compared with the ones before it; and the
-// summary shows the trend.
+// Scheduled runs of one service on a cluster that keeps history: the
+// history ConfigMap holds every run in order, the one whose check failed
+// too; each run after the first is compared with the ones before it; and
+// the summary shows the trend. (The history's bound, whatever the number
+// of runs and samples, is internal/history's TestBoundedWhateverTheSize.)
 func TestIntegrationHistoryTrend(t *testing.T) {
 	const ns, svc = "smoke", "hello"
 	cs, _, kc, dir := servingBed(t, ns, svc)
@@ -261,6 +262,15 @@ func TestIntegrationHistoryTrend(t *testing.T) {
 		}
 		last = string(data)
 	}
+	// A run whose smoke check fails is remembered too: it is the drift a
+	// history is for.
+	r := runMain(ctx, []string{"up", "--cluster", "kubeconfig", "--kubeconfig", kc, "--manifests-url", dir,
+		"--image", "ghcr.io/org/hello:v1", "--service", svc, "--namespace", ns,
+		"--cold-start-samples", "1", "--smoke-requests", "1", "--expect-body", "^not what it says", "--output", "json", "--timeout", "3m",
+		"--baseline", "history"}, map[string]string{"GITHUB_SHA": fmt.Sprintf("%040d", 4)})
+	if r.code != exitFailed || !strings.Contains(r.stderr, "smoke check failed") {
+		t.Fatalf("run 4 with a failing check: exit %d:\n%s", r.code, r.stderr)
+	}
 	cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, history.ConfigMapName(svc), metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -271,15 +281,8 @@ func TestIntegrationHistoryTrend(t *testing.T) {
 			t.Fatalf("the history is not a list of runs: %v", err)
 		}
 	}
-	if len(points) != 3 || points[0].Commit != fmt.Sprintf("%040d", 1) || points[2].Commit != fmt.Sprintf("%040d", 3) {
-		t.Errorf("the history holds %d runs, want the three in order: %+v", len(points), points)
-	}
-	size := 0
-	for k, v := range cm.Data {
-		size += len(k) + len(v)
-	}
-	if size > 512<<10 {
-		t.Errorf("the history ConfigMap is %d bytes", size)
+	if len(points) != 4 || points[0].Commit != fmt.Sprintf("%040d", 1) || points[3].Commit != fmt.Sprintf("%040d", 4) {
+		t.Errorf("the history holds %d runs, want the four in order, the failed one last: %+v", len(points), points)
 	}
 	for _, want := range []string{"xychart-beta", "line [", "baseline"} {
 		if !strings.Contains(last, want) {

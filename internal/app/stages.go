@@ -68,11 +68,17 @@ type leaver interface {
 	leftBehind() string
 }
 
+// afterFailure is a stage that runs also after an earlier stage failed.
+type afterFailure interface {
+	afterFailure()
+}
+
 // buildStages returns the stages the configuration asks for, each with its
 // plan. Building them contacts nothing.
 func buildStages(s *runState) []pipeline.Stage {
 	named := func(name string, st stage) pipeline.Stage {
 		ps := pipeline.Stage{Name: name, Plan: st.Plan(), Run: st.Run}
+		_, ps.AfterFailure = st.(afterFailure)
 		if l, ok := st.(leaver); ok {
 			ps.LeftBehind = l.leftBehind
 		}
@@ -354,7 +360,14 @@ func (c compareStage) Plan() []string {
 	return out
 }
 
+// afterFailure: a run whose smoke check failed is kept in the history and
+// compared too; it is the drift a history is for.
+func (compareStage) afterFailure() {}
+
 func (c compareStage) Run(ctx context.Context) error {
+	if c.measured == nil || c.deployed == nil {
+		return nil // an earlier stage failed before anything was measured
+	}
 	cs, err := kubernetes.NewForConfig(c.cluster.REST)
 	if err != nil {
 		return fmt.Errorf("building a Kubernetes client: %w", err)

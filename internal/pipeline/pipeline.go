@@ -27,6 +27,10 @@ type Stage struct {
 	// the run was stopped, may leave behind and how to finish or undo it;
 	// nil when it changes nothing.
 	LeftBehind func() string
+	// AfterFailure runs the stage also when an earlier stage failed (not
+	// when the run was stopped or timed out): it keeps what the stages
+	// before it found, such as a failed smoke check's figures.
+	AfterFailure bool
 }
 
 // Result is what one stage did.
@@ -55,7 +59,9 @@ func (e *stageError) Error() string { return fmt.Sprintf("stage %s: %v", e.Stage
 func (e *stageError) Unwrap() error { return e.Err }
 
 // Run runs stages in order until one fails or ctx is done, and returns a
-// result for every stage, run or not. The error is a *StageError.
+// result for every stage, run or not; after a failure it still runs the
+// stages marked AfterFailure. The error is the first failure, a
+// *stageError.
 func (r *Runner) Run(ctx context.Context, stages []Stage) ([]Result, error) {
 	now := r.Now
 	if now == nil {
@@ -65,9 +71,16 @@ func (r *Runner) Run(ctx context.Context, stages []Stage) ([]Result, error) {
 	for i, s := range stages {
 		results[i].Name = s.Name
 	}
+	var failed *stageError
 	for i, s := range stages {
 		if err := ctx.Err(); err != nil {
+			if failed != nil {
+				return results, failed
+			}
 			return results, &stageError{Stage: s.Name, Err: fmt.Errorf("not started: %w", cause(ctx))}
+		}
+		if failed != nil && !s.AfterFailure {
+			continue
 		}
 		end := r.Console.Group(s.Name)
 		start := now()
@@ -79,13 +92,20 @@ func (r *Runner) Run(ctx context.Context, stages []Stage) ([]Result, error) {
 		}
 		d := now().Sub(start)
 		results[i] = Result{Name: s.Name, Duration: d, Err: err, Ran: true}
-		if err != nil {
+		switch {
+		case err != nil && failed != nil:
+			// The run failed already, and says so; this is one more thing.
+			r.Console.Warnf("%s, run after stage %s failed, failed too after %s: %v", s.Name, failed.Stage, round(d), err)
+		case err != nil:
 			r.Console.Infof("%s failed after %s", s.Name, round(d))
-			end()
-			return results, &stageError{Stage: s.Name, Err: err}
+			failed = &stageError{Stage: s.Name, Err: err}
+		default:
+			r.Console.Infof("%s done in %s", s.Name, round(d))
 		}
-		r.Console.Infof("%s done in %s", s.Name, round(d))
 		end()
+	}
+	if failed != nil {
+		return results, failed
 	}
 	return results, nil
 }

@@ -90,3 +90,34 @@ func TestPlan(t *testing.T) {
 		t.Errorf("json plan: %+v", j)
 	}
 }
+
+// After a failure only the stages marked AfterFailure run; the run's error
+// stays the first failure, and a later stage's own failure is a warning.
+func TestAfterFailure(t *testing.T) {
+	var log bytes.Buffer
+	var ran []string
+	stage := func(name string, after bool, err error) Stage {
+		return Stage{Name: name, AfterFailure: after, Run: func(context.Context) error { ran = append(ran, name); return err }}
+	}
+	checks := errors.New("smoke check failed")
+	r := &Runner{Console: console.NewLocal(&log)}
+	results, err := r.Run(context.Background(), []Stage{
+		stage("deploy", false, nil),
+		stage("measure", false, checks),
+		stage("more", false, nil),
+		stage("compare", true, errors.New("history unreadable")),
+	})
+	if strings.Join(ran, " ") != "deploy measure compare" {
+		t.Errorf("ran %v, want deploy measure compare", ran)
+	}
+	var se *stageError
+	if !errors.As(err, &se) || se.Stage != "measure" || !errors.Is(err, checks) {
+		t.Errorf("error %v, want measure's", err)
+	}
+	if results[2].Ran || !results[3].Ran || results[3].Err == nil {
+		t.Errorf("results %+v", results)
+	}
+	if !strings.Contains(log.String(), "compare, run after stage measure failed, failed too") {
+		t.Errorf("log:\n%s", log.String())
+	}
+}
