@@ -38,7 +38,7 @@ var Inputs = []input.Def{
 	},
 	{
 		Name:        "environment",
-		Description: "Name of the deployment's environment. Empty: pr-<number>, one per pull request. A name of your own must still differ between pull requests (e.g. preview-pr-${{ github.event.number }}): closing a pull request sets every deployment of its environment inactive.",
+		Description: "Name of the deployment's environment. Empty: pr-<number>, one per pull request. A name of your own must still differ between pull requests (e.g. preview-pr-<number>): closing a pull request sets every deployment of its environment inactive.",
 	},
 }
 
