@@ -45,9 +45,17 @@ func sample() *Report {
 			{Name: "cluster", Ran: true, Seconds: 41.2}, {Name: "install", Ran: true, Seconds: 95.3},
 			{Name: "deploy", Ran: true, Seconds: 9.1}, {Name: "measure", Ran: true, Seconds: 30.5, Error: "smoke check failed"},
 		},
-		Measure: m,
-		Checks:  Checks{Ran: true, Problems: m.Problems},
-		Error:   "stage measure: smoke check failed",
+		Measure:     m,
+		Checks:      Checks{Ran: true, Problems: m.Problems, ColdStartMaxMs: 1500},
+		PullRequest: &PullRequest{Number: 7, Action: "synchronize", HeadSHA: "89abcdef0123456789abcdef0123456789abcdef"},
+		Comparison: &Comparison{Baseline: "the last 2 runs of hello in the cluster's history", Verdict: "inconclusive", Figures: []Figure{
+			{Name: "cold-start-median", Baseline: 1400, Current: 1412.5, NBaseline: 2, NCurrent: 1, DeltaMs: 12.5, DeltaPercent: 0.9, P: 1, Verdict: "inconclusive", Reason: "too few samples to judge"},
+		}},
+		Trend: []Point{
+			{Time: "2026-02-28T12:00:00Z", Commit: "aaaaaaa", Revision: "hello-00000", ColdStartMedianMs: 1400, ColdStartP95Ms: 1400, ReadySeconds: 8.1, WarmP50Ms: 3, ColdStartMs: []float64{1400}, WarmMs: []float64{3}},
+			{Time: "2026-03-01T12:00:00Z", Commit: "0123456", Revision: "hello-00001", ColdStartMedianMs: 1412.5, ColdStartP95Ms: 1412.5, ReadySeconds: 8.4, WarmP50Ms: 3.1, ColdStartMs: []float64{1413}, WarmMs: []float64{3, 3, 3}},
+		},
+		Error: "stage measure: smoke check failed",
 	}
 }
 
