@@ -1,10 +1,8 @@
 package github
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,7 +10,6 @@ import (
 	"time"
 
 	gh "github.com/google/go-github/v75/github"
-	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/knative-preview/action/internal/buildinfo"
 	"github.com/knative-preview/action/internal/kube"
@@ -40,8 +37,8 @@ type Client struct {
 	// runURL is the workflow run's page: the deployments' log_url.
 	runURL string
 
-	retryFor time.Duration
-	backoff  wait.Backoff
+	// retry makes each call again while it fails in a way that may pass.
+	retry kube.Requester
 }
 
 // NewClient returns a client of the repository GITHUB_REPOSITORY names, on
@@ -62,11 +59,10 @@ func NewClient(getenv func(string) string, token string) (*Client, error) {
 		return nil, fmt.Errorf("GITHUB_API_URL is %q, not an http(s) URL: unset it for api.github.com", base)
 	}
 	c := &Client{
-		api:      api,
-		owner:    owner,
-		repo:     repo,
-		retryFor: retryFor,
-		backoff:  wait.Backoff{Duration: time.Second, Factor: 2, Jitter: 0.2, Steps: math.MaxInt32, Cap: 15 * time.Second},
+		api:   api,
+		owner: owner,
+		repo:  repo,
+		retry: kube.Requester{For: retryFor, First: time.Second, Cap: 15 * time.Second, Classify: retryAfter},
 	}
 	if run := getenv("GITHUB_RUN_ID"); run != "" {
 		server := strings.TrimSuffix(getenv("GITHUB_SERVER_URL"), "/")
@@ -109,47 +105,6 @@ func newAPI(base, token string, hc *http.Client) (api *gh.Client, ok bool) {
 // repository is owner/name.
 func (c *Client) repository() string { return c.owner + "/" + c.repo }
 
-// retry calls try until it succeeds, fails in a way that does not pass by
-// itself, c.retryFor has gone by, or ctx ends. A try is made again after
-// the backoff's next step, or after what GitHub asks when that is longer.
-func (c *Client) retry(ctx context.Context, try func(ctx context.Context) error) error {
-	deadline := time.Now().Add(c.retryFor)
-	step := c.backoff.DelayFunc()
-	var (
-		next    time.Duration
-		last    error
-		waiting bool
-	)
-	err := wait.DelayFunc(func() time.Duration { return next }).Until(ctx, true, true, func(ctx context.Context) (bool, error) {
-		waiting = false
-		err := try(ctx)
-		if err == nil {
-			return true, nil
-		}
-		if ctx.Err() != nil {
-			return false, err
-		}
-		asked, ok := retryAfter(err)
-		if !ok {
-			return false, err
-		}
-		next = max(step(), asked)
-		if left := time.Until(deadline); next > left {
-			if asked > 0 && asked > left {
-				return false, fmt.Errorf("GitHub asks to wait %s before trying again, longer than this action waits: %w", asked.Round(time.Second), err)
-			}
-			return false, fmt.Errorf("gave up after retrying for %s: %w", c.retryFor, err)
-		}
-		last, waiting = err, true
-		return false, nil
-	})
-	if err != nil && waiting {
-		// Only ctx ends the loop between tries; the last try says more.
-		return fmt.Errorf("%w (stopped retrying: %w)", last, context.Cause(ctx))
-	}
-	return err
-}
-
 // retryAfter reports whether err may pass when the request is made again,
 // and how long GitHub asks to wait first (0: no time named).
 func retryAfter(err error) (time.Duration, bool) {
@@ -186,8 +141,8 @@ func askedWait(h http.Header) time.Duration {
 		return time.Duration(s) * time.Second
 	}
 	if h.Get("X-RateLimit-Remaining") == "0" {
-		if reset, err := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64); err == nil {
-			return max(0, time.Until(time.Unix(reset, 0)))
+		if reset := resetAt(h); !reset.IsZero() {
+			return max(0, time.Until(reset))
 		}
 	}
 	return secondaryWait

@@ -7,13 +7,13 @@ import (
 	"math"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	gh "github.com/google/go-github/v75/github"
-	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/knative-preview/action/internal/buildinfo"
 	"github.com/knative-preview/action/internal/github/githubtest"
@@ -38,7 +38,7 @@ func newTestClient(t *testing.T, fake *githubtest.Server) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.backoff = wait.Backoff{Duration: time.Millisecond, Factor: 1, Steps: math.MaxInt32}
+	c.retry.First = time.Millisecond
 	return c
 }
 
@@ -370,7 +370,7 @@ func TestMissingPermission(t *testing.T) {
 	// Answers that are not about permissions are not taken for one.
 	fake := githubtest.New(t)
 	c := newTestClient(t, fake)
-	c.retryFor = 0
+	c.retry.For = time.Nanosecond
 	fake.FailNext(1)
 	_, err := c.UpsertComment(context.Background(), 1, marker, "x")
 	if _, ok := MissingPermission(err, CommentPermission); err == nil || ok {
@@ -443,7 +443,7 @@ func TestRetries(t *testing.T) {
 	t.Run("the retries end", func(t *testing.T) {
 		fake := githubtest.New(t)
 		c := newTestClient(t, fake)
-		c.retryFor = 20 * time.Millisecond
+		c.retry.For = 20 * time.Millisecond
 		fake.FailNext(math.MaxInt32)
 		err := c.FinishDeployment(context.Background(), 1, true, "", "x")
 		if err == nil || !strings.Contains(err.Error(), "gave up after retrying") || !strings.Contains(err.Error(), "502") {
@@ -473,8 +473,7 @@ func TestRetries(t *testing.T) {
 	t.Run("a context that ends while waiting stops them", func(t *testing.T) {
 		fake := githubtest.New(t)
 		c := newTestClient(t, fake)
-		c.backoff = wait.Backoff{Duration: time.Hour, Factor: 1, Steps: math.MaxInt32}
-		c.retryFor = 2 * time.Hour
+		c.retry.First, c.retry.Cap, c.retry.For = time.Hour, time.Hour, 2*time.Hour
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		fake.FailNext(math.MaxInt32)
@@ -486,4 +485,33 @@ func TestRetries(t *testing.T) {
 			t.Errorf("%d requests, want 1: the next try was an hour away", n)
 		}
 	})
+}
+
+// A 429 is tried again after what GitHub asks: Retry-After, else until the
+// primary rate limit resets, else a minute.
+func TestAskedWait(t *testing.T) {
+	inTwoHours := strconv.FormatInt(time.Now().Add(2*time.Hour).Unix(), 10)
+	cases := []struct {
+		name     string
+		header   map[string]string
+		min, max time.Duration
+	}{
+		{name: "Retry-After", header: map[string]string{"Retry-After": "5", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": inTwoHours}, min: 5 * time.Second, max: 5 * time.Second},
+		{name: "until the reset", header: map[string]string{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": inTwoHours}, min: time.Hour, max: 2 * time.Hour},
+		{name: "a reset gone by", header: map[string]string{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1700000000"}, min: 0, max: 0},
+		{name: "a reset that is no time", header: map[string]string{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "soon"}, min: secondaryWait, max: secondaryWait},
+		{name: "requests left", header: map[string]string{"X-RateLimit-Remaining": "3", "X-RateLimit-Reset": inTwoHours}, min: secondaryWait, max: secondaryWait},
+		{name: "nothing said", min: secondaryWait, max: secondaryWait},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := http.Header{}
+			for k, v := range c.header {
+				h.Set(k, v)
+			}
+			if got := askedWait(h); got < c.min || got > c.max {
+				t.Errorf("askedWait = %s, want %s to %s", got, c.min, c.max)
+			}
+		})
+	}
 }

@@ -32,7 +32,7 @@ func (c *Client) UpsertComment(ctx context.Context, number int, marker, body str
 	var address string
 	// The whole lookup is made again after a failure: a comment made by a
 	// try whose answer was lost is then found and edited, not doubled.
-	err := c.retry(ctx, func(ctx context.Context) error {
+	err := c.retry.Do(ctx, func(ctx context.Context) error {
 		id, err := c.findComment(ctx, number, marker)
 		if err != nil {
 			return err

@@ -35,7 +35,7 @@ func (c *Client) StartDeployment(ctx context.Context, ref, environment, descript
 		ProductionEnvironment: gh.Ptr(false),
 	}
 	var d *gh.Deployment
-	err := c.retry(ctx, func(ctx context.Context) (err error) {
+	err := c.retry.Do(ctx, func(ctx context.Context) (err error) {
 		d, _, err = c.api.Repositories.CreateDeployment(ctx, c.owner, c.repo, req)
 		return err
 	})
@@ -73,7 +73,7 @@ func (c *Client) DeactivateEnvironment(ctx context.Context, environment string) 
 	for {
 		var page []*gh.Deployment
 		var resp *gh.Response
-		err := c.retry(ctx, func(ctx context.Context) (err error) {
+		err := c.retry.Do(ctx, func(ctx context.Context) (err error) {
 			page, resp, err = c.api.Repositories.ListDeployments(ctx, c.owner, c.repo, opts)
 			return err
 		})
@@ -101,7 +101,7 @@ func (c *Client) status(ctx context.Context, id int64, req *gh.DeploymentStatusR
 	if c.runURL != "" {
 		req.LogURL = &c.runURL
 	}
-	err := c.retry(ctx, func(ctx context.Context) error {
+	err := c.retry.Do(ctx, func(ctx context.Context) error {
 		_, _, err := c.api.Repositories.CreateDeploymentStatus(ctx, c.owner, c.repo, id, req)
 		return err
 	})
