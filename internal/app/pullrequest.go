@@ -55,7 +55,7 @@ func newPullRequest(cfg *config.Config, con *console.Console, getenv func(string
 		comment: cfg.GitHub.Comments(ev), deploys: cfg.GitHub.Deploys(ev),
 		down:    cfg.Deploy.Mode == deploy.ModeDown,
 		service: cfg.Deploy.Service, namespace: cfg.Deploy.Namespace, tag: cfg.Deploy.Tag,
-		runURL: runURL(getenv),
+		runURL: github.RunURL(getenv),
 	}
 	if !p.comment && !p.deploys {
 		return nil
@@ -67,15 +67,6 @@ func newPullRequest(cfg *config.Config, con *console.Console, getenv func(string
 	}
 	p.client = client
 	return p
-}
-
-// runURL is the workflow run's page, or empty outside Actions.
-func runURL(getenv func(string) string) string {
-	server, repo, id := getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY"), getenv("GITHUB_RUN_ID")
-	if server == "" || repo == "" || id == "" {
-		return ""
-	}
-	return server + "/" + repo + "/actions/runs/" + id
 }
 
 // start records the deployment as in progress (mode up).

@@ -64,14 +64,22 @@ func NewClient(getenv func(string) string, token string) (*Client, error) {
 		repo:  repo,
 		retry: kube.Requester{For: retryFor, First: time.Second, Cap: 15 * time.Second, Classify: retryAfter},
 	}
-	if run := getenv("GITHUB_RUN_ID"); run != "" {
-		server := strings.TrimSuffix(getenv("GITHUB_SERVER_URL"), "/")
-		if server == "" {
-			server = "https://github.com"
-		}
-		c.runURL = server + "/" + repository + "/actions/runs/" + run
-	}
+	c.runURL = RunURL(getenv)
 	return c, nil
+}
+
+// RunURL is the workflow run's page ($GITHUB_SERVER_URL/owner/name/
+// actions/runs/$GITHUB_RUN_ID), or empty outside a workflow run.
+func RunURL(getenv func(string) string) string {
+	repository, run := getenv("GITHUB_REPOSITORY"), getenv("GITHUB_RUN_ID")
+	if repository == "" || run == "" {
+		return ""
+	}
+	server := strings.TrimSuffix(getenv("GITHUB_SERVER_URL"), "/")
+	if server == "" {
+		server = "https://github.com"
+	}
+	return server + "/" + repository + "/actions/runs/" + run
 }
 
 // newAPI returns a go-github client of the API at base (empty:
