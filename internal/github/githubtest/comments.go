@@ -50,21 +50,14 @@ func (s *Server) createComment(w http.ResponseWriter, r *http.Request) {
 		writeMessage(w, http.StatusNotFound, "Not Found")
 		return
 	}
-	var in struct {
-		Body *string `json:"body"`
-	}
-	if err := decode(r, &in); err != nil || in.Body == nil || *in.Body == "" {
-		invalid(w, "IssueComment", "body", "missing_field", "")
-		return
-	}
-	if len([]rune(*in.Body)) > maxCommentLength {
-		invalid(w, "IssueComment", "body", "custom", "body is too long (maximum is 65536 characters)")
+	body, ok := commentBody(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.nextID++
-	c := &Comment{ID: s.nextID, Issue: number, Body: *in.Body, User: Bot}
+	c := &Comment{ID: s.nextID, Issue: number, Body: body, User: Bot}
 	s.comments = append(s.comments, c)
 	w.Header().Set("Location", s.commentJSON(r, c)["url"].(string))
 	writeJSON(w, http.StatusCreated, s.commentJSON(r, c))
@@ -73,28 +66,38 @@ func (s *Server) createComment(w http.ResponseWriter, r *http.Request) {
 // maxCommentLength is the longest comment body GitHub takes.
 const maxCommentLength = 65536
 
+// commentBody reads a comment's body from r, answering as GitHub does
+// when it is missing or too long.
+func commentBody(w http.ResponseWriter, r *http.Request) (string, bool) {
+	var in struct {
+		Body *string `json:"body"`
+	}
+	if err := decode(r, &in); err != nil || in.Body == nil || *in.Body == "" {
+		invalid(w, "IssueComment", "body", "missing_field", "")
+		return "", false
+	}
+	if len([]rune(*in.Body)) > maxCommentLength {
+		invalid(w, "IssueComment", "body", "custom", "body is too long (maximum is 65536 characters)")
+		return "", false
+	}
+	return *in.Body, true
+}
+
 func (s *Server) updateComment(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		writeMessage(w, http.StatusNotFound, "Not Found")
 		return
 	}
-	var in struct {
-		Body *string `json:"body"`
-	}
-	if err := decode(r, &in); err != nil || in.Body == nil || *in.Body == "" {
-		invalid(w, "IssueComment", "body", "missing_field", "")
-		return
-	}
-	if len([]rune(*in.Body)) > maxCommentLength {
-		invalid(w, "IssueComment", "body", "custom", "body is too long (maximum is 65536 characters)")
+	body, ok := commentBody(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.comments {
 		if c.ID == id {
-			c.Body = *in.Body
+			c.Body = body
 			writeJSON(w, http.StatusOK, s.commentJSON(r, c))
 			return
 		}
