@@ -289,4 +289,16 @@ func TestIntegrationHistoryTrend(t *testing.T) {
 			t.Errorf("the third run's summary lacks %q:\n%s", want, last)
 		}
 	}
+	// A check that tears its Service down still remembers: down keeps the
+	// history, and the namespace the action created that holds it.
+	r = runMain(ctx, []string{"down", "--cluster", "kubeconfig", "--kubeconfig", kc, "--service", svc, "--namespace", ns}, nil)
+	if r.code != exitOK {
+		t.Fatalf("down: exit %d:\n%s", r.code, r.stderr)
+	}
+	if _, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, history.ConfigMapName(svc), metav1.GetOptions{}); err != nil {
+		t.Errorf("down took the history: %v", err)
+	}
+	if n, err := cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil || n.DeletionTimestamp != nil {
+		t.Errorf("down deleted namespace %s, and the history in it (%v):\n%s", ns, err, r.stderr)
+	}
 }

@@ -68,9 +68,10 @@ type leaver interface {
 	leftBehind() string
 }
 
-// afterFailure is a stage that runs also after an earlier stage failed.
+// afterFailure is a stage that runs also after an earlier stage failed,
+// when it says there is something for it to do.
 type afterFailure interface {
-	afterFailure()
+	afterFailure() bool
 }
 
 // buildStages returns the stages the configuration asks for, each with its
@@ -78,7 +79,9 @@ type afterFailure interface {
 func buildStages(s *runState) []pipeline.Stage {
 	named := func(name string, st stage) pipeline.Stage {
 		ps := pipeline.Stage{Name: name, Plan: st.Plan(), Run: st.Run}
-		_, ps.AfterFailure = st.(afterFailure)
+		if a, ok := st.(afterFailure); ok {
+			ps.AfterFailure = a.afterFailure
+		}
 		if l, ok := st.(leaver); ok {
 			ps.LeftBehind = l.leftBehind
 		}
@@ -272,22 +275,20 @@ func (d downStage) Run(ctx context.Context) error {
 	}
 	o := d.cfg.Deploy
 	o.Log = d.con
-	if err := deploy.Down(ctx, d.cluster, o); err != nil {
-		return err
+	// A closed pull request's own preview leaves no history behind; the
+	// history goes first, so that the namespace may go after the Service.
+	// A smoke check's (or a shared Service's) history outlives its Service.
+	if o.PullRequestsOwn() && d.cfg.History.Mode != history.ModeOff {
+		cs, err := kubernetes.NewForConfig(d.cluster.REST)
+		if err != nil {
+			return fmt.Errorf("building a Kubernetes client: %w", err)
+		}
+		if err := history.Forget(ctx, cs, o.Namespace, d.historyName()); err != nil {
+			// Only figures are left over; the preview itself goes below.
+			d.con.Warnf("the preview's history is not removed: %v", err)
+		}
 	}
-	if !o.PullRequestsOwn() || d.cfg.History.Mode == history.ModeOff {
-		return nil // a smoke check's (or a shared Service's) history outlives this
-	}
-	// A closed pull request's own preview leaves no history behind.
-	cs, err := kubernetes.NewForConfig(d.cluster.REST)
-	if err != nil {
-		return fmt.Errorf("building a Kubernetes client: %w", err)
-	}
-	if err := history.Forget(ctx, cs, o.Namespace, d.historyName()); err != nil {
-		// The preview is gone; its figures are only left over.
-		d.con.Warnf("the preview is removed, but its history is not: %v", err)
-	}
-	return nil
+	return deploy.Down(ctx, d.cluster, o)
 }
 
 func (d downStage) leftBehind() string {
@@ -361,8 +362,9 @@ func (c compareStage) Plan() []string {
 }
 
 // afterFailure: a run whose smoke check failed is kept in the history and
-// compared too; it is the drift a history is for.
-func (compareStage) afterFailure() {}
+// compared too (it is the drift a history is for), when anything was
+// measured.
+func (c compareStage) afterFailure() bool { return c.measured != nil && c.deployed != nil }
 
 func (c compareStage) Run(ctx context.Context) error {
 	if c.measured == nil || c.deployed == nil {

@@ -37,7 +37,7 @@ var Inputs = []input.Def{
 	},
 	{
 		Name:        "baseline-service",
-		Description: "With baseline: history, the service whose history to compare with, in the same namespace, e.g. the main branch's service when previewing a pull request. Empty: this run's service.",
+		Description: "With baseline: history, the service whose history to compare with, in the same namespace, e.g. the main branch's service when previewing a pull request. A tagged preview's history is <service>.<tag>. Empty: this run's service (with a tag, its preview).",
 	},
 }
 
@@ -85,15 +85,26 @@ func Parse(r *input.Reader) Options {
 	svc := r.String("baseline-service")
 	switch {
 	case svc == "":
-	case len(validation.IsDNS1035Label(svc)) > 0:
-		r.Bad("baseline-service", svc, "is not a Knative Service name ("+strings.Join(validation.IsDNS1035Label(svc), "; ")+")",
-			fmt.Sprintf("lower-case letters, digits and '-', starting with a letter, ending with a letter or digit, at most %d characters", validation.DNS1035LabelMaxLength))
+	case !previewName(svc):
+		r.Bad("baseline-service", svc, "is not a Knative Service name, nor a tagged preview's <service>.<tag>",
+			fmt.Sprintf("lower-case letters, digits and '-', starting with a letter, ending with a letter or digit, at most %d characters; or two such names joined by '.'", validation.DNS1035LabelMaxLength))
 	case !o.History:
 		r.Warn("baseline-service", "is ignored: it names the service whose history baseline: history compares with, and baseline is not history")
 	default:
 		o.Service = svc
 	}
 	return o
+}
+
+// previewName reports whether name is a Service's, or a tagged preview's
+// "<service>.<tag>": whose history may be read.
+func previewName(name string) bool {
+	svc, tag, tagged := strings.Cut(name, ".")
+	ok := len(validation.IsDNS1035Label(svc)) == 0
+	if tagged {
+		ok = ok && len(validation.IsDNS1035Label(tag)) == 0 && len(name) <= validation.DNS1035LabelMaxLength
+	}
+	return ok
 }
 
 // Load returns the baseline's samples and says where they came from, for

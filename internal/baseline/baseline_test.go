@@ -34,7 +34,9 @@ func TestParse(t *testing.T) {
 		{"a host path in the container", input.Values{"baseline": "/home/runner/work/app/app/main/report.json", "host-workspace": host}, actions,
 			Options{File: "/github/workspace/main/report.json"}, "", ""},
 		{"a file outside the workspace", input.Values{"baseline": "/etc/passwd", "host-workspace": host}, actions, Options{}, "outside the workspace", ""},
+		{"a tagged preview's history", input.Values{"baseline": "history", "baseline-service": "hello.main"}, nil, Options{History: true, Service: "hello.main"}, "", ""},
 		{"a service that is not a name", input.Values{"baseline": "history", "baseline-service": "Hello_Main"}, nil, Options{History: true}, `input "baseline-service"`, ""},
+		{"a name with two dots", input.Values{"baseline": "history", "baseline-service": "hello.main.x"}, nil, Options{History: true}, `input "baseline-service"`, ""},
 		{"a service without history", input.Values{"baseline": "main.json", "baseline-service": "hello-main"}, nil, Options{File: "main.json"}, "", "is ignored"},
 	}
 	for _, c := range cases {

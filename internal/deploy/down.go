@@ -53,7 +53,7 @@ func (d *Deployer) Down(ctx context.Context, cl *cluster.Cluster, o Options) err
 		return fmt.Errorf("reading Knative Service %s before deleting it: %w%s", id, err, installHint(err))
 	case svc.DeletionTimestamp != nil:
 		l.Infof("Knative Service %s is already being deleted", id)
-	case o.pullRequest != nil && o.pullRequest.Closed && svc.Labels[pullRequestLabel] != strconv.Itoa(o.pullRequest.Number):
+	case o.closing && svc.Labels[pullRequestLabel] != strconv.Itoa(o.pullRequest.Number):
 		// A service input shared by pull requests, or with the branch's
 		// own deploys: the closed pull request's preview is not this.
 		whose := "no pull request deployed it last"

@@ -129,7 +129,7 @@ func Parse(r *input.Reader, image, githubToken string, pr *PullRequest) Options 
 	if o.Mode == modeAuto {
 		o.Mode = ModeUp
 		if o.pullRequest != nil && o.pullRequest.Closed {
-			o.Mode = ModeDown
+			o.Mode, o.closing = ModeDown, true
 		}
 	}
 

@@ -131,6 +131,10 @@ type Options struct {
 	// ownPreview is set when the preview's name comes from the pull
 	// request (see PullRequestsOwn).
 	ownPreview bool
+	// closing is set when mode auto became down for a closed pull
+	// request: then only that pull request's preview is removed. An
+	// explicit mode down removes what it names.
+	closing bool
 	// registry, when set, is kept in a dockerconfigjson Secret that the
 	// revision lists in imagePullSecrets.
 	registry *registryAuth

@@ -17,7 +17,9 @@ import (
 	duckv1 "knative.dev/pkg/apis/duck/v1"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
+	"github.com/knative-preview/action/internal/history"
 	"github.com/knative-preview/action/internal/kube"
+	"github.com/knative-preview/action/internal/report"
 )
 
 // serve plays Knative's controller for a deploy: the revision of the
@@ -508,5 +510,41 @@ func TestIntegrationClosedPullRequestLeavesASharedService(t *testing.T) {
 	b.down(options(&PullRequest{Number: 2, Closed: true}))
 	if exists() {
 		t.Error("closing #2, which deployed the Service last, left it")
+	}
+	// mode: down says what to delete, whoever deployed it. (In another
+	// namespace: the test bed has no controller to finish deleting the
+	// one the action just deleted.)
+	ns2 := ns + "-down"
+	up, errs := parseWith(map[string]string{"image": "ghcr.io/octo/hello:v1", "namespace": ns2, "service": "hello"}, map[string]string{"GITHUB_REPOSITORY": "octo/hello"}, "", nil)
+	down, errs2 := parseWith(map[string]string{"mode": "down", "namespace": ns2, "service": "hello"}, map[string]string{"GITHUB_REPOSITORY": "octo/hello"}, "", &PullRequest{Number: 3, Closed: true})
+	if errs = append(errs, errs2...); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	b.upServed(up)
+	b.down(down)
+	if _, err := b.serving.Services(ns2).Get(t.Context(), "hello", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("an explicit mode: down on a closed pull request left the Service it names (%v)", err)
+	}
+}
+
+// A check that tears its Service down still remembers: down keeps the
+// namespace it created when the Service's history is in it.
+func TestIntegrationDownKeepsTheHistory(t *testing.T) {
+	b := newBed(t)
+	const ns = "keeps-history"
+	env := map[string]string{"GITHUB_REPOSITORY": "octo/hello"}
+	up, errs := parseWith(map[string]string{"image": "ghcr.io/octo/hello:v1", "namespace": ns, "service": "hello"}, env, "", nil)
+	down, errs2 := parseWith(map[string]string{"mode": "down", "namespace": ns, "service": "hello"}, env, "", nil)
+	if errs = append(errs, errs2...); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	b.upServed(up)
+	if _, err := history.Record(t.Context(), b.kube, ns, "hello", report.Point{Time: "2026-11-29T00:00:00Z"}, history.DefaultSize); err != nil {
+		t.Fatal(err)
+	}
+	log := b.down(down)
+	n, err := b.kube.CoreV1().Namespaces().Get(t.Context(), ns, metav1.GetOptions{})
+	if err != nil || n.DeletionTimestamp != nil || !strings.Contains(log, "kept namespace") {
+		t.Errorf("down deleted the namespace with the Service's history in it (%v):\n%s", err, log)
 	}
 }

@@ -23,7 +23,6 @@ import (
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
-	"knative.dev/serving/pkg/apis/serving"
 
 	"github.com/knative-preview/action/internal/buildinfo"
 	"github.com/knative-preview/action/internal/kube"
@@ -46,10 +45,15 @@ var errCorrupt = errors.New("the history is unreadable")
 // valid ConfigMap name (a DNS subdomain, at most 253).
 func ConfigMapName(service string) string { return service + "-" + buildinfo.Name + "-history" }
 
-// labels mark the ConfigMap as ours and as the service's, as the service's
-// Secret is: mode down counts it among the service's objects.
+// historyLabel names whose history a ConfigMap is. It is not Knative's
+// service label: the history is no part of the Service, and mode down
+// (which keeps a namespace that holds anything else) must leave it, so that
+// a check that tears its Service down still remembers.
+const historyLabel = buildinfo.Name + "/history-of"
+
+// labels mark the ConfigMap as ours and as service's history.
 func labels(service string) map[string]string {
-	return map[string]string{kube.ManagedByLabel: kube.ManagedByValue, serving.ServiceLabelKey: service}
+	return map[string]string{kube.ManagedByLabel: kube.ManagedByValue, historyLabel: service}
 }
 
 // PointOf is the point of one run's report: its cold-start median and p95

@@ -169,6 +169,9 @@ func Measure(ctx context.Context, cs kubernetes.Interface, rev Revision, route R
 	for i := 1; i <= opts.Samples; i++ {
 		s, err := takeSample(ctx, cs, rev, prober, opts, i)
 		if err != nil {
+			// What was taken is summarised as a whole run's is: the first
+			// sample's pull apart, the figures of the rest.
+			summarise(rep)
 			return rep, fmt.Errorf("cold start sample %d of %d: %w", i, opts.Samples, err)
 		}
 		rep.Samples = append(rep.Samples, *s)

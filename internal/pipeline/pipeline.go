@@ -27,10 +27,12 @@ type Stage struct {
 	// the run was stopped, may leave behind and how to finish or undo it;
 	// nil when it changes nothing.
 	LeftBehind func() string
-	// AfterFailure runs the stage also when an earlier stage failed (not
-	// when the run was stopped or timed out): it keeps what the stages
-	// before it found, such as a failed smoke check's figures.
-	AfterFailure bool
+	// AfterFailure, when set and true once an earlier stage failed (not
+	// when the run was stopped or timed out), runs the stage all the same:
+	// it keeps what the stages before it found, such as a failed smoke
+	// check's figures. Asked only then, so it can say whether there is
+	// anything to keep.
+	AfterFailure func() bool
 }
 
 // Result is what one stage did.
@@ -79,7 +81,7 @@ func (r *Runner) Run(ctx context.Context, stages []Stage) ([]Result, error) {
 			}
 			return results, &stageError{Stage: s.Name, Err: fmt.Errorf("not started: %w", cause(ctx))}
 		}
-		if failed != nil && !s.AfterFailure {
+		if failed != nil && (s.AfterFailure == nil || !s.AfterFailure()) {
 			continue
 		}
 		end := r.Console.Group(s.Name)

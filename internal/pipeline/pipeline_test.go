@@ -97,7 +97,7 @@ func TestAfterFailure(t *testing.T) {
 	var log bytes.Buffer
 	var ran []string
 	stage := func(name string, after bool, err error) Stage {
-		return Stage{Name: name, AfterFailure: after, Run: func(context.Context) error { ran = append(ran, name); return err }}
+		return Stage{Name: name, AfterFailure: func() bool { return after }, Run: func(context.Context) error { ran = append(ran, name); return err }}
 	}
 	checks := errors.New("smoke check failed")
 	r := &Runner{Console: console.NewLocal(&log)}
