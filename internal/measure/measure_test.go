@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -437,6 +438,42 @@ func TestIntegrationColdStartsAreMeasured(t *testing.T) {
 	}
 	if rep.FirstWithPull == nil || rep.FirstWithPull.Index != 1 || rep.Cold.N != 2 || rep.Cold.Median != want {
 		t.Errorf("the first sample (image pull) must be apart from the statistics: first %+v, cold %+v", rep.FirstWithPull, rep.Cold)
+	}
+}
+
+// A sample that cannot be taken ends the measurement, and what was taken
+// before it is summarised as a whole run's would be: the first sample's
+// image pull apart, the figures of the rest. (A later stage keeps them.)
+func TestIntegrationSamplesBeforeAFailureAreSummarised(t *testing.T) {
+	env := testenv.Shared(t)
+	cs := kubernetes.NewForConfigOrDie(env.Config)
+	rev := revision(t, cs, "measure-cut-short", 0)
+	clk := &clock{t: time.Unix(1_700_000_000, 0)}
+	tp := newTap(cs)
+	k := &kubelet{t: t, cs: cs, tap: tp, rev: rev, clock: clk,
+		steps:  [4]time.Duration{15 * time.Millisecond, 120 * time.Millisecond, 900 * time.Millisecond, 230 * time.Millisecond},
+		pulled: []string{`Successfully pulled image "registry.invalid/hello" in 3.1s`, `Container image "registry.invalid/hello" already present on machine`},
+	}
+	var served atomic.Int32
+	route := ingress(t, func(w http.ResponseWriter, r *http.Request) {
+		pod := k.coldStart()
+		_, _ = w.Write([]byte("hello world"))
+		w.(http.Flusher).Flush()
+		if served.Add(1) < 2 {
+			// As in TestIntegrationColdStartsAreMeasured; after the
+			// second request the revision stays up, and the third sample
+			// cannot be taken.
+			go func() { time.Sleep(100 * time.Millisecond); k.scaleToZero(pod) }()
+		}
+	})
+	rep, err := Measure(t.Context(), tp, rev, route, Options{
+		Samples: 3, Dial: onlyLoopback, Now: clk.Now, Poll: 50 * time.Millisecond, Settle: time.Second, ScaleToZeroTimeout: time.Second,
+	})
+	if err == nil || !strings.Contains(err.Error(), "cold start sample 3 of 3") {
+		t.Fatalf("got %v, want sample 3 to fail", err)
+	}
+	if rep == nil || len(rep.Samples) != 2 || rep.FirstWithPull == nil || rep.Cold.N != 1 || rep.Cold.Median != float64(k.total().Milliseconds()) {
+		t.Errorf("the two samples taken are not summarised: %+v", rep)
 	}
 }
 
