@@ -82,8 +82,10 @@ func TestIntegrationThreeRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cm.Labels[kube.ManagedByLabel] != kube.ManagedByValue || cm.Labels["serving.knative.dev/service"] != "hello" {
-		t.Errorf("labels %v, want ours and the service's", cm.Labels)
+	// Not Knative's service label: the history is no part of the Service,
+	// and down must not take it for the Service's.
+	if cm.Labels[kube.ManagedByLabel] != kube.ManagedByValue || cm.Labels[historyLabel] != "hello" || cm.Labels["serving.knative.dev/service"] != "" {
+		t.Errorf("labels %v, want ours and whose history it is", cm.Labels)
 	}
 	applied := false
 	for _, m := range cm.ManagedFields {
