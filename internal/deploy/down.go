@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/util/retry"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
 	"github.com/knative-preview/action/internal/cluster"
@@ -94,7 +93,7 @@ func removeTag(ctx context.Context, c *clients, o Options, l log.Logger) error {
 	removed := false
 	// Read, change, write; again when another writer (another preview's
 	// run) came between.
-	err := retry.OnError(updateBackoff, kube.Transient, func() error {
+	err := kube.Request(ctx, func(ctx context.Context) error {
 		cur, err := services.Get(ctx, o.Service, metav1.GetOptions{})
 		if err != nil || cur.DeletionTimestamp != nil {
 			svc = cur

@@ -5,13 +5,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/util/retry"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
 	"github.com/knative-preview/action/internal/kube"
@@ -89,10 +89,10 @@ func ensureSecret(ctx context.Context, cs kubernetes.Interface, o Options, s own
 	// create (AlreadyExists, also a create whose answer was lost) or
 	// updated it between our read and our update (Conflict), or on an
 	// error that may pass: the next try reads what is there.
-	again := func(err error) bool {
-		return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) || kube.Transient(err)
-	}
-	err := retry.OnError(updateBackoff, again, func() error {
+	again := kube.Requester{Classify: func(err error) (time.Duration, bool) {
+		return 0, apierrors.IsAlreadyExists(err) || kube.Transient(err)
+	}}
+	err := again.Do(ctx, func(ctx context.Context) error {
 		cur, err := secrets.Get(ctx, s.name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			_, err = secrets.Create(ctx, &corev1.Secret{

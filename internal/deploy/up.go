@@ -13,9 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/util/retry"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 	servingclient "knative.dev/serving/pkg/client/clientset/versioned/typed/serving/v1"
 
@@ -219,7 +217,7 @@ func (d *Deployer) Up(ctx context.Context, cl *cluster.Cluster, o Options) (*Res
 			case cur.Spec.Template.Annotations[deployIDKey] == id:
 				l.Infof("created Knative Service %s/%s (the answer to the create was lost; read back)", o.Namespace, o.Service)
 			default:
-				existing = svc
+				existing = cur
 			}
 		}
 	}
@@ -228,7 +226,7 @@ func (d *Deployer) Up(ctx context.Context, cl *cluster.Cluster, o Options) (*Res
 		// Read, change, write; again when another writer came between or
 		// a request failed in a way that may pass. Writing the same deploy
 		// ID again changes nothing, so a lost answer makes no revision.
-		err := retry.OnError(updateBackoff, kube.Transient, func() error {
+		err := kube.Request(ctx, func(ctx context.Context) error {
 			svc, err := services.Get(ctx, o.Service, metav1.GetOptions{})
 			if err != nil {
 				return err
@@ -335,9 +333,6 @@ func serviceURL(svc *servingv1.Service, tag string) (string, error) {
 	}
 	return "", fmt.Errorf("the Knative Service %s/%s is Ready but status.traffic has no entry tagged %q (tags there: %v)", svc.Namespace, svc.Name, tag, tags)
 }
-
-// updateBackoff spaces the tries of an update that raced another writer.
-var updateBackoff = wait.Backoff{Steps: 10, Duration: 10 * time.Millisecond, Factor: 2, Jitter: 0.1, Cap: time.Second}
 
 // missingAPI reports whether err says the cluster has no Knative Serving
 // API: the resource type is unknown, not the object.

@@ -19,10 +19,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/apimachinery/pkg/util/wait"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/util/retry"
 
 	"github.com/knative-preview/action/internal/buildinfo"
 	"github.com/knative-preview/action/internal/kube"
@@ -101,9 +99,6 @@ func Read(ctx context.Context, cs kubernetes.Interface, namespace, service strin
 	return ps, nil
 }
 
-// tries spaces the tries of a write that raced another run's.
-var tries = wait.Backoff{Steps: 20, Duration: 20 * time.Millisecond, Factor: 1.5, Jitter: 1, Cap: 2 * time.Second}
-
 // Record adds p to service's history in namespace and keeps the last size
 // runs (DefaultSize when size is out of 1..maxSize), as many of them as fit
 // in budget. It returns the history kept, oldest first, p last.
@@ -123,10 +118,13 @@ func Record(ctx context.Context, cs kubernetes.Interface, namespace, service str
 	cms := cs.CoreV1().ConfigMaps(namespace)
 	var kept []report.Point
 	var corrupt error
-	again := func(err error) bool {
-		return ctx.Err() == nil && (apierrors.IsAlreadyExists(err) || kube.Transient(err))
-	}
-	err := retry.OnError(tries, again, func() error {
+	// Again when another run created the ConfigMap first (AlreadyExists)
+	// or wrote it since we read it (Conflict), or on an error that may
+	// pass: the next try reads what is there.
+	again := kube.Requester{Classify: func(err error) (time.Duration, bool) {
+		return 0, apierrors.IsAlreadyExists(err) || kube.Transient(err)
+	}}
+	err := again.Do(ctx, func(ctx context.Context) error {
 		cur, err := cms.Get(ctx, name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			cur, err = nil, nil
