@@ -46,6 +46,7 @@ func TestNoSecretLeavesTheStep(t *testing.T) {
 		{"secret-env well formed, dry run", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_SECRET-ENV", "API_KEY="+sentinel, "INPUT_IMAGE", "ghcr.io/o/app:v1", "INPUT_SERVICE", "app", "INPUT_DRY-RUN", "true")},
 		{"secret-env YAML style", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_SECRET-ENV", "API_KEY: "+sentinel+"=x")},
 		{"secret-env unterminated quote", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_SECRET-ENV", `API_KEY="`+sentinel)},
+		{"secret-env a pasted key, split at its padding", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_SECRET-ENV", "sk_live+"+sentinel+"/x==")},
 		{"secret-env bad name", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_SECRET-ENV", "1API="+sentinel)},
 		{"secret-env reserved name", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_SECRET-ENV", "PORT="+sentinel)},
 		{"secret-env set twice", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_SECRET-ENV", "A="+sentinel+"\nA="+sentinel)},

@@ -318,7 +318,13 @@ func parseEnv(r *input.Reader, name string) []envVar {
 	for _, p := range r.KeyValues(name) {
 		switch {
 		case len(validation.IsEnvVarName(p.Key)) > 0:
-			r.Bad(name, "", fmt.Sprintf("line %d: %q is not a variable name", p.Line, p.Key), "letters, digits, '_', '-' and '.', not starting with a digit")
+			// In a secret input, what stands before the first '=' may be
+			// the secret itself (a pasted key with '=' padding).
+			what := fmt.Sprintf("%q is not a variable name", p.Key)
+			if r.Secret(name) {
+				what = "the text before '=' is not a variable name"
+			}
+			r.Bad(name, "", fmt.Sprintf("line %d: %s", p.Line, what), "letters, digits, '_', '-' and '.', not starting with a digit")
 		case slices.Contains(reservedEnv, p.Key):
 			r.Bad(name, "", fmt.Sprintf("line %d: %s is set by Knative", p.Line, p.Key), "any name except "+strings.Join(reservedEnv, ", "))
 		default:

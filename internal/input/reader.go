@@ -68,6 +68,10 @@ func (r *Reader) Getenv(key string) string {
 // Env is the environment the reader was given (nil: none).
 func (r *Reader) Env() func(string) string { return r.getenv }
 
+// Secret reports whether name's value must never be shown, in part or
+// whole: a problem about it says where, not what.
+func (r *Reader) Secret(name string) bool { return r.def(name).Secret }
+
 func (r *Reader) def(name string) Def {
 	d, ok := r.defs[name]
 	if !ok {
