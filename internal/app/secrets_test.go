@@ -20,6 +20,9 @@ const sentinel = "s3ntinel-0f9e8d7c6b5a"
 // nor GITHUB_OUTPUT, the job summary, the state file or the run's report.
 func TestNoSecretLeavesTheStep(t *testing.T) {
 	kcYAML := fmt.Sprintf("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: %q}\nusers:\n- name: u\n  user: {token: %q}\ncontexts:\n- name: dev\n  context: {cluster: c, user: u}\ncurrent-context: dev\n", closedPort(t), sentinel)
+	// The other inputs' cases reach the cluster through a kubeconfig whose
+	// token is not the sentinel: masking that token must not hide them.
+	kcOther := strings.Replace(kcYAML, sentinel, "not-the-sentinel-token", 1)
 	b64 := base64.StdEncoding.EncodeToString([]byte(kcYAML))
 	twice := base64.StdEncoding.EncodeToString([]byte(b64))
 	brokenYAML := strings.Replace(kcYAML, "contexts:", "contexts: [ :", 1)
@@ -34,33 +37,36 @@ func TestNoSecretLeavesTheStep(t *testing.T) {
 	tests := []struct {
 		name   string
 		inputs map[string]string
+		// reached is what the run says when it took the path the case is
+		// about: a case whose run stopped elsewhere proves nothing.
+		reached string
 	}{
-		{"kubeconfig YAML, cluster unreachable", with(kubeconfig, "INPUT_KUBECONFIG", kcYAML)},
-		{"kubeconfig base64, cluster unreachable", with(kubeconfig, "INPUT_KUBECONFIG", b64)},
-		{"kubeconfig base64 cut short", with(kubeconfig, "INPUT_KUBECONFIG", b64[:len(b64)/2])},
-		{"kubeconfig base64 encoded twice", with(kubeconfig, "INPUT_KUBECONFIG", twice)},
-		{"kubeconfig base64 of broken YAML", with(kubeconfig, "INPUT_KUBECONFIG", base64.StdEncoding.EncodeToString([]byte(brokenYAML)))},
-		{"kubeconfig broken YAML", with(kubeconfig, "INPUT_KUBECONFIG", brokenYAML)},
-		{"kubeconfig token given as the value", with(kubeconfig, "INPUT_KUBECONFIG", sentinel)},
-		{"kubeconfig token with a slash given as the value", with(kubeconfig, "INPUT_KUBECONFIG", "wJalrXUtnFEMI/K7MDENG/"+sentinel)},
-		{"secret-env well formed, dry run", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_SECRET-ENV", "API_KEY="+sentinel, "INPUT_IMAGE", "ghcr.io/o/app:v1", "INPUT_SERVICE", "app", "INPUT_DRY-RUN", "true")},
-		{"secret-env YAML style", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_SECRET-ENV", "API_KEY: "+sentinel+"=x")},
-		{"secret-env unterminated quote", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_SECRET-ENV", `API_KEY="`+sentinel)},
-		{"secret-env a pasted key, split at its padding", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_SECRET-ENV", "sk_live+"+sentinel+"/x==")},
-		{"secret-env bad name", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_SECRET-ENV", "1API="+sentinel)},
-		{"secret-env reserved name", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_SECRET-ENV", "PORT="+sentinel)},
-		{"secret-env set twice", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_SECRET-ENV", "A="+sentinel+"\nA="+sentinel)},
-		{"secret-env also in env", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_SECRET-ENV", "A="+sentinel, "INPUT_ENV", "A=plain")},
-		{"github-token well formed, dry run", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_GITHUB-TOKEN", sentinel, "INPUT_DRY-RUN", "true")},
-		{"github-token with a new line", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_GITHUB-TOKEN", sentinel+"\n::warning::x")},
-		{"registry-password well formed, dry run", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_REGISTRY-USERNAME", "bot", "INPUT_REGISTRY-PASSWORD", sentinel, "INPUT_IMAGE", "registry.example/o/app:v1", "INPUT_SERVICE", "app", "INPUT_DRY-RUN", "true")},
-		{"registry-password without a username", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_REGISTRY-PASSWORD", sentinel, "INPUT_IMAGE", "registry.example/o/app:v1", "INPUT_SERVICE", "app")},
-		{"registry-password, cluster unreachable", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_REGISTRY-USERNAME", "bot", "INPUT_REGISTRY-PASSWORD", sentinel, "INPUT_IMAGE", "registry.example/o/app:v1", "INPUT_SERVICE", "app")},
-		{"manifests-url credentials, dry run", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_MANIFESTS-URL", "https://bob:"+sentinel+"@mirror.example/knative", "INPUT_DRY-RUN", "true")},
-		{"manifests-url credentials, unparsable", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_MANIFESTS-URL", "https://bob:"+sentinel+"@bad host/knative")},
-		{"manifests-url credentials, wrong scheme", with(with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "INPUT_MANIFESTS-URL", "ftp://bob:"+sentinel+"@mirror.example/knative")},
-		{"gke credentials file, dry run", with(map[string]string{"INPUT_CLUSTER": "gke", "INPUT_GKE-PROJECT": "my-project", "INPUT_GKE-LOCATION": "us-central1", "INPUT_DRY-RUN": "true"}, "GOOGLE_APPLICATION_CREDENTIALS", gkeCreds(`{"type":"service_account","project_id":"my-project","private_key":"`+sentinel+`"}`))},
-		{"gke credentials file, not JSON", with(map[string]string{"INPUT_CLUSTER": "gke", "INPUT_GKE-LOCATION": "us-central1", "INPUT_DRY-RUN": "true"}, "GOOGLE_APPLICATION_CREDENTIALS", gkeCreds(`{"type":"service_account","private_key":"`+sentinel))},
+		{"kubeconfig YAML, cluster unreachable", with(kubeconfig, "INPUT_KUBECONFIG", kcYAML), "stopped waiting for the API server"},
+		{"kubeconfig base64, cluster unreachable", with(kubeconfig, "INPUT_KUBECONFIG", b64), "stopped waiting for the API server"},
+		{"kubeconfig base64 cut short", with(kubeconfig, "INPUT_KUBECONFIG", b64[:len(b64)/2]), "input \"kubeconfig\": inline base64 content is not a valid kubeconfig"},
+		{"kubeconfig base64 encoded twice", with(kubeconfig, "INPUT_KUBECONFIG", twice), "input \"kubeconfig\": the value ("},
+		{"kubeconfig base64 of broken YAML", with(kubeconfig, "INPUT_KUBECONFIG", base64.StdEncoding.EncodeToString([]byte(brokenYAML))), "input \"kubeconfig\": inline base64 content is not a valid kubeconfig"},
+		{"kubeconfig broken YAML", with(kubeconfig, "INPUT_KUBECONFIG", brokenYAML), "input \"kubeconfig\": inline content is not a valid kubeconfig"},
+		{"kubeconfig token given as the value", with(kubeconfig, "INPUT_KUBECONFIG", sentinel), "it is not shown, as it may be a credential"},
+		{"kubeconfig token with a slash given as the value", with(kubeconfig, "INPUT_KUBECONFIG", "wJalrXUtnFEMI/K7MDENG/"+sentinel), "it is not shown, as it may be a credential"},
+		{"secret-env well formed, dry run", with(with(kubeconfig, "INPUT_KUBECONFIG", kcOther), "INPUT_SECRET-ENV", "API_KEY="+sentinel, "INPUT_IMAGE", "ghcr.io/o/app:v1", "INPUT_SERVICE", "app", "INPUT_DRY-RUN", "true"), "Plan (dry run"},
+		{"secret-env YAML style", with(with(kubeconfig, "INPUT_KUBECONFIG", kcOther), "INPUT_SECRET-ENV", "API_KEY: "+sentinel+"=x"), "has a ':' before its '='"},
+		{"secret-env unterminated quote", with(with(kubeconfig, "INPUT_KUBECONFIG", kcOther), "INPUT_SECRET-ENV", `API_KEY="`+sentinel), "the value of API_KEY starts with"},
+		{"secret-env a pasted key, split at its padding", with(with(kubeconfig, "INPUT_KUBECONFIG", kcOther), "INPUT_SECRET-ENV", "sk_live+"+sentinel+"/x=="), "the text before '=' is not a variable name"},
+		{"secret-env bad name", with(with(kubeconfig, "INPUT_KUBECONFIG", kcOther), "INPUT_SECRET-ENV", "1API="+sentinel), "the text before '=' is not a variable name"},
+		{"secret-env reserved name", with(with(kubeconfig, "INPUT_KUBECONFIG", kcOther), "INPUT_SECRET-ENV", "PORT="+sentinel), "PORT is set by Knative"},
+		{"secret-env set twice", with(with(kubeconfig, "INPUT_KUBECONFIG", kcOther), "INPUT_SECRET-ENV", "A="+sentinel+"\nA="+sentinel), "A is set again"},
+		{"secret-env also in env", with(with(kubeconfig, "INPUT_KUBECONFIG", kcOther), "INPUT_SECRET-ENV", "A="+sentinel, "INPUT_ENV", "A=plain"), "A is also set by input env"},
+		{"github-token well formed, dry run", with(with(kubeconfig, "INPUT_KUBECONFIG", kcOther), "INPUT_GITHUB-TOKEN", sentinel, "INPUT_DRY-RUN", "true"), "Plan (dry run"},
+		{"github-token with a new line", with(with(kubeconfig, "INPUT_KUBECONFIG", kcOther), "INPUT_GITHUB-TOKEN", sentinel+"\n::warning::x"), "input \"github-token\": has a control character"},
+		{"registry-password well formed, dry run", with(with(kubeconfig, "INPUT_KUBECONFIG", kcOther), "INPUT_REGISTRY-USERNAME", "bot", "INPUT_REGISTRY-PASSWORD", sentinel, "INPUT_IMAGE", "registry.example/o/app:v1", "INPUT_SERVICE", "app", "INPUT_DRY-RUN", "true"), "Plan (dry run"},
+		{"registry-password without a username", with(with(kubeconfig, "INPUT_KUBECONFIG", kcOther), "INPUT_REGISTRY-PASSWORD", sentinel, "INPUT_IMAGE", "registry.example/o/app:v1", "INPUT_SERVICE", "app"), "registry-username is not"},
+		{"registry-password, cluster unreachable", with(with(kubeconfig, "INPUT_KUBECONFIG", kcOther), "INPUT_REGISTRY-USERNAME", "bot", "INPUT_REGISTRY-PASSWORD", sentinel, "INPUT_IMAGE", "registry.example/o/app:v1", "INPUT_SERVICE", "app"), "stopped waiting for the API server"},
+		{"manifests-url credentials, dry run", with(with(kubeconfig, "INPUT_KUBECONFIG", kcOther), "INPUT_MANIFESTS-URL", "https://bob:"+sentinel+"@mirror.example/knative", "INPUT_DRY-RUN", "true"), "Plan (dry run"},
+		{"manifests-url credentials, unparsable", with(with(kubeconfig, "INPUT_KUBECONFIG", kcOther), "INPUT_MANIFESTS-URL", "https://bob:"+sentinel+"@bad host/knative"), "is not a valid URL"},
+		{"manifests-url credentials, wrong scheme", with(with(kubeconfig, "INPUT_KUBECONFIG", kcOther), "INPUT_MANIFESTS-URL", "ftp://bob:"+sentinel+"@mirror.example/knative"), "only http and https are supported"},
+		{"gke credentials file, dry run", with(map[string]string{"INPUT_CLUSTER": "gke", "INPUT_GKE-PROJECT": "my-project", "INPUT_GKE-LOCATION": "us-central1", "INPUT_DRY-RUN": "true"}, "GOOGLE_APPLICATION_CREDENTIALS", gkeCreds(`{"type":"service_account","project_id":"my-project","private_key":"`+sentinel+`"}`)), "Plan (dry run"},
+		{"gke credentials file, not JSON", with(map[string]string{"INPUT_CLUSTER": "gke", "INPUT_GKE-PROJECT": "my-project", "INPUT_GKE-LOCATION": "us-central1", "INPUT_TIMEOUT": "5s"}, "GOOGLE_APPLICATION_CREDENTIALS", gkeCreds(`{"type":"service_account","private_key":"`+sentinel)), "is not JSON"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,7 +95,7 @@ func TestNoSecretLeavesTheStep(t *testing.T) {
 					t.Errorf("the secret shows in %s:\n%s", where, text)
 				}
 			}
-			if t.Failed() {
+			if t.Failed() || os.Getenv("SECRETS_LOG") != "" {
 				t.Logf("exit %d; stdout:\n%s", r.code, r.stdout)
 			}
 		})
