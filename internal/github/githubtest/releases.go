@@ -29,8 +29,9 @@ func (s *Server) listReleases(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := []map[string]any{}
-	for i, rel := range page(w, r, all) {
-		id := len(all) - i
+	items, start := page(w, r, all)
+	for i, rel := range items {
+		id := len(all) - (start + i)
 		var published any = now()
 		if rel.Draft {
 			published = nil

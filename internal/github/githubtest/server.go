@@ -310,8 +310,9 @@ func hasPrefix(prefixes []string, path string) bool {
 }
 
 // page cuts items to the page r asks for (per_page, default 30, at most
-// 100; page from 1) and sets the Link header GitHub sends.
-func page[T any](w http.ResponseWriter, r *http.Request, items []T) []T {
+// 100; page from 1) and sets the Link header GitHub sends. start is the
+// index in items of the page's first item.
+func page[T any](w http.ResponseWriter, r *http.Request, items []T) (_ []T, start int) {
 	q := r.URL.Query()
 	perPage, err := strconv.Atoi(q.Get("per_page"))
 	if err != nil || perPage <= 0 {
@@ -345,8 +346,8 @@ func page[T any](w http.ResponseWriter, r *http.Request, items []T) []T {
 	if len(links) > 0 {
 		w.Header().Set("Link", strings.Join(links, ", "))
 	}
-	start := min((p-1)*perPage, len(items))
-	return items[start:min(start+perPage, len(items))]
+	start = min((p-1)*perPage, len(items))
+	return items[start:min(start+perPage, len(items))], start
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -2,6 +2,7 @@ package githubtest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -62,5 +63,38 @@ func TestDeploymentWithoutRequiredContexts(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusConflict || len(s.Deployments()) != 0 {
 		t.Errorf("status %d with %d deployments, want 409 and none", resp.StatusCode, len(s.Deployments()))
+	}
+}
+
+// Every release has its own id, on whatever page it is listed.
+func TestReleaseIDsAcrossPages(t *testing.T) {
+	s := New(t)
+	var rels []Release
+	for i := range 5 {
+		rels = append(rels, Release{Tag: fmt.Sprintf("v1.%d.0", 4-i)})
+	}
+	s.SeedReleases("o/r", rels...)
+	seen := map[float64]string{}
+	for p := 1; p <= 3; p++ {
+		resp, err := http.Get(fmt.Sprintf("%srepos/o/r/releases?per_page=2&page=%d", s.URL(), p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []map[string]any
+		err = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rel := range got {
+			id, _ := rel["id"].(float64)
+			if prev, ok := seen[id]; ok {
+				t.Errorf("id %v of %v was already given to %v", id, rel["tag_name"], prev)
+			}
+			seen[id] = rel["tag_name"].(string)
+		}
+	}
+	if len(seen) != len(rels) {
+		t.Errorf("%d distinct ids, want %d: %v", len(seen), len(rels), seen)
 	}
 }
