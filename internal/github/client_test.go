@@ -189,6 +189,39 @@ func TestUpsertCommentLeavesAQuotedMarkerAlone(t *testing.T) {
 	}
 }
 
+// A list longer than maxPages pages is not read to its end: the call
+// fails naming the limit and writes nothing.
+func TestPageLimit(t *testing.T) {
+	limit := strconv.Itoa(100 * maxPages)
+	t.Run("comments", func(t *testing.T) {
+		fake := githubtest.New(t)
+		fake.SeedComments(9, 100*maxPages+1)
+		c := newTestClient(t, fake)
+		_, err := c.UpsertComment(context.Background(), 9, marker, "preview ready")
+		if err == nil || !strings.Contains(err.Error(), "more than "+limit+" comments") {
+			t.Errorf("UpsertComment on %d comments: %v, want an error naming the limit of %s", 100*maxPages+1, err, limit)
+		}
+		if n := len(fake.Comments(9)); n != 100*maxPages+1 {
+			t.Errorf("%d comments, want none added", n)
+		}
+		if n := len(fake.Requests()); n != maxPages {
+			t.Errorf("%d requests, want %d", n, maxPages)
+		}
+	})
+	t.Run("deployments", func(t *testing.T) {
+		fake := githubtest.New(t)
+		fake.SeedDeployments("pr-3", 100*maxPages+1)
+		c := newTestClient(t, fake)
+		err := c.DeactivateEnvironment(context.Background(), "pr-3")
+		if err == nil || !strings.Contains(err.Error(), "more than "+limit+" deployments") {
+			t.Errorf("DeactivateEnvironment on %d deployments: %v, want an error naming the limit of %s", 100*maxPages+1, err, limit)
+		}
+		if n := len(fake.Requests()); n != maxPages {
+			t.Errorf("%d requests, want %d", n, maxPages)
+		}
+	})
+}
+
 func TestUpsertCommentCutsLongBodies(t *testing.T) {
 	fake := githubtest.New(t)
 	c := newTestClient(t, fake)

@@ -15,9 +15,10 @@ import (
 	gh "github.com/google/go-github/v75/github"
 )
 
-// maxReleasePages bounds how many pages of releases are read from one
-// repository (100 a page; Knative's repositories have a few hundred).
-const maxReleasePages = 20
+// maxPages bounds how many pages, of 100 items, of one list are read:
+// Knative's repositories have a few hundred releases, and a pull request
+// or an environment far fewer comments or deployments.
+const maxPages = 20
 
 // Releases reads the releases of any repository on one GitHub API, with a
 // token or without one (GitHub then allows 60 requests an hour for each
@@ -42,7 +43,7 @@ func NewReleases(baseURL, token string, hc *http.Client) (*Releases, error) {
 
 // Tags returns the tag names of the published releases (neither drafts
 // nor pre-releases) of repository, owner/name, in GitHub's order, newest
-// first. It reads 100 releases a page, at most maxReleasePages pages.
+// first. It reads 100 releases a page, at most maxPages pages.
 // Nothing is retried, a rate limit included: the caller has a fallback and
 // should not wait minutes for it. The errors say in a user's words why the
 // list could not be read.
@@ -54,8 +55,8 @@ func (r *Releases) Tags(ctx context.Context, repository string) ([]string, error
 	opts := &gh.ListOptions{PerPage: 100}
 	var tags []string
 	for page := 1; ; page++ {
-		if page > maxReleasePages {
-			return nil, fmt.Errorf("GitHub lists more than %d pages of releases for %s; stopped reading", maxReleasePages, repository)
+		if page > maxPages {
+			return nil, fmt.Errorf("GitHub lists more than %d pages of releases for %s; stopped reading", maxPages, repository)
 		}
 		rels, resp, err := r.api.Repositories.ListReleases(ctx, owner, name, opts)
 		if err != nil {

@@ -181,6 +181,20 @@ func (s *Server) SeedComments(number, n int) {
 	}
 }
 
+// SeedDeployments adds n deployments of the default branch to
+// environment, oldest first, each with a success status.
+func (s *Server) SeedDeployments(environment string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.nextID++
+		d := &Deployment{ID: s.nextID, Ref: "main", SHA: fmt.Sprintf("%040x", s.nextID), Task: "deploy", Environment: environment, Transient: true, RequiredContexts: []string{}}
+		s.deployments = append(s.deployments, d)
+		s.nextID++
+		s.statuses[d.ID] = []*Status{{ID: s.nextID, State: "success", Environment: environment}}
+	}
+}
+
 // Comments returns the comments on issue number, oldest first.
 func (s *Server) Comments(number int) []Comment {
 	s.mu.Lock()
