@@ -351,7 +351,7 @@ func TestMissingPermission(t *testing.T) {
 			setup:      func(s *githubtest.Server) { s.Forbid("/repos/" + testRepo + "/issues") },
 			call:       func(c *Client) error { _, err := c.UpsertComment(context.Background(), 1, marker, "x"); return err },
 			permission: CommentPermission,
-			want:       []string{"403 Resource not accessible by integration", "permissions: pull-requests: write", "forks"},
+			want:       []string{"(403 Forbidden: Resource not accessible by integration)", "permissions: pull-requests: write", "forks"},
 			requests:   2,
 		},
 		{
@@ -362,7 +362,7 @@ func TestMissingPermission(t *testing.T) {
 				return err
 			},
 			permission: DeploymentPermission,
-			want:       []string{"403 Resource not accessible by integration", "permissions: deployments: write", "forks"},
+			want:       []string{"(403 Forbidden: Resource not accessible by integration)", "permissions: deployments: write", "forks"},
 			requests:   1,
 		},
 		{
@@ -415,7 +415,7 @@ func TestMissingPermission(t *testing.T) {
 		t.Errorf("a secondary rate limit (%v) taken for a missing permission", err)
 	}
 	unauthorized := fmt.Errorf("commenting: %w", &gh.ErrorResponse{Response: &http.Response{StatusCode: http.StatusUnauthorized}, Message: "Bad credentials"})
-	if w, ok := MissingPermission(unauthorized, CommentPermission); !ok || !strings.Contains(w, "401 Bad credentials") || !strings.Contains(w, "pull-requests: write") {
+	if w, ok := MissingPermission(unauthorized, CommentPermission); !ok || !strings.Contains(w, "(401 Unauthorized: Bad credentials)") || !strings.Contains(w, "pull-requests: write") {
 		t.Errorf("a 401 gave %q, %v", w, ok)
 	}
 	if _, ok := MissingPermission(errors.New("dial tcp: connection refused"), CommentPermission); ok {

@@ -100,7 +100,7 @@ func (r *Releases) describe(err error, repository string) error {
 	case errors.As(err, &limit):
 		return say("%s", r.rateLimited(limit.Rate.Reset.Time))
 	case errors.As(err, &abuse):
-		return say("GitHub API secondary rate limit reached (%s)%s", status(abuse.Response), messageSuffix(abuse.Message))
+		return say("GitHub API secondary rate limit reached (%s)%s", statusText(abuse.Response), messageSuffix(abuse.Message))
 	case errors.As(err, &resp) && resp.Response != nil:
 		code, h := resp.Response.StatusCode, resp.Response.Header
 		switch {
@@ -108,13 +108,13 @@ func (r *Releases) describe(err error, repository string) error {
 			// go-github calls only a 403 a rate limit; GitHub answers 429 too.
 			return say("%s", r.rateLimited(resetAt(h)))
 		case code == http.StatusTooManyRequests || (code == http.StatusForbidden && h.Get("Retry-After") != ""):
-			return say("GitHub API secondary rate limit reached (%s)%s", status(resp.Response), messageSuffix(resp.Message))
+			return say("GitHub API secondary rate limit reached (%s)%s", statusText(resp.Response), messageSuffix(resp.Message))
 		case code == http.StatusUnauthorized:
-			return say("GitHub rejected github-token (%s)%s: check the token", status(resp.Response), messageSuffix(resp.Message))
+			return say("GitHub rejected github-token (%s)%s: check the token", statusText(resp.Response), messageSuffix(resp.Message))
 		case code == http.StatusNotFound:
-			return say("GitHub API has no repository %s (%s)", repository, status(resp.Response))
+			return say("GitHub API has no repository %s (%s)", repository, statusText(resp.Response))
 		}
-		return say("GitHub API answered %s for %s releases%s", status(resp.Response), repository, messageSuffix(resp.Message))
+		return say("GitHub API answered %s for %s releases%s", statusText(resp.Response), repository, messageSuffix(resp.Message))
 	case timedOut(err):
 		return fmt.Errorf("GitHub API did not answer in time: %w", err)
 	case errors.Is(err, context.Canceled):
@@ -146,25 +146,6 @@ func resetAt(h http.Header) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(s, 0)
-}
-
-// status is an answer's status as HTTP spells it: "404 Not Found".
-func status(resp *http.Response) string {
-	if resp == nil {
-		return "no answer"
-	}
-	return strings.TrimSpace(fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
-}
-
-// messageSuffix is ": message", cut to 200 bytes, or "" without one.
-func messageSuffix(m string) string {
-	if m == "" {
-		return ""
-	}
-	if len(m) > 200 {
-		m = strings.ToValidUTF8(m[:200], "") + "..."
-	}
-	return ": " + m
 }
 
 // timedOut reports whether err is a request that got no answer in time.
