@@ -265,7 +265,12 @@ func TestDeployments(t *testing.T) {
 				t.Fatal(err)
 			}
 			deps := fake.Deployments()
-			want := githubtest.Deployment{ID: id, Ref: sha, SHA: sha, Task: "deploy", Environment: "pr-12", Description: "deploying", Transient: true, RequiredContexts: []string{}}
+			// SHA and Task are the fake's own: GitHub's resolution of the
+			// ref and its default task, not something the client sends.
+			for i := range deps {
+				deps[i].SHA, deps[i].Task = "", ""
+			}
+			want := githubtest.Deployment{ID: id, Ref: sha, Environment: "pr-12", Description: "deploying", Transient: true, RequiredContexts: []string{}}
 			if len(deps) != 1 || !reflect.DeepEqual(deps[0], want) {
 				t.Errorf("deployments %+v, want %+v", deps, want)
 			}
@@ -282,15 +287,21 @@ func TestDeployments(t *testing.T) {
 			// required_contexts goes out as an empty list, not left out: left
 			// out, GitHub waits for every check of the ref, this run's own
 			// among them.
+			posts := 0
 			for _, r := range fake.Requests() {
 				if r.Method == "POST" && r.Path == "/repos/"+testRepo+"/deployments" {
+					posts++
 					if rc, ok := r.Body["required_contexts"]; !ok || !reflect.DeepEqual(rc, []any{}) {
 						t.Errorf("required_contexts sent as %#v, want []", rc)
 					}
-					if r.Body["auto_merge"] != false || r.Body["production_environment"] != false || r.Body["transient_environment"] != true {
+					if r.Body["ref"] != sha || r.Body["environment"] != "pr-12" || r.Body["description"] != "deploying" ||
+						r.Body["auto_merge"] != false || r.Body["production_environment"] != false || r.Body["transient_environment"] != true {
 						t.Errorf("deployment request %v", r.Body)
 					}
 				}
+			}
+			if posts != 1 {
+				t.Errorf("%d deployment requests, want 1", posts)
 			}
 		})
 	}
