@@ -98,3 +98,45 @@ func TestReleaseIDsAcrossPages(t *testing.T) {
 		t.Errorf("%d distinct ids, want %d: %v", len(seen), len(rels), seen)
 	}
 }
+
+// PageSize cuts pages below what per_page asks; AnswerNext answers as told
+// for the next n requests only.
+func TestPageSizeAndAnswerNext(t *testing.T) {
+	s := New(t)
+	s.SeedReleases("o/r", Release{Tag: "v3"}, Release{Tag: "v2"}, Release{Tag: "v1"})
+	s.PageSize(2)
+	s.AnswerNext(1, http.StatusUnauthorized, http.Header{"X-Test": {"yes"}}, "Bad credentials")
+	cases := []struct {
+		code    int
+		header  string
+		message string
+		count   int
+	}{
+		{http.StatusUnauthorized, "yes", "Bad credentials", 0},
+		{http.StatusOK, "", "", 2},
+	}
+	for i, c := range cases {
+		resp, err := http.Get(s.URL() + "repos/o/r/releases?per_page=100")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body json.RawMessage
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != c.code || resp.Header.Get("X-Test") != c.header {
+			t.Errorf("request %d: %d with X-Test %q, want %d with %q", i, resp.StatusCode, resp.Header.Get("X-Test"), c.code, c.header)
+		}
+		var msg struct{ Message string }
+		var list []any
+		if c.code == http.StatusOK {
+			if err := json.Unmarshal(body, &list); err != nil || len(list) != c.count || !strings.Contains(resp.Header.Get("Link"), `rel="next"`) {
+				t.Errorf("request %d: %s with Link %q, want %d releases and a next page", i, body, resp.Header.Get("Link"), c.count)
+			}
+		} else if err := json.Unmarshal(body, &msg); err != nil || msg.Message != c.message {
+			t.Errorf("request %d: body %s, want message %q", i, body, c.message)
+		}
+	}
+}
