@@ -155,3 +155,22 @@ func askedWait(h http.Header) time.Duration {
 	}
 	return secondaryWait
 }
+
+// statusText is an answer's status as HTTP spells it: "404 Not Found".
+func statusText(resp *http.Response) string {
+	if resp == nil {
+		return "no answer"
+	}
+	return strings.TrimSpace(fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
+}
+
+// messageSuffix is ": message", cut to 200 bytes, or "" without one.
+func messageSuffix(m string) string {
+	if m == "" {
+		return ""
+	}
+	if len(m) > 200 {
+		m = strings.ToValidUTF8(m[:200], "") + "..."
+	}
+	return ": " + m
+}

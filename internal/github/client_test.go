@@ -189,6 +189,39 @@ func TestUpsertCommentLeavesAQuotedMarkerAlone(t *testing.T) {
 	}
 }
 
+// A list longer than maxPages pages is not read to its end: the call
+// fails naming the limit and writes nothing.
+func TestPageLimit(t *testing.T) {
+	limit := strconv.Itoa(100 * maxPages)
+	t.Run("comments", func(t *testing.T) {
+		fake := githubtest.New(t)
+		fake.SeedComments(9, 100*maxPages+1)
+		c := newTestClient(t, fake)
+		_, err := c.UpsertComment(context.Background(), 9, marker, "preview ready")
+		if err == nil || !strings.Contains(err.Error(), "more than "+limit+" comments") {
+			t.Errorf("UpsertComment on %d comments: %v, want an error naming the limit of %s", 100*maxPages+1, err, limit)
+		}
+		if n := len(fake.Comments(9)); n != 100*maxPages+1 {
+			t.Errorf("%d comments, want none added", n)
+		}
+		if n := len(fake.Requests()); n != maxPages {
+			t.Errorf("%d requests, want %d", n, maxPages)
+		}
+	})
+	t.Run("deployments", func(t *testing.T) {
+		fake := githubtest.New(t)
+		fake.SeedDeployments("pr-3", 100*maxPages+1)
+		c := newTestClient(t, fake)
+		err := c.DeactivateEnvironment(context.Background(), "pr-3")
+		if err == nil || !strings.Contains(err.Error(), "more than "+limit+" deployments") {
+			t.Errorf("DeactivateEnvironment on %d deployments: %v, want an error naming the limit of %s", 100*maxPages+1, err, limit)
+		}
+		if n := len(fake.Requests()); n != maxPages {
+			t.Errorf("%d requests, want %d", n, maxPages)
+		}
+	})
+}
+
 func TestUpsertCommentCutsLongBodies(t *testing.T) {
 	fake := githubtest.New(t)
 	c := newTestClient(t, fake)
@@ -232,7 +265,12 @@ func TestDeployments(t *testing.T) {
 				t.Fatal(err)
 			}
 			deps := fake.Deployments()
-			want := githubtest.Deployment{ID: id, Ref: sha, SHA: sha, Task: "deploy", Environment: "pr-12", Description: "deploying", Transient: true, RequiredContexts: []string{}}
+			// SHA and Task are the fake's own: GitHub's resolution of the
+			// ref and its default task, not something the client sends.
+			for i := range deps {
+				deps[i].SHA, deps[i].Task = "", ""
+			}
+			want := githubtest.Deployment{ID: id, Ref: sha, Environment: "pr-12", Description: "deploying", Transient: true, RequiredContexts: []string{}}
 			if len(deps) != 1 || !reflect.DeepEqual(deps[0], want) {
 				t.Errorf("deployments %+v, want %+v", deps, want)
 			}
@@ -249,15 +287,21 @@ func TestDeployments(t *testing.T) {
 			// required_contexts goes out as an empty list, not left out: left
 			// out, GitHub waits for every check of the ref, this run's own
 			// among them.
+			posts := 0
 			for _, r := range fake.Requests() {
 				if r.Method == "POST" && r.Path == "/repos/"+testRepo+"/deployments" {
+					posts++
 					if rc, ok := r.Body["required_contexts"]; !ok || !reflect.DeepEqual(rc, []any{}) {
 						t.Errorf("required_contexts sent as %#v, want []", rc)
 					}
-					if r.Body["auto_merge"] != false || r.Body["production_environment"] != false || r.Body["transient_environment"] != true {
+					if r.Body["ref"] != sha || r.Body["environment"] != "pr-12" || r.Body["description"] != "deploying" ||
+						r.Body["auto_merge"] != false || r.Body["production_environment"] != false || r.Body["transient_environment"] != true {
 						t.Errorf("deployment request %v", r.Body)
 					}
 				}
+			}
+			if posts != 1 {
+				t.Errorf("%d deployment requests, want 1", posts)
 			}
 		})
 	}
@@ -318,7 +362,7 @@ func TestMissingPermission(t *testing.T) {
 			setup:      func(s *githubtest.Server) { s.Forbid("/repos/" + testRepo + "/issues") },
 			call:       func(c *Client) error { _, err := c.UpsertComment(context.Background(), 1, marker, "x"); return err },
 			permission: CommentPermission,
-			want:       []string{"403 Resource not accessible by integration", "permissions: pull-requests: write", "forks"},
+			want:       []string{"(403 Forbidden: Resource not accessible by integration)", "permissions: pull-requests: write", "forks"},
 			requests:   2,
 		},
 		{
@@ -329,7 +373,7 @@ func TestMissingPermission(t *testing.T) {
 				return err
 			},
 			permission: DeploymentPermission,
-			want:       []string{"403 Resource not accessible by integration", "permissions: deployments: write", "forks"},
+			want:       []string{"(403 Forbidden: Resource not accessible by integration)", "permissions: deployments: write", "forks"},
 			requests:   1,
 		},
 		{
@@ -382,7 +426,7 @@ func TestMissingPermission(t *testing.T) {
 		t.Errorf("a secondary rate limit (%v) taken for a missing permission", err)
 	}
 	unauthorized := fmt.Errorf("commenting: %w", &gh.ErrorResponse{Response: &http.Response{StatusCode: http.StatusUnauthorized}, Message: "Bad credentials"})
-	if w, ok := MissingPermission(unauthorized, CommentPermission); !ok || !strings.Contains(w, "401 Bad credentials") || !strings.Contains(w, "pull-requests: write") {
+	if w, ok := MissingPermission(unauthorized, CommentPermission); !ok || !strings.Contains(w, "(401 Unauthorized: Bad credentials)") || !strings.Contains(w, "pull-requests: write") {
 		t.Errorf("a 401 gave %q, %v", w, ok)
 	}
 	if _, ok := MissingPermission(errors.New("dial tcp: connection refused"), CommentPermission); ok {

@@ -56,12 +56,15 @@ func (c *Client) UpsertComment(ctx context.Context, number int, marker, body str
 }
 
 // findComment returns the id of the first comment on number whose body
-// begins with marker, reading every page; 0 when there is none. A person
-// who quotes the marker later in a comment of theirs does not have that
-// comment overwritten.
+// begins with marker, reading up to maxPages pages; 0 when there is none.
+// A person who quotes the marker later in a comment of theirs does not
+// have that comment overwritten.
 func (c *Client) findComment(ctx context.Context, number int, marker string) (int64, error) {
 	opts := &gh.IssueListCommentsOptions{ListOptions: gh.ListOptions{PerPage: 100}}
-	for {
+	for page := 1; ; page++ {
+		if page > maxPages {
+			return 0, fmt.Errorf("the pull request has more than %d comments (%d pages); stopped looking for the one to edit", 100*maxPages, maxPages)
+		}
 		comments, resp, err := c.api.Issues.ListComments(ctx, c.owner, c.repo, number, opts)
 		if err != nil {
 			return 0, err

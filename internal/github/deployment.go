@@ -63,14 +63,18 @@ func (c *Client) FinishDeployment(ctx context.Context, id int64, success bool, e
 }
 
 // DeactivateEnvironment marks every deployment to environment inactive: a
-// transient environment then shows as destroyed.
+// transient environment then shows as destroyed. It reads at most maxPages
+// pages of deployments.
 func (c *Client) DeactivateEnvironment(ctx context.Context, environment string) error {
 	if environment == "" {
 		return errors.New("deactivating an environment: its name must not be empty")
 	}
 	var ids []int64
 	opts := &gh.DeploymentsListOptions{Environment: environment, ListOptions: gh.ListOptions{PerPage: 100}}
-	for {
+	for n := 1; ; n++ {
+		if n > maxPages {
+			return fmt.Errorf("environment %s in %s has more than %d deployments (%d pages); stopped reading, none marked inactive", environment, c.repository(), 100*maxPages, maxPages)
+		}
 		var page []*gh.Deployment
 		var resp *gh.Response
 		err := c.retry.Do(ctx, func(ctx context.Context) (err error) {

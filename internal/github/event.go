@@ -33,8 +33,6 @@ type PullRequest struct {
 	HeadRepo, BaseRepo string
 	// Fork is true when the head is in another repository than the base.
 	Fork bool
-	// Merged is true when a closed pull request was merged.
-	Merged bool
 }
 
 // Closed reports whether the event closed the pull request (merged or
@@ -131,7 +129,6 @@ func decodePullRequest(name string, data []byte) (*PullRequest, error) {
 		HeadSHA:  p.GetHead().GetSHA(),
 		HeadRepo: p.GetHead().GetRepo().GetFullName(),
 		BaseRepo: p.GetBase().GetRepo().GetFullName(),
-		Merged:   p.GetMerged(),
 	}
 	if pr.Number <= 0 || pr.Action == "" || pr.HeadSHA == "" || pr.BaseRepo == "" {
 		return nil, fmt.Errorf("the %s payload lacks the number, action, head sha or base repository", name)

@@ -28,7 +28,7 @@ func TestReadEventFixtures(t *testing.T) {
 		{"pull_request-opened.json", "pull_request", &PullRequest{Number: 12, Action: "opened", HeadSHA: head1, HeadRepo: base, BaseRepo: base}, false},
 		{"pull_request-synchronize.json", "pull_request", &PullRequest{Number: 12, Action: "synchronize", HeadSHA: head2, HeadRepo: base, BaseRepo: base}, false},
 		{"pull_request-labeled.json", "pull_request", &PullRequest{Number: 12, Action: "labeled", HeadSHA: head2, HeadRepo: base, BaseRepo: base}, false},
-		{"pull_request-closed-merged.json", "pull_request", &PullRequest{Number: 12, Action: "closed", HeadSHA: head2, HeadRepo: base, BaseRepo: base, Merged: true}, true},
+		{"pull_request-closed-merged.json", "pull_request", &PullRequest{Number: 12, Action: "closed", HeadSHA: head2, HeadRepo: base, BaseRepo: base}, true},
 		{"pull_request-opened-fork.json", "pull_request", &PullRequest{Number: 13, Action: "opened", HeadSHA: fork, HeadRepo: "contributor/hello-app", BaseRepo: base, Fork: true}, false},
 		{"pull_request-closed-fork.json", "pull_request", &PullRequest{Number: 13, Action: "closed", HeadSHA: fork, HeadRepo: "contributor/hello-app", BaseRepo: base, Fork: true}, true},
 		{"pull_request-closed-deleted-fork.json", "pull_request", &PullRequest{Number: 14, Action: "closed", HeadSHA: fork, BaseRepo: base, Fork: true}, true},

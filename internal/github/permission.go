@@ -32,11 +32,11 @@ func MissingPermission(err error, permission string) (warning string, ok bool) {
 	var what string
 	switch resp.Response.StatusCode {
 	case http.StatusForbidden:
-		what = "GitHub refused the token (403 " + message(resp, "Forbidden") + ")"
+		what = "GitHub refused the token (" + statusText(resp.Response) + messageSuffix(resp.Message) + ")"
 	case http.StatusNotFound:
 		what = "GitHub answered 404 Not Found, as it answers a token that may not see the repository"
 	case http.StatusUnauthorized:
-		what = "GitHub rejected the token (401 " + message(resp, "Unauthorized") + ")"
+		what = "GitHub rejected the token (" + statusText(resp.Response) + messageSuffix(resp.Message) + ")"
 	default:
 		return "", false
 	}
@@ -49,11 +49,4 @@ func MissingPermission(err error, permission string) (warning string, ok bool) {
 	}
 	return fmt.Sprintf("%s%s: give the job `permissions: %s` (or pass github-token a token that has it); "+
 		"under the pull_request event, pull requests from forks get a read-only token whatever the workflow asks, so %s", what, outcome, permission, forks), true
-}
-
-func message(resp *gh.ErrorResponse, otherwise string) string {
-	if resp.Message == "" {
-		return otherwise
-	}
-	return resp.Message
 }

@@ -15,9 +15,10 @@ import (
 	gh "github.com/google/go-github/v75/github"
 )
 
-// maxReleasePages bounds how many pages of releases are read from one
-// repository (100 a page; Knative's repositories have a few hundred).
-const maxReleasePages = 20
+// maxPages bounds how many pages, of 100 items, of one list are read:
+// Knative's repositories have a few hundred releases, and a pull request
+// or an environment far fewer comments or deployments.
+const maxPages = 20
 
 // Releases reads the releases of any repository on one GitHub API, with a
 // token or without one (GitHub then allows 60 requests an hour for each
@@ -42,7 +43,7 @@ func NewReleases(baseURL, token string, hc *http.Client) (*Releases, error) {
 
 // Tags returns the tag names of the published releases (neither drafts
 // nor pre-releases) of repository, owner/name, in GitHub's order, newest
-// first. It reads 100 releases a page, at most maxReleasePages pages.
+// first. It reads 100 releases a page, at most maxPages pages.
 // Nothing is retried, a rate limit included: the caller has a fallback and
 // should not wait minutes for it. The errors say in a user's words why the
 // list could not be read.
@@ -54,8 +55,8 @@ func (r *Releases) Tags(ctx context.Context, repository string) ([]string, error
 	opts := &gh.ListOptions{PerPage: 100}
 	var tags []string
 	for page := 1; ; page++ {
-		if page > maxReleasePages {
-			return nil, fmt.Errorf("GitHub lists more than %d pages of releases for %s; stopped reading", maxReleasePages, repository)
+		if page > maxPages {
+			return nil, fmt.Errorf("GitHub lists more than %d pages of releases for %s; stopped reading", maxPages, repository)
 		}
 		rels, resp, err := r.api.Repositories.ListReleases(ctx, owner, name, opts)
 		if err != nil {
@@ -99,7 +100,7 @@ func (r *Releases) describe(err error, repository string) error {
 	case errors.As(err, &limit):
 		return say("%s", r.rateLimited(limit.Rate.Reset.Time))
 	case errors.As(err, &abuse):
-		return say("GitHub API secondary rate limit reached (%s)%s", status(abuse.Response), messageSuffix(abuse.Message))
+		return say("GitHub API secondary rate limit reached (%s)%s", statusText(abuse.Response), messageSuffix(abuse.Message))
 	case errors.As(err, &resp) && resp.Response != nil:
 		code, h := resp.Response.StatusCode, resp.Response.Header
 		switch {
@@ -107,13 +108,13 @@ func (r *Releases) describe(err error, repository string) error {
 			// go-github calls only a 403 a rate limit; GitHub answers 429 too.
 			return say("%s", r.rateLimited(resetAt(h)))
 		case code == http.StatusTooManyRequests || (code == http.StatusForbidden && h.Get("Retry-After") != ""):
-			return say("GitHub API secondary rate limit reached (%s)%s", status(resp.Response), messageSuffix(resp.Message))
+			return say("GitHub API secondary rate limit reached (%s)%s", statusText(resp.Response), messageSuffix(resp.Message))
 		case code == http.StatusUnauthorized:
-			return say("GitHub rejected github-token (%s)%s: check the token", status(resp.Response), messageSuffix(resp.Message))
+			return say("GitHub rejected github-token (%s)%s: check the token", statusText(resp.Response), messageSuffix(resp.Message))
 		case code == http.StatusNotFound:
-			return say("GitHub API has no repository %s (%s)", repository, status(resp.Response))
+			return say("GitHub API has no repository %s (%s)", repository, statusText(resp.Response))
 		}
-		return say("GitHub API answered %s for %s releases%s", status(resp.Response), repository, messageSuffix(resp.Message))
+		return say("GitHub API answered %s for %s releases%s", statusText(resp.Response), repository, messageSuffix(resp.Message))
 	case timedOut(err):
 		return fmt.Errorf("GitHub API did not answer in time: %w", err)
 	case errors.Is(err, context.Canceled):
@@ -145,25 +146,6 @@ func resetAt(h http.Header) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(s, 0)
-}
-
-// status is an answer's status as HTTP spells it: "404 Not Found".
-func status(resp *http.Response) string {
-	if resp == nil {
-		return "no answer"
-	}
-	return strings.TrimSpace(fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
-}
-
-// messageSuffix is ": message", cut to 200 bytes, or "" without one.
-func messageSuffix(m string) string {
-	if m == "" {
-		return ""
-	}
-	if len(m) > 200 {
-		m = strings.ToValidUTF8(m[:200], "") + "..."
-	}
-	return ": " + m
 }
 
 // timedOut reports whether err is a request that got no answer in time.

@@ -48,7 +48,7 @@ func TestReleaseTags(t *testing.T) {
 		{name: "every page, drafts and pre-releases left out", seed: 250, repo: "knative/serving", requests: 3},
 		{name: "with a token", seed: 3, token: "ghs_releases", repo: "knative/serving", requests: 1},
 		{name: "no such repository", seed: 3, repo: "knative/net-nothing", wantErr: []string{"GitHub API has no repository knative/net-nothing (404 Not Found)"}, requests: 1},
-		{name: "more pages than are read", seed: 100*maxReleasePages + 1, repo: "knative/serving", wantErr: []string{"more than 20 pages of releases for knative/serving"}, requests: maxReleasePages},
+		{name: "more pages than are read", seed: 100*maxPages + 1, repo: "knative/serving", wantErr: []string{"more than 20 pages of releases for knative/serving"}, requests: maxPages},
 		{
 			name: "rate limited without a token: fail at once, saying what lifts it", seed: 3, repo: "knative/serving",
 			setup:    func(s *githubtest.Server) { s.LimitNext(1, resetsAt) },

@@ -5,15 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"time"
 
 	"github.com/knative-preview/action/internal/log"
 	"k8s.io/apimachinery/pkg/util/version"
 )
-
-// defaultRequestTimeout bounds each GitHub API request of a Resolver whose
-// Client is nil.
-const defaultRequestTimeout = 15 * time.Second
 
 // Resolver turns a Spec into exact versions using GitHub releases. Its zero
 // value is ready to use (unauthenticated, on api.github.com).
@@ -24,7 +19,7 @@ type Resolver struct {
 	// token; without it GitHub allows 60 requests an hour per IP address.
 	// It is never logged nor put in an error.
 	Token string
-	// Client makes the requests; nil means one with defaultRequestTimeout.
+	// Client makes the requests; nil means github.NewReleases' default.
 	Client *http.Client
 	// Log, when set, receives a line for each step.
 	Log log.Logger
@@ -44,13 +39,6 @@ type Versions struct {
 	// Notes say what could not be checked and what was assumed instead;
 	// the caller shows them as warnings.
 	Notes []string
-}
-
-func (r *Resolver) client() *http.Client {
-	if r.Client == nil {
-		return &http.Client{Timeout: defaultRequestTimeout}
-	}
-	return r.Client
 }
 
 func (r *Resolver) progress(format string, args ...any) {

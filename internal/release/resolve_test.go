@@ -2,154 +2,106 @@ package release
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/knative-preview/action/internal/github/githubtest"
 	"github.com/knative-preview/action/internal/log"
 )
 
-// rel is one release in the fake GitHub.
-type rel struct {
-	tag               string
-	draft, prerelease bool
-}
-
-// fakeGitHub serves GET /repos/{owner}/{repo}/releases from repos, pageSize
-// releases a page with a Link header, and records every request.
-type fakeGitHub struct {
-	repos    map[string][]rel
-	pageSize int
-	// status, when set, answers every request with this status and headers.
-	status  int
-	headers map[string]string
-	// block makes every request wait until the client gives up.
-	block bool
-	// foreignNext points the next-page link at another host.
-	foreignNext bool
-
-	mu       sync.Mutex
-	requests []*http.Request
-}
-
-func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	f.requests = append(f.requests, r.Clone(context.Background()))
-	f.mu.Unlock()
-	if f.block {
-		<-r.Context().Done()
-		return
-	}
-	if f.status != 0 {
-		for k, v := range f.headers {
-			w.Header().Set(k, v)
-		}
-		w.WriteHeader(f.status)
-		fmt.Fprint(w, `{"message":"API rate limit exceeded for 127.0.0.1."}`)
-		return
-	}
-	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	if r.Method != http.MethodGet || len(parts) != 4 || parts[0] != "repos" || parts[3] != "releases" {
-		http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
-		return
-	}
-	if r.URL.Query().Get("per_page") != "100" {
-		http.Error(w, `{"message":"want per_page=100"}`, http.StatusBadRequest)
-		return
-	}
-	repo := parts[1] + "/" + parts[2]
-	all, ok := f.repos[repo]
-	if !ok {
-		http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
-		return
-	}
-	page := 1
-	if p := r.URL.Query().Get("page"); p != "" {
-		page, _ = strconv.Atoi(p)
-	}
-	size := f.pageSize
-	if size == 0 {
-		size = 100
-	}
-	lo, hi := min((page-1)*size, len(all)), min(page*size, len(all))
-	if hi < len(all) {
-		host := "http://" + r.Host
-		if f.foreignNext {
-			host = "http://attacker.invalid"
-		}
-		w.Header().Set("Link", fmt.Sprintf(`<%s/repos/%s/releases?per_page=100&page=%d>; rel="next", <%s/repos/%s/releases?per_page=100&page=%d>; rel="last"`,
-			host, repo, page+1, host, repo, (len(all)+size-1)/size))
-	}
-	type out struct {
-		TagName    string `json:"tag_name"`
-		Name       string `json:"name"`
-		Draft      bool   `json:"draft"`
-		Prerelease bool   `json:"prerelease"`
-	}
-	var body []out
-	for _, r := range all[lo:hi] {
-		body = append(body, out{TagName: r.tag, Name: "Knative " + r.tag, Draft: r.draft, Prerelease: r.prerelease})
-	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(body)
-}
-
-// paths returns the requests' paths and queries, the query's keys sorted.
-func (f *fakeGitHub) paths() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []string
-	for _, r := range f.requests {
-		out = append(out, r.URL.Path+"?"+r.URL.Query().Encode())
-	}
-	return out
-}
+type rel = githubtest.Release
 
 // releases in GitHub's order: newest created first.
 func servingReleases() []rel {
 	return []rel{
-		{tag: "knative-v1.24.0-rc.1", prerelease: true},
-		{tag: "knative-v1.24.0", prerelease: true},
-		{tag: "knative-v1.23.9", draft: true},
-		{tag: "knative-v1.22.3"},
-		{tag: "knative-v1.23.3"},
-		{tag: "knative-v1.23.1"},
-		{tag: "knative-v1.22.2"},
-		{tag: "knative-v1.23.0"},
-		{tag: "knative-v1.22.1"},
-		{tag: "knative-v1.21.4"},
-		{tag: "knative-v1.22.0"},
-		{tag: "v0.26.0"},
+		{Tag: "knative-v1.24.0-rc.1", Prerelease: true},
+		{Tag: "knative-v1.24.0", Prerelease: true},
+		{Tag: "knative-v1.23.9", Draft: true},
+		{Tag: "knative-v1.22.3"},
+		{Tag: "knative-v1.23.3"},
+		{Tag: "knative-v1.23.1"},
+		{Tag: "knative-v1.22.2"},
+		{Tag: "knative-v1.23.0"},
+		{Tag: "knative-v1.22.1"},
+		{Tag: "knative-v1.21.4"},
+		{Tag: "knative-v1.22.0"},
+		{Tag: "v0.26.0"},
 	}
 }
 
 func kourierReleases() []rel {
 	return []rel{
-		{tag: "knative-v1.23.5", prerelease: true},
-		{tag: "knative-v1.22.1"},
-		{tag: "knative-v1.23.2"},
-		{tag: "knative-v1.23.0"},
-		{tag: "knative-v1.22.0"},
+		{Tag: "knative-v1.23.5", Prerelease: true},
+		{Tag: "knative-v1.22.1"},
+		{Tag: "knative-v1.23.2"},
+		{Tag: "knative-v1.23.0"},
+		{Tag: "knative-v1.22.0"},
 	}
 }
 
-func newResolver(t *testing.T, f *fakeGitHub, token string) (*Resolver, *[]string) {
+// newFake starts a fake GitHub with repos' releases, pageSize (0: 100)
+// releases a page.
+func newFake(t *testing.T, repos map[string][]rel, pageSize int) *githubtest.Server {
 	t.Helper()
-	srv := httptest.NewServer(f)
+	fake := githubtest.New(t)
+	for repo, rels := range repos {
+		fake.SeedReleases(repo, rels...)
+	}
+	fake.PageSize(pageSize)
+	return fake
+}
+
+// paths returns the paths and queries of the requests fake received, the
+// query's keys sorted.
+func paths(fake *githubtest.Server) []string {
+	var out []string
+	for _, r := range fake.Requests() {
+		out = append(out, r.Path+"?"+r.Query.Encode())
+	}
+	return out
+}
+
+// serve starts h on 127.0.0.1 for the test.
+func serve(t *testing.T, h http.Handler) string {
+	t.Helper()
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// proxy passes requests on to fake, telling it they were made to host,
+// the host its Link headers then name.
+func proxy(t *testing.T, fake *githubtest.Server, host string) http.Handler {
+	t.Helper()
+	target, err := url.Parse(fake.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(target)
+		if host != "" {
+			pr.Out.Host = host
+		}
+	}}
+}
+
+// blocking answers nothing until the client gives up.
+var blocking = http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+
+func newResolver(base, token string) (*Resolver, *[]string) {
 	var lines []string
 	return &Resolver{
-		BaseURL: srv.URL,
+		BaseURL: base,
 		Token:   token,
 		Client:  &http.Client{Timeout: 5 * time.Second},
 		Log:     log.Func(func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }),
@@ -166,93 +118,103 @@ func mustSpec(t *testing.T, s string) Spec {
 }
 
 func TestResolve(t *testing.T) {
-	rateLimited := map[string]string{"X-Ratelimit-Remaining": "0", "X-Ratelimit-Limit": "60", "X-Ratelimit-Reset": "1790000000"}
+	// Every request gets the answer: n exceeds the requests a case makes.
+	const n = 10
+	rateLimited := func(f *githubtest.Server) { f.LimitNext(n, time.Unix(1790000000, 0)) }
+	answer := func(code int, header http.Header, message string) func(*githubtest.Server) {
+		return func(f *githubtest.Server) { f.AnswerNext(n, code, header, message) }
+	}
 	tests := []struct {
 		name     string
-		fake     *fakeGitHub
-		token    string
-		spec     string
-		ingress  string
-		want     Versions
-		notes    []string // substrings, one per note, in order
-		wantErr  []string // substrings
-		requests int      // how many requests the fake must see
+		repos    map[string][]rel
+		pageSize int
+		// setup, when set, tells the fake how to answer.
+		setup func(*githubtest.Server)
+		// foreignNext points the next-page links at another host.
+		foreignNext bool
+		token       string
+		spec        string
+		ingress     string
+		want        Versions
+		notes       []string // substrings, one per note, in order
+		wantErr     []string // substrings
+		requests    int      // how many requests the fake must see
 	}{
 		{
-			name: "X.Y is the newest patch across pages, drafts and prereleases ignored",
-			fake: &fakeGitHub{pageSize: 3, repos: map[string][]rel{
+			name:     "X.Y is the newest patch across pages, drafts and prereleases ignored",
+			pageSize: 3, repos: map[string][]rel{
 				"knative/serving": servingReleases(), "knative/net-kourier": kourierReleases(),
-			}},
+			},
 			spec: "1.23", ingress: "kourier",
 			want:     Versions{Serving: "1.23.3", Ingress: "1.23.2"},
 			requests: 4 + 2,
 		},
 		{
-			name: "older minor",
-			fake: &fakeGitHub{pageSize: 3, repos: map[string][]rel{
+			name:     "older minor",
+			pageSize: 3, repos: map[string][]rel{
 				"knative/serving": servingReleases(), "knative/net-kourier": kourierReleases(),
-			}},
+			},
 			spec: "1.22", ingress: "kourier",
 			want:     Versions{Serving: "1.22.3", Ingress: "1.22.1"},
 			requests: 4 + 2,
 		},
 		{
 			name: "X.Y.Z as given, ingress newest patch of its minor",
-			fake: &fakeGitHub{repos: map[string][]rel{
-				"knative/serving": servingReleases(), "knative/net-istio": {{tag: "knative-v1.22.7"}, {tag: "knative-v1.22.4"}, {tag: "knative-v1.23.0"}},
-			}},
+			repos: map[string][]rel{
+				"knative/serving": servingReleases(), "knative/net-istio": {{Tag: "knative-v1.22.7"}, {Tag: "knative-v1.22.4"}, {Tag: "knative-v1.23.0"}},
+			},
 			spec: "1.22.1", ingress: "istio",
 			want:     Versions{Serving: "1.22.1", Ingress: "1.22.7"},
 			requests: 1,
 		},
 		{
-			name: "latest is the newest published release",
-			fake: &fakeGitHub{pageSize: 5, repos: map[string][]rel{
-				"knative/serving": servingReleases(), "knative/net-contour": {{tag: "knative-v1.23.1"}, {tag: "knative-v1.23.0"}},
-			}},
+			name:     "latest is the newest published release",
+			pageSize: 5, repos: map[string][]rel{
+				"knative/serving": servingReleases(), "knative/net-contour": {{Tag: "knative-v1.23.1"}, {Tag: "knative-v1.23.0"}},
+			},
 			spec: "latest", ingress: "contour",
 			want:     Versions{Serving: "1.23.3", Ingress: "1.23.1"},
 			requests: 3 + 1,
 		},
 		{
 			name: "latest steps back to a minor the ingress layer has",
-			fake: &fakeGitHub{repos: map[string][]rel{
-				"knative/serving":     append([]rel{{tag: "knative-v1.24.0"}}, servingReleases()...),
+			repos: map[string][]rel{
+				"knative/serving":     append([]rel{{Tag: "knative-v1.24.0"}}, servingReleases()...),
 				"knative/net-kourier": kourierReleases(),
-			}},
+			},
 			spec: "latest", ingress: "kourier",
 			want:     Versions{Serving: "1.23.3", Ingress: "1.23.2"},
 			notes:    []string{"net-kourier has no 1.24 release yet; using Knative 1.23.3"},
 			requests: 2,
 		},
 		{
-			name: "latest when the ingress releases cannot be listed",
-			fake: &fakeGitHub{repos: map[string][]rel{"knative/serving": servingReleases()}},
-			spec: "latest", ingress: "kourier",
+			name:  "latest when the ingress releases cannot be listed",
+			repos: map[string][]rel{"knative/serving": servingReleases()},
+			spec:  "latest", ingress: "kourier",
 			want:     Versions{Serving: "1.23.3", Ingress: "1.23.0"},
 			notes:    []string{"net-kourier: could not list the releases of knative/net-kourier (GitHub API has no repository knative/net-kourier (404 Not Found)); using 1.23.0"},
 			requests: 2,
 		},
 		{
-			name: "missing minor names the newest release",
-			fake: &fakeGitHub{repos: map[string][]rel{"knative/serving": servingReleases()}},
-			spec: "1.99", ingress: "kourier",
+			name:  "missing minor names the newest release",
+			repos: map[string][]rel{"knative/serving": servingReleases()},
+			spec:  "1.99", ingress: "kourier",
 			wantErr:  []string{"Knative Serving 1.99 has no release", "the newest is 1.23.3"},
 			requests: 1,
 		},
 		{
 			name: "ingress without the serving minor",
-			fake: &fakeGitHub{repos: map[string][]rel{
+			repos: map[string][]rel{
 				"knative/serving": servingReleases(), "knative/net-kourier": kourierReleases(),
-			}},
+			},
 			spec: "1.21.4", ingress: "kourier",
 			wantErr:  []string{"net-kourier 1.21 has no release", "the newest is 1.23.2"},
 			requests: 1,
 		},
 		{
-			name: "rate limited: X.Y falls back to X.Y.0 with a note, one request",
-			fake: &fakeGitHub{status: http.StatusForbidden, headers: rateLimited},
-			spec: "1.23", ingress: "kourier",
+			name:  "rate limited: X.Y falls back to X.Y.0 with a note, one request",
+			setup: rateLimited,
+			spec:  "1.23", ingress: "kourier",
 			want: Versions{Serving: "1.23.0", Ingress: "1.23.0"},
 			notes: []string{
 				"serving-version 1.23: could not list the releases of knative/serving (GitHub API rate limit reached (it resets at ",
@@ -261,64 +223,63 @@ func TestResolve(t *testing.T) {
 			requests: 1,
 		},
 		{
-			name: "rate limited 429 with a token",
-			fake: &fakeGitHub{status: http.StatusTooManyRequests, headers: map[string]string{"X-Ratelimit-Remaining": "0"}},
-			spec: "1.22.2", ingress: "istio", token: "t0ken",
+			name:  "rate limited 429 with a token",
+			setup: answer(http.StatusTooManyRequests, http.Header{"X-Ratelimit-Remaining": {"0"}}, "API rate limit exceeded for 127.0.0.1."),
+			spec:  "1.22.2", ingress: "istio", token: "t0ken",
 			want:     Versions{Serving: "1.22.2", Ingress: "1.22.0"},
 			notes:    []string{"net-istio: could not list the releases of knative/net-istio (GitHub API rate limit reached for the given github-token); using 1.22.0"},
 			requests: 1,
 		},
 		{
-			name: "rate limited: latest is an error asking to pin",
-			fake: &fakeGitHub{status: http.StatusForbidden, headers: rateLimited},
-			spec: "latest", ingress: "kourier",
+			name:  "rate limited: latest is an error asking to pin",
+			setup: rateLimited,
+			spec:  "latest", ingress: "kourier",
 			wantErr:  []string{"resolving serving-version latest", "GitHub API rate limit reached", "pass github-token", "pin serving-version to X.Y.Z (e.g. 1.23.0)"},
 			requests: 1,
 		},
 		{
-			name: "forbidden without rate limit headers is not called a rate limit",
-			fake: &fakeGitHub{status: http.StatusForbidden},
-			spec: "1.23", ingress: "kourier",
+			name:  "forbidden without rate limit headers is not called a rate limit",
+			setup: answer(http.StatusForbidden, nil, "API rate limit exceeded for 127.0.0.1."),
+			spec:  "1.23", ingress: "kourier",
 			want:     Versions{Serving: "1.23.0", Ingress: "1.23.0"},
 			notes:    []string{"GitHub API answered 403 Forbidden for knative/serving releases: API rate limit exceeded", "using 1.23.0"},
 			requests: 1,
 		},
 		{
-			name: "bad token",
-			fake: &fakeGitHub{status: http.StatusUnauthorized},
-			spec: "1.23", ingress: "kourier", token: "expired",
+			name:  "bad token",
+			setup: answer(http.StatusUnauthorized, nil, "Bad credentials"),
+			spec:  "1.23", ingress: "kourier", token: "expired",
 			want:     Versions{Serving: "1.23.0", Ingress: "1.23.0"},
 			notes:    []string{"GitHub rejected github-token (401 Unauthorized)", "using 1.23.0"},
 			requests: 1,
 		},
 		{
-			name: "server error",
-			fake: &fakeGitHub{status: http.StatusBadGateway},
-			spec: "1.21", ingress: "contour",
+			name:  "server error",
+			setup: func(f *githubtest.Server) { f.FailNext(n) },
+			spec:  "1.21", ingress: "contour",
 			want:     Versions{Serving: "1.21.0", Ingress: "1.21.0"},
 			notes:    []string{"GitHub API answered 502 Bad Gateway", "using 1.21.0"},
 			requests: 1,
 		},
 		{
-			name: "ingress listing fails after serving resolved",
-			fake: &fakeGitHub{repos: map[string][]rel{"knative/serving": servingReleases()}},
-			spec: "1.23", ingress: "kourier",
+			name:  "ingress listing fails after serving resolved",
+			repos: map[string][]rel{"knative/serving": servingReleases()},
+			spec:  "1.23", ingress: "kourier",
 			want:     Versions{Serving: "1.23.3", Ingress: "1.23.0"},
 			notes:    []string{"net-kourier: could not list the releases of knative/net-kourier (GitHub API has no repository knative/net-kourier (404 Not Found)); using 1.23.0"},
 			requests: 2,
 		},
 		{
-			name: "a next page named on another host is asked of the API",
-			fake: &fakeGitHub{pageSize: 2, foreignNext: true, repos: map[string][]rel{
+			name:     "a next page named on another host is asked of the API",
+			pageSize: 2, foreignNext: true, repos: map[string][]rel{
 				"knative/serving": servingReleases(), "knative/net-kourier": kourierReleases(),
-			}},
+			},
 			spec: "1.23", ingress: "kourier", token: "t0ken",
 			want:     Versions{Serving: "1.23.3", Ingress: "1.23.2"},
 			requests: 6 + 3,
 		},
 		{
 			name: "unknown ingress",
-			fake: &fakeGitHub{},
 			spec: "1.23", ingress: "gloo",
 			wantErr:  []string{`"gloo" is not an ingress`},
 			requests: 0,
@@ -326,10 +287,23 @@ func TestResolve(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, _ := newResolver(t, tt.fake, tt.token)
+			fake := newFake(t, tt.repos, tt.pageSize)
+			if tt.setup != nil {
+				tt.setup(fake)
+			}
+			base := fake.URL()
+			if tt.foreignNext {
+				base = serve(t, proxy(t, fake, "attacker.invalid"))
+			}
+			r, _ := newResolver(base, tt.token)
 			got, err := r.Resolve(context.Background(), mustSpec(t, tt.spec), tt.ingress)
-			if n := len(tt.fake.paths()); n != tt.requests {
-				t.Errorf("%d requests, want %d: %q", n, tt.requests, tt.fake.paths())
+			if n := len(fake.Requests()); n != tt.requests {
+				t.Errorf("%d requests, want %d: %q", n, tt.requests, paths(fake))
+			}
+			for _, req := range fake.Requests() {
+				if req.Query.Get("per_page") != "100" {
+					t.Errorf("%s asked with per_page=%q, want 100", req.Path, req.Query.Get("per_page"))
+				}
 			}
 			if tt.wantErr != nil {
 				if err == nil {
@@ -368,10 +342,10 @@ func TestResolve(t *testing.T) {
 }
 
 func TestResolveFollowsPagesInOrder(t *testing.T) {
-	f := &fakeGitHub{pageSize: 5, repos: map[string][]rel{
+	fake := newFake(t, map[string][]rel{
 		"knative/serving": servingReleases(), "knative/net-kourier": kourierReleases(),
-	}}
-	r, lines := newResolver(t, f, "")
+	}, 5)
+	r, lines := newResolver(fake.URL(), "")
 	if _, err := r.Resolve(context.Background(), mustSpec(t, "1.23"), "kourier"); err != nil {
 		t.Fatal(err)
 	}
@@ -381,7 +355,7 @@ func TestResolveFollowsPagesInOrder(t *testing.T) {
 		"/repos/knative/serving/releases?page=3&per_page=100",
 		"/repos/knative/net-kourier/releases?per_page=100",
 	}
-	if got := f.paths(); !slices.Equal(got, want) {
+	if got := paths(fake); !slices.Equal(got, want) {
 		t.Errorf("requests %q, want %q", got, want)
 	}
 	if len(*lines) == 0 || !strings.Contains((*lines)[len(*lines)-1], "Knative Serving 1.23.3, net-kourier 1.23.2") {
@@ -392,10 +366,10 @@ func TestResolveFollowsPagesInOrder(t *testing.T) {
 func TestResolveSendsToken(t *testing.T) {
 	for _, token := range []string{"", "ghs_secret"} {
 		t.Run("token="+token, func(t *testing.T) {
-			f := &fakeGitHub{repos: map[string][]rel{
+			fake := newFake(t, map[string][]rel{
 				"knative/serving": servingReleases(), "knative/net-kourier": kourierReleases(),
-			}}
-			r, lines := newResolver(t, f, token)
+			}, 0)
+			r, lines := newResolver(fake.URL(), token)
 			if _, err := r.Resolve(context.Background(), mustSpec(t, "1.23"), "kourier"); err != nil {
 				t.Fatal(err)
 			}
@@ -403,16 +377,15 @@ func TestResolveSendsToken(t *testing.T) {
 			if token != "" {
 				want = "Bearer " + token
 			}
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			if len(f.requests) != 2 {
-				t.Fatalf("%d requests, want 2", len(f.requests))
+			requests := fake.Requests()
+			if len(requests) != 2 {
+				t.Fatalf("%d requests, want 2", len(requests))
 			}
-			for _, req := range f.requests {
-				if got := req.Header.Get("Authorization"); got != want {
+			for _, req := range requests {
+				if got := req.Authorization; got != want {
 					t.Errorf("Authorization %q, want %q", got, want)
 				}
-				if got := req.Header.Get("Accept"); !slices.Contains([]string{"application/vnd.github+json", "application/vnd.github.v3+json"}, got) {
+				if got := req.Accept; !slices.Contains([]string{"application/vnd.github+json", "application/vnd.github.v3+json"}, got) {
 					t.Errorf("Accept %q, want GitHub's JSON", got)
 				}
 			}
@@ -427,12 +400,11 @@ func TestResolveSendsToken(t *testing.T) {
 
 // GitHub Enterprise Server's API is under /api/v3.
 func TestResolveEnterpriseServer(t *testing.T) {
-	f := &fakeGitHub{pageSize: 5, repos: map[string][]rel{
+	fake := newFake(t, map[string][]rel{
 		"knative/serving": servingReleases(), "knative/net-kourier": kourierReleases(),
-	}}
-	srv := httptest.NewServer(http.StripPrefix("/api/v3", f))
-	t.Cleanup(srv.Close)
-	for _, base := range []string{srv.URL + "/api/v3", srv.URL + "/api/v3/"} {
+	}, 5)
+	srv := serve(t, http.StripPrefix("/api/v3", proxy(t, fake, "")))
+	for _, base := range []string{srv + "/api/v3", srv + "/api/v3/"} {
 		t.Run(base, func(t *testing.T) {
 			r := &Resolver{BaseURL: base, Client: &http.Client{Timeout: 5 * time.Second}}
 			got, err := r.Resolve(context.Background(), mustSpec(t, "1.23"), "kourier")
@@ -444,8 +416,8 @@ func TestResolveEnterpriseServer(t *testing.T) {
 			}
 		})
 	}
-	if n := len(f.paths()); n != 2*(3+1) {
-		t.Errorf("%d requests reached /api/v3, want 8: %q", n, f.paths())
+	if n := len(fake.Requests()); n != 2*(3+1) {
+		t.Errorf("%d requests reached /api/v3, want 8: %q", n, paths(fake))
 	}
 }
 
@@ -471,8 +443,7 @@ func TestResolveUnreachable(t *testing.T) {
 }
 
 func TestResolveTimeout(t *testing.T) {
-	f := &fakeGitHub{block: true}
-	r, _ := newResolver(t, f, "")
+	r, _ := newResolver(serve(t, blocking), "")
 	r.Client = &http.Client{Timeout: 50 * time.Millisecond}
 	got, err := r.Resolve(context.Background(), mustSpec(t, "1.23"), "kourier")
 	if err != nil {
@@ -484,8 +455,7 @@ func TestResolveTimeout(t *testing.T) {
 }
 
 func TestResolveCancelled(t *testing.T) {
-	f := &fakeGitHub{block: true}
-	r, _ := newResolver(t, f, "")
+	r, _ := newResolver(serve(t, blocking), "")
 	ctx, cancel := context.WithCancel(context.Background())
 	r.Log = log.Func(func(string, ...any) { cancel() })
 	_, err := r.Resolve(ctx, mustSpec(t, "1.23"), "kourier")

@@ -38,7 +38,8 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	out := []map[string]any{}
-	for _, c := range page(w, r, all) {
+	items, _ := page(w, r, all, s.pageSize)
+	for _, c := range items {
 		out = append(out, s.commentJSON(r, c))
 	}
 	writeJSON(w, http.StatusOK, out)

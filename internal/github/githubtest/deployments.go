@@ -74,7 +74,8 @@ func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request) {
 		all = append(all, d)
 	}
 	out := []map[string]any{}
-	for _, d := range page(w, r, all) {
+	items, _ := page(w, r, all, s.pageSize)
+	for _, d := range items {
 		out = append(out, s.deploymentJSON(r, d))
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -23,14 +23,16 @@ func (s *Server) listReleases(w http.ResponseWriter, r *http.Request) {
 	repo := r.PathValue("owner") + "/" + r.PathValue("repo")
 	s.mu.Lock()
 	all, ok := s.releases[repo]
+	size := s.pageSize
 	s.mu.Unlock()
 	if !ok {
 		writeMessage(w, http.StatusNotFound, "Not Found")
 		return
 	}
 	out := []map[string]any{}
-	for i, rel := range page(w, r, all) {
-		id := len(all) - i
+	items, start := page(w, r, all, size)
+	for i, rel := range items {
+		id := len(all) - (start + i)
 		var published any = now()
 		if rel.Draft {
 			published = nil

@@ -34,6 +34,7 @@ type Request struct {
 	// Authorization is the Authorization header.
 	Authorization string
 	UserAgent     string
+	Accept        string
 	// Body is the decoded JSON body; nil when there was none. Fields keep
 	// JSON's types: an empty list is []any{}, a missing field is absent.
 	Body map[string]any
@@ -88,7 +89,17 @@ type Server struct {
 	retryAfter  time.Duration
 	limit       int
 	limitReset  time.Time
+	answers     int
+	answer      answer
+	pageSize    int
 	onRequest   func(Request)
+}
+
+// answer is an answer AnswerNext set.
+type answer struct {
+	code    int
+	header  http.Header
+	message string
 }
 
 // New starts a fake on 127.0.0.1; it stops when the test ends.
@@ -162,6 +173,23 @@ func (s *Server) LimitNext(n int, reset time.Time) {
 	s.limit, s.limitReset = n, reset
 }
 
+// AnswerNext makes the next n requests answer code with header and a
+// body of GitHub's shape carrying message: the answers the other knobs do
+// not give, such as 401 Bad credentials or a 429 rate limit.
+func (s *Server) AnswerNext(n, code int, header http.Header, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.answers, s.answer = n, answer{code: code, header: header.Clone(), message: message}
+}
+
+// PageSize makes a page hold at most n items, whatever per_page asks, so
+// that a few items make several pages; 0 leaves GitHub's 100.
+func (s *Server) PageSize(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pageSize = n
+}
+
 // OnRequest has f called with each request as it arrives, before it is
 // answered.
 func (s *Server) OnRequest(f func(Request)) {
@@ -178,6 +206,20 @@ func (s *Server) SeedComments(number, n int) {
 	for i := range n {
 		s.nextID++
 		s.comments = append(s.comments, &Comment{ID: s.nextID, Issue: number, Body: fmt.Sprintf("Comment %d", i+1), User: "octocat"})
+	}
+}
+
+// SeedDeployments adds n deployments of the default branch to
+// environment, oldest first, each with a success status.
+func (s *Server) SeedDeployments(environment string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.nextID++
+		d := &Deployment{ID: s.nextID, Ref: "main", SHA: fmt.Sprintf("%040x", s.nextID), Task: "deploy", Environment: environment, Transient: true, RequiredContexts: []string{}}
+		s.deployments = append(s.deployments, d)
+		s.nextID++
+		s.statuses[d.ID] = []*Status{{ID: s.nextID, State: "success", Environment: environment}}
 	}
 }
 
@@ -234,7 +276,7 @@ func (s *Server) front(next http.Handler) http.Handler {
 			writeMessage(w, http.StatusBadRequest, "Problems reading the body")
 			return
 		}
-		req := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Authorization: r.Header.Get("Authorization"), UserAgent: r.Header.Get("User-Agent")}
+		req := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Authorization: r.Header.Get("Authorization"), UserAgent: r.Header.Get("User-Agent"), Accept: r.Header.Get("Accept")}
 		if len(bytes.TrimSpace(raw)) > 0 {
 			if err := json.Unmarshal(raw, &req.Body); err != nil {
 				writeMessage(w, http.StatusBadRequest, "Problems parsing JSON")
@@ -248,6 +290,7 @@ func (s *Server) front(next http.Handler) http.Handler {
 		hook := s.onRequest
 		fail, throttle, retryAfter := s.failNext > 0, s.throttle > 0, s.retryAfter
 		limit, limitReset := s.limit > 0, s.limitReset
+		answers, canned := s.answers > 0, s.answer
 		switch {
 		case fail:
 			s.failNext--
@@ -255,6 +298,8 @@ func (s *Server) front(next http.Handler) http.Handler {
 			s.throttle--
 		case limit:
 			s.limit--
+		case answers:
+			s.answers--
 		}
 		write := r.Method != http.MethodGet && r.Method != http.MethodHead
 		forbidden := write && hasPrefix(s.forbidden, r.URL.Path)
@@ -293,6 +338,13 @@ func (s *Server) front(next http.Handler) http.Handler {
 				"message":           message,
 				"documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
 			})
+		case answers:
+			for k, vs := range canned.header {
+				for _, v := range vs {
+					w.Header().Add(k, v)
+				}
+			}
+			writeMessage(w, canned.code, canned.message)
 		case notFound:
 			writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
 		case write && req.Authorization == "":
@@ -310,14 +362,18 @@ func hasPrefix(prefixes []string, path string) bool {
 }
 
 // page cuts items to the page r asks for (per_page, default 30, at most
-// 100; page from 1) and sets the Link header GitHub sends.
-func page[T any](w http.ResponseWriter, r *http.Request, items []T) []T {
+// 100 or size when size > 0; page from 1) and sets the Link header GitHub
+// sends. start is the index in items of the page's first item.
+func page[T any](w http.ResponseWriter, r *http.Request, items []T, size int) (_ []T, start int) {
 	q := r.URL.Query()
 	perPage, err := strconv.Atoi(q.Get("per_page"))
 	if err != nil || perPage <= 0 {
 		perPage = 30
 	}
 	perPage = min(perPage, 100)
+	if size > 0 {
+		perPage = min(perPage, size)
+	}
 	p, err := strconv.Atoi(q.Get("page"))
 	if err != nil || p <= 0 {
 		p = 1
@@ -345,8 +401,8 @@ func page[T any](w http.ResponseWriter, r *http.Request, items []T) []T {
 	if len(links) > 0 {
 		w.Header().Set("Link", strings.Join(links, ", "))
 	}
-	start := min((p-1)*perPage, len(items))
-	return items[start:min(start+perPage, len(items))]
+	start = min((p-1)*perPage, len(items))
+	return items[start:min(start+perPage, len(items))], start
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

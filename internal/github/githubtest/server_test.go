@@ -2,6 +2,7 @@ package githubtest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -62,5 +63,80 @@ func TestDeploymentWithoutRequiredContexts(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusConflict || len(s.Deployments()) != 0 {
 		t.Errorf("status %d with %d deployments, want 409 and none", resp.StatusCode, len(s.Deployments()))
+	}
+}
+
+// Every release has its own id, on whatever page it is listed.
+func TestReleaseIDsAcrossPages(t *testing.T) {
+	s := New(t)
+	var rels []Release
+	for i := range 5 {
+		rels = append(rels, Release{Tag: fmt.Sprintf("v1.%d.0", 4-i)})
+	}
+	s.SeedReleases("o/r", rels...)
+	seen := map[float64]string{}
+	for p := 1; p <= 3; p++ {
+		resp, err := http.Get(fmt.Sprintf("%srepos/o/r/releases?per_page=2&page=%d", s.URL(), p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []map[string]any
+		err = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rel := range got {
+			id, _ := rel["id"].(float64)
+			if prev, ok := seen[id]; ok {
+				t.Errorf("id %v of %v was already given to %v", id, rel["tag_name"], prev)
+			}
+			seen[id] = rel["tag_name"].(string)
+		}
+	}
+	if len(seen) != len(rels) {
+		t.Errorf("%d distinct ids, want %d: %v", len(seen), len(rels), seen)
+	}
+}
+
+// PageSize cuts pages below what per_page asks; AnswerNext answers as told
+// for the next n requests only.
+func TestPageSizeAndAnswerNext(t *testing.T) {
+	s := New(t)
+	s.SeedReleases("o/r", Release{Tag: "v3"}, Release{Tag: "v2"}, Release{Tag: "v1"})
+	s.PageSize(2)
+	s.AnswerNext(1, http.StatusUnauthorized, http.Header{"X-Test": {"yes"}}, "Bad credentials")
+	cases := []struct {
+		code    int
+		header  string
+		message string
+		count   int
+	}{
+		{http.StatusUnauthorized, "yes", "Bad credentials", 0},
+		{http.StatusOK, "", "", 2},
+	}
+	for i, c := range cases {
+		resp, err := http.Get(s.URL() + "repos/o/r/releases?per_page=100")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body json.RawMessage
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != c.code || resp.Header.Get("X-Test") != c.header {
+			t.Errorf("request %d: %d with X-Test %q, want %d with %q", i, resp.StatusCode, resp.Header.Get("X-Test"), c.code, c.header)
+		}
+		var msg struct{ Message string }
+		var list []any
+		if c.code == http.StatusOK {
+			if err := json.Unmarshal(body, &list); err != nil || len(list) != c.count || !strings.Contains(resp.Header.Get("Link"), `rel="next"`) {
+				t.Errorf("request %d: %s with Link %q, want %d releases and a next page", i, body, resp.Header.Get("Link"), c.count)
+			}
+		} else if err := json.Unmarshal(body, &msg); err != nil || msg.Message != c.message {
+			t.Errorf("request %d: body %s, want message %q", i, body, c.message)
+		}
 	}
 }
