@@ -76,12 +76,6 @@ func TestIntegrationInstallThroughFaults(t *testing.T) {
 	}
 	ratio := faultyTook.Seconds() / cleanTook.Seconds()
 	t.Logf("install took %s clean, %s through faults: %.2fx", cleanTook.Round(time.Millisecond), faultyTook.Round(time.Millisecond), ratio)
-	// A clean install takes about a second here, and a Retry-After alone
-	// costs one: the limit is 3x plus 5 s, so a loaded machine does not
-	// fail it on wall-clock alone. The aim is 2x.
-	if faultyTook > 3*cleanTook+5*time.Second {
-		t.Errorf("the install took %.1fx as long through faults as clean (limit 3x + 5s; the aim is 2x)", ratio)
-	}
 }
 
 // appliedObjects maps every object of the release (kind, namespace, name) to
