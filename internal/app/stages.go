@@ -96,7 +96,7 @@ func buildStages(s *runState) []pipeline.Stage {
 		return stages // Knative only: the user deploys with their own tools
 	}
 	stages = append(stages, named("deploy", newDeployStage(s)))
-	if !s.cfg.Measure.Active() || s.cfg.Deploy.Visibility == deploy.VisibilityClusterLocal {
+	if !s.cfg.Measures() {
 		return stages
 	}
 	stages = append(stages, named("measure", measureStage{s}))
@@ -105,9 +105,6 @@ func buildStages(s *runState) []pipeline.Stage {
 	}
 	return stages
 }
-
-// measuring reports whether the run takes cold starts of its image.
-func (s *runState) measuring() bool { return s.cfg.Image != "" && s.cfg.Measure.Samples > 0 }
 
 // newTarget returns the cluster target the configuration names.
 func newTarget(cfg *config.Config, con *console.Console) cluster.Target {
@@ -186,7 +183,7 @@ func (i installStage) Plan() []string { return install.Plan(i.opts) }
 func (i installStage) Run(ctx context.Context) error {
 	start := time.Now()
 	o := i.opts
-	if i.cluster.Created && i.measuring() {
+	if i.cluster.Created && i.cfg.MeasuresColdStarts() {
 		sc, err := measure.ClusterSettings(o.ServingConfig)
 		if err != nil {
 			return err
@@ -241,7 +238,7 @@ type deployStage struct {
 func newDeployStage(s *runState) deployStage {
 	d := s.cfg.Deploy
 	d.Log, d.Redact = s.con, s.con.Redact
-	if s.measuring() {
+	if s.cfg.MeasuresColdStarts() {
 		d.Annotations = measure.RevisionAnnotations(d.Annotations)
 	}
 	return deployStage{runState: s, opts: d}

@@ -63,6 +63,17 @@ type Config struct {
 	Warnings []string
 }
 
+// Measures reports whether the run measures anything (cold starts or warm
+// requests): there is an image, it is reachable from outside the cluster
+// (a cluster-local Service is neither requested nor measured), and some
+// sample or request is asked for.
+func (c *Config) Measures() bool {
+	return c.Image != "" && c.Deploy.Visibility != deploy.VisibilityClusterLocal && c.Measure.Active()
+}
+
+// MeasuresColdStarts reports whether the run takes cold starts.
+func (c *Config) MeasuresColdStarts() bool { return c.Measures() && c.Measure.Samples > 0 }
+
 // Secrets lists every value of the configuration that must be masked.
 func (c *Config) Secrets() []string {
 	var out []string
@@ -174,8 +185,10 @@ func pullRequest(ev *github.Event) *deploy.PullRequest {
 // nothing is measured, or there is nothing to compare with.
 func warnUncompared(r *input.Reader, cfg *Config) {
 	switch {
-	case cfg.Baseline.Active() && (cfg.Image == "" || cfg.Measure.Samples == 0 && cfg.Measure.SmokeRequests == 0):
-		r.Warn("baseline", "nothing is measured (no image, or cold-start-samples and smoke-requests 0), so there is nothing to compare")
+	case cfg.Baseline.Active() && !cfg.Measures():
+		r.Warn("baseline", "nothing is measured (no image, visibility cluster-local, or cold-start-samples and smoke-requests 0), so there is nothing to compare")
+	case cfg.Image != "" && !cfg.Measures() && cfg.Measure.MaxMedianMs > 0:
+		r.Warn("cold-start-max-ms", "nothing is measured (visibility cluster-local, or cold-start-samples and smoke-requests 0), so it holds nothing to it")
 	case cfg.Regression.FailOnRegression && !cfg.Baseline.Active():
 		r.Warn("fail-on-regression", "without baseline there is nothing to compare with, so it never fails the job; set baseline to a report file or history")
 	}
@@ -184,7 +197,7 @@ func warnUncompared(r *input.Reader, cfg *Config) {
 // refuseUnmeasurable refuses a minimum scale above zero when cold starts
 // are to be measured: no cold start would ever come.
 func refuseUnmeasurable(r *input.Reader, cfg *Config) {
-	if cfg.Image == "" || cfg.Measure.Samples == 0 {
+	if !cfg.MeasuresColdStarts() {
 		return
 	}
 	d := cfg.Deploy

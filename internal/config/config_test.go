@@ -398,3 +398,25 @@ func wrap(s string, width int) string {
 	}
 	return b.String() + s + "\n"
 }
+
+// A cluster-local Service is neither requested nor measured: what only a
+// measurement needs is not refused, and a check that would never run is
+// warned about.
+func TestClusterLocalMeasuresNothing(t *testing.T) {
+	raw := input.Values{"cluster": "kubeconfig", "kubeconfig": fixture, "image": "ghcr.io/o/app:v1", "service": "app",
+		"visibility": "cluster-local", "min-scale": "1", "cold-start-max-ms": "500"}
+	cfg, err := Parse(raw, input.ActionStyle, env(nil))
+	if err != nil {
+		t.Fatalf("min-scale with a cluster-local Service is refused: %v", err)
+	}
+	if cfg.Measures() || cfg.MeasuresColdStarts() {
+		t.Error("a cluster-local Service is said to be measured")
+	}
+	if !strings.Contains(strings.Join(cfg.Warnings, "\n"), `input "cold-start-max-ms": nothing is measured`) {
+		t.Errorf("warnings %q lack one about cold-start-max-ms", cfg.Warnings)
+	}
+	raw["visibility"] = "external"
+	if _, err := Parse(raw, input.ActionStyle, env(nil)); err == nil || !strings.Contains(err.Error(), "min-scale") {
+		t.Errorf("min-scale 1 with cold starts to measure: %v, want it refused", err)
+	}
+}
