@@ -372,11 +372,8 @@ func (c compareStage) Run(ctx context.Context) error {
 		return fmt.Errorf("building a Kubernetes client: %w", err)
 	}
 	ns, svc := c.deployed.Namespace, c.historyName()
-	commit := c.getenv("GITHUB_SHA")
-	if ev := c.cfg.Event; ev != nil && ev.PullRequest != nil {
-		commit = ev.PullRequest.HeadSHA // GITHUB_SHA is the merge commit GitHub made
-	}
-	now := &report.Report{Time: c.started.UTC().Format(time.RFC3339), Commit: commit, Service: c.serviceReport(), Measure: c.measured}
+	// What the run's report says so far: its figures, under its commit.
+	now := c.rawReport(nil, nil)
 
 	var base regression.Samples
 	source := ""

@@ -58,7 +58,7 @@ func labels(service string) map[string]string {
 // with the samples they summarise, its ready time and its warm p50 with
 // the warm requests' times. What did not run is left 0 and empty.
 func PointOf(r *report.Report) report.Point {
-	p := report.Point{Time: r.Time, Commit: r.Commit}
+	p := report.Point{Time: r.Time, Commit: r.HeadCommit()}
 	if r.Service != nil {
 		p.Revision = r.Service.Revision
 		p.ReadySeconds = r.Service.ReadySeconds

@@ -60,6 +60,12 @@ func TestPointOf(t *testing.T) {
 	if got := PointOf(r); !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}
+	// A pull request's run is kept under its head commit, not the merge
+	// commit GitHub made (GITHUB_SHA).
+	pr := &report.Report{Time: "t", Commit: "merge", PullRequest: &report.PullRequest{Number: 7, HeadSHA: "head"}}
+	if got := PointOf(pr); got.Commit != "head" {
+		t.Errorf("a pull request's run is kept under commit %q, want its head", got.Commit)
+	}
 	if got := PointOf(&report.Report{Time: "t"}); !reflect.DeepEqual(got, report.Point{Time: "t"}) {
 		t.Errorf("a run that deployed nothing: %+v, want only its time", got)
 	}

@@ -120,6 +120,15 @@ type Checks struct {
 	ColdStartMaxMs float64 `json:"cold-start-max-ms,omitempty"`
 }
 
+// HeadCommit is the commit the run was for: a pull request's head, else
+// GITHUB_SHA (in a pull request, the merge commit GitHub made).
+func (r *Report) HeadCommit() string {
+	if r.PullRequest != nil && r.PullRequest.HeadSHA != "" {
+		return r.PullRequest.HeadSHA
+	}
+	return r.Commit
+}
+
 // PullRequest is the pull request a run was for.
 type PullRequest struct {
 	Number int `json:"number"`

@@ -23,9 +23,9 @@ type CommentContext struct {
 	RunURL string
 	// Removed is when the preview was removed; zero when it was not.
 	Removed time.Time
-	// Service, Namespace and URL name the removed preview where the
-	// report does not (a removal deploys nothing); URL is "" when unknown.
-	Service, Namespace, URL string
+	// Service and Namespace name the removed preview, which the report
+	// of a removal does not (it deploys nothing).
+	Service, Namespace string
 	// Tag is the removed preview's traffic tag; its Service stays.
 	Tag string
 }
@@ -47,7 +47,7 @@ func Comment(r *report.Report, c CommentContext) string {
 		b.WriteString("### Preview failed\n\n")
 		writeCommentFailure(&b, r, c)
 	case !c.Removed.IsZero():
-		writeRemoved(&b, r, c)
+		writeRemoved(&b, c)
 	default:
 		writeReady(&b, r, c)
 	}
@@ -68,7 +68,7 @@ func writeReady(b *strings.Builder, r *report.Report, c CommentContext) {
 		}
 		b.WriteString("\n")
 	}
-	if sha := commit(r); sha != "" {
+	if sha := r.HeadCommit(); sha != "" {
 		fmt.Fprintf(b, "- commit %s\n", code(short(sha), cellMax))
 	}
 	if k := r.Knative; k.ServingVersion != "" {
@@ -119,7 +119,7 @@ func writeCommentFailure(b *strings.Builder, r *report.Report, c CommentContext)
 	} else {
 		b.WriteString("The run failed")
 	}
-	if sha := commit(r); sha != "" {
+	if sha := r.HeadCommit(); sha != "" {
 		fmt.Fprintf(b, " for commit %s", code(short(sha), cellMax))
 	}
 	if reason == "" {
@@ -132,11 +132,8 @@ func writeCommentFailure(b *strings.Builder, r *report.Report, c CommentContext)
 
 // writeRemoved writes that the preview was removed, when, and its last
 // URL struck through.
-func writeRemoved(b *strings.Builder, r *report.Report, c CommentContext) {
-	name, ns, u := c.Service, c.Namespace, c.URL
-	if s := r.Service; s != nil {
-		name, ns, u = or(name, s.Name), or(ns, s.Namespace), or(u, s.URL)
-	}
+func writeRemoved(b *strings.Builder, c CommentContext) {
+	name, ns := c.Service, c.Namespace
 	b.WriteString("### Preview removed\n\nThe preview")
 	if c.Tag != "" {
 		fmt.Fprintf(b, " tagged %s", code(c.Tag, cellMax))
@@ -155,9 +152,6 @@ func writeRemoved(b *strings.Builder, r *report.Report, c CommentContext) {
 		b.WriteString("; the Service and its other tags stay")
 	}
 	b.WriteString(".\n")
-	if u != "" {
-		fmt.Fprintf(b, "\n~~%s~~\n", text(u, urlMax))
-	}
 	writeRunLink(b, c.RunURL)
 }
 
@@ -166,20 +160,4 @@ func writeRunLink(b *strings.Builder, u string) {
 	if u != "" {
 		fmt.Fprintf(b, "\n%s has the whole log.\n", linkNamed("The workflow run", u))
 	}
-}
-
-// commit is the commit the run was for: the pull request's head, or the
-// workflow's.
-func commit(r *report.Report) string {
-	if r.PullRequest != nil && r.PullRequest.HeadSHA != "" {
-		return r.PullRequest.HeadSHA
-	}
-	return r.Commit
-}
-
-func or(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

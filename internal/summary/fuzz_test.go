@@ -45,7 +45,7 @@ func FuzzRender(f *testing.F) {
 		}
 		c := CommentContext{RunURL: url}
 		if shape&2 == 2 {
-			c.Removed, c.Service, c.Namespace, c.URL = time.Unix(0, 0), stage, pod, url
+			c.Removed, c.Service, c.Namespace, c.Tag = time.Unix(0, 0), stage, pod, image
 		}
 		job := Job(r, map[string]string{"url": url, "service": stage, "context": image})
 		if len(job) >= 1<<20 {

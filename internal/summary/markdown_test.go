@@ -124,7 +124,7 @@ func TestHostileText(t *testing.T) {
 		"job failed":      Job(&bad, values),
 		"comment":         Comment(r, CommentContext{RunURL: hostile}),
 		"comment failed":  Comment(&bad, CommentContext{RunURL: hostile}),
-		"comment removed": Comment(&report.Report{OK: true}, CommentContext{Removed: time.Unix(0, 0), Service: hostile, Namespace: hostile, URL: hostile}),
+		"comment removed": Comment(&report.Report{OK: true}, CommentContext{Removed: time.Unix(0, 0), Service: hostile, Namespace: hostile, Tag: hostile}),
 	} {
 		t.Run(name, func(t *testing.T) { checkRendered(t, md) })
 	}

@@ -141,7 +141,7 @@ func TestGolden(t *testing.T) {
 		{"job-knative-only", Job(knativeOnly(), outputValues)},
 		{"comment-success", Comment(succeeded(), CommentContext{RunURL: run})},
 		{"comment-failure", Comment(failed(), CommentContext{RunURL: run})},
-		{"comment-removed", Comment(&report.Report{OK: true}, CommentContext{RunURL: run, Removed: removed, Service: "app-pr-7", Namespace: "default", URL: "http://app-pr-7.default.127.0.0.1.sslip.io"})},
+		{"comment-removed", Comment(&report.Report{OK: true}, CommentContext{RunURL: run, Removed: removed, Service: "app-pr-7", Namespace: "default"})},
 		{"comment-removed-tag", Comment(&report.Report{OK: true}, CommentContext{RunURL: run, Removed: removed, Service: "app", Namespace: "default", Tag: "pr-7"})},
 		{"comment-no-cold-start", Comment(deployedOnly(), CommentContext{RunURL: run})},
 	} {
@@ -209,9 +209,9 @@ func TestCommentSays(t *testing.T) {
 		{"samples 0", func() *report.Report { r := deployedOnly(); r.Measure = &measure.Report{}; return r }(), CommentContext{}, []string{"cold start: not measured (samples: 0)"}, nil},
 		{"failure", failed(), CommentContext{RunURL: runURL},
 			[]string{"### Preview failed", "Stage `install` failed for commit `0123456`", "CrashLoopBackOff", "what to do:", "](<" + runURL + ">)"}, []string{"Preview ready"}},
-		{"removed", succeeded(), CommentContext{Removed: removed},
-			[]string{"### Preview removed", "`app-pr-7` in `default` was removed on 2026-03-02 at 10:30 UTC", "~~http://app-pr-7.default.127.0.0.1.sslip.io~~"}, []string{"median"}},
-		{"removed, URL unknown", &report.Report{OK: true}, CommentContext{Removed: removed, Service: "app-pr-7"},
+		{"removed", &report.Report{OK: true}, CommentContext{Removed: removed, Service: "app-pr-7", Namespace: "default"},
+			[]string{"### Preview removed", "`app-pr-7` in `default` was removed on 2026-03-02 at 10:30 UTC"}, []string{"median", "~~"}},
+		{"removed, namespace unknown", &report.Report{OK: true}, CommentContext{Removed: removed, Service: "app-pr-7"},
 			[]string{"The preview `app-pr-7` was removed on 2026-03-02 at 10:30 UTC."}, []string{"~~"}},
 		{"removal failed", failed(), CommentContext{Removed: removed}, []string{"### Removing the preview failed", "Stage `install` failed"}, []string{"was removed"}},
 	} {
@@ -286,7 +286,7 @@ func TestLimits(t *testing.T) {
 		if md := Job(r, values); len(md) >= 1<<20 {
 			t.Errorf("%d samples, succeeded: the job summary is %d bytes, want under 1 MiB", n, len(md))
 		}
-		for name, c := range map[string]CommentContext{"ready": {}, "removed": {Removed: time.Now(), URL: r.Service.URL, Service: r.Service.Name}} {
+		for name, c := range map[string]CommentContext{"ready": {}, "removed": {Removed: time.Now(), Service: r.Service.Name, Tag: r.Service.URL}} {
 			if md := Comment(r, c); utf8.RuneCountInString(md) >= 65536 || len(md) >= 65536 {
 				t.Errorf("%d samples, %s: the comment is %d bytes, want under 65536", n, name, len(md))
 			}
