@@ -10,6 +10,7 @@ import (
 	"github.com/knative-preview/action/internal/input"
 	"github.com/knative-preview/action/internal/outputs"
 	"github.com/knative-preview/action/internal/report"
+	"github.com/knative-preview/action/internal/summary"
 	"github.com/knative-preview/action/internal/workspace"
 )
 
@@ -27,7 +28,7 @@ func runAction(ctx context.Context, env Env) int {
 	}
 	if err != nil {
 		reportProblems(con, err)
-		_ = con.Summary("### knative-preview\n\nThe inputs are not valid; nothing was created.\n\n```\n" + err.Error() + "\n```\n")
+		_ = con.Summary(summary.InvalidInputs(err))
 		return exitFailed
 	}
 	out, err := outputs.NewActions(env.Getenv)

@@ -152,14 +152,14 @@ func TestActionBadInputAnnotatesAndSummarises(t *testing.T) {
 		"GITHUB_OUTPUT":       filepath.Join(dir, "out"),
 		"GITHUB_STEP_SUMMARY": summary,
 		"INPUT_CLUSTER":       "gke-autopilot",
-		"INPUT_TIMEOUT":       "forever",
+		"INPUT_TIMEOUT":       "```forever",
 	})
 	if r.code != exitFailed {
 		t.Errorf("exit code %d", r.code)
 	}
 	for _, want := range []string{
 		`::error::input "cluster": "gke-autopilot" is not a cluster target (accepted: kind, kubeconfig, gke (in any case))`,
-		`::error::input "timeout": "forever" is not a duration`,
+		"::error::input \"timeout\": \"```forever\" is not a duration",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
@@ -168,6 +168,10 @@ func TestActionBadInputAnnotatesAndSummarises(t *testing.T) {
 	s, _ := os.ReadFile(summary)
 	if !strings.Contains(string(s), "nothing was created") {
 		t.Errorf("job summary does not say the inputs were refused: %q", s)
+	}
+	// The value's backticks cannot close the block the problems are in.
+	if !strings.Contains(string(s), "````\n") {
+		t.Errorf("the problems are not in a fence longer than the value's backticks: %q", s)
 	}
 }
 

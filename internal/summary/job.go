@@ -101,6 +101,12 @@ func writeStages(b *strings.Builder, stages []report.Stage) {
 	b.WriteString("```\n")
 }
 
+// InvalidInputs is the job summary of a run whose inputs were refused:
+// nothing was created, and each problem is listed.
+func InvalidInputs(err error) string {
+	return "### " + buildinfo.Name + "\n\nThe inputs are not valid; nothing was created.\n\n" + block(err.Error(), errorMax)
+}
+
 // writeFailure writes why the run failed, in full up to errorMax.
 func writeFailure(b *strings.Builder, r *report.Report) {
 	if r.OK {
