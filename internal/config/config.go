@@ -163,8 +163,8 @@ func refuseOtherTargets(r *input.Reader, raw input.Values, target string) {
 			continue
 		}
 		shown := v
-		if d.Name == "kubeconfig" {
-			shown = "" // may be a kubeconfig's content
+		if d.Secret || d.Multiline {
+			shown = "" // may be content with credentials, as a kubeconfig is
 		}
 		r.Bad(d.Name, shown, fmt.Sprintf("applies to cluster %s only, and cluster is %s", strings.Join(targets, " and "), target),
 			"leave it out, or set cluster to "+strings.Join(targets, " or "))
