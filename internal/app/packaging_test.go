@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/knative-preview/action/internal/config"
+	"github.com/knative-preview/action/internal/input"
 	"github.com/knative-preview/action/internal/outputs"
 )
 
@@ -96,7 +97,7 @@ func TestActionYAMLMatchesTheCode(t *testing.T) {
 		}
 	}
 	for name := range a.Inputs {
-		if _, ok := config.Lookup(name); !ok {
+		if !slices.ContainsFunc(config.Inputs, func(d input.Def) bool { return d.Name == name }) {
 			t.Errorf("input %q is in action.yml but the code does not read it", name)
 		}
 	}

@@ -87,12 +87,3 @@ var targetsOf = func() map[string][]string {
 	}
 	return m
 }()
-
-// Lookup returns the input named name.
-func Lookup(name string) (input.Def, bool) {
-	i := slices.IndexFunc(Inputs, func(d input.Def) bool { return d.Name == name })
-	if i < 0 {
-		return input.Def{}, false
-	}
-	return Inputs[i], true
-}

@@ -193,7 +193,8 @@ func (c *Console) Group(title string) (end func()) {
 	return func() {}
 }
 
-// Summary appends Markdown to the job summary inside Actions; outside it
+// Summary appends Markdown, redacted, to the job summary inside Actions;
+// outside it hands it to what SummaryTo set (the CLI's --report FILE), or
 // does nothing (the log already says the same).
 func (c *Console) Summary(markdown string) (err error) {
 	if c.gha == nil && c.summaryTo != nil {

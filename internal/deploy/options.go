@@ -215,16 +215,7 @@ func (o Options) secretName() string { return o.Preview() + "-secret-env" }
 // registrySecretName is the Secret holding the registry login.
 func (o Options) registrySecretName() string { return o.Preview() + "-registry" }
 
-// defaultServiceName turns a repository ("owner/name" or "name") into a Knative
-// Service name: its name part lower-cased, every run of other characters
-// than letters and digits made one '-', prefixed with "app-" when it starts
-// with a digit. A name that needed more than lower-casing, or is longer than
-// MaxNameLength, is cut and ends in '-' and 8 hex digits of its SHA-256, so
-// distinct names (ignoring case, as GitHub does) do not collide.
-func defaultServiceName(repo string) string {
-	return serviceName(repoName(repo), maxNameLength)
-}
-
+// repoName is the name part of a repository ("owner/name" or "name").
 func repoName(repo string) string {
 	repo = strings.TrimSpace(repo)
 	if i := strings.LastIndexByte(repo, '/'); i >= 0 {
@@ -233,6 +224,13 @@ func repoName(repo string) string {
 	return repo
 }
 
+// serviceName turns a repository's name into a Knative Service name of
+// at most maxLen characters: lower-cased, every run of other characters
+// than letters and digits made one '-', prefixed with "app-" when it
+// starts with a digit. A name that needed more than lower-casing, or is
+// longer than maxLen, is cut and ends in '-' and 8 hex digits of its
+// SHA-256, so distinct names (ignoring case, as GitHub does) do not
+// collide.
 func serviceName(name string, maxLen int) string {
 	lower := strings.ToLower(name)
 	var b strings.Builder

@@ -30,7 +30,7 @@ func TestServiceName(t *testing.T) {
 		{"octo/ünïcode", ""},
 	}
 	for _, c := range cases {
-		got := defaultServiceName(c.repo)
+		got := repoServiceName(c.repo)
 		if msgs := validation.IsDNS1035Label(got); len(msgs) > 0 {
 			t.Errorf("ServiceName(%q) = %q, not a DNS label: %v", c.repo, got, msgs)
 		}
@@ -39,10 +39,10 @@ func TestServiceName(t *testing.T) {
 		}
 	}
 	// A changed name keeps its readable part and gains a hash suffix.
-	if got := defaultServiceName("octo/my.app"); !strings.HasPrefix(got, "my-app-") || len(got) != len("my-app-")+8 {
+	if got := repoServiceName("octo/my.app"); !strings.HasPrefix(got, "my-app-") || len(got) != len("my-app-")+8 {
 		t.Errorf("ServiceName(my.app) = %q, want my-app-<8 hex digits>", got)
 	}
-	if got := defaultServiceName("42"); !strings.HasPrefix(got, "app-42-") {
+	if got := repoServiceName("42"); !strings.HasPrefix(got, "app-42-") {
 		t.Errorf("ServiceName(42) = %q, want app-42-<hash> (a Knative Service name starts with a letter)", got)
 	}
 }
@@ -51,7 +51,7 @@ func TestServiceName(t *testing.T) {
 // names that sanitize alike must not either.
 func TestServiceNameLongNamesDoNotCollide(t *testing.T) {
 	prefix := strings.Repeat("long-repository-name-", 5)
-	a, b := defaultServiceName("org/"+prefix+"one"), defaultServiceName("org/"+prefix+"two")
+	a, b := repoServiceName("org/"+prefix+"one"), repoServiceName("org/"+prefix+"two")
 	if a == b {
 		t.Fatalf("%q and %q both became %q", prefix+"one", prefix+"two", a)
 	}
@@ -60,10 +60,10 @@ func TestServiceNameLongNamesDoNotCollide(t *testing.T) {
 			t.Errorf("%q is %d characters, longer than %d", n, len(n), maxNameLength)
 		}
 	}
-	if x, y := defaultServiceName("my.app"), defaultServiceName("my_app"); x == y {
+	if x, y := repoServiceName("my.app"), repoServiceName("my_app"); x == y {
 		t.Errorf("my.app and my_app both became %q", x)
 	}
-	if x, y := defaultServiceName("my.app"), defaultServiceName("my-app"); x == y {
+	if x, y := repoServiceName("my.app"), repoServiceName("my-app"); x == y {
 		t.Errorf("my.app and my-app both became %q", x)
 	}
 }
@@ -73,7 +73,7 @@ func FuzzServiceName(f *testing.F) {
 		f.Add(s, "other")
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
-		na, nb := defaultServiceName(a), defaultServiceName(b)
+		na, nb := repoServiceName(a), repoServiceName(b)
 		for _, n := range []string{na, nb} {
 			if msgs := validation.IsDNS1035Label(n); len(msgs) > 0 || len(n) > maxNameLength {
 				t.Fatalf("%q: not a DNS label of at most %d characters: %v", n, maxNameLength, msgs)
@@ -341,3 +341,7 @@ func parseWith(raw, env map[string]string, token string, pr *PullRequest) (Optio
 	o := Parse(r, raw["image"], token, pr)
 	return o, input.List(r.Err())
 }
+
+// repoServiceName is the Service name a repository gets outside a pull
+// request: its name, at most a DNS label long.
+func repoServiceName(repo string) string { return serviceName(repoName(repo), maxNameLength) }

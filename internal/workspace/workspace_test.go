@@ -3,6 +3,7 @@ package workspace
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -18,10 +19,13 @@ func TestLeave(t *testing.T) {
 		t.Errorf("path for the output %q, want .knative-preview/kubeconfig", rel)
 	}
 	st, err := os.Stat(filepath.Join(ws, filepath.FromSlash(rel)))
-	if err != nil || st.Mode().Perm() != 0o600 {
-		t.Errorf("the file: %v, mode %v; want 0600", err, st.Mode().Perm())
+	if err != nil {
+		t.Fatalf("the file: %v", err)
 	}
-	if b, err := os.ReadFile(filepath.Join(ws, Dir, ".gitignore")); err != nil || string(b[len(b)-2:]) != "*\n" {
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("the file's mode is %v; want 0600", st.Mode().Perm())
+	}
+	if b, err := os.ReadFile(filepath.Join(ws, Dir, ".gitignore")); err != nil || !strings.HasSuffix(string(b), "*\n") {
 		t.Errorf("the folder does not ignore everything in it: %q, %v", b, err)
 	}
 	// Written again, the file is replaced whole and no temporary file stays.
