@@ -85,7 +85,7 @@ func Parse(r *input.Reader) Options {
 	svc := r.String("baseline-service")
 	switch {
 	case svc == "":
-	case !previewName(svc):
+	case history.CheckName(svc) != nil:
 		r.Bad("baseline-service", svc, "is not a Knative Service name, nor a tagged preview's <service>.<tag>",
 			fmt.Sprintf("lower-case letters, digits and '-', starting with a letter, ending with a letter or digit, at most %d characters; or two such names joined by '.'", validation.DNS1035LabelMaxLength))
 	case !o.History:
@@ -94,17 +94,6 @@ func Parse(r *input.Reader) Options {
 		o.Service = svc
 	}
 	return o
-}
-
-// previewName reports whether name is a Service's, or a tagged preview's
-// "<service>.<tag>": whose history may be read.
-func previewName(name string) bool {
-	svc, tag, tagged := strings.Cut(name, ".")
-	ok := len(validation.IsDNS1035Label(svc)) == 0
-	if tagged {
-		ok = ok && len(validation.IsDNS1035Label(tag)) == 0 && len(name) <= validation.DNS1035LabelMaxLength
-	}
-	return ok
 }
 
 // Load returns the baseline's samples and says where they came from, for

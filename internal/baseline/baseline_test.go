@@ -114,7 +114,7 @@ func TestLoadProblems(t *testing.T) {
 		{"a newer schema", Options{File: filepath.Join("testdata", "newer.json")}, false, []string{"schema version 2", "up to 1"}},
 		{"not a report", Options{File: filepath.Join("testdata", "not-a-report.json")}, false, []string{"not a report of knative-preview", "no schema-version"}},
 		{"not JSON", Options{File: filepath.Join("testdata", "truncated.json")}, false, []string{"testdata/truncated.json is not JSON"}},
-		{"a folder", Options{File: "testdata"}, false, []string{"testdata"}},
+		{"a folder", Options{File: "testdata"}, false, []string{"reading the baseline report testdata", "is a directory"}},
 		{"a negative time", Options{File: filepath.Join("testdata", "negative.json")}, false, []string{"testdata/negative.json has a negative cold start time"}},
 	}
 	for _, c := range cases {

@@ -74,8 +74,8 @@ func PointOf(r *report.Report) report.Point {
 // Read returns service's history in namespace, oldest first; empty when
 // there is none yet.
 func Read(ctx context.Context, cs kubernetes.Interface, namespace, service string) ([]report.Point, error) {
-	if err := checkService(service); err != nil {
-		return nil, err
+	if err := CheckName(service); err != nil {
+		return nil, fmt.Errorf("no history: %w", err)
 	}
 	name := ConfigMapName(service)
 	var cm *corev1.ConfigMap
@@ -108,8 +108,8 @@ func Read(ctx context.Context, cs kubernetes.Interface, namespace, service strin
 // them is refused, reads again and adds its point to the other's. A write
 // whose answer was lost is tried again only when p is not in the history.
 func Record(ctx context.Context, cs kubernetes.Interface, namespace, service string, p report.Point, size int) ([]report.Point, error) {
-	if err := checkService(service); err != nil {
-		return nil, err
+	if err := CheckName(service); err != nil {
+		return nil, fmt.Errorf("no history: %w", err)
 	}
 	if size < 1 || size > maxSize {
 		size = DefaultSize
@@ -174,13 +174,20 @@ func Record(ctx context.Context, cs kubernetes.Interface, namespace, service str
 	return kept, nil
 }
 
-// checkService refuses a name that is not a preview's: a Knative Service
-// name, or "<service>.<tag>" for a tagged preview.
-func checkService(service string) error {
-	msgs := validation.IsDNS1123Subdomain(ConfigMapName(service))
-	msgs = append(msgs, validation.IsValidLabelValue(service)...)
-	if service == "" || len(msgs) > 0 {
-		return fmt.Errorf("no history for service %q: not a Knative Service name, or one with its tag (%s)", service, strings.Join(msgs, "; "))
+// CheckName refuses a name whose history cannot be kept: a preview's is a
+// Knative Service name (a DNS-1035 label), or "<service>.<tag>" for a
+// tagged one (deploy's Options.Preview), at most 63 characters either way.
+func CheckName(name string) error {
+	svc, tag, tagged := strings.Cut(name, ".")
+	msgs := validation.IsDNS1035Label(svc)
+	if tagged {
+		msgs = append(msgs, validation.IsDNS1035Label(tag)...)
+		if len(name) > validation.DNS1035LabelMaxLength {
+			msgs = append(msgs, fmt.Sprintf("must be no more than %d characters", validation.DNS1035LabelMaxLength))
+		}
+	}
+	if len(msgs) > 0 {
+		return fmt.Errorf("%q is not a Knative Service name, nor a tagged preview's <service>.<tag> (%s)", name, strings.Join(msgs, "; "))
 	}
 	return nil
 }
@@ -220,8 +227,8 @@ func advice(err error, verbs string) string {
 // leaves none behind; a history that is not there, or not this action's,
 // is left as it is.
 func Forget(ctx context.Context, cs kubernetes.Interface, namespace, service string) error {
-	if err := checkService(service); err != nil {
-		return err
+	if err := CheckName(service); err != nil {
+		return fmt.Errorf("no history: %w", err)
 	}
 	name := ConfigMapName(service)
 	cms := cs.CoreV1().ConfigMaps(namespace)

@@ -30,8 +30,14 @@ func TestNames(t *testing.T) {
 			}
 		}
 	}
-	if err := checkService("Not_A_Service"); err == nil {
-		t.Error("a name that is not a Knative Service's was accepted")
+	for name, ok := range map[string]bool{
+		"hello": true, "hello.pr-7": true, strings.Repeat("a", 63): true,
+		"Not_A_Service": false, "a.b.c": false, "7up": false, "hello.": false,
+		strings.Repeat("a", 40) + "." + strings.Repeat("b", 30): false,
+	} {
+		if err := CheckName(name); (err == nil) != ok {
+			t.Errorf("CheckName(%q) = %v, want accepted %v", name, err, ok)
+		}
 	}
 }
 
