@@ -107,7 +107,7 @@ func (w *waiter) wait(ctx context.Context, generation int64) (*servingv1.Service
 			}
 		case apierrors.IsNotFound(err):
 			return nil, "", fmt.Errorf("%s was deleted while waiting for it to be Ready", what)
-		case apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err):
+		case kube.Denied(err):
 			return nil, "", fmt.Errorf("reading %s while waiting for it: %w", what, err)
 		default:
 			lastErr = err // may pass: try again
