@@ -62,7 +62,7 @@ func (w *waiter) wait(ctx context.Context, generation int64) (*servingv1.Service
 		cancel()
 		wg.Wait()
 	}()
-	w.watchAll(wctx, &wg, kick)
+	failed := w.watchAll(wctx, &wg, kick)
 
 	var (
 		last       *state
@@ -107,7 +107,7 @@ func (w *waiter) wait(ctx context.Context, generation int64) (*servingv1.Service
 			}
 		case apierrors.IsNotFound(err):
 			return nil, "", fmt.Errorf("%s was deleted while waiting for it to be Ready", what)
-		case apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err):
+		case kube.Denied(err):
 			return nil, "", fmt.Errorf("reading %s while waiting for it: %w", what, err)
 		default:
 			lastErr = err // may pass: try again
@@ -124,6 +124,9 @@ func (w *waiter) wait(ctx context.Context, generation int64) (*servingv1.Service
 		case <-wctx.Done():
 			timer.Stop()
 			return nil, "", w.timeout(ctx, what, last, lastErr)
+		case err := <-failed:
+			timer.Stop()
+			return nil, "", fmt.Errorf("waiting for %s to be Ready: %w", what, err)
 		case <-kick:
 		case <-timer.C:
 		}
@@ -149,45 +152,52 @@ func (w *waiter) timeout(ctx context.Context, what string, last *state, lastErr 
 }
 
 // watchAll starts watches that kick the wait when the Service, its
-// revisions, their pods or warning events change. They restart when the
-// server ends them and stop with ctx; the poll covers any gap.
-func (w *waiter) watchAll(ctx context.Context, wg *sync.WaitGroup, kick chan<- struct{}) {
+// revisions, their pods or warning events change. They are opened again
+// when the server ends them and stop with ctx; the poll covers any gap. A
+// watch that cannot be opened (the credentials may not watch, or the
+// server kept failing) is sent on the channel returned, which has room for
+// all of them.
+func (w *waiter) watchAll(ctx context.Context, wg *sync.WaitGroup, kick chan<- struct{}) <-chan error {
 	bySvc := metav1.ListOptions{LabelSelector: serviceLabel + "=" + w.name}
-	starts := []func(context.Context) (watch.Interface, error){
-		func(ctx context.Context) (watch.Interface, error) {
+	svc := fmt.Sprintf("the Knative Service %s/%s", w.ns, w.name)
+	watches := []struct {
+		what string
+		open func(context.Context) (watch.Interface, error)
+	}{
+		{svc, func(ctx context.Context) (watch.Interface, error) {
 			return w.c.serving.Services(w.ns).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + w.name})
-		},
-		func(ctx context.Context) (watch.Interface, error) {
+		}},
+		{"the revisions of " + svc, func(ctx context.Context) (watch.Interface, error) {
 			return w.c.serving.Revisions(w.ns).Watch(ctx, bySvc)
-		},
-		func(ctx context.Context) (watch.Interface, error) {
+		}},
+		{"the pods of " + svc, func(ctx context.Context) (watch.Interface, error) {
 			return w.c.kube.CoreV1().Pods(w.ns).Watch(ctx, bySvc)
-		},
-		func(ctx context.Context) (watch.Interface, error) {
+		}},
+		{"the warning events in namespace " + w.ns, func(ctx context.Context) (watch.Interface, error) {
 			return w.c.kube.CoreV1().Events(w.ns).Watch(ctx, metav1.ListOptions{FieldSelector: "type=" + corev1.EventTypeWarning})
-		},
+		}},
 	}
-	for _, start := range starts {
+	failed := make(chan error, len(watches))
+	for _, wa := range watches {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for ctx.Err() == nil {
-				if wi, err := start(ctx); err == nil {
-					for range wi.ResultChan() {
-						select {
-						case kick <- struct{}{}:
-						default:
-						}
+			wr, err := kube.Watch(ctx, wa.what, wa.open)
+			if err == nil {
+				for range wr.Events() {
+					select {
+					case kick <- struct{}{}:
+					default:
 					}
-					wi.Stop()
 				}
-				select {
-				case <-ctx.Done():
-				case <-time.After(w.t.Poll):
-				}
+				err = wr.Err()
+			}
+			if err != nil && ctx.Err() == nil {
+				failed <- err
 			}
 		}()
 	}
+	return failed
 }
 
 // look reads the Service, finds its new revision, and looks at that

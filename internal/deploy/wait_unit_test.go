@@ -10,6 +10,7 @@ import (
 
 	"github.com/knative-preview/action/internal/log"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
@@ -463,4 +464,23 @@ type ctxEvents struct{ corev1client.EventInterface }
 
 func (e ctxEvents) Watch(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 	return endsWith(ctx)(e.EventInterface.Watch(ctx, o))
+}
+
+// A watch the credentials may not open ends the wait at once (its poll is
+// an hour and its bound a minute), saying what it watched and what to do.
+func TestWaitEndsOnAForbiddenWatch(t *testing.T) {
+	f := newFakeKnative(t)
+	f.serving.PrependWatchReactor("revisions", func(k8stesting.Action) (bool, watch.Interface, error) {
+		return true, nil, apierrors.NewForbidden(servingv1.Resource("revisions"), "", errors.New(`User "ci" cannot watch resource "revisions"`))
+	})
+	f.start(t.Context(), unitTimings())
+	r := f.outcome()
+	if !apierrors.IsForbidden(r.err) {
+		t.Fatalf("got %v, want the Forbidden", r.err)
+	}
+	for _, want := range []string{"the revisions of the Knative Service " + fwNS + "/" + fwService, "cannot watch", "RBAC"} {
+		if !strings.Contains(r.err.Error(), want) {
+			t.Errorf("the error lacks %q: %v", want, r.err)
+		}
+	}
 }

@@ -309,10 +309,12 @@ func chooseDomain(ctx context.Context, cs kubernetes.Interface, cl *cluster.Clus
 	var lastErr error
 	err := wait.PollUntilContextTimeout(ctx, o.Poll, o.LoadBalancerTimeout, true, func(ctx context.Context) (bool, error) {
 		svc, err := cs.CoreV1().Services(gw.Namespace).Get(ctx, gw.Service, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
+		switch {
+		case apierrors.IsNotFound(err):
 			return false, fmt.Errorf("the gateway Service %s/%s does not exist: is %s installed?", gw.Namespace, gw.Service, o.Ingress)
-		}
-		if err != nil {
+		case kube.Denied(err):
+			return false, fmt.Errorf("reading the gateway Service %s/%s for its load balancer address (the credentials need get on Services in %s): %w", gw.Namespace, gw.Service, gw.Namespace, err)
+		case err != nil:
 			lastErr = err
 			return false, nil
 		}
@@ -333,6 +335,10 @@ func chooseDomain(ctx context.Context, cs kubernetes.Interface, cl *cluster.Clus
 	switch {
 	case domain != "":
 		return domain, nil
+	case kube.Denied(err):
+		// Waiting cannot give a user rights they lack; without them the
+		// install cannot go on either.
+		return "", err
 	case ctx.Err() != nil:
 		return "", fmt.Errorf("waiting for the load balancer address of %s/%s: %w", gw.Namespace, gw.Service, context.Cause(ctx))
 	case hostname != "":

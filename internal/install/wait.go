@@ -10,7 +10,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
@@ -66,7 +65,7 @@ func waitReady(ctx context.Context, cs kubernetes.Interface, namespaces []string
 	err := wait.PollUntilContextTimeout(ctx, o.Poll, o.ReadyTimeout, true, func(ctx context.Context) (bool, error) {
 		r, err := look(ctx, cs, namespaces)
 		switch {
-		case apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err):
+		case kube.Denied(err):
 			// Waiting cannot give a user rights they lack. Other errors may
 			// pass (or are the deadline arriving): the timeout bounds them.
 			return false, fmt.Errorf("reading Knative's Deployments, DaemonSets and the webhook's endpoints: %w", err)

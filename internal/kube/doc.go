@@ -1,4 +1,4 @@
 // Package kube holds what every stage that talks to Kubernetes shares: our
-// labels and field manager, which errors may pass, retries, and how pods
-// and events are described to the user.
+// labels and field manager, which errors may pass, retries, watches kept
+// open, and how pods and events are described to the user.
 package kube

@@ -74,3 +74,10 @@ func CutShort(ctx context.Context, err error) bool {
 func deadline(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "would exceed context deadline")
 }
+
+// Denied reports whether the server refused the request's credentials
+// (401) or their rights (403): waiting cannot give a user rights they
+// lack, so a wait ends at once on it.
+func Denied(err error) bool {
+	return apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err)
+}

@@ -62,6 +62,27 @@ func TestTransient(t *testing.T) {
 	}
 }
 
+// Only a refusal of the credentials or of their rights ends a wait at once.
+func TestDenied(t *testing.T) {
+	gr := schema.GroupResource{Resource: "services"}
+	for _, tt := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"forbidden, wrapped", fmt.Errorf("reading: %w", apierrors.NewForbidden(gr, "x", errors.New("no"))), true},
+		{"unauthorized", apierrors.NewUnauthorized("token expired"), true},
+		{"not found", apierrors.NewNotFound(gr, "x"), false},
+		{"server error", apierrors.NewInternalError(errors.New("etcd")), false},
+		{"connection refused", syscall.ECONNREFUSED, false},
+	} {
+		if got := Denied(tt.err); got != tt.want {
+			t.Errorf("%s: Denied = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
 // A read that the deadline (or the rate limiter foreseeing it) cut short is
 // told apart from one the server refused, so waits keep what they saw.
 func TestCutShort(t *testing.T) {

@@ -236,7 +236,10 @@ type statusError struct {
 
 func (e *statusError) Error() string { return e.status }
 
-// download gets u, retrying failures that may pass with backoff.
+// download gets u, making the request again with kube.Requester while it
+// fails in a way that may pass, up to Attempts times. The waits between
+// attempts follow the Fetcher's Backoff, or a Retry-After when that is
+// longer (up to MaxRetryAfter); each is announced.
 func (f *Fetcher) download(ctx context.Context, u, shown string) ([]byte, error) {
 	attempts := f.Attempts
 	if attempts <= 0 {
@@ -246,43 +249,53 @@ func (f *Fetcher) download(ctx context.Context, u, shown string) ([]byte, error)
 	if maxRetryAfter <= 0 {
 		maxRetryAfter = defaultMaxRetryAfter
 	}
-	step := f.backoff().DelayFunc()
+	timeout := f.RequestTimeout
+	if timeout <= 0 {
+		timeout = defaultRequestTimeout
+	}
+	backoff := f.backoff()
+	step := backoff.DelayFunc()
 	var (
 		data    []byte
 		attempt int
-		next    time.Duration // before the next attempt: set by a failed one
-		waiting bool          // whether an attempt failed and the next is due
+		last    error // the last attempt's own error
+		waiting bool  // whether an attempt failed and the next is due
 	)
-	// Until calls the DelayFunc after each attempt (immediate, sliding),
-	// so the delay can depend on the answer: a Retry-After may ask more.
-	err := wait.DelayFunc(func() time.Duration { return next }).Until(ctx, true, true, func(ctx context.Context) (bool, error) {
+	q := kube.Requester{
+		// The attempts bound the retries; the time is only a backstop
+		// that lets all of them run.
+		For: time.Duration(attempts) * (timeout + max(backoff.Cap, backoff.Duration, maxRetryAfter)),
+		// The Fetcher's own schedule decides each wait, passed on as the
+		// wait asked for; the Requester's own is the least it can be.
+		First: time.Nanosecond,
+		Cap:   time.Nanosecond,
+		Classify: func(err error) (time.Duration, bool) {
+			if ctx.Err() != nil || !retryable(err) || attempt >= attempts {
+				return 0, false
+			}
+			next := retryDelay(step(), err, maxRetryAfter)
+			waiting = true
+			f.progress("Downloading from %s failed (attempt %d of %d: %v); retrying in %s", shown, attempt, attempts, err, next)
+			return next, true
+		},
+	}
+	err := q.Do(ctx, func(ctx context.Context) error {
 		attempt++
 		waiting = false
-		var err error
-		data, err = f.get(ctx, u)
-		switch {
-		case err == nil:
-			return true, nil
-		case ctx.Err() != nil:
-			return false, fmt.Errorf("stopped: %w (while: %v)", context.Cause(ctx), err)
-		case !retryable(err):
-			return false, err
-		case attempt >= attempts:
-			return false, fmt.Errorf("gave up after %d attempts, the last one: %w", attempts, err)
-		}
-		next = retryDelay(step(), err, maxRetryAfter)
-		waiting = true
-		f.progress("Downloading from %s failed (attempt %d of %d: %v); retrying in %s", shown, attempt, attempts, err, next)
-		return false, nil
+		data, last = f.get(ctx, u)
+		return last
 	})
-	if err != nil && waiting {
-		// Only ctx ends the loop between attempts.
+	switch {
+	case err == nil:
+		return data, nil
+	case ctx.Err() != nil && waiting:
 		return nil, fmt.Errorf("stopped while waiting to retry: %w", context.Cause(ctx))
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("stopped: %w (while: %v)", context.Cause(ctx), last)
+	case retryable(last) && attempt >= attempts:
+		return nil, fmt.Errorf("gave up after %d attempts, the last one: %w", attempts, last)
 	}
-	if err != nil {
-		return nil, err
-	}
-	return data, nil
+	return nil, err
 }
 
 // backoff returns f.Backoff, or the default schedule when it is zero.

@@ -159,8 +159,13 @@ func takeSample(ctx context.Context, cs kubernetes.Interface, rev Revision, prob
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
-	if err := startWatches(wctx, cs, rev, rec, &wg); err != nil {
+	failed, err := startWatches(wctx, cs, rev, rec, &wg)
+	if err != nil {
 		return nil, err
+	}
+	// A watch that failed missed what the sample is judged on.
+	watchFailed := func(err error) error {
+		return fmt.Errorf("following revision %s's cold start: %w", rev.Name, err)
 	}
 
 	resp, reqErr := prober.Get(ctx, opts.Path)
@@ -186,11 +191,18 @@ func takeSample(ctx context.Context, cs kubernetes.Interface, rev Revision, prob
 		select {
 		case <-ctx.Done():
 			return nil, context.Cause(ctx)
+		case err := <-failed:
+			return nil, watchFailed(err)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
 	stop()
 	wg.Wait()
+	select {
+	case err := <-failed:
+		return nil, watchFailed(err)
+	default:
+	}
 
 	s := &Sample{
 		Index:   index,
@@ -315,81 +327,62 @@ func waitForZero(ctx context.Context, cs kubernetes.Interface, rev Revision, opt
 }
 
 // startWatches watches the revision's Deployment, pods and the namespace's
-// events, feeding rec until ctx ends. A watch the server closes is opened
-// again: a new watch begins with the objects as they are, which rec takes
-// in without counting anything twice.
-func startWatches(ctx context.Context, cs kubernetes.Interface, rev Revision, rec *recorder, wg *sync.WaitGroup) error {
-	opens := []func(context.Context) (watch.Interface, error){
-		func(ctx context.Context) (watch.Interface, error) {
+// events, feeding rec until ctx ends, and returns once they are open. The
+// caller ends ctx, also when startWatches fails: the watches opened go on
+// until then. A watch the server closes is opened again: a new watch
+// begins with the objects as they are, which rec takes in without counting
+// anything twice. One that cannot be opened again (the credentials may not
+// watch, or the server kept failing) is sent on the channel returned,
+// which has room for all of them.
+func startWatches(ctx context.Context, cs kubernetes.Interface, rev Revision, rec *recorder, wg *sync.WaitGroup) (<-chan error, error) {
+	watches := []struct {
+		what string
+		open func(context.Context) (watch.Interface, error)
+	}{
+		{"the Deployment of revision " + rev.Name, func(ctx context.Context) (watch.Interface, error) {
 			return cs.AppsV1().Deployments(rev.Namespace).Watch(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", rev.deployment()).String()})
-		},
-		func(ctx context.Context) (watch.Interface, error) {
+		}},
+		{"the pods of revision " + rev.Name, func(ctx context.Context) (watch.Interface, error) {
 			return cs.CoreV1().Pods(rev.Namespace).Watch(ctx, metav1.ListOptions{LabelSelector: serving.RevisionLabelKey + "=" + rev.Name})
-		},
-		func(ctx context.Context) (watch.Interface, error) {
+		}},
+		{"the pod events in namespace " + rev.Namespace, func(ctx context.Context) (watch.Interface, error) {
 			return cs.CoreV1().Events(rev.Namespace).Watch(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("involvedObject.kind", "Pod").String()})
-		},
+		}},
 	}
-	what := []string{"the revision's Deployment", "the revision's pods", "the namespace's events"}
-	var first []watch.Interface
-	for i, open := range opens {
-		var w watch.Interface
-		err := kube.Request(ctx, func(ctx context.Context) (err error) {
-			w, err = open(ctx)
-			return err
-		})
+	var open []*kube.Watcher
+	for _, wa := range watches {
+		wr, err := kube.Watch(ctx, wa.what, wa.open)
 		if err != nil {
-			for _, f := range first {
-				f.Stop()
-			}
-			return fmt.Errorf("watching %s: %w", what[i], err)
+			return nil, err
 		}
-		first = append(first, w)
+		open = append(open, wr)
 	}
-	for i, w := range first {
-		wg.Add(1)
-		go func(w watch.Interface, open func(context.Context) (watch.Interface, error)) {
+	failed := make(chan error, len(open))
+	wg.Add(len(open))
+	for _, wr := range open {
+		go func() {
 			defer wg.Done()
-			for {
-				feed(ctx, w, rec)
-				if ctx.Err() != nil {
-					return
-				}
-				var err error
-				for w, err = open(ctx); err != nil; w, err = open(ctx) {
-					select {
-					case <-ctx.Done():
-						return
-					case <-time.After(100 * time.Millisecond):
-					}
-				}
+			for ev := range wr.Events() {
+				feed(ev, rec)
 			}
-		}(w, opens[i])
+			if err := wr.Err(); err != nil {
+				failed <- err
+			}
+		}()
 	}
-	return nil
+	return failed, nil
 }
 
-// feed passes w's events to rec until w closes or ctx ends.
-func feed(ctx context.Context, w watch.Interface, rec *recorder) {
-	defer w.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case ev, ok := <-w.ResultChan():
-			if !ok {
-				return
-			}
-			switch o := ev.Object.(type) {
-			case *appsv1.Deployment:
-				rec.deployment(o)
-			case *corev1.Pod:
-				if ev.Type != watch.Deleted {
-					rec.pod(o)
-				}
-			case *corev1.Event:
-				rec.event(o)
-			}
+// feed passes a watch event to rec.
+func feed(ev watch.Event, rec *recorder) {
+	switch o := ev.Object.(type) {
+	case *appsv1.Deployment:
+		rec.deployment(o)
+	case *corev1.Pod:
+		if ev.Type != watch.Deleted {
+			rec.pod(o)
 		}
+	case *corev1.Event:
+		rec.event(o)
 	}
 }
