@@ -12,10 +12,10 @@ import (
 
 	container "google.golang.org/api/container/v1"
 	"google.golang.org/api/option"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/rest"
 
 	"github.com/knative-preview/action/internal/cluster"
+	"github.com/knative-preview/action/internal/kube"
 )
 
 // target is a GKE cluster, reused or created.
@@ -196,7 +196,7 @@ func (t *target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 		switch {
 		case why != "":
 			return nil, fmt.Errorf("%s: %s. Checking its API server: %w", r, clause(why), err)
-		case apierrors.IsUnauthorized(err) || apierrors.IsForbidden(err):
+		case kube.Denied(err):
 			return nil, fmt.Errorf("%s: %w. GKE maps the Google identity to a Kubernetes user: it needs roles/container.developer (or roles/container.admin) on project %s", r, err, r.project)
 		}
 		return nil, fmt.Errorf("%s: %w", r, err)
