@@ -237,7 +237,7 @@ type deployStage struct {
 
 func newDeployStage(s *runState) deployStage {
 	d := s.cfg.Deploy
-	d.Log, d.Redact = s.con, s.con.Redact
+	d.Log = s.con
 	if s.cfg.MeasuresColdStarts() {
 		d.Annotations = measure.RevisionAnnotations(d.Annotations)
 	}

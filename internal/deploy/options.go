@@ -139,12 +139,11 @@ type Options struct {
 	// revision lists in imagePullSecrets.
 	registry *registryAuth
 
-	// Log receives progress lines.
+	// Log receives progress lines. What the cluster says (a failure's
+	// message, a crashing container's log, which may print the app's
+	// environment) reaches the user only through the run's console, its
+	// outputs, report and summary, which hide every secret of the run.
 	Log log.Logger
-	// Redact hides the run's secrets (the console's, which knows them all,
-	// SecretEnv's values among them) in what the cluster says: a failure's
-	// message and a crashing container's log. Nil: nothing is hidden.
-	Redact func(string) string
 }
 
 // Secrets returns the values that must be masked in every log and output.

@@ -263,7 +263,7 @@ func (d *Deployer) Up(ctx context.Context, cl *cluster.Cluster, o Options) (*Res
 
 	w := &waiter{
 		d: d, t: t, c: c, ns: o.Namespace, name: o.Service, deployID: id, revision: revision,
-		redactor: o.Redact, log: l,
+		log: l,
 	}
 	ready, rev, err := w.wait(ctx, svc.Generation)
 	if err != nil {

@@ -29,8 +29,6 @@ type waiter struct {
 	// revision is the new revision's name: chosen up front for a tag,
 	// otherwise found by its deploy ID.
 	revision string
-	// redactor hides the run's secrets; nil: none.
-	redactor func(string) string
 	log      log.Logger
 }
 
@@ -96,12 +94,12 @@ func (w *waiter) wait(ctx context.Context, generation int64) (*servingv1.Service
 					falseSince = w.d.now()
 				}
 				if w.d.now().Sub(falseSince) >= w.t.ErrorWindow {
-					return nil, "", &failure{Reason: c.Reason, Message: w.redact(c.Message), Revision: s.revision}
+					return nil, "", &failure{Reason: c.Reason, Message: c.Message, Revision: s.revision}
 				}
 			} else {
 				falseSince = time.Time{}
 			}
-			if line := w.redact(s.summary()); line != said {
+			if line := s.summary(); line != said {
 				w.log.Infof("%s", line)
 				said = line
 			}
@@ -144,7 +142,6 @@ func (w *waiter) timeout(ctx context.Context, what string, last *state, lastErr 
 	if lastErr != nil {
 		diag += "; last error reading it: " + lastErr.Error()
 	}
-	diag = w.redact(diag)
 	if ctx.Err() != nil {
 		return fmt.Errorf("stopped waiting for %s to be Ready: %w; %s", what, context.Cause(ctx), diag)
 	}
@@ -288,24 +285,12 @@ func (w *waiter) findRevision(ctx context.Context, s *state) string {
 	return ""
 }
 
-// located fills in the revision and masks secret values.
+// located fills in the revision.
 func (w *waiter) located(f *failure, revision string) *failure {
 	if f.Revision == "" {
 		f.Revision = revision
 	}
-	f.Message = w.redact(f.Message)
-	f.Log = w.redact(f.Log)
-	f.LogError = w.redact(f.LogError)
 	return f
-}
-
-// redact hides secrets in text from the cluster (a crashing app may print
-// its environment) with the run's redactor.
-func (w *waiter) redact(s string) string {
-	if w.redactor == nil {
-		return s
-	}
-	return w.redactor(s)
 }
 
 // logTail reads the end of a container's log: of its previous run when

@@ -1,6 +1,8 @@
 package deploy
 
 import (
+	"bytes"
+	"github.com/knative-preview/action/internal/console"
 	"strings"
 	"testing"
 
@@ -64,12 +66,17 @@ func TestRevisionFailure(t *testing.T) {
 	}
 }
 
-// A crashing app may print its environment: the log and messages in a
-// Failure never show a secret-env value.
+// A crashing app may print its environment: the failure keeps the log as
+// the cluster gave it, and the run's console, through which it reaches
+// the user, shows no secret-env value.
 func TestFailureMasksSecrets(t *testing.T) {
-	w := &waiter{redactor: func(s string) string { return strings.ReplaceAll(s, "hunter2", "***") }}
+	w := &waiter{}
 	f := w.located(&failure{Reason: "CrashLoopBackOff", Message: "exit: token hunter2 rejected", Log: "TOKEN=hunter2\npanic\n"}, "web-00001")
-	if s := f.Error(); strings.Contains(s, "hunter2") || !strings.Contains(s, "TOKEN=***") || !strings.Contains(s, "revision web-00001") {
-		t.Errorf("failure: %s", s)
+	var b bytes.Buffer
+	con := console.NewActions(&b, func(string) string { return "" })
+	con.Mask("hunter2")
+	con.Errorf("stage deploy: %v", f)
+	if s := b.String(); strings.Contains(strings.ReplaceAll(s, "::add-mask::hunter2", ""), "hunter2") || !strings.Contains(s, "TOKEN=***") || !strings.Contains(s, "revision web-00001") {
+		t.Errorf("the log: %s", s)
 	}
 }
