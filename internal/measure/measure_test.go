@@ -163,12 +163,15 @@ func (t *tap) wait(ctx context.Context, rvs []string) error {
 	})
 }
 
-// watch hands w's events on one at a time, each twice. The measure code
-// reads its watches one event at a time, so when it takes the second copy
-// it has finished with the first: only then is the event's
-// resourceVersion marked handled. A second copy is harmless: a watch that
-// is opened again starts with the objects as they are, so the measure code
-// already takes an object it has seen without counting anything twice.
+// watch hands w's events on one at a time, each three times. The measure
+// code reads its watches one event at a time, through kube.Watch, which
+// passes each event on through one more unbuffered channel: when this tap
+// hands over the third copy, kube.Watch has handed over the second, so
+// the measure code took it and has finished with the first. Only then is
+// the event's resourceVersion marked handled. More copies are harmless: a
+// watch that is opened again starts with the objects as they are, so the
+// measure code already takes an object it has seen without counting
+// anything twice.
 func (t *tap) watch(w watch.Interface, err error) (watch.Interface, error) {
 	if err != nil {
 		return nil, err
@@ -179,7 +182,7 @@ func (t *tap) watch(w watch.Interface, err error) (watch.Interface, error) {
 		for ev := range w.ResultChan() {
 			copies := 1
 			if ev.Type == watch.Added || ev.Type == watch.Modified || ev.Type == watch.Deleted {
-				copies = 2
+				copies = 3
 			}
 			for range copies {
 				select {
@@ -188,7 +191,7 @@ func (t *tap) watch(w watch.Interface, err error) (watch.Interface, error) {
 					return
 				}
 			}
-			if m, err := meta.Accessor(ev.Object); err == nil && copies == 2 {
+			if m, err := meta.Accessor(ev.Object); err == nil && copies == 3 {
 				t.mu.Lock()
 				t.handled[m.GetResourceVersion()] = true
 				t.mu.Unlock()
