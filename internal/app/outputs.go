@@ -10,9 +10,40 @@ import (
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/deploy"
+	"github.com/knative-preview/action/internal/install"
 	"github.com/knative-preview/action/internal/measure"
 	"github.com/knative-preview/action/internal/outputs"
+	"github.com/knative-preview/action/internal/pipeline"
+	"github.com/knative-preview/action/internal/report"
 )
+
+// setOutputs writes what the stages found, whether or not the run
+// failed: what was found before a failure still reaches the caller.
+// results are the stages' results, for the install stage's time.
+func (s *runState) setOutputs(results []pipeline.Result) error {
+	var errs []error
+	f := s.found()
+	if cl := f.cluster; cl != nil {
+		var extra map[string]string
+		if p, ok := s.cluster.Target.(cluster.OutputsProvider); ok {
+			extra = p.Outputs()
+		}
+		errs = append(errs, clusterOutputs(s.out, cl, extra))
+	}
+	if res := f.installed; res != nil {
+		errs = append(errs, installOutputs(s.out, res, results))
+	}
+	if res := f.deployed; res != nil {
+		errs = append(errs, deployOutputs(s.out, res, f.cluster))
+	}
+	if rep := f.measured; rep != nil {
+		errs = append(errs, measureOutputs(s.out, rep))
+	}
+	if c := f.comparison; c != nil {
+		errs = append(errs, compareOutputs(s.out, c))
+	}
+	return errors.Join(errs...)
+}
 
 // clusterOutputs writes what the cluster stage reports; extra are the
 // target's own outputs (kind: the kubeconfig it wrote for later steps).
@@ -25,6 +56,31 @@ func clusterOutputs(out *outputs.Writer, c *cluster.Cluster, extra map[string]st
 		errs = append(errs, out.Set(name, extra[name]))
 	}
 	return errors.Join(errs...)
+}
+
+// installOutputs writes what the install stage reports.
+func installOutputs(out *outputs.Writer, res *install.Result, results []pipeline.Result) error {
+	errs := []error{
+		out.Set("knative-version", res.Versions.Serving),
+		out.Set("ingress", res.Ingress),
+		out.Set("ingress-version", res.Versions.Ingress),
+		out.Set("domain", res.Domain),
+	}
+	for _, r := range results {
+		if r.Name == "install" {
+			errs = append(errs, out.Set("install-seconds", strconv.FormatFloat(r.Duration.Seconds(), 'f', 1, 64)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// compareOutputs writes the verdict of the comparison and its figures.
+func compareOutputs(out *outputs.Writer, c *report.Comparison) error {
+	figures, err := json.Marshal(c.Figures)
+	if err != nil {
+		return fmt.Errorf("encoding the compared figures: %w", err)
+	}
+	return errors.Join(out.Set("regression", c.Verdict), out.Set("regression-figures", string(figures)))
 }
 
 // deployOutputs writes what the deploy stage reports; host-url is written

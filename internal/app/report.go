@@ -14,8 +14,8 @@ import (
 // what the report file, the job summary and the pull request's comment
 // say, so the run's secrets are removed from all of it: a failed check
 // may quote what the service answered, a secret-env value among it.
-func (s *runState) report(results []pipeline.Result, err error) *report.Report {
-	r := s.rawReport(results, err)
+func (s *runState) report(f found, results []pipeline.Result, err error) *report.Report {
+	r := s.rawReport(f, results, err)
 	var redacted report.Report
 	data, eerr := report.Encode(r)
 	if eerr == nil {
@@ -32,7 +32,7 @@ func (s *runState) report(results []pipeline.Result, err error) *report.Report {
 	return &redacted
 }
 
-func (s *runState) rawReport(results []pipeline.Result, err error) *report.Report {
+func (s *runState) rawReport(f found, results []pipeline.Result, err error) *report.Report {
 	r := &report.Report{
 		SchemaVersion: report.SchemaVersion,
 		Time:          s.started.UTC().Format(time.RFC3339),
@@ -40,21 +40,21 @@ func (s *runState) rawReport(results []pipeline.Result, err error) *report.Repor
 		Repository:    s.getenv("GITHUB_REPOSITORY"),
 		Commit:        s.getenv("GITHUB_SHA"),
 		Image:         report.ImageOf(s.cfg.Image),
-		Cluster:       report.Cluster{Target: s.cfg.Cluster},
-		Measure:       s.measured,
+		Cluster:       report.Cluster{Target: string(s.cfg.Cluster)},
+		Measure:       f.measured,
 		OK:            err == nil,
 	}
-	if s.cluster != nil {
-		r.Cluster.Context, r.Cluster.Created = s.cluster.Context, s.cluster.Created
-		if s.cluster.Version != nil {
-			r.Cluster.KubernetesVersion = s.cluster.Version.GitVersion
+	if cl := f.cluster; cl != nil {
+		r.Cluster.Context, r.Cluster.Created = cl.Context, cl.Created
+		if cl.Version != nil {
+			r.Cluster.KubernetesVersion = cl.Version.GitVersion
 		}
 	}
-	if s.installed != nil {
-		r.Knative = report.Knative{ServingVersion: s.installed.Versions.Serving, Ingress: s.installed.Ingress, IngressVersion: s.installed.Versions.Ingress}
+	if in := f.installed; in != nil {
+		r.Knative = report.Knative{ServingVersion: in.Versions.Serving, Ingress: in.Ingress, IngressVersion: in.Versions.Ingress}
 	}
-	r.Service = s.serviceReport()
-	r.Comparison, r.Trend = s.compared, s.trend
+	r.Service = f.serviceReport()
+	r.Comparison, r.Trend = f.comparison, f.trend
 	for _, res := range results {
 		st := report.Stage{Name: res.Name, Ran: res.Ran, Seconds: res.Duration.Seconds()}
 		if res.Err != nil {
@@ -62,7 +62,7 @@ func (s *runState) rawReport(results []pipeline.Result, err error) *report.Repor
 		}
 		r.Stages = append(r.Stages, st)
 	}
-	if m := s.measured; m != nil {
+	if m := f.measured; m != nil {
 		r.Checks = report.Checks{Ran: true, Passed: len(m.Problems) == 0, Problems: m.Problems, ColdStartMaxMs: s.cfg.Measure.MaxMedianMs}
 	}
 	if ev := s.cfg.Event; ev != nil && ev.PullRequest != nil {

@@ -25,9 +25,9 @@ func TestReportHidesSecretsTheServiceAnswered(t *testing.T) {
 	// 4711.5 ms), where redacting the text would break the report.
 	con.Mask(sentinel, "4711")
 	answer := `warm request 1: body "API_KEY=` + sentinel + `<br>PIN=4711"`
-	s := &runState{cfg: &config.Config{}, con: con, started: time.Now(), getenv: func(string) string { return "" },
-		measured: &measure.Report{Problems: []string{answer}, WarmMs: []float64{4711.5}, Samples: []measure.Sample{{Index: 1, Verdict: measure.VerdictCold, Reason: answer}}}}
-	r := s.report([]pipeline.Result{{Name: "measure", Ran: true, Err: errors.New(answer)}}, errors.New(answer))
+	s := &runState{cfg: &config.Config{}, con: con, started: time.Now(), getenv: func(string) string { return "" }}
+	f := found{measured: &measure.Report{Problems: []string{answer}, WarmMs: []float64{4711.5}, Samples: []measure.Sample{{Index: 1, Verdict: measure.VerdictCold, Reason: answer}}}}
+	r := s.report(f, []pipeline.Result{{Name: "measure", Ran: true, Err: errors.New(answer)}}, errors.New(answer))
 	var kept []byte
 	out := outputs.NewLocal(outputs.JSON, &bytes.Buffer{}, &bytes.Buffer{})
 	saveReport(r, func(data []byte) (string, error) { kept = data; return ".knative-preview/report.json", nil }, con, out)

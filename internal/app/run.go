@@ -52,8 +52,11 @@ func run(ctx context.Context, cfg *config.Config, con *console.Console, out *out
 	pr := newPullRequest(cfg, con, getenv)
 	pr.start(ctx)
 	results, err := runner.Run(ctx, stages)
+	if oerr := state.setOutputs(results); oerr != nil {
+		err = errors.Join(err, oerr)
+	}
 	stopped := errors.Is(context.Cause(ctx), ErrInterrupted)
-	rep := state.report(results, err)
+	rep := state.report(state.found(), results, err)
 	if keep != nil && cfg.Deploy.Mode == deploy.ModeUp {
 		saveReport(rep, keep, con, out)
 	}
@@ -103,8 +106,8 @@ func interruptedMessage(stages []pipeline.Stage, results []pipeline.Result) stri
 	msg := fmt.Sprintf("interrupted %s stage %s", doing, results[last].Name)
 	// The latest stage that changes something says the most.
 	for i := last; i >= 0; i-- {
-		if f := stages[i].LeftBehind; f != nil {
-			return msg + ": " + f()
+		if l, ok := stages[i].(pipeline.LeavesBehind); ok {
+			return msg + ": " + l.LeftBehind()
 		}
 	}
 	return msg + ": nothing on the cluster was changed"

@@ -58,12 +58,11 @@ type Options struct {
 	// RetryFor bounds the retries of one object on errors that may pass
 	// (default 2m).
 	RetryFor time.Duration
-	// Log receives progress lines.
-	Log log.Logger
 }
 
-// New returns an Applier for the cluster cfg reaches.
-func New(cfg *rest.Config, o Options) (*Applier, error) {
+// New returns an Applier for the cluster cfg reaches, telling l what it
+// does.
+func New(cfg *rest.Config, o Options, l log.Logger) (*Applier, error) {
 	c := rest.CopyConfig(cfg)
 	// Applying a release is a burst of requests: client-go's default of
 	// 5 QPS would make the client, not the server, the bottleneck.
@@ -88,7 +87,7 @@ func New(cfg *rest.Config, o Options) (*Applier, error) {
 		workers:          16,
 		retryFor:         o.RetryFor,
 		establishTimeout: time.Minute,
-		log:              log.Or(o.Log),
+		log:              l,
 	}
 	if a.retryFor <= 0 {
 		a.retryFor = 2 * time.Minute

@@ -102,7 +102,7 @@ func TestIntegrationInstallReapplyUpgrade(t *testing.T) {
 	testenv.WriteReleaseManifests(t, dir, "1.23.0", "1.23.1")
 	ctx := t.Context()
 
-	a, err := New(env.Config, Options{RetryFor: 10 * time.Second})
+	a, err := New(env.Config, Options{RetryFor: 10 * time.Second}, log.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestIntegrationInstallReapplyUpgrade(t *testing.T) {
 	}
 
 	// A fresh Applier, as a second run would have: nothing to change.
-	a2, _ := New(env.Config, Options{})
+	a2, _ := New(env.Config, Options{}, log.Discard)
 	res, err = a2.Apply(ctx, Dedupe(manifests(t, dir, "1.23.0")))
 	if err != nil {
 		t.Fatalf("re-apply: %v", err)
@@ -208,7 +208,7 @@ func TestIntegrationDeadWebhookIsRetriedThenNamed(t *testing.T) {
 	})
 
 	var progress []string
-	a, err := New(env.Config, Options{RetryFor: 2 * time.Second, Log: log.Func(func(f string, args ...any) { progress = append(progress, f) })})
+	a, err := New(env.Config, Options{RetryFor: 2 * time.Second}, log.Func(func(f string, args ...any) { progress = append(progress, f) }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func TestIntegrationDeadWebhookIsRetriedThenNamed(t *testing.T) {
 // is named.
 func TestIntegrationInvalidObjectFailsFast(t *testing.T) {
 	env := testenv.Shared(t)
-	a, err := New(env.Config, Options{RetryFor: time.Hour})
+	a, err := New(env.Config, Options{RetryFor: time.Hour}, log.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/knative-preview/action/internal/log"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,7 +42,7 @@ func BenchmarkInstallVsKubectl(b *testing.B) {
 	// Ours does what the install stage does: read, decode, apply, starting
 	// from a new client (discovery included) each time.
 	ours := func(ctx context.Context, env *testenv.Env) error {
-		a, err := New(env.Config, Options{})
+		a, err := New(env.Config, Options{}, log.Discard)
 		if err != nil {
 			return err
 		}

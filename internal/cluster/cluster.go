@@ -49,6 +49,9 @@ type Cluster struct {
 	// Created is true when this run created the cluster (so it may tune it
 	// more freely, and delete it at the end when asked).
 	Created bool
+	// Ephemeral is true when the cluster lives no longer than the job (a
+	// kind cluster this run created): what is kept on it is lost.
+	Ephemeral bool
 	// Domain is the DNS suffix Knative should give services on this cluster
 	// when the target knows it (kind: 127.0.0.1.sslip.io); empty lets the
 	// install stage choose (a load balancer's IP, or the domain input).
@@ -121,7 +124,7 @@ func ServerVersion(ctx context.Context, cfg *rest.Config, within time.Duration, 
 			return false, err
 		}
 		if attempt == 1 || attempt%5 == 0 {
-			log.Or(l).Infof("waiting up to %s for the API server at %s to answer (%s)", within, cfg.Host, short(err))
+			l.Infof("waiting up to %s for the API server at %s to answer (%s)", within, cfg.Host, short(err))
 		}
 		return false, nil
 	})

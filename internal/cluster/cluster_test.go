@@ -103,7 +103,7 @@ func TestServerVersionGivesUpOnSilence(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	_, err = ServerVersion(context.Background(), &rest.Config{Host: "https://" + addr}, 2*time.Second, nil)
+	_, err = ServerVersion(context.Background(), &rest.Config{Host: "https://" + addr}, 2*time.Second, log.Discard)
 	if err == nil {
 		t.Fatal("no error from a port where nothing listens")
 	}

@@ -23,8 +23,8 @@ import (
 
 // Config is the validated configuration of one run.
 type Config struct {
-	// Cluster is the cluster target, one of ClusterTargets.
-	Cluster string
+	// Cluster is the cluster target.
+	Cluster Target
 	// Timeout limits the whole run.
 	Timeout time.Duration
 	// Image is the image reference to deploy, or empty.
@@ -95,8 +95,8 @@ func (c *Config) Secrets() []string {
 func Parse(raw input.Values, style input.Style, getenv func(string) string) (*Config, error) {
 	r := input.NewReader(Inputs, raw, style, getenv)
 	cfg := &Config{}
-	cfg.Cluster = r.OneOf("cluster", "is not a cluster target", clusterTargets...)
-	refuseOtherTargets(r, raw, cfg.Cluster)
+	cfg.Cluster = Target(r.OneOf("cluster", "is not a cluster target", clusterTargets...))
+	refuseOtherTargets(r, raw, string(cfg.Cluster))
 	cfg.Timeout = r.Duration("timeout")
 	cfg.Image = r.String("image")
 	if cfg.Image != "" {
@@ -123,6 +123,7 @@ func Parse(raw input.Values, style input.Style, getenv func(string) string) (*Co
 	cfg.Measure = measure.Parse(r)
 	refuseUnmeasurable(r, cfg)
 	cfg.History = history.Parse(r)
+	cfg.Deploy.KeepsHistory = cfg.History.Mode != history.ModeOff
 	cfg.Baseline = baseline.Parse(r)
 	cfg.Regression = regression.Parse(r)
 	warnUncompared(r, cfg)

@@ -33,11 +33,11 @@ func TestDefaultsAreTheComponentsOwn(t *testing.T) {
 		}
 		return cfg
 	}
-	onKind := parse(ClusterKind, nil)
-	onGKE := parse(ClusterGKE, input.Values{"gke-project": "proj-1", "gke-location": "us-central1"})
+	onKind := parse(string(ClusterKind), nil)
+	onGKE := parse(string(ClusterGKE), input.Values{"gke-project": "proj-1", "gke-location": "us-central1"})
 	timeout, _ := time.ParseDuration(defaultTimeout)
 	checks := map[string]struct{ got, want string }{
-		"cluster":             {onKind.Cluster, ClusterKind},
+		"cluster":             {string(onKind.Cluster), string(ClusterKind)},
 		"timeout":             {onKind.Timeout.String(), timeout.String()},
 		"cluster-name":        {onKind.Kind.ClusterName + " " + onGKE.GKE.ClusterName, cluster.DefaultName + " " + cluster.DefaultName},
 		"reuse-cluster":       {onKind.Kind.Reuse + " " + onGKE.GKE.Reuse, cluster.DefaultReuse + " " + cluster.DefaultReuse},
@@ -48,9 +48,9 @@ func TestDefaultsAreTheComponentsOwn(t *testing.T) {
 		"delete-cluster":      {onGKE.GKE.DeleteCluster, gke.DefaultDeleteCluster},
 		"serving-version":     {onKind.Install.Spec.String(), release.DefaultServingVersion},
 		"ingress":             {onKind.Install.Ingress, release.IngressKourier},
-		"mode":                {onKind.Deploy.Mode, deploy.ModeUp},
+		"mode":                {string(onKind.Deploy.Mode), string(deploy.ModeUp)},
 		"namespace":           {onKind.Deploy.Namespace, deploy.DefaultNamespace},
-		"visibility":          {onKind.Deploy.Visibility, deploy.VisibilityExternal},
+		"visibility":          {string(onKind.Deploy.Visibility), string(deploy.VisibilityExternal)},
 		"cold-start-samples":  {strconv.Itoa(onKind.Measure.Samples), strconv.Itoa(measure.DefaultSamples)},
 		"path":                {onKind.Measure.Path, measure.DefaultPath},
 		"expect-status":       {strconv.Itoa(onKind.Measure.Expect.Status), strconv.Itoa(measure.DefaultStatus)},

@@ -21,15 +21,18 @@ import (
 	"github.com/knative-preview/action/internal/regression"
 )
 
+// Target is a cluster target, a value of the cluster input.
+type Target string
+
 // Cluster targets accepted by the cluster input.
 const (
-	ClusterKind       = "kind"
-	clusterKubeconfig = "kubeconfig"
-	ClusterGKE        = "gke"
+	ClusterKind       Target = "kind"
+	clusterKubeconfig Target = "kubeconfig"
+	ClusterGKE        Target = "gke"
 )
 
 // clusterTargets lists the accepted values of the cluster input.
-var clusterTargets = []string{ClusterKind, clusterKubeconfig, ClusterGKE}
+var clusterTargets = []string{string(ClusterKind), string(clusterKubeconfig), string(ClusterGKE)}
 
 // defaultTimeout limits a run when the timeout input is empty.
 const defaultTimeout = "20m"
@@ -38,7 +41,7 @@ const defaultTimeout = "20m"
 var (
 	clusterInput = input.Def{
 		Name:        "cluster",
-		Default:     ClusterKind,
+		Default:     string(ClusterKind),
 		Description: "Where Knative runs. kind: a kind cluster in the runner's Docker, created or reused; kubeconfig: an existing cluster reached through the kubeconfig and context inputs; gke: a GKE cluster reused or created through the Container API (see the gke-* inputs).",
 	}
 	timeoutInput = input.Def{
@@ -77,13 +80,13 @@ var Inputs = slices.Concat(
 // those targets: the inputs a target owns are its.
 var targetsOf = func() map[string][]string {
 	m := map[string][]string{}
-	for target, defs := range map[string][]input.Def{clusterKubeconfig: kubeconfig.Inputs, ClusterKind: kind.Inputs, ClusterGKE: gke.Inputs} {
+	for target, defs := range map[Target][]input.Def{clusterKubeconfig: kubeconfig.Inputs, ClusterKind: kind.Inputs, ClusterGKE: gke.Inputs} {
 		for _, d := range defs {
-			m[d.Name] = append(m[d.Name], target)
+			m[d.Name] = append(m[d.Name], string(target))
 		}
 	}
 	for _, d := range cluster.Inputs {
-		m[d.Name] = []string{ClusterKind, ClusterGKE}
+		m[d.Name] = []string{string(ClusterKind), string(ClusterGKE)}
 	}
 	return m
 }()

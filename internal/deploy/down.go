@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -15,18 +16,21 @@ import (
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
 	"github.com/knative-preview/action/internal/cluster"
+	"github.com/knative-preview/action/internal/history"
 	"github.com/knative-preview/action/internal/kube"
 	"github.com/knative-preview/action/internal/log"
 )
 
-// Down removes the preview. Without a tag it deletes the Knative Service
-// (Kubernetes then removes what it owns: revisions, routes, pods, the
-// Secrets), and the namespace when this action created it and nothing of
-// anyone else's is left in it. With a tag it removes only that tag's
-// traffic entry and Secrets: the Service and its other tags stay. Removing
-// what is not there is no error.
-func (d *Deployer) Down(ctx context.Context, cl *cluster.Cluster, o Options) error {
-	l := log.Or(o.Log)
+// Down removes the preview, telling l each step. A pull request's own
+// preview leaves no history behind (with KeepsHistory): the history goes
+// first, so that the namespace may go after the Service; a smoke check's
+// (or a shared Service's) history outlives its Service. Without a tag it
+// deletes the Knative Service (Kubernetes then removes what it owns:
+// revisions, routes, pods, the Secrets), and the namespace when this action
+// created it and nothing of anyone else's is left in it. With a tag it
+// removes only that tag's traffic entry and Secrets: the Service and its
+// other tags stay. Removing what is not there is no error.
+func (d *Deployer) Down(ctx context.Context, l log.Logger, cl *cluster.Cluster, o Options) error {
 	if o.Service == "" || o.Namespace == "" {
 		return fmt.Errorf("deleting needs a service name and a namespace (got service %q, namespace %q)", o.Service, o.Namespace)
 	}
@@ -34,17 +38,47 @@ func (d *Deployer) Down(ctx context.Context, cl *cluster.Cluster, o Options) err
 	if err != nil {
 		return err
 	}
+	if o.PullRequestsOwn() && o.KeepsHistory {
+		if err := history.Forget(ctx, c.kube, o.Namespace, o.Preview()); err != nil {
+			// Only figures are left over; the preview itself goes below.
+			l.Warnf("the preview's history is not removed: %v", err)
+		}
+	}
 	if o.Tag != "" {
 		return removeTag(ctx, c, o, l)
 	}
-	id := o.Namespace + "/" + o.Service
-
-	services := c.serving.Services(o.Namespace)
-	var svc *servingv1.Service
-	err = kube.Request(ctx, func(ctx context.Context) (err error) {
-		svc, err = services.Get(ctx, o.Service, metav1.GetOptions{})
+	if err := deleteService(ctx, c, o, l); err != nil {
+		return ignore(err, errNotTheirs)
+	}
+	// The Secrets are owned by the Service; delete them too in case a
+	// failed run left one without its owner.
+	if err := deleteSecrets(ctx, c.kube, o, nil, l); err != nil {
 		return err
+	}
+	return deleteNamespace(ctx, c, o, l)
+}
+
+// errNotTheirs says the Service is not the closed pull request's preview:
+// it is left as it is, and so is what is beside it.
+var errNotTheirs = errors.New("not the pull request's preview")
+
+// ignore returns err unless it is target.
+func ignore(err, target error) error {
+	if errors.Is(err, target) {
+		return nil
+	}
+	return err
+}
+
+// deleteService deletes the Knative Service, unless a closing pull
+// request's run finds it is another's (then errNotTheirs).
+func deleteService(ctx context.Context, c *clients, o Options, l log.Logger) error {
+	id := o.Namespace + "/" + o.Service
+	services := c.serving.Services(o.Namespace)
+	svc, err := kube.Get(ctx, func(ctx context.Context) (*servingv1.Service, error) {
+		return services.Get(ctx, o.Service, metav1.GetOptions{})
 	})
+	pr := o.Derived.PullRequest
 	switch {
 	case apierrors.IsNotFound(err) && !missingAPI(err):
 		l.Infof("there is no Knative Service %s: nothing to delete", id)
@@ -52,15 +86,15 @@ func (d *Deployer) Down(ctx context.Context, cl *cluster.Cluster, o Options) err
 		return fmt.Errorf("reading Knative Service %s before deleting it: %w%s", id, err, installHint(err))
 	case svc.DeletionTimestamp != nil:
 		l.Infof("Knative Service %s is already being deleted", id)
-	case o.closing && svc.Labels[pullRequestLabel] != strconv.Itoa(o.pullRequest.Number):
+	case o.Derived.Closing && svc.Labels[pullRequestLabel] != strconv.Itoa(pr.Number):
 		// A service input shared by pull requests, or with the branch's
 		// own deploys: the closed pull request's preview is not this.
 		whose := "no pull request deployed it last"
 		if n := svc.Labels[pullRequestLabel]; n != "" {
 			whose = "pull request #" + n + " deployed it last"
 		}
-		l.Infof("Knative Service %s is not pull request #%d's preview (%s): left as it is", id, o.pullRequest.Number, whose)
-		return nil
+		l.Infof("Knative Service %s is not pull request #%d's preview (%s): left as it is", id, pr.Number, whose)
+		return errNotTheirs
 	default:
 		// Background propagation: the Service goes now, what it owns after.
 		background := metav1.DeletePropagationBackground
@@ -73,13 +107,7 @@ func (d *Deployer) Down(ctx context.Context, cl *cluster.Cluster, o Options) err
 		}
 		l.Infof("deleted Knative Service %s", id)
 	}
-
-	// The Secrets are owned by the Service; delete them too in case a
-	// failed run left one without its owner.
-	if err := deleteSecrets(ctx, c.kube, o, nil, l); err != nil {
-		return err
-	}
-	return deleteNamespace(ctx, c, o, l)
+	return nil
 }
 
 // removeTag removes the tag's traffic entry from the Service, and the
@@ -168,10 +196,8 @@ func servedRevisionOfTag(svc *servingv1.Service, tag string) string {
 // deleteNamespace deletes the namespace when this action created it and
 // nothing of anyone else's is left in it.
 func deleteNamespace(ctx context.Context, c *clients, o Options, l log.Logger) error {
-	var ns *corev1.Namespace
-	err := kube.Request(ctx, func(ctx context.Context) (err error) {
-		ns, err = c.kube.CoreV1().Namespaces().Get(ctx, o.Namespace, metav1.GetOptions{})
-		return err
+	ns, err := kube.Get(ctx, func(ctx context.Context) (*corev1.Namespace, error) {
+		return c.kube.CoreV1().Namespaces().Get(ctx, o.Namespace, metav1.GetOptions{})
 	})
 	switch {
 	case apierrors.IsNotFound(err):
@@ -223,71 +249,46 @@ func leftovers(ctx context.Context, c *clients, o Options) ([]string, error) {
 
 	type lister struct {
 		kind string
-		list func() ([]metav1.Object, error)
+		list func(ctx context.Context) (runtime.Object, error)
 		skip func(metav1.Object) bool
 	}
-	sv := c.serving
-	core := c.kube.CoreV1()
-	apps := c.kube.AppsV1()
-	batch := c.kube.BatchV1()
+	sv, core, apps, batch := c.serving, c.kube.CoreV1(), c.kube.AppsV1(), c.kube.BatchV1()
+	named := func(name string) func(metav1.Object) bool {
+		return func(m metav1.Object) bool { return m.GetName() == name }
+	}
 	listers := []lister{
-		{"ksvc", func() ([]metav1.Object, error) { l, err := sv.Services(ns).List(ctx, list); return objects(l, err) },
-			func(m metav1.Object) bool { return m.GetName() == o.Service }},
-		{"configuration", func() ([]metav1.Object, error) {
-			l, err := sv.Configurations(ns).List(ctx, list)
-			return objects(l, err)
+		{"ksvc", func(ctx context.Context) (runtime.Object, error) { return sv.Services(ns).List(ctx, list) }, named(o.Service)},
+		{"configuration", func(ctx context.Context) (runtime.Object, error) { return sv.Configurations(ns).List(ctx, list) }, nil},
+		{"route", func(ctx context.Context) (runtime.Object, error) { return sv.Routes(ns).List(ctx, list) }, nil},
+		{"deployment", func(ctx context.Context) (runtime.Object, error) { return apps.Deployments(ns).List(ctx, list) }, nil},
+		{"statefulset", func(ctx context.Context) (runtime.Object, error) { return apps.StatefulSets(ns).List(ctx, list) }, nil},
+		{"daemonset", func(ctx context.Context) (runtime.Object, error) { return apps.DaemonSets(ns).List(ctx, list) }, nil},
+		{"job", func(ctx context.Context) (runtime.Object, error) { return batch.Jobs(ns).List(ctx, list) }, nil},
+		{"cronjob", func(ctx context.Context) (runtime.Object, error) { return batch.CronJobs(ns).List(ctx, list) }, nil},
+		{"pod", func(ctx context.Context) (runtime.Object, error) { return core.Pods(ns).List(ctx, list) }, nil},
+		{"service", func(ctx context.Context) (runtime.Object, error) { return core.Services(ns).List(ctx, list) }, nil},
+		{"configmap", func(ctx context.Context) (runtime.Object, error) { return core.ConfigMaps(ns).List(ctx, list) }, named("kube-root-ca.crt")},
+		{"secret", func(ctx context.Context) (runtime.Object, error) { return core.Secrets(ns).List(ctx, list) }, serviceAccountToken},
+		{"persistentvolumeclaim", func(ctx context.Context) (runtime.Object, error) {
+			return core.PersistentVolumeClaims(ns).List(ctx, list)
 		}, nil},
-		{"route", func() ([]metav1.Object, error) { l, err := sv.Routes(ns).List(ctx, list); return objects(l, err) }, nil},
-		{"deployment", func() ([]metav1.Object, error) {
-			l, err := apps.Deployments(ns).List(ctx, list)
-			return objects(l, err)
-		}, nil},
-		{"statefulset", func() ([]metav1.Object, error) {
-			l, err := apps.StatefulSets(ns).List(ctx, list)
-			return objects(l, err)
-		}, nil},
-		{"daemonset", func() ([]metav1.Object, error) { l, err := apps.DaemonSets(ns).List(ctx, list); return objects(l, err) }, nil},
-		{"job", func() ([]metav1.Object, error) { l, err := batch.Jobs(ns).List(ctx, list); return objects(l, err) }, nil},
-		{"cronjob", func() ([]metav1.Object, error) { l, err := batch.CronJobs(ns).List(ctx, list); return objects(l, err) }, nil},
-		{"pod", func() ([]metav1.Object, error) { l, err := core.Pods(ns).List(ctx, list); return objects(l, err) }, nil},
-		{"service", func() ([]metav1.Object, error) { l, err := core.Services(ns).List(ctx, list); return objects(l, err) }, nil},
-		{"configmap", func() ([]metav1.Object, error) { l, err := core.ConfigMaps(ns).List(ctx, list); return objects(l, err) },
-			func(m metav1.Object) bool { return m.GetName() == "kube-root-ca.crt" }},
-		{"secret", func() ([]metav1.Object, error) {
-			l, err := core.Secrets(ns).List(ctx, list)
-			if err != nil {
-				return nil, err
-			}
-			var out []metav1.Object
-			for i, s := range l.Items {
-				if s.Type != corev1.SecretTypeServiceAccountToken {
-					out = append(out, &l.Items[i])
-				}
-			}
-			return out, nil
-		}, nil},
-		{"persistentvolumeclaim", func() ([]metav1.Object, error) {
-			l, err := core.PersistentVolumeClaims(ns).List(ctx, list)
-			return objects(l, err)
-		}, nil},
-		{"serviceaccount", func() ([]metav1.Object, error) {
-			l, err := core.ServiceAccounts(ns).List(ctx, list)
-			return objects(l, err)
-		},
-			func(m metav1.Object) bool { return m.GetName() == "default" }},
+		{"serviceaccount", func(ctx context.Context) (runtime.Object, error) { return core.ServiceAccounts(ns).List(ctx, list) }, named("default")},
 	}
 	for _, l := range listers {
-		var ms []metav1.Object
-		err := kube.Request(ctx, func(context.Context) (err error) {
-			ms, err = l.list() // bound to the outer ctx, which Request's is
-			return err
-		})
+		ms, err := kube.Get(ctx, func(ctx context.Context) ([]metav1.Object, error) { return objects(l.list(ctx)) })
 		if err != nil {
 			return nil, fmt.Errorf("listing %ss: %w", l.kind, err)
 		}
 		add(l.kind, ms, l.skip)
 	}
 	return out, nil
+}
+
+// serviceAccountToken reports whether m is a service account's token
+// Secret, which Kubernetes makes itself.
+func serviceAccountToken(m metav1.Object) bool {
+	s, ok := m.(*corev1.Secret)
+	return ok && s.Type == corev1.SecretTypeServiceAccountToken
 }
 
 // objects returns the items of a typed list.

@@ -36,7 +36,7 @@ func TestIntegrationUpDownThroughFaults(t *testing.T) {
 		start := time.Now()
 		for i, image := range []string{"ghcr.io/o/app:v1", "ghcr.io/o/app:v2"} {
 			o := Options{Service: "app", Namespace: ns, Image: image, Visibility: VisibilityExternal,
-				SecretEnv: []envVar{{"API_TOKEN", fmt.Sprintf("secret-%d", i)}}}
+				SecretEnv: []EnvVar{{"API_TOKEN", fmt.Sprintf("secret-%d", i)}}}
 			done, logged := b.up(deployer(), o)
 			svc := b.deployed(ns, "app", int64(i))
 			rev := b.revision(svc)
@@ -63,7 +63,7 @@ func TestIntegrationUpDownThroughFaults(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 		defer cancel()
 		progress, logged := collect()
-		if err := deployer().Down(ctx, b.cl, Options{Service: "app", Namespace: ns, Log: progress}); err != nil {
+		if err := deployer().Down(ctx, progress, b.cl, Options{Service: "app", Namespace: ns}); err != nil {
 			t.Fatalf("Down in %s: %v\nlog:\n%s", ns, err, logged())
 		}
 		out.took = time.Since(start)

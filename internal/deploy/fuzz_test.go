@@ -26,7 +26,7 @@ func readInputs(t *testing.T, raw map[string]string) (Options, []error) {
 }
 
 // renderEnv writes variables back as KEY="escaped value" lines.
-func renderEnv(vars []envVar) string {
+func renderEnv(vars []EnvVar) string {
 	esc := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\t", `\t`)
 	var b strings.Builder
 	for _, v := range vars {
@@ -126,7 +126,7 @@ func FuzzParseMeta(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
 		o, _ := readInputs(t, map[string]string{"annotations": text, "labels": text})
 		for name, m := range map[string]map[string]string{"annotations": o.Annotations, "labels": o.Labels} {
-			var kept []envVar
+			var kept []EnvVar
 			for k, v := range m {
 				if len(validation.IsQualifiedName(k)) > 0 || strings.HasPrefix(k, ownPrefix) {
 					t.Fatalf("%s %q: kept key %q", name, text, k)
@@ -135,7 +135,7 @@ func FuzzParseMeta(f *testing.F) {
 					t.Fatalf("labels %q: kept value %q of %s", text, v, k)
 				}
 				if k != visibilityKey { // kept, but reported: input visibility sets it
-					kept = append(kept, envVar{k, v})
+					kept = append(kept, EnvVar{k, v})
 				}
 			}
 			again, errs := readInputs(t, map[string]string{name: renderEnv(kept)})

@@ -24,7 +24,7 @@ const DefaultNamespace = "default"
 var Inputs = []input.Def{
 	{
 		Name:        "mode",
-		Default:     modeAuto,
+		Default:     string(modeAuto),
 		Description: "auto: down when the run is for a pull request being closed (removing that pull request's preview), up otherwise; up: install and deploy (and measure); down: remove the preview: with a tag, only that tag's route and Secrets, else the Knative Service (and its namespace if this action created it and nothing else is in it). On the command line: the verbs up and down.",
 	},
 	{
@@ -88,7 +88,7 @@ var Inputs = []input.Def{
 	},
 	{
 		Name:        "visibility",
-		Default:     VisibilityExternal,
+		Default:     string(VisibilityExternal),
 		Description: "external: reachable through the ingress; cluster-local: only inside the cluster (not requested, not measured).",
 	},
 	{
@@ -118,46 +118,47 @@ const acceptDNSLabel = "lower-case letters, digits and '-', starting with a lett
 // to up or down.
 func Parse(r *input.Reader, image, githubToken string, pr *PullRequest) Options {
 	o := Options{Image: image}
+	parsePreview(r, &o, pr)
+	o.Registry = parseRegistry(r, image, githubToken)
+	o.Namespace = parseNamespace(r)
+	parseContainer(r, &o)
+	parseScale(r, &o)
+	parseMetadata(r, &o)
+	o.ServiceAccount = r.String("service-account")
+	if o.ServiceAccount != "" {
+		if msgs := validation.IsDNS1123Subdomain(o.ServiceAccount); len(msgs) > 0 {
+			r.Bad("service-account", o.ServiceAccount, "is not a service account name ("+strings.Join(msgs, "; ")+")", "lower-case letters, digits, '-' and '.'")
+		}
+	}
+	o.Visibility = Visibility(r.OneOf("visibility", "is not a visibility", string(VisibilityExternal), string(VisibilityClusterLocal)))
+	return o
+}
+
+// parsePreview reads what names the preview and what the run does with it:
+// the mode, the tag and the service, derived from the pull request where
+// the inputs leave them to it.
+func parsePreview(r *input.Reader, o *Options, pr *PullRequest) {
 	if pr != nil && pr.Number > 0 {
 		p := *pr
 		if len(validation.IsValidLabelValue(p.HeadSHA)) > 0 {
 			p.HeadSHA = "" // not a commit ID; the label is left out
 		}
-		o.pullRequest = &p
+		o.Derived.PullRequest = &p
 	}
-	o.Mode = r.OneOf("mode", "is not a mode", modeAuto, ModeUp, ModeDown)
+	o.Mode = Mode(r.OneOf("mode", "is not a mode", string(modeAuto), string(ModeUp), string(ModeDown)))
 	if o.Mode == modeAuto {
 		o.Mode = ModeUp
-		if o.pullRequest != nil && o.pullRequest.Closed {
-			o.Mode, o.closing = ModeDown, true
+		if p := o.Derived.PullRequest; p != nil && p.Closed {
+			o.Mode, o.Derived.Closing = ModeDown, true
 		}
 	}
-
-	o.Tag = r.String("tag")
-	if strings.EqualFold(o.Tag, tagAuto) {
-		o.Tag = ""
-		if o.pullRequest != nil {
-			o.Tag = "pr-" + strconv.Itoa(o.pullRequest.Number)
-			o.ownPreview = true
-		}
-	}
-	if o.Tag != "" {
-		maxTag := maxNameLength - revisionSuffixLength - 1 - minDefaultName
-		if msgs := validation.IsDNS1035Label(o.Tag); len(msgs) > 0 {
-			r.Bad("tag", o.Tag, "is not a DNS label ("+strings.Join(msgs, "; ")+")", fmt.Sprintf(acceptDNSLabel, maxTag)+", or auto")
-			o.Tag = ""
-		} else if len(o.Tag) > maxTag {
-			r.Bad("tag", o.Tag, "is too long: the tag's URL and revision names must stay DNS labels", fmt.Sprintf(acceptDNSLabel, maxTag)+", or auto")
-			o.Tag = ""
-		}
-	}
+	o.Tag = parseTag(r, o)
 	// A tagged revision is named <service>-<tag>-xxxxx, which must fit a
 	// DNS label too.
 	maxService := maxNameLength
 	if o.Tag != "" {
 		maxService = maxNameLength - len(o.Tag) - 1 - revisionSuffixLength
 	}
-
 	o.Service = r.String("service")
 	repo := repository(r)
 	switch {
@@ -172,34 +173,65 @@ func Parse(r *input.Reader, image, githubToken string, pr *PullRequest) Options 
 		// A pull request's own Service: the repository's name, shortened
 		// so that the number stays whole.
 		suffix := ""
-		if o.pullRequest != nil && o.Tag == "" {
-			suffix = "-pr-" + strconv.Itoa(o.pullRequest.Number)
-			o.ownPreview = true
+		if p := o.Derived.PullRequest; p != nil && o.Tag == "" {
+			suffix = "-pr-" + strconv.Itoa(p.Number)
+			o.Derived.OwnPreview = true
 		}
 		o.Service = serviceName(repoName(repo), maxService-len(suffix)) + suffix
 	case o.Image != "" || o.Mode == ModeDown:
 		r.Bad("service", "", "is required: there is no repository (GITHUB_REPOSITORY) to name the service after", fmt.Sprintf(acceptDNSLabel, maxService))
 	}
+}
 
-	o.registry = parseRegistry(r, image, githubToken)
+// parseTag reads the tag: auto is pr-<number> in a pull request, none
+// outside one.
+func parseTag(r *input.Reader, o *Options) string {
+	tag := r.String("tag")
+	if strings.EqualFold(tag, tagAuto) {
+		tag = ""
+		if p := o.Derived.PullRequest; p != nil {
+			tag = "pr-" + strconv.Itoa(p.Number)
+			o.Derived.OwnPreview = true
+		}
+	}
+	if tag == "" {
+		return ""
+	}
+	maxTag := maxNameLength - revisionSuffixLength - 1 - minDefaultName
+	if msgs := validation.IsDNS1035Label(tag); len(msgs) > 0 {
+		r.Bad("tag", tag, "is not a DNS label ("+strings.Join(msgs, "; ")+")", fmt.Sprintf(acceptDNSLabel, maxTag)+", or auto")
+		return ""
+	}
+	if len(tag) > maxTag {
+		r.Bad("tag", tag, "is too long: the tag's URL and revision names must stay DNS labels", fmt.Sprintf(acceptDNSLabel, maxTag)+", or auto")
+		return ""
+	}
+	return tag
+}
 
-	o.Namespace = r.String("namespace")
-	if msgs := validation.IsDNS1123Label(o.Namespace); len(msgs) > 0 {
-		r.Bad("namespace", o.Namespace, "is not a namespace name ("+strings.Join(msgs, "; ")+")",
+// parseNamespace reads the namespace, refusing the cluster's own.
+func parseNamespace(r *input.Reader) string {
+	ns := r.String("namespace")
+	if msgs := validation.IsDNS1123Label(ns); len(msgs) > 0 {
+		r.Bad("namespace", ns, "is not a namespace name ("+strings.Join(msgs, "; ")+")",
 			"lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters")
-	} else if slices.Contains(systemNamespaces(), o.Namespace) {
-		r.Bad("namespace", o.Namespace, "belongs to Kubernetes, Knative or a networking layer: an app deployed there could break the cluster, and down would delete it from there",
+	} else if slices.Contains(systemNamespaces(), ns) {
+		r.Bad("namespace", ns, "belongs to Kubernetes, Knative or a networking layer: an app deployed there could break the cluster, and down would delete it from there",
 			"a namespace of your own, e.g. previews (created when missing)")
 	}
+	return ns
+}
 
+// parseContainer reads the container's environment, port, arguments and
+// request timeout.
+func parseContainer(r *input.Reader, o *Options) {
 	o.Env = parseEnv(r, "env")
 	o.SecretEnv = parseEnv(r, "secret-env")
 	for _, s := range o.SecretEnv {
-		if slices.ContainsFunc(o.Env, func(e envVar) bool { return e.Name == s.Name }) {
+		if slices.ContainsFunc(o.Env, func(e EnvVar) bool { return e.Name == s.Name }) {
 			r.Bad("secret-env", "", fmt.Sprintf("%s is also set by input env", s.Name), "each variable in env or in secret-env, not both")
 		}
 	}
-
 	if p, ok := r.Int("port", 1, 65535, "is not a port number", "1-65535"); ok {
 		if slices.Contains(reservedPorts, int32(p)) {
 			r.Bad("port", r.String("port"), "is reserved by Knative's queue-proxy", "1-65535 except "+joinInts(reservedPorts))
@@ -207,9 +239,14 @@ func Parse(r *input.Reader, image, githubToken string, pr *PullRequest) Options 
 			o.Port = int32(p)
 		}
 	}
-
 	o.Args = r.Words("args")
+	if d, ok := input.Check(r, "request-timeout", parseSeconds, "whole seconds as a Go duration (30s, 5m) or a number of seconds"); ok {
+		o.RequestTimeout = d
+	}
+}
 
+// parseScale reads the autoscaling bounds and the concurrency limit.
+func parseScale(r *input.Reader, o *Options) {
 	o.MinScale = parseCount(r, "min-scale", 1<<31-1)
 	o.MaxScale = parseCount(r, "max-scale", 1<<31-1)
 	if o.MinScale != nil && o.MaxScale != nil && *o.MaxScale != 0 && *o.MinScale > *o.MaxScale {
@@ -219,11 +256,11 @@ func Parse(r *input.Reader, image, githubToken string, pr *PullRequest) Options 
 		n := int64(*c)
 		o.Concurrency = &n
 	}
+}
 
-	if d, ok := input.Check(r, "request-timeout", parseSeconds, "whole seconds as a Go duration (30s, 5m) or a number of seconds"); ok {
-		o.RequestTimeout = d
-	}
-
+// parseMetadata reads the annotations and labels, refusing keys another
+// input sets.
+func parseMetadata(r *input.Reader, o *Options) {
 	o.Annotations = parseMeta(r, "annotations", false)
 	o.Labels = parseMeta(r, "labels", true)
 	for k := range o.Annotations {
@@ -237,16 +274,6 @@ func Parse(r *input.Reader, image, githubToken string, pr *PullRequest) Options 
 	if _, ok := o.Labels[visibilityKey]; ok {
 		r.Bad("labels", "", visibilityKey+" is set by input visibility", "any label but that one")
 	}
-
-	o.ServiceAccount = r.String("service-account")
-	if o.ServiceAccount != "" {
-		if msgs := validation.IsDNS1123Subdomain(o.ServiceAccount); len(msgs) > 0 {
-			r.Bad("service-account", o.ServiceAccount, "is not a service account name ("+strings.Join(msgs, "; ")+")", "lower-case letters, digits, '-' and '.'")
-		}
-	}
-
-	o.Visibility = r.OneOf("visibility", "is not a visibility", VisibilityExternal, VisibilityClusterLocal)
-	return o
 }
 
 // ghcr is GitHub's container registry, whose packages the job's token
@@ -261,7 +288,7 @@ const dockerHubServer = "https://index.docker.io/v1/"
 // parseRegistry reads the registry login for image: both inputs, or
 // neither; for an image of the repository owner's on ghcr.io neither means
 // the workflow's actor and githubToken. Nil when there is no login, or no image to pull.
-func parseRegistry(r *input.Reader, image, githubToken string) *registryAuth {
+func parseRegistry(r *input.Reader, image, githubToken string) *RegistryAuth {
 	const accepted = "both registry-username and registry-password, or neither"
 	user, pass := r.String("registry-username"), r.String("registry-password")
 	registry := imageref.Registry(image)
@@ -294,7 +321,7 @@ func parseRegistry(r *input.Reader, image, githubToken string) *registryAuth {
 	if registry == "index.docker.io" { // Docker Hub, as image.Registry names it
 		server = dockerHubServer
 	}
-	return &registryAuth{Server: server, Username: user, Password: pass}
+	return &RegistryAuth{Server: server, Username: user, Password: pass}
 }
 
 // repository is what the service is named after: GITHUB_REPOSITORY
@@ -313,8 +340,8 @@ func repository(r *input.Reader) string {
 
 // parseEnv reads KEY=VALUE lines into variables. Problems name the line;
 // secret inputs never quote a line.
-func parseEnv(r *input.Reader, name string) []envVar {
-	var out []envVar
+func parseEnv(r *input.Reader, name string) []EnvVar {
+	var out []EnvVar
 	for _, p := range r.KeyValues(name) {
 		switch {
 		case len(validation.IsEnvVarName(p.Key)) > 0:
@@ -328,7 +355,7 @@ func parseEnv(r *input.Reader, name string) []envVar {
 		case slices.Contains(reservedEnv, p.Key):
 			r.Bad(name, "", fmt.Sprintf("line %d: %s is set by Knative", p.Line, p.Key), "any name except "+strings.Join(reservedEnv, ", "))
 		default:
-			out = append(out, envVar{Name: p.Key, Value: p.Value})
+			out = append(out, EnvVar{Name: p.Key, Value: p.Value})
 		}
 	}
 	return out

@@ -118,8 +118,7 @@ func (b *bed) up(d *Deployer, o Options) (<-chan upDone, func() string) {
 	progress, logged := collect()
 	done := make(chan upDone, 1)
 	go func() {
-		o.Log = progress
-		res, err := d.Up(b.t.Context(), b.cl, o)
+		res, err := d.Up(b.t.Context(), progress, b.cl, o)
 		done <- upDone{res, err}
 	}()
 	return done, logged
@@ -282,8 +281,8 @@ func TestIntegrationUpCreatesTheService(t *testing.T) {
 	const ns, secret = "create-test", "top-secret-value-42"
 	o := Options{
 		Service: "hello", Namespace: ns, Image: "ghcr.io/o/hello:v1", Visibility: VisibilityExternal,
-		Env:       []envVar{{"GREETING", "hi"}},
-		SecretEnv: []envVar{{"API_TOKEN", secret}},
+		Env:       []EnvVar{{"GREETING", "hi"}},
+		SecretEnv: []EnvVar{{"API_TOKEN", secret}},
 		Port:      8080,
 		MinScale:  ptr(int32(1)),
 		Labels:    map[string]string{"team": "web"},
@@ -371,7 +370,7 @@ func TestIntegrationUpUpdatesKeepingTheUsersFields(t *testing.T) {
 	first := b.deployed(ns, "web", 0)
 	b.ready(ns, "web", b.revision(first).Name)
 
-	o := Options{Service: "web", Namespace: ns, Image: "ghcr.io/o/web:v2", Env: []envVar{{"MODE", "preview"}}, Labels: map[string]string{"team": "web"}}
+	o := Options{Service: "web", Namespace: ns, Image: "ghcr.io/o/web:v2", Env: []EnvVar{{"MODE", "preview"}}, Labels: map[string]string{"team": "web"}}
 	done, logged := b.up(deployer(), o)
 	svc := b.deployed(ns, "web", first.Generation)
 	rev := b.revision(svc)
@@ -578,12 +577,12 @@ func TestIntegrationReadyFalseMustLast(t *testing.T) {
 	var once sync.Once
 	done := make(chan upDone, 1)
 	go func() {
-		res, err := d.Up(t.Context(), b.cl, Options{Service: "app", Namespace: ns, Image: "x/app:v1", Log: log.Func(func(f string, a ...any) {
+		res, err := d.Up(t.Context(), log.Func(func(f string, a ...any) {
 			progress(f, a...)
 			if strings.Contains(fmt.Sprintf(f, a...), "Ready=False") {
 				once.Do(func() { close(seen) })
 			}
-		})})
+		}), b.cl, Options{Service: "app", Namespace: ns, Image: "x/app:v1"})
 		done <- upDone{res, err}
 	}()
 	svc := b.deployed(ns, "app", 0)
@@ -756,8 +755,7 @@ func TestIntegrationDown(t *testing.T) {
 	down := func(t *testing.T, o Options) string {
 		t.Helper()
 		progress, logged := collect()
-		o.Log = progress
-		if err := deployer().Down(ctx, b.cl, o); err != nil {
+		if err := deployer().Down(ctx, progress, b.cl, o); err != nil {
 			t.Fatalf("Down: %v", err)
 		}
 		return logged()
@@ -771,7 +769,7 @@ func TestIntegrationDown(t *testing.T) {
 	}
 
 	t.Run("service, secret and our empty namespace", func(t *testing.T) {
-		o := Options{Service: "app", Namespace: "down-test", Image: "x/app:v1", SecretEnv: []envVar{{"K", "v"}}}
+		o := Options{Service: "app", Namespace: "down-test", Image: "x/app:v1", SecretEnv: []EnvVar{{"K", "v"}}}
 		upReady(b.in(t), "down-test", o)
 		logged := down(t, o)
 		if _, err := b.serving.Services("down-test").Get(ctx, "app", metav1.GetOptions{}); !apierrors.IsNotFound(err) {

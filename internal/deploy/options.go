@@ -9,26 +9,31 @@ import (
 	"strings"
 	"time"
 
-	"github.com/knative-preview/action/internal/log"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
-// Modes of the mode input. After Parse, Options.Mode is ModeUp or
-// ModeDown: modeAuto is resolved.
+// Mode is what a run does with the preview. After Parse, it is ModeUp or
+// ModeDown: the mode input's auto is resolved.
+type Mode string
+
+// Modes of the mode input.
 const (
-	modeAuto = "auto"
-	ModeUp   = "up"
-	ModeDown = "down"
+	modeAuto Mode = "auto"
+	ModeUp   Mode = "up"
+	ModeDown Mode = "down"
 )
 
 // tagAuto is the tag input's value that names the tag after the pull
 // request (pr-<number>), and means no tag outside one.
 const tagAuto = "auto"
 
+// Visibility is who may reach the Service.
+type Visibility string
+
 // Visibilities accepted by the visibility input.
 const (
-	VisibilityExternal     = "external"
-	VisibilityClusterLocal = "cluster-local"
+	VisibilityExternal     Visibility = "external"
+	VisibilityClusterLocal Visibility = "cluster-local"
 )
 
 // maxNameLength is the longest Knative Service name: a DNS label.
@@ -51,8 +56,8 @@ var reservedEnv = []string{"PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION"}
 // the user's container.
 var reservedPorts = []int32{8008, 8012, 8013, 8022, 9090, 9091}
 
-// envVar is one environment variable, in the order the input gave it.
-type envVar struct {
+// EnvVar is one environment variable, in the order the input gave it.
+type EnvVar struct {
 	Name  string
 	Value string
 }
@@ -70,24 +75,24 @@ type PullRequest struct {
 	Closed bool
 }
 
-// registryAuth is a login to the image's registry, for pulling it.
-type registryAuth struct {
+// RegistryAuth is a login to the image's registry, for pulling it.
+type RegistryAuth struct {
 	// Server is the registry as the dockerconfigjson's auths key names it.
 	Server   string
 	Username string
 	Password string
 }
 
-// Options is what to deploy and how; Parse builds it from the inputs.
-// The zero value of an optional field leaves that part of the Service to
-// Knative's defaults (or, on an update, as it is, unless this action set it
-// on an earlier run and the input is now empty: then it is removed).
+// Options is what to deploy and how: the inputs as the user gave them,
+// parsed, and apart from them what the run derives from them and from its
+// event. Parse builds it from the inputs; a test or another package may
+// build it directly. The zero value of an optional field leaves that part
+// of the Service to Knative's defaults (or, on an update, as it is, unless
+// this action set it on an earlier run and the input is now empty: then
+// it is removed).
 type Options struct {
 	// Mode is ModeUp or ModeDown.
-	Mode string
-	// pullIfNotPresent is set by Up when the image was loaded into the
-	// nodes: pulling it (the default for :latest) would fail.
-	pullIfNotPresent bool
+	Mode Mode
 	// Service is the Knative Service's name, a DNS-1035 label.
 	Service string
 	// Namespace holds the Service; created when missing.
@@ -95,10 +100,10 @@ type Options struct {
 	// Image is the image to run. Required by Up.
 	Image string
 	// Env are plain environment variables of the container.
-	Env []envVar
+	Env []EnvVar
 	// SecretEnv are environment variables whose values are kept in a Secret
 	// owned by the Service and never printed.
-	SecretEnv []envVar
+	SecretEnv []EnvVar
 	// Port is the container port Knative sends requests to; 0: Knative's
 	// default (8080).
 	Port int32
@@ -120,30 +125,35 @@ type Options struct {
 	// ServiceAccount runs the pods; empty: not set.
 	ServiceAccount string
 	// Visibility is VisibilityExternal (or empty) or VisibilityClusterLocal.
-	Visibility string
+	Visibility Visibility
 	// Tag, when set, gives the new revision its own URL (tag-service...)
 	// without moving the main route's traffic.
 	Tag string
+	// Registry, when set, is kept in a dockerconfigjson Secret that the
+	// revision lists in imagePullSecrets.
+	Registry *RegistryAuth
+	// KeepsHistory says the run keeps the preview's figures on the cluster
+	// (the history input is not off): removing a pull request's own
+	// preview removes its history too.
+	KeepsHistory bool
 
-	// pullRequest labels the Service (when it is the pull request's own)
+	// Derived is what the run derives from the inputs and its event.
+	Derived Derived
+}
+
+// Derived is what a run derives from the inputs and its event, as opposed
+// to what the user asked.
+type Derived struct {
+	// PullRequest labels the Service (when it is the pull request's own)
 	// and its revision; nil outside a pull request.
-	pullRequest *PullRequest
-	// ownPreview is set when the preview's name comes from the pull
+	PullRequest *PullRequest
+	// OwnPreview is set when the preview's name comes from the pull
 	// request (see PullRequestsOwn).
-	ownPreview bool
-	// closing is set when mode auto became down for a closed pull
+	OwnPreview bool
+	// Closing is set when mode auto became down for a closed pull
 	// request: then only that pull request's preview is removed. An
 	// explicit mode down removes what it names.
-	closing bool
-	// registry, when set, is kept in a dockerconfigjson Secret that the
-	// revision lists in imagePullSecrets.
-	registry *registryAuth
-
-	// Log receives progress lines. What the cluster says (a failure's
-	// message, a crashing container's log, which may print the app's
-	// environment) reaches the user only through the run's console, its
-	// outputs, report and summary, which hide every secret of the run.
-	Log log.Logger
+	Closing bool
 }
 
 // Secrets returns the values that must be masked in every log and output.
@@ -154,8 +164,8 @@ func (o Options) Secrets() []string {
 			out = append(out, e.Value)
 		}
 	}
-	if o.registry != nil && o.registry.Password != "" {
-		out = append(out, o.registry.Password)
+	if o.Registry != nil && o.Registry.Password != "" {
+		out = append(out, o.Registry.Password)
 	}
 	return out
 }
@@ -174,16 +184,16 @@ func (o Options) Plan() []string {
 	if o.Tag != "" {
 		first += fmt.Sprintf(", tagged %s with a URL of its own; the main route's traffic stays where it is", o.Tag)
 	}
-	if o.pullRequest != nil {
-		first += fmt.Sprintf("; labelled with pull request #%d", o.pullRequest.Number)
+	if pr := o.Derived.PullRequest; pr != nil {
+		first += fmt.Sprintf("; labelled with pull request #%d", pr.Number)
 	}
 	out := []string{first}
 	if len(o.SecretEnv) > 0 {
 		out = append(out, fmt.Sprintf("write the %d secret-env variables into Secret %s/%s, owned by the Service", len(o.SecretEnv), o.Namespace, o.secretName()))
 	}
-	if o.registry != nil {
+	if o.Registry != nil {
 		out = append(out, fmt.Sprintf("write the login to %s (user %s) into Secret %s/%s, owned by the Service and listed in its imagePullSecrets",
-			o.registry.Server, o.registry.Username, o.Namespace, o.registrySecretName()))
+			o.Registry.Server, o.Registry.Username, o.Namespace, o.registrySecretName()))
 	}
 	return append(out,
 		"wait until it is Ready, ending early with the reason when its pods cannot pull the image, crash, lack configuration or cannot be scheduled",
@@ -194,7 +204,7 @@ func (o Options) Plan() []string {
 // request (the Service <repository>-pr-<number>, or tag auto's
 // pr-<number>), so that what is kept under its name is the pull
 // request's alone. A service or tag input may be shared.
-func (o Options) PullRequestsOwn() bool { return o.ownPreview }
+func (o Options) PullRequestsOwn() bool { return o.Derived.OwnPreview }
 
 // Preview is the prefix of the names of what belongs to one preview (its
 // Secrets, its history): the Service, or with a tag "<service>.<tag>",

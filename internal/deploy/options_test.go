@@ -137,8 +137,8 @@ func TestParseOptionsEveryInput(t *testing.T) {
 	one, three, fifty := int32(1), int32(3), int64(50)
 	want := Options{
 		Mode: ModeDown, Service: "web", Namespace: "previews", Image: "ghcr.io/octo/hello:v1",
-		Env:            []envVar{{"A", "1"}, {"B", "two words"}},
-		SecretEnv:      []envVar{{"TOKEN", "s3cr3t"}},
+		Env:            []EnvVar{{"A", "1"}, {"B", "two words"}},
+		SecretEnv:      []EnvVar{{"TOKEN", "s3cr3t"}},
 		Port:           3000,
 		Args:           []string{"serve", "--name", "a b"},
 		MinScale:       &one,
@@ -150,7 +150,7 @@ func TestParseOptionsEveryInput(t *testing.T) {
 		ServiceAccount: "runner",
 		Visibility:     VisibilityClusterLocal,
 		Tag:            "pr-7",
-		registry:       &registryAuth{Server: "ghcr.io", Username: "octo", Password: "p4ssw0rd"},
+		Registry:       &RegistryAuth{Server: "ghcr.io", Username: "octo", Password: "p4ssw0rd"},
 	}
 	if !reflect.DeepEqual(o, want) {
 		t.Errorf("got  %+v\nwant %+v", o, want)
@@ -253,22 +253,22 @@ func TestParseEnv(t *testing.T) {
 	cases := []struct {
 		name string
 		in   string
-		want []envVar
+		want []EnvVar
 		errs []string // substrings of the one problem expected, if any
 	}{
-		{"plain", "A=1\nB=2", []envVar{{"A", "1"}, {"B", "2"}}, nil},
-		{"crlf and spaces", " A = 1 \r\n\r\nB=2\r\n", []envVar{{"A", "1"}, {"B", "2"}}, nil},
-		{"equals in value", "URL=https://x/?a=b&c=d", []envVar{{"URL", "https://x/?a=b&c=d"}}, nil},
-		{"double quotes", `MSG="hello \"you\"\n"`, []envVar{{"MSG", "hello \"you\"\n"}}, nil},
-		{"single quotes", `MSG='a "b" \n'`, []envVar{{"MSG", `a "b" \n`}}, nil},
-		{"quotes keep spaces", `S="  x  "`, []envVar{{"S", "  x  "}}, nil},
-		{"empty value", "EMPTY=", []envVar{{"EMPTY", ""}}, nil},
-		{"comments and blank lines", "# a comment\n\nA=1\n   # indented\n", []envVar{{"A", "1"}}, nil},
-		{"no equals", "A=1\nNOPE\nB=2", []envVar{{"A", "1"}, {"B", "2"}}, []string{"line 2", `"NOPE" has no '='`}},
+		{"plain", "A=1\nB=2", []EnvVar{{"A", "1"}, {"B", "2"}}, nil},
+		{"crlf and spaces", " A = 1 \r\n\r\nB=2\r\n", []EnvVar{{"A", "1"}, {"B", "2"}}, nil},
+		{"equals in value", "URL=https://x/?a=b&c=d", []EnvVar{{"URL", "https://x/?a=b&c=d"}}, nil},
+		{"double quotes", `MSG="hello \"you\"\n"`, []EnvVar{{"MSG", "hello \"you\"\n"}}, nil},
+		{"single quotes", `MSG='a "b" \n'`, []EnvVar{{"MSG", `a "b" \n`}}, nil},
+		{"quotes keep spaces", `S="  x  "`, []EnvVar{{"S", "  x  "}}, nil},
+		{"empty value", "EMPTY=", []EnvVar{{"EMPTY", ""}}, nil},
+		{"comments and blank lines", "# a comment\n\nA=1\n   # indented\n", []EnvVar{{"A", "1"}}, nil},
+		{"no equals", "A=1\nNOPE\nB=2", []EnvVar{{"A", "1"}, {"B", "2"}}, []string{"line 2", `"NOPE" has no '='`}},
 		{"no key", "=1", nil, []string{"line 1: has no key"}},
 		{"bad name", "1A=x", nil, []string{`line 1: "1A" is not a variable name`}},
-		{"reserved", "A=1\nPORT=9000", []envVar{{"A", "1"}}, []string{"line 2: PORT is set by Knative"}},
-		{"duplicate", "A=1\nA=2", []envVar{{"A", "1"}}, []string{"line 2: A is set again (first on line 1)"}},
+		{"reserved", "A=1\nPORT=9000", []EnvVar{{"A", "1"}}, []string{"line 2: PORT is set by Knative"}},
+		{"duplicate", "A=1\nA=2", []EnvVar{{"A", "1"}}, []string{"line 2: A is set again (first on line 1)"}},
 		{"unterminated quote", `A="x`, nil, []string{"line 1", "does not end"}},
 		{"bad escape", `A="\q"`, nil, []string{"line 1", `unknown escape \q`}},
 	}

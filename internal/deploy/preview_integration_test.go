@@ -83,8 +83,7 @@ func (b *bed) upServed(o Options) (*Result, string) {
 func (b *bed) down(o Options) string {
 	b.t.Helper()
 	progress, logged := collect()
-	o.Log = progress
-	if err := deployer().Down(b.t.Context(), b.cl, o); err != nil {
+	if err := deployer().Down(b.t.Context(), progress, b.cl, o); err != nil {
 		b.t.Fatalf("Down of %s/%s (tag %q): %v\nlog:\n%s", o.Namespace, o.Service, o.Tag, err, logged())
 	}
 	return logged()
@@ -397,7 +396,7 @@ func TestIntegrationRegistryLogin(t *testing.T) {
 	b := newBed(t)
 	const ns, first, second = "registry-test", "first-password-a1", "second-password-b2"
 	o := Options{Service: "app", Namespace: ns, Image: "ghcr.io/o/app:v1",
-		registry: &registryAuth{Server: "ghcr.io", Username: "mona", Password: first}}
+		Registry: &RegistryAuth{Server: "ghcr.io", Username: "mona", Password: first}}
 	var logs []string
 
 	check := func(password string) {
@@ -436,7 +435,7 @@ func TestIntegrationRegistryLogin(t *testing.T) {
 	logs = append(logs, logged)
 	check(first)
 
-	o.registry = &registryAuth{Server: "ghcr.io", Username: "mona", Password: second}
+	o.Registry = &RegistryAuth{Server: "ghcr.io", Username: "mona", Password: second}
 	_, logged = b.upServed(o)
 	logs = append(logs, logged)
 	check(second)
@@ -449,8 +448,7 @@ func TestIntegrationRegistryLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	progress, refused := collect()
-	other.Log = progress
-	_, err := deployer().Up(t.Context(), b.cl, other)
+	_, err := deployer().Up(t.Context(), progress, b.cl, other)
 	if err == nil || !strings.Contains(err.Error(), "is not this action's for Knative Service other") {
 		t.Errorf("Up over someone else's Secret: %v", err)
 	} else {

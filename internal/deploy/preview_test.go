@@ -23,7 +23,7 @@ func TestParsePullRequest(t *testing.T) {
 		raw      map[string]string
 		repo     string
 		pr       *PullRequest
-		mode     string
+		mode     Mode
 		service  string // "" : only check that it ends in suffix and fits
 		suffix   string
 		tag      string
@@ -68,7 +68,7 @@ func TestParsePullRequest(t *testing.T) {
 			if msgs := validation.IsDNS1035Label(name); len(msgs) > 0 {
 				t.Errorf("%q is not a DNS label: %v", name, msgs)
 			}
-			if got := o.pullRequest != nil; got != c.prLabels {
+			if got := o.Derived.PullRequest != nil; got != c.prLabels {
 				t.Errorf("pull request kept: %v, want %v", got, c.prLabels)
 			}
 		})
@@ -99,7 +99,7 @@ func TestPullRequestLabels(t *testing.T) {
 			if len(errs) > 0 {
 				t.Fatal(errs)
 			}
-			got := o.pullRequest.labels()
+			got := o.Derived.PullRequest.labels()
 			if !reflect.DeepEqual(got, c.want) {
 				t.Errorf("labels %v, want %v", got, c.want)
 			}
@@ -121,12 +121,12 @@ func TestParseRegistry(t *testing.T) {
 		raw   map[string]string
 		token string
 		env   map[string]string
-		want  *registryAuth
+		want  *RegistryAuth
 	}{
 		{"ghcr.io defaults", map[string]string{"image": "ghcr.io/octo/hello:pr-7"}, token, env,
-			&registryAuth{Server: "ghcr.io", Username: "mona", Password: token}},
+			&RegistryAuth{Server: "ghcr.io", Username: "mona", Password: token}},
 		{"ghcr.io, the owner in another case", map[string]string{"image": "ghcr.io/octo/hello:pr-7"}, token, map[string]string{"GITHUB_REPOSITORY": "Octo/hello", "GITHUB_ACTOR": "mona"},
-			&registryAuth{Server: "ghcr.io", Username: "mona", Password: token}},
+			&RegistryAuth{Server: "ghcr.io", Username: "mona", Password: token}},
 		// Someone else's image, public or not, is not pulled with the job's
 		// token: kubelet would not fall back to pulling it anonymously.
 		{"ghcr.io, another owner's image", map[string]string{"image": "ghcr.io/knative/helloworld-go:latest"}, token, env, nil},
@@ -134,15 +134,15 @@ func TestParseRegistry(t *testing.T) {
 		{"ghcr.io without a token", map[string]string{"image": "ghcr.io/octo/hello:pr-7"}, "", env, nil},
 		{"ghcr.io without an actor", map[string]string{"image": "ghcr.io/octo/hello:pr-7"}, token, map[string]string{"GITHUB_REPOSITORY": "octo/hello"}, nil},
 		{"ghcr.io given", map[string]string{"image": "ghcr.io/octo/hello:pr-7", "registry-username": "bot", "registry-password": "pat"}, token, env,
-			&registryAuth{Server: "ghcr.io", Username: "bot", Password: "pat"}},
-		{"another registry: no default", map[string]string{"image": "registry.example.com:5000/team/app:v1"}, token, env, nil},
+			&RegistryAuth{Server: "ghcr.io", Username: "bot", Password: "pat"}},
+		{"another Registry: no default", map[string]string{"image": "registry.example.com:5000/team/app:v1"}, token, env, nil},
 		{"another registry given", map[string]string{"image": "registry.example.com:5000/team/app:v1", "registry-username": "u", "registry-password": "p"}, token, env,
-			&registryAuth{Server: "registry.example.com:5000", Username: "u", Password: "p"}},
+			&RegistryAuth{Server: "registry.example.com:5000", Username: "u", Password: "p"}},
 		{"Docker Hub: no default", map[string]string{"image": "octo/app:v1"}, token, env, nil},
 		{"Docker Hub given", map[string]string{"image": "octo/app:v1", "registry-username": "u", "registry-password": "p"}, token, env,
-			&registryAuth{Server: dockerHubServer, Username: "u", Password: "p"}},
+			&RegistryAuth{Server: dockerHubServer, Username: "u", Password: "p"}},
 		{"Docker Hub spelled out", map[string]string{"image": "docker.io/octo/app:v1", "registry-username": "u", "registry-password": "p"}, token, env,
-			&registryAuth{Server: dockerHubServer, Username: "u", Password: "p"}},
+			&RegistryAuth{Server: dockerHubServer, Username: "u", Password: "p"}},
 		{"no image (mode down)", map[string]string{"mode": "down", "registry-username": "u", "registry-password": "p"}, token, env, nil},
 	}
 	for _, c := range cases {
@@ -151,8 +151,8 @@ func TestParseRegistry(t *testing.T) {
 			if len(errs) > 0 {
 				t.Fatal(errs)
 			}
-			if !reflect.DeepEqual(o.registry, c.want) {
-				t.Errorf("registry %+v, want %+v", o.registry, c.want)
+			if !reflect.DeepEqual(o.Registry, c.want) {
+				t.Errorf("registry %+v, want %+v", o.Registry, c.want)
 			}
 			if c.want != nil && !slices.Contains(o.Secrets(), c.want.Password) {
 				t.Errorf("Secrets() %d values, without the registry password: it would not be masked", len(o.Secrets()))
@@ -185,7 +185,7 @@ func TestParseRegistryHalfGiven(t *testing.T) {
 // The dockerconfigjson is what kubelet reads: auths by server, with the
 // login both apart and joined in auth.
 func TestDockerConfigJSON(t *testing.T) {
-	a := &registryAuth{Server: dockerHubServer, Username: "mona", Password: "p:ss"}
+	a := &RegistryAuth{Server: dockerHubServer, Username: "mona", Password: "p:ss"}
 	var cfg struct {
 		Auths map[string]struct{ Username, Password, Auth string } `json:"auths"`
 	}
@@ -205,7 +205,7 @@ func TestDockerConfigJSON(t *testing.T) {
 // Each preview has its own Secrets: a tag's are not the Service's or
 // another tag's.
 func TestSecretNamesPerPreview(t *testing.T) {
-	reg := &registryAuth{Server: "ghcr.io", Username: "u", Password: "p"}
+	reg := &RegistryAuth{Server: "ghcr.io", Username: "u", Password: "p"}
 	names := func(o Options) []string {
 		var out []string
 		for _, s := range o.ownSecrets() {
@@ -213,10 +213,10 @@ func TestSecretNamesPerPreview(t *testing.T) {
 		}
 		return out
 	}
-	env := []envVar{{"K", "v"}}
-	main := names(Options{Service: "web", SecretEnv: env, registry: reg})
-	pr1 := names(Options{Service: "web", Tag: "pr-1", SecretEnv: env, registry: reg})
-	pr2 := names(Options{Service: "web", Tag: "pr-2", SecretEnv: env, registry: reg})
+	env := []EnvVar{{"K", "v"}}
+	main := names(Options{Service: "web", SecretEnv: env, Registry: reg})
+	pr1 := names(Options{Service: "web", Tag: "pr-1", SecretEnv: env, Registry: reg})
+	pr2 := names(Options{Service: "web", Tag: "pr-2", SecretEnv: env, Registry: reg})
 	if want := []string{"web-secret-env", "web-registry"}; !reflect.DeepEqual(main, want) {
 		t.Errorf("untagged: %v, want %v", main, want)
 	}
@@ -230,7 +230,7 @@ func TestSecretNamesPerPreview(t *testing.T) {
 	}
 	// A tag's names are not those of a Service named <service>-<tag>: one
 	// repository may have both kinds of preview in one namespace.
-	ownService := names(Options{Service: "web-pr-1", SecretEnv: env, registry: reg})
+	ownService := names(Options{Service: "web-pr-1", SecretEnv: env, Registry: reg})
 	for _, n := range pr1 {
 		if slices.Contains(ownService, n) {
 			t.Errorf("tag pr-1 of web and Service web-pr-1 share Secret %s", n)
@@ -247,7 +247,7 @@ func TestSecretNamesPerPreview(t *testing.T) {
 // The run's registry Secret is listed once; the previous run's (another
 // tag's) is taken out; the user's stay.
 func TestApplyPullSecret(t *testing.T) {
-	reg := &registryAuth{Server: "ghcr.io", Username: "u", Password: "p"}
+	reg := &RegistryAuth{Server: "ghcr.io", Username: "u", Password: "p"}
 	svc := userService() // lists the user's regcred
 	pulls := func() []string {
 		var out []string
@@ -260,13 +260,13 @@ func TestApplyPullSecret(t *testing.T) {
 		o    Options
 		want []string
 	}{
-		{Options{Service: "web", Image: "ghcr.io/o/web:1", Tag: "pr-1", registry: reg}, []string{"regcred", "web.pr-1-registry"}},
-		{Options{Service: "web", Image: "ghcr.io/o/web:1", Tag: "pr-1", registry: reg}, []string{"regcred", "web.pr-1-registry"}},
-		{Options{Service: "web", Image: "ghcr.io/o/web:2", Tag: "pr-2", registry: reg}, []string{"regcred", "web.pr-2-registry"}},
+		{Options{Service: "web", Image: "ghcr.io/o/web:1", Tag: "pr-1", Registry: reg}, []string{"regcred", "web.pr-1-registry"}},
+		{Options{Service: "web", Image: "ghcr.io/o/web:1", Tag: "pr-1", Registry: reg}, []string{"regcred", "web.pr-1-registry"}},
+		{Options{Service: "web", Image: "ghcr.io/o/web:2", Tag: "pr-2", Registry: reg}, []string{"regcred", "web.pr-2-registry"}},
 		{Options{Service: "web", Image: "ghcr.io/o/web:3"}, []string{"regcred"}},
 	}
 	for i, s := range steps {
-		apply(svc, s.o, "id", "")
+		apply(svc, s.o, "id", "", false)
 		if got := pulls(); !reflect.DeepEqual(got, s.want) {
 			t.Errorf("run %d (tag %q): imagePullSecrets %v, want %v", i+1, s.o.Tag, got, s.want)
 		}
@@ -282,15 +282,15 @@ func TestApplyPullRequestLabels(t *testing.T) {
 		o         Options
 		svc, tmpl map[string]string
 	}{
-		{"own Service", Options{Service: "web-pr-7", Image: "x", pullRequest: pr},
+		{"own Service", Options{Service: "web-pr-7", Image: "x", Derived: Derived{PullRequest: pr}},
 			map[string]string{pullRequestLabel: "7", headSHALabel: "abc123"}, map[string]string{pullRequestLabel: "7", headSHALabel: "abc123"}},
-		{"tag on a shared Service", Options{Service: "web", Image: "x", Tag: "pr-7", pullRequest: pr},
+		{"tag on a shared Service", Options{Service: "web", Image: "x", Tag: "pr-7", Derived: Derived{PullRequest: pr}},
 			map[string]string{}, map[string]string{pullRequestLabel: "7", headSHALabel: "abc123"}},
 		{"no pull request", Options{Service: "web", Image: "x"}, map[string]string{}, map[string]string{}},
 	}
 	svc := userService()
 	for _, s := range steps {
-		apply(svc, s.o, "id", "")
+		apply(svc, s.o, "id", "", false)
 		got := func(m map[string]string) map[string]string {
 			out := map[string]string{}
 			for _, k := range []string{pullRequestLabel, headSHALabel} {

@@ -38,11 +38,11 @@ func (o Options) ownSecrets() []ownSecret {
 		}
 		out = append(out, ownSecret{name: o.secretName(), typ: corev1.SecretTypeOpaque, data: data, what: "the secret-env variables"})
 	}
-	if o.registry != nil {
+	if o.Registry != nil {
 		out = append(out, ownSecret{
 			name: o.registrySecretName(),
 			typ:  corev1.SecretTypeDockerConfigJson,
-			data: map[string][]byte{corev1.DockerConfigJsonKey: o.registry.dockerConfigJSON()},
+			data: map[string][]byte{corev1.DockerConfigJsonKey: o.Registry.dockerConfigJSON()},
 			what: "the registry login",
 		})
 	}
@@ -52,7 +52,7 @@ func (o Options) ownSecrets() []ownSecret {
 // dockerConfigJSON is the login as a .dockerconfigjson: the one registry
 // in auths, with the user name and password also joined in auth, which
 // is what kubelet and Knative's tag resolution read.
-func (a *registryAuth) dockerConfigJSON() []byte {
+func (a *RegistryAuth) dockerConfigJSON() []byte {
 	type entry struct {
 		Username string `json:"username"`
 		Password string `json:"password"`
@@ -147,11 +147,9 @@ func deleteSecrets(ctx context.Context, cs kubernetes.Interface, o Options, name
 	secrets := cs.CoreV1().Secrets(o.Namespace)
 	var found []corev1.Secret
 	if names == nil {
-		var list *corev1.SecretList
 		sel := labels.SelectorFromSet(ownSecretLabels(o.Service)).String()
-		err := kube.Request(ctx, func(ctx context.Context) (err error) {
-			list, err = secrets.List(ctx, metav1.ListOptions{LabelSelector: sel})
-			return err
+		list, err := kube.Get(ctx, func(ctx context.Context) (*corev1.SecretList, error) {
+			return secrets.List(ctx, metav1.ListOptions{LabelSelector: sel})
 		})
 		if err != nil {
 			return fmt.Errorf("listing the Secrets of Knative Service %s/%s: %w", o.Namespace, o.Service, err)
@@ -159,10 +157,8 @@ func deleteSecrets(ctx context.Context, cs kubernetes.Interface, o Options, name
 		found = list.Items
 	}
 	for _, name := range names {
-		var s *corev1.Secret
-		err := kube.Request(ctx, func(ctx context.Context) (err error) {
-			s, err = secrets.Get(ctx, name, metav1.GetOptions{})
-			return err
+		s, err := kube.Get(ctx, func(ctx context.Context) (*corev1.Secret, error) {
+			return secrets.Get(ctx, name, metav1.GetOptions{})
 		})
 		switch {
 		case apierrors.IsNotFound(err):

@@ -90,12 +90,33 @@ func newService(o Options) *servingv1.Service {
 // apply sets what the options ask for on svc (a new Service, or a copy of
 // the existing one) and leaves every other field as it is. deployID marks
 // the new revision; revision is its name when it must be chosen here (a
-// tagged deploy pins its tag to it), else empty and Knative names it.
-func apply(svc *servingv1.Service, o Options, deployID, revision string) {
+// tagged deploy pins its tag to it), else empty and Knative names it;
+// loaded says the image was loaded into the nodes, so must not be pulled.
+func apply(svc *servingv1.Service, o Options, deployID, revision string, loaded bool) {
 	prev := readApplied(svc)
 	var now applied
+	applyLabels(svc, o, prev, &now)
+	applyAnnotations(svc, o, prev, &now)
+	svc.Spec.Template.Annotations[deployIDKey] = deployID
+	// The revision's name: chosen for a tag; otherwise left to Knative (a
+	// name kept from an earlier revision would make Knative refuse the
+	// changed template).
+	svc.Spec.Template.Name = revision
+	applyContainer(svc, o, prev, &now, loaded)
+	applyPullSecret(&svc.Spec.Template.Spec, o, prev, &now)
+	applyFields(svc, o, prev, &now)
+	now.Pinned = routeTraffic(svc, o.Tag, revision, prev.Pinned)
 
-	// Labels: on the Service and on the revisions.
+	raw, err := json.Marshal(now)
+	if err != nil {
+		panic(err) // a struct of strings always marshals
+	}
+	svc.Annotations[appliedKey] = string(raw)
+}
+
+// applyLabels sets the labels on the Service and on its revisions, the
+// pull request's among them, and the visibility.
+func applyLabels(svc *servingv1.Service, o Options, prev applied, now *applied) {
 	svc.Labels = orEmpty(svc.Labels)
 	tmpl := &svc.Spec.Template
 	tmpl.Labels = orEmpty(tmpl.Labels)
@@ -116,21 +137,24 @@ func apply(svc *servingv1.Service, o Options, deployID, revision string) {
 		delete(svc.Labels, k)
 		delete(tmpl.Labels, k)
 	}
-	for k, v := range o.pullRequest.labels() {
+	for k, v := range o.Derived.PullRequest.labels() {
 		tmpl.Labels[k] = v
 		if o.Tag == "" {
 			svc.Labels[k] = v
 		}
 	}
 	if o.Visibility == VisibilityClusterLocal {
-		svc.Labels[visibilityKey] = VisibilityClusterLocal
+		svc.Labels[visibilityKey] = string(VisibilityClusterLocal)
 		now.Fields = append(now.Fields, fieldVisibility)
 	} else if slices.Contains(prev.Fields, fieldVisibility) {
 		delete(svc.Labels, visibilityKey)
 	}
+}
 
-	// Annotations: autoscaling ones only on the revisions (Knative refuses
-	// them on the Service), all others on both.
+// applyAnnotations sets the annotations: autoscaling ones only on the
+// revisions (Knative refuses them on the Service), all others on both.
+func applyAnnotations(svc *servingv1.Service, o Options, prev applied, now *applied) {
+	tmpl := &svc.Spec.Template
 	svcAnn, tmplAnn := map[string]string{}, map[string]string{}
 	for k, v := range o.Annotations {
 		if !strings.HasPrefix(k, autoscalingPrefix) {
@@ -150,18 +174,13 @@ func apply(svc *servingv1.Service, o Options, deployID, revision string) {
 	replaceKeys(tmpl.Annotations, prev.TemplateAnnotations, tmplAnn)
 	now.Annotations = sortedKeys(svcAnn)
 	now.TemplateAnnotations = sortedKeys(tmplAnn)
-	tmpl.Annotations[deployIDKey] = deployID
+}
 
-	// The revision's name: chosen for a tag; otherwise left to Knative (a
-	// name kept from an earlier revision would make Knative refuse the
-	// changed template).
-	tmpl.Name = revision
-
-	// The container.
-	spec := &tmpl.Spec
-	c := servingContainer(&spec.PodSpec)
+// applyContainer sets the serving container's image and environment.
+func applyContainer(svc *servingv1.Service, o Options, prev applied, now *applied, loaded bool) {
+	c := servingContainer(&svc.Spec.Template.Spec.PodSpec)
 	c.Image = o.Image
-	if o.pullIfNotPresent {
+	if loaded {
 		c.ImagePullPolicy = corev1.PullIfNotPresent
 	}
 	var names []string
@@ -182,11 +201,13 @@ func apply(svc *servingv1.Service, o Options, deployID, revision string) {
 		}
 	}
 	now.Env = names
+}
 
-	// The registry Secret, listed once; an earlier run's (another tag's) is
-	// taken out, the user's are kept.
+// applyPullSecret lists the registry Secret once; an earlier run's
+// (another tag's) is taken out, the user's are kept.
+func applyPullSecret(spec *servingv1.RevisionSpec, o Options, prev applied, now *applied) {
 	pull := ""
-	if o.registry != nil {
+	if o.Registry != nil {
 		pull = o.registrySecretName()
 	}
 	spec.ImagePullSecrets = slices.DeleteFunc(spec.ImagePullSecrets, func(r corev1.LocalObjectReference) bool {
@@ -196,7 +217,13 @@ func apply(svc *servingv1.Service, o Options, deployID, revision string) {
 		spec.ImagePullSecrets = append(spec.ImagePullSecrets, corev1.LocalObjectReference{Name: pull})
 	}
 	now.PullSecret = pull
+}
 
+// applyFields sets the scalar fields an input sets, and clears those an
+// earlier run set that no input sets now.
+func applyFields(svc *servingv1.Service, o Options, prev applied, now *applied) {
+	spec := &svc.Spec.Template.Spec
+	c := servingContainer(&spec.PodSpec)
 	set := func(field string, isSet bool, setIt, clear func()) {
 		switch {
 		case isSet:
@@ -223,14 +250,6 @@ func apply(svc *servingv1.Service, o Options, deployID, revision string) {
 	}, func() { spec.TimeoutSeconds = nil })
 	set(fieldAccount, o.ServiceAccount != "", func() { spec.ServiceAccountName = o.ServiceAccount },
 		func() { spec.ServiceAccountName = "" })
-
-	now.Pinned = routeTraffic(svc, o.Tag, revision, prev.Pinned)
-
-	raw, err := json.Marshal(now)
-	if err != nil {
-		panic(err) // a struct of strings always marshals
-	}
-	svc.Annotations[appliedKey] = string(raw)
 }
 
 // routeTraffic edits spec.traffic for a deploy and returns the revision the

@@ -100,13 +100,13 @@ type Result struct {
 
 // Up creates or updates the Knative Service, waits until it is Ready and
 // checks that its URL answers, with a zero Deployer.
-func Up(ctx context.Context, cl *cluster.Cluster, opts Options) (*Result, error) {
-	return (&Deployer{}).Up(ctx, cl, opts)
+func Up(ctx context.Context, l log.Logger, cl *cluster.Cluster, opts Options) (*Result, error) {
+	return (&Deployer{}).Up(ctx, l, cl, opts)
 }
 
-// Down deletes the Knative Service, with a zero Deployer.
-func Down(ctx context.Context, cl *cluster.Cluster, opts Options) error {
-	return (&Deployer{}).Down(ctx, cl, opts)
+// Down removes the preview, with a zero Deployer.
+func Down(ctx context.Context, l log.Logger, cl *cluster.Cluster, opts Options) error {
+	return (&Deployer{}).Down(ctx, l, cl, opts)
 }
 
 // clients are the API clients of one run.
@@ -140,160 +140,232 @@ func (d *Deployer) now() time.Time {
 
 // Up creates or updates the Knative Service, waits until it is Ready
 // (failing early with the reason when the new revision cannot start), and
-// checks that its URL answers through the ingress.
-func (d *Deployer) Up(ctx context.Context, cl *cluster.Cluster, o Options) (*Result, error) {
-	l := log.Or(o.Log)
-	t := d.Timings.withDefaults()
+// checks that its URL answers through the ingress, telling l each step.
+func (d *Deployer) Up(ctx context.Context, l log.Logger, cl *cluster.Cluster, o Options) (*Result, error) {
 	if o.Image == "" || o.Service == "" || o.Namespace == "" {
 		return nil, fmt.Errorf("deploying needs an image, a service name and a namespace (got image %q, service %q, namespace %q)", o.Image, o.Service, o.Namespace)
 	}
-	c, err := newClients(cl)
-	if err != nil {
-		return nil, err
+	u := &upRun{d: d, t: d.Timings.withDefaults(), l: l, cl: cl, o: o, id: randomID()}
+	if o.Tag != "" {
+		u.revision = o.Service + "-" + o.Tag + "-" + u.id
 	}
-	o.pullIfNotPresent = loadedIntoNodes(o.Image, cl.LocalRegistries)
-	if err := ensureNamespace(ctx, c.kube, o.Namespace, l); err != nil {
-		return nil, err
+	steps := []func(context.Context) error{
+		u.connect,      // the clients, and the namespace
+		u.readExisting, // the Service as it is
+		u.writeSecrets, // the Secrets the new revision reads, before it starts
+		u.write,        // the Service created, or updated
+		u.readBack,     // the Service as written; the Secrets owned by it
+		u.waitReady,    // the new revision Ready
+		u.reach,        // its URL answers
 	}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			return u.res, err
+		}
+	}
+	return u.res, nil
+}
 
-	services := c.serving.Services(o.Namespace)
-	var existing *servingv1.Service
-	err = kube.Request(ctx, func(ctx context.Context) (err error) {
-		existing, err = services.Get(ctx, o.Service, metav1.GetOptions{})
+// upRun is one Up under way: each step fills in what it found.
+type upRun struct {
+	d  *Deployer
+	t  timings
+	l  log.Logger
+	cl *cluster.Cluster
+	o  Options
+	// id is this run's deploy ID; revision the new revision's name when a
+	// tag makes this run choose it.
+	id, revision string
+
+	c        *clients
+	services servingclient.ServiceInterface
+	// existing is the Service before this run wrote it; nil when new.
+	existing *servingv1.Service
+	// written is the Service as this run wrote it.
+	written *servingv1.Service
+	// secretsOwned says the Secrets were written with the Service as owner.
+	secretsOwned bool
+	start        time.Time
+	res          *Result
+}
+
+// name is how messages name the Service.
+func (u *upRun) name() string { return u.o.Namespace + "/" + u.o.Service }
+
+// connect builds the clients and makes sure the namespace exists.
+func (u *upRun) connect(ctx context.Context) error {
+	c, err := newClients(u.cl)
+	if err != nil {
 		return err
+	}
+	u.c, u.services = c, c.serving.Services(u.o.Namespace)
+	return ensureNamespace(ctx, c.kube, u.o.Namespace, u.l)
+}
+
+// readExisting reads the Service as it is, if it exists.
+func (u *upRun) readExisting(ctx context.Context) error {
+	svc, err := kube.Get(ctx, func(ctx context.Context) (*servingv1.Service, error) {
+		return u.services.Get(ctx, u.o.Service, metav1.GetOptions{})
 	})
 	switch {
 	case apierrors.IsNotFound(err) && !missingAPI(err):
-		existing = nil
+		return nil
 	case err != nil:
-		return nil, fmt.Errorf("reading Knative Service %s/%s: %w%s", o.Namespace, o.Service, err, installHint(err))
-	case existing.DeletionTimestamp != nil:
-		return nil, fmt.Errorf("the Knative Service %s/%s is being deleted: wait until it is gone, or use another service name", o.Namespace, o.Service)
+		return fmt.Errorf("reading Knative Service %s: %w%s", u.name(), err, installHint(err))
+	case svc.DeletionTimestamp != nil:
+		return fmt.Errorf("the Knative Service %s is being deleted: wait until it is gone, or use another service name", u.name())
 	}
+	u.existing = svc
+	return nil
+}
 
-	// The Secrets must exist before the revision starts; they can belong
-	// to the Service only once the Service has a UID.
-	secrets := o.ownSecrets()
-	for _, s := range secrets {
-		if err := ensureSecret(ctx, c.kube, o, s, existing); err != nil {
-			return nil, err
+// writeSecrets writes the Secrets before the revision starts; they can
+// belong to the Service only once the Service has a UID.
+func (u *upRun) writeSecrets(ctx context.Context) error {
+	for _, s := range u.o.ownSecrets() {
+		if err := ensureSecret(ctx, u.c.kube, u.o, s, u.existing); err != nil {
+			return err
 		}
 	}
-	secretsOwned := existing != nil
+	u.secretsOwned = u.existing != nil
+	return nil
+}
 
-	id := randomID()
-	revision := ""
-	if o.Tag != "" {
-		revision = o.Service + "-" + o.Tag + "-" + id
-	}
-	start := d.now()
-	if existing == nil {
-		l.Infof("creating Knative Service %s/%s with image %s", o.Namespace, o.Service, o.Image)
-		svc := newService(o)
-		apply(svc, o, id, revision)
-		err := kube.Request(ctx, func(ctx context.Context) error {
-			_, err := services.Create(ctx, svc, metav1.CreateOptions{})
+// write creates the Service, or updates it.
+func (u *upRun) write(ctx context.Context) error {
+	u.start = u.d.now()
+	if u.existing == nil {
+		if err := u.create(ctx); err != nil {
 			return err
-		})
-		if err != nil {
-			if !apierrors.IsAlreadyExists(err) {
-				return nil, fmt.Errorf("creating Knative Service %s/%s: %w%s", o.Namespace, o.Service, err, installHint(err))
-			}
-			// A try whose answer was lost may have created it: read it
-			// back. With this run's deploy ID it is ours, and updating it
-			// would make a second revision; else someone created it since
-			// we looked: update theirs.
-			var cur *servingv1.Service
-			err := kube.Request(ctx, func(ctx context.Context) (err error) {
-				cur, err = services.Get(ctx, o.Service, metav1.GetOptions{})
-				return err
-			})
-			switch {
-			case apierrors.IsNotFound(err):
-				// It existed a moment ago and is gone: another run deleted it.
-				return nil, fmt.Errorf("creating Knative Service %s/%s: another writer created and then deleted it meanwhile (mode down in another job?); run again", o.Namespace, o.Service)
-			case err != nil:
-				return nil, fmt.Errorf("reading Knative Service %s/%s back after creating it: %w", o.Namespace, o.Service, err)
-			case cur.Spec.Template.Annotations[deployIDKey] == id:
-				l.Infof("created Knative Service %s/%s (the answer to the create was lost; read back)", o.Namespace, o.Service)
-			default:
-				existing = cur
-			}
 		}
 	}
-	if existing != nil {
-		l.Infof("updating Knative Service %s/%s to image %s (keeping fields this action did not set)", o.Namespace, o.Service, o.Image)
-		// Read, change, write; again when another writer came between or
-		// a request failed in a way that may pass. Writing the same deploy
-		// ID again changes nothing, so a lost answer makes no revision.
-		err := kube.Request(ctx, func(ctx context.Context) error {
-			svc, err := services.Get(ctx, o.Service, metav1.GetOptions{})
-			if err != nil {
-				return err
-			}
-			if svc.DeletionTimestamp != nil {
-				return fmt.Errorf("it is being deleted: wait until it is gone, or use another service name")
-			}
-			apply(svc, o, id, revision)
-			_, err = services.Update(ctx, svc, metav1.UpdateOptions{})
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("updating Knative Service %s/%s: %w%s", o.Namespace, o.Service, err, installHint(err))
-		}
+	if u.existing != nil {
+		return u.update(ctx)
 	}
-	var svc *servingv1.Service
-	err = kube.Request(ctx, func(ctx context.Context) (err error) {
-		svc, err = services.Get(ctx, o.Service, metav1.GetOptions{})
+	return nil
+}
+
+// create creates the Service. When it exists already, a try whose answer
+// was lost may have created it: read back, with this run's deploy ID it is
+// ours, and updating it would make a second revision; else someone
+// created it since it was read: existing is set to theirs, to update.
+func (u *upRun) create(ctx context.Context) error {
+	u.l.Infof("creating Knative Service %s with image %s", u.name(), u.o.Image)
+	svc := newService(u.o)
+	apply(svc, u.o, u.id, u.revision, u.loaded())
+	_, err := kube.Get(ctx, func(ctx context.Context) (*servingv1.Service, error) {
+		return u.services.Create(ctx, svc, metav1.CreateOptions{})
+	})
+	switch {
+	case err == nil:
+		return nil
+	case !apierrors.IsAlreadyExists(err):
+		return fmt.Errorf("creating Knative Service %s: %w%s", u.name(), err, installHint(err))
+	}
+	cur, err := kube.Get(ctx, func(ctx context.Context) (*servingv1.Service, error) {
+		return u.services.Get(ctx, u.o.Service, metav1.GetOptions{})
+	})
+	switch {
+	case apierrors.IsNotFound(err):
+		// It existed a moment ago and is gone: another run deleted it.
+		return fmt.Errorf("creating Knative Service %s: another writer created and then deleted it meanwhile (mode down in another job?); run again", u.name())
+	case err != nil:
+		return fmt.Errorf("reading Knative Service %s back after creating it: %w", u.name(), err)
+	case cur.Spec.Template.Annotations[deployIDKey] == u.id:
+		u.l.Infof("created Knative Service %s (the answer to the create was lost; read back)", u.name())
+	default:
+		u.existing = cur
+	}
+	return nil
+}
+
+// update reads, changes and writes the Service; again when another writer
+// came between or a request failed in a way that may pass. Writing the
+// same deploy ID again changes nothing, so a lost answer makes no
+// revision.
+func (u *upRun) update(ctx context.Context) error {
+	u.l.Infof("updating Knative Service %s to image %s (keeping fields this action did not set)", u.name(), u.o.Image)
+	err := kube.Request(ctx, func(ctx context.Context) error {
+		svc, err := u.services.Get(ctx, u.o.Service, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if svc.DeletionTimestamp != nil {
+			return fmt.Errorf("it is being deleted: wait until it is gone, or use another service name")
+		}
+		apply(svc, u.o, u.id, u.revision, u.loaded())
+		_, err = u.services.Update(ctx, svc, metav1.UpdateOptions{})
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("reading Knative Service %s/%s back after writing it: %w", o.Namespace, o.Service, err)
+		return fmt.Errorf("updating Knative Service %s: %w%s", u.name(), err, installHint(err))
 	}
-	if !secretsOwned {
-		for _, s := range secrets {
-			if err := ensureSecret(ctx, c.kube, o, s, svc); err != nil {
-				return nil, err
+	return nil
+}
+
+// loaded says the image was loaded into the nodes, so must not be pulled
+// (the default for :latest).
+func (u *upRun) loaded() bool { return loadedIntoNodes(u.o.Image, u.cl.LocalRegistries) }
+
+// readBack reads the Service as written, and gives the Secrets written
+// before it existed their owner.
+func (u *upRun) readBack(ctx context.Context) error {
+	svc, err := kube.Get(ctx, func(ctx context.Context) (*servingv1.Service, error) {
+		return u.services.Get(ctx, u.o.Service, metav1.GetOptions{})
+	})
+	if err != nil {
+		return fmt.Errorf("reading Knative Service %s back after writing it: %w", u.name(), err)
+	}
+	u.written = svc
+	if !u.secretsOwned {
+		for _, s := range u.o.ownSecrets() {
+			if err := ensureSecret(ctx, u.c.kube, u.o, s, svc); err != nil {
+				return err
 			}
 		}
 	}
-	if o.Tag == "" && !routesLatest(svc) {
-		l.Infof("note: spec.traffic of %s sends no traffic to the latest revision; the new revision is reachable only through its tags", o.Service)
+	if u.o.Tag == "" && !routesLatest(svc) {
+		u.l.Infof("note: spec.traffic of %s sends no traffic to the latest revision; the new revision is reachable only through its tags", u.o.Service)
 	}
+	return nil
+}
 
+// waitReady waits until the new revision is Ready, and finds its URL.
+func (u *upRun) waitReady(ctx context.Context) error {
 	w := &waiter{
-		d: d, t: t, c: c, ns: o.Namespace, name: o.Service, deployID: id, revision: revision,
-		log: l,
+		d: u.d, t: u.t, c: u.c, ns: u.o.Namespace, name: u.o.Service, deployID: u.id, revision: u.revision,
+		log: u.l,
 	}
-	ready, rev, err := w.wait(ctx, svc.Generation)
+	ready, rev, err := w.wait(ctx, u.written.Generation)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	res := &Result{
-		Service:      o.Service,
-		Namespace:    o.Namespace,
+	u.res = &Result{
+		Service:      u.o.Service,
+		Namespace:    u.o.Namespace,
 		Revision:     rev,
-		ReadySeconds: d.now().Sub(start).Seconds(),
+		ReadySeconds: u.d.now().Sub(u.start).Seconds(),
 	}
-	l.Infof("Knative Service %s/%s is Ready with revision %s after %.1fs", o.Namespace, o.Service, rev, res.ReadySeconds)
+	u.l.Infof("Knative Service %s is Ready with revision %s after %.1fs", u.name(), rev, u.res.ReadySeconds)
+	u.written = ready
+	u.res.URL, err = serviceURL(ready, u.o.Tag)
+	return err
+}
 
-	res.URL, err = serviceURL(ready, o.Tag)
-	if err != nil {
-		return res, err
-	}
-	if o.Visibility == VisibilityClusterLocal {
-		res.Route = "skipped (cluster-local)"
-		l.Infof("%s is cluster-local: not reachable from outside the cluster, so it is not requested", res.URL)
-		return res, nil
+// reach requests the URL until it answers: directly, else through the
+// ingress with the URL's host as Host header.
+func (u *upRun) reach(ctx context.Context) error {
+	if u.o.Visibility == VisibilityClusterLocal {
+		u.res.Route = "skipped (cluster-local)"
+		u.l.Infof("%s is cluster-local: not reachable from outside the cluster, so it is not requested", u.res.URL)
+		return nil
 	}
 	ingress := func(ctx context.Context, scheme string) (string, string, error) {
-		return ingressAddress(ctx, c.kube, cl, ready, scheme)
+		return ingressAddress(ctx, u.c.kube, u.cl, u.written, scheme)
 	}
-	res.Route, res.Address, res.HTTPStatus, err = d.reach(ctx, t, res.URL, ingress, l)
-	if err != nil {
-		return res, err
-	}
-	return res, nil
+	var err error
+	u.res.Route, u.res.Address, u.res.HTTPStatus, err = u.d.reach(ctx, u.t, u.res.URL, ingress, u.l)
+	return err
 }
 
 // routesLatest reports whether the Service's main route sends traffic to
@@ -351,10 +423,8 @@ func installHint(err error) string {
 // ensureNamespace creates the namespace when it is missing, labelled as
 // this action's, so Down may delete it.
 func ensureNamespace(ctx context.Context, cs kubernetes.Interface, name string, l log.Logger) error {
-	var ns *corev1.Namespace
-	err := kube.Request(ctx, func(ctx context.Context) (err error) {
-		ns, err = cs.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
-		return err
+	ns, err := kube.Get(ctx, func(ctx context.Context) (*corev1.Namespace, error) {
+		return cs.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
 	})
 	switch {
 	case err == nil:

@@ -61,67 +61,17 @@ func (w *waiter) wait(ctx context.Context, generation int64) (*servingv1.Service
 		wg.Wait()
 	}()
 	failed := w.watchAll(wctx, &wg, kick)
-
-	var (
-		last       *state
-		lastErr    error
-		falseSince time.Time
-		said       string
-	)
+	p := &waitProgress{what: what}
 	for {
 		s, err := w.look(wctx)
-		switch {
-		case kube.CutShort(wctx, err):
-			// The look was cut short by the deadline: the one before says
-			// more. Handled below.
-		case err == nil:
-			last, lastErr = s, nil
-			if id := s.svc.Spec.Template.Annotations[deployIDKey]; id != "" && id != w.deployID {
-				return nil, "", &conflictError{Namespace: w.ns, Name: w.name, Generation: s.svc.Generation}
-			}
-			if s.observed() && s.ready().IsTrue() {
-				rev := s.revision
-				if rev == "" {
-					rev = s.svc.Status.LatestReadyRevisionName
-				}
-				return s.svc, rev, nil
-			}
-			if s.failure != nil {
-				return nil, "", s.failure
-			}
-			if c := s.ready(); s.observed() && c.IsFalse() {
-				if falseSince.IsZero() {
-					falseSince = w.d.now()
-				}
-				if w.d.now().Sub(falseSince) >= w.t.ErrorWindow {
-					return nil, "", &failure{Reason: c.Reason, Message: c.Message, Revision: s.revision}
-				}
-			} else {
-				falseSince = time.Time{}
-			}
-			if line := s.summary(); line != said {
-				w.log.Infof("%s", line)
-				said = line
-			}
-		case apierrors.IsNotFound(err):
-			return nil, "", fmt.Errorf("%s was deleted while waiting for it to be Ready", what)
-		case kube.Denied(err):
-			return nil, "", fmt.Errorf("reading %s while waiting for it: %w", what, err)
-		default:
-			lastErr = err // may pass: try again
+		if v := w.judge(wctx, p, s, err); v.done {
+			return v.svc, v.revision, v.err
 		}
-
-		next := w.t.Poll
-		if !falseSince.IsZero() {
-			if left := w.t.ErrorWindow - w.d.now().Sub(falseSince); left < next {
-				next = max(left, time.Millisecond)
-			}
-		}
-		timer := time.NewTimer(next)
+		timer := time.NewTimer(p.next(w))
 		select {
 		case <-wctx.Done():
 			timer.Stop()
-			return nil, "", w.timeout(ctx, what, last, lastErr)
+			return nil, "", w.timeout(ctx, what, p.last, p.lastErr)
 		case err := <-failed:
 			timer.Stop()
 			return nil, "", fmt.Errorf("waiting for %s to be Ready: %w", what, err)
@@ -130,6 +80,87 @@ func (w *waiter) wait(ctx context.Context, generation int64) (*servingv1.Service
 		}
 		timer.Stop()
 	}
+}
+
+// waitProgress is what a wait has seen so far.
+type waitProgress struct {
+	what string
+	// last is the last state read, lastErr the last read's error when it
+	// failed since.
+	last    *state
+	lastErr error
+	// falseSince is when Ready=False was first seen, without a change
+	// since; zero when it is not False.
+	falseSince time.Time
+	// said is the last line told.
+	said string
+}
+
+// verdict is whether a look ended the wait, and how.
+type verdict struct {
+	done     bool
+	svc      *servingv1.Service
+	revision string
+	err      error
+}
+
+// judge decides what one look (s, or err) means for the wait.
+func (w *waiter) judge(ctx context.Context, p *waitProgress, s *state, err error) verdict {
+	fail := func(err error) verdict { return verdict{done: true, err: err} }
+	switch {
+	case kube.CutShort(ctx, err):
+		// The look was cut short by the deadline: the one before says
+		// more, when the wait times out.
+		return verdict{}
+	case apierrors.IsNotFound(err):
+		return fail(fmt.Errorf("%s was deleted while waiting for it to be Ready", p.what))
+	case kube.Denied(err):
+		return fail(fmt.Errorf("reading %s while waiting for it: %w", p.what, err))
+	case err != nil:
+		p.lastErr = err // may pass: try again
+		return verdict{}
+	}
+	p.last, p.lastErr = s, nil
+	if id := s.svc.Spec.Template.Annotations[deployIDKey]; id != "" && id != w.deployID {
+		return fail(&conflictError{Namespace: w.ns, Name: w.name, Generation: s.svc.Generation})
+	}
+	if s.observed() && s.ready().IsTrue() {
+		rev := s.revision
+		if rev == "" {
+			rev = s.svc.Status.LatestReadyRevisionName
+		}
+		return verdict{done: true, svc: s.svc, revision: rev}
+	}
+	if s.failure != nil {
+		return fail(s.failure)
+	}
+	if c := s.ready(); s.observed() && c.IsFalse() {
+		if p.falseSince.IsZero() {
+			p.falseSince = w.d.now()
+		}
+		if w.d.now().Sub(p.falseSince) >= w.t.ErrorWindow {
+			return fail(&failure{Reason: c.Reason, Message: c.Message, Revision: s.revision})
+		}
+	} else {
+		p.falseSince = time.Time{}
+	}
+	if line := s.summary(); line != p.said {
+		w.log.Infof("%s", line)
+		p.said = line
+	}
+	return verdict{}
+}
+
+// next is how long to wait before the next look: the poll interval, or
+// less when a Ready=False's error window ends sooner.
+func (p *waitProgress) next(w *waiter) time.Duration {
+	next := w.t.Poll
+	if !p.falseSince.IsZero() {
+		if left := w.t.ErrorWindow - w.d.now().Sub(p.falseSince); left < next {
+			next = max(left, time.Millisecond)
+		}
+	}
+	return next
 }
 
 // timeout explains a wait that ran out: what was waited for, for how

@@ -133,7 +133,7 @@ func (f *fakeKnative) start(ctx context.Context, t timings) {
 		d: &Deployer{Now: f.clock.Now}, t: t,
 		c:  &clients{kube: ctxKube{f.kube}, serving: ctxServing{f.serving.ServingV1()}},
 		ns: fwNS, name: fwService, deployID: fwDeployID,
-		log: log.Or(nil),
+		log: log.Discard,
 	}
 	f.done = make(chan waitOutcome, 1)
 	go func() {

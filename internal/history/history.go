@@ -78,10 +78,8 @@ func Read(ctx context.Context, cs kubernetes.Interface, namespace, service strin
 		return nil, fmt.Errorf("no history: %w", err)
 	}
 	name := ConfigMapName(service)
-	var cm *corev1.ConfigMap
-	err := kube.Request(ctx, func(ctx context.Context) (err error) {
-		cm, err = cs.CoreV1().ConfigMaps(namespace).Get(ctx, name, metav1.GetOptions{})
-		return err
+	cm, err := kube.Get(ctx, func(ctx context.Context) (*corev1.ConfigMap, error) {
+		return cs.CoreV1().ConfigMaps(namespace).Get(ctx, name, metav1.GetOptions{})
 	})
 	switch {
 	case apierrors.IsNotFound(err):
@@ -232,10 +230,8 @@ func Forget(ctx context.Context, cs kubernetes.Interface, namespace, service str
 	}
 	name := ConfigMapName(service)
 	cms := cs.CoreV1().ConfigMaps(namespace)
-	var cm *corev1.ConfigMap
-	err := kube.Request(ctx, func(ctx context.Context) (err error) {
-		cm, err = cms.Get(ctx, name, metav1.GetOptions{})
-		return err
+	cm, err := kube.Get(ctx, func(ctx context.Context) (*corev1.ConfigMap, error) {
+		return cms.Get(ctx, name, metav1.GetOptions{})
 	})
 	switch {
 	case apierrors.IsNotFound(err):

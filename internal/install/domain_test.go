@@ -3,6 +3,7 @@ package install
 import (
 	"context"
 	"errors"
+	"github.com/knative-preview/action/internal/log"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -54,7 +55,7 @@ func TestChooseDomainErrors(t *testing.T) {
 			o.defaults()
 			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 			defer cancel()
-			domain, err := chooseDomain(ctx, cs, &cluster.Cluster{}, gw, o)
+			domain, err := chooseDomain(ctx, log.Discard, cs, &cluster.Cluster{}, gw, o)
 			if ctx.Err() != nil {
 				t.Fatalf("chooseDomain = %q, %v after the test's bound, want it to end at once", domain, err)
 			}

@@ -37,7 +37,7 @@ func TestIntegrationInstallThroughFaults(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 		defer cancel()
 		start := time.Now()
-		res, err := Run(ctx, b.cl, b.options(t, "1.23.0"))
+		res, err := Run(ctx, b.progress(), b.cl, b.options(t, "1.23.0"))
 		took := time.Since(start)
 		if err != nil {
 			t.Fatalf("install (%s): %v\nlog:\n%s", cfg.Host, err, b.log())

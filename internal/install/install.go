@@ -6,6 +6,7 @@ package install
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -67,8 +68,10 @@ type Options struct {
 	ConfigRetryFor time.Duration
 	// Poll is the interval of the waits (default 1s).
 	Poll time.Duration
-	// Log receives progress lines and warnings.
-	Log log.Logger
+	// CreatedClusterSettings, when set, turns ServingConfig into the
+	// settings of a cluster this run created (the measure stage's shorter
+	// scale-to-zero grace period, under the user's own).
+	CreatedClusterSettings func(knconfig.Overrides) (knconfig.Overrides, error)
 }
 
 func (o *Options) defaults() {
@@ -90,7 +93,6 @@ func (o *Options) defaults() {
 	if o.Poll == 0 {
 		o.Poll = time.Second
 	}
-	o.Log = log.Or(o.Log)
 }
 
 // Result is what was installed.
@@ -105,8 +107,8 @@ type Result struct {
 	Upgraded string
 }
 
-// Plan says what Run will do, without doing any of it.
-func Plan(o Options) []string {
+// Plan says what Run will do with o, without doing any of it.
+func (o Options) Plan() []string {
 	o.defaults()
 	src := "GitHub releases"
 	switch {
@@ -149,106 +151,232 @@ func Plan(o Options) []string {
 	return lines
 }
 
-// Run installs Knative Serving on cl.
-func Run(ctx context.Context, cl *cluster.Cluster, o Options) (*Result, error) {
+// Stage is the install stage: it installs Knative Serving on the cluster
+// an earlier stage reached.
+type Stage struct {
+	o      Options
+	src    cluster.Source
+	result *Result
+}
+
+// NewStage returns the install stage for o, on the cluster src reaches.
+func NewStage(o Options, src cluster.Source) *Stage { return &Stage{o: o, src: src} }
+
+// Name is the stage's name.
+func (s *Stage) Name() string { return "install" }
+
+// Plan says what Run will do.
+func (s *Stage) Plan() []string { return s.o.Plan() }
+
+// Run installs Knative Serving.
+func (s *Stage) Run(ctx context.Context, l log.Logger) error {
+	res, err := Run(ctx, l, s.src.Cluster(), s.o)
+	if err == nil {
+		s.result = res
+	}
+	return err
+}
+
+// Result is what Run installed; nil before it succeeded.
+func (s *Stage) Result() *Result { return s.result }
+
+// LeftBehind says what a cut-short Run may leave behind.
+func (s *Stage) LeftBehind() string {
+	ns := []string{servingNS}
+	if g, err := ingress.GatewayOf(s.o.Ingress); err == nil {
+		ns = append(ns, g.Namespaces...)
+	}
+	return fmt.Sprintf("Knative Serving may be partly applied; run again to finish, or delete namespace %s", strings.Join(ns, ", "))
+}
+
+// Run installs Knative Serving on cl, telling l each step.
+func Run(ctx context.Context, l log.Logger, cl *cluster.Cluster, o Options) (*Result, error) {
+	if cl == nil || cl.REST == nil {
+		return nil, errors.New("no cluster to install on (a programming error: the cluster stage gives one)")
+	}
 	o.defaults()
 	gw, err := ingress.GatewayOf(o.Ingress)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Ingress: o.Ingress}
+	in := &installation{l: l, cl: cl, o: o, gw: gw, res: &Result{Ingress: o.Ingress}}
+	steps := []func(context.Context) error{
+		in.settings,      // the settings of a cluster this run created
+		in.resolve,       // the release, and whether this cluster can run it
+		in.fetch,         // its manifests, decoded
+		in.readInstalled, // what an earlier run installed
+		in.lowerRequests, // on small nodes, the CPU requests capped
+		in.apply,         // applied server-side
+		in.waitReady,     // every workload available
+		in.chooseDomain,  // the domain services get
+		in.configure,     // Knative's ConfigMaps
+	}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			if in.applied {
+				return in.res, err
+			}
+			return nil, err
+		}
+	}
+	return in.res, nil
+}
 
-	v, err := o.Resolver.Resolve(ctx, o.Spec, o.Ingress)
+// installation is one Run under way: each step fills in what it found.
+type installation struct {
+	l   log.Logger
+	cl  *cluster.Cluster
+	o   Options
+	gw  ingress.Gateway
+	res *Result
+
+	cs      kubernetes.Interface
+	objs    []*unstructured.Unstructured
+	applier *apply.Applier
+	// recorded says an earlier run lowered the CPU requests here.
+	recorded bool
+	// applied is set once the manifests were applied (in part or whole).
+	applied bool
+}
+
+// namespaces are Knative's and the networking layer's namespaces.
+func (in *installation) namespaces() []string {
+	return append([]string{servingNS}, in.gw.Namespaces...)
+}
+
+// settings adds the settings of a cluster this run created under the
+// user's serving-config.
+func (in *installation) settings(context.Context) error {
+	if !in.cl.Created || in.o.CreatedClusterSettings == nil {
+		return nil
+	}
+	sc, err := in.o.CreatedClusterSettings(in.o.ServingConfig)
 	if err != nil {
-		return nil, fmt.Errorf("resolving Knative Serving %s: %w", o.Spec, err)
+		return err
+	}
+	in.o.ServingConfig = sc
+	return nil
+}
+
+// resolve resolves the release and refuses a Kubernetes too old for it.
+func (in *installation) resolve(ctx context.Context) error {
+	v, err := in.o.Resolver.Resolve(ctx, in.l, in.o.Spec, in.o.Ingress)
+	if err != nil {
+		return fmt.Errorf("resolving Knative Serving %s: %w", in.o.Spec, err)
 	}
 	for _, n := range v.Notes {
-		o.Log.Warnf("%s", n)
+		in.l.Warnf("%s", n)
 	}
-	res.Versions = v
-	o.Log.Infof("installing Knative Serving %s with %s %s", v.Serving, o.Ingress, v.Ingress)
-
-	warning, err := release.CheckKubernetes(v.Serving, cl.Version.GitVersion)
+	in.res.Versions = v
+	in.l.Infof("installing Knative Serving %s with %s %s", v.Serving, in.o.Ingress, v.Ingress)
+	warning, err := release.CheckKubernetes(v.Serving, in.cl.Version.GitVersion)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if warning != "" {
-		o.Log.Warnf("%s", warning)
+		in.l.Warnf("%s", warning)
 	}
+	return nil
+}
 
-	files, err := o.Fetcher.FetchAll(ctx, o.Ingress, v)
+// fetch fetches the release's manifests and decodes their objects.
+func (in *installation) fetch(ctx context.Context) error {
+	files, err := in.o.Fetcher.FetchAll(ctx, in.l, in.o.Ingress, in.res.Versions)
 	if err != nil {
-		return nil, fmt.Errorf("fetching the release manifests: %w", err)
+		return fmt.Errorf("fetching the release manifests: %w", err)
 	}
-	var objs []*unstructured.Unstructured
 	for _, f := range files {
 		decoded, err := apply.Decode(f.Ref.String(), f.Data)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		objs = append(objs, decoded...)
+		in.objs = append(in.objs, decoded...)
 	}
+	in.objs = apply.Dedupe(in.objs)
+	return nil
+}
 
-	cs, err := kubernetes.NewForConfig(cluster.ForWaits(cl.REST))
+// readInstalled reads what is installed, to tell an upgrade.
+func (in *installation) readInstalled(ctx context.Context) error {
+	cs, err := kubernetes.NewForConfig(cluster.ForWaits(in.cl.REST))
 	if err != nil {
-		return nil, fmt.Errorf("building a Kubernetes client: %w", err)
+		return fmt.Errorf("building a Kubernetes client: %w", err)
 	}
+	in.cs = cs
 	before, recorded, err := installed(ctx, cs)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if before != "" && before != v.Serving {
-		o.Log.Infof("upgrading Knative Serving from %s to %s", before, v.Serving)
-		res.Upgraded = before
+	if v := in.res.Versions.Serving; before != "" && before != v {
+		in.l.Infof("upgrading Knative Serving from %s to %s", before, v)
+		in.res.Upgraded = before
 	}
-	objs = apply.Dedupe(objs)
-	if cl.SmallNodes || recorded {
-		why := "the cluster target created this cluster on nodes with fewer CPUs than they request (kind on a small runner)"
-		if !cl.SmallNodes {
-			why = fmt.Sprintf("an earlier run lowered them on this cluster (annotation %s on the namespace %s)", loweredAnnotation, servingNS)
-		}
-		var lowered []string
-		objs, lowered, err = lowerCPURequests(objs, append([]string{servingNS}, gw.Namespaces...))
-		if err != nil {
-			return nil, fmt.Errorf("lowering the CPU requests of Knative Serving %s: %w", v.Serving, err)
-		}
-		what := "none was higher"
-		if len(lowered) > 0 {
-			what = "lowered " + strings.Join(lowered, ", ")
-		}
-		o.Log.Infof("capping the CPU requests of the Deployments in %s at %s, so that they schedule on one node, because %s; limits and memory stay as released: %s", strings.Join(append([]string{servingNS}, gw.Namespaces...), ", "), cpuRequestCap, why, what)
-	}
+	in.recorded = recorded
+	return nil
+}
 
-	applier, err := apply.New(cl.REST, apply.Options{RetryFor: o.ConfigRetryFor, Log: o.Log})
+// lowerRequests caps the CPU requests of Knative's Deployments on small
+// nodes, or where an earlier run did so.
+func (in *installation) lowerRequests(context.Context) error {
+	if !in.cl.SmallNodes && !in.recorded {
+		return nil
+	}
+	why := "the cluster target created this cluster on nodes with fewer CPUs than they request (kind on a small runner)"
+	if !in.cl.SmallNodes {
+		why = fmt.Sprintf("an earlier run lowered them on this cluster (annotation %s on the namespace %s)", loweredAnnotation, servingNS)
+	}
+	objs, lowered, err := lowerCPURequests(in.objs, in.namespaces())
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("lowering the CPU requests of Knative Serving %s: %w", in.res.Versions.Serving, err)
 	}
-	applied, err := applier.Apply(ctx, objs)
-	res.Applied = applied
-	if err != nil {
-		return res, fmt.Errorf("applying Knative Serving %s: %w", v.Serving, err)
+	in.objs = objs
+	what := "none was higher"
+	if len(lowered) > 0 {
+		what = "lowered " + strings.Join(lowered, ", ")
 	}
-	o.Log.Infof("manifests applied: %s", applied)
+	in.l.Infof("capping the CPU requests of the Deployments in %s at %s, so that they schedule on one node, because %s; limits and memory stay as released: %s", strings.Join(in.namespaces(), ", "), cpuRequestCap, why, what)
+	return nil
+}
 
-	if cl.IngressNodePort != 0 {
-		if err := applier.ApplyObject(ctx, nodePortService(gw, cl.IngressNodePort), configManager); err != nil {
-			return res, fmt.Errorf("exposing the %s gateway on NodePort %d: %w", o.Ingress, cl.IngressNodePort, err)
+// apply applies the manifests, and the gateway's NodePort Service when the
+// cluster target asks for one.
+func (in *installation) apply(ctx context.Context) error {
+	applier, err := apply.New(in.cl.REST, apply.Options{RetryFor: in.o.ConfigRetryFor}, in.l)
+	if err != nil {
+		return err
+	}
+	in.applier = applier
+	in.applied = true
+	applied, err := applier.Apply(ctx, in.objs)
+	in.res.Applied = applied
+	if err != nil {
+		return fmt.Errorf("applying Knative Serving %s: %w", in.res.Versions.Serving, err)
+	}
+	in.l.Infof("manifests applied: %s", applied)
+	if p := in.cl.IngressNodePort; p != 0 {
+		if err := applier.ApplyObject(ctx, nodePortService(in.gw, p), configManager); err != nil {
+			return fmt.Errorf("exposing the %s gateway on NodePort %d: %w", in.o.Ingress, p, err)
 		}
 	}
+	return nil
+}
 
-	if err := waitReady(ctx, cs, append([]string{servingNS}, gw.Namespaces...), o); err != nil {
-		return res, err
-	}
+// waitReady waits until Knative's and the networking layer's workloads are
+// available.
+func (in *installation) waitReady(ctx context.Context) error {
+	return waitReady(ctx, in.l, in.cs, in.namespaces(), in.o)
+}
 
-	domain, err := chooseDomain(ctx, cs, cl, gw, o)
-	if err != nil {
-		return res, err
-	}
-	res.Domain = domain
-	if err := configure(ctx, applier, cs, cl, gw, domain, o); err != nil {
-		return res, err
-	}
-	return res, nil
+// chooseDomain picks the domain services get.
+func (in *installation) chooseDomain(ctx context.Context) error {
+	domain, err := chooseDomain(ctx, in.l, in.cs, in.cl, in.gw, in.o)
+	in.res.Domain = domain
+	return err
+}
+
+// configure writes Knative's ConfigMaps.
+func (in *installation) configure(ctx context.Context) error {
+	return configure(ctx, in.l, in.applier, in.cs, in.cl, in.gw, in.res.Domain, in.o)
 }
 
 // installed reads the knative-serving namespace: the Knative version its
@@ -257,10 +385,8 @@ func Run(ctx context.Context, cl *cluster.Cluster, o Options) (*Result, error) {
 // its retries fails the install: taken as "none", an upgrade would not be
 // reported as one, and lowered requests would be put back.
 func installed(ctx context.Context, cs kubernetes.Interface) (version string, lowered bool, err error) {
-	var ns *corev1.Namespace
-	err = kube.Request(ctx, func(ctx context.Context) (err error) {
-		ns, err = cs.CoreV1().Namespaces().Get(ctx, servingNS, metav1.GetOptions{})
-		return err
+	ns, err := kube.Get(ctx, func(ctx context.Context) (*corev1.Namespace, error) {
+		return cs.CoreV1().Namespaces().Get(ctx, servingNS, metav1.GetOptions{})
 	})
 	switch {
 	case apierrors.IsNotFound(err):
@@ -297,14 +423,14 @@ func nodePortService(gw ingress.Gateway, port int32) *unstructured.Unstructured 
 
 // chooseDomain picks the domain: the input, else the cluster target's, else
 // <IP>.sslip.io from the gateway's load balancer once it has an address.
-func chooseDomain(ctx context.Context, cs kubernetes.Interface, cl *cluster.Cluster, gw ingress.Gateway, o Options) (string, error) {
+func chooseDomain(ctx context.Context, l log.Logger, cs kubernetes.Interface, cl *cluster.Cluster, gw ingress.Gateway, o Options) (string, error) {
 	if o.Domain != "" {
 		return o.Domain, nil
 	}
 	if cl.Domain != "" {
 		return cl.Domain, nil
 	}
-	o.Log.Infof("waiting up to %s for the load balancer address of Service %s/%s (for the domain <IP>.sslip.io)", o.LoadBalancerTimeout, gw.Namespace, gw.Service)
+	l.Infof("waiting up to %s for the load balancer address of Service %s/%s (for the domain <IP>.sslip.io)", o.LoadBalancerTimeout, gw.Namespace, gw.Service)
 	var domain, hostname string
 	var lastErr error
 	err := wait.PollUntilContextTimeout(ctx, o.Poll, o.LoadBalancerTimeout, true, func(ctx context.Context) (bool, error) {
@@ -342,7 +468,7 @@ func chooseDomain(ctx context.Context, cs kubernetes.Interface, cl *cluster.Clus
 	case ctx.Err() != nil:
 		return "", fmt.Errorf("waiting for the load balancer address of %s/%s: %w", gw.Namespace, gw.Service, context.Cause(ctx))
 	case hostname != "":
-		o.Log.Warnf("the gateway's load balancer has a hostname (%s), not an IP, so no <IP>.sslip.io domain: set the domain input to a DNS suffix whose wildcard points at it; services keep Knative's default domain", hostname)
+		l.Warnf("the gateway's load balancer has a hostname (%s), not an IP, so no <IP>.sslip.io domain: set the domain input to a DNS suffix whose wildcard points at it; services keep Knative's default domain", hostname)
 	default:
 		why := fmt.Sprintf("none within %s", o.LoadBalancerTimeout)
 		switch {
@@ -351,7 +477,7 @@ func chooseDomain(ctx context.Context, cs kubernetes.Interface, cl *cluster.Clus
 		case lastErr != nil:
 			why += "; the last read failed: " + lastErr.Error()
 		}
-		o.Log.Warnf("no domain: the gateway Service %s/%s got no load balancer address (%s); set the domain input; services keep Knative's default domain and are reached through the gateway with a Host header", gw.Namespace, gw.Service, why)
+		l.Warnf("no domain: the gateway Service %s/%s got no load balancer address (%s); set the domain input; services keep Knative's default domain and are reached through the gateway with a Host header", gw.Namespace, gw.Service, why)
 	}
 	return "", nil
 }
@@ -359,7 +485,7 @@ func chooseDomain(ctx context.Context, cs kubernetes.Interface, cl *cluster.Clus
 // configure writes our settings and the user's overrides into Knative's
 // ConfigMaps, one apply per ConfigMap, retrying while the configuration
 // webhook is not answering.
-func configure(ctx context.Context, applier *apply.Applier, cs kubernetes.Interface, cl *cluster.Cluster, gw ingress.Gateway, domain string, o Options) error {
+func configure(ctx context.Context, l log.Logger, applier *apply.Applier, cs kubernetes.Interface, cl *cluster.Cluster, gw ingress.Gateway, domain string, o Options) error {
 	want := map[string]map[string]string{
 		"config-network": {"ingress-class": gw.Class},
 	}
@@ -369,10 +495,8 @@ func configure(ctx context.Context, applier *apply.Applier, cs kubernetes.Interf
 	if len(cl.LocalRegistries) > 0 {
 		// A read that failed would replace the user's list with ours.
 		current := ""
-		var cm *corev1.ConfigMap
-		err := kube.Request(ctx, func(ctx context.Context) (err error) {
-			cm, err = cs.CoreV1().ConfigMaps(servingNS).Get(ctx, "config-deployment", metav1.GetOptions{})
-			return err
+		cm, err := kube.Get(ctx, func(ctx context.Context) (*corev1.ConfigMap, error) {
+			return cs.CoreV1().ConfigMaps(servingNS).Get(ctx, "config-deployment", metav1.GetOptions{})
 		})
 		switch {
 		case err == nil:
@@ -409,7 +533,7 @@ func configure(ctx context.Context, applier *apply.Applier, cs kubernetes.Interf
 			return fmt.Errorf("configuring Knative: %w", err)
 		}
 	}
-	o.Log.Infof("configured %s", strings.Join(names, ", "))
+	l.Infof("configured %s", strings.Join(names, ", "))
 	return nil
 }
 

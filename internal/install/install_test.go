@@ -90,11 +90,6 @@ func (b *bed) options(t *testing.T, spec string) Options {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logf := func(f string, a ...any) {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		b.logs = append(b.logs, fmt.Sprintf(f, a...))
-	}
 	return Options{
 		Spec:                s,
 		Ingress:             "kourier",
@@ -104,8 +99,16 @@ func (b *bed) options(t *testing.T, spec string) Options {
 		ReadyTimeout:        time.Minute,
 		LoadBalancerTimeout: 2 * time.Second,
 		Poll:                100 * time.Millisecond,
-		Log:                 log.Func(logf),
 	}
+}
+
+// progress is the logger the bed's runs tell.
+func (b *bed) progress() log.Logger {
+	return log.Func(func(f string, a ...any) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.logs = append(b.logs, fmt.Sprintf(f, a...))
+	})
 }
 
 func (b *bed) log() string {
@@ -137,7 +140,7 @@ func TestIntegrationInstallConfigureReinstallUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	o.ServingConfig = overrides
-	res, err := Run(ctx, b.cl, o)
+	res, err := Run(ctx, b.progress(), b.cl, o)
 	if err != nil {
 		t.Fatalf("install: %v\nlog:\n%s", err, b.log())
 	}
@@ -175,7 +178,7 @@ func TestIntegrationInstallConfigureReinstallUpgrade(t *testing.T) {
 	b.checkCPURequests(t, map[string]string{"knative-serving/activator": "300m", "knative-serving/net-kourier-controller": "200m", "kourier-system/3scale-kourier-gateway": "200m"}, "")
 
 	// Second run: nothing changes.
-	res, err = Run(ctx, b.cl, o)
+	res, err = Run(ctx, b.progress(), b.cl, o)
 	if err != nil {
 		t.Fatalf("second run: %v", err)
 	}
@@ -190,7 +193,7 @@ func TestIntegrationInstallConfigureReinstallUpgrade(t *testing.T) {
 		_ = b.cs.AdmissionregistrationV1().ValidatingWebhookConfigurations().Delete(ctx, n, metav1.DeleteOptions{})
 	}
 	_ = b.cs.AdmissionregistrationV1().MutatingWebhookConfigurations().Delete(ctx, "webhook.serving.knative.dev", metav1.DeleteOptions{})
-	res, err = Run(ctx, b.cl, b.options(t, "1.23"))
+	res, err = Run(ctx, b.progress(), b.cl, b.options(t, "1.23"))
 	if err != nil {
 		t.Fatalf("upgrade: %v", err)
 	}
@@ -244,7 +247,7 @@ func TestIntegrationSmallNodesGetLoweredCPURequests(t *testing.T) {
 	testenv.PlayKnative(t, b.cs)
 	ctx := t.Context()
 	b.cl.SmallNodes = true
-	res, err := Run(ctx, b.cl, b.options(t, "1.23.0"))
+	res, err := Run(ctx, b.progress(), b.cl, b.options(t, "1.23.0"))
 	if err != nil {
 		t.Fatalf("install: %v\nlog:\n%s", err, b.log())
 	}
@@ -272,7 +275,7 @@ func TestIntegrationSmallNodesGetLoweredCPURequests(t *testing.T) {
 
 	// A re-run reuses the cluster, which its target does not mark small.
 	b.cl.SmallNodes = false
-	res, err = Run(ctx, b.cl, b.options(t, "1.23.0"))
+	res, err = Run(ctx, b.progress(), b.cl, b.options(t, "1.23.0"))
 	if err != nil {
 		t.Fatalf("second run: %v", err)
 	}
@@ -290,7 +293,7 @@ func TestIntegrationSmallNodesGetLoweredCPURequests(t *testing.T) {
 		_ = b.cs.AdmissionregistrationV1().ValidatingWebhookConfigurations().Delete(ctx, n, metav1.DeleteOptions{})
 	}
 	_ = b.cs.AdmissionregistrationV1().MutatingWebhookConfigurations().Delete(ctx, "webhook.serving.knative.dev", metav1.DeleteOptions{})
-	res, err = Run(ctx, b.cl, b.options(t, "1.23"))
+	res, err = Run(ctx, b.progress(), b.cl, b.options(t, "1.23"))
 	if err != nil {
 		t.Fatalf("upgrade: %v", err)
 	}
@@ -329,7 +332,7 @@ func TestIntegrationDomainFromLoadBalancer(t *testing.T) {
 	}()
 	o := b.options(t, "1.23.0")
 	o.LoadBalancerTimeout = 30 * time.Second
-	res, err := Run(ctx, b.cl, o)
+	res, err := Run(ctx, b.progress(), b.cl, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,7 +390,7 @@ func TestIntegrationNotReadyIsDiagnosed(t *testing.T) {
 	}()
 	o := b.options(t, "1.23.0")
 	o.ReadyTimeout = 3 * time.Second
-	_, err := Run(ctx, b.cl, o)
+	_, err := Run(ctx, b.progress(), b.cl, o)
 	var nr *notReadyError
 	if err == nil || !asNotReady(err, &nr) {
 		t.Fatalf("got %v, want a NotReadyError", err)
@@ -427,7 +430,7 @@ func TestIntegrationDeadConfigWebhookIsNamed(t *testing.T) {
 	b := newBed(t, "1.23.0")
 	testenv.PlayKnative(t, b.cs)
 	ctx := t.Context()
-	if _, err := Run(ctx, b.cl, b.options(t, "1.23.0")); err != nil {
+	if _, err := Run(ctx, b.progress(), b.cl, b.options(t, "1.23.0")); err != nil {
 		t.Fatal(err)
 	}
 	vwc, err := b.cs.AdmissionregistrationV1().ValidatingWebhookConfigurations().Get(ctx, "config.webhook.serving.knative.dev", metav1.GetOptions{})
@@ -445,7 +448,7 @@ func TestIntegrationDeadConfigWebhookIsNamed(t *testing.T) {
 	o := b.options(t, "1.23.0")
 	o.Domain = "changed.example"
 	o.ConfigRetryFor = 2 * time.Second
-	_, err = Run(ctx, b.cl, o)
+	_, err = Run(ctx, b.progress(), b.cl, o)
 	if err == nil {
 		t.Fatal("configuring through a dead webhook succeeded")
 	}
@@ -459,7 +462,7 @@ func TestIntegrationDeadConfigWebhookIsNamed(t *testing.T) {
 func TestIntegrationOldKubernetesIsRefusedBeforeApplying(t *testing.T) {
 	b := newBed(t, "1.23.0")
 	b.cl.Version = &version.Info{GitVersion: "v1.31.4"}
-	_, err := Run(t.Context(), b.cl, b.options(t, "1.23.0"))
+	_, err := Run(t.Context(), b.progress(), b.cl, b.options(t, "1.23.0"))
 	if err == nil || !strings.Contains(err.Error(), "v1.31.4") || !strings.Contains(err.Error(), "1.34") {
 		t.Fatalf("got %v, want a refusal naming both versions", err)
 	}

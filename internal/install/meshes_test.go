@@ -77,7 +77,7 @@ func testLayerInstallUpgrade(t *testing.T, lc layerCase) {
 	o := b.options(t, "1.23.0")
 	o.Ingress = lc.ingress
 	o.LoadBalancerTimeout = 30 * time.Second
-	res, err := Run(ctx, b.cl, o)
+	res, err := Run(ctx, b.progress(), b.cl, o)
 	if err != nil {
 		t.Fatalf("install: %v\nlog:\n%s", err, b.log())
 	}
@@ -121,7 +121,7 @@ func testLayerInstallUpgrade(t *testing.T, lc layerCase) {
 	b.gh = fakeGitHub(t, release.TagPrefix+"1.23.0", release.TagPrefix+"1.23.1")
 	o = b.options(t, "1.23")
 	o.Ingress = lc.ingress
-	res, err = Run(ctx, b.cl, o)
+	res, err = Run(ctx, b.progress(), b.cl, o)
 	if err != nil {
 		t.Fatalf("upgrade: %v\nlog:\n%s", err, b.log())
 	}
@@ -278,7 +278,7 @@ func TestIntegrationContourWaitsForEnvoy(t *testing.T) {
 	o := b.options(t, "1.23.0")
 	o.Ingress = release.IngressContour
 	o.ReadyTimeout = 3 * time.Second
-	_, err := Run(t.Context(), b.cl, o)
+	_, err := Run(t.Context(), b.progress(), b.cl, o)
 	var nr *notReadyError
 	if err == nil || !asNotReady(err, &nr) {
 		t.Fatalf("got %v with envoy not available, want a NotReadyError\nlog:\n%s", err, b.log())

@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/knative-preview/action/internal/kube"
+	"github.com/knative-preview/action/internal/log"
 )
 
 // notReadyError says Knative did not become ready in time; Diagnosis says
@@ -56,8 +57,8 @@ func (r readiness) String() string {
 // waitReady waits until every Deployment in namespaces is Available for
 // its current generation, every DaemonSet there has all its pods updated
 // and available, and the webhook Service has a ready endpoint.
-func waitReady(ctx context.Context, cs kubernetes.Interface, namespaces []string, o Options) error {
-	o.Log.Infof("waiting up to %s for Knative Serving: every Deployment and DaemonSet in %s available and the webhook endpoint ready", o.ReadyTimeout, strings.Join(namespaces, ", "))
+func waitReady(ctx context.Context, l log.Logger, cs kubernetes.Interface, namespaces []string, o Options) error {
+	l.Infof("waiting up to %s for Knative Serving: every Deployment and DaemonSet in %s available and the webhook endpoint ready", o.ReadyTimeout, strings.Join(namespaces, ", "))
 	start := time.Now()
 	var last readiness
 	var lastErr error
@@ -77,13 +78,13 @@ func waitReady(ctx context.Context, cs kubernetes.Interface, namespaces []string
 		}
 		last, lastErr = r, nil
 		if line := r.String(); line != lastLine || time.Since(lastTime) > 15*time.Second {
-			o.Log.Infof("%s", line)
+			l.Infof("%s", line)
 			lastLine, lastTime = line, time.Now()
 		}
 		return r.done(), nil
 	})
 	if err == nil {
-		o.Log.Infof("Knative Serving is ready after %s", time.Since(start).Round(100*time.Millisecond))
+		l.Infof("Knative Serving is ready after %s", time.Since(start).Round(100*time.Millisecond))
 		return nil
 	}
 	if !wait.Interrupted(err) {

@@ -2,6 +2,7 @@ package install
 
 import (
 	"context"
+	"github.com/knative-preview/action/internal/log"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ func TestWaitReadyStopsOnAnErrorThatWillNotPass(t *testing.T) {
 	o.defaults()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	err := waitReady(ctx, cs, []string{"knative-serving"}, o)
+	err := waitReady(ctx, log.Discard, cs, []string{"knative-serving"}, o)
 	if err == nil || ctx.Err() != nil {
 		t.Fatalf("got %v after the context ended (%v), want the error at once", err, ctx.Err())
 	}

@@ -3,6 +3,7 @@ package install
 import (
 	"context"
 	"errors"
+	"github.com/knative-preview/action/internal/log"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -63,7 +64,7 @@ func pullingPod(deployment string) *corev1.Pod {
 func runWaitReady(ctx context.Context, cs *fake.Clientset, o Options) <-chan error {
 	o.defaults()
 	done := make(chan error, 1)
-	go func() { done <- waitReady(ctx, cs, []string{servingNS}, o) }()
+	go func() { done <- waitReady(ctx, log.Discard, cs, []string{servingNS}, o) }()
 	return done
 }
 

@@ -116,3 +116,14 @@ func stopped(ctx context.Context, err error) error {
 func Request(ctx context.Context, request func(ctx context.Context) error) error {
 	return Requester{}.Do(ctx, request)
 }
+
+// Get makes a request that answers with a value (a Get, a List, a write's
+// answer) with the zero Requester, and returns the last try's answer.
+func Get[T any](ctx context.Context, request func(ctx context.Context) (T, error)) (T, error) {
+	var out T
+	err := Request(ctx, func(ctx context.Context) (err error) {
+		out, err = request(ctx)
+		return err
+	})
+	return out, err
+}

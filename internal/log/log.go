@@ -1,6 +1,6 @@
 // Package log is how a component tells the user what it is doing: each one
-// takes a Logger, which the run points at its console (the Actions log, or
-// stderr on a laptop). A nil Logger says nothing.
+// is given a Logger as a parameter, which the run points at its console (the
+// Actions log, or stderr on a laptop).
 package log
 
 import "fmt"
@@ -12,13 +12,8 @@ type Logger interface {
 	Warnf(format string, args ...any)
 }
 
-// Or returns l, or a Logger that says nothing when l is nil.
-func Or(l Logger) Logger {
-	if l == nil {
-		return discard{}
-	}
-	return l
-}
+// Discard is a Logger that says nothing, for callers with no one to tell.
+var Discard Logger = discard{}
 
 type discard struct{}
 

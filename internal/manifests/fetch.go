@@ -65,8 +65,6 @@ type Fetcher struct {
 	// MaxRetryAfter caps the delay a Retry-After answer may ask, so that a
 	// server cannot hold the run for hours; 0 means DefaultMaxRetryAfter.
 	MaxRetryAfter time.Duration
-	// Log, when set, receives a line per download, cache hit and retry.
-	Log log.Logger
 	// GitHubURL replaces DefaultGitHubURL (tests, GitHub Enterprise).
 	GitHubURL string
 }
@@ -80,7 +78,8 @@ type manifest struct {
 
 // FetchAll fetches Files(ingress) in order, serving's at v.Serving and the
 // networking layer's at v.Ingress.
-func (f *Fetcher) FetchAll(ctx context.Context, ingress string, v release.Versions) ([]manifest, error) {
+// It tells l of every download, cache hit and retry.
+func (f *Fetcher) FetchAll(ctx context.Context, l log.Logger, ingress string, v release.Versions) ([]manifest, error) {
 	refs, err := Files(ingress)
 	if err != nil {
 		return nil, err
@@ -91,7 +90,7 @@ func (f *Fetcher) FetchAll(ctx context.Context, ingress string, v release.Versio
 		if r.Component == release.Serving {
 			ver = v.Serving
 		}
-		data, err := f.Fetch(ctx, r.Component, ver, r.File)
+		data, err := f.Fetch(ctx, l, r.Component, ver, r.File)
 		if err != nil {
 			return nil, err
 		}
@@ -125,8 +124,9 @@ var versionRE = regexp.MustCompile(`^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][
 
 // Fetch returns the asset file of component at version (X.Y.Z). A cached
 // copy is used without any network request; otherwise it is read from the
-// Source, checked to look like YAML and cached.
-func (f *Fetcher) Fetch(ctx context.Context, component, version, file string) ([]byte, error) {
+// Source, checked to look like YAML and cached. It tells l of every
+// download, cache hit and retry.
+func (f *Fetcher) Fetch(ctx context.Context, l log.Logger, component, version, file string) ([]byte, error) {
 	repo, err := release.Repo(component)
 	if err != nil {
 		return nil, fmt.Errorf("fetching %s: %w", file, err)
@@ -140,7 +140,7 @@ func (f *Fetcher) Fetch(ctx context.Context, component, version, file string) ([
 	what := fmt.Sprintf("%s %s %s", component, version, file)
 
 	if IsFolder(f.Source) {
-		return f.readLocal(component, version, file, what)
+		return f.readLocal(l, component, version, file, what)
 	}
 
 	cachePath := ""
@@ -149,12 +149,12 @@ func (f *Fetcher) Fetch(ctx context.Context, component, version, file string) ([
 		data, err := os.ReadFile(cachePath)
 		switch {
 		case err == nil && checkYAML(data) == nil:
-			f.progress("Using cached %s (%s)", what, cachePath)
+			l.Infof("Using cached %s (%s)", what, cachePath)
 			return data, nil
 		case err == nil:
-			f.progress("Cached %s at %s is not a manifest (%v); downloading it again", what, cachePath, checkYAML(data))
+			l.Infof("Cached %s at %s is not a manifest (%v); downloading it again", what, cachePath, checkYAML(data))
 		case !errors.Is(err, fs.ErrNotExist):
-			f.progress("Cannot read cached %s (%v); downloading it again", what, err)
+			l.Infof("Cannot read cached %s (%v); downloading it again", what, err)
 		}
 	}
 
@@ -163,8 +163,8 @@ func (f *Fetcher) Fetch(ctx context.Context, component, version, file string) ([
 		return nil, fmt.Errorf("fetching %s: %w", what, err)
 	}
 	shown := Redact(u)
-	f.progress("Downloading %s from %s", what, shown)
-	data, err := f.download(ctx, u, shown)
+	l.Infof("Downloading %s from %s", what, shown)
+	data, err := f.download(ctx, l, u, shown)
 	if err != nil {
 		var st *statusError
 		if errors.As(err, &st) && st.code == http.StatusNotFound {
@@ -186,13 +186,13 @@ func (f *Fetcher) Fetch(ctx context.Context, component, version, file string) ([
 	if cachePath != "" {
 		// The cache only saves time: failing to write it is not fatal.
 		if err := workspace.WriteFile(cachePath, data, 0o644); err != nil {
-			f.progress("Not caching %s: %v", what, err)
+			l.Infof("Not caching %s: %v", what, err)
 		}
 	}
 	return data, nil
 }
 
-func (f *Fetcher) readLocal(component, version, file, what string) ([]byte, error) {
+func (f *Fetcher) readLocal(l log.Logger, component, version, file, what string) ([]byte, error) {
 	p := filepath.Join(f.Source, component, version, file)
 	data, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -205,7 +205,7 @@ func (f *Fetcher) readLocal(component, version, file, what string) ([]byte, erro
 		// A local file's start is not quoted: it may be any file.
 		return nil, fmt.Errorf("reading %s from the manifests-url folder: %s does not look like YAML", what, p)
 	}
-	f.progress("Using %s from %s", what, p)
+	l.Infof("Using %s from %s", what, p)
 	return data, nil
 }
 
@@ -240,7 +240,7 @@ func (e *statusError) Error() string { return e.status }
 // fails in a way that may pass, up to Attempts times. The waits between
 // attempts follow the Fetcher's Backoff, or a Retry-After when that is
 // longer (up to MaxRetryAfter); each is announced.
-func (f *Fetcher) download(ctx context.Context, u, shown string) ([]byte, error) {
+func (f *Fetcher) download(ctx context.Context, l log.Logger, u, shown string) ([]byte, error) {
 	attempts := f.Attempts
 	if attempts <= 0 {
 		attempts = defaultAttempts
@@ -275,7 +275,7 @@ func (f *Fetcher) download(ctx context.Context, u, shown string) ([]byte, error)
 			}
 			next := retryDelay(step(), err, maxRetryAfter)
 			waiting = true
-			f.progress("Downloading from %s failed (attempt %d of %d: %v); retrying in %s", shown, attempt, attempts, err, next)
+			l.Infof("Downloading from %s failed (attempt %d of %d: %v); retrying in %s", shown, attempt, attempts, err, next)
 			return next, true
 		},
 	}
@@ -382,12 +382,6 @@ func retryable(err error) bool {
 		return false
 	}
 	return kube.Transient(err)
-}
-
-func (f *Fetcher) progress(format string, args ...any) {
-	if f.Log != nil {
-		f.Log.Infof(format, args...)
-	}
 }
 
 // Redact removes credentials from a URL for messages: the user information

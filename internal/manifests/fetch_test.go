@@ -77,12 +77,20 @@ func hangUp(t *testing.T, w http.ResponseWriter) {
 	conn.Close()
 }
 
+// progressLines records what a Fetcher tells its logger.
+type progressLines []string
+
+func (p *progressLines) Infof(format string, args ...any) {
+	*p = append(*p, fmt.Sprintf(format, args...))
+}
+func (p *progressLines) Warnf(format string, args ...any) { p.Infof("warning: "+format, args...) }
+
 // testFetcher returns a Fetcher that waits milliseconds between attempts
 // (1 ms doubling up to 8 ms; a Retry-After up to 20 ms) and records its
 // progress lines. waits returns the delays those lines announced.
-func testFetcher(t *testing.T, source, github string) (f *Fetcher, waits func() []time.Duration, lines *[]string) {
+func testFetcher(t *testing.T, source, github string) (f *Fetcher, waits func() []time.Duration, lines *progressLines) {
 	t.Helper()
-	var logged []string
+	var logged progressLines
 	f = &Fetcher{
 		Source:        source,
 		GitHubURL:     github,
@@ -90,7 +98,6 @@ func testFetcher(t *testing.T, source, github string) (f *Fetcher, waits func() 
 		Client:        &http.Client{},
 		Backoff:       wait.Backoff{Duration: time.Millisecond, Factor: 2, Steps: math.MaxInt32, Cap: 8 * time.Millisecond},
 		MaxRetryAfter: 20 * time.Millisecond,
-		Log:           log.Func(func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) }),
 	}
 	waits = func() []time.Duration {
 		t.Helper()
@@ -138,7 +145,7 @@ func TestFetchDownloadsOnceThenUsesTheCache(t *testing.T) {
 	srv := newServer(t, serveFiles(map[string]string{path: coreYAML}))
 	f, _, lines := testFetcher(t, "", srv.URL)
 
-	got, err := f.Fetch(context.Background(), release.Serving, "1.23.0", "serving-core.yaml")
+	got, err := f.Fetch(context.Background(), lines, release.Serving, "1.23.0", "serving-core.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,8 +160,8 @@ func TestFetchDownloadsOnceThenUsesTheCache(t *testing.T) {
 	}
 
 	// A second run (a new Fetcher on the same cache) makes no request.
-	again := &Fetcher{GitHubURL: srv.URL, CacheDir: f.CacheDir, Log: f.Log}
-	got, err = again.Fetch(context.Background(), release.Serving, "1.23.0", "serving-core.yaml")
+	again := &Fetcher{GitHubURL: srv.URL, CacheDir: f.CacheDir}
+	got, err = again.Fetch(context.Background(), lines, release.Serving, "1.23.0", "serving-core.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +176,7 @@ func TestFetchDownloadsOnceThenUsesTheCache(t *testing.T) {
 	}
 
 	// Another version is another cache entry.
-	if _, err := again.Fetch(context.Background(), release.Serving, "1.23.1", "serving-core.yaml"); err == nil {
+	if _, err := again.Fetch(context.Background(), lines, release.Serving, "1.23.1", "serving-core.yaml"); err == nil {
 		t.Error("Fetch of a version the server does not have: want an error")
 	}
 	if n := len(srv.requests()); n != 2 {
@@ -179,7 +186,7 @@ func TestFetchDownloadsOnceThenUsesTheCache(t *testing.T) {
 
 func TestFetchRedownloadsABadCacheEntry(t *testing.T) {
 	srv := newServer(t, serveFiles(map[string]string{"/net-kourier/1.23.2/kourier.yaml": coreYAML}))
-	f, _, _ := testFetcher(t, srv.URL, "")
+	f, _, lines := testFetcher(t, srv.URL, "")
 	p := filepath.Join(f.CacheDir, "net-kourier", "1.23.2", "kourier.yaml")
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
@@ -187,7 +194,7 @@ func TestFetchRedownloadsABadCacheEntry(t *testing.T) {
 	if err := os.WriteFile(p, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got, err := f.Fetch(context.Background(), release.NetKourier, "1.23.2", "kourier.yaml")
+	got, err := f.Fetch(context.Background(), lines, release.NetKourier, "1.23.2", "kourier.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +310,7 @@ func TestFetchRetries(t *testing.T) {
 			})
 			f, waits, lines := testFetcher(t, srv.URL+"/", "")
 			f.Attempts = tt.attempts
-			got, err := f.Fetch(context.Background(), release.Serving, "1.23.0", "serving-crds.yaml")
+			got, err := f.Fetch(context.Background(), lines, release.Serving, "1.23.0", "serving-crds.yaml")
 			if n := len(srv.requests()); n != tt.wantReqs {
 				t.Errorf("%d requests, want %d", n, tt.wantReqs)
 			}
@@ -361,9 +368,9 @@ func TestFetchRequestTimeoutIsRetried(t *testing.T) {
 		}
 		fmt.Fprint(w, coreYAML)
 	})
-	f, waits, _ := testFetcher(t, srv.URL, "")
+	f, waits, lines := testFetcher(t, srv.URL, "")
 	f.RequestTimeout = 50 * time.Millisecond
-	got, err := f.Fetch(context.Background(), release.Serving, "1.22.0", "serving-core.yaml")
+	got, err := f.Fetch(context.Background(), lines, release.Serving, "1.22.0", "serving-core.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,12 +390,12 @@ func TestFetchStopsWhenCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	stop := errors.New("the run was cancelled")
-	f.Log = log.Func(func(format string, args ...any) {
+	cancelOnRetry := log.Func(func(format string, args ...any) {
 		if strings.Contains(format, "retrying in") {
 			cancel(stop)
 		}
 	})
-	_, err := f.Fetch(ctx, release.Serving, "1.22.0", "serving-core.yaml")
+	_, err := f.Fetch(ctx, cancelOnRetry, release.Serving, "1.22.0", "serving-core.yaml")
 	if !errors.Is(err, stop) || !strings.Contains(err.Error(), "stopped while waiting to retry: the run was cancelled") {
 		t.Errorf("Fetch = %v, want the cancellation while waiting", err)
 	}
@@ -407,8 +414,8 @@ func TestFetchStopsDuringAnAttempt(t *testing.T) {
 		cancel(stop)
 		<-r.Context().Done()
 	})
-	f, waits, _ := testFetcher(t, srv.URL, "")
-	_, err := f.Fetch(ctx, release.Serving, "1.22.0", "serving-core.yaml")
+	f, waits, lines := testFetcher(t, srv.URL, "")
+	_, err := f.Fetch(ctx, lines, release.Serving, "1.22.0", "serving-core.yaml")
 	if !errors.Is(err, stop) || !strings.Contains(err.Error(), "stopped: the run was cancelled (while: ") {
 		t.Errorf("Fetch = %v, want the cancellation during the attempt", err)
 	}
@@ -439,8 +446,8 @@ func TestFetchNotFound(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := len(srv.requests())
-			f, waits, _ := testFetcher(t, tt.source, tt.github)
-			_, err := f.Fetch(context.Background(), release.NetKourier, "1.23.7", "kourier.yaml")
+			f, waits, lines := testFetcher(t, tt.source, tt.github)
+			_, err := f.Fetch(context.Background(), lines, release.NetKourier, "1.23.7", "kourier.yaml")
 			var nf *notFoundError
 			if !errors.As(err, &nf) {
 				t.Fatalf("Fetch = %v, want a *NotFoundError", err)
@@ -470,13 +477,13 @@ func TestFetchLocalFolder(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(src, "net-istio", "1.23.1", "net-istio.yaml"), []byte("{}"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	f, _, _ := testFetcher(t, src, "")
+	f, _, lines := testFetcher(t, src, "")
 	f.Client = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		t.Errorf("network request to %s for a local source", r.URL)
 		return nil, errors.New("no network")
 	})}
 
-	got, err := f.Fetch(context.Background(), release.NetIstio, "1.23.1", "istio.yaml")
+	got, err := f.Fetch(context.Background(), lines, release.NetIstio, "1.23.1", "istio.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -487,7 +494,7 @@ func TestFetchLocalFolder(t *testing.T) {
 		t.Errorf("local files were cached: %q", files)
 	}
 
-	_, err = f.Fetch(context.Background(), release.NetIstio, "1.23.2", "istio.yaml")
+	_, err = f.Fetch(context.Background(), lines, release.NetIstio, "1.23.2", "istio.yaml")
 	var nf *notFoundError
 	if !errors.As(err, &nf) || !nf.Local {
 		t.Fatalf("Fetch of a missing file = %v, want a local *NotFoundError", err)
@@ -499,7 +506,7 @@ func TestFetchLocalFolder(t *testing.T) {
 		}
 	}
 
-	_, err = f.Fetch(context.Background(), release.NetIstio, "1.23.1", "net-istio.yaml")
+	_, err = f.Fetch(context.Background(), lines, release.NetIstio, "1.23.1", "net-istio.yaml")
 	if err == nil || !strings.Contains(err.Error(), "does not look like YAML") {
 		t.Errorf("Fetch of a JSON file = %v, want a does-not-look-like-YAML error", err)
 	}
@@ -517,7 +524,7 @@ func TestFetchCacheWriteFailureIsNotFatal(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(blocker, "x"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	got, err := f.Fetch(context.Background(), release.Serving, "1.23.0", "serving-core.yaml")
+	got, err := f.Fetch(context.Background(), lines, release.Serving, "1.23.0", "serving-core.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -553,7 +560,7 @@ func TestFetchRejectsBadArguments(t *testing.T) {
 		{release.Serving, "1.23.0", "../serving-core.yaml", "is not a file name"},
 		{release.Serving, "1.23.0", "", "is not a file name"},
 	} {
-		_, err := f.Fetch(context.Background(), tt.component, tt.version, tt.file)
+		_, err := f.Fetch(context.Background(), log.Discard, tt.component, tt.version, tt.file)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Fetch(%q, %q, %q) = %v, want an error containing %q", tt.component, tt.version, tt.file, err, tt.want)
 		}
@@ -571,8 +578,8 @@ func TestFetchAll(t *testing.T) {
 		"/net-contour/1.23.1/contour.yaml":     "apiVersion: v1\n",
 		"/net-contour/1.23.1/net-contour.yaml": "apiVersion: v1\n",
 	}))
-	f, _, _ := testFetcher(t, srv.URL, "")
-	got, err := f.FetchAll(context.Background(), "istio", release.Versions{Serving: "1.23.3", Ingress: "1.23.1"})
+	f, _, lines := testFetcher(t, srv.URL, "")
+	got, err := f.FetchAll(context.Background(), lines, "istio", release.Versions{Serving: "1.23.3", Ingress: "1.23.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -588,7 +595,7 @@ func TestFetchAll(t *testing.T) {
 		t.Errorf("FetchAll = %q, want %q", names, want)
 	}
 
-	if _, err := f.FetchAll(context.Background(), "gloo", release.Versions{Serving: "1.23.3", Ingress: "1.23.1"}); err == nil || !strings.Contains(err.Error(), "is not an ingress") {
+	if _, err := f.FetchAll(context.Background(), lines, "gloo", release.Versions{Serving: "1.23.3", Ingress: "1.23.1"}); err == nil || !strings.Contains(err.Error(), "is not an ingress") {
 		t.Errorf("FetchAll(gloo) = %v, want an unknown ingress error", err)
 	}
 }
@@ -625,10 +632,10 @@ func TestFetchBackoff(t *testing.T) {
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		http.Error(w, "busy", http.StatusServiceUnavailable)
 	})
-	f, waits, _ := testFetcher(t, srv.URL, "")
+	f, waits, lines := testFetcher(t, srv.URL, "")
 	f.Attempts = 6
 	f.Backoff = wait.Backoff{Duration: time.Millisecond, Factor: 3, Steps: 100, Cap: 5 * time.Millisecond}
-	if _, err := f.Fetch(context.Background(), release.Serving, "1.23.0", "serving-core.yaml"); err == nil {
+	if _, err := f.Fetch(context.Background(), lines, release.Serving, "1.23.0", "serving-core.yaml"); err == nil {
 		t.Fatal("Fetch succeeded against a server that is always busy")
 	}
 	want := []time.Duration{time.Millisecond, 3 * time.Millisecond, 5 * time.Millisecond, 5 * time.Millisecond, 5 * time.Millisecond}

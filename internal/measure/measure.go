@@ -106,7 +106,9 @@ func (o *Options) defaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	o.Log = log.Or(o.Log)
+	if o.Log == nil {
+		o.Log = log.Discard
+	}
 	if o.Path == "" {
 		o.Path = "/"
 	}

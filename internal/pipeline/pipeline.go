@@ -12,27 +12,36 @@ import (
 	"time"
 
 	"github.com/knative-preview/action/internal/console"
+	"github.com/knative-preview/action/internal/log"
 )
 
-// Stage is one named step of the run.
-type Stage struct {
-	// Name is short and stable: cluster, install, deploy, measure, report.
-	Name string
-	// Plan says, one line each, what the stage will do with the resolved
-	// configuration. Building it must not touch anything.
-	Plan []string
+// Stage is one named step of the run. Every stage has this one shape, as
+// each of kind's create actions does: it says what it will do from the
+// options it was built with, and does it, telling the user through the
+// logger it is given.
+type Stage interface {
+	// Name is short and stable: cluster, install, deploy, measure, compare.
+	Name() string
+	// Plan says, one line each, what Run will do. It must not touch
+	// anything.
+	Plan() []string
 	// Run does the work. It must return when ctx is done.
-	Run func(ctx context.Context) error
-	// LeftBehind says what a Run that was cut short, or that ran before
-	// the run was stopped, may leave behind and how to finish or undo it;
-	// nil when it changes nothing.
-	LeftBehind func() string
-	// AfterFailure, when set and true once an earlier stage failed (not
-	// when the run was stopped or timed out), runs the stage all the same:
-	// it keeps what the stages before it found, such as a failed smoke
-	// check's figures. Asked only then, so it can say whether there is
-	// anything to keep.
-	AfterFailure func() bool
+	Run(ctx context.Context, l log.Logger) error
+}
+
+// LeavesBehind is a stage that changes something: LeftBehind says what a
+// Run that was cut short, or that ran before the run was stopped, may
+// leave behind and how to finish or undo it.
+type LeavesBehind interface {
+	LeftBehind() string
+}
+
+// Keeper is a stage that runs also after an earlier stage failed (not when
+// the run was stopped or timed out), when AfterFailure says there is
+// something for it to keep, such as a failed smoke check's figures. It is
+// asked only then.
+type Keeper interface {
+	AfterFailure() bool
 }
 
 // Result is what one stage did.
@@ -71,7 +80,7 @@ func (r *Runner) Run(ctx context.Context, stages []Stage) ([]Result, error) {
 	}
 	results := make([]Result, len(stages))
 	for i, s := range stages {
-		results[i].Name = s.Name
+		results[i].Name = s.Name()
 	}
 	var failed *stageError
 	for i, s := range stages {
@@ -79,30 +88,30 @@ func (r *Runner) Run(ctx context.Context, stages []Stage) ([]Result, error) {
 			if failed != nil {
 				return results, failed
 			}
-			return results, &stageError{Stage: s.Name, Err: fmt.Errorf("not started: %w", cause(ctx))}
+			return results, &stageError{Stage: s.Name(), Err: fmt.Errorf("not started: %w", cause(ctx))}
 		}
-		if failed != nil && (s.AfterFailure == nil || !s.AfterFailure()) {
+		if k, ok := s.(Keeper); failed != nil && (!ok || !k.AfterFailure()) {
 			continue
 		}
-		end := r.Console.Group(s.Name)
+		end := r.Console.Group(s.Name())
 		start := now()
-		err := s.Run(ctx)
+		err := s.Run(ctx, r.Console)
 		// An error that only wraps context.Canceled does not say why (a
 		// signal, the run's timeout): add the cause.
 		if err != nil && ctx.Err() != nil && !errors.Is(err, context.Cause(ctx)) {
 			err = fmt.Errorf("%w (%v)", err, cause(ctx))
 		}
 		d := now().Sub(start)
-		results[i] = Result{Name: s.Name, Duration: d, Err: err, Ran: true}
+		results[i] = Result{Name: s.Name(), Duration: d, Err: err, Ran: true}
 		switch {
 		case err != nil && failed != nil:
 			// The run failed already, and says so; this is one more thing.
-			r.Console.Warnf("%s, run after stage %s failed, failed too after %s: %v", s.Name, failed.Stage, round(d), err)
+			r.Console.Warnf("%s, run after stage %s failed, failed too after %s: %v", s.Name(), failed.Stage, round(d), err)
 		case err != nil:
-			r.Console.Infof("%s failed after %s", s.Name, round(d))
-			failed = &stageError{Stage: s.Name, Err: err}
+			r.Console.Infof("%s failed after %s", s.Name(), round(d))
+			failed = &stageError{Stage: s.Name(), Err: err}
 		default:
-			r.Console.Infof("%s done in %s", s.Name, round(d))
+			r.Console.Infof("%s done in %s", s.Name(), round(d))
 		}
 		end()
 	}
@@ -125,8 +134,8 @@ func WritePlan(w io.Writer, stages []Stage) error {
 	var b strings.Builder
 	b.WriteString("Plan (dry run: nothing is contacted or changed):\n")
 	for i, s := range stages {
-		fmt.Fprintf(&b, "%d. %s\n", i+1, s.Name)
-		for _, l := range s.Plan {
+		fmt.Fprintf(&b, "%d. %s\n", i+1, s.Name())
+		for _, l := range s.Plan() {
 			fmt.Fprintf(&b, "   - %s\n", l)
 		}
 	}
@@ -150,7 +159,7 @@ type planStage struct {
 func ToJSON(stages []Stage) planJSON {
 	p := planJSON{DryRun: true, Stages: []planStage{}}
 	for _, s := range stages {
-		p.Stages = append(p.Stages, planStage{Name: s.Name, Plan: append([]string{}, s.Plan...)})
+		p.Stages = append(p.Stages, planStage{Name: s.Name(), Plan: append([]string{}, s.Plan()...)})
 	}
 	return p
 }

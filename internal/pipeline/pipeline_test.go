@@ -9,9 +9,27 @@ import (
 	"time"
 
 	"github.com/knative-preview/action/internal/console"
+	"github.com/knative-preview/action/internal/log"
 )
 
 type fakeClock struct{ t time.Time }
+
+// fake is a stage made of functions.
+type fake struct {
+	name  string
+	plan  []string
+	run   func(context.Context) error
+	after func() bool
+}
+
+func (f fake) Name() string                                { return f.name }
+func (f fake) Plan() []string                              { return f.plan }
+func (f fake) Run(ctx context.Context, _ log.Logger) error { return f.run(ctx) }
+
+// keeper is a fake stage that runs after a failure when after says so.
+type keeper struct{ fake }
+
+func (k keeper) AfterFailure() bool { return k.after() }
 
 func (c *fakeClock) Now() time.Time { return c.t }
 
@@ -20,7 +38,7 @@ func TestRunStopsAtFirstFailure(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(0, 0)}
 	var ran []string
 	stage := func(name string, d time.Duration, err error) Stage {
-		return Stage{Name: name, Run: func(context.Context) error {
+		return fake{name: name, run: func(context.Context) error {
 			ran = append(ran, name)
 			clock.t = clock.t.Add(d)
 			return err
@@ -63,12 +81,12 @@ func TestRunSaysWhyContextEnded(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	r := &Runner{Console: console.NewLocal(&bytes.Buffer{})}
 	_, err := r.Run(ctx, []Stage{
-		{Name: "cluster", Run: func(ctx context.Context) error {
+		fake{name: "cluster", run: func(ctx context.Context) error {
 			cancel(why)
 			<-ctx.Done()
 			return errors.New("waiting for the API server: stopped")
 		}},
-		{Name: "install", Run: func(context.Context) error { t.Error("install ran after the context ended"); return nil }},
+		fake{name: "install", run: func(context.Context) error { t.Error("install ran after the context ended"); return nil }},
 	})
 	if err == nil || !strings.Contains(err.Error(), "the run's timeout of 1s passed") {
 		t.Fatalf("got %v, want the cause in the error", err)
@@ -76,7 +94,7 @@ func TestRunSaysWhyContextEnded(t *testing.T) {
 }
 
 func TestPlan(t *testing.T) {
-	stages := []Stage{{Name: "cluster", Plan: []string{"use context \"kind\"", "check the API server"}}}
+	stages := []Stage{fake{name: "cluster", plan: []string{"use context \"kind\"", "check the API server"}}}
 	var b bytes.Buffer
 	if err := WritePlan(&b, stages); err != nil {
 		t.Fatal(err)
@@ -97,7 +115,7 @@ func TestAfterFailure(t *testing.T) {
 	var log bytes.Buffer
 	var ran []string
 	stage := func(name string, after bool, err error) Stage {
-		return Stage{Name: name, AfterFailure: func() bool { return after }, Run: func(context.Context) error { ran = append(ran, name); return err }}
+		return keeper{fake{name: name, after: func() bool { return after }, run: func(context.Context) error { ran = append(ran, name); return err }}}
 	}
 	checks := errors.New("smoke check failed")
 	r := &Runner{Console: console.NewLocal(&log)}

@@ -21,8 +21,6 @@ type Resolver struct {
 	Token string
 	// Client makes the requests; nil means github.NewReleases' default.
 	Client *http.Client
-	// Log, when set, receives a line for each step.
-	Log log.Logger
 	// Folder, when set, is a local folder of manifests laid out as
 	// <component>/<version>/<file> (the manifests-url input): the releases
 	// are the version folders found there and GitHub is not asked.
@@ -41,13 +39,8 @@ type Versions struct {
 	Notes []string
 }
 
-func (r *Resolver) progress(format string, args ...any) {
-	if r.Log != nil {
-		r.Log.Infof(format, args...)
-	}
-}
-
-// Resolve returns the serving and ingress versions to install for spec.
+// Resolve returns the serving and ingress versions to install for spec,
+// telling l each step.
 //
 // X.Y.Z is used as given; X.Y becomes the newest patch release of that minor;
 // latest becomes the newest release whose ingress layer has a release of the
@@ -55,7 +48,7 @@ func (r *Resolver) progress(format string, args ...any) {
 // own repository. When GitHub cannot be asked (rate limit, network, timeout),
 // X.Y falls back to X.Y.0 with a Note saying why; latest cannot fall back and
 // is an error. A minor without any release is an error naming the newest.
-func (r *Resolver) Resolve(ctx context.Context, spec Spec, ingress string) (Versions, error) {
+func (r *Resolver) Resolve(ctx context.Context, l log.Logger, spec Spec, ingress string) (Versions, error) {
 	ingComp, err := IngressComponent(ingress)
 	if err != nil {
 		return Versions{}, err
@@ -65,92 +58,138 @@ func (r *Resolver) Resolve(ctx context.Context, spec Spec, ingress string) (Vers
 	}
 	servingRepo, _ := Repo(Serving)
 	ingRepo, _ := Repo(ingComp)
+	s := &resolution{r: r, l: l, spec: spec, ingComp: ingComp, servingRepo: servingRepo, ingRepo: ingRepo}
+	steps := map[specKind]func(context.Context) error{
+		kindExact:  s.exact,
+		kindMinor:  s.newestPatchOfMinor,
+		kindLatest: s.newestWithIngress,
+	}
+	if err := steps[spec.Kind](ctx); err != nil {
+		return Versions{}, err
+	}
+	if err := s.ingress(ctx); err != nil {
+		return Versions{}, err
+	}
+	return s.out, nil
+}
 
-	var out Versions
+// resolution is one Resolve under way: each step fills in what it found.
+type resolution struct {
+	r                             *Resolver
+	l                             log.Logger
+	spec                          Spec
+	ingComp, servingRepo, ingRepo string
+
+	out Versions
+	// serving is the Knative Serving release chosen.
+	serving *version.Version
+	// ingList is the ingress layer's releases, when a step listed them.
+	ingList []*version.Version
 	// unavailable is why GitHub could not be asked; once set, no further
 	// request is made (a rate limit or an outage applies to all).
-	var unavailable error
-	var serving *version.Version
+	unavailable error
+	// latest says the serving release is the newest one.
+	latest bool
+}
 
-	switch spec.Kind {
-	case kindExact:
-		serving = version.MajorMinor(spec.Major, spec.Minor).WithPatch(spec.Patch)
-	case kindMinor:
-		r.progress("Resolving serving-version %s: newest patch release of %s", spec, servingRepo)
-		list, err := r.listReleases(ctx, servingRepo)
-		switch {
-		case ctx.Err() != nil:
-			return Versions{}, fmt.Errorf("resolving serving-version %s from GitHub releases of %s: %w", spec, servingRepo, context.Cause(ctx))
-		case err != nil:
-			unavailable = err
-			serving = version.MajorMinor(spec.Major, spec.Minor).WithPatch(0)
-			out.Notes = append(out.Notes, fmt.Sprintf("serving-version %s: could not list the releases of %s (%v); using %s without checking for a newer patch release", spec, servingRepo, err, serving))
-		default:
-			serving = newestPatch(list, spec.Major, spec.Minor)
-			if serving == nil {
-				return Versions{}, noReleaseError("Knative Serving", spec.String(), list, "set serving-version to an existing release")
-			}
-		}
-	case kindLatest:
-		r.progress("Resolving serving-version latest: newest release of %s", servingRepo)
-		list, err := r.listReleases(ctx, servingRepo)
-		switch {
-		case ctx.Err() != nil:
-			return Versions{}, fmt.Errorf("resolving serving-version latest from GitHub releases of %s: %w", servingRepo, context.Cause(ctx))
-		case err != nil:
-			return Versions{}, fmt.Errorf("resolving serving-version latest: could not list the releases of %s: %w: pin serving-version to X.Y.Z (e.g. %s.0)", servingRepo, err, DefaultServingVersion)
-		case len(list) == 0:
-			return Versions{}, fmt.Errorf("resolving serving-version latest: %s has no published knative-vX.Y.Z release: pin serving-version to X.Y.Z", servingRepo)
-		}
-		r.progress("Resolving the %s release for the newest Knative Serving: newest patch release in %s", ingComp, ingRepo)
-		ingList, err := r.listReleases(ctx, ingRepo)
-		switch {
-		case ctx.Err() != nil:
-			return Versions{}, fmt.Errorf("resolving the %s release from GitHub releases of %s: %w", ingComp, ingRepo, context.Cause(ctx))
-		case err != nil:
-			unavailable = err
-			serving = newest(list)
-		default:
-			// The networking layers are released shortly after serving: use
-			// the newest minor that both have.
-			top := newest(list)
-			serving = newestCommonMinor(list, ingList)
-			if serving == nil {
-				return Versions{}, noReleaseError(ingComp, fmt.Sprintf("%d.%d", top.Major(), top.Minor()), ingList, "pin serving-version to X.Y.Z of a release it has")
-			}
-			if serving.Minor() != top.Minor() || serving.Major() != top.Major() {
-				out.Notes = append(out.Notes, fmt.Sprintf("serving-version latest: %s has no %d.%d release yet; using Knative %s, the newest release both have", ingComp, top.Major(), top.Minor(), serving))
-			}
-			out.Serving = serving.String()
-			out.Ingress = newestPatch(ingList, serving.Major(), serving.Minor()).String()
-			r.progress("Knative Serving %s (latest), %s %s", out.Serving, ingComp, out.Ingress)
-			return out, nil
-		}
-	}
-	out.Serving = serving.String()
+// exact takes X.Y.Z as given.
+func (s *resolution) exact(context.Context) error {
+	s.serving = version.MajorMinor(s.spec.Major, s.spec.Minor).WithPatch(s.spec.Patch)
+	return nil
+}
 
-	if unavailable == nil {
-		r.progress("Resolving the %s release for Knative Serving %s: newest %d.%d patch release in %s", ingComp, out.Serving, serving.Major(), serving.Minor(), ingRepo)
-		list, err := r.listReleases(ctx, ingRepo)
+// newestPatchOfMinor takes the newest patch release of X.Y, or X.Y.0 when
+// GitHub cannot be asked.
+func (s *resolution) newestPatchOfMinor(ctx context.Context) error {
+	spec := s.spec
+	s.l.Infof("Resolving serving-version %s: newest patch release of %s", spec, s.servingRepo)
+	list, err := s.r.listReleases(ctx, s.servingRepo)
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("resolving serving-version %s from GitHub releases of %s: %w", spec, s.servingRepo, context.Cause(ctx))
+	case err != nil:
+		s.unavailable = err
+		s.serving = version.MajorMinor(spec.Major, spec.Minor).WithPatch(0)
+		s.out.Notes = append(s.out.Notes, fmt.Sprintf("serving-version %s: could not list the releases of %s (%v); using %s without checking for a newer patch release", spec, s.servingRepo, err, s.serving))
+		return nil
+	}
+	s.serving = newestPatch(list, spec.Major, spec.Minor)
+	if s.serving == nil {
+		return noReleaseError("Knative Serving", spec.String(), list, "set serving-version to an existing release")
+	}
+	return nil
+}
+
+// newestWithIngress takes the newest release whose minor the ingress layer
+// has a release of too; without the ingress layer's list, the newest.
+func (s *resolution) newestWithIngress(ctx context.Context) error {
+	s.l.Infof("Resolving serving-version latest: newest release of %s", s.servingRepo)
+	list, err := s.r.listReleases(ctx, s.servingRepo)
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("resolving serving-version latest from GitHub releases of %s: %w", s.servingRepo, context.Cause(ctx))
+	case err != nil:
+		return fmt.Errorf("resolving serving-version latest: could not list the releases of %s: %w: pin serving-version to X.Y.Z (e.g. %s.0)", s.servingRepo, err, DefaultServingVersion)
+	case len(list) == 0:
+		return fmt.Errorf("resolving serving-version latest: %s has no published knative-vX.Y.Z release: pin serving-version to X.Y.Z", s.servingRepo)
+	}
+	s.l.Infof("Resolving the %s release for the newest Knative Serving: newest patch release in %s", s.ingComp, s.ingRepo)
+	ingList, err := s.r.listReleases(ctx, s.ingRepo)
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("resolving the %s release from GitHub releases of %s: %w", s.ingComp, s.ingRepo, context.Cause(ctx))
+	case err != nil:
+		s.unavailable = err
+		s.serving = newest(list)
+		return nil
+	}
+	// The networking layers are released shortly after serving: use the
+	// newest minor that both have.
+	top := newest(list)
+	s.serving = newestCommonMinor(list, ingList)
+	if s.serving == nil {
+		return noReleaseError(s.ingComp, fmt.Sprintf("%d.%d", top.Major(), top.Minor()), ingList, "pin serving-version to X.Y.Z of a release it has")
+	}
+	if s.serving.Minor() != top.Minor() || s.serving.Major() != top.Major() {
+		s.out.Notes = append(s.out.Notes, fmt.Sprintf("serving-version latest: %s has no %d.%d release yet; using Knative %s, the newest release both have", s.ingComp, top.Major(), top.Minor(), s.serving))
+	}
+	s.ingList, s.latest = ingList, true
+	return nil
+}
+
+// ingress takes the newest patch release of serving's minor of the ingress
+// layer, or its X.Y.0 when GitHub cannot be asked.
+func (s *resolution) ingress(ctx context.Context) error {
+	serving := s.serving
+	s.out.Serving = serving.String()
+	if s.ingList == nil && s.unavailable == nil {
+		s.l.Infof("Resolving the %s release for Knative Serving %s: newest %d.%d patch release in %s", s.ingComp, s.out.Serving, serving.Major(), serving.Minor(), s.ingRepo)
+		list, err := s.r.listReleases(ctx, s.ingRepo)
 		switch {
 		case ctx.Err() != nil:
-			return Versions{}, fmt.Errorf("resolving the %s release from GitHub releases of %s: %w", ingComp, ingRepo, context.Cause(ctx))
+			return fmt.Errorf("resolving the %s release from GitHub releases of %s: %w", s.ingComp, s.ingRepo, context.Cause(ctx))
 		case err != nil:
-			unavailable = err
+			s.unavailable = err
 		default:
-			ing := newestPatch(list, serving.Major(), serving.Minor())
-			if ing == nil {
-				return Versions{}, noReleaseError(ingComp, fmt.Sprintf("%d.%d", serving.Major(), serving.Minor()), list, "set serving-version to a release it has, or choose another ingress")
-			}
-			out.Ingress = ing.String()
+			s.ingList = list
 		}
 	}
-	if unavailable != nil {
-		out.Ingress = version.MajorMinor(serving.Major(), serving.Minor()).WithPatch(0).String()
-		out.Notes = append(out.Notes, fmt.Sprintf("%s: could not list the releases of %s (%v); using %s, the first release of Knative %d.%d, without checking for a newer patch release", ingComp, ingRepo, unavailable, out.Ingress, serving.Major(), serving.Minor()))
+	if s.unavailable != nil {
+		s.out.Ingress = version.MajorMinor(serving.Major(), serving.Minor()).WithPatch(0).String()
+		s.out.Notes = append(s.out.Notes, fmt.Sprintf("%s: could not list the releases of %s (%v); using %s, the first release of Knative %d.%d, without checking for a newer patch release", s.ingComp, s.ingRepo, s.unavailable, s.out.Ingress, serving.Major(), serving.Minor()))
+	} else {
+		ing := newestPatch(s.ingList, serving.Major(), serving.Minor())
+		if ing == nil {
+			return noReleaseError(s.ingComp, fmt.Sprintf("%d.%d", serving.Major(), serving.Minor()), s.ingList, "set serving-version to a release it has, or choose another ingress")
+		}
+		s.out.Ingress = ing.String()
 	}
-	r.progress("Knative Serving %s, %s %s", out.Serving, ingComp, out.Ingress)
-	return out, nil
+	if s.latest {
+		s.l.Infof("Knative Serving %s (latest), %s %s", s.out.Serving, s.ingComp, s.out.Ingress)
+	} else {
+		s.l.Infof("Knative Serving %s, %s %s", s.out.Serving, s.ingComp, s.out.Ingress)
+	}
+	return nil
 }
 
 // newestPatch returns the highest version of major.minor in list, or nil.

@@ -98,14 +98,20 @@ func proxy(t *testing.T, fake *githubtest.Server, host string) http.Handler {
 // blocking answers nothing until the client gives up.
 var blocking = http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
 
-func newResolver(base, token string) (*Resolver, *[]string) {
-	var lines []string
+// progressLines records what Resolve tells its logger.
+type progressLines []string
+
+func (p *progressLines) Infof(format string, args ...any) {
+	*p = append(*p, fmt.Sprintf(format, args...))
+}
+func (p *progressLines) Warnf(format string, args ...any) { p.Infof("warning: "+format, args...) }
+
+func newResolver(base, token string) (*Resolver, *progressLines) {
 	return &Resolver{
 		BaseURL: base,
 		Token:   token,
 		Client:  &http.Client{Timeout: 5 * time.Second},
-		Log:     log.Func(func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }),
-	}, &lines
+	}, &progressLines{}
 }
 
 func mustSpec(t *testing.T, s string) Spec {
@@ -295,8 +301,8 @@ func TestResolve(t *testing.T) {
 			if tt.foreignNext {
 				base = serve(t, proxy(t, fake, "attacker.invalid"))
 			}
-			r, _ := newResolver(base, tt.token)
-			got, err := r.Resolve(context.Background(), mustSpec(t, tt.spec), tt.ingress)
+			r, lines := newResolver(base, tt.token)
+			got, err := r.Resolve(context.Background(), lines, mustSpec(t, tt.spec), tt.ingress)
 			if n := len(fake.Requests()); n != tt.requests {
 				t.Errorf("%d requests, want %d: %q", n, tt.requests, paths(fake))
 			}
@@ -346,7 +352,7 @@ func TestResolveFollowsPagesInOrder(t *testing.T) {
 		"knative/serving": servingReleases(), "knative/net-kourier": kourierReleases(),
 	}, 5)
 	r, lines := newResolver(fake.URL(), "")
-	if _, err := r.Resolve(context.Background(), mustSpec(t, "1.23"), "kourier"); err != nil {
+	if _, err := r.Resolve(context.Background(), lines, mustSpec(t, "1.23"), "kourier"); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
@@ -370,7 +376,7 @@ func TestResolveSendsToken(t *testing.T) {
 				"knative/serving": servingReleases(), "knative/net-kourier": kourierReleases(),
 			}, 0)
 			r, lines := newResolver(fake.URL(), token)
-			if _, err := r.Resolve(context.Background(), mustSpec(t, "1.23"), "kourier"); err != nil {
+			if _, err := r.Resolve(context.Background(), lines, mustSpec(t, "1.23"), "kourier"); err != nil {
 				t.Fatal(err)
 			}
 			want := ""
@@ -407,7 +413,7 @@ func TestResolveEnterpriseServer(t *testing.T) {
 	for _, base := range []string{srv + "/api/v3", srv + "/api/v3/"} {
 		t.Run(base, func(t *testing.T) {
 			r := &Resolver{BaseURL: base, Client: &http.Client{Timeout: 5 * time.Second}}
-			got, err := r.Resolve(context.Background(), mustSpec(t, "1.23"), "kourier")
+			got, err := r.Resolve(context.Background(), log.Discard, mustSpec(t, "1.23"), "kourier")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -430,7 +436,7 @@ func TestResolveUnreachable(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	r := &Resolver{BaseURL: "http://" + addr, Client: &http.Client{Timeout: 5 * time.Second}}
-	got, err := r.Resolve(context.Background(), mustSpec(t, "1.22"), "kourier")
+	got, err := r.Resolve(context.Background(), log.Discard, mustSpec(t, "1.22"), "kourier")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -443,9 +449,9 @@ func TestResolveUnreachable(t *testing.T) {
 }
 
 func TestResolveTimeout(t *testing.T) {
-	r, _ := newResolver(serve(t, blocking), "")
+	r, lines := newResolver(serve(t, blocking), "")
 	r.Client = &http.Client{Timeout: 50 * time.Millisecond}
-	got, err := r.Resolve(context.Background(), mustSpec(t, "1.23"), "kourier")
+	got, err := r.Resolve(context.Background(), lines, mustSpec(t, "1.23"), "kourier")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -457,8 +463,8 @@ func TestResolveTimeout(t *testing.T) {
 func TestResolveCancelled(t *testing.T) {
 	r, _ := newResolver(serve(t, blocking), "")
 	ctx, cancel := context.WithCancel(context.Background())
-	r.Log = log.Func(func(string, ...any) { cancel() })
-	_, err := r.Resolve(ctx, mustSpec(t, "1.23"), "kourier")
+	cancelOnProgress := log.Func(func(string, ...any) { cancel() })
+	_, err := r.Resolve(ctx, cancelOnProgress, mustSpec(t, "1.23"), "kourier")
 	if err == nil || !strings.Contains(err.Error(), "context canceled") {
 		t.Errorf("Resolve after cancel: %v, want the cancellation (no fallback)", err)
 	}
@@ -475,7 +481,7 @@ func TestResolveFromFolder(t *testing.T) {
 	}
 	r := &Resolver{Folder: dir, BaseURL: "http://127.0.0.1:1"} // a GitHub request would fail
 	spec, _ := ParseSpec("1.23")
-	v, err := r.Resolve(context.Background(), spec, IngressKourier)
+	v, err := r.Resolve(context.Background(), log.Discard, spec, IngressKourier)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -483,7 +489,7 @@ func TestResolveFromFolder(t *testing.T) {
 		t.Errorf("got %+v, want serving 1.23.2, net-kourier 1.23.1 and no notes", v)
 	}
 	spec, _ = ParseSpec("1.24")
-	if _, err := r.Resolve(context.Background(), spec, IngressKourier); err == nil || !strings.Contains(err.Error(), "1.24") {
+	if _, err := r.Resolve(context.Background(), log.Discard, spec, IngressKourier); err == nil || !strings.Contains(err.Error(), "1.24") {
 		t.Errorf("a minor missing from the folder: got %v", err)
 	}
 }

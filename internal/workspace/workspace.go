@@ -106,7 +106,7 @@ func absolute(workspace string) string {
 func give(workspace string, l log.Logger, paths ...string) {
 	for _, p := range paths {
 		if err := chownLike(p, workspace); err != nil {
-			log.Or(l).Warnf("cannot give %s to the workspace's owner: %v; a later step may not read it", p, err)
+			l.Warnf("cannot give %s to the workspace's owner: %v; a later step may not read it", p, err)
 		}
 	}
 }

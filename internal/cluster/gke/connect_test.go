@@ -316,7 +316,7 @@ func TestConnect(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(e, &o)
 			}
-			target := New(o)
+			target := New(o, e.logger())
 			cl, err := target.Connect(context.Background())
 			if len(tt.wantErr) == 0 && err != nil {
 				t.Fatalf("Connect: %v\nprogress:\n%s", err, e.log())
@@ -372,13 +372,13 @@ func TestConnectStopsWithTheContext(t *testing.T) {
 	e.api.OpSteps = []string{"RUNNING"}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	o := e.options()
-	o.Log = log.Func(func(format string, args ...any) {
+	progress := log.Func(func(format string, args ...any) {
 		e.progress(format, args...)
 		if strings.Contains(e.log(), "RUNNING, 15s elapsed") {
 			cancel(context.DeadlineExceeded)
 		}
 	})
-	_, err := New(o).Connect(ctx)
+	_, err := New(o, progress).Connect(ctx)
 	if err == nil || !strings.Contains(err.Error(), `stopped waiting for GKE to create cluster "knative"`) || !strings.Contains(err.Error(), "context deadline exceeded") {
 		t.Fatalf("got %v", err)
 	}
@@ -446,7 +446,7 @@ func TestRESTConfigRejectsBadCA(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			target := New(Options{Project: testProject, Location: testZone})
+			target := New(Options{Project: testProject, Location: testZone}, log.Discard)
 			target.creds = &credentials{}
 			_, err := target.restConfig(target.ref(), &container.Cluster{Endpoint: "34.1.2.3", MasterAuth: &container.MasterAuth{ClusterCaCertificate: tt.ca}})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -469,12 +469,12 @@ func TestCreatedIsReportedBeforeTheWait(t *testing.T) {
 	}
 	var saved []save
 	ctx, cancel := context.WithCancel(context.Background())
-	o.Log = log.Func(func(f string, a ...any) {
+	progress := log.Func(func(f string, a ...any) {
 		if strings.Contains(f, "elapsed") || strings.Contains(fmt.Sprintf(f, a...), "PENDING") {
 			cancel() // the job is cancelled while GKE creates the cluster
 		}
 	})
-	target := New(o)
+	target := New(o, progress)
 	target.KeepState(func(name, value string) {
 		st, err := decodeState(value)
 		if err != nil {

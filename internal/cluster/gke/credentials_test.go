@@ -68,7 +68,7 @@ func TestCredentialsFiles(t *testing.T) {
 			o.Project, o.TokenSource, o.Getenv, o.ReadFile = "", nil, fakeEnv(env), os.ReadFile
 			e.api.AddCluster(tt.project, testZone, e.running())
 
-			target := New(o)
+			target := New(o, e.logger())
 			plan := strings.Join(target.Plan(), "\n")
 			cl, err := target.Connect(context.Background())
 			if err != nil {
@@ -186,7 +186,7 @@ func TestCredentialsProblems(t *testing.T) {
 			}
 			o := e.options()
 			o.TokenSource, o.Getenv, o.ReadFile = nil, fakeEnv(map[string]string{credentialsEnv: path}), os.ReadFile
-			_, err := New(o).Connect(context.Background())
+			_, err := New(o, e.logger()).Connect(context.Background())
 			if err == nil {
 				t.Fatal("Connect succeeded")
 			}

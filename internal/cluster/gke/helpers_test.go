@@ -71,6 +71,9 @@ func (e *env) log() string {
 	return strings.Join(e.lines, "\n")
 }
 
+// logger is the logger a target under test tells its progress.
+func (e *env) logger() log.Logger { return log.Func(e.progress) }
+
 // options are the inputs of a zonal cluster with a static token, pointed
 // at the fakes.
 func (e *env) options() Options {
@@ -78,7 +81,6 @@ func (e *env) options() Options {
 		Project:      testProject,
 		Location:     testZone,
 		ClusterName:  testName,
-		Log:          log.Func(e.progress),
 		Getenv:       fakeEnv(nil),
 		ReadFile:     noFiles(e.t),
 		TokenSource:  oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken}),

@@ -41,7 +41,7 @@ func (t *target) ensure(ctx context.Context, r ref) (*container.Cluster, error) 
 		return nil, err
 	}
 	if c != nil && c.Status == statusStopping {
-		t.opts.Log.Infof("%s is being deleted; waiting until it is gone", r)
+		t.log.Infof("%s is being deleted; waiting until it is gone", r)
 		if err := t.waitGone(ctx, r); err != nil {
 			return nil, err
 		}
@@ -51,7 +51,7 @@ func (t *target) ensure(ctx context.Context, r ref) (*container.Cluster, error) 
 		if c == nil {
 			return nil, fmt.Errorf("%s does not exist: %w", r, cluster.ErrNoCluster)
 		}
-		t.opts.Log.Infof("using %s: status %s", r, c.Status)
+		t.log.Infof("using %s: status %s", r, c.Status)
 		return t.waitRunning(ctx, r, c)
 	}
 	if c != nil {
@@ -59,20 +59,20 @@ func (t *target) ensure(ctx context.Context, r ref) (*container.Cluster, error) 
 		case cluster.ReuseFalse:
 			return nil, fmt.Errorf("%s already exists and reuse-cluster is false: set reuse-cluster: true to use it, recreate to replace it, or choose another cluster-name", r)
 		case cluster.ReuseRecreate:
-			t.opts.Log.Infof("%s exists; deleting it first (reuse-cluster: recreate)", r)
+			t.log.Infof("%s exists; deleting it first (reuse-cluster: recreate)", r)
 			if err := t.delete(ctx, r); err != nil {
 				return nil, err
 			}
 			c = nil
 		default:
-			t.opts.Log.Infof("reusing %s: status %s, Kubernetes %s, %s", r, c.Status, c.CurrentMasterVersion, plural(int(c.CurrentNodeCount), "node"))
+			t.log.Infof("reusing %s: status %s, Kubernetes %s, %s", r, c.Status, c.CurrentMasterVersion, plural(int(c.CurrentNodeCount), "node"))
 			t.noteDifferences(c)
 		}
 	}
 	if c == nil {
 		err := t.create(ctx, r)
 		if isConflict(err) && t.opts.Reuse == cluster.ReuseTrue {
-			t.opts.Log.Infof("%s was created meanwhile by someone else; reusing it", r)
+			t.log.Infof("%s was created meanwhile by someone else; reusing it", r)
 			err = nil
 		}
 		if err != nil {
@@ -128,7 +128,7 @@ func (t *target) spec(r ref) *container.Cluster {
 // create asks GKE for the cluster and waits for the operation.
 func (t *target) create(ctx context.Context, r ref) error {
 	doing := "creating " + r.String()
-	t.opts.Log.Infof("creating %s: %s", r, t.shape())
+	t.log.Infof("creating %s: %s", r, t.shape())
 	op, err := t.svc.Projects.Locations.Clusters.Create(r.parent(), &container.CreateClusterRequest{Cluster: t.spec(r)}).Context(ctx).Do()
 	if err != nil {
 		return t.explain(r, doing, err)
@@ -150,17 +150,17 @@ func (t *target) create(ctx context.Context, r ref) error {
 // already gone is not an error.
 func (t *target) delete(ctx context.Context, r ref) error {
 	doing := "deleting " + r.String()
-	t.opts.Log.Infof("deleting %s", r)
+	t.log.Infof("deleting %s", r)
 	op, err := t.svc.Projects.Locations.Clusters.Delete(r.path()).Context(ctx).Do()
 	switch {
 	case isNotFound(err):
-		t.opts.Log.Infof("%s is already gone", r)
+		t.log.Infof("%s is already gone", r)
 		return nil
 	case err != nil:
 		// Another operation may be deleting it already.
 		if c, gerr := t.get(ctx, r); gerr == nil && (c == nil || c.Status == statusStopping) {
 			if c == nil {
-				t.opts.Log.Infof("%s is already gone", r)
+				t.log.Infof("%s is already gone", r)
 				return nil
 			}
 			return t.waitGone(ctx, r)
@@ -173,12 +173,12 @@ func (t *target) delete(ctx context.Context, r ref) error {
 	case err != nil:
 		return err
 	case done.Error != nil && done.Error.Code == codeNotFound:
-		t.opts.Log.Infof("%s is already gone", r)
+		t.log.Infof("%s is already gone", r)
 		return nil
 	case done.Error != nil:
 		return t.operationError(r, doing, done.Error.Code, done.Error.Message)
 	}
-	t.opts.Log.Infof("deleted %s", r)
+	t.log.Infof("deleted %s", r)
 	return nil
 }
 
@@ -223,7 +223,7 @@ func (t *target) waitRunning(ctx context.Context, r ref, c *container.Cluster) (
 	case statusRunning:
 		return c, nil
 	case statusDegraded:
-		t.opts.Log.Infof("warning: %s", sentences(fmt.Sprintf("%s is DEGRADED: %s", r, clusterMessage(c)), "It may still work, so this run goes on", t.statusFix(r, c)))
+		t.log.Infof("warning: %s", sentences(fmt.Sprintf("%s is DEGRADED: %s", r, clusterMessage(c)), "It may still work, so this run goes on", t.statusFix(r, c)))
 		return c, nil
 	case statusError:
 		return nil, &apiError{Doing: fmt.Sprintf("%s is in status ERROR", r), Message: clusterMessage(c), Fix: t.statusFix(r, c)}
@@ -258,7 +258,7 @@ func (t *target) waitGone(ctx context.Context, r ref) error {
 		return c.Status, false, nil
 	})
 	if err == nil {
-		t.opts.Log.Infof("%s is gone", r)
+		t.log.Infof("%s is gone", r)
 	}
 	return err
 }
@@ -281,7 +281,7 @@ func (t *target) wait(ctx context.Context, r ref, what, doing, hint string, poll
 		return fmt.Errorf("stopped waiting for %s after %s (last status %s): %w. %s", what, elapsed, orUnknown(status), context.Cause(ctx), hint)
 	}
 	waiting := false // between two polls, when only ctx can end the wait
-	t.opts.Log.Infof("waiting up to %s for %s", timeout, what)
+	t.log.Infof("waiting up to %s for %s", timeout, what)
 	err := kube.Retry(ctx, wait.Backoff{Duration: t.opts.PollInterval}, func(ctx context.Context) (bool, error) {
 		waiting = false
 		now := clock.Now()
@@ -292,16 +292,16 @@ func (t *target) wait(ctx context.Context, r ref, what, doing, hint string, poll
 			return false, stopped()
 		case err != nil && retryable(err) && failures < maxPollFailures:
 			failures++
-			t.opts.Log.Infof("waiting for %s: poll failed (%v); retrying", what, err)
+			t.log.Infof("waiting for %s: poll failed (%v); retrying", what, err)
 		case err != nil:
 			return false, t.explain(r, doing, err)
 		case done:
-			t.opts.Log.Infof("waited %s for %s: %s", elapsed, what, s)
+			t.log.Infof("waited %s for %s: %s", elapsed, what, s)
 			return true, nil
 		default:
 			failures = 0
 			if s != status || now.Sub(lastReport) >= t.opts.ReportEvery {
-				t.opts.Log.Infof("waiting for %s: %s, %s elapsed", what, s, elapsed)
+				t.log.Infof("waiting for %s: %s, %s elapsed", what, s, elapsed)
 				status, lastReport = s, now
 			}
 		}
@@ -364,9 +364,9 @@ func (t *target) noteDifferences(c *container.Cluster) {
 	o := t.opts
 	if v := o.KubernetesVersion; v != "" && v != "latest" && c.CurrentMasterVersion != "" &&
 		c.CurrentMasterVersion != v && !strings.HasPrefix(c.CurrentMasterVersion, v+".") && !strings.HasPrefix(c.CurrentMasterVersion, v+"-") {
-		t.opts.Log.Infof("note: the reused cluster runs Kubernetes %s, not kubernetes-version %s; reuse-cluster: recreate replaces it", c.CurrentMasterVersion, v)
+		t.log.Infof("note: the reused cluster runs Kubernetes %s, not kubernetes-version %s; reuse-cluster: recreate replaces it", c.CurrentMasterVersion, v)
 	}
 	if len(c.NodePools) > 0 && c.NodePools[0].Config != nil && c.NodePools[0].Config.MachineType != "" && c.NodePools[0].Config.MachineType != o.MachineType {
-		t.opts.Log.Infof("note: the reused cluster's nodes are %s, not gke-machine-type %s; reuse-cluster: recreate replaces it", c.NodePools[0].Config.MachineType, o.MachineType)
+		t.log.Infof("note: the reused cluster's nodes are %s, not gke-machine-type %s; reuse-cluster: recreate replaces it", c.NodePools[0].Config.MachineType, o.MachineType)
 	}
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/input"
-	"github.com/knative-preview/action/internal/log"
 )
 
 // The action's inputs this target reads, by name.
@@ -100,8 +99,6 @@ type Options struct {
 	// DeleteCluster is one of DeleteValues.
 	DeleteCluster string
 
-	// Log receives progress lines.
-	Log log.Logger
 	// Getenv reads the environment (default os.Getenv).
 	Getenv func(string) string
 	// ReadFile reads the credentials file (default os.ReadFile).
@@ -144,7 +141,6 @@ func (o Options) withDefaults() Options {
 	}
 	o.ReleaseChannel = strings.ToLower(o.ReleaseChannel)
 	o.KubernetesVersion = strings.TrimPrefix(o.KubernetesVersion, "v")
-	o.Log = log.Or(o.Log)
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/input"
+	"github.com/knative-preview/action/internal/log"
 )
 
 func TestParse(t *testing.T) {
@@ -42,7 +43,7 @@ func TestParse(t *testing.T) {
 				if o.Nodes != 3 || !o.Spot || o.ClusterName != "preview-42" || o.Reuse != cluster.ReuseRecreate || o.DeleteCluster != deleteOnExit {
 					t.Errorf("options %+v", o)
 				}
-				n := New(o).opts
+				n := New(o, log.Discard).opts
 				if n.ReleaseChannel != "stable" || n.KubernetesVersion != "1.34.1-gke.1829001" {
 					t.Errorf("channel %q, version %q", n.ReleaseChannel, n.KubernetesVersion)
 				}
@@ -169,7 +170,7 @@ func TestPlanContactsNothing(t *testing.T) {
 			e := newEnv(t)
 			o := e.options()
 			tt.set(&o)
-			plan := strings.Join(New(o).Plan(), "\n")
+			plan := strings.Join(New(o, e.logger()).Plan(), "\n")
 			for _, want := range tt.want {
 				if !strings.Contains(plan, want) {
 					t.Errorf("plan lacks %q:\n%s", want, plan)

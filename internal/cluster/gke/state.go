@@ -70,7 +70,7 @@ func (t *target) Delete(ctx context.Context, req deleteRequest) error {
 func (t *target) Cleanup(ctx context.Context, state func(name string) string) error {
 	encoded := state(stateName)
 	if strings.TrimSpace(encoded) == "" {
-		t.opts.Log.Infof("the main step recorded no GKE cluster: nothing to delete")
+		t.log.Infof("the main step recorded no GKE cluster: nothing to delete")
 		return nil
 	}
 	s, err := decodeState(encoded)
@@ -80,10 +80,10 @@ func (t *target) Cleanup(ctx context.Context, state func(name string) string) er
 	r := ref{s.Project, s.Location, s.Name}
 	switch {
 	case !s.Created:
-		t.opts.Log.Infof("keeping %s: this run did not create it", r)
+		t.log.Infof("keeping %s: this run did not create it", r)
 		return nil
 	case !s.DeleteOnExit:
-		t.opts.Log.Infof("keeping %s (delete-cluster: never); it costs money until deleted: gcloud container clusters delete %s --location %s --project %s", r, r.name, r.location, r.project)
+		t.log.Infof("keeping %s (delete-cluster: never); it costs money until deleted: gcloud container clusters delete %s --location %s --project %s", r, r.name, r.location, r.project)
 		return nil
 	}
 	return t.Delete(ctx, deleteRequest{Project: s.Project, Location: s.Location, Name: s.Name})

@@ -115,7 +115,7 @@ func TestCleanup(t *testing.T) {
 			// decides what it deletes.
 			o.Project, o.Location, o.ClusterName = "", "", ""
 			o.OperationTimeout = 0
-			err := New(o).Cleanup(context.Background(), stateOf(tt.state))
+			err := New(o, e.logger()).Cleanup(context.Background(), stateOf(tt.state))
 			switch {
 			case len(tt.wantErr) == 0 && err != nil:
 				t.Fatalf("Cleanup: %v\n%s", err, e.log())
@@ -163,12 +163,12 @@ func TestDeleteAtExitOnlyWhenCreated(t *testing.T) {
 			}
 			o := e.options()
 			o.DeleteCluster = tt.deletePol
-			main := New(o)
+			main := New(o, e.logger())
 			if _, err := main.Connect(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			saved := main.State().Encode()
-			if err := New(o).Cleanup(context.Background(), stateOf(saved)); err != nil {
+			if err := New(o, e.logger()).Cleanup(context.Background(), stateOf(saved)); err != nil {
 				t.Fatal(err)
 			}
 			if deleted := e.api.Calls(gketest.ClustersDelete) == 1 && e.api.Cluster(testProject, testZone, testName) == nil; deleted != tt.wantDeleted {
@@ -180,7 +180,7 @@ func TestDeleteAtExitOnlyWhenCreated(t *testing.T) {
 
 func TestDeleteNeedsACluster(t *testing.T) {
 	e := newEnv(t)
-	err := New(e.options()).Delete(context.Background(), deleteRequest{Project: testProject, Name: testName})
+	err := New(e.options(), e.logger()).Delete(context.Background(), deleteRequest{Project: testProject, Name: testName})
 	if err == nil || !strings.Contains(err.Error(), "needs its project, location and name") {
 		t.Fatalf("got %v", err)
 	}

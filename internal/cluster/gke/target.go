@@ -16,11 +16,13 @@ import (
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/kube"
+	"github.com/knative-preview/action/internal/log"
 )
 
 // target is a GKE cluster, reused or created.
 type target struct {
 	opts Options
+	log  log.Logger
 	// projectFrom says where the project came from when gke-project is
 	// empty.
 	projectFrom string
@@ -39,10 +41,10 @@ var (
 	_ cluster.Cleaner  = (*target)(nil)
 )
 
-// New returns the target for opts; Validate(opts) should have no problems.
-// New contacts nothing and reads no credentials.
-func New(opts Options) *target {
-	t := &target{opts: opts.withDefaults()}
+// New returns the target for opts, telling l what it does; Validate(opts)
+// should have no problems. New contacts nothing and reads no credentials.
+func New(opts Options, l log.Logger) *target {
+	t := &target{opts: opts.withDefaults(), log: l}
 	if opts.Project == "" {
 		_, t.projectFrom = defaultProject(t.opts.Getenv, t.opts.ReadFile)
 	}
@@ -187,11 +189,11 @@ func (t *target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 	within := t.opts.ReachTimeout
 	why := unreachable(r, c)
 	if why != "" {
-		t.opts.Log.Infof("warning: %s: %s", r, why)
+		t.log.Infof("warning: %s: %s", r, why)
 		within = min(within, privateReachTimeout)
 	}
-	t.opts.Log.Infof("connecting to %s at %s", r, rc.Host)
-	v, err := cluster.ServerVersion(ctx, rc, within, t.opts.Log)
+	t.log.Infof("connecting to %s at %s", r, rc.Host)
+	v, err := cluster.ServerVersion(ctx, rc, within, t.log)
 	if err != nil {
 		switch {
 		case why != "":
@@ -201,7 +203,7 @@ func (t *target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", r, err)
 	}
-	t.opts.Log.Infof("API server %s answers: Kubernetes %s", rc.Host, v.GitVersion)
+	t.log.Infof("API server %s answers: Kubernetes %s", rc.Host, v.GitVersion)
 	return &cluster.Cluster{
 		Name:    r.name,
 		Context: contextName(r.project, r.location, r.name),
@@ -311,4 +313,10 @@ func endpointsConfig(c *container.Cluster) *container.IPEndpointsConfig {
 func isConflict(err error) bool {
 	var ae *apiError
 	return errors.As(err, &ae) && ae.Code == http.StatusConflict
+}
+
+// LeftBehind says what a Connect that was cut short may leave behind.
+func (t *target) LeftBehind() string {
+	g := t.opts
+	return fmt.Sprintf("GKE may be creating the cluster %s (location %s); when this run asked for it, the state the post step needs to delete it is saved (delete-cluster: %s), else: gcloud container clusters delete %s --location %s", g.ClusterName, g.Location, g.DeleteCluster, g.ClusterName, g.Location)
 }

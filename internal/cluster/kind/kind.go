@@ -99,13 +99,13 @@ func withTimeouts(d timeouts) option {
 	}
 }
 
-// New returns the target for opts. It contacts nothing; inputs Validate
-// rejects make Connect fail.
-func New(opts Options, more ...option) *target {
+// New returns the target for opts, telling l what it does. It contacts
+// nothing; inputs Validate rejects make Connect fail.
+func New(opts Options, l log.Logger, more ...option) *target {
 	o := withDefaults(opts)
 	t := &target{
 		o:        o,
-		log:      log.Or(o.Log),
+		log:      l,
 		timeouts: timeouts{Docker: defaultDockerTimeout, Ready: defaultReadyTimeout, Reach: defaultReachTimeout, Load: defaultLoadTimeout},
 	}
 	t.docker = o.Docker
@@ -257,6 +257,7 @@ func (t *target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 		REST:            rc,
 		Version:         v,
 		Created:         created,
+		Ephemeral:       created,
 		Domain:          domain,
 		IngressNodePort: ingressNodePort,
 		IngressAddress:  "127.0.0.1:" + strconv.Itoa(t.o.HostPort),
@@ -435,4 +436,10 @@ func indent(s, prefix string) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// LeftBehind says what a Connect that was cut short may leave behind.
+func (t *target) LeftBehind() string {
+	n := t.o.ClusterName
+	return fmt.Sprintf("the kind cluster %s may be partly created; run again to finish it, or delete it with: kind delete cluster --name %s", n, n)
 }

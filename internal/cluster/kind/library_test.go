@@ -100,8 +100,7 @@ func TestConnectThroughKindLibrary(t *testing.T) {
 		Workspace:        ws,
 		ContainerMarkers: []string{filepath.Join(t.TempDir(), "absent")},
 		Getenv:           func(string) string { return "" },
-		Log:              log.Func(func(f string, a ...any) { progress = append(progress, f) }),
-	})
+	}, log.Func(func(f string, a ...any) { progress = append(progress, f) }))
 	c, err := target.Connect(t.Context())
 	if err != nil {
 		t.Fatalf("Connect: %v\ndocker calls:\n%s", err, strings.Join(fake.CommandLines(), "\n"))

@@ -15,7 +15,6 @@ import (
 	"github.com/knative-preview/action/internal/cluster/kind/docker"
 	"github.com/knative-preview/action/internal/image"
 	"github.com/knative-preview/action/internal/input"
-	"github.com/knative-preview/action/internal/log"
 )
 
 // Defaults of the inputs.
@@ -77,8 +76,6 @@ type Options struct {
 	// MountInfo is read to find this container's id when the host name is
 	// not one; empty means /proc/self/mountinfo.
 	MountInfo string
-	// Log receives progress lines; nil discards them.
-	Log log.Logger
 }
 
 // dockerClient is what the kind target asks of the runner's dockerClient besides the

@@ -1,6 +1,7 @@
 package kind
 
 import (
+	"github.com/knative-preview/action/internal/log"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,7 +27,7 @@ func TestPlanGolden(t *testing.T) {
 			fd := &fakeDocker{}
 			fc := &fakeClusters{}
 			tt.opts.Docker = fd
-			target := New(tt.opts, withClusters(fc))
+			target := New(tt.opts, log.Discard, withClusters(fc))
 			plan := strings.Join(target.Plan(), "\n- ")
 			plan = strings.ReplaceAll(plan, marker, "/.dockerenv")
 			golden(t, filepath.Join("plan", tt.name+".txt"), "- "+plan+"\n")
@@ -38,7 +39,7 @@ func TestPlanGolden(t *testing.T) {
 }
 
 func TestPlanOfInvalidInputs(t *testing.T) {
-	plan := New(Options{Reuse: "sometimes", Docker: &fakeDocker{}}, withClusters(&fakeClusters{})).Plan()
+	plan := New(Options{Reuse: "sometimes", Docker: &fakeDocker{}}, log.Discard, withClusters(&fakeClusters{})).Plan()
 	if len(plan) != 1 || !strings.Contains(plan[0], `input "reuse-cluster": "sometimes" is not a reuse policy`) {
 		t.Errorf("got %q", plan)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/knative-preview/action/internal/log"
 	"net"
 	"os"
 	"path/filepath"
@@ -125,7 +126,7 @@ func TestDockerFailures(t *testing.T) {
 				Workspace:        t.TempDir(),
 				Getenv:           func(k string) string { return tt.env[k] },
 				ContainerMarkers: []string{filepath.Join(t.TempDir(), "absent")},
-			}, withClusters(fc), withTimeouts(timeouts{Docker: tt.dockerTimeout}))
+			}, log.Discard, withClusters(fc), withTimeouts(timeouts{Docker: tt.dockerTimeout}))
 			_, err := target.Connect(t.Context())
 			if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
 				t.Fatalf("got\n  %v\nwant\n  %s", err, tt.wantErr)
@@ -168,7 +169,7 @@ func TestHostPortTaken(t *testing.T) {
 		Workspace:        t.TempDir(),
 		ContainerMarkers: []string{filepath.Join(t.TempDir(), "absent")},
 		Getenv:           func(string) string { return "" },
-	}, withClusters(fc)).Connect(t.Context())
+	}, log.Discard, withClusters(fc)).Connect(t.Context())
 	p := strconv.Itoa(port)
 	want := "host port " + p + " (host-port) is already in use on this machine: something accepts connections on 127.0.0.1:" + p + "; stop it, or choose another host-port such as 8080"
 	if err == nil || err.Error() != want {
@@ -234,8 +235,7 @@ func TestTwoCPUs(t *testing.T) {
 				Workspace:        t.TempDir(),
 				ContainerMarkers: []string{filepath.Join(t.TempDir(), "absent")},
 				Getenv:           func(string) string { return "" },
-				Log:              testLog{infos: &infos, warnings: &warnings},
-			}, withClusters(fc)).Connect(t.Context())
+			}, testLog{infos: &infos, warnings: &warnings}, withClusters(fc)).Connect(t.Context())
 			if err != nil {
 				t.Fatalf("Connect: %v\nlog: %q", err, infos)
 			}

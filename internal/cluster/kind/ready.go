@@ -21,7 +21,6 @@ import (
 // wait only warns when it runs out of time, and a reused cluster's nodes
 // may not be Ready after Docker restarted.
 func waitNodesReady(ctx context.Context, rc *rest.Config, within time.Duration, l log.Logger) error {
-	l = log.Or(l)
 	c := rest.CopyConfig(rc)
 	if c.Timeout == 0 {
 		c.Timeout = 10 * time.Second

@@ -143,12 +143,13 @@ func (s scenario) start(t *testing.T) (*cluster.Cluster, error, *run) {
 		t.Fatal(err)
 	}
 	opts.MountInfo = mountInfo
-	opts.Log = log.Func(func(format string, args ...any) { r.progress = append(r.progress, fmt.Sprintf(format, args...)) })
+
 	ready := 30 * time.Second
 	if s.notReady {
 		ready = 2 * time.Second
 	}
-	r.target = New(opts, withClusters(r.clusters), withTimeouts(timeouts{Ready: ready, Reach: 30 * time.Second}))
+	progress := log.Func(func(format string, args ...any) { r.progress = append(r.progress, fmt.Sprintf(format, args...)) })
+	r.target = New(opts, progress, withClusters(r.clusters), withTimeouts(timeouts{Ready: ready, Reach: 30 * time.Second}))
 	c, err := r.target.Connect(t.Context())
 	return c, err, r
 }
@@ -181,7 +182,7 @@ func TestConnect(t *testing.T) {
 			},
 			check: func(t *testing.T, c *cluster.Cluster, r *run) {
 				want := cluster.Cluster{
-					Name: "knative", Context: "kind-knative", Created: true, Domain: "127.0.0.1.sslip.io",
+					Name: "knative", Context: "kind-knative", Created: true, Ephemeral: true, Domain: "127.0.0.1.sslip.io",
 					IngressNodePort: 31080, IngressAddress: "127.0.0.1:" + strconv.Itoa(r.port),
 					HostURLBase: "http://127.0.0.1:" + strconv.Itoa(r.port), LocalRegistries: []string{"index.docker.io"},
 				}
@@ -493,7 +494,7 @@ func TestConnect(t *testing.T) {
 func TestConnectRejectsInvalidInputs(t *testing.T) {
 	fd := &fakeDocker{}
 	fc := &fakeClusters{}
-	_, err := New(Options{HostPort: 70000, Docker: fd}, withClusters(fc)).Connect(t.Context())
+	_, err := New(Options{HostPort: 70000, Docker: fd}, log.Discard, withClusters(fc)).Connect(t.Context())
 	if err == nil || !strings.Contains(err.Error(), `input "host-port": "70000" is not a TCP port`) {
 		t.Errorf("got %v", err)
 	}

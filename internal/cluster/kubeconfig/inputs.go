@@ -3,7 +3,6 @@ package kubeconfig
 import (
 	"github.com/knative-preview/action/internal/input"
 	"github.com/knative-preview/action/internal/kubecfg"
-	"github.com/knative-preview/action/internal/log"
 )
 
 // Inputs are the inputs the kubeconfig target reads.
@@ -25,8 +24,6 @@ type Options struct {
 	Source *kubecfg.Source
 	// Context is the resolved context, one of Source's.
 	Context string
-	// Log receives progress lines.
-	Log log.Logger
 }
 
 // Secrets lists the kubeconfig's credentials, to be masked.

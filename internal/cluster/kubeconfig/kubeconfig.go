@@ -25,10 +25,10 @@ type target struct {
 
 var _ cluster.Target = (*target)(nil)
 
-// New returns the target for the context of o; Parse has checked that it
-// exists.
-func New(o Options) *target {
-	return &target{src: o.Source, context: o.Context, reachTimeout: defaultReachTimeout, log: log.Or(o.Log)}
+// New returns the target for the context of o, telling l what it does;
+// Parse has checked that the context exists.
+func New(o Options, l log.Logger) *target {
+	return &target{src: o.Source, context: o.Context, reachTimeout: defaultReachTimeout, log: l}
 }
 
 // Plan says which context and server Connect uses.

@@ -18,7 +18,7 @@ func TestIntegrationConnectReportsVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	var lines []string
-	target := New(Options{Source: src, Context: "ci", Log: log.Func(func(f string, a ...any) { lines = append(lines, f) })})
+	target := New(Options{Source: src, Context: "ci"}, log.Func(func(f string, a ...any) { lines = append(lines, f) }))
 	plan := strings.Join(target.Plan(), "\n")
 	if !strings.Contains(plan, `use context "ci" from inline content`) || !strings.Contains(plan, env.Config.Host) {
 		t.Errorf("plan does not say which context and server:\n%s", plan)
@@ -39,7 +39,7 @@ func TestIntegrationWrongTokenIsExplained(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = New(Options{Source: src, Context: "ci"}).Connect(t.Context())
+	_, err = New(Options{Source: src, Context: "ci"}, log.Discard).Connect(t.Context())
 	if err == nil || !strings.Contains(err.Error(), `context "ci": the API server at`) || !strings.Contains(err.Error(), "401 Unauthorized") {
 		t.Fatalf("got %v, want the context and a 401 explained", err)
 	}
