@@ -324,11 +324,9 @@ func (m measureStage) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("building a Kubernetes client: %w", err)
 	}
-	o := m.cfg.Measure
-	o.Log = m.con
-	rep, err := measure.Measure(ctx, cs,
+	rep, err := measure.Measure(ctx, m.con, cs,
 		measure.Revision{Namespace: m.deployed.Namespace, Name: m.deployed.Revision},
-		measure.Route{URL: m.deployed.URL, Address: m.deployed.Address}, o)
+		measure.Route{URL: m.deployed.URL, Address: m.deployed.Address}, m.cfg.Measure)
 	if rep != nil {
 		m.measured = rep
 		if werr := measureOutputs(m.out, rep); werr != nil {
