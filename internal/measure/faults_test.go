@@ -8,6 +8,7 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/knative-preview/action/internal/log"
 	"github.com/knative-preview/action/internal/testenv"
 )
 
@@ -51,7 +52,7 @@ func coldStartsThroughFaults(t *testing.T, name string, faults testenv.FaultOpti
 			go func() { time.Sleep(100 * time.Millisecond); k.scaleToZero(pod) }()
 		})
 		start := time.Now()
-		rep, err := Measure(t.Context(), tp, rev, route, Options{
+		rep, err := Measure(t.Context(), log.Func(t.Logf), tp, rev, route, Options{
 			Samples: 6, Dial: onlyLoopback, Now: clk.Now, Poll: 50 * time.Millisecond, Settle: 5 * time.Second,
 			ScaleToZeroTimeout: time.Minute,
 			Expect:             expect{Status: 200, Body: regexp.MustCompile("hello")},

@@ -79,15 +79,13 @@ type Options struct {
 	// (default 3m); RequestTimeout bounds one request (default 5m: a cold
 	// start may include an image pull); Settle bounds the wait, after a
 	// response, for the watches to report the pod that served it
-	// (default 5s); Poll is the interval of the scale-to-zero wait
-	// (default 250ms).
+	// (default 5s, on the clock Now); Poll is the interval of the
+	// scale-to-zero wait (default 250ms).
 	ScaleToZeroTimeout, RequestTimeout, Settle, Poll time.Duration
 	// Now is the clock every time is read from (default time.Now).
 	Now func() time.Time
 	// Dial replaces the network dialer (tests).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
-	// Log receives progress lines.
-	Log log.Logger
 }
 
 func (o *Options) defaults() {
@@ -105,9 +103,6 @@ func (o *Options) defaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
-	}
-	if o.Log == nil {
-		o.Log = log.Discard
 	}
 	if o.Path == "" {
 		o.Path = "/"
@@ -158,9 +153,10 @@ func (e *checkError) Error() string {
 }
 
 // Measure takes opts.Samples cold starts of rev through route, then
-// opts.SmokeRequests warm requests. It returns the report even when a
-// check failed (with a *CheckError), so the numbers still reach the outputs.
-func Measure(ctx context.Context, cs kubernetes.Interface, rev Revision, route Route, opts Options) (*Report, error) {
+// opts.SmokeRequests warm requests, telling l its progress. It returns the
+// report even when a check failed (with a *checkError), so the numbers
+// still reach the outputs.
+func Measure(ctx context.Context, l log.Logger, cs kubernetes.Interface, rev Revision, route Route, opts Options) (*Report, error) {
 	opts.defaults()
 	prober, err := newProber(route, opts.RequestTimeout, opts.Now, opts.Dial)
 	if err != nil {
@@ -169,7 +165,7 @@ func Measure(ctx context.Context, cs kubernetes.Interface, rev Revision, route R
 	rep := &Report{}
 	var problems []string
 	for i := 1; i <= opts.Samples; i++ {
-		s, err := takeSample(ctx, cs, rev, prober, opts, i)
+		s, err := takeSample(ctx, l, cs, rev, prober, opts, i)
 		if err != nil {
 			// What was taken is summarised as a whole run's is: the first
 			// sample's pull apart, the figures of the rest.
@@ -179,10 +175,10 @@ func Measure(ctx context.Context, cs kubernetes.Interface, rev Revision, route R
 		rep.Samples = append(rep.Samples, *s)
 		switch s.Verdict {
 		case VerdictCold:
-			opts.Log.Infof("cold start %d/%d: %s to the full response (first byte %s), served by new pod %s%s",
+			l.Infof("cold start %d/%d: %s to the full response (first byte %s), served by new pod %s%s",
 				i, opts.Samples, ms(s.TotalMs), ms(s.TTFBMs), s.Pod, pullNote(s))
 		default:
-			opts.Log.Infof("sample %d/%d discarded: %s", i, opts.Samples, s.Reason)
+			l.Infof("sample %d/%d discarded: %s", i, opts.Samples, s.Reason)
 		}
 		if s.CheckFailed != "" {
 			problems = append(problems, fmt.Sprintf("cold start sample %d (GET %s): %s", i, route.withPath(opts.Path), s.CheckFailed))
@@ -205,7 +201,7 @@ func Measure(ctx context.Context, cs kubernetes.Interface, rev Revision, route R
 	rep.Warm = Summarise(warm)
 	rep.WarmMs = warm
 	if opts.SmokeRequests > 0 {
-		opts.Log.Infof("%d warm requests: median time to first byte %s", len(warm), ms(rep.Warm.Median))
+		l.Infof("%d warm requests: median time to first byte %s", len(warm), ms(rep.Warm.Median))
 	}
 
 	if opts.MaxMedianMs > 0 && rep.Cold.N > 0 && rep.Cold.Median > opts.MaxMedianMs {

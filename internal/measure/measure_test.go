@@ -32,7 +32,10 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// clock is a test clock that moves only when the test says so.
+// clock is a test clock that moves only when the test says so. The wait
+// after a sample's response ends at Settle on this clock, which does not
+// move then: a sample measured with it needs a Pulled event, which ends
+// the wait once the watches have seen it (see kubelet.pulled).
 type clock struct {
 	mu sync.Mutex
 	t  time.Time
@@ -77,7 +80,7 @@ func TestSmokeChecksNameTheRequest(t *testing.T) {
 			_, _ = w.Write([]byte("hello world"))
 		}
 	})
-	rep, err := Measure(t.Context(), nil, Revision{}, route, Options{
+	rep, err := Measure(t.Context(), log.Func(t.Logf), nil, Revision{}, route, Options{
 		SmokeRequests: 3, Path: "/greet", Dial: onlyLoopback,
 		Expect: expect{Status: 200, Body: regexp.MustCompile(`^hello`)},
 	})
@@ -397,10 +400,10 @@ func TestIntegrationColdStartsAreMeasured(t *testing.T) {
 		go func() { time.Sleep(100 * time.Millisecond); k.scaleToZero(pod) }()
 	})
 	var progress []string
-	rep, err := Measure(t.Context(), tp, rev, route, Options{
+	progressed := log.Func(func(f string, a ...any) { progress = append(progress, fmt.Sprintf(f, a...)) })
+	rep, err := Measure(t.Context(), progressed, tp, rev, route, Options{
 		Samples: 3, Dial: onlyLoopback, Now: clk.Now, Poll: 50 * time.Millisecond, Settle: time.Second,
 		Expect: expect{Status: 200, Body: regexp.MustCompile("hello")},
-		Log:    log.Func(func(f string, a ...any) { progress = append(progress, fmt.Sprintf(f, a...)) }),
 	})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, strings.Join(progress, "\n"))
@@ -469,7 +472,7 @@ func TestIntegrationSamplesBeforeAFailureAreSummarised(t *testing.T) {
 			go func() { time.Sleep(100 * time.Millisecond); k.scaleToZero(pod) }()
 		}
 	})
-	rep, err := Measure(t.Context(), tp, rev, route, Options{
+	rep, err := Measure(t.Context(), log.Func(t.Logf), tp, rev, route, Options{
 		Samples: 3, Dial: onlyLoopback, Now: clk.Now, Poll: 50 * time.Millisecond, Settle: time.Second, ScaleToZeroTimeout: time.Second,
 	})
 	if err == nil || !strings.Contains(err.Error(), "cold start sample 3 of 3") {
@@ -504,7 +507,7 @@ func TestIntegrationDrainingPodIsNotAColdStart(t *testing.T) {
 		}
 	})
 	route := ingress(t, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("hello from the old pod")) })
-	rep, err := Measure(ctx, cs, rev, route, Options{Samples: 1, Dial: onlyLoopback, Poll: 50 * time.Millisecond, Settle: 300 * time.Millisecond})
+	rep, err := Measure(ctx, log.Func(t.Logf), cs, rev, route, Options{Samples: 1, Dial: onlyLoopback, Poll: 50 * time.Millisecond, Settle: 300 * time.Millisecond})
 	if err == nil || !strings.Contains(err.Error(), "none of the 1 samples was a cold start") {
 		t.Fatalf("got %v, want the run to fail for lack of a cold start", err)
 	}
@@ -524,7 +527,7 @@ func TestIntegrationScaleToZeroThatNeverHappens(t *testing.T) {
 	route := ingress(t, func(w http.ResponseWriter, r *http.Request) {
 		t.Error("a request was sent while the revision was not at zero")
 	})
-	_, err := Measure(t.Context(), cs, rev, route, Options{Samples: 1, ScaleToZeroTimeout: time.Second, Poll: 50 * time.Millisecond, Dial: onlyLoopback})
+	_, err := Measure(t.Context(), log.Func(t.Logf), cs, rev, route, Options{Samples: 1, ScaleToZeroTimeout: time.Second, Poll: 50 * time.Millisecond, Dial: onlyLoopback})
 	for _, want := range []string{"cold start sample 1 of 1", "revision hello-00001 did not scale to zero within 1s", "Deployment wants 1 replicas", "enable-scale-to-zero"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q: %v", want, err)
@@ -538,12 +541,13 @@ func TestIntegrationThresholdFailsTheRun(t *testing.T) {
 	rev := revision(t, cs, "measure-threshold", 0)
 	clk := &clock{t: time.Unix(1_700_000_000, 0)}
 	tp := newTap(cs)
-	k := &kubelet{t: t, cs: cs, tap: tp, rev: rev, clock: clk, steps: [4]time.Duration{0, 100 * time.Millisecond, 1400 * time.Millisecond, 500 * time.Millisecond}}
+	k := &kubelet{t: t, cs: cs, tap: tp, rev: rev, clock: clk, steps: [4]time.Duration{0, 100 * time.Millisecond, 1400 * time.Millisecond, 500 * time.Millisecond},
+		pulled: []string{present}}
 	route := ingress(t, func(w http.ResponseWriter, r *http.Request) {
 		k.coldStart()
 		_, _ = w.Write([]byte("hello"))
 	})
-	rep, err := Measure(t.Context(), tp, rev, route, Options{Samples: 1, MaxMedianMs: 1500, Dial: onlyLoopback, Now: clk.Now, Poll: 50 * time.Millisecond, Settle: 300 * time.Millisecond})
+	rep, err := Measure(t.Context(), log.Func(t.Logf), tp, rev, route, Options{Samples: 1, MaxMedianMs: 1500, Dial: onlyLoopback, Now: clk.Now, Poll: 50 * time.Millisecond, Settle: 300 * time.Millisecond})
 	if err == nil || !strings.Contains(err.Error(), "cold start median 2000 ms is above cold-start-max-ms 1500 ms (samples: 2000 ms)") {
 		t.Fatalf("got %v", err)
 	}

@@ -19,6 +19,7 @@ import (
 	"knative.dev/serving/pkg/apis/serving"
 
 	"github.com/knative-preview/action/internal/kube"
+	"github.com/knative-preview/action/internal/log"
 )
 
 // Verdicts of a sample.
@@ -67,14 +68,35 @@ type Sample struct {
 	CheckFailed string `json:"check-failed,omitempty"`
 }
 
-// recorder keeps the client-side arrival time of each step of a cold start.
-type recorder struct {
-	mu      sync.Mutex
-	now     func() time.Time
-	before  map[types.UID]bool
-	scaled  time.Time
-	pods    map[types.UID]*podSteps
-	pulled  map[string]string // pod name -> Pulled event message
+// observations are what one sample is judged on: the response, and what
+// the watches saw of the revision while it was served. Nothing in them
+// talks to the cluster.
+type observations struct {
+	// revision names the revision, for the reasons.
+	revision string
+	index    int
+	// sent is when the request was on the wire; ttfb and total run from it
+	// to the first and the last byte.
+	sent        time.Time
+	ttfb, total time.Duration
+	status      int
+	// checkFailed says how the response differed from what was expected.
+	checkFailed string
+	watched
+}
+
+// watched is what the watches saw, each step at its arrival on this
+// client's clock.
+type watched struct {
+	// before holds the pods that existed before the request: none of them
+	// is a new pod.
+	before map[types.UID]bool
+	// scaled is when the Deployment was first seen wanting a replica.
+	scaled time.Time
+	pods   map[types.UID]*podSteps
+	// pulled holds each pod's Pulled event message; pulling the pods that
+	// had a Pulling event.
+	pulled  map[string]string
 	pulling map[string]bool
 }
 
@@ -83,25 +105,113 @@ type podSteps struct {
 	created, scheduled, started, ready time.Time
 }
 
+// served returns the new pod that became ready first: the one that served
+// the request, if a new pod did. Nil when no new pod became ready.
+func (w *watched) served() *podSteps {
+	var first *podSteps
+	for uid, p := range w.pods {
+		if w.before[uid] || p.ready.IsZero() {
+			continue
+		}
+		if first == nil || p.ready.Before(first.ready) {
+			first = p
+		}
+	}
+	return first
+}
+
+// settled reports whether the watches have seen what a sample is judged
+// on: a new pod ready, and the kubelet's word on the image.
+func (w *watched) settled() bool {
+	return w.served() != nil && len(w.pulled) > 0
+}
+
+// image returns what the pod's events say about its image, and the
+// Pulled event's message.
+func (w *watched) image(pod string) (image, message string) {
+	if msg, ok := w.pulled[pod]; ok {
+		if strings.Contains(msg, "already present") {
+			return ImagePresent, msg
+		}
+		return ImagePulled, msg
+	}
+	if w.pulling[pod] {
+		return ImagePulled, ""
+	}
+	return imageUnknown, ""
+}
+
+// judge gives the verdict of a sample: cold when a new pod served the
+// request, discarded when a pod that already existed did.
+func judge(o observations) Sample {
+	s := Sample{
+		Index:       o.index,
+		TotalMs:     millis(o.total),
+		TTFBMs:      millis(o.ttfb),
+		Status:      o.status,
+		Image:       imageUnknown,
+		CheckFailed: o.checkFailed,
+	}
+	s.Breakdown.FirstByte = s.TTFBMs
+	s.Breakdown.Scaled = o.at(o.scaled)
+	served := o.served()
+	if served == nil {
+		s.Verdict = VerdictDiscarded
+		s.Reason = fmt.Sprintf("no new pod of revision %s became ready while the request was served (first byte after %s): a pod that already existed, still draining, answered, so this was not a cold start", o.revision, ms(s.TTFBMs))
+		return s
+	}
+	if lag := served.ready.Sub(o.sent.Add(o.ttfb)); lag > readyLag {
+		s.Verdict = VerdictDiscarded
+		s.Reason = fmt.Sprintf("the response came %s before new pod %s was seen ready: a pod that already existed answered, so this was not a cold start", ms(millis(lag)), served.name)
+		return s
+	}
+	s.Verdict = VerdictCold
+	s.Pod = served.name
+	s.Breakdown.Scheduled = o.at(served.scheduled)
+	s.Breakdown.Started = o.at(served.started)
+	s.Breakdown.Ready = o.at(served.ready)
+	s.Image, s.PullMessage = o.image(served.name)
+	return s
+}
+
+// at returns when t was, in milliseconds after the request was sent; nil
+// when t was not seen.
+func (o *observations) at(t time.Time) *float64 {
+	if t.IsZero() {
+		return nil
+	}
+	v := millis(t.Sub(o.sent))
+	return &v
+}
+
+// recorder keeps what the watches see, at the client-side arrival time of
+// each step of a cold start.
+type recorder struct {
+	mu  sync.Mutex
+	now func() time.Time
+	w   watched
+}
+
+func newRecorder(now func() time.Time, before map[types.UID]bool) *recorder {
+	return &recorder{now: now, w: watched{before: before, pods: map[types.UID]*podSteps{}, pulled: map[string]string{}, pulling: map[string]bool{}}}
+}
+
 func (r *recorder) deployment(d *appsv1.Deployment) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.scaled.IsZero() && d.Spec.Replicas != nil && *d.Spec.Replicas > 0 {
-		r.scaled = r.now()
+	if r.w.scaled.IsZero() && d.Spec.Replicas != nil && *d.Spec.Replicas > 0 {
+		r.w.scaled = r.now()
 	}
 }
 
 func (r *recorder) pod(p *corev1.Pod) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.before[p.UID] {
-		return
-	}
 	t := r.now()
-	s := r.pods[p.UID]
+	s := r.w.pods[p.UID]
 	if s == nil {
 		s = &podSteps{name: p.Name, created: t}
-		r.pods[p.UID] = s
+		r.w.pods[p.UID] = s
 	}
 	for _, c := range p.Status.Conditions {
 		if c.Status != corev1.ConditionTrue {
@@ -135,9 +245,9 @@ func (r *recorder) event(e *corev1.Event) {
 	defer r.mu.Unlock()
 	switch e.Reason {
 	case "Pulled":
-		r.pulled[e.InvolvedObject.Name] = e.Message
+		r.w.pulled[e.InvolvedObject.Name] = e.Message
 	case "Pulling":
-		r.pulling[e.InvolvedObject.Name] = true
+		r.w.pulling[e.InvolvedObject.Name] = true
 	}
 }
 
@@ -147,15 +257,42 @@ func setOnce(t *time.Time, v time.Time) {
 	}
 }
 
+func (r *recorder) settled() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.w.settled()
+}
+
+// settleTick is how often the wait after a response looks at what the
+// watches saw.
+const settleTick = 50 * time.Millisecond
+
+// settle waits, after the response, for the watches to report the serving
+// pod's readiness and the kubelet its image events, which may come a
+// little after the response: until they have (settled), or until the
+// clock now reaches deadline, looking at every tick. It returns the error
+// of a watch that failed, or the context's.
+func (r *recorder) settle(ctx context.Context, now func() time.Time, deadline time.Time, tick <-chan time.Time, failed <-chan error) error {
+	for now().Before(deadline) && !r.settled() {
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case err := <-failed:
+			return err
+		case <-tick:
+		}
+	}
+	return nil
+}
+
 // takeSample waits for the revision to be at zero, sends one request while
 // watching the revision, and judges whether a new pod served it.
-func takeSample(ctx context.Context, cs kubernetes.Interface, rev Revision, prober *prober, opts Options, index int) (*Sample, error) {
-	before, err := waitForZero(ctx, cs, rev, opts)
+func takeSample(ctx context.Context, l log.Logger, cs kubernetes.Interface, rev Revision, prober *prober, opts Options, index int) (*Sample, error) {
+	before, err := waitForZero(ctx, l, cs, rev, opts)
 	if err != nil {
 		return nil, err
 	}
-	rec := &recorder{now: opts.Now, before: before, pods: map[types.UID]*podSteps{}, pulled: map[string]string{}, pulling: map[string]bool{}}
-
+	rec := newRecorder(opts.Now, before)
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
@@ -168,33 +305,17 @@ func takeSample(ctx context.Context, cs kubernetes.Interface, rev Revision, prob
 		return fmt.Errorf("following revision %s's cold start: %w", rev.Name, err)
 	}
 
-	resp, reqErr := prober.Get(ctx, opts.Path)
-	if reqErr != nil {
-		return nil, fmt.Errorf("the request of the cold start failed: %w", reqErr)
+	resp, err := prober.Get(ctx, opts.Path)
+	if err != nil {
+		return nil, fmt.Errorf("the request of the cold start failed: %w", err)
 	}
-
-	// The watches may report the serving pod's readiness, and the kubelet
-	// its image events, a little after the response: give them a moment.
-	deadline := time.Now().Add(opts.Settle)
-	for time.Now().Before(deadline) {
-		rec.mu.Lock()
-		done := false
-		for _, s := range rec.pods {
-			if !s.ready.IsZero() && (len(rec.pulled) > 0) {
-				done = true
-			}
+	tick := time.NewTicker(settleTick)
+	defer tick.Stop()
+	if err := rec.settle(ctx, opts.Now, opts.Now().Add(opts.Settle), tick.C, failed); err != nil {
+		if ctx.Err() != nil {
+			return nil, err // the run ends: its cause, as it is
 		}
-		rec.mu.Unlock()
-		if done {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return nil, context.Cause(ctx)
-		case err := <-failed:
-			return nil, watchFailed(err)
-		case <-time.After(50 * time.Millisecond):
-		}
+		return nil, watchFailed(err)
 	}
 	stop()
 	wg.Wait()
@@ -204,70 +325,43 @@ func takeSample(ctx context.Context, cs kubernetes.Interface, rev Revision, prob
 	default:
 	}
 
-	s := &Sample{
-		Index:   index,
-		TotalMs: millis(resp.Total),
-		TTFBMs:  millis(resp.TTFB),
-		Status:  resp.Status,
-		Image:   imageUnknown,
-	}
-	s.Breakdown.FirstByte = s.TTFBMs
+	o := observations{revision: rev.Name, index: index, sent: resp.Sent, ttfb: resp.TTFB, total: resp.Total, status: resp.Status, watched: rec.w}
 	if err := opts.Expect.Check(resp); err != nil {
-		s.CheckFailed = err.Error()
+		o.checkFailed = err.Error()
 	}
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	at := func(t time.Time) *float64 {
-		if t.IsZero() {
-			return nil
+	s := judge(o)
+	return &s, nil
+}
+
+// atZero judges the revision's state for the wait before a sample: whether
+// its Deployment d wants no replica and none of its pods is running that
+// is not terminating. It returns the UIDs of the pods that exist, which
+// cannot count as new pods of the sample, and the state in words.
+func atZero(d *appsv1.Deployment, pods []corev1.Pod) (zero bool, before map[types.UID]bool, state string) {
+	replicas := int32(1)
+	if d.Spec.Replicas != nil {
+		replicas = *d.Spec.Replicas
+	}
+	before = map[types.UID]bool{}
+	var live []string
+	for _, p := range pods {
+		before[p.UID] = true
+		if p.DeletionTimestamp == nil {
+			live = append(live, fmt.Sprintf("%s (%s)", p.Name, p.Status.Phase))
 		}
-		v := millis(t.Sub(resp.Sent))
-		return &v
 	}
-	s.Breakdown.Scaled = at(rec.scaled)
-	// The serving pod is the new pod that became ready first.
-	var served *podSteps
-	for _, p := range rec.pods {
-		if p.ready.IsZero() {
-			continue
-		}
-		if served == nil || p.ready.Before(served.ready) {
-			served = p
-		}
+	state = fmt.Sprintf("Deployment wants %d replicas; pods not terminating: %d", replicas, len(live))
+	if len(live) > 0 {
+		state += " [" + strings.Join(live, ", ") + "]"
 	}
-	if served != nil && served.ready.Sub(resp.Sent.Add(resp.TTFB)) > readyLag {
-		s.Verdict = VerdictDiscarded
-		s.Reason = fmt.Sprintf("the response came %s before new pod %s was seen ready: a pod that already existed answered, so this was not a cold start", ms(millis(served.ready.Sub(resp.Sent.Add(resp.TTFB)))), served.name)
-		return s, nil
-	}
-	if served == nil {
-		s.Verdict = VerdictDiscarded
-		s.Reason = fmt.Sprintf("no new pod of revision %s became ready while the request was served (first byte after %s): a pod that already existed, still draining, answered, so this was not a cold start", rev.Name, ms(s.TTFBMs))
-		return s, nil
-	}
-	s.Verdict = VerdictCold
-	s.Pod = served.name
-	s.Breakdown.Scheduled = at(served.scheduled)
-	s.Breakdown.Started = at(served.started)
-	s.Breakdown.Ready = at(served.ready)
-	if msg, ok := rec.pulled[served.name]; ok {
-		s.PullMessage = msg
-		if strings.Contains(msg, "already present") {
-			s.Image = ImagePresent
-		} else {
-			s.Image = ImagePulled
-		}
-	} else if rec.pulling[served.name] {
-		s.Image = ImagePulled
-	}
-	return s, nil
+	return replicas == 0 && len(live) == 0, before, state
 }
 
 // waitForZero waits until the revision's Deployment wants no replica and
 // no pod of the revision runs that is not terminating; it returns the
 // UIDs of the pods that still exist (terminating), which cannot count as
 // new pods of the next sample.
-func waitForZero(ctx context.Context, cs kubernetes.Interface, rev Revision, opts Options) (map[types.UID]bool, error) {
+func waitForZero(ctx context.Context, l log.Logger, cs kubernetes.Interface, rev Revision, opts Options) (map[types.UID]bool, error) {
 	var before map[types.UID]bool
 	var state string
 	announced := false
@@ -289,30 +383,13 @@ func waitForZero(ctx context.Context, cs kubernetes.Interface, rev Revision, opt
 			}
 			return false, nil
 		}
-		replicas := int32(1)
-		if d.Spec.Replicas != nil {
-			replicas = *d.Spec.Replicas
-		}
-		before = map[types.UID]bool{}
-		var live []string
-		for _, p := range pods.Items {
-			before[p.UID] = true
-			if p.DeletionTimestamp == nil {
-				live = append(live, fmt.Sprintf("%s (%s)", p.Name, p.Status.Phase))
-			}
-		}
-		state = fmt.Sprintf("Deployment wants %d replicas; pods not terminating: %d", replicas, len(live))
-		if len(live) > 0 {
-			state += " [" + strings.Join(live, ", ") + "]"
-		}
-		if replicas == 0 && len(live) == 0 {
-			return true, nil
-		}
-		if !announced {
-			opts.Log.Infof("waiting up to %s for revision %s to scale to zero (%s)", opts.ScaleToZeroTimeout, rev.Name, state)
+		var zero bool
+		zero, before, state = atZero(d, pods.Items)
+		if !zero && !announced {
+			l.Infof("waiting up to %s for revision %s to scale to zero (%s)", opts.ScaleToZeroTimeout, rev.Name, state)
 			announced = true
 		}
-		return false, nil
+		return zero, nil
 	})
 	if err != nil {
 		if ctx.Err() != nil {

@@ -10,7 +10,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
@@ -42,7 +41,7 @@ func TestStartWatchesReportsAForbiddenReopening(t *testing.T) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
-	rec := &recorder{now: time.Now, pods: map[types.UID]*podSteps{}, pulled: map[string]string{}, pulling: map[string]bool{}}
+	rec := newRecorder(time.Now, nil)
 	failed, err := startWatches(ctx, cs, Revision{Namespace: "n", Name: "app-00001"}, rec, &wg)
 	if err != nil {
 		t.Fatal(err)

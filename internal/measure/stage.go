@@ -62,9 +62,7 @@ func (s *Stage) Run(ctx context.Context, l log.Logger) error {
 	if err != nil {
 		return fmt.Errorf("building a Kubernetes client: %w", err)
 	}
-	o := s.o
-	o.Log = l
-	rep, err := Measure(ctx, cs, sub.Revision, sub.Route, o)
+	rep, err := Measure(ctx, l, cs, sub.Revision, sub.Route, s.o)
 	if rep != nil {
 		s.report = rep
 	}

@@ -2,7 +2,7 @@ package testenv
 
 import (
 	"bytes"
-
+	_ "embed"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -22,11 +22,11 @@ import (
 //	<dir>/net-contour/<version>/contour.yaml
 //	<dir>/net-contour/<version>/net-contour.yaml
 //
-// Some parts have no module served here and are written in code instead:
-// the Image CRD (from knative.dev/caching) and the networking layers'
-// objects (from knative.dev/net-kourier, net-istio and net-contour; see
-// layers.go), with the names, labels, ports and resource requests that installing
-// relies on.
+// Some parts have no module served here and are written out instead, in
+// testdata/: the Image CRD (from knative.dev/caching) and the networking
+// layers' objects (from knative.dev/net-kourier, net-istio and net-contour;
+// see layers.go), with the names, labels, ports and resource requests that
+// installing relies on.
 
 // WriteReleaseManifests writes the manifests of every version into dir.
 // Versions differ in image tags and version labels, as real releases do.
@@ -119,210 +119,13 @@ func write(t testing.TB, path string, data []byte) {
 	}
 }
 
-const imageCRD = `apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: images.caching.internal.knative.dev
-  labels:
-    knative.dev/crd-install: "true"
-    app.kubernetes.io/version: devel
-spec:
-  group: caching.internal.knative.dev
-  names:
-    kind: Image
-    plural: images
-    singular: image
-    categories: [knative-internal, caching]
-    shortNames: [img]
-  scope: Namespaced
-  versions:
-  - name: v1alpha1
-    served: true
-    storage: true
-    subresources:
-      status: {}
-    schema:
-      openAPIV3Schema:
-        type: object
-        x-kubernetes-preserve-unknown-fields: true
-`
-
-const kourier = `apiVersion: v1
-kind: Namespace
-metadata:
-  name: kourier-system
-  labels:
-    networking.knative.dev/ingress-provider: kourier
-    app.kubernetes.io/version: devel
----
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: config-kourier
-  namespace: knative-serving
-  labels:
-    networking.knative.dev/ingress-provider: kourier
-    app.kubernetes.io/version: devel
-data:
-  _example: |
-    envoy-socket-timeout: 30s
----
-apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: net-kourier
-  namespace: knative-serving
-  labels:
-    networking.knative.dev/ingress-provider: kourier
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata:
-  name: net-kourier
-  labels:
-    networking.knative.dev/ingress-provider: kourier
-rules:
-- apiGroups: [""]
-  resources: [events]
-  verbs: [create, update, patch]
-- apiGroups: [""]
-  resources: [pods, endpoints, services, secrets]
-  verbs: [get, list, watch]
-- apiGroups: [networking.internal.knative.dev]
-  resources: [ingresses, ingresses/status]
-  verbs: [get, list, watch, patch, update]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata:
-  name: net-kourier
-  labels:
-    networking.knative.dev/ingress-provider: kourier
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: ClusterRole
-  name: net-kourier
-subjects:
-- kind: ServiceAccount
-  name: net-kourier
-  namespace: knative-serving
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: net-kourier-controller
-  namespace: knative-serving
-  labels:
-    networking.knative.dev/ingress-provider: kourier
-    app.kubernetes.io/version: devel
-spec:
-  replicas: 1
-  selector:
-    matchLabels:
-      app: net-kourier-controller
-  template:
-    metadata:
-      labels:
-        app: net-kourier-controller
-    spec:
-      serviceAccountName: net-kourier
-      containers:
-      - name: controller
-        image: ko://knative.dev/net-kourier/cmd/kourier
-        resources:
-          requests:
-            cpu: 200m
-            memory: 200Mi
-          limits:
-            cpu: 500m
-            memory: 500Mi
-        ports:
-        - name: http2-xds
-          containerPort: 18000
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: net-kourier-controller
-  namespace: knative-serving
-  labels:
-    networking.knative.dev/ingress-provider: kourier
-spec:
-  selector:
-    app: net-kourier-controller
-  ports:
-  - name: grpc-xds
-    port: 18000
-    targetPort: 18000
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: 3scale-kourier-gateway
-  namespace: kourier-system
-  labels:
-    networking.knative.dev/ingress-provider: kourier
-    app.kubernetes.io/version: devel
-spec:
-  replicas: 1
-  selector:
-    matchLabels:
-      app: 3scale-kourier-gateway
-  template:
-    metadata:
-      labels:
-        app: 3scale-kourier-gateway
-    spec:
-      containers:
-      - name: kourier-gateway
-        image: ko://knative.dev/net-kourier/cmd/gateway
-        resources:
-          requests:
-            cpu: 200m
-            memory: 200Mi
-          limits:
-            cpu: 500m
-            memory: 500Mi
-        ports:
-        - name: http2-external
-          containerPort: 8080
-        - name: http2-internal
-          containerPort: 8081
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: kourier
-  namespace: kourier-system
-  labels:
-    networking.knative.dev/ingress-provider: kourier
-spec:
-  type: LoadBalancer
-  selector:
-    app: 3scale-kourier-gateway
-  ports:
-  - name: http2
-    port: 80
-    protocol: TCP
-    targetPort: 8080
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: kourier-internal
-  namespace: kourier-system
-  labels:
-    networking.knative.dev/ingress-provider: kourier
-spec:
-  type: ClusterIP
-  selector:
-    app: 3scale-kourier-gateway
-  ports:
-  - name: http2
-    port: 80
-    protocol: TCP
-    targetPort: 8081
-`
+var (
+	// imageCRD is knative.dev/caching's Image CRD.
+	//go:embed testdata/image-crd.yaml
+	imageCRD string
+	//go:embed testdata/kourier.yaml
+	kourier string
+)
 
 // ManifestFile returns the path of one generated manifest.
 func ManifestFile(dir, component, version, file string) string {
