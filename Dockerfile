@@ -31,6 +31,11 @@ RUN ln -s knative-preview /out/knative-preview-post
 FROM docker:28-cli@sha256:625d9431a9f54c5a2bc90f24f0e1c3d55b1349fd857dd85035f98c2c9acbdd4d AS docker-cli
 
 FROM gcr.io/distroless/static-debian12
+# The release build adds org.opencontainers.image.version and .revision.
+LABEL org.opencontainers.image.title="knative-preview" \
+      org.opencontainers.image.description="Knative Serving on a cluster for a pull request, a smoke check or a laptop: a GitHub Action and a CLI" \
+      org.opencontainers.image.source="https://github.com/knative-preview/action" \
+      org.opencontainers.image.licenses="Apache-2.0"
 COPY --from=docker-cli /usr/local/bin/docker /usr/local/bin/docker
 # /out holds the binary and the knative-preview-post link (copied as a link).
 COPY --from=build /out/ /usr/local/bin/
