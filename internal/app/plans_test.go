@@ -180,7 +180,7 @@ func TestPlansOfTheREADMEExamples(t *testing.T) {
 			"cluster": "kubeconfig", "kubeconfig": readmeKubeconfig, "image": "ghcr.io/acme/app@sha256:" + strings.Repeat("a", 64),
 			"ingress": "istio", "serving-version": "1.22.1", "domain": "apps.example.com", "serving-config": "config-autoscaler: {stable-window: 20s}",
 			"manifests-url": "https://mirror.example/knative", "namespace": "smoke", "service": "hello", "env": "A=1\nB=2", "secret-env": "TOKEN=s3cr3t-value",
-			"port": "3000", "args": "--verbose", "min-scale": "0", "max-scale": "3", "concurrency": "10", "request-timeout": "30s",
+			"port": "3000", "container-args": "--verbose", "min-scale": "0", "max-scale": "3", "concurrency": "10", "request-timeout": "30s",
 			"annotations": "team=web", "labels": "tier=front", "service-account": "runner",
 			"registry-username": "robot", "registry-password": "registry-password-0123",
 			"cold-start-samples": "5", "path": "/health", "expect-status": "204", "expect-body": "ok", "cold-start-max-ms": "3000", "smoke-requests": "2",

@@ -102,7 +102,7 @@ func TestEveryInputIsRead(t *testing.T) {
 		"env":                 {"A=1\nB=two words", func(c *Config) bool { return len(c.Deploy.Env) == 2 && c.Deploy.Env[1].Value == "two words" }, repo},
 		"secret-env":          {"TOKEN=s3cr3t-value", func(c *Config) bool { return len(c.Deploy.SecretEnv) == 1 && c.Deploy.Secrets()[0] == "s3cr3t-value" }, repo},
 		"port":                {"9000", func(c *Config) bool { return c.Deploy.Port == 9000 }, repo},
-		"args":                {"--verbose\n--port=9000", func(c *Config) bool { return strings.Join(c.Deploy.Args, " ") == "--verbose --port=9000" }, repo},
+		"container-args":      {"--verbose\n--port=9000", func(c *Config) bool { return strings.Join(c.Deploy.Args, " ") == "--verbose --port=9000" }, repo},
 		"min-scale":           {"1", func(c *Config) bool { return c.Deploy.MinScale != nil && *c.Deploy.MinScale == 1 }, repo},
 		"max-scale":           {"4", func(c *Config) bool { return c.Deploy.MaxScale != nil && *c.Deploy.MaxScale == 4 }, repo},
 		"concurrency":         {"10", func(c *Config) bool { return c.Deploy.Concurrency != nil && *c.Deploy.Concurrency == 10 }, repo},

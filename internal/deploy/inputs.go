@@ -52,9 +52,12 @@ var Inputs = []input.Def{
 		Description: "Port the container listens on. Empty: Knative's default (8080, as $PORT).",
 	},
 	{
-		Name:        "args",
+		// Not "args": the runner passes an input of that name to a
+		// container action as its command line when action.yml has no
+		// runs.args (ContainerActionHandler in actions/runner).
+		Name:        "container-args",
 		Multiline:   true,
-		Description: "Arguments of the container, one per line.",
+		Description: "Arguments of the Service's container, one per line (the image's CMD when empty).",
 	},
 	{
 		Name:        "min-scale",
@@ -239,7 +242,7 @@ func parseContainer(r *input.Reader, o *Options) {
 			o.Port = int32(p)
 		}
 	}
-	o.Args = r.Words("args")
+	o.Args = r.Words("container-args")
 	if d, ok := input.Check(r, "request-timeout", parseSeconds, "whole seconds as a Go duration (30s, 5m) or a number of seconds"); ok {
 		o.RequestTimeout = d
 	}

@@ -34,9 +34,19 @@ func Unknown(defs []Def, environ []string) []string {
 }
 
 // closest is the name of defs nearest to name by edit distance, when it is
-// near enough to be a typo of it.
+// near enough to be a typo of it, or the one input whose name ends in it as
+// a word (args: container-args).
 func closest(name string, defs []Def) string {
 	best, bestD := "", len(name)/2+2
+	var ending []string
+	for _, d := range defs {
+		if strings.HasSuffix(d.Name, "-"+strings.ReplaceAll(name, "_", "-")) {
+			ending = append(ending, d.Name)
+		}
+	}
+	if len(ending) == 1 {
+		return ending[0]
+	}
 	for _, d := range defs {
 		if dist := distance(name, d.Name); dist < bestD {
 			best, bestD = d.Name, dist
