@@ -18,6 +18,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/knative-preview/action/internal/userinfo"
 )
 
 // Source is a parsed kubeconfig and where it came from.
@@ -247,27 +249,40 @@ func (s *Source) RESTConfig(context string) (*rest.Config, error) {
 	return cfg, nil
 }
 
-// Server returns the API server address of a context, for messages.
+// Server returns the API server address of a context, for messages: its
+// user information, if any, hidden.
 func (s *Source) Server(context string) string {
 	c, ok := s.Config.Contexts[context]
 	if !ok {
 		return ""
 	}
 	if cl, ok := s.Config.Clusters[c.Cluster]; ok {
-		return cl.Server
+		return userinfo.Redact(cl.Server)
 	}
 	return ""
 }
 
 // credentialsIn lists every credential value in cfg in the forms it can appear in:
 // tokens and passwords as they are, private keys both base64-encoded (as in
-// the file) and line by line (as PEM).
+// the file) and line by line (as PEM), and the user information of the
+// clusters' server and proxy URLs.
 func credentialsIn(cfg *clientcmdapi.Config) []string {
 	var out []string
 	add := func(v string) {
 		v = strings.TrimSpace(v)
 		if len(v) >= 4 && !slices.Contains(out, v) {
 			out = append(out, v)
+		}
+	}
+	clusters := make([]string, 0, len(cfg.Clusters))
+	for name := range cfg.Clusters {
+		clusters = append(clusters, name)
+	}
+	slices.Sort(clusters)
+	for _, name := range clusters {
+		c := cfg.Clusters[name]
+		for _, v := range append(userinfo.Credentials(c.Server), userinfo.Credentials(c.ProxyURL)...) {
+			add(v)
 		}
 	}
 	names := make([]string, 0, len(cfg.AuthInfos))
