@@ -146,7 +146,7 @@ func TestNoSecretLeavesTheStep(t *testing.T) {
 				}
 			}
 			places := map[string]string{
-				"stdout": withoutMasks(r.stdout),
+				"stdout": runnertest.WithoutMasks(r.stdout),
 				"stderr": r.stderr,
 			}
 			files["the report"] = filepath.Join(dir, ".knative-preview", "report.json")
@@ -180,19 +180,6 @@ func runnerReads(t *testing.T, stdout, stderr string) (masks []string) {
 		masks = append(masks, c.Masks()...)
 	}
 	return masks
-}
-
-// withoutMasks is a step's output without the lines the runner reads as
-// add-mask commands: the one place a secret may show.
-func withoutMasks(out string) string {
-	var keep []string
-	var r runnertest.Runner
-	for _, l := range runnertest.Lines(out) {
-		if c, ok := r.Line(l); !ok || c.Name != "add-mask" {
-			keep = append(keep, l)
-		}
-	}
-	return strings.Join(keep, "\n")
 }
 
 // with returns a copy of m with the key-value pairs kv added.

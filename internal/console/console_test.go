@@ -107,19 +107,6 @@ const hostile = "the container said:\n::add-mask::x\n  ::set-output name=url::ht
 	"expect body \"::error::x\" and \"##[group]y\"\n\u200b::error::zero width\n::error:\u200b:split end\n#\u00ad#[error]soft hyphen\n" +
 	"%0A::error::escaped%25"
 
-// withoutMasks is log without the lines the runner reads as add-mask
-// commands: the one place a secret may show.
-func withoutMasks(log string) string {
-	var out []string
-	var r runnertest.Runner
-	for _, l := range runnertest.Lines(log) {
-		if c, ok := r.Line(l); !ok || c.Name != "add-mask" {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
-}
-
 // meant is a command the console means to write.
 type meant struct{ name, data string }
 
@@ -205,7 +192,7 @@ func TestSecretsAreRedactedBeforeEscaping(t *testing.T) {
 	c.Debugf("login with %s", secret)
 	end := c.Group("as " + secret)
 	end()
-	log := withoutMasks(b.String())
+	log := runnertest.WithoutMasks(b.String())
 	for _, shown := range []string{secret, "pa%25ss-w0rd"} {
 		if strings.Contains(log, shown) {
 			t.Errorf("the secret shows as %q:\n%s", shown, log)

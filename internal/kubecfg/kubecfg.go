@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -274,23 +275,13 @@ func credentialsIn(cfg *clientcmdapi.Config) []string {
 			out = append(out, v)
 		}
 	}
-	clusters := make([]string, 0, len(cfg.Clusters))
-	for name := range cfg.Clusters {
-		clusters = append(clusters, name)
-	}
-	slices.Sort(clusters)
-	for _, name := range clusters {
+	for _, name := range slices.Sorted(maps.Keys(cfg.Clusters)) {
 		c := cfg.Clusters[name]
 		for _, v := range append(userinfo.Credentials(c.Server), userinfo.Credentials(c.ProxyURL)...) {
 			add(v)
 		}
 	}
-	names := make([]string, 0, len(cfg.AuthInfos))
-	for name := range cfg.AuthInfos {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(cfg.AuthInfos)) {
 		a := cfg.AuthInfos[name]
 		add(a.Token)
 		add(a.Password)

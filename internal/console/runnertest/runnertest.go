@@ -131,6 +131,19 @@ func (r *Runner) Line(line string) (Command, bool) {
 	return c, true
 }
 
+// WithoutMasks returns output without the lines the runner reads as
+// add-mask commands (the one place a secret may show), one line each.
+func WithoutMasks(output string) string {
+	var keep []string
+	var r Runner
+	for _, l := range Lines(output) {
+		if c, ok := r.Line(l); !ok || !sameName(c.Name, "add-mask") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
 // Lines splits output as StreamReader.ReadLine does: at "\r\n", "\n" and a
 // bare "\r"; text after the last line break is a line when not empty.
 func Lines(output string) []string {

@@ -117,4 +117,7 @@ func TestMasks(t *testing.T) {
 	if c := Read("::warning::x"); c[0].Masks() != nil {
 		t.Errorf("a warning masks %q", c[0].Masks())
 	}
+	if got := WithoutMasks("a\n::add-mask::s3cret\r  ::ADD-MASK::t0ken\n| ::add-mask::x"); got != "a\n| ::add-mask::x" {
+		t.Errorf("WithoutMasks = %q", got)
+	}
 }
