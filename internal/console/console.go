@@ -27,7 +27,7 @@ type Console struct {
 	mu sync.Mutex
 	w  io.Writer
 	// gha, nil outside Actions, reads the environment and writes the
-	// runner's files (summary, state); commands are written by issue.
+	// runner's files (summary, state); commands are written by issueLocked.
 	gha     *githubactions.Action
 	secrets []string
 	// toldShort is set once a secret too short to mask has been warned about.
@@ -127,10 +127,11 @@ func (c *Console) Redact(s string) string {
 	return c.redactLocked(s)
 }
 
-// RedactJSON returns a JSON document with every registered secret replaced
-// by *** in its strings (keys and values). Numbers, booleans and the shape
-// are left as they are: a secret of digits is not looked for inside a
-// number, where replacing it would break the document.
+// RedactJSON returns a JSON document with every registered secret, and the
+// user information of every URL, replaced by *** in its strings (keys and
+// values), objects written with their keys in order. Numbers, booleans and
+// the shape are left as they are: a secret of digits is not looked for
+// inside a number, where replacing it would break the document.
 func (c *Console) RedactJSON(data []byte) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -241,7 +242,7 @@ func (c *Console) Summary(markdown string) (err error) {
 	return nil
 }
 
-// Safe returns text (a plan, a report written to stdout) redacted, and
+// Safe returns text (a plan, outputs written to stdout) redacted, and
 // written as line writes it, so that the runner reads no command in it.
 func (c *Console) Safe(text string) string {
 	c.mu.Lock()

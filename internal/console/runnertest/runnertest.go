@@ -9,9 +9,9 @@
 //   - src/Runner.Worker/ActionCommandManager.cs (TryProcessCommand): the
 //     line is parsed as a "::name k=v,...::data" command (TryParseV2), else
 //     as a "##[name k=v;...]data" one (TryParse); only registered names
-//     count; "stop-commands" stops every command but the resume
-//     "::TOKEN::" (or "##[TOKEN]"), and its extensions register the names
-//     listed in registered below;
+//     count (the command extensions', listed in registered below);
+//     "stop-commands" stops every command but the resume "::TOKEN::" (or
+//     "##[TOKEN]");
 //   - src/Runner.Common/ActionCommand.cs (TryParseV2, TryParse and their
 //     Unescape* tables): the V2 form only at the start of the line after
 //     white space, the legacy form anywhere in it ("##[" is looked for with
@@ -21,7 +21,8 @@
 // commands. The runner's IndexOf(string) and StartsWith(string) compare
 // with the current culture (ICU), which passes over ignorable code points
 // (U+200B, U+00AD, controls, ...): a line in which the exact reading finds
-// no command is read again with those code points left out. Names are
+// no command is read again with those code points left out (which finds
+// every command the culture's reading does, and some more). Names are
 // compared ignoring case both as .NET's OrdinalIgnoreCase does
 // (upper-casing each character) and as Go's case folding does. The offsets
 // the runner computes are lengths of ASCII tokens, the same in UTF-16 and
