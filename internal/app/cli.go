@@ -99,7 +99,7 @@ func runCLI(ctx context.Context, env Env) int {
 		return exitFailed
 	}
 	out := outputs.NewLocal(outputs.Format(*flags.format), env.Stdout, env.Stderr)
-	out.Redact = con.Redact
+	out.Redact = con.Safe // the values are only printed, where a workflow's step may read them
 	if path := *flags.reportMarkdown; path != "" {
 		con.SummaryTo(func(markdown string) error { return workspace.WriteFile(path, []byte(markdown), 0o644) })
 	}

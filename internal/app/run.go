@@ -31,12 +31,15 @@ func run(ctx context.Context, cfg *config.Config, con *console.Console, out *out
 
 	if cfg.DryRun {
 		if format == outputs.JSON {
-			b, err := json.MarshalIndent(pipeline.ToJSON(stages), "", "  ")
+			b, err := json.Marshal(pipeline.ToJSON(stages))
+			if err == nil {
+				b, err = con.SafeJSON(b)
+			}
 			if err != nil {
 				con.Errorf("writing the plan: %v", err)
 				return exitFailed
 			}
-			fmt.Fprintln(stdout, con.Safe(string(b)))
+			fmt.Fprintln(stdout, string(b))
 			return exitOK
 		}
 		var b strings.Builder
@@ -71,7 +74,7 @@ func run(ctx context.Context, cfg *config.Config, con *console.Console, out *out
 	if err != nil {
 		con.Errorf("%v", err)
 		// What was found before the failure still reaches the caller.
-		if ferr := out.FlushFailed(con.Redact(err.Error())); ferr != nil {
+		if ferr := out.FlushFailed(con.Safe(err.Error())); ferr != nil {
 			con.Errorf("%v", ferr)
 		}
 		if stopped {

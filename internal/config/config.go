@@ -19,6 +19,7 @@ import (
 	"github.com/knative-preview/action/internal/install"
 	"github.com/knative-preview/action/internal/measure"
 	"github.com/knative-preview/action/internal/regression"
+	"github.com/knative-preview/action/internal/userinfo"
 )
 
 // Config is the validated configuration of one run.
@@ -61,6 +62,9 @@ type Config struct {
 	// Warnings are about values that are accepted but probably not what
 	// the user wants.
 	Warnings []string
+
+	// byShape are secrets found by their shape: see credentialsByShape.
+	byShape []string
 }
 
 // Measures reports whether the run measures anything (cold starts or warm
@@ -84,7 +88,29 @@ func (c *Config) Secrets() []string {
 		out = append(out, c.Kubeconfig.Secrets()...)
 	}
 	out = append(out, c.Install.Secrets()...)
-	return append(out, c.Deploy.Secrets()...)
+	out = append(out, c.Deploy.Secrets()...)
+	return append(out, c.byShape...)
+}
+
+// proxyVariables name the proxies of Go's HTTP client (and of curl and
+// Docker, which kind passes them to): a proxy's URL may carry a login.
+var proxyVariables = []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"}
+
+// credentialsByShape lists the user information of every URL in the
+// inputs' values (a database URL in env, a login in an image reference, a
+// kubeconfig's server) and in the proxy variables: secrets by their shape,
+// whichever input or variable holds them, masked like the declared ones.
+func credentialsByShape(raw input.Values, getenv func(string) string) []string {
+	var out []string
+	for _, d := range Inputs {
+		out = append(out, userinfo.Credentials(raw[d.Name])...)
+	}
+	if getenv != nil {
+		for _, k := range proxyVariables {
+			out = append(out, userinfo.Credentials(getenv(k))...)
+		}
+	}
+	return out
 }
 
 // Parse validates raw values and returns the configuration. It reports every
@@ -94,7 +120,7 @@ func (c *Config) Secrets() []string {
 // can be masked before they are reported.
 func Parse(raw input.Values, style input.Style, getenv func(string) string) (*Config, error) {
 	r := input.NewReader(Inputs, raw, style, getenv)
-	cfg := &Config{}
+	cfg := &Config{byShape: credentialsByShape(raw, getenv)}
 	cfg.Cluster = Target(r.OneOf("cluster", "is not a cluster target", clusterTargets...))
 	refuseOtherTargets(r, raw, string(cfg.Cluster))
 	cfg.Timeout = r.Duration("timeout")

@@ -420,3 +420,21 @@ func TestClusterLocalMeasuresNothing(t *testing.T) {
 		t.Errorf("min-scale 1 with cold starts to measure: %v, want it refused", err)
 	}
 }
+
+// The user information of a URL is a secret whichever input or proxy
+// variable holds it, and even when the inputs are refused.
+func TestSecretsByShape(t *testing.T) {
+	raw := input.Values{"env": "DB=postgres://app:s3cret-db@db:5432/x", "image": "https://robot:r0bot-token@registry.example/o/app:v1", "service": "app"}
+	cfg, err := Parse(raw, input.ActionStyle, env(map[string]string{"HTTPS_PROXY": "http://proxy-user:pr0xy-pw@proxy:3128"}))
+	if err == nil || !strings.Contains(err.Error(), `input "image"`) {
+		t.Errorf("an image with a login is taken: %v", err)
+	}
+	for _, want := range []string{"s3cret-db", "r0bot-token", "proxy-user", "pr0xy-pw"} {
+		if !slices.Contains(cfg.Secrets(), want) {
+			t.Errorf("%q is not among the secrets %q", want, cfg.Secrets())
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "r0bot-token") {
+		t.Errorf("the problem quotes the login: %v", err)
+	}
+}

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/knative-preview/action/internal/console/runnertest"
 )
 
 func TestLocalRedactsSecrets(t *testing.T) {
@@ -93,52 +96,87 @@ func TestLongerSecretIsReplacedWhole(t *testing.T) {
 	}
 }
 
-// commands returns the lines of a step's log that the runner reads as
-// workflow commands: "::name...::" or "##[name...]" after leading space.
-func commands(log string) []string {
-	var out []string
-	for _, l := range strings.FieldsFunc(log, func(r rune) bool { return r == '\n' || r == '\r' }) { // as the runner reads lines
-		if t := strings.TrimLeft(l, " \t"); strings.HasPrefix(t, "::") || strings.HasPrefix(t, "##[") {
-			out = append(out, t)
+// hostile is text the action does not control (a pod's log, an event
+// message, an error body, a name from a kubeconfig or an input) holding
+// what the runner reads as commands: at the start of a line, after a
+// carriage return, in the legacy form anywhere in a line, and spelled with
+// code points the runner's culture-sensitive search passes over.
+const hostile = "the container said:\n::add-mask::x\n  ::set-output name=url::http://evil\n::error::boom\n##[warning]old style\n" +
+	"::stop-commands::token\nok\r::error::after a carriage return\r\n::warning::after CRLF\n" +
+	"connecting to https://10.0.0.1 (context \"dev##[error]x\")\nusing /github/workspace/##[warning]dir/config\n" +
+	"expect body \"::error::x\" and \"##[group]y\"\n\u200b::error::zero width\n::error:\u200b:split end\n#\u00ad#[error]soft hyphen\n" +
+	"%0A::error::escaped%25"
+
+// meant is a command the console means to write.
+type meant struct{ name, data string }
+
+// commandsOf is what the runner carries out in a step's output, as the
+// model of its parser reads it.
+func commandsOf(log string) []meant {
+	var out []meant
+	for _, c := range runnertest.Read(log) {
+		name := c.Name
+		if c.Legacy {
+			name = "##[" + name + "]"
 		}
+		out = append(out, meant{name, c.Data})
 	}
 	return out
 }
 
-// Text the action does not control (a pod's log, an event message, an
-// error body) can hold lines that look like workflow commands; none of
-// them may reach the runner as one, whichever way it is written.
+// Text from outside commands nothing, whichever console call prints it:
+// the runner carries out exactly the commands the console means, each
+// with the text unchanged as its data.
 func TestTextFromOutsideCommandsNothing(t *testing.T) {
-	hostile := "the container said:\n::add-mask::x\n  ::set-output name=url::http://evil\n::error::boom\n##[warning]old style\n::stop-commands::token\nok\r::error::after a carriage return\r\n::warning::after CRLF"
-	var b bytes.Buffer
-	c := NewActions(&b, func(string) string { return "" })
-	c.Infof("%s", hostile)
-	c.Warnf("event: %s", hostile)
-	c.Errorf("stage deploy: %s", hostile)
-	c.Debugf("%s", hostile)
-	end := c.Group("deploy\n::error::from a title")
-	end()
-	plan := c.Safe(hostile)
-	log := b.String() + plan
-	var want []string
-	for _, cmd := range commands(log) {
-		switch {
-		case strings.HasPrefix(cmd, "::warning::event: the container said:%0A"),
-			strings.HasPrefix(cmd, "::error::stage deploy: the container said:%0A"),
-			strings.HasPrefix(cmd, "::debug::the container said:%0A"),
-			strings.HasPrefix(cmd, "::group::deploy%0A"),
-			cmd == "::endgroup::":
-			// The console's own commands, with the hostile text escaped
-			// inside their one line.
-		default:
-			want = append(want, cmd)
+	for _, actions := range []bool{true, false} {
+		var b bytes.Buffer
+		c := NewLocal(&b)
+		if actions {
+			c = NewActions(&b, func(string) string { return "" })
+		}
+		c.Infof("%s", hostile)
+		c.Warnf("event: %s", hostile)
+		c.Errorf("stage deploy: %s", hostile)
+		c.Debugf("%s", hostile)
+		end := c.Group("deploy " + hostile)
+		c.Infof("inside")
+		end()
+		plan := c.Safe(hostile)
+		log := b.String() + plan
+		var want []meant
+		if actions {
+			want = []meant{{"warning", "event: " + hostile}, {"error", "stage deploy: " + hostile}, {"debug", hostile}, {"group", "deploy " + hostile}, {"endgroup", ""}}
+		}
+		if got := commandsOf(log); !slices.Equal(got, want) {
+			t.Errorf("actions %t: the runner would carry out\n%q\nwant\n%q\nlog:\n%s", actions, got, want, log)
+		}
+		for _, shown := range []string{"| ::add-mask::x", "##[\\warning]old style", "(context \"dev##[\\error]x\")"} {
+			if !strings.Contains(b.String(), shown) || !strings.Contains(plan, shown) {
+				t.Errorf("actions %t: %q is not shown as text:\n%s", actions, shown, log)
+			}
 		}
 	}
-	if len(want) > 0 {
-		t.Errorf("the runner would read these lines as commands:\n%s\nlog:\n%s", strings.Join(want, "\n"), log)
+}
+
+// The runner masks the very secret the console registers: a value with
+// '%', escapes or line breaks in it reaches the runner unescaped, and a
+// carriage return in a secret ends no add-mask line early.
+func TestMasksReachTheRunnerAsTheSecret(t *testing.T) {
+	secrets := []string{"pa%25ss-w0rd", "line%0Abreak-w0rd", "cr-w0rd\r::warning::x", "percent-%-w0rd", "first\nlines-w0rd"}
+	var b bytes.Buffer
+	c := NewActions(&b, func(string) string { return "" })
+	c.Mask(secrets...)
+	var masks []string
+	for _, cmd := range runnertest.Read(b.String()) {
+		if cmd.Name != "add-mask" {
+			t.Errorf("the runner carries out %q (%q)", cmd.Name, cmd.Data)
+		}
+		masks = append(masks, cmd.Masks()...)
 	}
-	if !strings.Contains(log, "| ::add-mask::x") || !strings.Contains(plan, "| ::error::boom") {
-		t.Errorf("the hostile lines are not shown as text:\n%s", log)
+	for _, want := range []string{"pa%25ss-w0rd", "line%0Abreak-w0rd", "cr-w0rd", "::warning::x", "percent-%-w0rd", "first", "lines-w0rd"} {
+		if !slices.Contains(masks, want) {
+			t.Errorf("the runner does not mask %q; it masks %q; log:\n%s", want, masks, b.String())
+		}
 	}
 }
 
@@ -154,7 +192,7 @@ func TestSecretsAreRedactedBeforeEscaping(t *testing.T) {
 	c.Debugf("login with %s", secret)
 	end := c.Group("as " + secret)
 	end()
-	log := strings.ReplaceAll(b.String(), "::add-mask::"+secret+"\n", "")
+	log := runnertest.WithoutMasks(b.String())
 	for _, shown := range []string{secret, "pa%25ss-w0rd"} {
 		if strings.Contains(log, shown) {
 			t.Errorf("the secret shows as %q:\n%s", shown, log)

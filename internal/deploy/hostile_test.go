@@ -2,19 +2,19 @@ package deploy
 
 import (
 	"bytes"
-	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/knative-preview/action/internal/console"
+	"github.com/knative-preview/action/internal/console/runnertest"
 )
 
 // What the cluster says reaches the log through the wait's failure: an
 // event message and a crashing container's log lines that look like
 // workflow commands must reach the runner as text, none as a command.
 func TestHostileClusterTextCommandsNothing(t *testing.T) {
-	hostile := "::add-mask::x\n::set-output name=url::http://evil\n::error::boom\nok\r::warning::after a carriage return"
+	hostile := "::add-mask::x\n::set-output name=url::http://evil\n::error::boom\nok\r::warning::after a carriage return\nimage ##[error]x"
 	event := corev1.Event{Reason: "FailedScheduling", Message: "0/1 nodes are available\n" + hostile,
 		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: "web-00001-deployment-abc"}}
 	scheduling := eventFailure([]corev1.Event{event}, nil, "web-00001")
@@ -28,11 +28,9 @@ func TestHostileClusterTextCommandsNothing(t *testing.T) {
 		con := console.NewActions(&b, func(string) string { return "" })
 		con.Errorf("stage deploy: %v", f)          // how the run reports it
 		con.Infof("the wait ended: %s", f.Error()) // and as a progress line
-		// The runner reads lines split at \n and at a bare \r.
-		for _, l := range strings.FieldsFunc(b.String(), func(r rune) bool { return r == '\n' || r == '\r' }) {
-			if c := strings.TrimLeft(l, " \t"); strings.HasPrefix(c, "::") && !strings.HasPrefix(c, "::error::stage deploy: ") {
-				t.Errorf("the runner would read %q as a command; log:\n%s", l, b.String())
-			}
+		cmds := runnertest.Read(b.String())
+		if len(cmds) != 1 || cmds[0].Name != "error" || cmds[0].Data != "stage deploy: "+f.Error() {
+			t.Errorf("the runner would carry out %+v, not the one error; log:\n%s", cmds, b.String())
 		}
 	}
 }

@@ -100,6 +100,7 @@ var Inputs = []input.Def{
 	},
 	{
 		Name:        "registry-username",
+		Credential:  true, // a user:password pasted whole is refused without the password
 		Description: "User name for pulling a private image; with registry-password it goes into a kubernetes.io/dockerconfigjson Secret owned by the Service and listed in its imagePullSecrets, written again on every run and removed with the preview. With both empty and an image of the repository owner's on ghcr.io (ghcr.io/<owner>/...): the workflow's actor (GITHUB_ACTOR) and github-token.",
 	},
 	{

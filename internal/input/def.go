@@ -19,6 +19,10 @@ type Def struct {
 	// Secret inputs are masked in the log: the configuration's Secrets
 	// returns their values. A problem with one never shows its value.
 	Secret bool
+	// Credential inputs are not secret but may carry one by mistake after
+	// a separator (a registry user name with its password pasted after a
+	// ':'): a problem quotes the value only up to its first ':' or '@'.
+	Credential bool
 	// Multiline inputs take several lines (KEY=VALUE lists, YAML, file
 	// content); every other input is one line, and a control character in
 	// it (a new line that would start a workflow command in the log) is a

@@ -3,6 +3,8 @@ package input
 import (
 	"fmt"
 	"strings"
+
+	"github.com/knative-preview/action/internal/userinfo"
 )
 
 // Error is one problem with one input.
@@ -10,7 +12,8 @@ type Error struct {
 	// Input names the input as action.yml does, e.g. "port".
 	Input string
 	// Value is the offending value, shown quoted; empty for problems that
-	// are not about one value (or whose value must not be shown).
+	// are not about one value (or whose value must not be shown). The user
+	// information of a URL in it, or in the problem, is never shown.
 	Value string
 	// Problem says what is wrong.
 	Problem string
@@ -36,7 +39,7 @@ func (e *Error) Error() string {
 	if e.Accepted != "" {
 		fmt.Fprintf(&b, " (accepted: %s)", e.Accepted)
 	}
-	return b.String()
+	return userinfo.Redact(b.String())
 }
 
 // List returns the problems err joins (errors.Join, nested or not), one

@@ -12,6 +12,7 @@ func TestError(t *testing.T) {
 	}{
 		{Error{Input: "port", Value: "http", Problem: "is not a port", Accepted: "1 to 65535"}, `input "port": "http" is not a port (accepted: 1 to 65535)`},
 		{Error{Input: "env", Problem: "line 2: no =", Flag: true}, `--env: line 2: no =`},
+		{Error{Input: "image", Value: "https://robot:tok3n@registry.example/o/app", Problem: "is not an image reference (https://robot:tok3n@registry.example)"}, `input "image": "https://***@registry.example/o/app" is not an image reference (https://***@registry.example)`},
 	}
 	for _, tt := range tests {
 		if got := tt.e.Error(); got != tt.want {

@@ -97,14 +97,24 @@ func (r *Reader) String(name string) string {
 }
 
 // Bad records a problem with name: its value (empty when it must not or
-// need not be shown; a secret input's is never shown), what is wrong and
-// what would be accepted.
+// need not be shown; a secret input's is never shown, a credential input's
+// only up to its first separator), what is wrong and what would be
+// accepted.
 func (r *Reader) Bad(name, value, problem, accepted string) {
-	if d, ok := r.defs[name]; ok && d.Secret {
+	switch d := r.defs[name]; {
+	case d.Secret:
 		value = ""
+	case d.Credential:
+		if i := strings.IndexAny(value, credentialSeparators); i >= 0 {
+			value = value[:i+1] + "…"
+		}
 	}
 	r.problems = append(r.problems, &Error{Input: name, Value: value, Problem: problem, Accepted: accepted, Flag: r.style == FlagStyle})
 }
+
+// credentialSeparators end what a problem quotes of a Credential input:
+// user:password, token@host.
+const credentialSeparators = ":@"
 
 // Add records problems found elsewhere: each *Error (joined or not) is
 // named in the reader's style; any other error is a problem of the input

@@ -16,6 +16,7 @@ var testDefs = []Def{
 	{Name: "env", Multiline: true},
 	{Name: "secret", Secret: true, Multiline: true},
 	{Name: "token", Secret: true},
+	{Name: "user", Credential: true},
 	{Name: "needed", Required: true},
 }
 
@@ -67,6 +68,7 @@ func TestReaderProblems(t *testing.T) {
 		{"a new line in a one-line input, not quoted", Values{"needed": "/ok\n::warning::x"}, ActionStyle, func(*Reader) {}, []string{`input "needed": has a control character (U+000A) at byte 3: this input is one line`}},
 		{"a secret's value is never shown", Values{"needed": "x", "token": "hunter2"}, ActionStyle, func(r *Reader) { r.Int("token", 0, 1, "is not a count", "0 or 1") }, []string{`input "token": is not a count`}},
 		{"key without =", Values{"needed": "x", "env": "A=1\nNOPE"}, ActionStyle, func(r *Reader) { r.KeyValues("env") }, []string{`input "env": line 2: "NOPE" has no '='`}},
+		{"a credential input is quoted up to its separator", Values{"needed": "x", "user": "robot:tok3n"}, ActionStyle, func(r *Reader) { r.Bad("user", r.String("user"), "has a ':'", "") }, []string{`input "user": "robot:…" has a ':'`}},
 		{"a secret line is never quoted", Values{"needed": "x", "secret": "hunter2"}, ActionStyle, func(r *Reader) { r.KeyValues("secret") }, []string{`input "secret": line 1: has no '='`}},
 		{"words", Values{"needed": "x", "env": `"open`}, ActionStyle, func(r *Reader) { r.Words("env") }, []string{`input "env": has an unterminated " quote`}},
 	}

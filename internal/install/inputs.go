@@ -9,6 +9,7 @@ import (
 	"github.com/knative-preview/action/internal/knconfig"
 	"github.com/knative-preview/action/internal/manifests"
 	"github.com/knative-preview/action/internal/release"
+	"github.com/knative-preview/action/internal/userinfo"
 )
 
 // Inputs are the inputs of the install stage.
@@ -92,5 +93,5 @@ func (o Options) Secrets() []string {
 	if o.Fetcher == nil {
 		return nil
 	}
-	return manifests.Credentials(o.Fetcher.Source)
+	return userinfo.Credentials(o.Fetcher.Source)
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,6 +19,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/knative-preview/action/internal/userinfo"
 )
 
 // Source is a parsed kubeconfig and where it came from.
@@ -247,21 +250,23 @@ func (s *Source) RESTConfig(context string) (*rest.Config, error) {
 	return cfg, nil
 }
 
-// Server returns the API server address of a context, for messages.
+// Server returns the API server address of a context, for messages: its
+// user information, if any, hidden.
 func (s *Source) Server(context string) string {
 	c, ok := s.Config.Contexts[context]
 	if !ok {
 		return ""
 	}
 	if cl, ok := s.Config.Clusters[c.Cluster]; ok {
-		return cl.Server
+		return userinfo.Redact(cl.Server)
 	}
 	return ""
 }
 
 // credentialsIn lists every credential value in cfg in the forms it can appear in:
 // tokens and passwords as they are, private keys both base64-encoded (as in
-// the file) and line by line (as PEM).
+// the file) and line by line (as PEM), and the user information of the
+// clusters' server and proxy URLs.
 func credentialsIn(cfg *clientcmdapi.Config) []string {
 	var out []string
 	add := func(v string) {
@@ -270,12 +275,13 @@ func credentialsIn(cfg *clientcmdapi.Config) []string {
 			out = append(out, v)
 		}
 	}
-	names := make([]string, 0, len(cfg.AuthInfos))
-	for name := range cfg.AuthInfos {
-		names = append(names, name)
+	for _, name := range slices.Sorted(maps.Keys(cfg.Clusters)) {
+		c := cfg.Clusters[name]
+		for _, v := range append(userinfo.Credentials(c.Server), userinfo.Credentials(c.ProxyURL)...) {
+			add(v)
+		}
 	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(cfg.AuthInfos)) {
 		a := cfg.AuthInfos[name]
 		add(a.Token)
 		add(a.Password)

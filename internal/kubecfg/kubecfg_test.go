@@ -25,9 +25,13 @@ func TestSecretsCoverEveryCredentialForm(t *testing.T) {
 		Env:     []clientcmdapi.ExecEnvVar{{Name: "REGION", Value: "eu-west-1"}, {Name: "API_SECRET", Value: "s3cr3t-value"}},
 	}}
 
+	cfg.Clusters["basic-in-url"] = &clientcmdapi.Cluster{Server: "https://kube:s3rver-pw@10.0.0.1:6443", ProxyURL: "http://proxy-user:pr0xy%40pw@proxy:3128"}
+	cfg.Contexts["basic-in-url"] = &clientcmdapi.Context{Cluster: "basic-in-url"}
+
 	got := credentialsIn(cfg)
 	for _, want := range []string{
 		"tok-123456", "pa55word", "eyJ.id.token", "refresh-456", "s3cr3t-value",
+		"s3rver-pw", "proxy-user", "pr0xy%40pw", "pr0xy@pw",
 		base64.StdEncoding.EncodeToString([]byte(keyPEM)),
 		"MHcCAQEEIFakeKeyLineOneAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAoAoGCCqGSM49",
 		"AwEHoUQDQgAEFakeKeyLineTwoBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB",
@@ -40,6 +44,10 @@ func TestSecretsCoverEveryCredentialForm(t *testing.T) {
 		if slices.Contains(got, notSecret) {
 			t.Errorf("%q is listed as a secret; masking it would garble the log", notSecret)
 		}
+	}
+	src := &Source{Config: cfg}
+	if got := src.Server("basic-in-url"); got != "https://***@10.0.0.1:6443" {
+		t.Errorf("Server = %q, want the user information hidden", got)
 	}
 }
 

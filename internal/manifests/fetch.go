@@ -24,6 +24,7 @@ import (
 	"github.com/knative-preview/action/internal/kube"
 	"github.com/knative-preview/action/internal/log"
 	"github.com/knative-preview/action/internal/release"
+	"github.com/knative-preview/action/internal/userinfo"
 	"github.com/knative-preview/action/internal/workspace"
 )
 
@@ -385,19 +386,17 @@ func retryable(err error) bool {
 }
 
 // Redact removes credentials from a URL for messages: the user information
-// (a token is often the user name) and the query (which may carry a signature).
+// (a token is often the user name), as userinfo hides it everywhere, and
+// the query (which may carry a signature).
 func Redact(u string) string {
 	p, err := url.Parse(u)
 	if err != nil {
 		return "(a URL that does not parse)"
 	}
-	if p.User != nil {
-		p.User = url.User("xxxxx")
-	}
 	if p.RawQuery != "" {
 		p.RawQuery = "***"
 	}
-	return p.String()
+	return userinfo.Redact(p.String())
 }
 
 var yamlKeyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*:(\s|$)`)

@@ -440,7 +440,7 @@ func TestFetchNotFound(t *testing.T) {
 		},
 		{
 			name: "mirror with credentials", source: strings.Replace(srv.URL, "http://", "http://user:hunter2@", 1),
-			want: "(404 from " + strings.Replace(srv.URL, "http://", "http://xxxxx@", 1) + "/net-kourier/1.23.7/kourier.yaml)",
+			want: "(404 from " + strings.Replace(srv.URL, "http://", "http://***@", 1) + "/net-kourier/1.23.7/kourier.yaml)",
 		},
 	}
 	for _, tt := range tests {

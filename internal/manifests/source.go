@@ -57,32 +57,6 @@ func ValidateSource(s string) error {
 	return nil
 }
 
-// Credentials returns the user information of a URL (user name and
-// password, as written), found without parsing it, so that a URL that does
-// not parse still has them masked. A folder has none.
-func Credentials(source string) []string {
-	if !isURL(source) {
-		return nil
-	}
-	_, rest, _ := strings.Cut(source, "://")
-	authority, _, _ := strings.Cut(rest, "/")
-	userinfo, _, ok := strings.Cut(authority, "@")
-	if !ok {
-		return nil
-	}
-	var out []string
-	user, pass, _ := strings.Cut(userinfo, ":")
-	for _, v := range []string{user, pass} {
-		if v != "" {
-			out = append(out, v)
-			if dec, err := url.PathUnescape(v); err == nil && dec != v {
-				out = append(out, dec)
-			}
-		}
-	}
-	return out
-}
-
 // IsFolder reports whether a manifests-url value names a local folder (which
 // is also the list of releases) rather than a URL.
 func IsFolder(source string) bool { return source != "" && !isURL(source) }
