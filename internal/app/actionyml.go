@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/knative-preview/action/internal/buildinfo"
 	"github.com/knative-preview/action/internal/config"
 	"github.com/knative-preview/action/internal/outputs"
 )
@@ -14,9 +15,13 @@ import (
 // packaging test compares it with the file (go test ./internal/app -run
 // TestActionYAML -update-action-yml rewrites the file). There is no post-if:
 // a container action's post step runs whatever happened (post-if defaults
-// to always()), and actionlint rejects the key. main builds the image from
-// the Dockerfile; the release workflow rewrites runs.image on the release
-// ref only.
+// to always()), and actionlint rejects the key. runs.entrypoint and an
+// empty runs.args are there so that no input becomes the container's
+// command: without them the runner starts a container action with the
+// input args as its arguments and the input entryPoint as its entrypoint
+// (ContainerActionHandler in actions/runner), for the post step too. main
+// builds the image from the Dockerfile; the release workflow rewrites
+// runs.image on the release ref only.
 func actionYAMLText() string {
 	q := func(s string) string {
 		b, _ := json.Marshal(s) // a JSON string is a valid YAML double-quoted scalar
@@ -45,6 +50,8 @@ inputs:
 runs:
   using: docker
   image: Dockerfile
+  entrypoint: /usr/local/bin/` + buildinfo.Name + `
+  args: []
   post-entrypoint: /usr/local/bin/` + postProgram + `
 `)
 	return b.String()

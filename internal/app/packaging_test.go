@@ -34,9 +34,11 @@ type actionYAML struct {
 		Description string `json:"description"`
 	} `json:"outputs"`
 	Runs struct {
-		Using          string `json:"using"`
-		Image          string `json:"image"`
-		PostEntrypoint string `json:"post-entrypoint"`
+		Using          string    `json:"using"`
+		Image          string    `json:"image"`
+		Entrypoint     string    `json:"entrypoint"`
+		Args           *[]string `json:"args"`
+		PostEntrypoint string    `json:"post-entrypoint"`
 		// No post-if: the post step of a container action runs whatever
 		// happened, and actionlint rejects the key; UnmarshalStrict below
 		// fails if it comes back.

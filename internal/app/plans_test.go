@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -213,40 +212,29 @@ func TestPlansOfTheREADMEExamples(t *testing.T) {
 	}
 }
 
-// dryRun runs c in Actions mode with dry-run set, as the runner would start
-// the step, and returns the exit code and the log with the test's temporary
-// folders named by placeholders.
+// dryRun runs c with dry-run set as the runner starts the step (the
+// runner model), and returns the exit code and the log.
 func dryRun(t *testing.T, c planCase) (int, string) {
 	t.Helper()
-	dir := t.TempDir()
-	workspace := filepath.Join(dir, "workspace")
-	if err := os.MkdirAll(filepath.Join(workspace, "baseline"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{
-		"GITHUB_ACTIONS":       "true",
-		"GITHUB_WORKSPACE":     workspace,
-		"GITHUB_REPOSITORY":    "acme/app",
-		"GITHUB_SHA":           readmeExpressions["github.sha"],
-		"GITHUB_EVENT_NAME":    "push",
-		"GITHUB_OUTPUT":        filepath.Join(dir, "output"),
-		"GITHUB_STEP_SUMMARY":  filepath.Join(dir, "summary"),
-		"GOOGLE_CLOUD_PROJECT": "acme-project",
-		"HOME":                 filepath.Join(dir, "home"),
-		"INPUT_DRY-RUN":        "true",
-	}
+	job := defaultJob()
+	job.env["GOOGLE_CLOUD_PROJECT"] = "acme-project"
+	files := map[string]string{job.workspace + "/baseline/.keep": ""}
 	if c.event != "" {
-		env["GITHUB_EVENT_NAME"] = "pull_request"
-		env["GITHUB_EVENT_PATH"] = pullRequestEvent(t, c.event, 7, readmeExpressions["github.sha"], false)
+		payload, err := os.ReadFile(pullRequestEvent(t, c.event, 7, readmeExpressions["github.sha"], false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		job.env["GITHUB_EVENT_NAME"] = "pull_request"
+		files[job.temp+"/_github_workflow/event.json"] = string(payload)
 	}
+	with := map[string]string{"dry-run": "true"}
 	for k, v := range c.with {
-		env["INPUT_"+strings.ToUpper(k)] = v
+		with[k] = v
 	}
-	r := runMain(context.Background(), nil, env)
-	log := strings.ReplaceAll(r.stdout, dir, "$TMP")
+	r := runStep(t, runnerInvocation(t, readActionYAML(t), "main", with, job), files)
 	// Whether the test runs in a container is the machine's, not the
 	// plan's: the kind package's plan test holds both lines.
-	return r.code, inContainer.ReplaceAllString(log, "$1<in a container or not, as the machine is>")
+	return r.code, inContainer.ReplaceAllString(r.stdout, "$1<in a container or not, as the machine is>")
 }
 
 var inContainer = regexp.MustCompile(`(?m)^(   - )(in a container \(.*|not in a container: .*)$`)

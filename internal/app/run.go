@@ -31,7 +31,7 @@ func run(ctx context.Context, cfg *config.Config, con *console.Console, out *out
 
 	if cfg.DryRun {
 		if format == outputs.JSON {
-			b, err := json.Marshal(pipeline.ToJSON(stages))
+			b, err := json.Marshal(pipeline.ToJSON(stages, githubPlan(cfg)))
 			if err == nil {
 				b, err = con.SafeJSON(b)
 			}
@@ -43,7 +43,7 @@ func run(ctx context.Context, cfg *config.Config, con *console.Console, out *out
 			return exitOK
 		}
 		var b strings.Builder
-		_ = pipeline.WritePlan(&b, stages)
+		_ = pipeline.WritePlan(&b, stages, githubPlan(cfg))
 		fmt.Fprint(stdout, con.Safe(b.String()))
 		return exitOK
 	}

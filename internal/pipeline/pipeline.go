@@ -129,13 +129,31 @@ func cause(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// WritePlan writes the plan of stages for people.
-func WritePlan(w io.Writer, stages []Stage) error {
+// Note is a part of a plan that is no stage: what the run changes besides
+// the cluster (the pull request's comment and deployment), said after the
+// stages.
+type Note struct {
+	// Title says where: "on GitHub".
+	Title string
+	Lines []string
+}
+
+// WritePlan writes the plan of stages, then the notes, for people.
+func WritePlan(w io.Writer, stages []Stage, notes ...Note) error {
 	var b strings.Builder
 	b.WriteString("Plan (dry run: nothing is contacted or changed):\n")
 	for i, s := range stages {
 		fmt.Fprintf(&b, "%d. %s\n", i+1, s.Name())
 		for _, l := range s.Plan() {
+			fmt.Fprintf(&b, "   - %s\n", l)
+		}
+	}
+	for _, n := range notes {
+		if len(n.Lines) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "And %s:\n", n.Title)
+		for _, l := range n.Lines {
 			fmt.Fprintf(&b, "   - %s\n", l)
 		}
 	}
@@ -147,19 +165,26 @@ func WritePlan(w io.Writer, stages []Stage) error {
 type planJSON struct {
 	DryRun bool        `json:"dry-run"`
 	Stages []planStage `json:"stages"`
+	// Also are the notes, by title.
+	Also []planStage `json:"also,omitempty"`
 }
 
-// planStage is one stage of PlanJSON.
+// planStage is one stage, or note, of planJSON.
 type planStage struct {
 	Name string   `json:"name"`
 	Plan []string `json:"plan"`
 }
 
-// ToJSON returns the plan of stages for JSON encoding.
-func ToJSON(stages []Stage) planJSON {
+// ToJSON returns the plan of stages and notes for JSON encoding.
+func ToJSON(stages []Stage, notes ...Note) planJSON {
 	p := planJSON{DryRun: true, Stages: []planStage{}}
 	for _, s := range stages {
 		p.Stages = append(p.Stages, planStage{Name: s.Name(), Plan: append([]string{}, s.Plan()...)})
+	}
+	for _, n := range notes {
+		if len(n.Lines) > 0 {
+			p.Also = append(p.Also, planStage{Name: n.Title, Plan: append([]string{}, n.Lines...)})
+		}
 	}
 	return p
 }

@@ -104,8 +104,21 @@ func TestPlan(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
 	}
 	j := ToJSON(stages)
-	if !j.DryRun || len(j.Stages) != 1 || j.Stages[0].Plan[1] != "check the API server" {
+	if !j.DryRun || len(j.Stages) != 1 || j.Stages[0].Plan[1] != "check the API server" || j.Also != nil {
 		t.Errorf("json plan: %+v", j)
+	}
+	// What the run writes elsewhere comes after the stages; an empty note
+	// says nothing.
+	b.Reset()
+	github := Note{Title: "on GitHub", Lines: []string{"edit the comment"}}
+	if err := WritePlan(&b, stages, Note{Title: "nowhere"}, github); err != nil {
+		t.Fatal(err)
+	}
+	if want := want + "And on GitHub:\n   - edit the comment\n"; b.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+	if j := ToJSON(stages, Note{Title: "nowhere"}, github); len(j.Also) != 1 || j.Also[0].Name != "on GitHub" || j.Also[0].Plan[0] != "edit the comment" {
+		t.Errorf("json plan with notes: %+v", j)
 	}
 }
 
