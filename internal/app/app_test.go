@@ -322,11 +322,11 @@ func TestIntegrationActionWritesEveryOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Outputs only other cluster targets write, and the test that shows it.
-	elsewhere := map[string]string{"kubeconfig": "TestClusterOutputs", "regression": "TestIntegrationHistoryTrend", "regression-figures": "TestIntegrationHistoryTrend", "comment-url": "TestIntegrationPullRequestPreview"}
+	elsewhere := map[string]string{"kubeconfig-path": "TestClusterOutputs", "regression": "TestIntegrationHistoryTrend", "regression-figures": "TestIntegrationHistoryTrend", "comment-url": "TestIntegrationPullRequestPreview"}
 	for _, o := range []string{"url", "host-url", "service", "namespace", "revision", "ready-seconds"} {
 		elsewhere[o] = "TestDeployOutputs"
 	}
-	for _, o := range []string{"cold-start-ms", "cold-start-p95-ms", "cold-start-first-ms", "cold-start-samples", "warm-p50-ms"} {
+	for _, o := range []string{"cold-start-ms", "cold-start-p95-ms", "cold-start-first-ms", "cold-start-samples-json", "warm-p50-ms"} {
 		elsewhere[o] = "TestMeasureOutputs"
 	}
 	for _, o := range outputs.Outputs {
@@ -429,12 +429,12 @@ func TestClusterOutputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := out.Values()
-	if got["kubeconfig"] != ".knative-preview/kubeconfig" || got["context"] != "kind-knative" || got["kubernetes-version"] != "v1.37.0" {
+	if got["kubeconfig-path"] != ".knative-preview/kubeconfig" || got["context"] != "kind-knative" || got["kubernetes-version"] != "v1.37.0" {
 		t.Errorf("outputs %v", got)
 	}
 	out = outputs.NewLocal(outputs.JSON, &bytes.Buffer{}, &bytes.Buffer{})
 	_ = clusterOutputs(out, c, nil)
-	if _, ok := out.Values()["kubeconfig"]; ok {
+	if _, ok := out.Values()["kubeconfig-path"]; ok {
 		t.Error("a target without a kubeconfig file wrote the kubeconfig output")
 	}
 }
@@ -496,8 +496,8 @@ func TestMeasureOutputs(t *testing.T) {
 		}
 	}
 	var samples []measure.Sample
-	if err := json.Unmarshal([]byte(got["cold-start-samples"]), &samples); err != nil || len(samples) != 3 || samples[2].Verdict != "discarded" || *samples[1].Breakdown.Ready != 950 {
-		t.Errorf("cold-start-samples %s (%v)", got["cold-start-samples"], err)
+	if err := json.Unmarshal([]byte(got["cold-start-samples-json"]), &samples); err != nil || len(samples) != 3 || samples[2].Verdict != "discarded" || *samples[1].Breakdown.Ready != 950 {
+		t.Errorf("cold-start-samples-json %s (%v)", got["cold-start-samples-json"], err)
 	}
 }
 

@@ -69,8 +69,8 @@ func TestIntegrationUpDeploysAndMeasures(t *testing.T) {
 		Verdict string `json:"verdict"`
 		Pod     string `json:"pod"`
 	}
-	if err := json.Unmarshal([]byte(out["cold-start-samples"]), &samples); err != nil || len(samples) != 1 || samples[0].Verdict != "cold" {
-		t.Errorf("cold-start-samples %s (%v)", out["cold-start-samples"], err)
+	if err := json.Unmarshal([]byte(out["cold-start-samples-json"]), &samples); err != nil || len(samples) != 1 || samples[0].Verdict != "cold" {
+		t.Errorf("cold-start-samples-json %s (%v)", out["cold-start-samples-json"], err)
 	}
 	if out["cold-start-ms"] == "" || out["warm-p50-ms"] == "" || out["ready-seconds"] == "" {
 		t.Errorf("measure outputs missing: %v", out)

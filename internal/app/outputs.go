@@ -109,7 +109,7 @@ func measureOutputs(out *outputs.Writer, rep *measure.Report) error {
 	if err != nil {
 		return fmt.Errorf("encoding the samples: %w", err)
 	}
-	errs := []error{out.Set("cold-start-samples", string(samples))}
+	errs := []error{out.Set("cold-start-samples-json", string(samples))}
 	if rep.Cold.N > 0 {
 		errs = append(errs, out.Set("cold-start-ms", f(rep.Cold.Median)), out.Set("cold-start-p95-ms", f(rep.Cold.P95)))
 	}

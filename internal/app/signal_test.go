@@ -173,7 +173,7 @@ func TestIntegrationSignalStopsTheBinary(t *testing.T) {
 				if got["context"] != "sig" || got["kubernetes-version"] == "" {
 					t.Errorf("outputs known before the signal are missing: %v", got)
 				}
-				if tc.name == "measure" && (got["revision"] != "hello-00001" || got["cold-start-samples"] == "") {
+				if tc.name == "measure" && (got["revision"] != "hello-00001" || got["cold-start-samples-json"] == "") {
 					t.Errorf("the deploy's outputs or the samples so far are missing: %v", got)
 				}
 				return

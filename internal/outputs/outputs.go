@@ -27,7 +27,7 @@ type Output struct {
 var Outputs = []Output{
 	{Name: "kubernetes-version", Description: "Version of the cluster's Kubernetes API server, e.g. v1.34.3."},
 	{Name: "context", Description: "Kubeconfig context the run used."},
-	{Name: "kubeconfig", Description: "kind: path, relative to the workspace, of a kubeconfig for the cluster, for later steps: ${{ github.workspace }}/<this output>."},
+	{Name: "kubeconfig-path", Description: "kind: path, relative to the workspace, of a kubeconfig for the cluster, for later steps: ${{ github.workspace }}/<this output>."},
 	{Name: "knative-version", Description: "Knative Serving release installed, X.Y.Z (serving-version resolved)."},
 	{Name: "ingress", Description: "Networking layer installed: kourier, istio or contour."},
 	{Name: "ingress-version", Description: "Release of the networking layer installed, X.Y.Z (same minor as Knative Serving)."},
@@ -42,7 +42,7 @@ var Outputs = []Output{
 	{Name: "cold-start-ms", Description: "Median cold start in milliseconds (request sent to full response), over samples a new pod served; without the first sample when it pulled the image."},
 	{Name: "cold-start-p95-ms", Description: "95th percentile (nearest rank) of those cold starts, in milliseconds."},
 	{Name: "cold-start-first-ms", Description: "The first cold start after deploying, when it included pulling the image, in milliseconds; empty otherwise."},
-	{Name: "cold-start-samples", Description: "JSON array of every sample: total and first-byte times, breakdown (scaled, scheduled, started, ready), pod, image pulled or present, verdict."},
+	{Name: "cold-start-samples-json", Description: "JSON array of every cold-start sample (the input cold-start-samples is their number): total and first-byte times, breakdown (scaled, scheduled, started, ready), pod, image pulled or present, verdict."},
 	{Name: "warm-p50-ms", Description: "Median time to first byte of the warm smoke requests, in milliseconds."},
 	{Name: "regression", Description: "With a baseline: none, slower, faster or inconclusive (too few samples on a side to tell); empty without one."},
 	{Name: "regression-figures", Description: "With a baseline: JSON array of each figure compared (cold-start-median, cold-start-p95, ready, warm-p50) with the baseline's and this run's value in ms, the delta in ms and percent, the rank test's p-value and the figure's verdict."},

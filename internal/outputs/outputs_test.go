@@ -112,7 +112,7 @@ func TestValuesAreRedacted(t *testing.T) {
 	var stdout bytes.Buffer
 	w := NewLocal(JSON, &stdout, &bytes.Buffer{})
 	w.Redact = func(s string) string { return strings.ReplaceAll(s, "s3cr3t", "***") }
-	_ = w.Set("cold-start-samples", `[{"check-failed":"got \"token=s3cr3t\""}]`)
+	_ = w.Set("cold-start-samples-json", `[{"check-failed":"got \"token=s3cr3t\""}]`)
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}

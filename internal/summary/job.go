@@ -357,7 +357,7 @@ func writeTrend(b *strings.Builder, trend []report.Point) {
 func writeOutputs(b *strings.Builder, values map[string]string) {
 	var rows []string
 	for _, o := range outputs.Outputs {
-		if v, ok := values[o.Name]; ok && o.Name != "cold-start-samples" {
+		if v, ok := values[o.Name]; ok && o.Name != "cold-start-samples-json" {
 			rows = append(rows, fmt.Sprintf("| %s | %s |\n", o.Name, cellCode(v, valueMax)))
 		}
 	}

@@ -121,14 +121,14 @@ func knativeOnly() *report.Report {
 }
 
 var outputValues = map[string]string{
-	"kubernetes-version": "v1.34.3",
-	"context":            "kind-knative",
-	"knative-version":    "1.20.1",
-	"url":                "http://app-pr-7.default.127.0.0.1.sslip.io",
-	"service":            "app-pr-7",
-	"cold-start-ms":      "1356",
-	"cold-start-samples": `[{"sample":1}]`,
-	"domain":             "a `quoted` | piped value",
+	"kubernetes-version":      "v1.34.3",
+	"context":                 "kind-knative",
+	"knative-version":         "1.20.1",
+	"url":                     "http://app-pr-7.default.127.0.0.1.sslip.io",
+	"service":                 "app-pr-7",
+	"cold-start-ms":           "1356",
+	"cold-start-samples-json": `[{"sample":1}]`,
+	"domain":                  "a `quoted` | piped value",
 }
 
 func TestGolden(t *testing.T) {
@@ -269,7 +269,7 @@ func huge(samples int) *report.Report {
 // characters: whatever the report holds, neither grows past them.
 func TestLimits(t *testing.T) {
 	values := map[string]string{}
-	for _, name := range []string{"url", "kubeconfig", "report", "domain", "context"} {
+	for _, name := range []string{"url", "kubeconfig-path", "report", "domain", "context"} {
 		values[name] = strings.Repeat("v|`", 1<<20)
 	}
 	for _, n := range []int{1000, 100000} {

@@ -282,7 +282,7 @@ func (t *target) Outputs() map[string]string {
 	if t.kubeconfigPath == "" {
 		return nil
 	}
-	return map[string]string{"kubeconfig": t.kubeconfigPath}
+	return map[string]string{"kubeconfig-path": t.kubeconfigPath}
 }
 
 // Secrets are the credentials in the cluster's kubeconfig (its client key),

@@ -473,8 +473,8 @@ func TestConnect(t *testing.T) {
 			if len(r.target.Secrets()) == 0 || !slices.Contains(r.target.Secrets(), r.external.clientKey) && !slices.Contains(r.target.Secrets(), r.internal.clientKey) {
 				t.Errorf("Secrets() does not list the client key: %d values", len(r.target.Secrets()))
 			}
-			if r.target.Outputs()["kubeconfig"] != ".knative-preview/kubeconfig" {
-				t.Errorf("kubeconfig output = %q", r.target.Outputs()["kubeconfig"])
+			if r.target.Outputs()["kubeconfig-path"] != ".knative-preview/kubeconfig" {
+				t.Errorf("kubeconfig-path output = %q", r.target.Outputs()["kubeconfig-path"])
 			}
 			path := filepath.Join(r.ws, ".knative-preview", "kubeconfig")
 			st, err := os.Stat(path)
