@@ -106,15 +106,16 @@ func flat(v float64, n int) []float64 {
 // the viewer's time zone (dayjs) and writes its axis in it too (d3's
 // timeFormat), so a date without a zone comes back on the axis as it was
 // written, in any time zone, as long as the zone's clocks do not change
-// during the chart: the tz database has no change of offset anywhere from
-// 1999-12-31 to 2000-01-02 (TestGanttDayHasNoClockChange). Times since
-// 1970 in dateFormat x would be read back as the viewer's wall clock at
-// those instants: 05:30 later in India.
+// during the chart: no zone of the tz database changes them on this day
+// (TestGanttDayHasNoClockChange; drawn in several zones with
+// hack/render-charts.sh). Times since 1970 (dateFormat x) were read back
+// as the viewer's wall clock at those instants: 30:00 at the start in
+// India, for 00:00.
 var ganttDay = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // ganttSpan is the longest run of stages that the chart shows: the clocks
-// are steady through ganttDay and the day after, and the axis shows at
-// most hours, minutes and seconds.
+// are steady through ganttDay, and the axis shows hours and minutes at
+// most.
 const ganttSpan = 24 * time.Hour
 
 // ganttTime is the date at after ganttDay, as the gantt's dateFormat

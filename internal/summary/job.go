@@ -246,12 +246,12 @@ func writeSampleChart(b *strings.Builder, r *report.Report, samples []measure.Sa
 		out = append(out, "samples "+and(ranges(discarded))+", discarded")
 	}
 	if len(out) > 0 {
-		b.WriteString(" Not in the chart: " + strings.Join(out, "; ") + ".")
+		b.WriteString(" In the table but not in the chart: " + strings.Join(out, "; ") + ".")
 	}
 	if counted > len(totals) {
 		fmt.Fprintf(b, " The chart shows the first %d of the %d counted cold starts.", len(totals), counted)
 	}
-	b.WriteString(" The table has every sample.\n")
+	b.WriteString("\n")
 }
 
 // writeSamples writes a row per sample with the times its steps were seen.

@@ -464,13 +464,13 @@ func TestSampleChart(t *testing.T) {
 	}{
 		{"pulled first and discarded", []measure.Sample{sample(1, cold, 5200), sample(2, cold, 1400), sample(3, cold, 1300), sample(4, discarded, 4)}, true, 1500,
 			[]string{`x-axis "sample" ["2", "3"]`, "bar [1400, 1300]", "line [1350, 1350]", "line [1500, 1500]", `y-axis "ms" 0 --> 1600`,
-				"orange line: cold-start-max-ms, 1500 ms", "Not in the chart: sample 1, which pulled the image (5200 ms); sample 4, discarded."},
+				"orange line: cold-start-max-ms, 1500 ms", "In the table but not in the chart: sample 1, which pulled the image (5200 ms); sample 4, discarded.\n"},
 			[]string{"5200]", ", 4]"}},
 		{"no limit", []measure.Sample{sample(1, cold, 900), sample(2, cold, 1100)}, false, 0,
-			[]string{`x-axis "sample" ["1", "2"]`, "bar [900, 1100]", `"plotColorPalette": "#888888, #3b82f6"}`, "blue line: their median, 1000 ms. The table"},
-			[]string{"cold-start-max-ms", "Not in the chart"}},
+			[]string{`x-axis "sample" ["1", "2"]`, "bar [900, 1100]", `"plotColorPalette": "#888888, #3b82f6"}`, "blue line: their median, 1000 ms.\n"},
+			[]string{"cold-start-max-ms", "not in the chart"}},
 		{"discarded ones", []measure.Sample{sample(1, discarded, 3), sample(2, cold, 800), sample(3, discarded, 2), sample(4, discarded, 2), sample(5, cold, 900), sample(6, discarded, 5)}, false, 0,
-			[]string{`x-axis "sample" ["2", "5"]`, "Not in the chart: samples 1, 3-4 and 6, discarded."}, nil},
+			[]string{`x-axis "sample" ["2", "5"]`, "In the table but not in the chart: samples 1, 3-4 and 6, discarded.\n"}, nil},
 		{"one counted", []measure.Sample{sample(1, cold, 5000), sample(2, cold, 1000)}, true, 1500, nil, []string{"xychart"}},
 		{"more than the chart", func() []measure.Sample {
 			var ss []measure.Sample
@@ -478,7 +478,7 @@ func TestSampleChart(t *testing.T) {
 				ss = append(ss, sample(i, cold, float64(1000+i)))
 			}
 			return ss
-		}(), false, 0, []string{`"19", "20"]`, "The chart shows the first 20 of the 30 counted cold starts."}, []string{`"21"`, "Not in the chart"}},
+		}(), false, 0, []string{`"19", "20"]`, "The chart shows the first 20 of the 30 counted cold starts."}, []string{`"21"`, "not in the chart"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := succeeded()
