@@ -225,17 +225,24 @@ func TestCommentSays(t *testing.T) {
 			if !strings.HasPrefix(md, Marker+"\n") {
 				t.Errorf("the comment does not begin with the marker:\n%s", md)
 			}
-			for _, w := range tc.want {
-				if !strings.Contains(md, w) {
-					t.Errorf("lacks %q:\n%s", w, md)
-				}
-			}
-			for _, n := range tc.not {
-				if strings.Contains(md, n) {
-					t.Errorf("has %q:\n%s", n, md)
-				}
-			}
+			says(t, md, tc.want, tc.not)
 		})
+	}
+}
+
+// says checks that md has each of want and none of not ("" stands for
+// nothing).
+func says(t *testing.T, md string, want, not []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(md, w) {
+			t.Errorf("lacks %q:\n%s", w, md)
+		}
+	}
+	for _, n := range not {
+		if n != "" && strings.Contains(md, n) {
+			t.Errorf("has %q:\n%s", n, md)
+		}
 	}
 }
 
@@ -499,16 +506,7 @@ func TestSampleChart(t *testing.T) {
 			r.Measure = m
 			md := Job(r, nil)
 			checkRendered(t, md)
-			for _, w := range tc.want {
-				if !strings.Contains(md, w) {
-					t.Errorf("lacks %q:\n%s", w, md)
-				}
-			}
-			for _, n := range tc.not {
-				if strings.Contains(md, n) {
-					t.Errorf("has %q:\n%s", n, md)
-				}
-			}
+			says(t, md, tc.want, tc.not)
 		})
 	}
 }
@@ -554,14 +552,7 @@ func TestTrendGaps(t *testing.T) {
 			if tc.labels != "" {
 				want = append(want, `x-axis "run" `+tc.labels+"\n", "    line "+tc.medians)
 			}
-			for _, w := range want {
-				if !strings.Contains(trend, w) {
-					t.Errorf("lacks %q:\n%s", w, trend)
-				}
-			}
-			if tc.not != "" && strings.Contains(trend, tc.not) {
-				t.Errorf("has %q:\n%s", tc.not, trend)
-			}
+			says(t, trend, want, []string{tc.not})
 		})
 	}
 }
@@ -584,14 +575,7 @@ func TestGanttSpan(t *testing.T) {
 			r := &report.Report{Stages: []report.Stage{{Name: "cluster", Ran: true, Seconds: tc.seconds[0]}, {Name: "install", Ran: true, Seconds: tc.seconds[1]}}}
 			md := Job(r, nil)
 			checkRendered(t, md)
-			for _, w := range tc.want {
-				if !strings.Contains(md, w) {
-					t.Errorf("lacks %q:\n%s", w, md)
-				}
-			}
-			if strings.Contains(md, tc.not) {
-				t.Errorf("has %q:\n%s", tc.not, md)
-			}
+			says(t, md, tc.want, []string{tc.not})
 		})
 	}
 }
