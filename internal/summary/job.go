@@ -26,6 +26,9 @@ const (
 	maxSamples = 100
 	maxFigures = 20
 	maxTrend   = 50
+	// maxChart is the most bars or runs a chart shows: their labels fit
+	// side by side under it.
+	maxChart = 20
 	// errorMax is the longest error shown in full, in bytes.
 	errorMax = 16 << 10
 	// valueMax is the longest output value shown.
@@ -48,7 +51,7 @@ func Job(r *report.Report, values map[string]string) string {
 		b.WriteString("\n#### This run vs baseline\n\n")
 		writeComparison(&b, r.Comparison)
 	}
-	writeTrend(&b, r.Trend)
+	writeTrend(&b, r)
 	if r.OK {
 		writeOutputs(&b, values)
 	}
@@ -63,11 +66,9 @@ func writeStages(b *strings.Builder, stages []report.Stage) {
 	}
 	shown := stages[:min(len(stages), maxStages)]
 	b.WriteString("\n| stage | result | time |\n| --- | --- | --- |\n")
-	ran := 0
 	for _, s := range shown {
 		outcome, t := "not run", ""
 		if s.Ran {
-			ran++
 			outcome, t = "ok", seconds(s.Seconds)
 			if s.Error != "" {
 				outcome = "failed"
@@ -76,29 +77,21 @@ func writeStages(b *strings.Builder, stages []report.Stage) {
 		fmt.Fprintf(b, "| %s | %s | %s |\n", text(s.Name, cellMax), outcome, t)
 	}
 	more(b, len(shown), len(stages), "stages")
-	if ran == 0 {
-		return
-	}
-	b.WriteString("\n```mermaid\ngantt\n    dateFormat x\n    axisFormat %M:%S\n")
+	var tasks []ganttTask
 	var at float64 // milliseconds
 	for i, s := range shown {
 		if !s.Ran {
 			continue
 		}
 		start := at
-		end := start + max(math.Round(finite(s.Seconds)*1000), 1)
-		at = end
-		tag := ""
-		if s.Error != "" {
-			tag = "crit, "
-		}
+		at = start + max(math.Round(finite(s.Seconds)*1000), 1)
 		name := ganttName(s.Name, cellMax)
 		if name == "" {
 			name = fmt.Sprintf("stage %d", i+1)
 		}
-		fmt.Fprintf(b, "    %s :%ss%d, %.0f, %.0f\n", name, tag, i+1, start, end)
+		tasks = append(tasks, ganttTask{name: name, id: i + 1, failed: s.Error != "", start: start, end: at})
 	}
-	b.WriteString("```\n")
+	writeGantt(b, tasks)
 }
 
 // InvalidInputs is the job summary of a run whose inputs were refused:
@@ -169,7 +162,7 @@ func writeColdStart(b *strings.Builder, r *report.Report) {
 	if len(m.Samples) > 0 {
 		shown := m.Samples[:min(len(m.Samples), maxSamples)]
 		more(b, len(shown), len(m.Samples), "samples")
-		writeSampleChart(b, shown)
+		writeSampleChart(b, r, shown)
 		writeSamples(b, shown)
 		writeBreakdown(b, shown)
 	}
@@ -209,16 +202,56 @@ func threshold(r *report.Report) string {
 	return fmt.Sprintf("The median cold start, %s, is within cold-start-max-ms (%s).", ms(r.Measure.Cold.Median), ms(limit))
 }
 
-// writeSampleChart writes a bar chart of the samples' total times.
-func writeSampleChart(b *strings.Builder, samples []measure.Sample) {
-	labels := make([]string, len(samples))
-	values := make([]float64, len(samples))
-	for i, s := range samples {
-		labels[i] = label(fmt.Sprint(s.Index), cellMax)
-		values[i] = s.TotalMs
+// writeSampleChart writes a bar chart of the first maxChart counted cold
+// starts' total times, with their median and cold-start-max-ms as lines,
+// and says which samples it leaves out; nothing with fewer than two
+// counted. The first sample's image pull and a discarded sample's few
+// milliseconds would set the scale if drawn with them, so they are left
+// to the table.
+func writeSampleChart(b *strings.Builder, r *report.Report, samples []measure.Sample) {
+	var labels []string
+	var totals []float64
+	var out []string
+	var discarded []int
+	counted := 0
+	for _, s := range samples {
+		switch {
+		case r.Measure.FirstWithPull != nil && s.Index == r.Measure.FirstWithPull.Index:
+			out = append(out, fmt.Sprintf("sample %d, which pulled the image (%s)", s.Index, ms(s.TotalMs)))
+		case s.Verdict != measure.VerdictCold:
+			discarded = append(discarded, s.Index)
+		default:
+			counted++
+			if len(totals) < maxChart {
+				labels = append(labels, label(fmt.Sprint(s.Index), cellMax))
+				totals = append(totals, s.TotalMs)
+			}
+		}
 	}
-	b.WriteString("\n```mermaid\nxychart-beta\n    title \"Cold start samples, total time\"\n")
-	fmt.Fprintf(b, "    x-axis \"sample\" [%s]\n    y-axis \"ms\"\n    bar [%s]\n```\n", strings.Join(labels, ", "), numbers(values))
+	if len(totals) < 2 {
+		return
+	}
+	c := xyChart{title: "Counted cold starts, total time", xTitle: "sample", labels: labels,
+		series: []series{{"bar", grey, totals}, {"line", blue, flat(r.Measure.Cold.Median, len(totals))}}}
+	legend := fmt.Sprintf("%s bars: the cold starts counted in the figures; %s line: their median, %s", capital(colourName[grey]), colourName[blue], ms(r.Measure.Cold.Median))
+	if limit := r.Checks.ColdStartMaxMs; limit > 0 {
+		c.series = append(c.series, series{"line", orange, flat(limit, len(totals))})
+		legend += fmt.Sprintf("; %s line: cold-start-max-ms, %s, which the median must not exceed", colourName[orange], ms(limit))
+	}
+	c.write(b)
+	b.WriteString("\n" + legend + ".")
+	if len(discarded) == 1 {
+		out = append(out, fmt.Sprintf("sample %d, discarded", discarded[0]))
+	} else if len(discarded) > 1 {
+		out = append(out, "samples "+and(ranges(discarded))+", discarded")
+	}
+	if len(out) > 0 {
+		b.WriteString(" In the table but not in the chart: " + strings.Join(out, "; ") + ".")
+	}
+	if counted > len(totals) {
+		fmt.Fprintf(b, " The chart shows the first %d of the %d counted cold starts.", len(totals), counted)
+	}
+	b.WriteString("\n")
 }
 
 // writeSamples writes a row per sample with the times its steps were seen.
@@ -325,31 +358,87 @@ func figureName(name string) string {
 
 // writeTrend writes the last runs' median and p95 cold start as a line
 // chart and a table; nothing with fewer than two runs.
-func writeTrend(b *strings.Builder, trend []report.Point) {
-	if len(trend) < 2 {
+func writeTrend(b *strings.Builder, r *report.Report) {
+	if len(r.Trend) < 2 {
 		return
 	}
-	shown := trend[max(len(trend)-maxTrend, 0):]
+	shown := r.Trend[max(len(r.Trend)-maxTrend, 0):]
 	fmt.Fprintf(b, "\n#### Trend\n\nThe last %d runs of this service, oldest first; this run is the last.\n", len(shown))
-	var labels []string
-	var medians, p95s []float64
-	for i, p := range shown {
-		if p.ColdStartMedianMs > 0 {
-			labels = append(labels, label(fmt.Sprint(i+1), cellMax))
-			medians = append(medians, p.ColdStartMedianMs)
-			p95s = append(p95s, p.ColdStartP95Ms)
-		}
-	}
-	if len(labels) >= 2 {
-		b.WriteString("\n```mermaid\nxychart-beta\n    title \"Cold start by run: median and p95\"\n")
-		fmt.Fprintf(b, "    x-axis \"run\" [%s]\n    y-axis \"ms\"\n    line [%s]\n    line [%s]\n```\n", strings.Join(labels, ", "), numbers(medians), numbers(p95s))
-		b.WriteString("\nThe lower line is the median, the upper the p95.\n")
-	}
+	writeTrendChart(b, r, shown)
 	b.WriteString("\n| run | time | commit | cold start median | p95 | ready | warm p50 |\n| --- | --- | --- | --- | --- | --- | --- |\n")
 	for i, p := range shown {
 		fmt.Fprintf(b, "| %d | %s | %s | %s | %s | %s | %s |\n", i+1, when(p.Time), cellCode(short(p.Commit), cellMax),
 			optPositive(p.ColdStartMedianMs, ms), optPositive(p.ColdStartP95Ms, ms), optPositive(p.ReadySeconds, seconds), optPositive(p.WarmP50Ms, ms))
 	}
+}
+
+// writeTrendChart writes the runs' median and p95 cold start as lines, with
+// this run's cold-start-max-ms, over the last maxChart runs, from the
+// first to the last that has figures; nothing when fewer than two have.
+// Each run has its place on the axis, so that the lines' slopes are true:
+// one without figures is labelled in brackets, and the lines cross it
+// straight from the run before to the run after.
+func writeTrendChart(b *strings.Builder, r *report.Report, runs []report.Point) {
+	has := func(p report.Point) bool { return p.ColdStartMedianMs > 0 && p.ColdStartP95Ms > 0 }
+	first, last := -1, -1
+	for i := max(len(runs)-maxChart, 0); i < len(runs); i++ {
+		if !has(runs[i]) {
+			continue
+		}
+		if first < 0 {
+			first = i
+		}
+		last = i
+	}
+	if first == last {
+		return
+	}
+	var labels []string
+	var missing []int
+	medians, p95s := make([]float64, 0, last-first+1), make([]float64, 0, last-first+1)
+	before := first
+	for i := first; i <= last; i++ {
+		if has(runs[i]) {
+			labels = append(labels, label(fmt.Sprint(i+1), cellMax))
+			medians = append(medians, runs[i].ColdStartMedianMs)
+			p95s = append(p95s, runs[i].ColdStartP95Ms)
+			before = i
+			continue
+		}
+		after := i + 1
+		for !has(runs[after]) {
+			after++
+		}
+		at := float64(i-before) / float64(after-before)
+		labels = append(labels, label(fmt.Sprintf("(%d)", i+1), cellMax))
+		medians = append(medians, between(runs[before].ColdStartMedianMs, runs[after].ColdStartMedianMs, at))
+		p95s = append(p95s, between(runs[before].ColdStartP95Ms, runs[after].ColdStartP95Ms, at))
+		missing = append(missing, i+1)
+	}
+	c := xyChart{title: "Cold start by run", xTitle: "run", labels: labels,
+		series: []series{{"line", blue, medians}, {"line", purple, p95s}}}
+	legend := fmt.Sprintf("%s line: each run's median cold start; %s line: its p95", capital(colourName[blue]), colourName[purple])
+	if limit := r.Checks.ColdStartMaxMs; limit > 0 {
+		c.series = append(c.series, series{"line", orange, flat(limit, len(labels))})
+		legend += fmt.Sprintf("; %s line: this run's cold-start-max-ms, %s", colourName[orange], ms(limit))
+	}
+	c.write(b)
+	b.WriteString("\n" + legend + ".")
+	switch {
+	case len(missing) == 1:
+		fmt.Fprintf(b, " Run %d, in brackets, has no cold start figures: the lines cross it straight from the run before to the run after.", missing[0])
+	case len(missing) > 1:
+		fmt.Fprintf(b, " Runs %s, in brackets, have no cold start figures: the lines cross them straight from the run before to the run after.", and(ranges(missing)))
+	}
+	if first > 0 || last < len(runs)-1 {
+		fmt.Fprintf(b, " The chart shows runs %d to %d, the table all %d.", first+1, last+1, len(runs))
+	}
+	b.WriteString("\n")
+}
+
+// between is the value at a fraction at of the way from a to b.
+func between(a, b, at float64) float64 {
+	return a + (b-a)*at
 }
 
 // writeOutputs writes the outputs' table, in action.yml's order; the

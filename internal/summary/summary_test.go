@@ -2,15 +2,20 @@ package summary
 
 import (
 	"bytes"
+	"cmp"
 	"flag"
 	"fmt"
+	"io/fs"
+	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata" // TZ=Asia/Kolkata on a machine without the tz database
 	"unicode/utf8"
 
 	"github.com/knative-preview/action/internal/measure"
@@ -220,17 +225,24 @@ func TestCommentSays(t *testing.T) {
 			if !strings.HasPrefix(md, Marker+"\n") {
 				t.Errorf("the comment does not begin with the marker:\n%s", md)
 			}
-			for _, w := range tc.want {
-				if !strings.Contains(md, w) {
-					t.Errorf("lacks %q:\n%s", w, md)
-				}
-			}
-			for _, n := range tc.not {
-				if strings.Contains(md, n) {
-					t.Errorf("has %q:\n%s", n, md)
-				}
-			}
+			says(t, md, tc.want, tc.not)
 		})
+	}
+}
+
+// says checks that md has each of want and none of not ("" stands for
+// nothing).
+func says(t *testing.T, md string, want, not []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(md, w) {
+			t.Errorf("lacks %q:\n%s", w, md)
+		}
+	}
+	for _, n := range not {
+		if n != "" && strings.Contains(md, n) {
+			t.Errorf("has %q:\n%s", n, md)
+		}
 	}
 }
 
@@ -299,8 +311,9 @@ func TestLimits(t *testing.T) {
 }
 
 // The charts are well formed: an xychart has as many x-axis labels as
-// values in each series, and the gantt has one task per stage that ran,
-// the failed one marked crit.
+// values in each series, a colour for each series, and a y-axis from 0 to
+// above every value; the gantt has one task per stage that ran, each after
+// the one before, the failed one marked crit.
 func TestMermaid(t *testing.T) {
 	many := succeeded()
 	for i := 5; i <= 1000; i++ {
@@ -309,12 +322,14 @@ func TestMermaid(t *testing.T) {
 	hostile := failed()
 	hostile.Stages[0].Name = "clu\"ster: x]\n```"
 	for name, tc := range map[string]struct {
-		r                  *report.Report
-		bars, lines, tasks int
-		crit               int
+		r                   *report.Report
+		bars, points, tasks int
+		crit                int
 	}{
-		"success":      {succeeded(), 4, 4, 4, 0},
-		"1000":         {many, maxSamples, 4, 4, 0},
+		// The first sample pulled the image and the fourth was discarded;
+		// the trend's third run has no figures and is crossed.
+		"success":      {succeeded(), 2, 5, 4, 0},
+		"1000":         {many, maxChart, 5, 4, 0},
 		"failure":      {failed(), 0, 0, 2, 1},
 		"hostile":      {hostile, 0, 0, 2, 1},
 		"knative":      {knativeOnly(), 0, 0, 2, 0},
@@ -322,23 +337,31 @@ func TestMermaid(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			got := checkMermaid(t, Job(tc.r, nil))
-			if got.bars != tc.bars || got.lines != tc.lines || got.tasks != tc.tasks || got.crit != tc.crit {
-				t.Errorf("bars %d, line points %d, tasks %d, crit %d; want %d, %d, %d, %d", got.bars, got.lines, got.tasks, got.crit, tc.bars, tc.lines, tc.tasks, tc.crit)
+			if got.bars != tc.bars || got.points != tc.points || got.tasks != tc.tasks || got.crit != tc.crit {
+				t.Errorf("bars %d, line points %d, tasks %d, crit %d; want %d, %d, %d, %d", got.bars, got.points, got.tasks, got.crit, tc.bars, tc.points, tc.tasks, tc.crit)
 			}
 		})
 	}
 }
 
-type charts struct{ bars, lines, tasks, crit int }
+// charts counts what checkMermaid found: the bars of the bar chart, the
+// points of each line of the line chart, gantt tasks and crit ones.
+type charts struct{ bars, points, tasks, crit int }
 
 var (
+	initRe   = regexp.MustCompile(`^%%\{init: \{"themeVariables": \{"xyChart": \{"plotColorPalette": "(#[0-9a-f]{6}(, #[0-9a-f]{6})*)"\}\}\}\}%%$`)
+	titleRe  = regexp.MustCompile(`^    title "[A-Za-z0-9 ,]+"$`)
 	axisRe   = regexp.MustCompile(`^    x-axis "[a-z]+" \[("[A-Za-z0-9 .,_+/()-]*"(, "[A-Za-z0-9 .,_+/()-]*")*)\]$`)
-	seriesRe = regexp.MustCompile(`^    (bar|line) \[(-?[0-9]+(, -?[0-9]+)*)\]$`)
-	taskRe   = regexp.MustCompile(`^    ([A-Za-z0-9 .,_+/()-]+) :(crit, )?s[0-9]+, ([0-9]+), ([0-9]+)$`)
+	yAxisRe  = regexp.MustCompile(`^    y-axis "ms" 0 --> ([0-9]+(\.[0-9]+)?)$`)
+	seriesRe = regexp.MustCompile(`^    (bar|line) \[([0-9]+(, [0-9]+)*)\]$`)
+	taskRe   = regexp.MustCompile(`^    ([A-Za-z0-9 .,_+/()-]+) :(crit, )?s[0-9]+, ([0-9-]+ [0-9:.]+), ([0-9-]+ [0-9:.]+)$`)
+	ganttRe  = regexp.MustCompile(`^    (title Stages, (minutes:seconds|hours:minutes) from the start|dateFormat YYYY-MM-DD HH:mm:ss\.SSS|axisFormat (%M:%S|%H:%M)|todayMarker off)$`)
 )
 
-// checkMermaid checks every Mermaid block of md and counts bars, points of
-// the first line, gantt tasks and crit tasks.
+// ganttLayout is how the gantt's dateFormat reads in Go.
+const ganttLayout = "2006-01-02 15:04:05.000"
+
+// checkMermaid checks every Mermaid block of md and counts what it draws.
 func checkMermaid(t *testing.T, md string) charts {
 	t.Helper()
 	var got charts
@@ -349,35 +372,55 @@ func checkMermaid(t *testing.T, md string) charts {
 			t.Fatalf("a Mermaid block is not closed:\n%s", blk)
 		}
 		lines := strings.Split(body, "\n")
+		colours := -1
+		if m := initRe.FindStringSubmatch(lines[0]); m != nil {
+			colours = len(strings.Split(m[1], ", "))
+			lines = lines[1:]
+		}
 		switch lines[0] {
 		case "xychart-beta":
-			labels := -1
+			labels, top, n := -1, -1.0, 0
+			var c charts
 			for _, l := range lines[1:] {
-				if strings.HasPrefix(l, "    x-axis") {
-					m := axisRe.FindStringSubmatch(l)
-					if m == nil {
-						t.Fatalf("x-axis line %q is not well formed", l)
-					}
+				if m := axisRe.FindStringSubmatch(l); m != nil {
 					labels = len(strings.Split(m[1], ", "))
-				}
-				if m := seriesRe.FindStringSubmatch(l); m != nil {
-					n := len(strings.Split(m[2], ", "))
-					if n != labels {
-						t.Errorf("%s of %d values under %d x-axis labels", m[1], n, labels)
+				} else if m := yAxisRe.FindStringSubmatch(l); m != nil {
+					top, _ = strconv.ParseFloat(m[1], 64)
+				} else if m := seriesRe.FindStringSubmatch(l); m != nil {
+					n++
+					values := strings.Split(m[2], ", ")
+					if len(values) != labels {
+						t.Errorf("%s of %d values under %d x-axis labels", m[1], len(values), labels)
+					}
+					for _, v := range values {
+						if f, _ := strconv.ParseFloat(v, 64); f > top {
+							t.Errorf("%s value %s above the y-axis's top, %g", m[1], v, top)
+						}
 					}
 					if m[1] == "bar" {
-						got.bars = n
-					} else if got.lines == 0 {
-						got.lines = n
+						c.bars = len(values)
+					} else {
+						c.points = len(values)
 					}
-				} else if !strings.HasPrefix(l, "    title \"") && !strings.HasPrefix(l, "    x-axis") && l != `    y-axis "ms"` {
+				} else if !titleRe.MatchString(l) {
 					t.Errorf("xychart line %q is not well formed", l)
 				}
 			}
+			if colours != n {
+				t.Errorf("an xychart of %d series has %d colours", n, colours)
+			}
+			if c.bars > 0 {
+				got.bars = c.bars
+			} else {
+				got.points = c.points
+			}
 		case "gantt":
-			end := -1
+			if colours != -1 {
+				t.Errorf("the gantt has an init directive")
+			}
+			var end time.Time
 			for _, l := range lines[1:] {
-				if l == "    dateFormat x" || l == "    axisFormat %M:%S" {
+				if ganttRe.MatchString(l) {
 					continue
 				}
 				m := taskRe.FindStringSubmatch(l)
@@ -389,10 +432,16 @@ func checkMermaid(t *testing.T, md string) charts {
 				if m[2] != "" {
 					got.crit++
 				}
-				s, _ := strconv.Atoi(m[3])
-				e, _ := strconv.Atoi(m[4])
-				if s < end || e <= s {
-					t.Errorf("task %q runs from %d to %d after one that ended at %d", l, s, e, end)
+				s, err1 := time.Parse(ganttLayout, m[3])
+				e, err2 := time.Parse(ganttLayout, m[4])
+				if err1 != nil || err2 != nil {
+					t.Errorf("task %q: %v %v", l, err1, err2)
+				}
+				if got.tasks == 1 && !s.Equal(ganttDay) {
+					t.Errorf("the first task begins at %s, not at %s", m[3], ganttDay.Format(ganttLayout))
+				}
+				if s.Before(end) || !e.After(s) {
+					t.Errorf("task %q runs from %s to %s after one that ended at %s", l, m[3], m[4], end.Format(ganttLayout))
 				}
 				end = e
 			}
@@ -401,4 +450,215 @@ func checkMermaid(t *testing.T, md string) charts {
 		}
 	}
 	return got
+}
+
+// The cold start chart draws only the counted cold starts, so that they
+// fill its height: not the first sample when it pulled the image, not a
+// discarded one; the text says which it leaves out, and a level line shows
+// cold-start-max-ms when it is set.
+func TestSampleChart(t *testing.T) {
+	sample := func(i int, verdict string, total float64) measure.Sample {
+		return measure.Sample{Index: i, Verdict: verdict, TotalMs: total}
+	}
+	cold, discarded := measure.VerdictCold, measure.VerdictDiscarded
+	for _, tc := range []struct {
+		name    string
+		samples []measure.Sample
+		pulled  bool
+		limit   float64
+		want    []string
+		not     []string
+	}{
+		{"pulled first and discarded", []measure.Sample{sample(1, cold, 5200), sample(2, cold, 1400), sample(3, cold, 1300), sample(4, discarded, 4)}, true, 1500,
+			[]string{`x-axis "sample" ["2", "3"]`, "bar [1400, 1300]", "line [1350, 1350]", "line [1500, 1500]", `y-axis "ms" 0 --> 1600`,
+				"orange line: cold-start-max-ms, 1500 ms", "In the table but not in the chart: sample 1, which pulled the image (5200 ms); sample 4, discarded.\n"},
+			[]string{"5200]", ", 4]"}},
+		{"no limit", []measure.Sample{sample(1, cold, 900), sample(2, cold, 1100)}, false, 0,
+			[]string{`x-axis "sample" ["1", "2"]`, "bar [900, 1100]", `"plotColorPalette": "#888888, #3b82f6"}`, "blue line: their median, 1000 ms.\n"},
+			[]string{"cold-start-max-ms", "not in the chart"}},
+		{"discarded ones", []measure.Sample{sample(1, discarded, 3), sample(2, cold, 800), sample(3, discarded, 2), sample(4, discarded, 2), sample(5, cold, 900), sample(6, discarded, 5)}, false, 0,
+			[]string{`x-axis "sample" ["2", "5"]`, "In the table but not in the chart: samples 1, 3-4 and 6, discarded.\n"}, nil},
+		{"one counted", []measure.Sample{sample(1, cold, 5000), sample(2, cold, 1000)}, true, 1500, nil, []string{"xychart"}},
+		{"more than the chart", func() []measure.Sample {
+			var ss []measure.Sample
+			for i := 1; i <= 30; i++ {
+				ss = append(ss, sample(i, cold, float64(1000+i)))
+			}
+			return ss
+		}(), false, 0, []string{`"19", "20"]`, "The chart shows the first 20 of the 30 counted cold starts."}, []string{`"21"`, "not in the chart"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := succeeded()
+			r.Trend, r.Stages = nil, nil
+			r.Checks.ColdStartMaxMs = tc.limit
+			m := &measure.Report{Samples: tc.samples}
+			var totals []float64
+			for _, s := range tc.samples {
+				if s.Verdict == cold {
+					totals = append(totals, s.TotalMs)
+				}
+			}
+			if tc.pulled {
+				m.FirstWithPull = &tc.samples[0]
+				totals = totals[1:]
+			}
+			m.Cold = measure.Summarise(totals)
+			r.Measure = m
+			md := Job(r, nil)
+			checkRendered(t, md)
+			says(t, md, tc.want, tc.not)
+		})
+	}
+}
+
+// Each run of the trend has its place on the chart's axis, so that the
+// lines' slopes are true: a run without cold start figures is labelled in
+// brackets and crossed straight from the run before to the run after, and
+// the text says so. The chart shows the last maxChart runs at most, from
+// and to a run with figures.
+func TestTrendGaps(t *testing.T) {
+	point := func(median float64) report.Point {
+		return report.Point{Time: "2026-03-01T12:00:00Z", ColdStartMedianMs: median, ColdStartP95Ms: median * 2}
+	}
+	var long []report.Point
+	for i := range 30 {
+		long = append(long, point(float64(1000+i)))
+	}
+	for _, tc := range []struct {
+		name    string
+		trend   []report.Point
+		labels  string
+		medians string
+		says    string
+		not     string
+	}{
+		{"none missing", []report.Point{point(1000), point(1100), point(900)}, `["1", "2", "3"]`, "[1000, 1100, 900]", "p95; orange line: this run's cold-start-max-ms, 1500 ms.\n", "brackets"},
+		{"one in the middle", []report.Point{point(1000), point(0), point(900)}, `["1", "(2)", "3"]`, "[1000, 950, 900]",
+			"Run 2, in brackets, has no cold start figures: the lines cross it straight from the run before to the run after.\n", "The chart shows"},
+		{"first and a span", []report.Point{point(0), point(1000), point(1100), point(0), point(0), point(0), point(900)}, `["2", "3", "(4)", "(5)", "(6)", "7"]`,
+			"[1000, 1100, 1050, 1000, 950, 900]", "Runs 4-6, in brackets, have no cold start figures: the lines cross them straight from the run before to the run after. The chart shows runs 2 to 7, the table all 7.", ""},
+		{"the last", []report.Point{point(1000), point(1100), point(0)}, `["1", "2"]`, "[1000, 1100]", "The chart shows runs 1 to 2, the table all 3.", "brackets"},
+		{"only one with figures", []report.Point{point(1000), point(0), point(0)}, "", "", "| 3 | 2026-03-01 12:00 |", "xychart"},
+		{"longer than the chart", long, `["11", "12", "13", "14", "15", "16", "17", "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30"]`,
+			"[1010, 1011, ", "The chart shows runs 11 to 30, the table all 30.", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := succeeded()
+			r.Trend = tc.trend
+			md := Job(r, nil)
+			checkRendered(t, md)
+			trend := md[strings.Index(md, "#### Trend"):]
+			want := []string{tc.says}
+			if tc.labels != "" {
+				want = append(want, `x-axis "run" `+tc.labels+"\n", "    line "+tc.medians)
+			}
+			says(t, trend, want, []string{tc.not})
+		})
+	}
+}
+
+// The gantt's axis reads the time since the first stage began: minutes
+// and seconds under an hour, hours too from an hour on; a day or more is
+// left to the table.
+func TestGanttSpan(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		seconds []float64
+		want    []string
+		not     string
+	}{
+		{"minutes", []float64{41.2, 95.3}, []string{"axisFormat %M:%S", "install :s2, 2000-01-01 00:00:41.200, 2000-01-01 00:02:16.500"}, "%H"},
+		{"hours", []float64{3000, 1200}, []string{"title Stages, hours:minutes from the start", "axisFormat %H:%M\n", "install :s2, 2000-01-01 00:50:00.000, 2000-01-01 01:10:00.000"}, "axisFormat %M:%S"},
+		{"a day", []float64{80000, 6400}, []string{"The stages took a day or more in all"}, "gantt"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &report.Report{Stages: []report.Stage{{Name: "cluster", Ran: true, Seconds: tc.seconds[0]}, {Name: "install", Ran: true, Seconds: tc.seconds[1]}}}
+			md := Job(r, nil)
+			checkRendered(t, md)
+			says(t, md, tc.want, []string{tc.not})
+		})
+	}
+}
+
+// The gantt reads 00:00 at the start wherever it is written and read. The
+// job summary is written here under TZ=UTC and TZ=Asia/Kolkata (UTC+5:30),
+// each in a process of its own as the time zone is read at start, and the
+// two are the same: the source holds times without a zone. Mermaid reads
+// them, and writes its axis, in the reader's zone (ganttDay), so that
+// they read back as written: seen drawn in both zones with
+// hack/render-charts.sh.
+func TestGanttTimeZone(t *testing.T) {
+	const begin, end = "--- job summary ---\n", "--- end ---\n"
+	if os.Getenv("SUMMARY_PRINT_JOB") != "" {
+		_, offset := time.Now().Zone()
+		fmt.Printf("%d\n%s%s%s", offset, begin, Job(succeeded(), outputValues), end)
+		return
+	}
+	want := Job(succeeded(), outputValues)
+	for tz, offset := range map[string]string{"UTC": "0", "Asia/Kolkata": "19800"} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestGanttTimeZone$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "TZ="+tz, "SUMMARY_PRINT_JOB=1")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("TZ=%s: %v\n%s", tz, err, out)
+		}
+		zone, rest, _ := strings.Cut(string(out), "\n")
+		if zone != offset {
+			t.Fatalf("TZ=%s: the process ran %s seconds off UTC, want %s", tz, zone, offset)
+		}
+		_, rest, _ = strings.Cut(rest, begin)
+		got, _, _ := strings.Cut(rest, end)
+		if got != want {
+			t.Errorf("TZ=%s: the job summary differs:\n%s", tz, got)
+		}
+	}
+	if !strings.Contains(want, "cluster :s1, 2000-01-01 00:00:00.000, 2000-01-01 00:00:41.200\n") {
+		t.Errorf("the gantt does not begin at 00:00:\n%s", want)
+	}
+}
+
+// No time zone changes its clocks on the gantt's day, in which the chart
+// of a run shorter than a day fits: its times read back as written in
+// every zone. The zones are the system's tz database (when it has one)
+// and those of odd offsets and changes.
+func TestGanttDayHasNoClockChange(t *testing.T) {
+	names := []string{"UTC", "Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns", "Australia/Lord_Howe", "Pacific/Chatham",
+		"Pacific/Kiritimati", "Pacific/Apia", "America/Santiago", "Asia/Tehran", "Africa/Monrovia", "Europe/Berlin"}
+	const root = "/usr/share/zoneinfo"
+	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && d.Type().IsRegular() {
+			names = append(names, strings.TrimPrefix(p, root+"/"))
+		}
+		return nil
+	})
+	checked := 0
+	for _, name := range names {
+		loc, err := time.LoadLocation(name)
+		if err != nil {
+			continue // not a zone: a table or a note of the database
+		}
+		checked++
+		start := time.Date(ganttDay.Year(), ganttDay.Month(), ganttDay.Day(), 0, 0, 0, 0, loc)
+		if _, changes := start.ZoneBounds(); !changes.IsZero() && changes.Before(start.Add(ganttSpan)) {
+			t.Errorf("%s changes its clocks at %s, during the gantt's day", name, changes)
+		}
+	}
+	t.Logf("%d zones checked", checked)
+}
+
+// The y-axis ends at a round number a little above the highest value.
+func TestAxisTop(t *testing.T) {
+	for _, tc := range []struct {
+		v    float64
+		want string // "" for any number not below v
+	}{
+		{0, "1"}, {-5, "1"}, {math.NaN(), "1"}, {1, "1.2"}, {4, "5"}, {1412, "1600"}, {1500, "1600"}, {1900, "2000"}, {5200, "6000"}, {0.3, "0.35"}, {0.012, "0.014"},
+		{1e300, ""}, {math.MaxFloat64, ""},
+	} {
+		got := axisTop(tc.v)
+		top, err := strconv.ParseFloat(got, 64)
+		if err != nil || top < tc.v || (tc.want != "" && got != tc.want) || strings.ContainsAny(got, "e+") {
+			t.Errorf("axisTop(%g) = %s, want %s", tc.v, got, cmp.Or(tc.want, "a number not below it"))
+		}
+	}
 }
