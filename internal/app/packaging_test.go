@@ -219,3 +219,45 @@ func TestREADMELayoutMatchesTheTree(t *testing.T) {
 		}
 	}
 }
+
+var updateReference = flag.Bool("update-reference", false, "rewrite docs/reference.md from the input and output tables")
+
+// The reference users read is generated from the tables the code reads:
+// an input added without regenerating fails here. It names every input
+// but the internal ones, and every output.
+func TestReferenceMatchesTheCode(t *testing.T) {
+	path := filepath.Join("..", "..", referenceFile)
+	if *updateReference {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(referenceText()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test ./internal/app -run TestReference -update-reference writes it)", err)
+	}
+	if string(data) != referenceText() {
+		t.Errorf("%s differs from what the tables generate: run go test ./internal/app -run TestReference -update-reference", referenceFile)
+	}
+	for _, in := range config.Inputs {
+		row := "| `" + in.Name + "` |"
+		if in.Internal == strings.Contains(string(data), row) {
+			t.Errorf("input %s (internal: %v): the reference has a row for it: %v", in.Name, in.Internal, !in.Internal)
+		}
+	}
+	for _, o := range outputs.Outputs {
+		if !strings.Contains(string(data), "| `"+o.Name+"` |") {
+			t.Errorf("output %s is not in the reference", o.Name)
+		}
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "("+referenceFile+")") {
+		t.Errorf("README.md does not link to %s", referenceFile)
+	}
+}

@@ -17,8 +17,9 @@ var updatePlans = flag.Bool("update-plans", false, "rewrite testdata/plans.golde
 
 // readmeStep is one step of a README example that uses the action.
 type readmeStep struct {
-	// Where says which example and step it is, for messages and the golden file.
-	Where string
+	// Where says which example and step it is, for messages; Title the
+	// same without the line, for the golden file.
+	Where, Title string
 	// With is the step's with: block, expressions evaluated.
 	With map[string]string
 }
@@ -62,6 +63,7 @@ func readmeSteps(t *testing.T) []readmeStep {
 		t.Fatal(err)
 	}
 	var out []readmeStep
+	example := 0
 	lines := strings.Split(string(data), "\n")
 	for i := 0; i < len(lines); i++ {
 		if strings.TrimSpace(lines[i]) != "```yaml" {
@@ -76,6 +78,7 @@ func readmeSteps(t *testing.T) []readmeStep {
 		if !strings.Contains(text, "uses: knative-preview/action@") {
 			continue
 		}
+		example++
 		for n, with := range actionSteps(t, text) {
 			evaluated := map[string]string{}
 			for k, v := range with {
@@ -88,7 +91,7 @@ func readmeSteps(t *testing.T) []readmeStep {
 					return val
 				})
 			}
-			out = append(out, readmeStep{Where: fmt.Sprintf("README.md line %d, step %d", start, n+1), With: evaluated})
+			out = append(out, readmeStep{Where: fmt.Sprintf("README.md example %d (line %d), step %d", example, start, n+1), With: evaluated, Title: fmt.Sprintf("README.md example %d, step %d", example, n+1)})
 		}
 	}
 	if len(out) == 0 {
@@ -169,7 +172,7 @@ type planCase struct {
 func TestPlansOfTheREADMEExamples(t *testing.T) {
 	var cases []planCase
 	for _, s := range readmeSteps(t) {
-		cases = append(cases, planCase{name: s.Where, with: s.With, event: "synchronize"})
+		cases = append(cases, planCase{name: s.Title, with: s.With, event: "synchronize"})
 	}
 	cases = append(cases,
 		planCase{name: "closed pull request, Service per pull request", with: map[string]string{"cluster": "kubeconfig", "kubeconfig": readmeKubeconfig, "image": "ghcr.io/acme/app:pr-7", "history": "cluster"}, event: "closed"},

@@ -67,14 +67,35 @@ var (
 	}
 )
 
+// InputGroup is a titled part of the inputs, as the reference shows them.
+type InputGroup struct {
+	Title string
+	Defs  []input.Def
+}
+
+// InputGroups are the inputs by what they are about, in order.
+var InputGroups = []InputGroup{
+	{"The run", []input.Def{clusterInput, timeoutInput, imageInput, githubTokenInput, dryRunInput}},
+	{"Cluster: kubeconfig", kubeconfig.Inputs},
+	{"Cluster: kind and GKE", cluster.Inputs},
+	{"Cluster: kind", kind.Inputs},
+	{"Cluster: GKE", gke.Inputs},
+	{"Knative Serving", install.Inputs},
+	{"The Knative Service", deploy.Inputs},
+	{"Cold starts and smoke checks", measure.Inputs},
+	{"History and comparison", slices.Concat(history.Inputs, baseline.Inputs, regression.Inputs)},
+	{"Pull requests", github.Inputs},
+	{"Set by the runner", []input.Def{input.HostWorkspace}},
+}
+
 // Inputs is every input the action has, in the order action.yml lists them.
-var Inputs = slices.Concat(
-	[]input.Def{clusterInput}, kubeconfig.Inputs, []input.Def{timeoutInput, imageInput},
-	cluster.Inputs, kind.Inputs, gke.Inputs,
-	install.Inputs, []input.Def{githubTokenInput},
-	deploy.Inputs, measure.Inputs,
-	history.Inputs, baseline.Inputs, regression.Inputs, github.Inputs, []input.Def{dryRunInput, input.HostWorkspace},
-)
+var Inputs = func() []input.Def {
+	var out []input.Def
+	for _, g := range InputGroups {
+		out = append(out, g.Defs...)
+	}
+	return out
+}()
 
 // targetsOf lists, for each input that only some cluster targets read,
 // those targets: the inputs a target owns are its.

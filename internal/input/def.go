@@ -28,6 +28,9 @@ type Def struct {
 	// it (a new line that would start a workflow command in the log) is a
 	// problem.
 	Multiline bool
+	// Internal inputs are filled in by action.yml's default for the
+	// action itself: they are no CLI flag and not in the reference.
+	Internal bool
 }
 
 // ActionYAMLDefault is the default action.yml declares: ActionDefault when

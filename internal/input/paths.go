@@ -21,7 +21,8 @@ const hostWorkspace = "host-workspace"
 var HostWorkspace = Def{
 	Name:          hostWorkspace,
 	ActionDefault: "${{ toJSON(github.workspace) }}",
-	Description:   "Set by the runner, not for users: the workspace's path on the runner's host, so that paths earlier steps wrote (KUBECONFIG, GOOGLE_APPLICATION_CREDENTIALS, file inputs, file references inside a kubeconfig) are read from the container's workspace. Leave it unset.",
+	Internal:      true,
+	Description:   "Internal: set by the runner, not for users: the workspace's path on the runner's host, so that paths earlier steps wrote (KUBECONFIG, GOOGLE_APPLICATION_CREDENTIALS, file inputs, file references inside a kubeconfig) are read from the container's workspace. Leave it unset.",
 }
 
 // pathMap maps paths under the runner's host workspace to the same paths

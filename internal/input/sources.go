@@ -27,6 +27,9 @@ func FromAction(defs []Def, getenv func(string) string) Values {
 func Flags(fs *flag.FlagSet, defs []Def) Values {
 	raw := Values{}
 	for _, d := range defs {
+		if d.Internal {
+			continue // the action's own, not the command line's
+		}
 		usage := d.Description
 		if d.Default != "" {
 			usage += " (default " + strconv.Quote(d.Default) + ")"
