@@ -24,6 +24,11 @@ import (
 	"github.com/knative-preview/action/internal/log"
 )
 
+// ContainerActionHelp is the README's section on what the action's
+// container sees of the runner (its home, its paths, its loopback, the
+// programs it has): errors about those link to it.
+const ContainerActionHelp = "https://github.com/knative-preview/action#inside-a-container-action"
+
 // ErrNoCluster is wrapped by Connect of a target asked to use only an
 // existing cluster (mode down) when there is none.
 var ErrNoCluster = errors.New("mode down creates no cluster")

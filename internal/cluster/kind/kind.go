@@ -64,9 +64,10 @@ type target struct {
 	log      log.Logger
 	timeouts timeouts
 
-	small          bool     // Docker has fewer than fullCPUs, once checked
-	kubeconfigPath string   // set once written
-	secrets        []string // of the kubeconfig, once read
+	info           *docker.Info // what Docker says of itself, once checked
+	small          bool         // Docker has fewer than fullCPUs, once checked
+	kubeconfigPath string       // set once written
+	secrets        []string     // of the kubeconfig, once read
 }
 
 var (

@@ -88,8 +88,8 @@ type dockerClient interface {
 	InspectContainer(ctx context.Context, name string) (*docker.Container, error)
 	ConnectNetwork(ctx context.Context, network, container string) error
 	Publishers(ctx context.Context, hostPort int) ([]string, error)
-	ImageID(ctx context.Context, ref string) (string, error)
-	Save(ctx context.Context, path string, refs ...string) error
+	ImageID(ctx context.Context, ref, platform string) (string, error)
+	Save(ctx context.Context, path, platform string, refs ...string) error
 	Exec(ctx context.Context, container string, stdin io.Reader, args ...string) ([]byte, error)
 }
 

@@ -175,7 +175,7 @@ func TestConnect(t *testing.T) {
 			wantDocker: []string{
 				"info", "publishers PORT", "image id myapp:dev",
 				"exec knative-control-plane crictl inspecti myapp:dev",
-				"save myapp:dev",
+				"save myapp:dev --platform linux/amd64",
 				"exec knative-control-plane containerd config dump",
 				importLine + " < archive of myapp:dev",
 			},
@@ -428,7 +428,7 @@ func TestConnect(t *testing.T) {
 				"exec knative-control-plane crictl inspecti ghcr.io/org/tool:v2",
 				"exec knative-worker crictl inspecti myapp:dev",
 				"exec knative-worker crictl inspecti ghcr.io/org/tool:v2",
-				"save myapp:dev ghcr.io/org/tool:v2",
+				"save myapp:dev ghcr.io/org/tool:v2 --platform linux/amd64",
 				"exec knative-control-plane containerd config dump",
 				importLine + " < archive of myapp:dev ghcr.io/org/tool:v2",
 			},
