@@ -49,6 +49,8 @@ func TestLoadImages(t *testing.T) {
 		name   string
 		images []fakedocker.Image
 		load   []string
+		// workers are the cluster's nodes besides knative-control-plane.
+		workers []string
 		// nodes holds images the nodes have before the first run.
 		nodes   map[string][]fakedocker.NodeImage
 		version string // of the daemon; empty: the store's default
@@ -71,9 +73,10 @@ func TestLoadImages(t *testing.T) {
 			wantFirst: []string{"myapp:dev", "ghcr.io/org/tool:v2"},
 		},
 		{
-			name:   "an older build in one node is replaced there",
-			images: []fakedocker.Image{myappDev},
-			load:   []string{"myapp:dev"},
+			name:    "an older build in one node is replaced there",
+			images:  []fakedocker.Image{myappDev},
+			load:    []string{"myapp:dev"},
+			workers: []string{"knative-worker"},
 			nodes: map[string][]fakedocker.NodeImage{
 				"knative-control-plane": {{Name: "docker.io/library/myapp:dev", Target: digestOf("older manifest"), Config: digestOf("older config")}},
 			},
@@ -92,7 +95,7 @@ func TestLoadImages(t *testing.T) {
 				fake := fakedocker.Install(t)
 				fake.On(fakedocker.Rule{Args: []string{"exec", "--privileged", "*", "containerd", "config", "dump"}, Stdout: containerdConfigV3})
 				fake.WithDaemon(fakedocker.Daemon{Store: store, Version: tt.version, Images: tt.images, Nodes: tt.nodes})
-				nodes := []string{"knative-control-plane", "knative-worker"}
+				nodes := append([]string{"knative-control-plane"}, tt.workers...)
 				run := func() ([]string, error) {
 					t.Helper()
 					before := len(fake.Calls())
