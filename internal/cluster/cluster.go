@@ -166,15 +166,26 @@ func Explain(host string, err error) error {
 }
 
 func loopbackHint(host string) string {
-	u, err := url.Parse(host)
-	if err != nil {
-		return ""
-	}
-	h := u.Hostname()
-	if h == "localhost" || strings.HasPrefix(h, "127.") || h == "::1" {
-		return " The address is loopback: inside a container action it means the action's own container, not the runner; use an address the container can reach."
+	if Loopback(host) {
+		return " The address is loopback: inside a container action it means the action's own container, not the runner; use an address the container can reach (see " + ContainerActionHelp + ")."
 	}
 	return ""
+}
+
+// Loopback reports whether server (https://host:port) is on the loopback
+// of the machine, or container, that reaches it: 127.0.0.0/8, ::1 or
+// localhost.
+func Loopback(server string) bool {
+	u, err := url.Parse(server)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 func short(err error) string {

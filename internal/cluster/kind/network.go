@@ -75,7 +75,7 @@ func (t *runner) inContainer() (bool, string) {
 func (t *runner) ownContainer(ctx context.Context) (*docker.Container, error) {
 	in, why := t.inContainer()
 	if !in {
-		t.log.Infof("not in a container: reaching the cluster at the ports kind publishes on 127.0.0.1")
+		t.log.Infof("not in a container: reaching what the runner's Docker publishes on 127.0.0.1 directly")
 		return nil, nil
 	}
 	hostname := t.o.Hostname
@@ -102,7 +102,7 @@ func (t *runner) ownContainer(ctx context.Context) (*docker.Container, error) {
 			return nil, fmt.Errorf("finding this container (%s) in Docker: %w", c, err)
 		}
 		if own.HostConfig.NetworkMode == "host" {
-			t.log.Infof("in a container on the host's network (%s): reaching the cluster at the ports kind publishes on 127.0.0.1", why)
+			t.log.Infof("in a container on the host's network (%s): reaching what the runner's Docker publishes on 127.0.0.1 directly", why)
 			return nil, nil
 		}
 		t.log.Infof("in a container (%s): its id is %s", why, shortID(own.ID))

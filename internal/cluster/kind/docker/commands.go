@@ -142,6 +142,9 @@ type Container struct {
 	}
 	NetworkSettings struct {
 		Networks map[string]Endpoint
+		// Ports are the host ports a running container publishes, by
+		// "<port>/<protocol>": those Docker chose included.
+		Ports map[string][]PortBinding
 	}
 }
 
