@@ -18,7 +18,11 @@ func (r *Resolver) listReleases(ctx context.Context, repo string) ([]*version.Ve
 	if r.Folder != "" {
 		return r.listFolder(repo)
 	}
-	releases, err := github.NewReleases(r.BaseURL, r.Token, r.Client)
+	tokenAPI := r.TokenAPI
+	if tokenAPI == "" {
+		tokenAPI = os.Getenv("GITHUB_API_URL")
+	}
+	releases, err := github.NewReleases(r.BaseURL, r.Token, tokenAPI, r.Client)
 	if err != nil {
 		return nil, err
 	}

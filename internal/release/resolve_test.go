@@ -101,10 +101,11 @@ var blocking = http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { <
 func newResolver(base, token string) (*Resolver, *[]string) {
 	var lines []string
 	return &Resolver{
-		BaseURL: base,
-		Token:   token,
-		Client:  &http.Client{Timeout: 5 * time.Second},
-		Log:     log.Func(func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }),
+		BaseURL:  base,
+		Token:    token,
+		TokenAPI: base, // the fake stands for the API the token belongs to
+		Client:   &http.Client{Timeout: 5 * time.Second},
+		Log:      log.Func(func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }),
 	}, &lines
 }
 
