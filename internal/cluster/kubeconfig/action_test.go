@@ -91,8 +91,9 @@ func (a *action) parse(raw input.Values, style input.Style) (Options, []string) 
 	return o, problems
 }
 
-// notInContainer are seams under which this process is on the runner's
-// host, whatever machine runs the test.
+// notInContainer are seams under which this process is not in a
+// container, whatever machine runs the test: a loopback server is then used
+// as it is (the test's fake API servers are on 127.0.0.1).
 func notInContainer(t *testing.T) kind.Options {
 	absent := filepath.Join(t.TempDir(), "absent")
 	return kind.Options{ContainerMarkers: []string{absent}, ActionsWorkspace: absent, Getenv: func(string) string { return "" }}
@@ -223,7 +224,7 @@ func TestOtherExecPluginsAreRefusedInTheAction(t *testing.T) {
 		t.Errorf("problems %q\nwant %q...", problems, want)
 	}
 	// Connect refuses too, when given such options without Parse.
-	o.Context, o.Runner = "ci", notInContainer(t)
+	o.Context = "ci"
 	if _, err := New(o).Connect(t.Context()); err == nil || !strings.Contains(err.Error(), "running aws (an exec credential plugin)") {
 		t.Errorf("Connect: %v", err)
 	}
@@ -239,7 +240,6 @@ func TestOtherExecPluginsAreRefusedInTheAction(t *testing.T) {
 	if len(problems) > 0 {
 		t.Fatalf("the CLI refused the plugin: %q", problems)
 	}
-	o.Runner = notInContainer(t)
 	if _, err := New(o).Connect(t.Context()); err != nil {
 		t.Errorf("CLI Connect: %v", err)
 	}
@@ -313,7 +313,6 @@ func TestGKEPluginIsReplacedInTheAction(t *testing.T) {
 	if len(problems) > 0 {
 		t.Fatalf("problems: %q", problems)
 	}
-	o.Runner = notInContainer(t)
 	if _, err := New(o).Connect(t.Context()); err != nil {
 		t.Fatalf("CLI Connect: %v", err)
 	}
@@ -376,7 +375,7 @@ func TestLoopbackServerFromTheContainer(t *testing.T) {
 			}
 			o.Runner = kind.Options{ContainerMarkers: []string{marker}, Hostname: func() (string, error) { return actionShort, nil }, MountInfo: filepath.Join(t.TempDir(), "none")}
 			target := New(o)
-			if plan := strings.Join(target.Plan(), "\n"); !strings.Contains(plan, "is on loopback: from inside a container, reach it on the Docker network \"kind\"") {
+			if plan := strings.Join(target.Plan(), "\n"); !strings.Contains(plan, "is on loopback: from inside the action's container, reach it on the Docker network \"kind\"") {
 				t.Errorf("the plan does not say what it does with a loopback server:\n%s", plan)
 			}
 			rc, err := target.restConfig(t.Context())

@@ -41,10 +41,10 @@ type Options struct {
 	// Getenv reads the environment (GOOGLE_APPLICATION_CREDENTIALS);
 	// nil: os.Getenv.
 	Getenv func(string) string
-	// Runner has the seams that find the runner's Docker and this process's
+	// Runner has the seams that find the runner's Docker and the action's
 	// container in it (Docker, Hostname, ContainerMarkers, MountInfo,
-	// Getenv), for an API server on loopback (kind.ReachLoopback); its
-	// inputs are not read. Zero: the real ones.
+	// Getenv), for an API server on loopback in the action
+	// (kind.ReachLoopback); its inputs are not read. Zero: the real ones.
 	Runner kind.Options
 }
 

@@ -53,8 +53,8 @@ func (t *target) Plan() []string {
 	if t.gkeAuth() {
 		p = append(p, fmt.Sprintf("authenticate as %s would, without running it: with an access token of Google's Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, as google-github-actions/auth sets it)", gke.AuthPlugin))
 	}
-	if cluster.Loopback(server) {
-		p = append(p, fmt.Sprintf("the API server %s is on loopback: from inside a container, reach it on the Docker network %q when a kind node of the runner's Docker publishes its port, else stop", server, "kind"))
+	if t.inAction && cluster.Loopback(server) {
+		p = append(p, fmt.Sprintf("the API server %s is on loopback: from inside the action's container, reach it on the Docker network %q when a kind node of the runner's Docker publishes its port, else stop", server, "kind"))
 	}
 	return append(p, fmt.Sprintf("check that the API server at %s answers (wait up to %s) and read its Kubernetes version", server, t.reachTimeout))
 }
@@ -62,7 +62,8 @@ func (t *target) Plan() []string {
 // Connect checks that the context's API server answers and reads its
 // version. In the action, gke-gcloud-auth-plugin is replaced by Google's
 // credentials, and an API server on the runner's loopback is reached on
-// the kind network when it is a kind cluster's.
+// the kind network when it is a kind cluster's. The CLI uses the
+// kubeconfig as kubectl does.
 func (t *target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 	rc, err := t.restConfig(ctx)
 	if err != nil {
@@ -97,7 +98,7 @@ func (t *target) restConfig(ctx context.Context) (*rest.Config, error) {
 		rc.ExecProvider, rc.WrapTransport = nil, wrap
 		t.log.Infof("authenticating to %s as %s would, with %s", rc.Host, gke.AuthPlugin, source)
 	}
-	if cluster.Loopback(rc.Host) {
+	if t.inAction && cluster.Loopback(rc.Host) {
 		host, err := kind.ReachLoopback(ctx, t.runner, rc.Host)
 		if err != nil {
 			return nil, fmt.Errorf("context %q: %w", t.context, err)
