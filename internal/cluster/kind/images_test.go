@@ -52,8 +52,8 @@ func TestLoadImages(t *testing.T) {
 		// workers are the cluster's nodes besides knative-control-plane.
 		workers []string
 		// nodes holds images the nodes have before the first run.
-		nodes   map[string][]fakedocker.NodeImage
-		version string // of the daemon; empty: the store's default
+		nodes  map[string][]fakedocker.NodeImage
+		client string // the docker CLI's version; empty: the daemon's
 		// wantFirst are the images the first run saves; the second saves
 		// nothing unless wantAgain.
 		wantFirst []string
@@ -83,6 +83,13 @@ func TestLoadImages(t *testing.T) {
 			wantFirst: []string{"myapp:dev"},
 		},
 		{
+			name:      "a docker CLI older than 28, without --platform",
+			images:    []fakedocker.Image{myappDev},
+			load:      []string{"myapp:dev"},
+			client:    "27.5.1",
+			wantFirst: []string{"myapp:dev"},
+		},
+		{
 			name:    "an image only for another platform than the nodes'",
 			images:  []fakedocker.Image{myappDev, armOnly},
 			load:    []string{"myapp:dev", "armonly:1"},
@@ -94,7 +101,7 @@ func TestLoadImages(t *testing.T) {
 			t.Run(string(store)+"/"+tt.name, func(t *testing.T) {
 				fake := fakedocker.Install(t)
 				fake.On(fakedocker.Rule{Args: []string{"exec", "--privileged", "*", "containerd", "config", "dump"}, Stdout: containerdConfigV3})
-				fake.WithDaemon(fakedocker.Daemon{Store: store, Version: tt.version, Images: tt.images, Nodes: tt.nodes})
+				fake.WithDaemon(fakedocker.Daemon{Store: store, Client: tt.client, Images: tt.images, Nodes: tt.nodes})
 				nodes := append([]string{"knative-control-plane"}, tt.workers...)
 				run := func() ([]string, error) {
 					t.Helper()

@@ -85,6 +85,9 @@ type Daemon struct {
 	// --platform before 28.1 (API 1.49). Empty: 28.0.4 for Classic,
 	// 29.1.3 for Containerd.
 	Version string `json:"version,omitempty"`
+	// Client is the docker CLI's version; empty: Version. A CLI older than
+	// 28.0 (save) or 28.1 (image inspect) has no --platform flag.
+	Client string `json:"client,omitempty"`
 	// Platform is the daemon's, and its nodes', platform; empty:
 	// linux/amd64.
 	Platform string  `json:"platform,omitempty"`
@@ -101,6 +104,9 @@ func (f *fake) WithDaemon(d Daemon) *fake {
 		if d.Store == Containerd {
 			d.Version = "29.1.3"
 		}
+	}
+	if d.Client == "" {
+		d.Client = d.Version
 	}
 	if d.Platform == "" {
 		d.Platform = "linux/amd64"
@@ -229,6 +235,7 @@ func (d *Daemon) info() *reply {
 	b, _ := json.Marshal(map[string]any{
 		"ServerVersion": d.Version, "OperatingSystem": "Ubuntu 24.04.3 LTS", "OSType": os, "Architecture": arch,
 		"NCPU": 4, "MemTotal": 16766177280, "Driver": driver, "DriverStatus": status,
+		"ClientInfo": map[string]any{"Version": d.Client, "Os": "linux"},
 	})
 	return &reply{stdout: string(b) + "\n"}
 }
@@ -254,9 +261,13 @@ func apiVersion(version string) (major, minor int, api string) {
 	return major, minor, api
 }
 
-// needs refuses --platform as the docker CLI does when the daemon's API is
-// older than api (cli/command/image: "requires API version").
-func (d *Daemon) needs(major, minor int, api string) *reply {
+// needs refuses --platform as the docker CLI does when it has no such
+// flag, or when the daemon's API is older than api (cli/command/image:
+// "requires API version").
+func (d *Daemon) needs(cmd string, major, minor int, api string) *reply {
+	if ma, mi, _ := apiVersion(d.Client); ma < major || ma == major && mi < minor {
+		return &reply{stderr: fmt.Sprintf("unknown flag: --platform\nSee 'docker %s --help'.\n", cmd), exit: 125}
+	}
 	ma, mi, have := apiVersion(d.Version)
 	if ma > major || ma == major && mi >= minor {
 		return nil
@@ -314,7 +325,7 @@ func (im *Image) variant(platform string) *Variant {
 // inspect is `docker image inspect [--platform P] --format {{.Id}} REF`.
 func (d *Daemon) inspect(ref, platform string) *reply {
 	if platform != "" {
-		if r := d.needs(28, 1, "1.49"); r != nil {
+		if r := d.needs("image inspect", 28, 1, "1.49"); r != nil {
 			return r
 		}
 	}
@@ -356,7 +367,7 @@ type archived struct {
 // save is `docker save [--platform P] --output FILE REF...`.
 func (d *Daemon) save(path, platform string, refs []string) *reply {
 	if platform != "" {
-		if r := d.needs(28, 0, "1.48"); r != nil {
+		if r := d.needs("save", 28, 0, "1.48"); r != nil {
 			return r
 		}
 	}

@@ -31,6 +31,10 @@ type Info struct {
 	// (linux, x86_64): the platform of the containers it runs.
 	OSType       string
 	Architecture string
+	// ClientInfo is the docker CLI's half: its version.
+	ClientInfo struct {
+		Version string
+	}
 }
 
 // ContainerdStore reports whether the daemon keeps images in the
@@ -73,10 +77,14 @@ func (i *Info) Platform() string {
 }
 
 // AtLeast reports whether the daemon's version (ServerVersion, such as
-// 28.0.4 or 29.1.3) is major.minor or later; false when it does not read
-// as a version.
+// 28.0.4 or 29.1.3) and the CLI's, when it says, are major.minor or later:
+// a flag needs both. False when a version does not read as one.
 func (i *Info) AtLeast(major, minor int) bool {
-	parts := strings.SplitN(i.ServerVersion, ".", 3)
+	return atLeast(i.ServerVersion, major, minor) && (i.ClientInfo.Version == "" || atLeast(i.ClientInfo.Version, major, minor))
+}
+
+func atLeast(version string, major, minor int) bool {
+	parts := strings.SplitN(version, ".", 3)
 	if len(parts) < 2 {
 		return false
 	}

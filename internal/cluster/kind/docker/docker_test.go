@@ -284,6 +284,7 @@ func TestInfoImageStore(t *testing.T) {
 		{Info{ServerVersion: "27.5.1", Architecture: "x86_64"}, false, "linux/amd64", false, false, false},
 		{Info{ServerVersion: "28.1.0-rc.1", Architecture: "armv7l"}, false, "linux/arm/v7", true, true, false},
 		{Info{ServerVersion: "dev"}, false, "linux/", false, false, false},
+		{func() Info { i := containerd; i.ClientInfo.Version = "27.5.1"; return i }(), true, "linux/arm64", false, false, false},
 	}
 	for _, tt := range tests {
 		i := tt.info
