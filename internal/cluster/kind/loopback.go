@@ -37,7 +37,8 @@ const apiServerPort = "6443/tcp"
 // is attached to the Docker network "kind" unless it is on it, and the
 // node's address there is returned (https://<node>:6443), as the kind
 // target reaches the clusters it creates; else the error says why server
-// cannot be reached. o gives the seams (Docker, Hostname, ContainerMarkers,
+// cannot be reached. When this process's container cannot be found in the
+// runner's Docker, server is returned with a warning. o gives the seams (Docker, Hostname, ContainerMarkers,
 // MountInfo, Getenv) and Log; its inputs are not read.
 func ReachLoopback(ctx context.Context, o Options, server string) (string, error) {
 	r := newRunner(o)
@@ -50,8 +51,15 @@ func ReachLoopback(ctx context.Context, o Options, server string) (string, error
 		port = "443"
 	}
 	own, err := r.ownContainer(ctx)
-	if err != nil || own == nil {
-		return server, err
+	if err != nil {
+		// Whether this container reaches the runner's loopback cannot be
+		// told: try the address; if nothing answers, the error says that
+		// loopback is the container itself (cluster.Explain).
+		r.log.Warnf("the API server %s is on loopback, and whether this process reaches the runner's loopback could not be told (%v): trying it as it is", server, err)
+		return server, nil
+	}
+	if own == nil {
+		return server, nil
 	}
 	p, err := strconv.Atoi(port)
 	if err != nil {

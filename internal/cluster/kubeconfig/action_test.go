@@ -338,19 +338,28 @@ func TestLoopbackServerFromTheContainer(t *testing.T) {
 		return strings.ReplaceAll(string(b), `"41939"`, `"`+port+`"`)
 	}
 	const actionShort = "9e2d4c6b8a0f"
+	own := fakedocker.Rule{Args: []string{"container", "inspect", actionShort}, Stdout: fixture("action-container.json")}
 	for _, tt := range []struct {
 		name    string
+		own     fakedocker.Rule
 		ps      string
 		want    string
 		wantErr string
 	}{
 		{
 			name: "a kind cluster of the runner's Docker",
+			own:  own,
 			ps:   "knative-control-plane\t127.0.0.1:" + port + "->6443/tcp, 127.0.0.1:80->31080/tcp\n",
 			want: "https://knative-control-plane:6443",
 		},
 		{
+			name: "this container unknown to Docker: the address is tried as it is",
+			own:  fakedocker.Rule{Args: own.Args, Exit: 1, Stderr: "Error: No such container: " + actionShort + "\n"},
+			want: srv.URL,
+		},
+		{
 			name:    "something else on the runner's loopback",
+			own:     own,
 			ps:      "registry\t127.0.0.1:5000->5000/tcp\n",
 			wantErr: `context "ci": the API server ` + srv.URL + ` is on loopback, which inside this container is the container itself, not the runner, and no kind node of the runner's Docker publishes port ` + port + ` there (docker ps): give the kubeconfig a server address the container can reach, such as the runner's or the cluster's own address, not 127.0.0.1 or localhost; see ` + cluster.ContainerActionHelp,
 		},
@@ -358,7 +367,7 @@ func TestLoopbackServerFromTheContainer(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := fakedocker.Install(t)
 			fake.On(
-				fakedocker.Rule{Args: []string{"container", "inspect", actionShort}, Stdout: fixture("action-container.json")},
+				tt.own,
 				fakedocker.Rule{Args: []string{"container", "inspect", "knative-control-plane"}, Stdout: fixture("kind-control-plane.json")},
 				fakedocker.Rule{Args: []string{"ps", "--format", "{{.Names}}\t{{.Ports}}"}, Stdout: tt.ps},
 				fakedocker.Rule{Args: []string{"network", "connect", "kind", "*"}},
@@ -397,8 +406,9 @@ func TestLoopbackServerFromTheContainer(t *testing.T) {
 			if rc.Host != tt.want || string(rc.CAData) != string(caPEM) || rc.BearerToken != "tok-123456" {
 				t.Errorf("reaches %s (CA kept: %v, token kept: %v), want %s", rc.Host, string(rc.CAData) == string(caPEM), rc.BearerToken == "tok-123456", tt.want)
 			}
-			if !slices.Contains(fake.CommandLines(), "docker network connect kind 9e2d4c6b8a0f1e3d5c7b9a1f2e4d6c8b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d") {
-				t.Errorf("this container was not attached to the kind network: %q", fake.CommandLines())
+			attached := slices.Contains(fake.CommandLines(), "docker network connect kind 9e2d4c6b8a0f1e3d5c7b9a1f2e4d6c8b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d")
+			if attached != (tt.want != srv.URL) {
+				t.Errorf("attached to the kind network: %v; docker calls %q", attached, fake.CommandLines())
 			}
 			if u := fake.Unmatched(); len(u) > 0 {
 				t.Errorf("unexpected docker calls: %q", u)
