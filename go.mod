@@ -3,6 +3,7 @@ module github.com/knative-preview/action
 go 1.26.0
 
 require (
+	github.com/distribution/reference v0.6.0
 	github.com/google/go-containerregistry v0.20.3
 	github.com/google/go-github/v75 v75.0.0
 	github.com/googleapis/gax-go/v2 v2.27.0

@@ -24,6 +24,11 @@ import (
 	"github.com/knative-preview/action/internal/log"
 )
 
+// ContainerActionHelp is the README's section on what the action's
+// container sees of the runner (its home, its paths, its loopback, the
+// programs it has): errors about those link to it.
+const ContainerActionHelp = "https://github.com/knative-preview/action#inside-a-container-action"
+
 // ErrNoCluster is wrapped by Connect of a target asked to use only an
 // existing cluster (mode down) when there is none.
 var ErrNoCluster = errors.New("mode down creates no cluster")
@@ -164,15 +169,26 @@ func Explain(host string, err error) error {
 }
 
 func loopbackHint(host string) string {
-	u, err := url.Parse(host)
-	if err != nil {
-		return ""
-	}
-	h := u.Hostname()
-	if h == "localhost" || strings.HasPrefix(h, "127.") || h == "::1" {
-		return " The address is loopback: inside a container action it means the action's own container, not the runner; use an address the container can reach."
+	if Loopback(host) {
+		return " The address is loopback: inside a container action it means the action's own container, not the runner; use an address the container can reach (see " + ContainerActionHelp + ")."
 	}
 	return ""
+}
+
+// Loopback reports whether server (https://host:port) is on the loopback
+// of the machine, or container, that reaches it: 127.0.0.0/8, ::1 or
+// localhost.
+func Loopback(server string) bool {
+	u, err := url.Parse(server)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 func short(err error) string {

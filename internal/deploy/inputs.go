@@ -101,7 +101,7 @@ var Inputs = []input.Def{
 	{
 		Name:        "registry-username",
 		Credential:  true, // a user:password pasted whole is refused without the password
-		Description: "User name for pulling a private image; with registry-password it goes into a kubernetes.io/dockerconfigjson Secret owned by the Service and listed in its imagePullSecrets, written again on every run and removed with the preview. With both empty and an image of the repository owner's on ghcr.io (ghcr.io/<owner>/...): the workflow's actor (GITHUB_ACTOR) and github-token.",
+		Description: "User name for pulling a private image; with registry-password it goes into a kubernetes.io/dockerconfigjson Secret owned by the Service and listed in its imagePullSecrets, written again on every run and removed with the preview. With both empty, on github.com, and an image of the repository owner's on ghcr.io (ghcr.io/<owner>/...): the workflow's actor (GITHUB_ACTOR) and github-token.",
 	},
 	{
 		Name:        "registry-password",
@@ -301,9 +301,11 @@ func parseRegistry(r *input.Reader, image, githubToken string) *RegistryAuth {
 		// Only for the repository owner's packages, which the job's token
 		// may read: a public image of anyone else's would otherwise be
 		// pulled with a token that may not read it, or that has expired.
+		// And only on github.com: the token of GitHub Enterprise Server
+		// is not ghcr.io's, and must not be sent there.
 		actor := strings.TrimSpace(r.Getenv("GITHUB_ACTOR"))
 		owner, _, _ := strings.Cut(r.Getenv("GITHUB_REPOSITORY"), "/")
-		if registry != ghcr || githubToken == "" || actor == "" || owner == "" || !strings.EqualFold(imageref.Owner(image), owner) {
+		if registry != ghcr || githubToken == "" || actor == "" || owner == "" || !strings.EqualFold(imageref.Owner(image), owner) || !onGitHubCom(r.Getenv("GITHUB_SERVER_URL")) {
 			return nil
 		}
 		user, pass = actor, githubToken
@@ -326,6 +328,13 @@ func parseRegistry(r *input.Reader, image, githubToken string) *RegistryAuth {
 		server = dockerHubServer
 	}
 	return &RegistryAuth{Server: server, Username: user, Password: pass}
+}
+
+// onGitHubCom reports whether the run is on github.com (server, the
+// GITHUB_SERVER_URL, is it or unset), whose job tokens ghcr.io takes.
+func onGitHubCom(server string) bool {
+	server = strings.TrimSuffix(strings.TrimSpace(server), "/")
+	return server == "" || strings.EqualFold(server, "https://github.com")
 }
 
 // repository is what the service is named after: GITHUB_REPOSITORY

@@ -84,10 +84,33 @@ func RunURL(getenv func(string) string) string {
 
 // newAPI returns a go-github client of the API at base (empty:
 // api.github.com, GitHub Enterprise Server's is https://HOST/api/v3) that
-// sends the action's user agent, and token when there is one. hc makes the
-// requests; nil: one that gives each up after requestTimeout. ok is false
-// when base is not an http(s) URL.
+// sends the action's user agent, and token when there is one, to that API's
+// host only (see tokenTransport). hc makes the requests; nil: one that
+// gives each up after requestTimeout. ok is false when base is not an
+// http(s) URL.
 func newAPI(base, token string, hc *http.Client) (api *gh.Client, ok bool) {
+	u, ok := apiURL(base)
+	if !ok {
+		return nil, false
+	}
+	if hc == nil {
+		hc = &http.Client{Timeout: requestTimeout}
+	}
+	if token != "" {
+		c := *hc
+		c.Transport = &tokenTransport{api: u, token: token, next: hc.Transport}
+		hc = &c
+	}
+	api = gh.NewClient(hc)
+	api.BaseURL = u
+	api.UserAgent = buildinfo.UserAgent()
+	return api, true
+}
+
+// apiURL parses base, a GitHub API's URL (empty: api.github.com), with a
+// trailing slash as go-github wants it; ok is false when it is not an
+// http(s) URL.
+func apiURL(base string) (u *url.URL, ok bool) {
 	if base == "" {
 		base = defaultAPIURL
 	}
@@ -98,16 +121,37 @@ func newAPI(base, token string, hc *http.Client) (api *gh.Client, ok bool) {
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
 	}
-	if hc == nil {
-		hc = &http.Client{Timeout: requestTimeout}
+	return u, true
+}
+
+// sameHost reports whether a and b have the same scheme and host (with
+// its port): a token for one may go to the other.
+func sameHost(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Host, b.Host)
+}
+
+// tokenTransport authenticates the requests to one API's host with token
+// and sends any other request (a redirect to another host, say) without
+// it: the job's token belongs to the API at GITHUB_API_URL, and goes
+// nowhere else. go-github's WithAuthToken would add it to every request
+// its client makes, redirects included.
+type tokenTransport struct {
+	api   *url.URL
+	token string
+	// next makes the requests; nil: http.DefaultTransport.
+	next http.RoundTripper
+}
+
+func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	next := t.next
+	if next == nil {
+		next = http.DefaultTransport
 	}
-	api = gh.NewClient(hc)
-	if token != "" {
-		api = api.WithAuthToken(token)
+	if sameHost(req.URL, t.api) {
+		req = req.Clone(req.Context())
+		req.Header.Set("Authorization", "Bearer "+t.token)
 	}
-	api.BaseURL = u
-	api.UserAgent = buildinfo.UserAgent()
-	return api, true
+	return next.RoundTrip(req)
 }
 
 // repository is owner/name.

@@ -28,17 +28,36 @@ type Releases struct {
 	// authenticated says whether a token is sent: a rate limit without
 	// one is lifted by passing one.
 	authenticated bool
+	// elsewhere is the host of the API the token belongs to, when that is
+	// not this one and the token is therefore not sent.
+	elsewhere string
 }
 
 // NewReleases returns a reader of the releases on the API at baseURL
-// (empty: api.github.com) that sends token when it is not empty. hc makes
-// the requests; nil: one that gives each up after 30 seconds.
-func NewReleases(baseURL, token string, hc *http.Client) (*Releases, error) {
-	api, ok := newAPI(baseURL, token, hc)
+// (empty: api.github.com). token is sent only when it belongs to that API:
+// when tokenAPI, the API it was issued for (GITHUB_API_URL; empty:
+// api.github.com), is on the same host. A GitHub Enterprise Server job's
+// token is thus never sent to github.com, which reads Knative's releases
+// without one. hc makes the requests; nil: one that gives each up after 30
+// seconds.
+func NewReleases(baseURL, token, tokenAPI string, hc *http.Client) (*Releases, error) {
+	base, ok := apiURL(baseURL)
 	if !ok {
 		return nil, fmt.Errorf("the GitHub API URL %q is not an http(s) URL", baseURL)
 	}
-	return &Releases{api: api, authenticated: token != ""}, nil
+	r := &Releases{}
+	if token != "" {
+		owner, ok := apiURL(tokenAPI)
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("GITHUB_API_URL is %q, not an http(s) URL: unset it for api.github.com", tokenAPI)
+		case !sameHost(base, owner):
+			r.elsewhere, token = owner.Host, ""
+		}
+	}
+	r.api, _ = newAPI(baseURL, token, hc)
+	r.authenticated = token != ""
+	return r, nil
 }
 
 // Tags returns the tag names of the published releases (neither drafts
@@ -132,8 +151,11 @@ func (r *Releases) rateLimited(reset time.Time) string {
 	if !reset.IsZero() && reset.Unix() > 0 {
 		at = " (it resets at " + reset.UTC().Format("15:04 UTC") + ")"
 	}
-	if r.authenticated {
+	switch {
+	case r.authenticated:
 		return "GitHub API rate limit reached for the given github-token" + at
+	case r.elsewhere != "":
+		return "GitHub API rate limit reached for requests without a token" + at + ": github-token belongs to " + r.elsewhere + " and is sent there only, not to " + r.api.BaseURL.Host
 	}
 	return "GitHub API rate limit reached" + at + "; pass github-token"
 }

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -86,7 +88,7 @@ func TestReleaseTags(t *testing.T) {
 			if c.setup != nil {
 				c.setup(fake)
 			}
-			r, err := NewReleases(fake.URL(), c.token, nil)
+			r, err := NewReleases(fake.URL(), c.token, fake.URL(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -145,7 +147,7 @@ func TestNewReleases(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.base, func(t *testing.T) {
-			r, err := NewReleases(c.base, "", &http.Client{Timeout: time.Second})
+			r, err := NewReleases(c.base, "", "", &http.Client{Timeout: time.Second})
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 					t.Fatalf("error %v, want one saying %q", err, c.wantErr)
@@ -159,5 +161,55 @@ func TestNewReleases(t *testing.T) {
 				t.Errorf("API URL %s, want %s", got, c.want)
 			}
 		})
+	}
+}
+
+// The job's token goes to the host of the API it belongs to and nowhere
+// else: not with a redirect to another host, and not to another API
+// (github.com's, from GitHub Enterprise Server) at all.
+func TestTokenStaysOnItsAPIsHost(t *testing.T) {
+	const token = "ghs_job_token_0123456789"
+	var mu sync.Mutex
+	seen := map[string][]string{} // server -> Authorization of each request
+	record := func(name string, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[name] = append(seen[name], r.Header.Get("Authorization"))
+	}
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		record("elsewhere", r)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`[{"tag_name":"knative-v1.23.0"}]`))
+	}))
+	t.Cleanup(elsewhere.Close)
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		record("api", r)
+		http.Redirect(w, r, elsewhere.URL+r.URL.Path, http.StatusFound)
+	}))
+	t.Cleanup(api.Close)
+
+	// Redirected by the token's own API to another host.
+	r, err := NewReleases(api.URL, token, api.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tags, err := r.Tags(context.Background(), "knative/serving"); err != nil || !slices.Equal(tags, []string{"knative-v1.23.0"}) {
+		t.Fatalf("Tags = %q, %v", tags, err)
+	}
+	// Another API than the token's.
+	r, err = NewReleases(elsewhere.URL, token, api.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Tags(context.Background(), "knative/serving"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got := seen["api"]; len(got) != 1 || got[0] != "Bearer "+token {
+		t.Errorf("the token's API got Authorization %q, want the token once", got)
+	}
+	if got := seen["elsewhere"]; len(got) != 2 || got[0] != "" || got[1] != "" {
+		t.Errorf("another host got Authorization %q, want none", got)
 	}
 }

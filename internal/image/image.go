@@ -53,6 +53,26 @@ func Digest(ref string) string {
 	return ""
 }
 
+// Normalized is ref as Docker and containerd name the image they store:
+// registry, repository path and tag or digest in full
+// (docker.io/library/myapp:dev for myapp:dev, the tag latest when there is
+// none). Empty when ref is not an image reference.
+func Normalized(ref string) string {
+	r, err := parse(ref)
+	if err != nil {
+		return ""
+	}
+	reg := r.Context().RegistryStr()
+	if reg == name.DefaultRegistry {
+		reg = "docker.io" // what Docker calls Docker Hub in names
+	}
+	n := reg + "/" + r.Context().RepositoryStr()
+	if d, ok := r.(name.Digest); ok {
+		return n + "@" + d.DigestStr()
+	}
+	return n + ":" + r.Identifier()
+}
+
 // Owner is the first part of ref's repository path (octo in
 // ghcr.io/octo/app:v1): on ghcr.io the user or organization whose package
 // it is. Empty when ref does not parse.

@@ -50,6 +50,26 @@ func TestRegistry(t *testing.T) {
 	}
 }
 
+// Images are named as the runner's Docker and a kind node's containerd
+// name them when they store them.
+func TestNormalized(t *testing.T) {
+	d := "sha256:" + strings.Repeat("ab", 32)
+	for ref, want := range map[string]string{
+		"myapp:dev":              "docker.io/library/myapp:dev",
+		"myapp":                  "docker.io/library/myapp:latest",
+		"org/app:v1":             "docker.io/org/app:v1",
+		"docker.io/org/app:v1":   "docker.io/org/app:v1",
+		"ghcr.io/org/app:v1":     "ghcr.io/org/app:v1",
+		"localhost:5000/app:dev": "localhost:5000/app:dev",
+		"ghcr.io/org/app@" + d:   "ghcr.io/org/app@" + d,
+		"Not An Image":           "",
+	} {
+		if got := Normalized(ref); got != want {
+			t.Errorf("Normalized(%q) = %q, want %q", ref, got, want)
+		}
+	}
+}
+
 func TestDigest(t *testing.T) {
 	d := "sha256:" + strings.Repeat("ab", 32)
 	for ref, want := range map[string]string{

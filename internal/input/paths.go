@@ -107,6 +107,12 @@ func within(p, dir string) bool {
 // certificate-authority, client-key or tokenFile paths inside a kubeconfig.
 func (r *Reader) Path(p string) string { return r.paths.path(p) }
 
+// HostWorkspace is the workspace's path on the runner's host in a
+// container action (the host-workspace input), else empty: where the
+// runner's Docker, which runs on the host, finds what this process sees in
+// its workspace (a kind-config's extraMounts, for instance).
+func (r *Reader) HostWorkspace() string { return r.paths.host }
+
 // InWorkspace checks, in a GitHub Actions run, that path (relative to the
 // workspace, or absolute; symbolic links followed) is a file or folder of
 // the workspace, and records a problem with name when it is not: a step's

@@ -19,6 +19,9 @@ var inActions = actionEnv(map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_WO
 func TestPathMapsTheHostWorkspace(t *testing.T) {
 	for _, host := range []string{`"` + testHost + `"`, testHost, testHost + "/"} {
 		r := NewReader(nil, Values{hostWorkspace: host}, ActionStyle, inActions)
+		if got := r.HostWorkspace(); got != testHost {
+			t.Errorf("host-workspace %s: HostWorkspace() = %q, want %q", host, got, testHost)
+		}
 		for in, want := range map[string]string{
 			testHost + "/kubeconfig":          testContainer + "/kubeconfig",
 			testHost:                          testContainer,
@@ -60,6 +63,9 @@ func TestPathMapsNothingOutsideAContainerAction(t *testing.T) {
 	} {
 		if got := r.Path(p); got != p {
 			t.Errorf("%s: Path(%q) = %q, want it unchanged", name, p, got)
+		}
+		if got := r.HostWorkspace(); got != "" {
+			t.Errorf("%s: HostWorkspace() = %q, want none", name, got)
 		}
 	}
 }

@@ -43,7 +43,7 @@ var Inputs = []input.Def{
 // that resolve versions (empty: none). It reads a serving-config and checks
 // it with Knative's parsers, but contacts nothing.
 func Parse(r *input.Reader, token string) Options {
-	o := Options{Resolver: &release.Resolver{Token: token}, Fetcher: &manifests.Fetcher{}}
+	o := Options{Resolver: &release.Resolver{Token: token, TokenAPI: r.Getenv("GITHUB_API_URL")}, Fetcher: &manifests.Fetcher{}}
 	if spec, ok := input.Check(r, "serving-version", release.ParseSpec, release.SpecAccepted); ok {
 		o.Spec = spec
 	}

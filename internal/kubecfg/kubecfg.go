@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/userinfo"
 )
 
@@ -34,10 +35,27 @@ type Source struct {
 	// Secrets are the values that must never be printed: tokens, passwords,
 	// private keys, and the inline value itself when it was base64.
 	Secrets []string
+	// unseen are files of $KUBECONFIG a container action cannot see.
+	unseen []string
 }
 
 // getenv reads an environment variable; tests pass a fake.
 type getenv func(string) string
+
+// Loader reads a kubeconfig as Load does, knowing where this process runs.
+type Loader struct {
+	// Getenv reads KUBECONFIG, HOME and GITHUB_WORKSPACE; nil: os.Getenv.
+	Getenv func(string) string
+	// MapPath maps a path from where an earlier step wrote it to where
+	// this process reads it (input.Reader.Path); nil: none.
+	MapPath func(string) string
+	// InContainerAction says this process runs in a container action,
+	// which sees of the runner's files the workspace and not the others:
+	// not the runner's ~/.kube/config, where gcloud, aws eks
+	// update-kubeconfig and kind write (its HOME is another folder). A
+	// file missing for that reason is said to be so, with what to do.
+	InContainerAction bool
+}
 
 // Load resolves value, the user's kubeconfig setting:
 //   - empty: the files listed in $KUBECONFIG, else ~/.kube/config;
@@ -52,23 +70,44 @@ type getenv func(string) string
 // client-certificate, client-key, tokenFile, an exec command), which no
 // one else rewrites: they are file content.
 func Load(value string, getenv getenv, mapPath func(string) string) (*Source, error) {
-	if getenv == nil {
-		getenv = os.Getenv
+	return Loader{Getenv: getenv, MapPath: mapPath}.Load(value)
+}
+
+// Load resolves value as the package's Load does.
+func (l Loader) Load(value string) (*Source, error) {
+	if l.Getenv == nil {
+		l.Getenv = os.Getenv
 	}
-	if mapPath == nil {
-		mapPath = func(p string) string { return p }
+	if l.MapPath == nil {
+		l.MapPath = func(p string) string { return p }
 	}
-	src, err := load(strings.TrimSpace(value), getenv, mapPath)
+	src, err := l.load(strings.TrimSpace(value))
 	if err != nil {
 		return nil, err
 	}
-	mapFileReferences(src.Config, mapPath)
+	mapFileReferences(src.Config, l.MapPath)
 	return src, nil
 }
 
-func load(value string, getenv getenv, mapPath func(string) string) (*Source, error) {
+// notVisible says that what names path, a file that does not exist here:
+// in a container action, a file of the runner outside the workspace.
+func (l Loader) notVisible(what, path string) error {
+	if ws := l.Getenv("GITHUB_WORKSPACE"); ws != "" && within(path, ws) {
+		return fmt.Errorf("%s names %s, which does not exist in the workspace: did the step that writes it run before this one?", what, path)
+	}
+	return fmt.Errorf("%s names %s, a file this container action cannot see: it sees the runner's workspace, not the runner's other files; write the kubeconfig under the workspace and give that path (the kubeconfig input, or KUBECONFIG), or pass its content; see %s", what, path, cluster.ContainerActionHelp)
+}
+
+// within reports whether path is dir or under it.
+func within(path, dir string) bool {
+	path, dir = filepath.Clean(path), filepath.Clean(dir)
+	return path == dir || strings.HasPrefix(path, dir+string(filepath.Separator))
+}
+
+func (l Loader) load(value string) (*Source, error) {
+	getenv, mapPath := l.Getenv, l.MapPath
 	if value == "" {
-		return loadDefault(getenv, mapPath)
+		return l.loadDefault()
 	}
 	// base64 (as `base64` wraps it, at 76 columns, or on one line).
 	if joined := strings.Join(strings.Fields(value), ""); !strings.ContainsAny(value, ":{") {
@@ -92,6 +131,8 @@ func load(value string, getenv getenv, mapPath func(string) string) (*Source, er
 			// content that does not parse, which would otherwise be quoted
 			// as a path. Never echo it: it decodes to credentials.
 			return nil, fmt.Errorf("the value (%d characters) names no file, and as kubeconfig content (YAML, or its base64 encoding) it does not parse; it is not shown, as it may hold credentials", len(value))
+		case l.InContainerAction && filepath.IsAbs(path) && looksLikePath(value):
+			return nil, l.notVisible("the value", path)
 		case !looksLikePath(value) || !isDir(filepath.Dir(path)):
 			// A token or a password given by mistake (a '/' in it does not
 			// make it a path: its folder would exist): not quoted either.
@@ -174,14 +215,20 @@ func loadFile(path string) (*Source, error) {
 	return src, nil
 }
 
-func loadDefault(getenv getenv, mapPath func(string) string) (*Source, error) {
+func (l Loader) loadDefault() (*Source, error) {
+	getenv := l.Getenv
 	rules := &clientcmd.ClientConfigLoadingRules{}
 	origin := ""
+	var missing []string // files of $KUBECONFIG that do not exist here
 	if list := getenv("KUBECONFIG"); list != "" {
 		// The runner rewrites a host path at the start of the value only:
 		// the second and later files of the list keep their host paths.
 		for _, p := range filepath.SplitList(list) {
-			rules.Precedence = append(rules.Precedence, mapPath(p))
+			p = l.MapPath(p)
+			rules.Precedence = append(rules.Precedence, p)
+			if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+				missing = append(missing, p)
+			}
 		}
 		list = strings.Join(rules.Precedence, string(filepath.ListSeparator))
 		origin = "$KUBECONFIG (" + list + ")"
@@ -192,6 +239,9 @@ func loadDefault(getenv getenv, mapPath func(string) string) (*Source, error) {
 		}
 		path := filepath.Join(home, ".kube", "config")
 		if _, err := os.Stat(path); err != nil {
+			if l.InContainerAction {
+				return nil, fmt.Errorf("no kubeconfig input and no KUBECONFIG, and the runner's ~/.kube/config (where gcloud, aws eks update-kubeconfig and kind write) is not visible inside a container action: pass the kubeconfig input (a path in the workspace, or the content), or write the kubeconfig under the workspace and set KUBECONFIG to it; see %s", cluster.ContainerActionHelp)
+			}
 			return nil, fmt.Errorf("no kubeconfig given, KUBECONFIG is not set and %s does not exist: pass a kubeconfig path or content", path)
 		}
 		rules.ExplicitPath = path
@@ -202,9 +252,16 @@ func loadDefault(getenv getenv, mapPath func(string) string) (*Source, error) {
 		return nil, fmt.Errorf("loading kubeconfig from %s: %s", origin, parserMessage(err))
 	}
 	if len(cfg.Contexts) == 0 {
+		if l.InContainerAction && len(missing) > 0 {
+			return nil, l.notVisible("KUBECONFIG", strings.Join(missing, " and "))
+		}
 		return nil, fmt.Errorf("kubeconfig from %s has no context: pass a kubeconfig path or content", origin)
 	}
-	return &Source{Origin: origin, Config: cfg, Secrets: credentialsIn(cfg)}, nil
+	src := &Source{Origin: origin, Config: cfg, Secrets: credentialsIn(cfg)}
+	if l.InContainerAction {
+		src.unseen = missing
+	}
+	return src, nil
 }
 
 // Contexts lists the context names, sorted.
@@ -223,7 +280,11 @@ func (s *Source) ResolveContext(name string) (string, error) {
 	available := strings.Join(s.Contexts(), ", ")
 	if name != "" {
 		if _, ok := s.Config.Contexts[name]; !ok {
-			return "", fmt.Errorf("context %q is not in the kubeconfig (contexts: %s)", name, available)
+			unseen := ""
+			if len(s.unseen) > 0 {
+				unseen = fmt.Sprintf("; KUBECONFIG also names %s, which this container action cannot see (only the workspace is shared with it: see %s)", strings.Join(s.unseen, " and "), cluster.ContainerActionHelp)
+			}
+			return "", fmt.Errorf("context %q is not in the kubeconfig (contexts: %s)%s", name, available, unseen)
 		}
 		return name, nil
 	}
@@ -248,6 +309,28 @@ func (s *Source) RESTConfig(context string) (*rest.Config, error) {
 		return nil, fmt.Errorf("context %q of the kubeconfig cannot be used: %s", context, firstLine(err.Error()))
 	}
 	return cfg, nil
+}
+
+// ExecPlugin names the exec credential plugin context's user runs for its
+// credentials (its command's base name: gke-gcloud-auth-plugin, aws,
+// kubelogin), or "" when it runs none.
+func (s *Source) ExecPlugin(context string) string {
+	c, ok := s.Config.Contexts[context]
+	if !ok {
+		return ""
+	}
+	if a, ok := s.Config.AuthInfos[c.AuthInfo]; ok && a.Exec != nil && a.Exec.Command != "" {
+		return filepath.Base(a.Exec.Command)
+	}
+	return ""
+}
+
+// User is the name of context's user in the kubeconfig.
+func (s *Source) User(context string) string {
+	if c, ok := s.Config.Contexts[context]; ok {
+		return c.AuthInfo
+	}
+	return ""
 }
 
 // Server returns the API server address of a context, for messages: its

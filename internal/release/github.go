@@ -18,7 +18,7 @@ func (r *Resolver) listReleases(ctx context.Context, repo string) ([]*version.Ve
 	if r.Folder != "" {
 		return r.listFolder(repo)
 	}
-	releases, err := github.NewReleases(r.BaseURL, r.Token, r.Client)
+	releases, err := github.NewReleases(r.BaseURL, r.Token, r.TokenAPI, r.Client)
 	if err != nil {
 		return nil, err
 	}

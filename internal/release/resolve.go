@@ -16,9 +16,14 @@ type Resolver struct {
 	// BaseURL is the GitHub API; empty means api.github.com.
 	BaseURL string
 	// Token (the github-token input, or GITHUB_TOKEN) is sent as a bearer
-	// token; without it GitHub allows 60 requests an hour per IP address.
-	// It is never logged nor put in an error.
+	// token to the API it belongs to (TokenAPI) and to no other; without it
+	// GitHub allows 60 requests an hour per IP address. It is never logged
+	// nor put in an error.
 	Token string
+	// TokenAPI is the GitHub API Token was issued for, GITHUB_API_URL (on
+	// GitHub Enterprise Server, not api.github.com: the releases are then
+	// read without a token); empty: $GITHUB_API_URL, else api.github.com.
+	TokenAPI string
 	// Client makes the requests; nil means github.NewReleases' default.
 	Client *http.Client
 	// Folder, when set, is a local folder of manifests laid out as

@@ -108,9 +108,10 @@ func (p *progressLines) Warnf(format string, args ...any) { p.Infof("warning: "+
 
 func newResolver(base, token string) (*Resolver, *progressLines) {
 	return &Resolver{
-		BaseURL: base,
-		Token:   token,
-		Client:  &http.Client{Timeout: 5 * time.Second},
+		BaseURL:  base,
+		Token:    token,
+		TokenAPI: base, // the fake stands for the API the token belongs to
+		Client:   &http.Client{Timeout: 5 * time.Second},
 	}, &progressLines{}
 }
 

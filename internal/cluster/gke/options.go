@@ -319,13 +319,13 @@ var Inputs = []input.Def{
 	},
 }
 
-// credentialsPathMapped is the reader's environment with the path in
+// Env is the reader's environment with the path in
 // GOOGLE_APPLICATION_CREDENTIALS read from the host workspace in the
 // container's (see input.Reader.Path): google-github-actions/auth writes
 // the file into the workspace and exports its host path. The runner
 // already rewrites that value when it is exactly the one path, so this is
 // a safety net; nil when the reader has no environment.
-func credentialsPathMapped(r *input.Reader) func(string) string {
+func Env(r *input.Reader) func(string) string {
 	getenv := r.Env()
 	if getenv == nil {
 		return nil
@@ -343,7 +343,7 @@ func credentialsPathMapped(r *input.Reader) func(string) string {
 // contacts nothing. The Options have Getenv set and no other seam.
 func Parse(r *input.Reader) Options {
 	o := Options{
-		Getenv:            credentialsPathMapped(r),
+		Getenv:            Env(r),
 		Project:           r.String(inputProject),
 		Location:          r.String(inputLocation),
 		ClusterName:       r.String(inputClusterName),

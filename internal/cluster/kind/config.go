@@ -88,6 +88,9 @@ func buildConfig(o Options) (*v1alpha4.Cluster, []error) {
 		if n.Image == "" {
 			n.Image = image
 		}
+		for j := range n.ExtraMounts {
+			n.ExtraMounts[j].HostPath = hostMountPath(n.ExtraMounts[j].HostPath, o)
+		}
 		for _, m := range n.ExtraPortMappings {
 			if int(m.HostPort) == o.HostPort && m.ContainerPort != ingressNodePort {
 				bad(fmt.Sprintf("maps host port %d to container port %d, but host-port %d is for the ingress (container port %d): choose another host-port, or drop that mapping", m.HostPort, m.ContainerPort, o.HostPort, ingressNodePort))
@@ -124,6 +127,34 @@ func buildConfig(o Options) (*v1alpha4.Cluster, []error) {
 		return nil, errs
 	}
 	return cfg, nil
+}
+
+// hostMountPath is where the runner's Docker finds an extraMounts
+// hostPath of the kind config. A relative path is relative to the
+// workspace, as kind-config's own path is: kind would make it absolute in
+// this process's working directory, which in a container action is the
+// container's workspace, a path the runner's Docker does not have. A path
+// in the workspace as this process sees it becomes the host's path of it;
+// other absolute paths are the host's already.
+func hostMountPath(p string, o Options) string {
+	if p == "" {
+		return p
+	}
+	ws := o.Workspace
+	if abs, err := filepath.Abs(ws); err == nil {
+		ws = abs
+	}
+	host := o.HostWorkspace
+	if host == "" {
+		host = ws
+	}
+	if !filepath.IsAbs(p) {
+		return filepath.Join(host, p)
+	}
+	if rel, err := filepath.Rel(ws, filepath.Clean(p)); err == nil && o.HostWorkspace != "" && rel != ".." && !strings.HasPrefix(rel, "../") {
+		return filepath.Join(host, rel)
+	}
+	return p
 }
 
 // readKindConfig returns the kind-config input's YAML: the value itself, or

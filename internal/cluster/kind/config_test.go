@@ -163,9 +163,67 @@ func TestNodeImage(t *testing.T) {
 	}
 }
 
+// extraMounts hostPaths are the runner's paths, for its Docker: relative
+// ones are in the workspace, as the runner's host has it.
+func TestExtraMountsAreHostPaths(t *testing.T) {
+	kindConfig := "nodes:\n- role: control-plane\n  extraMounts:\n  - {hostPath: ./testdata, containerPath: /data}\n  - {hostPath: /github/workspace/cache, containerPath: /cache}\n  - {hostPath: /var/lib/shared, containerPath: /shared}\n"
+	tests := []struct {
+		name string
+		o    Options
+		want []string
+	}{
+		{"container action", Options{Workspace: "/github/workspace", HostWorkspace: "/home/runner/work/app/app"},
+			[]string{"/home/runner/work/app/app/testdata", "/home/runner/work/app/app/cache", "/var/lib/shared"}},
+		{"on the host", Options{Workspace: "/home/me/app"},
+			[]string{"/home/me/app/testdata", "/github/workspace/cache", "/var/lib/shared"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.o.KindConfig = kindConfig
+			cfg, errs := buildConfig(withDefaults(tt.o))
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			var got []string
+			for _, m := range cfg.Nodes[0].ExtraMounts {
+				got = append(got, m.HostPath)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("hostPaths %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// From a container, the host ports kind would choose by probing this
+// container's network are left to Docker; ports the config names stay.
+func TestHostPortsPickedByDocker(t *testing.T) {
+	cfg, errs := buildConfig(withDefaults(Options{KindConfig: "networking: {apiServerPort: 0}\nnodes:\n- role: control-plane\n  extraPortMappings:\n  - {containerPort: 30000}\n  - {containerPort: 30001, hostPort: 9001}\n"}))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	c := hostPortsPickedByDocker(cfg)
+	var ports []int32
+	for _, m := range c.Nodes[0].ExtraPortMappings {
+		ports = append(ports, m.HostPort)
+	}
+	if c.Networking.APIServerPort != -1 || !slices.Equal(ports, []int32{DefaultHostPort, -1, 9001}) {
+		t.Errorf("apiServerPort %d, host ports %v", c.Networking.APIServerPort, ports)
+	}
+	if cfg.Networking.APIServerPort != 0 || cfg.Nodes[0].ExtraPortMappings[1].HostPort != 0 {
+		t.Error("the config the plan shows was changed")
+	}
+	mine, _ := buildConfig(withDefaults(Options{KindConfig: "networking: {apiServerPort: 6443}"}))
+	if got := hostPortsPickedByDocker(mine).Networking.APIServerPort; got != 6443 {
+		t.Errorf("the kind-config's apiServerPort became %d", got)
+	}
+}
+
 func TestParse(t *testing.T) {
-	defs := slices.Concat(cluster.Inputs, Inputs)
-	env := func(k string) string { return map[string]string{"GITHUB_WORKSPACE": "/ws"}[k] }
+	defs := slices.Concat(cluster.Inputs, Inputs, []input.Def{input.HostWorkspace})
+	env := func(k string) string {
+		return map[string]string{"GITHUB_WORKSPACE": "/ws", "GITHUB_ACTIONS": "true"}[k]
+	}
 	tests := []struct {
 		name string
 		raw  input.Values
@@ -175,6 +233,7 @@ func TestParse(t *testing.T) {
 		{"defaults", nil, Options{ClusterName: cluster.DefaultName, Reuse: cluster.DefaultReuse, HostPort: DefaultHostPort, Workspace: "/ws"}, nil},
 		{"every input", input.Values{"cluster-name": "pr-1", "reuse-cluster": "false", "kubernetes-version": "1.34.3", "host-port": " 8080 ", "load-images": "app:1, box:2\ncat:3\n\n", "kind-config": "nodes: [{role: control-plane}]"},
 			Options{ClusterName: "pr-1", Reuse: "false", KubernetesVersion: "1.34.3", HostPort: 8080, LoadImages: []string{"app:1", "box:2", "cat:3"}, KindConfig: "nodes: [{role: control-plane}]", Workspace: "/ws"}, nil},
+		{"in a container action", input.Values{"host-workspace": `"/home/runner/work/app/app"`}, Options{ClusterName: cluster.DefaultName, Reuse: cluster.DefaultReuse, HostPort: DefaultHostPort, Workspace: "/ws", HostWorkspace: "/home/runner/work/app/app"}, nil},
 		{"host port not a number", input.Values{"host-port": "eighty"}, Options{}, []string{`input "host-port": "eighty" is not a TCP port (accepted: 1 to 65535)`}},
 		{"problems of Validate", input.Values{"cluster-name": "Bad_Name"}, Options{}, []string{`input "cluster-name": "Bad_Name" is not a kind cluster name`}},
 	}

@@ -25,8 +25,8 @@ import (
 
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 
+	"github.com/knative-preview/action/internal/cluster/internal/fakedocker"
 	"github.com/knative-preview/action/internal/cluster/kind/docker"
-	"github.com/knative-preview/action/internal/cluster/kind/internal/fakedocker"
 )
 
 func TestMain(m *testing.M) {
@@ -259,16 +259,16 @@ func (f *fakeDocker) Publishers(ctx context.Context, hostPort int) ([]string, er
 	return f.publishers[hostPort], nil
 }
 
-func (f *fakeDocker) ImageID(ctx context.Context, ref string) (string, error) {
-	f.record("image id %s", ref)
+func (f *fakeDocker) ImageID(ctx context.Context, ref, platform string) (string, error) {
+	f.record("image id %s%s", ref, platformSuffix(platform))
 	if id, ok := f.images[ref]; ok {
 		return id, nil
 	}
 	return "", fmt.Errorf("%w: no such image %s", docker.ErrNotFound, ref)
 }
 
-func (f *fakeDocker) Save(ctx context.Context, path string, refs ...string) error {
-	f.record("save %s", strings.Join(refs, " "))
+func (f *fakeDocker) Save(ctx context.Context, path, platform string, refs ...string) error {
+	f.record("save %s%s", strings.Join(refs, " "), platformSuffix(platform))
 	return os.WriteFile(path, []byte("archive of "+strings.Join(refs, " ")), 0o600)
 }
 
@@ -295,6 +295,14 @@ func (f *fakeDocker) Exec(ctx context.Context, container string, stdin io.Reader
 		return []byte("unpacking done\n"), nil
 	}
 	return nil, fmt.Errorf("unexpected exec %v", args)
+}
+
+// platformSuffix is how a call's record shows the platform asked for.
+func platformSuffix(platform string) string {
+	if platform == "" {
+		return ""
+	}
+	return " --platform " + platform
 }
 
 func (f *fakeDocker) Calls() []string {

@@ -13,14 +13,64 @@ import (
 	"github.com/pelletier/go-toml"
 
 	"github.com/knative-preview/action/internal/buildinfo"
+	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/cluster/kind/docker"
 	"github.com/knative-preview/action/internal/image"
 )
 
+// imageStore is how images move from the runner's Docker into the nodes,
+// by what its daemon supports. The nodes run on the daemon's platform, and
+// only that platform of an image is saved and compared: Docker's
+// containerd image store (Docker 29's default) would otherwise save a
+// pulled multi-platform image's whole index, whose other platforms' content
+// it never pulled, which the nodes' import refuses (kind issue #3795), and
+// it gives an image the id of its index, which no node reports.
+type imageStore struct {
+	// platform is the nodes' platform: linux/amd64.
+	platform string
+	// containerd is true for the containerd image store: an image's id is
+	// then the digest of its platform's manifest, which a node's
+	// containerd reports as the target of the image's name; the classic
+	// store's is the digest of the image's configuration, which CRI
+	// (crictl) reports (kind pkg/cluster/nodeutils ImageID).
+	containerd bool
+	// inspectPlatform and savePlatform are passed to docker image inspect
+	// --platform (Docker 28.1 and later) and docker save --platform
+	// (Docker 28.0 and later); empty when the daemon is older.
+	inspectPlatform, savePlatform string
+}
+
+func storeOf(info *docker.Info) imageStore {
+	if info == nil {
+		return imageStore{}
+	}
+	s := imageStore{platform: info.Platform(), containerd: info.ContainerdStore()}
+	if info.AtLeast(28, 0) {
+		s.savePlatform = s.platform
+	}
+	if info.AtLeast(28, 1) {
+		s.inspectPlatform = s.platform
+	}
+	return s
+}
+
+// describe says how the target finds and saves images, for the log.
+func (s imageStore) describe() string {
+	kind := "classic image store"
+	if s.containerd {
+		kind = "containerd image store"
+	}
+	if s.savePlatform == "" {
+		return fmt.Sprintf("the runner's Docker (%s) is older than 28.0: saving every platform of the images", kind)
+	}
+	return fmt.Sprintf("the runner's Docker (%s): saving the nodes' platform %s of the images", kind, s.platform)
+}
+
 // loadImages loads the images of the runner's Docker into every node that
-// lacks them (what `kind load docker-image` does) and returns their
-// registries, for Knative to skip tag resolution there. The images are
-// load-images, or else the image input when the runner's Docker has it.
+// lacks them (what `kind load docker-image` does, one platform only) and
+// returns their registries, for Knative to skip tag resolution there. The
+// images are load-images, or else the image input when the runner's Docker
+// has it.
 func (t *target) loadImages(ctx context.Context) ([]string, error) {
 	want, explicit := t.o.LoadImages, len(t.o.LoadImages) > 0
 	if !explicit && t.o.Image != "" {
@@ -31,16 +81,22 @@ func (t *target) loadImages(ctx context.Context) ([]string, error) {
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, t.timeouts.Load, fmt.Errorf("loading %s into the nodes took longer than %s", strings.Join(want, ", "), t.timeouts.Load))
 	defer cancel()
+	store := storeOf(t.info)
 
 	ids := map[string]string{}
 	var local []string
 	for _, ref := range want {
-		id, err := t.docker.ImageID(ctx, ref)
+		id, err := t.docker.ImageID(ctx, ref, store.inspectPlatform)
 		switch {
 		case errors.Is(err, docker.ErrNotFound) && explicit:
 			return nil, fmt.Errorf("the image %s of load-images is not in the runner's Docker: build or pull it in an earlier step (docker build -t %s .), or leave it out of load-images", ref, ref)
 		case errors.Is(err, docker.ErrNotFound):
 			t.log.Infof("the image %s is not in the runner's Docker: the nodes will pull it from its registry", ref)
+			continue
+		case errors.Is(err, docker.ErrPlatform) && explicit:
+			return nil, otherPlatform(ref, store.platform, err)
+		case errors.Is(err, docker.ErrPlatform):
+			t.log.Infof("the image %s of the runner's Docker is not for %s, the nodes' platform: the nodes will pull it from its registry", ref, store.platform)
 			continue
 		case err != nil:
 			return nil, fmt.Errorf("looking for the image %s in the runner's Docker: %w", ref, err)
@@ -60,7 +116,7 @@ func (t *target) loadImages(ctx context.Context) ([]string, error) {
 	var toSave []string
 	for _, n := range nodes {
 		for _, ref := range local {
-			if t.nodeImageID(ctx, n, ref) == ids[ref] {
+			if t.nodeHas(ctx, store, n, ref, ids[ref]) {
 				continue
 			}
 			missing[n] = append(missing[n], ref)
@@ -80,8 +136,11 @@ func (t *target) loadImages(ctx context.Context) ([]string, error) {
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
 	archive := filepath.Join(dir, "images.tar")
-	t.log.Infof("saving %s from the runner's Docker", strings.Join(toSave, ", "))
-	if err := t.docker.Save(ctx, archive, toSave...); err != nil {
+	t.log.Infof("saving %s from %s", strings.Join(toSave, ", "), store.describe())
+	if err := t.docker.Save(ctx, archive, store.savePlatform, toSave...); err != nil {
+		if errors.Is(err, docker.ErrPlatform) {
+			return nil, otherPlatform(strings.Join(toSave, ", "), store.platform, err)
+		}
 		return nil, fmt.Errorf("saving %s from the runner's Docker: %w", strings.Join(toSave, ", "), err)
 	}
 	for _, n := range nodes {
@@ -90,10 +149,30 @@ func (t *target) loadImages(ctx context.Context) ([]string, error) {
 		}
 		t.log.Infof("loading %s into the node %s", strings.Join(missing[n], ", "), n)
 		if err := t.importArchive(ctx, n, archive); err != nil {
-			return nil, fmt.Errorf("loading %s into the node %s: %w", strings.Join(missing[n], ", "), n, err)
+			err = fmt.Errorf("loading %s into the node %s: %w", strings.Join(missing[n], ", "), n, err)
+			if store.savePlatform == "" && strings.Contains(err.Error(), "content digest") {
+				err = fmt.Errorf("%w. The runner's Docker saved every platform the images' index lists while it holds only some (its containerd image store does that; kind issue #3795): Docker 28 and later save one platform, so upgrade Docker, or turn its containerd image store off; see %s", err, cluster.ContainerActionHelp)
+			}
+			return nil, err
 		}
 	}
 	return registries(local), nil
+}
+
+// otherPlatform says that images exist in the runner's Docker, but not
+// for the nodes' platform.
+func otherPlatform(refs, platform string, err error) error {
+	return fmt.Errorf("%s in the runner's Docker is not for %s, the platform of the kind nodes: build it for that platform (docker build --platform %s), or pull that platform's image (docker pull --platform %s): %w", refs, platform, platform, platform, err)
+}
+
+// nodeHas reports whether node has ref with the id the runner's Docker
+// gives it: as CRI reports it for the classic store, as the node's
+// containerd names the target of ref for the containerd store.
+func (t *target) nodeHas(ctx context.Context, store imageStore, node, ref, id string) bool {
+	if store.containerd {
+		return t.nodeImageTarget(ctx, node, ref) == id
+	}
+	return t.nodeImageID(ctx, node, ref) == id
 }
 
 // nodeImageID is the id the node's containerd has for ref, or "".
@@ -111,6 +190,25 @@ func (t *target) nodeImageID(ctx context.Context, node, ref string) string {
 		return ""
 	}
 	return v.Status.ID
+}
+
+// nodeImageTarget is the digest ref's name points to in the node's
+// containerd (ctr images ls: REF TYPE DIGEST ...), or "".
+func (t *target) nodeImageTarget(ctx context.Context, node, ref string) string {
+	name := image.Normalized(ref)
+	if name == "" {
+		return ""
+	}
+	out, err := t.docker.Exec(ctx, node, nil, "ctr", "--namespace=k8s.io", "images", "ls", "name=="+name)
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) >= 3 && f[0] == name {
+			return f[2]
+		}
+	}
+	return ""
 }
 
 func (t *target) importArchive(ctx context.Context, node, archive string) error {

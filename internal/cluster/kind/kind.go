@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/knative-preview/action/internal/log"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,7 +20,6 @@ import (
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/cluster/kind/docker"
 	"github.com/knative-preview/action/internal/kubecfg"
-	"github.com/knative-preview/action/internal/log"
 )
 
 // domain is the DNS suffix of Knative services on a kind cluster: every
@@ -55,18 +55,17 @@ type timeouts struct {
 
 // target is a kind cluster in the runner's Docker.
 type target struct {
-	o        Options
+	runner
 	cfg      *v1alpha4.Cluster
 	cfgErr   error
 	image    string
 	clusters clusters
-	docker   dockerClient
-	log      log.Logger
 	timeouts timeouts
 
-	small          bool     // Docker has fewer than fullCPUs, once checked
-	kubeconfigPath string   // set once written
-	secrets        []string // of the kubeconfig, once read
+	info           *docker.Info // what Docker says of itself, once checked
+	small          bool         // Docker has fewer than fullCPUs, once checked
+	kubeconfigPath string       // set once written
+	secrets        []string     // of the kubeconfig, once read
 }
 
 var (
@@ -104,13 +103,8 @@ func withTimeouts(d timeouts) option {
 func New(opts Options, l log.Logger, more ...option) *target {
 	o := withDefaults(opts)
 	t := &target{
-		o:        o,
-		log:      l,
+		runner:   newRunner(o, l),
 		timeouts: timeouts{Docker: defaultDockerTimeout, Ready: defaultReadyTimeout, Reach: defaultReachTimeout, Load: defaultLoadTimeout},
-	}
-	t.docker = o.Docker
-	if t.docker == nil {
-		t.docker = &docker.CLI{}
 	}
 	if errs := validate(opts); len(errs) > 0 {
 		t.cfgErr = errors.Join(errs...)
@@ -168,7 +162,7 @@ func (t *target) Plan() []string {
 		p = append(p, "kind config:\n"+indent(y, "      "))
 	}
 	if in, why := t.inContainer(); in {
-		p = append(p, fmt.Sprintf("in a container (%s): attach it to the Docker network %q unless it is on it, and reach the API server at https://%s:6443", why, network, t.controlPlane()))
+		p = append(p, fmt.Sprintf("in a container (%s): let Docker choose the API server's host port, attach this container to the Docker network %q unless it is on it, and reach the API server at https://%s:6443", why, network, t.controlPlane()))
 	} else {
 		p = append(p, "not in a container: reach the API server at the 127.0.0.1 port kind publishes")
 	}
@@ -321,11 +315,33 @@ func (t *target) ensureCluster(ctx context.Context, inContainer bool) (bool, err
 	if err := t.checkHostPort(ctx, inContainer); err != nil {
 		return false, err
 	}
-	return true, t.create(ctx)
+	return true, t.create(ctx, inContainer)
+}
+
+// hostPortsPickedByDocker is cfg with the host ports kind would choose
+// (the API server's, and extraPortMappings' hostPort 0) left to Docker
+// instead: kind chooses a port by listening on it in this process's
+// network, which in a container is not the runner's, so the port it finds
+// free may be taken on the runner (kind's common.PortOrGetFreePort; -1 asks
+// the container backend to choose).
+func hostPortsPickedByDocker(cfg *v1alpha4.Cluster) *v1alpha4.Cluster {
+	c := cfg.DeepCopy()
+	if c.Networking.APIServerPort == 0 {
+		c.Networking.APIServerPort = -1
+	}
+	for i := range c.Nodes {
+		for j := range c.Nodes[i].ExtraPortMappings {
+			if m := &c.Nodes[i].ExtraPortMappings[j]; m.HostPort == 0 {
+				m.HostPort = -1
+			}
+		}
+	}
+	return c
 }
 
 // create creates the cluster, waiting for kind at most until ctx ends.
-func (t *target) create(ctx context.Context) error {
+// From inside a container, Docker chooses the host ports kind would.
+func (t *target) create(ctx context.Context, inContainer bool) error {
 	name := t.o.ClusterName
 	wait := t.timeouts.Ready
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
@@ -335,7 +351,11 @@ func (t *target) create(ctx context.Context) error {
 		return fmt.Errorf("no time left to create the kind cluster %q: %w", name, context.Cause(ctx))
 	}
 	t.log.Infof("creating the kind cluster %q (node image %s, host port %d); kind waits up to %s for the nodes to be Ready", name, t.image, t.o.HostPort, wait.Round(time.Second))
-	_, err := until(ctx, func() (struct{}, error) { return struct{}{}, t.clusters.Create(t.cfg, wait, t.kubeconfigAbs()) })
+	cfg := t.cfg
+	if inContainer {
+		cfg = hostPortsPickedByDocker(cfg)
+	}
+	_, err := until(ctx, func() (struct{}, error) { return struct{}{}, t.clusters.Create(cfg, wait, t.kubeconfigAbs()) })
 	switch {
 	case ctx.Err() != nil:
 		return fmt.Errorf("stopped waiting for kind to create the cluster %q: %w; kind may leave a half-made cluster: delete it with `kind delete cluster --name %s`, or run again with reuse-cluster: recreate", name, err, name)

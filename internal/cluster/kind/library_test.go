@@ -1,13 +1,14 @@
 package kind
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/knative-preview/action/internal/cluster/kind/internal/fakedocker"
+	"github.com/knative-preview/action/internal/cluster/internal/fakedocker"
 	"github.com/knative-preview/action/internal/kubecfg"
 	"github.com/knative-preview/action/internal/log"
 )
@@ -77,62 +78,83 @@ func TestLibrary(t *testing.T) {
 
 // TestConnectThroughKindLibrary reuses a cluster with everything real but
 // docker: the kind library, the docker CLI wrapper, client-go against a
-// fake API server on 127.0.0.1, and the image load.
+// fake API server on 127.0.0.1, and the image load, with each of Docker's
+// image stores; a second run finds the image in the node and loads nothing.
 func TestConnectThroughKindLibrary(t *testing.T) {
-	fake := fakedocker.Install(t)
-	api := newAPIServer(t)
-	apiPort := api.srv.URL[strings.LastIndex(api.srv.URL, ":")+1:]
-	fake.On(
-		fakedocker.Rule{Args: infoArgs, Stdout: readFixture(t, "info.json")},
-		fakedocker.Rule{Args: []string{"container", "inspect", "knative-control-plane"}, Stdout: readFixture(t, "kind-control-plane.json")},
-		fakedocker.Rule{Args: []string{"image", "inspect", "--format", "{{.Id}}", "myapp:dev"}, Stdout: "sha256:1111\n"},
-		fakedocker.Rule{Args: []string{"exec", "--privileged", "knative-control-plane", "crictl", "inspecti", "myapp:dev"}, Exit: 1, Stderr: `time="2026-01-20T10:05:00Z" level=fatal msg="no such image \"myapp:dev\" present"` + "\n"},
-		fakedocker.Rule{Args: []string{"save", "--output", "*", "myapp:dev"}, OutputFlag: "--output", Stdout: "IMAGE-ARCHIVE"},
-		fakedocker.Rule{Args: []string{"exec", "--privileged", "knative-control-plane", "containerd", "config", "dump"}, Stdout: containerdConfigV3},
-		fakedocker.Rule{Args: []string{"exec", "--privileged", "--interactive", "knative-control-plane", "ctr", "--namespace=k8s.io", "images", "import", "--all-platforms", "--digests", "--snapshotter=overlayfs", "-"}, Stdout: "unpacking docker.io/library/myapp:dev (sha256:1111)...done\n"},
-	)
-	fake.On(kindLibraryRules(api.adminConf("knative"), apiPort)...)
-	ws := t.TempDir()
-	var progress []string
-	target := New(Options{
-		HostPort:         80,
-		Image:            "myapp:dev",
-		Workspace:        ws,
-		ContainerMarkers: []string{filepath.Join(t.TempDir(), "absent")},
-		Getenv:           func(string) string { return "" },
-	}, log.Func(func(f string, a ...any) { progress = append(progress, f) }))
-	c, err := target.Connect(t.Context())
-	if err != nil {
-		t.Fatalf("Connect: %v\ndocker calls:\n%s", err, strings.Join(fake.CommandLines(), "\n"))
-	}
-	if c.REST.Host != "https://127.0.0.1:"+apiPort || c.Version.GitVersion != "v1.35.1" || c.Created || strings.Join(c.LocalRegistries, ",") != "index.docker.io" {
-		t.Errorf("got %+v", c)
-	}
-	var imported *fakedocker.Call
-	for _, call := range fake.Calls() {
-		if slices.Contains(call.Args, "ctr") {
-			imported = &call
-		}
-		if call.Args[0] == "network" || call.Args[0] == "run" || call.Args[0] == "rm" {
-			t.Errorf("unexpected docker %s", strings.Join(call.Args, " "))
-		}
-	}
-	if imported == nil || imported.Stdin != "IMAGE-ARCHIVE" {
-		t.Errorf("the image archive was not fed to ctr import: %+v", imported)
-	}
-	written, err := os.ReadFile(filepath.Join(ws, ".knative-preview", "kubeconfig"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := kubecfg.Load(string(written), nil, nil)
-	if err != nil || src.Server("kind-knative") != "https://127.0.0.1:"+apiPort {
-		t.Errorf("written kubeconfig: %v", err)
-	}
-	for _, line := range progress {
-		for _, s := range target.Secrets() {
-			if strings.Contains(line, s) {
-				t.Errorf("progress shows a secret: %q", line)
+	for _, store := range []fakedocker.Store{fakedocker.Classic, fakedocker.Containerd} {
+		t.Run(string(store), func(t *testing.T) {
+			fake := fakedocker.Install(t)
+			api := newAPIServer(t)
+			apiPort := api.srv.URL[strings.LastIndex(api.srv.URL, ":")+1:]
+			fake.On(
+				fakedocker.Rule{Args: []string{"container", "inspect", "knative-control-plane"}, Stdout: readFixture(t, "kind-control-plane.json")},
+				fakedocker.Rule{Args: []string{"exec", "--privileged", "knative-control-plane", "containerd", "config", "dump"}, Stdout: containerdConfigV3},
+			)
+			fake.On(kindLibraryRules(api.adminConf("knative"), apiPort)...)
+			fake.WithDaemon(fakedocker.Daemon{Store: store, Images: []fakedocker.Image{myappDev}})
+			ws := t.TempDir()
+			var progress []string
+			connect := func() *fakedocker.Call {
+				t.Helper()
+				target := New(Options{
+					HostPort:         80,
+					Image:            "myapp:dev",
+					Workspace:        ws,
+					ContainerMarkers: []string{filepath.Join(t.TempDir(), "absent")},
+					Getenv:           func(string) string { return "" },
+				}, log.Func(func(f string, a ...any) { progress = append(progress, fmt.Sprintf(f, a...)) }))
+				c, err := target.Connect(t.Context())
+				if err != nil {
+					t.Fatalf("Connect: %v\ndocker calls:\n%s", err, strings.Join(fake.CommandLines(), "\n"))
+				}
+				if c.REST.Host != "https://127.0.0.1:"+apiPort || c.Version.GitVersion != "v1.35.1" || c.Created || strings.Join(c.LocalRegistries, ",") != "index.docker.io" {
+					t.Errorf("got %+v", c)
+				}
+				for _, line := range progress {
+					for _, s := range target.Secrets() {
+						if strings.Contains(line, s) {
+							t.Errorf("progress shows a secret: %q", line)
+						}
+					}
+				}
+				var imported *fakedocker.Call
+				for _, call := range fake.Calls() {
+					if slices.Contains(call.Args, "import") {
+						imported = &call
+					}
+					if call.Args[0] == "network" || call.Args[0] == "run" || call.Args[0] == "rm" {
+						t.Errorf("unexpected docker %s", strings.Join(call.Args, " "))
+					}
+				}
+				return imported
 			}
-		}
+			if connect() == nil {
+				t.Fatalf("the image was not imported into the node; docker calls:\n%s", strings.Join(fake.CommandLines(), "\n"))
+			}
+			if got := fake.NodeImages("knative-control-plane"); len(got) != 1 || got[0].Name != "docker.io/library/myapp:dev" {
+				t.Errorf("the node has %+v", got)
+			}
+			before := len(fake.Calls())
+			connect()
+			for _, call := range fake.Calls()[before:] {
+				if call.Args[0] == "save" || slices.Contains(call.Args, "import") {
+					t.Errorf("the image was loaded again though the node has it: docker %s", strings.Join(call.Args, " "))
+				}
+			}
+			if !slices.Contains(progress, "every node already has myapp:dev") {
+				t.Errorf("progress does not say the node has the image: %q", progress)
+			}
+			if u := fake.Unmatched(); len(u) > 0 {
+				t.Errorf("unexpected docker calls: %q", u)
+			}
+			written, err := os.ReadFile(filepath.Join(ws, ".knative-preview", "kubeconfig"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			src, err := kubecfg.Load(string(written), nil, nil)
+			if err != nil || src.Server("kind-knative") != "https://127.0.0.1:"+apiPort {
+				t.Errorf("written kubeconfig: %v", err)
+			}
+		})
 	}
 }

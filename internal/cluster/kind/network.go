@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/knative-preview/action/internal/cluster/kind/docker"
+	"github.com/knative-preview/action/internal/log"
 )
 
 var defaultContainerMarkers = []string{"/.dockerenv", "/run/.containerenv"}
@@ -19,7 +20,25 @@ const (
 	defaultMountInfo        = "/proc/self/mountinfo"
 )
 
-func (t *target) getenv(k string) string {
+// runner is the runner's Docker as this process reaches it, and this
+// process's place in it: on the runner's host, or in one of its containers
+// (a container action's), which reaches what Docker publishes on the host's
+// 127.0.0.1 only through a Docker network.
+type runner struct {
+	o      Options
+	docker dockerClient
+	log    log.Logger
+}
+
+func newRunner(o Options, l log.Logger) runner {
+	r := runner{o: o, docker: o.Docker, log: l}
+	if r.docker == nil {
+		r.docker = &docker.CLI{}
+	}
+	return r
+}
+
+func (t *runner) getenv(k string) string {
 	if t.o.Getenv != nil {
 		return t.o.Getenv(k)
 	}
@@ -28,7 +47,7 @@ func (t *target) getenv(k string) string {
 
 // inContainer reports whether this process runs in a container, and why
 // it thinks so.
-func (t *target) inContainer() (bool, string) {
+func (t *runner) inContainer() (bool, string) {
 	markers := t.o.ContainerMarkers
 	if markers == nil {
 		markers = defaultContainerMarkers
@@ -53,10 +72,10 @@ func (t *target) inContainer() (bool, string) {
 // ownContainer finds the container this process runs in, or returns nil
 // when it runs on a host, or in a container on the host's network (which
 // reaches kind's published ports on 127.0.0.1 as the host does).
-func (t *target) ownContainer(ctx context.Context) (*docker.Container, error) {
+func (t *runner) ownContainer(ctx context.Context) (*docker.Container, error) {
 	in, why := t.inContainer()
 	if !in {
-		t.log.Infof("not in a container: reaching the cluster at the ports kind publishes on 127.0.0.1")
+		t.log.Infof("not in a container: reaching what the runner's Docker publishes on 127.0.0.1 directly")
 		return nil, nil
 	}
 	hostname := t.o.Hostname
@@ -83,7 +102,7 @@ func (t *target) ownContainer(ctx context.Context) (*docker.Container, error) {
 			return nil, fmt.Errorf("finding this container (%s) in Docker: %w", c, err)
 		}
 		if own.HostConfig.NetworkMode == "host" {
-			t.log.Infof("in a container on the host's network (%s): reaching the cluster at the ports kind publishes on 127.0.0.1", why)
+			t.log.Infof("in a container on the host's network (%s): reaching what the runner's Docker publishes on 127.0.0.1 directly", why)
 			return nil, nil
 		}
 		t.log.Infof("in a container (%s): its id is %s", why, shortID(own.ID))
@@ -93,7 +112,7 @@ func (t *target) ownContainer(ctx context.Context) (*docker.Container, error) {
 }
 
 // attach puts this container on the kind network, unless it is on it.
-func (t *target) attach(ctx context.Context, own *docker.Container) error {
+func (t *runner) attach(ctx context.Context, own *docker.Container) error {
 	id := shortID(own.ID)
 	if _, ok := own.NetworkSettings.Networks[network]; ok {
 		t.log.Infof("this container (%s) is already on the Docker network %q", id, network)

@@ -57,6 +57,11 @@ type Options struct {
 	// to, and kind-config paths are relative to; empty means the current
 	// directory.
 	Workspace string
+	// HostWorkspace is the workspace's path on the runner's host, where
+	// its Docker finds files of the workspace, when it differs from
+	// Workspace (a container action's); empty: Workspace. Relative
+	// extraMounts hostPaths of KindConfig are relative to it.
+	HostWorkspace string
 
 	// Docker runs the docker calls the kind library does not; nil means
 	// the docker CLI.
@@ -85,8 +90,8 @@ type dockerClient interface {
 	InspectContainer(ctx context.Context, name string) (*docker.Container, error)
 	ConnectNetwork(ctx context.Context, network, container string) error
 	Publishers(ctx context.Context, hostPort int) ([]string, error)
-	ImageID(ctx context.Context, ref string) (string, error)
-	Save(ctx context.Context, path string, refs ...string) error
+	ImageID(ctx context.Context, ref, platform string) (string, error)
+	Save(ctx context.Context, path, platform string, refs ...string) error
 	Exec(ctx context.Context, container string, stdin io.Reader, args ...string) ([]byte, error)
 }
 
@@ -167,12 +172,14 @@ func Parse(r *input.Reader, image string) Options {
 		Reuse:             r.OneOf("reuse-cluster", "is not a reuse policy", cluster.ReuseValues...),
 		LoadImages:        r.List("load-images"),
 		// A path (YAML content never starts with one) from the host
-		// workspace is read in the container's. The content is never
-		// mapped: its extraMounts' hostPaths are the host's, for Docker.
-		KindConfig: r.Path(r.String("kind-config")),
-		Image:      image,
-		Workspace:  r.Getenv("GITHUB_WORKSPACE"),
-		Getenv:     r.Env(),
+		// workspace is read in the container's. The content is not
+		// mapped: its extraMounts' hostPaths are for Docker, on the host
+		// (buildConfig maps relative ones to the host's workspace).
+		KindConfig:    r.Path(r.String("kind-config")),
+		Image:         image,
+		Workspace:     r.Getenv("GITHUB_WORKSPACE"),
+		HostWorkspace: r.HostWorkspace(),
+		Getenv:        r.Env(),
 	}
 	if o.Workspace == "" {
 		o.Workspace, _ = os.Getwd()

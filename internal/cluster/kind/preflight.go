@@ -24,6 +24,7 @@ func (t *target) checkDocker(ctx context.Context) error {
 	if err != nil {
 		return t.explainDocker(err)
 	}
+	t.info = info
 	t.log.Infof("Docker %s (%s): %s, %s of memory", info.ServerVersion, info.OperatingSystem, cpus(info.NCPU), gb(info.MemTotal))
 	var short []string
 	if info.NCPU < minCPUs {

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/knative-preview/action/internal/cluster/kind/internal/fakedocker"
+	"github.com/knative-preview/action/internal/cluster/internal/fakedocker"
 )
 
 var infoArgs = []string{"info", "--format", "{{json .}}"}

@@ -176,7 +176,7 @@ func TestConnect(t *testing.T) {
 			wantDocker: []string{
 				"info", "publishers PORT", "image id myapp:dev",
 				"exec knative-control-plane crictl inspecti myapp:dev",
-				"save myapp:dev",
+				"save myapp:dev --platform linux/amd64",
 				"exec knative-control-plane containerd config dump",
 				importLine + " < archive of myapp:dev",
 			},
@@ -197,6 +197,9 @@ func TestConnect(t *testing.T) {
 				cfg := r.clusters.created
 				if cfg == nil || cfg.Nodes[0].ExtraPortMappings[0].HostPort != int32(r.port) || cfg.Nodes[0].Image != defaultNodeImage {
 					t.Errorf("created from %+v", cfg)
+				}
+				if cfg.Networking.APIServerPort != 0 {
+					t.Errorf("on the host, kind chooses the API server's port; it was given %d", cfg.Networking.APIServerPort)
 				}
 			},
 		},
@@ -306,6 +309,11 @@ func TestConnect(t *testing.T) {
 				}
 				if c.IngressAddress != "172.18.0.2:31080" {
 					t.Errorf("ingress address %q, want the node's IP on kind and the NodePort", c.IngressAddress)
+				}
+				// kind would probe a free port in this container's network,
+				// not the runner's: -1 leaves it to Docker.
+				if cfg := r.clusters.created; cfg.Networking.APIServerPort != -1 || r.target.cfg.Networking.APIServerPort != 0 {
+					t.Errorf("created with apiServerPort %d (the plan's config has %d), want -1 from a container", cfg.Networking.APIServerPort, r.target.cfg.Networking.APIServerPort)
 				}
 				written, err := os.ReadFile(filepath.Join(r.ws, ".knative-preview", "kubeconfig"))
 				if err != nil || string(written) != r.clusters.external {
@@ -429,7 +437,7 @@ func TestConnect(t *testing.T) {
 				"exec knative-control-plane crictl inspecti ghcr.io/org/tool:v2",
 				"exec knative-worker crictl inspecti myapp:dev",
 				"exec knative-worker crictl inspecti ghcr.io/org/tool:v2",
-				"save myapp:dev ghcr.io/org/tool:v2",
+				"save myapp:dev ghcr.io/org/tool:v2 --platform linux/amd64",
 				"exec knative-control-plane containerd config dump",
 				importLine + " < archive of myapp:dev ghcr.io/org/tool:v2",
 			},

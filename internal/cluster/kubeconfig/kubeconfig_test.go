@@ -4,12 +4,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/knative-preview/action/internal/cluster/internal/fakedocker"
 	"github.com/knative-preview/action/internal/kubecfg"
 	"github.com/knative-preview/action/internal/log"
 	"github.com/knative-preview/action/internal/testenv"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) {
+	fakedocker.Main()
+	testenv.Main(m)
+}
 
 func TestIntegrationConnectReportsVersion(t *testing.T) {
 	env := testenv.Shared(t)

@@ -21,6 +21,79 @@ type Info struct {
 	MemTotal int64
 	// ServerErrors is set when the CLI could not ask the daemon.
 	ServerErrors []string
+	// Driver and DriverStatus describe the image store: overlay2 and its
+	// backing filesystem for the classic store (Docker 28's default),
+	// overlayfs with driver-type io.containerd.snapshotter.v1 for the
+	// containerd image store (Docker 29's default).
+	Driver       string
+	DriverStatus [][2]string
+	// OSType and Architecture are the daemon's platform, as uname names it
+	// (linux, x86_64): the platform of the containers it runs.
+	OSType       string
+	Architecture string
+	// ClientInfo is the docker CLI's half: its version.
+	ClientInfo struct {
+		Version string
+	}
+}
+
+// ContainerdStore reports whether the daemon keeps images in the
+// containerd image store. There an image's id is the digest of what its
+// tag points to (a multi-platform index, or a manifest), not of its
+// configuration, and `docker save` without --platform writes a pulled
+// multi-platform image's whole index while only the daemon's platform's
+// layers were pulled (moby daemon/containerd/image_inspect.go and
+// image_exporter.go; kind issue #3795).
+func (i *Info) ContainerdStore() bool {
+	for _, kv := range i.DriverStatus {
+		if kv[0] == "driver-type" && kv[1] == "io.containerd.snapshotter.v1" {
+			return true
+		}
+	}
+	return false
+}
+
+// Platform is the daemon's platform as image platforms are written
+// (linux/amd64, linux/arm64, linux/arm/v7).
+func (i *Info) Platform() string {
+	arch := i.Architecture
+	switch arch {
+	case "x86_64", "x86-64":
+		arch = "amd64"
+	case "aarch64", "armv8", "armv8l":
+		arch = "arm64"
+	case "armv7l", "armhf", "armv7":
+		arch = "arm/v7"
+	case "armv6l", "armel", "armv6":
+		arch = "arm/v6"
+	case "i386", "i686":
+		arch = "386"
+	}
+	os := i.OSType
+	if os == "" {
+		os = "linux"
+	}
+	return os + "/" + arch
+}
+
+// AtLeast reports whether the daemon's version (ServerVersion, such as
+// 28.0.4 or 29.1.3) and the CLI's, when it says, are major.minor or later:
+// a flag needs both. False when a version does not read as one.
+func (i *Info) AtLeast(major, minor int) bool {
+	return atLeast(i.ServerVersion, major, minor) && (i.ClientInfo.Version == "" || atLeast(i.ClientInfo.Version, major, minor))
+}
+
+func atLeast(version string, major, minor int) bool {
+	parts := strings.SplitN(version, ".", 3)
+	if len(parts) < 2 {
+		return false
+	}
+	ma, err1 := strconv.Atoi(parts[0])
+	mi, err2 := strconv.Atoi(strings.TrimLeftFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' }))
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return ma > major || ma == major && mi >= minor
 }
 
 // Info asks the daemon about itself.
@@ -77,6 +150,9 @@ type Container struct {
 	}
 	NetworkSettings struct {
 		Networks map[string]Endpoint
+		// Ports are the host ports a running container publishes, by
+		// "<port>/<protocol>": those Docker chose included.
+		Ports map[string][]PortBinding
 	}
 }
 
@@ -163,19 +239,31 @@ func publishes(ports string, port int) bool {
 	return false
 }
 
-// ImageID returns the id of image ref in the daemon's store, wrapping
-// ErrNotFound when it has no such image.
-func (c *CLI) ImageID(ctx context.Context, ref string) (string, error) {
-	out, err := c.Run(ctx, nil, "image", "inspect", "--format", "{{.Id}}", ref)
+// ImageID returns the id of image ref in the daemon's store: of its
+// variant for platform when platform is not empty (docker image inspect
+// --platform, Docker 28.1 and later). It wraps ErrNotFound when the daemon
+// has no such image, and ErrPlatform when it has one but not for platform.
+func (c *CLI) ImageID(ctx context.Context, ref, platform string) (string, error) {
+	args := []string{"image", "inspect"}
+	if platform != "" {
+		args = append(args, "--platform", platform)
+	}
+	out, err := c.Run(ctx, nil, append(args, "--format", "{{.Id}}", ref)...)
 	if err != nil {
 		return "", err
 	}
 	return strings.TrimSpace(string(out)), nil
 }
 
-// Save writes the images refs to the archive path (docker save).
-func (c *CLI) Save(ctx context.Context, path string, refs ...string) error {
-	_, err := c.Run(ctx, nil, append([]string{"save", "--output", path}, refs...)...)
+// Save writes the images refs to the archive path (docker save), only
+// their variant for platform when platform is not empty (Docker 28.0 and
+// later). It wraps ErrPlatform when an image has no variant for platform.
+func (c *CLI) Save(ctx context.Context, path, platform string, refs ...string) error {
+	args := []string{"save"}
+	if platform != "" {
+		args = append(args, "--platform", platform)
+	}
+	_, err := c.Run(ctx, nil, append(append(args, "--output", path), refs...)...)
 	return err
 }
 

@@ -29,6 +29,9 @@ var ErrNoCLI = errors.New("the docker CLI is not installed (no docker executable
 // ErrNotFound says the container or image asked about does not exist.
 var ErrNotFound = errors.New("no such object")
 
+// ErrPlatform says an image exists but not for the platform asked for.
+var ErrPlatform = errors.New("not for that platform")
+
 // dockerError is a docker command that failed.
 type dockerError struct {
 	// Args is the command line after "docker".
@@ -156,7 +159,20 @@ func (c *CLI) Run(ctx context.Context, stdin io.Reader, args ...string) ([]byte,
 	if isNotFound(e.Output) {
 		return stdout.Bytes(), fmt.Errorf("%w: %w", ErrNotFound, e)
 	}
+	if isOtherPlatform(e.Output) {
+		return stdout.Bytes(), fmt.Errorf("%w: %w", ErrPlatform, e)
+	}
 	return stdout.Bytes(), e
+}
+
+// isOtherPlatform reports whether output is the daemon's refusal of an
+// image that has no variant for the platform asked for: "image with
+// reference X was found but does not match the specified platform: wanted
+// linux/amd64, actual: linux/arm64" (classic store), "... does not provide
+// the specified platform (linux/amd64)" (containerd store).
+func isOtherPlatform(output string) bool {
+	lower := strings.ToLower(output)
+	return strings.Contains(lower, "does not match the specified platform") || strings.Contains(lower, "does not provide the specified platform")
 }
 
 func isNotFound(output string) bool {

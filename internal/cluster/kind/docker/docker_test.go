@@ -2,6 +2,7 @@ package docker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/knative-preview/action/internal/cluster/kind/internal/fakedocker"
+	"github.com/knative-preview/action/internal/cluster/internal/fakedocker"
 )
 
 func TestMain(m *testing.M) {
@@ -216,20 +217,34 @@ func TestImageIDSaveExec(t *testing.T) {
 	fake := fakedocker.Install(t)
 	fake.On(
 		fakedocker.Rule{Args: []string{"image", "inspect", "--format", "{{.Id}}", "myapp:dev"}, Stdout: "sha256:abc\n"},
+		fakedocker.Rule{Args: []string{"image", "inspect", "--platform", "linux/amd64", "--format", "{{.Id}}", "myapp:dev"}, Stdout: "sha256:def\n"},
+		// The classic store's and the containerd store's refusals of an
+		// image of another platform (moby daemon/images, daemon/containerd).
+		fakedocker.Rule{Args: []string{"image", "inspect", "--platform", "linux/amd64", "--format", "{{.Id}}", "armonly:1"}, Exit: 1, Stderr: "Error response from daemon: image with reference armonly:1 was found but does not match the specified platform: wanted linux/amd64, actual: linux/arm64\n"},
 		fakedocker.Rule{Args: []string{"image", "inspect", "--format", "{{.Id}}", "**"}, Exit: 1, Stderr: "Error response from daemon: No such image: other:1\n"},
-		fakedocker.Rule{Args: []string{"save", "--output", "*", "myapp:dev"}, OutputFlag: "--output", Stdout: "TAR"},
+		fakedocker.Rule{Args: []string{"save", "--platform", "linux/amd64", "--output", "*", "armonly:1"}, Exit: 1, Stderr: "Error response from daemon: no suitable export target found: image with reference armonly:1 was found but does not provide the specified platform (linux/amd64)\n"},
+		fakedocker.Rule{Args: []string{"save", "--platform", "linux/amd64", "--output", "*", "myapp:dev"}, OutputFlag: "--output", Stdout: "TAR"},
 		fakedocker.Rule{Args: []string{"exec", "--privileged", "--interactive", "n1", "ctr", "**"}, Stdout: "unpacking\n"},
 	)
 	cli := &CLI{}
 	ctx := t.Context()
-	if id, err := cli.ImageID(ctx, "myapp:dev"); err != nil || id != "sha256:abc" {
+	if id, err := cli.ImageID(ctx, "myapp:dev", ""); err != nil || id != "sha256:abc" {
 		t.Errorf("got %q, %v", id, err)
 	}
-	if _, err := cli.ImageID(ctx, "other:1"); !errors.Is(err, ErrNotFound) {
+	if id, err := cli.ImageID(ctx, "myapp:dev", "linux/amd64"); err != nil || id != "sha256:def" {
+		t.Errorf("with a platform: got %q, %v", id, err)
+	}
+	if _, err := cli.ImageID(ctx, "other:1", ""); !errors.Is(err, ErrNotFound) {
 		t.Errorf("got %v, want ErrNotFound", err)
 	}
+	if _, err := cli.ImageID(ctx, "armonly:1", "linux/amd64"); !errors.Is(err, ErrPlatform) {
+		t.Errorf("got %v, want ErrPlatform", err)
+	}
 	archive := filepath.Join(t.TempDir(), "images.tar")
-	if err := cli.Save(ctx, archive, "myapp:dev"); err != nil {
+	if err := cli.Save(ctx, archive, "linux/amd64", "armonly:1"); !errors.Is(err, ErrPlatform) {
+		t.Errorf("saving an image of another platform: got %v, want ErrPlatform", err)
+	}
+	if err := cli.Save(ctx, archive, "linux/amd64", "myapp:dev"); err != nil {
 		t.Fatal(err)
 	}
 	if b, err := os.ReadFile(archive); err != nil || string(b) != "TAR" {
@@ -243,5 +258,38 @@ func TestImageIDSaveExec(t *testing.T) {
 	last := calls[len(calls)-1]
 	if last.Stdin != "TAR" || strings.Join(last.Args, " ") != "exec --privileged --interactive n1 ctr images import -" {
 		t.Errorf("last call %+v", last)
+	}
+	if u := fake.Unmatched(); len(u) > 0 {
+		t.Errorf("unexpected docker calls: %q", u)
+	}
+}
+
+// What docker info says of the image store, the platform and the version,
+// as Docker 28 on GitHub's ubuntu-24.04 and Docker 29 with its containerd
+// image store report them.
+func TestInfoImageStore(t *testing.T) {
+	var classic Info
+	if err := json.Unmarshal([]byte(fixture(t, "info.json")), &classic); err != nil {
+		t.Fatal(err)
+	}
+	containerd := Info{ServerVersion: "29.1.3", Driver: "overlayfs", DriverStatus: [][2]string{{"driver-type", "io.containerd.snapshotter.v1"}}, OSType: "linux", Architecture: "aarch64"}
+	tests := []struct {
+		info                 Info
+		containerd           bool
+		platform             string
+		at280, at281, at2900 bool
+	}{
+		{classic, false, "linux/amd64", true, false, false},
+		{containerd, true, "linux/arm64", true, true, true},
+		{Info{ServerVersion: "27.5.1", Architecture: "x86_64"}, false, "linux/amd64", false, false, false},
+		{Info{ServerVersion: "28.1.0-rc.1", Architecture: "armv7l"}, false, "linux/arm/v7", true, true, false},
+		{Info{ServerVersion: "dev"}, false, "linux/", false, false, false},
+		{func() Info { i := containerd; i.ClientInfo.Version = "27.5.1"; return i }(), true, "linux/arm64", false, false, false},
+	}
+	for _, tt := range tests {
+		i := tt.info
+		if i.ContainerdStore() != tt.containerd || i.Platform() != tt.platform || i.AtLeast(28, 0) != tt.at280 || i.AtLeast(28, 1) != tt.at281 || i.AtLeast(29, 0) != tt.at2900 {
+			t.Errorf("%s %s: containerd %v, platform %q, 28.0 %v, 28.1 %v, 29.0 %v", i.ServerVersion, i.Architecture, i.ContainerdStore(), i.Platform(), i.AtLeast(28, 0), i.AtLeast(28, 1), i.AtLeast(29, 0))
+		}
 	}
 }

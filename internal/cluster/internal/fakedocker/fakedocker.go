@@ -72,7 +72,8 @@ func Install(t testing.TB) *fake {
 	return f
 }
 
-// On adds rules; the first rule that matches a command line answers it.
+// On adds rules; the first rule that matches a command line answers it,
+// before the daemon model (WithDaemon) does.
 func (f *fake) On(rules ...Rule) *fake {
 	f.rules = append(f.rules, rules...)
 	f.save()
@@ -205,6 +206,11 @@ func answer(dir string, args []string, stdin io.Reader, stdout, stderr io.Writer
 		}
 		_, _ = io.WriteString(stderr, r.Stderr)
 		return r.Exit
+	}
+	if r := answerDaemon(dir, args, in); r != nil {
+		_, _ = io.WriteString(stdout, r.stdout)
+		_, _ = io.WriteString(stderr, r.stderr)
+		return r.exit
 	}
 	line := "docker " + strings.Join(args, " ")
 	if u, err := os.OpenFile(filepath.Join(dir, "unmatched"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
