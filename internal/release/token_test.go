@@ -48,17 +48,18 @@ func TestJobTokenGoesOnlyToItsAPI(t *testing.T) {
 	const ghes = "https://ghes.example.com/api/v3"
 	tests := []struct {
 		name string
-		// tokenAPI is Resolver.TokenAPI; env is GITHUB_API_URL.
-		tokenAPI, env string
+		// tokenAPI is Resolver.TokenAPI (GITHUB_API_URL, as the install
+		// inputs read it).
+		tokenAPI string
 		limited       bool
 		// wantAuth is the Authorization the requests to api.github.com carry.
 		wantAuth string
 		wantNote string
 	}{
 		{name: "on github.com the token is sent", tokenAPI: "https://api.github.com", wantAuth: "Bearer " + token},
-		{name: "on github.com, from GITHUB_API_URL", env: "https://api.github.com/", wantAuth: "Bearer " + token},
+		{name: "on github.com, the API with a slash", tokenAPI: "https://api.github.com/", wantAuth: "Bearer " + token},
+		{name: "outside Actions (no GITHUB_API_URL): github.com's", wantAuth: "Bearer " + token},
 		{name: "on GitHub Enterprise Server, not to github.com", tokenAPI: ghes},
-		{name: "on GitHub Enterprise Server, from GITHUB_API_URL", env: ghes},
 		{
 			name: "on GitHub Enterprise Server, rate limited without it", tokenAPI: ghes, limited: true,
 			wantNote: "serving-version 1.23: could not list the releases of knative/serving (GitHub API rate limit reached for requests without a token (it resets at 15:04 UTC): github-token belongs to ghes.example.com and is sent there only, not to api.github.com); using 1.23.0",
@@ -66,7 +67,6 @@ func TestJobTokenGoesOnlyToItsAPI(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv("GITHUB_API_URL", tt.env)
 			fake := newFake(t, map[string][]rel{"knative/serving": servingReleases(), "knative/net-kourier": kourierReleases()}, 0)
 			if tt.limited {
 				fake.LimitNext(1, time.Date(2030, 1, 2, 15, 4, 0, 0, time.UTC))
