@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/deploy"
@@ -14,6 +15,7 @@ import (
 	"github.com/knative-preview/action/internal/measure"
 	"github.com/knative-preview/action/internal/outputs"
 	"github.com/knative-preview/action/internal/pipeline"
+	"github.com/knative-preview/action/internal/reachable"
 	"github.com/knative-preview/action/internal/report"
 )
 
@@ -35,6 +37,9 @@ func (s *runState) setOutputs(results []pipeline.Result) error {
 	}
 	if res := f.deployed; res != nil {
 		errs = append(errs, deployOutputs(s.out, res, f.cluster))
+	}
+	if v := f.reach; v != nil {
+		errs = append(errs, reachOutputs(s.out, v))
 	}
 	if rep := f.measured; rep != nil {
 		errs = append(errs, measureOutputs(s.out, rep))
@@ -100,6 +105,12 @@ func deployOutputs(out *outputs.Writer, res *deploy.Result, cl *cluster.Cluster)
 		errs = append(errs, out.Set("revision", res.Revision), out.Set("ready-seconds", strconv.FormatFloat(res.ReadySeconds, 'f', 1, 64)))
 	}
 	return errors.Join(errs...)
+}
+
+// reachOutputs writes whether a reviewer can reach the preview, and why
+// not with how to make it so.
+func reachOutputs(out *outputs.Writer, v *reachable.Verdict) error {
+	return errors.Join(out.Set("reachable", strconv.FormatBool(v.Reachable)), out.Set("reachable-why", strings.TrimSpace(v.Why+" "+v.Fix)))
 }
 
 // measureOutputs writes what the measure stage reports.

@@ -16,6 +16,7 @@ import (
 	"github.com/knative-preview/action/internal/measure"
 	"github.com/knative-preview/action/internal/outputs"
 	"github.com/knative-preview/action/internal/pipeline"
+	"github.com/knative-preview/action/internal/reachable"
 	"github.com/knative-preview/action/internal/report"
 )
 
@@ -152,6 +153,9 @@ type found struct {
 	measured   *measure.Report
 	comparison *report.Comparison
 	trend      []report.Point
+	// reach says whether a reviewer can reach what was deployed; nil
+	// before the deploy stage found a URL.
+	reach *reachable.Verdict
 }
 
 // found is what the stages have found so far.
@@ -165,6 +169,14 @@ func (s *runState) found() found {
 	}
 	if s.deploy != nil {
 		f.deployed = s.deploy.Result()
+	}
+	if f.cluster != nil && f.deployed != nil && f.deployed.URL != "" {
+		v := reachable.Decide(reachable.Facts{
+			Ephemeral: f.cluster.Ephemeral, EphemeralWhy: f.cluster.EphemeralWhy,
+			ClusterLocal: s.cfg.Deploy.Visibility == deploy.VisibilityClusterLocal,
+			URL:          f.deployed.URL,
+		})
+		f.reach = &v
 	}
 	if s.measure != nil {
 		f.measured = s.measure.Report()

@@ -62,6 +62,14 @@ func (c *Client) FinishDeployment(ctx context.Context, id int64, success bool, e
 	return c.status(ctx, id, req)
 }
 
+// EndDeployment marks deployment id inactive (GitHub shows a transient
+// environment's inactive deployment as destroyed, with no "View
+// deployment"): a preview that was tested and does not outlive the job.
+func (c *Client) EndDeployment(ctx context.Context, id int64, description string) error {
+	description = cutDescription(description)
+	return c.status(ctx, id, &gh.DeploymentStatusRequest{State: gh.Ptr("inactive"), Description: &description})
+}
+
 // DeactivateEnvironment marks every deployment to environment inactive: a
 // transient environment then shows as destroyed. It reads at most maxPages
 // pages of deployments.

@@ -35,6 +35,8 @@ var Outputs = []Output{
 	{Name: "install-seconds", Description: "Seconds the install stage took (resolve, fetch, apply, wait until ready, configure)."},
 	{Name: "url", Description: "URL of the Knative Service (of its tag's route when tag is set)."},
 	{Name: "host-url", Description: "kind: the service's URL as steps on the runner reach it: http://<service>.<namespace>.127.0.0.1.sslip.io[:host-port]."},
+	{Name: "reachable", Description: "true when a reviewer can open url after the job: the cluster outlives the job and the domain resolves outside it; false for a cluster that goes with the job (kind on a GitHub-hosted runner, GKE with delete-cluster: on-exit), a loopback, private or reserved domain (127.0.0.1.sslip.io, example.com, svc.cluster.local), or visibility cluster-local."},
+	{Name: "reachable-why", Description: "When reachable is false: why, and how to get a preview that can be reached."},
 	{Name: "service", Description: "Name of the Knative Service."},
 	{Name: "namespace", Description: "Namespace of the Knative Service."},
 	{Name: "revision", Description: "Revision this run created."},
