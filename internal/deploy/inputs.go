@@ -174,7 +174,7 @@ func parsePreview(r *input.Reader, o *Options, pr *PullRequest) {
 		// so that the number stays whole.
 		suffix := ""
 		if p := o.Derived.PullRequest; p != nil && o.Tag == "" {
-			suffix = "-pr-" + strconv.Itoa(p.Number)
+			suffix = "-" + prName(p.Number)
 			o.Derived.OwnPreview = true
 		}
 		o.Service = serviceName(repoName(repo), maxService-len(suffix)) + suffix
@@ -190,7 +190,7 @@ func parseTag(r *input.Reader, o *Options) string {
 	if strings.EqualFold(tag, tagAuto) {
 		tag = ""
 		if p := o.Derived.PullRequest; p != nil {
-			tag = "pr-" + strconv.Itoa(p.Number)
+			tag = prName(p.Number)
 			o.Derived.OwnPreview = true
 		}
 	}
