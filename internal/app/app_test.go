@@ -246,7 +246,7 @@ func TestCommands(t *testing.T) {
 		t.Errorf("help: %+v", r)
 	}
 	r = runMain(context.Background(), []string{"deploy"}, nil)
-	if r.code != exitFailed || !strings.Contains(r.stderr, `unknown command "deploy" (commands: up, down, version, help)`) {
+	if r.code != exitFailed || !strings.Contains(r.stderr, `unknown command "deploy" (commands: up, down, sweep, version, help)`) {
 		t.Errorf("unknown verb: %+v", r)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/knative-preview/action/internal/pipeline"
 	"github.com/knative-preview/action/internal/reachable"
 	"github.com/knative-preview/action/internal/report"
+	"github.com/knative-preview/action/internal/sweep"
 )
 
 // setOutputs writes what the stages found, whether or not the run
@@ -46,6 +47,9 @@ func (s *runState) setOutputs(results []pipeline.Result) error {
 	}
 	if c := f.comparison; c != nil {
 		errs = append(errs, compareOutputs(s.out, c))
+	}
+	if s.sweep != nil {
+		errs = append(errs, sweepOutputs(s.out, s.sweep.Removed()))
 	}
 	return errors.Join(errs...)
 }
@@ -111,6 +115,18 @@ func deployOutputs(out *outputs.Writer, res *deploy.Result, cl *cluster.Cluster)
 // not with how to make it so.
 func reachOutputs(out *outputs.Writer, v *reachable.Verdict) error {
 	return errors.Join(out.Set("reachable", strconv.FormatBool(v.Reachable)), out.Set("reachable-why", strings.TrimSpace(v.Why+" "+v.Fix)))
+}
+
+// sweepOutputs writes what the sweep removed (in a dry run, would remove).
+func sweepOutputs(out *outputs.Writer, removed []sweep.Removal) error {
+	if removed == nil {
+		removed = []sweep.Removal{}
+	}
+	data, err := json.Marshal(removed)
+	if err != nil {
+		return fmt.Errorf("encoding what the sweep removed: %w", err)
+	}
+	return out.Set("removed", string(data))
 }
 
 // measureOutputs writes what the measure stage reports.

@@ -36,6 +36,9 @@ type pullRequest struct {
 	comment bool
 	deploys bool
 	down    bool
+	// unlabelled is set when the pull request lacks preview-label: its
+	// preview is removed, and only a comment it already has is edited.
+	unlabelled string
 	// service, namespace and tag name the preview.
 	service, namespace, tag string
 	runURL                  string
@@ -60,6 +63,9 @@ func newPullRequest(cfg *config.Config, con *console.Console, getenv func(string
 	}
 	if !p.comment && !p.deploys {
 		return nil
+	}
+	if pr := cfg.Deploy.Derived.PullRequest; pr != nil && pr.Unwanted && !pr.Closed {
+		p.unlabelled = cfg.GitHub.PreviewLabel
 	}
 	client, err := github.NewClient(getenv, cfg.GitHubToken)
 	if err != nil {
@@ -121,8 +127,15 @@ func (p *pullRequest) finish(r *report.Report, err error, stopped bool) (comment
 	if p.down {
 		c.Removed = time.Now().UTC()
 	}
+	keep := p.client.UpsertComment
+	if p.unlabelled != "" {
+		// A pull request without the label that never had a preview gets
+		// no comment saying it has none.
+		keep = p.client.EditComment
+		c.RemovedBy = "because the pull request does not carry the label " + p.unlabelled
+	}
 	body := summary.Comment(r, c)
-	url, cerr := p.client.UpsertComment(ctx, p.pr.Number, summary.Marker, p.con.Redact(body))
+	url, cerr := keep(ctx, p.pr.Number, summary.Marker, p.con.Redact(body))
 	if cerr != nil {
 		p.warn(cerr, github.CommentPermission, fmt.Sprintf("commenting on pull request #%d", p.pr.Number))
 		return ""

@@ -29,7 +29,19 @@ func run(ctx context.Context, cfg *config.Config, con *console.Console, out *out
 	state := &runState{cfg: cfg, con: con, out: out, getenv: getenv, started: time.Now()}
 	stages := buildStages(state)
 
-	if cfg.DryRun {
+	if cfg.NothingToDo != "" {
+		con.Infof("%s", cfg.NothingToDo)
+		return exitOK
+	}
+	sweepDryRun := cfg.DryRun && cfg.Deploy.Mode == deploy.ModeSweep
+	if sweepDryRun && format != outputs.JSON {
+		// A sweep's dry run reads the cluster and GitHub to list what it
+		// would remove; the outputs carry the list.
+		var b strings.Builder
+		_ = pipeline.WritePlan(&b, stages)
+		fmt.Fprint(stdout, con.Safe(b.String()))
+	}
+	if cfg.DryRun && !sweepDryRun {
 		if format == outputs.JSON {
 			b, err := json.MarshalIndent(pipeline.ToJSON(stages), "", "  ")
 			if err != nil {

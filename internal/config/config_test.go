@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -130,6 +131,8 @@ func TestEveryInputIsRead(t *testing.T) {
 		"comment":             {"never", func(c *Config) bool { return c.GitHub.Comment == "never" }, nil},
 		"deployment":          {"Never", func(c *Config) bool { return c.GitHub.Deployment == "never" }, nil},
 		"environment":         {"preview", func(c *Config) bool { return c.GitHub.Environment == "preview" }, nil},
+		"preview-label":       {"preview", func(c *Config) bool { return c.GitHub.PreviewLabel == "preview" }, nil},
+		"max-age":             {"7d", func(c *Config) bool { return c.Sweep.MaxAge == 7*24*time.Hour }, nil},
 		"host-port":           {"8080", func(c *Config) bool { return c.Kind.HostPort == 8080 }, kindBase},
 		"load-images":         {"app:dev, tools:dev", func(c *Config) bool { return strings.Join(c.Kind.LoadImages, " ") == "app:dev tools:dev" }, kindBase},
 		"host-workspace": {`"/home/runner/work/app/app"`, func(c *Config) bool {
@@ -418,5 +421,45 @@ func TestClusterLocalMeasuresNothing(t *testing.T) {
 	raw["visibility"] = "external"
 	if _, err := Parse(raw, input.ActionStyle, env(nil)); err == nil || !strings.Contains(err.Error(), "min-scale") {
 		t.Errorf("min-scale 1 with cold starts to measure: %v, want it refused", err)
+	}
+}
+
+// Mode sweep: what it needs before anything is contacted, and what it
+// refuses.
+func TestSweepInputs(t *testing.T) {
+	base := map[string]string{"GITHUB_REPOSITORY": "o/app", "INPUT_MODE": "sweep", "INPUT_GITHUB-TOKEN": "ghs_t", "INPUT_CLUSTER": "kubeconfig", "KUBECONFIG": fixture}
+	tests := []struct {
+		name string
+		more map[string]string
+		bad  []string
+	}{
+		{"every namespace", map[string]string{"INPUT_NAMESPACE": "*", "INPUT_MAX-AGE": "7d"}, nil},
+		{"an image", map[string]string{"INPUT_IMAGE": "ghcr.io/o/app:v1"}, []string{`input "image"`, "not deployed by mode sweep"}},
+		{"one environment", map[string]string{"INPUT_ENVIRONMENT": "preview"}, []string{`input "environment"`, "pr-<number>"}},
+		{"no token", map[string]string{"INPUT_GITHUB-TOKEN": ""}, []string{`input "github-token"`}},
+		{"no repository", map[string]string{"GITHUB_REPOSITORY": ""}, []string{`input "mode"`, "GITHUB_REPOSITORY"}},
+		{"every namespace is for a sweep only", map[string]string{"INPUT_MODE": "up", "INPUT_NAMESPACE": "*"}, []string{`input "namespace"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := maps.Clone(base)
+			maps.Copy(e, tt.more)
+			cfg, err := Parse(input.FromAction(Inputs, env(e)), input.ActionStyle, env(e))
+			switch {
+			case len(tt.bad) == 0 && err != nil:
+				t.Fatalf("Parse: %v", err)
+			case len(tt.bad) == 0:
+				if cfg.Sweep.Namespace != "*" || cfg.Sweep.MaxAge != 7*24*time.Hour || cfg.Kubeconfig == nil || !cfg.Sweep.Comments || cfg.Sweep.Repository != "o/app" {
+					t.Errorf("sweep options %+v", cfg.Sweep)
+				}
+			case err == nil:
+				t.Fatalf("accepted; want a problem with %q", tt.bad)
+			}
+			for _, want := range tt.bad {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("the problems lack %q:\n%v", want, err)
+				}
+			}
+		})
 	}
 }

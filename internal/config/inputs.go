@@ -19,6 +19,7 @@ import (
 	"github.com/knative-preview/action/internal/install"
 	"github.com/knative-preview/action/internal/measure"
 	"github.com/knative-preview/action/internal/regression"
+	"github.com/knative-preview/action/internal/sweep"
 )
 
 // Target is a cluster target, a value of the cluster input.
@@ -72,7 +73,7 @@ var Inputs = slices.Concat(
 	[]input.Def{clusterInput}, kubeconfig.Inputs, []input.Def{timeoutInput, imageInput},
 	cluster.Inputs, kind.Inputs, gke.Inputs,
 	install.Inputs, []input.Def{githubTokenInput},
-	deploy.Inputs, measure.Inputs,
+	deploy.Inputs, sweep.Inputs, measure.Inputs,
 	history.Inputs, baseline.Inputs, regression.Inputs, github.Inputs, []input.Def{dryRunInput, input.HostWorkspace},
 )
 

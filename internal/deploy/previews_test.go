@@ -24,7 +24,9 @@ func TestPreviewsOf(t *testing.T) {
 		rev("p", "app-pr-9-abcde", "app", 9, t0.Add(2*time.Hour)),
 		rev("other", "app-pr-9-abcde", "app", 99, t0),
 	}
-	tagged := func(tag, rev string) servingv1.TrafficTarget { return servingv1.TrafficTarget{Tag: tag, RevisionName: rev} }
+	tagged := func(tag, rev string) servingv1.TrafficTarget {
+		return servingv1.TrafficTarget{Tag: tag, RevisionName: rev}
+	}
 	tests := []struct {
 		name string
 		svc  servingv1.Service
