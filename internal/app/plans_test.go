@@ -187,6 +187,7 @@ func TestPlansOfTheREADMEExamples(t *testing.T) {
 			"history": "cluster", "history-size": "20", "baseline": "history", "max-regression": "30%", "regression-floor-ms": "150", "fail-on-regression": "true",
 		}},
 		planCase{name: "push: cluster-local Service", with: map[string]string{"cluster": "kubeconfig", "kubeconfig": readmeKubeconfig, "image": "ghcr.io/acme/app:1", "visibility": "cluster-local"}},
+		planCase{name: "pull request without preview-label: its preview removed", with: map[string]string{"cluster": "kubeconfig", "kubeconfig": readmeKubeconfig, "image": "ghcr.io/acme/app:pr-7", "preview-label": "preview"}, event: "synchronize"},
 		planCase{name: "push: knative only on GKE", with: map[string]string{"cluster": "gke", "gke-project": "acme-knative", "gke-location": "europe-west1-b", "cluster-name": "knative"}},
 	)
 
@@ -242,7 +243,20 @@ func dryRun(t *testing.T, c planCase) (int, string) {
 	for k, v := range c.with {
 		env["INPUT_"+strings.ToUpper(k)] = v
 	}
-	r := runMain(context.Background(), nil, env)
+	ctx := context.Background()
+	if c.with["mode"] == "sweep" {
+		// The runner fills in github-token's default, which a sweep needs.
+		if _, ok := c.with["github-token"]; !ok {
+			env["INPUT_GITHUB-TOKEN"] = readmeExpressions["github.token"]
+		}
+		// A sweep's dry run reads the cluster after printing its plan:
+		// the plan is what is kept, so the run is stopped there, before it
+		// contacts anything.
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		ctx = cancelled
+	}
+	r := runMain(ctx, nil, env)
 	log := strings.ReplaceAll(r.stdout, dir, "$TMP")
 	// Whether the test runs in a container is the machine's, not the
 	// plan's: the kind package's plan test holds both lines.

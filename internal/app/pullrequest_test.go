@@ -93,3 +93,31 @@ func TestPullRequestFollowsReachability(t *testing.T) {
 		})
 	}
 }
+
+// A pull request without preview-label: its preview is removed, but a
+// comment is only edited, never made, so a pull request that never had a
+// preview is not told it lost one.
+func TestPullRequestWithoutTheLabel(t *testing.T) {
+	fake := githubtest.New(t)
+	env := map[string]string{"GITHUB_REPOSITORY": "o/app", "GITHUB_API_URL": fake.URL()}
+	client, err := github.NewClient(func(k string) string { return env[k] }, "ghs_token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	p := &pullRequest{
+		con: console.NewLocal(&log), client: client, pr: &github.PullRequest{Number: 3, Action: "synchronize", HeadSHA: strings.Repeat("3", 40)},
+		env: "pr-3", comment: true, deploys: true, down: true, unlabelled: "preview", service: "app-pr-3", namespace: "previews",
+	}
+	p.finish(&report.Report{OK: true}, nil, false)
+	if c := fake.Comments(3); len(c) != 0 {
+		t.Fatalf("a pull request that never had a preview got a comment: %+v", c)
+	}
+	if _, err := client.UpsertComment(t.Context(), 3, summary.Marker, "### Preview ready"); err != nil {
+		t.Fatal(err)
+	}
+	p.finish(&report.Report{OK: true}, nil, false)
+	if c := fake.Comments(3); len(c) != 1 || !strings.Contains(c[0].Body, "because the pull request does not carry the label preview") {
+		t.Errorf("the comment after the label went: %+v", c)
+	}
+}

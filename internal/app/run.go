@@ -39,7 +39,8 @@ func run(ctx context.Context, cfg *config.Config, con *console.Console, out *out
 		// would remove; the outputs carry the list.
 		var b strings.Builder
 		_ = pipeline.WritePlan(&b, stages)
-		fmt.Fprint(stdout, con.Safe(b.String()))
+		plan := strings.Replace(b.String(), "nothing is contacted or changed", "the cluster and GitHub are read, nothing is changed", 1)
+		fmt.Fprint(stdout, con.Safe(plan))
 	}
 	if cfg.DryRun && !sweepDryRun {
 		if format == outputs.JSON {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/knative-preview/action/internal/deploy"
 	"github.com/knative-preview/action/internal/input"
 )
 
@@ -459,6 +460,39 @@ func TestSweepInputs(t *testing.T) {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("the problems lack %q:\n%v", want, err)
 				}
+			}
+		})
+	}
+}
+
+// preview-label decides the mode in a pull request: the label removed
+// takes the preview down, another label's event does nothing.
+func TestPreviewLabel(t *testing.T) {
+	events := filepath.Join("..", "github", "testdata", "events")
+	tests := []struct {
+		name, event, label string
+		mode               deploy.Mode
+		nothing            bool
+	}{
+		{"the label added", "pull_request-labeled.json", "preview", deploy.ModeUp, false},
+		{"the label removed", "pull_request-unlabeled.json", "preview", deploy.ModeDown, false},
+		{"another label added", "pull_request-labeled.json", "deploy-me", deploy.ModeDown, true},
+		{"opened without the label", "pull_request-opened.json", "preview", deploy.ModeDown, false},
+		{"no gate", "pull_request-opened.json", "", deploy.ModeUp, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "octo-org/hello-app", "GITHUB_EVENT_NAME": "pull_request",
+				"GITHUB_EVENT_PATH": filepath.Join(events, tt.event), "INPUT_PREVIEW-LABEL": tt.label, "INPUT_IMAGE": "ghcr.io/o/app:v1"}
+			cfg, err := Parse(input.FromAction(Inputs, env(e)), input.ActionStyle, env(e))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Deploy.Mode != tt.mode || (cfg.NothingToDo != "") != tt.nothing {
+				t.Errorf("mode %s, nothing to do %q; want %s, %v", cfg.Deploy.Mode, cfg.NothingToDo, tt.mode, tt.nothing)
+			}
+			if tt.mode == deploy.ModeDown && !tt.nothing && (!cfg.Deploy.Derived.Closing || cfg.Deploy.Service != "hello-app-pr-12") {
+				t.Errorf("a pull request without the label: only its own preview goes: %+v", cfg.Deploy.Derived)
 			}
 		})
 	}

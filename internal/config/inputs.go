@@ -64,7 +64,7 @@ var (
 		Name:        "dry-run",
 		Default:     "false",
 		Bool:        true,
-		Description: "true: validate the inputs and print the plan (each stage and what it would do) without contacting or changing any cluster.",
+		Description: "true: validate the inputs and print the plan (each stage and what it would do) without contacting or changing any cluster. With mode sweep: also read the cluster and GitHub and list what the sweep would remove, and why, changing nothing.",
 	}
 )
 

@@ -95,3 +95,14 @@ func pullJSON(r *http.Request, p *PullRequest) map[string]any {
 		"draft":      false,
 	}
 }
+
+// ClosePullRequest closes pull request number.
+func (s *Server) ClosePullRequest(number int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.pulls {
+		if p.Number == number {
+			p.State = "closed"
+		}
+	}
+}
