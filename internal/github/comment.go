@@ -78,24 +78,24 @@ func (c *Client) keepComment(ctx context.Context, number int, marker, body strin
 // have that comment overwritten.
 func (c *Client) findComment(ctx context.Context, number int, marker string) (int64, error) {
 	opts := &gh.IssueListCommentsOptions{ListOptions: gh.ListOptions{PerPage: 100}}
-	for page := 1; ; page++ {
-		if page > maxPages {
-			return 0, fmt.Errorf("the pull request has more than %d comments (%d pages); stopped looking for the one to edit", 100*maxPages, maxPages)
-		}
+	var id int64
+	err := everyPage(func(page int) (int, error) {
+		opts.Page = page
 		comments, resp, err := c.api.Issues.ListComments(ctx, c.owner, c.repo, number, opts)
 		if err != nil {
 			return 0, err
 		}
 		for _, cm := range comments {
 			if strings.HasPrefix(cm.GetBody(), marker) {
-				return cm.GetID(), nil
+				id = cm.GetID()
+				return 0, nil
 			}
 		}
-		if resp.NextPage == 0 {
-			return 0, nil
-		}
-		opts.Page = resp.NextPage
-	}
+		return resp.NextPage, nil
+	}, func() error {
+		return fmt.Errorf("the pull request has more than %d comments (%d pages); stopped looking for the one to edit", 100*maxPages, maxPages)
+	})
+	return id, err
 }
 
 // cutComment cuts body to maxCommentBytes, on a character boundary, with

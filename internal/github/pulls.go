@@ -15,25 +15,26 @@ import (
 func (c *Client) OpenPullRequests(ctx context.Context) ([]int, error) {
 	var open []int
 	opts := &gh.PullRequestListOptions{State: "open", ListOptions: gh.ListOptions{PerPage: 100}}
-	for n := 1; ; n++ {
-		if n > maxPages {
-			return nil, fmt.Errorf("%s has more than %d open pull requests (%d pages); stopped reading", c.repository(), 100*maxPages, maxPages)
-		}
-		var page []*gh.PullRequest
+	err := everyPage(func(page int) (int, error) {
+		opts.Page = page
+		var list []*gh.PullRequest
 		var resp *gh.Response
 		err := c.retry.Do(ctx, func(ctx context.Context) (err error) {
-			page, resp, err = c.api.PullRequests.List(ctx, c.owner, c.repo, opts)
+			list, resp, err = c.api.PullRequests.List(ctx, c.owner, c.repo, opts)
 			return err
 		})
 		if err != nil {
-			return nil, fmt.Errorf("listing the open pull requests of %s: %w", c.repository(), err)
+			return 0, fmt.Errorf("listing the open pull requests of %s: %w", c.repository(), err)
 		}
-		for _, pr := range page {
+		for _, pr := range list {
 			open = append(open, pr.GetNumber())
 		}
-		if resp.NextPage == 0 {
-			return open, nil
-		}
-		opts.Page = resp.NextPage
+		return resp.NextPage, nil
+	}, func() error {
+		return fmt.Errorf("%s has more than %d open pull requests (%d pages); stopped reading", c.repository(), 100*maxPages, maxPages)
+	})
+	if err != nil {
+		return nil, err
 	}
+	return open, nil
 }
