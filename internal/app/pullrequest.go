@@ -140,6 +140,10 @@ func (p *pullRequest) finish(r *report.Report, err error, stopped bool) (comment
 		p.warn(cerr, github.CommentPermission, fmt.Sprintf("commenting on pull request #%d", p.pr.Number))
 		return ""
 	}
+	if url == "" {
+		p.con.Infof("pull request #%d has no comment of this action's to edit, and gets none: it has no preview", p.pr.Number)
+		return ""
+	}
 	p.con.Infof("pull request #%d's comment: %s", p.pr.Number, url)
 	return url
 }
