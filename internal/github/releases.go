@@ -75,13 +75,13 @@ func (r *Releases) Tags(ctx context.Context, repository string) ([]string, error
 	return tags, nil
 }
 
-// everyPage reads a list page by page: read reads page n (1 first) and
-// returns the number of the next page, 0 after the last (or to stop
-// early). The next page is asked of the API by its number, never at the
+// everyPage reads a list page by page: read reads page n (0 for the
+// first, which the request then leaves to the API's default) and returns
+// the number of the next page, 0 after the last (or to stop early). The next page is asked of the API by its number, never at the
 // address a Link header names: the token goes to the API only. Past
 // maxPages pages it stops with tooMany's error.
 func everyPage(read func(page int) (next int, err error), tooMany func() error) error {
-	page := 1
+	page := 0
 	for n := 1; ; n++ {
 		if n > maxPages {
 			return tooMany()
