@@ -48,7 +48,7 @@ var Outputs = []Output{
 	{Name: "warm-p50-ms", Description: "Median time to first byte of the warm smoke requests, in milliseconds."},
 	{Name: "regression", Description: "With a baseline: none, slower, faster or inconclusive (too few samples on a side to tell); empty without one."},
 	{Name: "regression-figures", Description: "With a baseline: JSON array of each figure compared (cold-start-median, cold-start-p95, ready, warm-p50) with the baseline's and this run's value in ms, the delta in ms and percent, the rank test's p-value and the figure's verdict."},
-	{Name: "removed", Description: "mode sweep: JSON array of the previews removed (in a dry run, that would be), each with namespace, service, tag, pull-request, reason (pull request closed, idle for N days) and removed (false in a dry run)."},
+	{Name: "removed", Description: "mode sweep: JSON array of the previews removed (in a dry run, that would be), each with namespace, service, tag, pull-request, reason (pull request closed, idle for N days) and removed (false in a dry run, or where removing it failed)."},
 	{Name: "comment-url", Description: "In a pull request: the address of the comment the action keeps on it; empty when none was written."},
 	{Name: "report", Description: "Path, relative to the workspace, of the run's JSON report (versions, stage times, every cold start sample, warm latencies, checks; schema in internal/report/schema.json), for actions/upload-artifact: ${{ github.workspace }}/<this output>."},
 }

@@ -59,7 +59,7 @@ type Removal struct {
 	PullRequest int    `json:"pull-request"`
 	// Reason is why: "pull request closed", "idle for 9 days".
 	Reason string `json:"reason"`
-	// Removed is false in a dry run.
+	// Removed is false in a dry run, and where removing it failed.
 	Removed bool `json:"removed"`
 
 	preview deploy.Preview
