@@ -322,7 +322,8 @@ func TestIntegrationActionWritesEveryOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Outputs only other cluster targets write, and the test that shows it.
-	elsewhere := map[string]string{"kubeconfig": "TestClusterOutputs", "regression": "TestIntegrationHistoryTrend", "regression-figures": "TestIntegrationHistoryTrend", "comment-url": "TestIntegrationPullRequestPreview"}
+	elsewhere := map[string]string{"kubeconfig": "TestClusterOutputs", "regression": "TestIntegrationHistoryTrend", "regression-figures": "TestIntegrationHistoryTrend", "comment-url": "TestIntegrationPullRequestPreview",
+		"reachable": "TestIntegrationPullRequestPreview", "reachable-why": "TestIntegrationPullRequestPreview", "removed": "TestIntegrationSweep"}
 	for _, o := range []string{"url", "host-url", "service", "namespace", "revision", "ready-seconds"} {
 		elsewhere[o] = "TestDeployOutputs"
 	}
