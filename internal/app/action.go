@@ -45,6 +45,7 @@ func runAction(ctx context.Context, env Env) int {
 	keep := func(data []byte) (string, error) {
 		return workspace.Leave(env.Getenv("GITHUB_WORKSPACE"), report.FileName, data, 0o644, con)
 	}
+	cfg.Now = env.Now
 	return run(ctx, cfg, con, out, env.Stdout, outputs.Text, env.Getenv, keep)
 }
 

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 
 	"github.com/knative-preview/action/internal/buildinfo"
 )
@@ -39,6 +40,9 @@ type Env struct {
 	Environ func() []string
 	Stdout  io.Writer
 	Stderr  io.Writer
+	// Now is the clock a sweep measures the previews' ages by; nil:
+	// time.Now.
+	Now func() time.Time
 }
 
 // Main runs the action inside GitHub Actions (no arguments and

@@ -246,7 +246,7 @@ func TestCommands(t *testing.T) {
 		t.Errorf("help: %+v", r)
 	}
 	r = runMain(context.Background(), []string{"deploy"}, nil)
-	if r.code != exitFailed || !strings.Contains(r.stderr, `unknown command "deploy" (commands: up, down, version, help)`) {
+	if r.code != exitFailed || !strings.Contains(r.stderr, `unknown command "deploy" (commands: up, down, sweep, version, help)`) {
 		t.Errorf("unknown verb: %+v", r)
 	}
 }
@@ -322,7 +322,8 @@ func TestIntegrationActionWritesEveryOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Outputs only other cluster targets write, and the test that shows it.
-	elsewhere := map[string]string{"kubeconfig-path": "TestClusterOutputs", "regression": "TestIntegrationHistoryTrend", "regression-figures": "TestIntegrationHistoryTrend", "comment-url": "TestIntegrationPullRequestPreview"}
+	elsewhere := map[string]string{"kubeconfig-path": "TestClusterOutputs", "regression": "TestIntegrationHistoryTrend", "regression-figures": "TestIntegrationHistoryTrend", "comment-url": "TestIntegrationPullRequestPreview",
+		"reachable": "TestIntegrationPullRequestPreview", "reachable-why": "TestIntegrationPullRequestPreview", "removed": "TestIntegrationSweep"}
 	for _, o := range []string{"url", "host-url", "service", "namespace", "revision", "ready-seconds"} {
 		elsewhere[o] = "TestDeployOutputs"
 	}
@@ -425,7 +426,7 @@ func TestGKEDryRunMakesNoCall(t *testing.T) {
 func TestClusterOutputs(t *testing.T) {
 	out := outputs.NewLocal(outputs.JSON, &bytes.Buffer{}, &bytes.Buffer{})
 	c := &cluster.Cluster{Context: "kind-knative", Version: &version.Info{GitVersion: "v1.37.0"}}
-	if err := clusterOutputs(out, c, map[string]string{"kubeconfig": ".knative-preview/kubeconfig"}); err != nil {
+	if err := clusterOutputs(out, c, map[string]string{"kubeconfig-path": ".knative-preview/kubeconfig"}); err != nil {
 		t.Fatal(err)
 	}
 	got := out.Values()

@@ -21,6 +21,7 @@ const usage = `knative-preview: a Knative environment for a pull request, a smok
 Usage:
   knative-preview up [flags]     bring up Knative on the cluster target, deploy, measure, report
   knative-preview down [flags]   delete the Knative Service (same flags)
+  knative-preview sweep [flags]  remove the previews of pull requests no longer open (same flags)
   knative-preview version        print the version
   knative-preview help           show this help
 
@@ -37,7 +38,7 @@ func runCLI(ctx context.Context, env Env) int {
 		verb, args = args[0], args[1:]
 	}
 	switch verb {
-	case "up", "down":
+	case "up", "down", "sweep":
 	case "version", "--version":
 		fmt.Fprintln(env.Stdout, buildinfo.Name, buildinfo.Version)
 		return exitOK
@@ -50,7 +51,7 @@ func runCLI(ctx context.Context, env Env) int {
 		}
 		return exitOK
 	default:
-		fmt.Fprintf(env.Stderr, "error: unknown command %q (commands: up, down, version, help)\n", verb)
+		fmt.Fprintf(env.Stderr, "error: unknown command %q (commands: up, down, sweep, version, help)\n", verb)
 		return exitFailed
 	}
 
@@ -80,8 +81,8 @@ func runCLI(ctx context.Context, env Env) int {
 		problems = append(problems, &input.Error{Flag: true, Input: "mode", Value: m, Problem: "contradicts the command " + verb, Accepted: "leave --mode out: the command says it"})
 	}
 	raw["mode"] = verb
-	if verb == "down" && *flags.reportJSON != "" {
-		problems = append(problems, &input.Error{Flag: true, Input: "report-json", Value: *flags.reportJSON, Problem: "is for up: down writes no report", Accepted: "leave --report-json out with down"})
+	if verb != "up" && *flags.reportJSON != "" {
+		problems = append(problems, &input.Error{Flag: true, Input: "report-json", Value: *flags.reportJSON, Problem: "is for up: " + verb + " writes no report", Accepted: "leave --report-json out with " + verb})
 	}
 	if !slices.Contains([]string{string(outputs.Text), string(outputs.JSON)}, *flags.format) {
 		problems = append(problems, &input.Error{Flag: true, Input: "output", Value: *flags.format, Problem: "is not an output format", Accepted: "text, json"})
@@ -107,6 +108,7 @@ func runCLI(ctx context.Context, env Env) int {
 	if path := *flags.reportJSON; path != "" {
 		keep = func(data []byte) (string, error) { return "", workspace.WriteFile(path, data, 0o644) }
 	}
+	cfg.Now = env.Now
 	return run(ctx, cfg, con, out, env.Stdout, outputs.Format(*flags.format), env.Getenv, keep)
 }
 

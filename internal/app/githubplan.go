@@ -26,15 +26,19 @@ func githubPlan(cfg *config.Config) pipeline.Note {
 		if down {
 			n.Lines = append(n.Lines, fmt.Sprintf("set the deployments of environment %s inactive: the pull request shows the preview removed (%s)", env, github.DeploymentPermission))
 		} else {
-			n.Lines = append(n.Lines, fmt.Sprintf("record a deployment of commit %s for environment %s: in progress now, then success with the preview's URL (\"View deployment\" on the pull request) or failure, linking this run (%s)", short(pr.HeadSHA), env, github.DeploymentPermission))
+			n.Lines = append(n.Lines, fmt.Sprintf("record a deployment of commit %s for environment %s, linking this run: in progress now; at the end failure, or success with the preview's URL (\"View deployment\" on the pull request) when a reviewer can reach it, success without a URL when only the cluster's own network can, inactive when the cluster goes with the job (%s)", short(pr.HeadSHA), env, github.DeploymentPermission))
 		}
 	}
 	if cfg.GitHub.Comments(ev) {
 		what := "the URL, the revision, the versions and what was measured, or the stage that failed and why"
+		verb := "create or edit"
 		if down {
 			what = "that the preview was removed"
 		}
-		n.Lines = append(n.Lines, fmt.Sprintf("create or edit the comment on pull request #%d that begins with %s: %s (%s)", pr.Number, summary.Marker, what, github.CommentPermission))
+		if d := cfg.Deploy.Derived.PullRequest; d != nil && d.Unwanted && !d.Closed {
+			verb, what = "edit, if there is one,", "that the preview was removed because the pull request does not carry the label "+cfg.GitHub.PreviewLabel
+		}
+		n.Lines = append(n.Lines, fmt.Sprintf("%s the comment on pull request #%d that begins with %s: %s (%s)", verb, pr.Number, summary.Marker, what, github.CommentPermission))
 	}
 	return n
 }

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/deploy"
@@ -14,7 +15,9 @@ import (
 	"github.com/knative-preview/action/internal/measure"
 	"github.com/knative-preview/action/internal/outputs"
 	"github.com/knative-preview/action/internal/pipeline"
+	"github.com/knative-preview/action/internal/reachable"
 	"github.com/knative-preview/action/internal/report"
+	"github.com/knative-preview/action/internal/sweep"
 )
 
 // setOutputs writes what the stages found, whether or not the run
@@ -36,11 +39,17 @@ func (s *runState) setOutputs(results []pipeline.Result) error {
 	if res := f.deployed; res != nil {
 		errs = append(errs, deployOutputs(s.out, res, f.cluster))
 	}
+	if v := f.reach; v != nil {
+		errs = append(errs, reachOutputs(s.out, v))
+	}
 	if rep := f.measured; rep != nil {
 		errs = append(errs, measureOutputs(s.out, rep))
 	}
 	if c := f.comparison; c != nil {
 		errs = append(errs, compareOutputs(s.out, c))
+	}
+	if s.sweep != nil {
+		errs = append(errs, sweepOutputs(s.out, s.sweep.Removed()))
 	}
 	return errors.Join(errs...)
 }
@@ -100,6 +109,24 @@ func deployOutputs(out *outputs.Writer, res *deploy.Result, cl *cluster.Cluster)
 		errs = append(errs, out.Set("revision", res.Revision), out.Set("ready-seconds", strconv.FormatFloat(res.ReadySeconds, 'f', 1, 64)))
 	}
 	return errors.Join(errs...)
+}
+
+// reachOutputs writes whether a reviewer can reach the preview, and why
+// not with how to make it so.
+func reachOutputs(out *outputs.Writer, v *reachable.Verdict) error {
+	return errors.Join(out.Set("reachable", strconv.FormatBool(v.Reachable)), out.Set("reachable-why", strings.TrimSpace(v.Why+" "+v.Fix)))
+}
+
+// sweepOutputs writes what the sweep removed (in a dry run, would remove).
+func sweepOutputs(out *outputs.Writer, removed []sweep.Removal) error {
+	if removed == nil {
+		removed = []sweep.Removal{}
+	}
+	data, err := json.Marshal(removed)
+	if err != nil {
+		return fmt.Errorf("encoding what the sweep removed: %w", err)
+	}
+	return out.Set("removed", string(data))
 }
 
 // measureOutputs writes what the measure stage reports.

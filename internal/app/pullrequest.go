@@ -10,6 +10,7 @@ import (
 	"github.com/knative-preview/action/internal/console"
 	"github.com/knative-preview/action/internal/deploy"
 	"github.com/knative-preview/action/internal/github"
+	"github.com/knative-preview/action/internal/reachable"
 	"github.com/knative-preview/action/internal/report"
 	"github.com/knative-preview/action/internal/summary"
 )
@@ -35,6 +36,9 @@ type pullRequest struct {
 	comment bool
 	deploys bool
 	down    bool
+	// unlabelled is set when the pull request lacks preview-label: its
+	// preview is removed, and only a comment it already has is edited.
+	unlabelled string
 	// service, namespace and tag name the preview.
 	service, namespace, tag string
 	runURL                  string
@@ -59,6 +63,9 @@ func newPullRequest(cfg *config.Config, con *console.Console, getenv func(string
 	}
 	if !p.comment && !p.deploys {
 		return nil
+	}
+	if pr := cfg.Deploy.Derived.PullRequest; pr != nil && pr.Unwanted && !pr.Closed {
+		p.unlabelled = cfg.GitHub.PreviewLabel
 	}
 	client, err := github.NewClient(getenv, cfg.GitHubToken)
 	if err != nil {
@@ -106,11 +113,7 @@ func (p *pullRequest) finish(r *report.Report, err error, stopped bool) (comment
 		case p.down:
 			derr = p.client.DeactivateEnvironment(ctx, p.env)
 		case p.deployID != 0:
-			url, desc := "", "knative-preview: the preview failed"
-			if err == nil && r != nil && r.Service != nil {
-				url, desc = r.Service.URL, "knative-preview: the preview is up"
-			}
-			derr = p.client.FinishDeployment(ctx, p.deployID, err == nil, url, desc)
+			derr = p.finishDeployment(ctx, r, err)
 		}
 		if derr != nil {
 			p.warn(derr, github.DeploymentPermission, "updating the deployment of environment "+p.env)
@@ -124,14 +127,42 @@ func (p *pullRequest) finish(r *report.Report, err error, stopped bool) (comment
 	if p.down {
 		c.Removed = time.Now().UTC()
 	}
+	keep := p.client.UpsertComment
+	if p.unlabelled != "" {
+		// A pull request without the label that never had a preview gets
+		// no comment saying it has none.
+		keep = p.client.EditComment
+		c.RemovedBy = "because the pull request does not carry the label " + p.unlabelled
+	}
 	body := summary.Comment(r, c)
-	url, cerr := p.client.UpsertComment(ctx, p.pr.Number, summary.Marker, p.con.Redact(body))
+	url, cerr := keep(ctx, p.pr.Number, summary.Marker, p.con.Redact(body))
 	if cerr != nil {
 		p.warn(cerr, github.CommentPermission, fmt.Sprintf("commenting on pull request #%d", p.pr.Number))
 		return ""
 	}
+	if url == "" {
+		p.con.Infof("pull request #%d has no comment of this action's to edit, and gets none: it has no preview", p.pr.Number)
+		return ""
+	}
 	p.con.Infof("pull request #%d's comment: %s", p.pr.Number, url)
 	return url
+}
+
+// finishDeployment ends the deployment start recorded: failed; success with
+// the preview's URL ("View deployment") when a reviewer can reach it;
+// success without a URL when the preview stays up but only its cluster
+// reaches it; inactive (destroyed) when its cluster goes with the job. No
+// deployment then offers a button that leads nowhere.
+func (p *pullRequest) finishDeployment(ctx context.Context, r *report.Report, err error) error {
+	switch {
+	case err != nil || r == nil || r.Service == nil:
+		return p.client.FinishDeployment(ctx, p.deployID, err == nil, "", "knative-preview: the preview failed")
+	case r.Reachability != nil && r.Reachability.Case == reachable.Ephemeral:
+		return p.client.EndDeployment(ctx, p.deployID, "knative-preview: tested; its cluster goes away with the job, so there is nothing to visit")
+	case r.Reachability != nil && !r.Reachability.Reachable:
+		return p.client.FinishDeployment(ctx, p.deployID, true, "", "knative-preview: the preview is up, but only its cluster reaches it")
+	}
+	return p.client.FinishDeployment(ctx, p.deployID, true, r.Service.URL, "knative-preview: the preview is up")
 }
 
 // warn says why the pull request was not told, as one warning: the

@@ -29,7 +29,20 @@ func run(ctx context.Context, cfg *config.Config, con *console.Console, out *out
 	state := &runState{cfg: cfg, con: con, out: out, getenv: getenv, started: time.Now()}
 	stages := buildStages(state)
 
-	if cfg.DryRun {
+	if cfg.NothingToDo != "" {
+		con.Infof("%s", cfg.NothingToDo)
+		return exitOK
+	}
+	sweepDryRun := cfg.DryRun && cfg.Deploy.Mode == deploy.ModeSweep
+	if sweepDryRun && format != outputs.JSON {
+		// A sweep's dry run reads the cluster and GitHub to list what it
+		// would remove; the outputs carry the list.
+		var b strings.Builder
+		_ = pipeline.WritePlan(&b, stages)
+		plan := strings.Replace(b.String(), "nothing is contacted or changed", "the cluster and GitHub are read, nothing is changed", 1)
+		fmt.Fprint(stdout, con.Safe(plan))
+	}
+	if cfg.DryRun && !sweepDryRun {
 		if format == outputs.JSON {
 			b, err := json.Marshal(pipeline.ToJSON(stages, githubPlan(cfg)))
 			if err == nil {

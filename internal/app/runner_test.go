@@ -234,7 +234,7 @@ type stepRun struct {
 // folders are folders of a temporary host, and every path the container
 // sees under a mount is that folder's. files are written under the host
 // first (host path to content).
-func runStep(t *testing.T, inv invocation, files map[string]string) stepRun {
+func runStep(ctx context.Context, t *testing.T, inv invocation, files map[string]string) stepRun {
 	t.Helper()
 	root := t.TempDir()
 	local := func(host string) string { return filepath.Join(root, filepath.FromSlash(host)) }
@@ -274,7 +274,7 @@ func runStep(t *testing.T, inv invocation, files map[string]string) stepRun {
 		entry = imageEntrypoint
 	}
 	var stdout bytes.Buffer
-	code := Main(context.Background(), Env{
+	code := Main(ctx, Env{
 		Program: path.Base(entry),
 		Args:    inv.args,
 		Getenv:  func(k string) string { return env[k] },
@@ -357,11 +357,11 @@ func TestEveryInputAsAFlagStaysAnInput(t *testing.T) {
 		with[name] = "--help"
 	}
 	with["args"], with["entryPoint"] = "--help", "--help"
-	r := runStep(t, runnerInvocation(t, a, "main", with, defaultJob()), nil)
+	r := runStep(context.Background(), t, runnerInvocation(t, a, "main", with, defaultJob()), nil)
 	if r.code != exitFailed || !strings.Contains(r.stdout, "::error::") || strings.Contains(r.stdout, "Usage:") || strings.Contains(r.stdout, "Flags of up") {
 		t.Errorf("exit %d, want the inputs refused in Actions mode:\n%s", r.code, r.stdout)
 	}
-	post := runStep(t, runnerInvocation(t, a, "post", with, defaultJob()), nil)
+	post := runStep(context.Background(), t, runnerInvocation(t, a, "post", with, defaultJob()), nil)
 	if post.code != exitOK || !strings.Contains(post.stdout, "post step: nothing to clean up (the inputs were not valid)") {
 		t.Errorf("post step: exit %d:\n%s", post.code, post.stdout)
 	}

@@ -120,7 +120,7 @@ func TestNoSecretLeavesTheStep(t *testing.T) {
 		{"context name with commands", with(kubeconfig, "INPUT_KUBECONFIG", kubeconfigYAML(closedPort(t), "", "dev##[error]"+injected+" ::error::"+injected, "not-the-sentinel-token")), "stopped waiting for the API server", nil},
 		{"expect-body and path with commands, dry run", with(other, "INPUT_IMAGE", "ghcr.io/o/app:v1", "INPUT_SERVICE", "app", "INPUT_EXPECT-BODY", "##[error]"+injected, "INPUT_PATH", "/##[warning]"+injected, "INPUT_DRY-RUN", "true"), "Plan (dry run", nil},
 		{"kubeconfig path with commands, dry run", with(kubeconfig, "INPUT_KUBECONFIG", hostilePath, "INPUT_DRY-RUN", "true"), "Plan (dry run", nil},
-		{"kubeconfig path with commands, not found", with(kubeconfig, "INPUT_KUBECONFIG", hostilePath+"-missing"), "does not exist", nil},
+		{"kubeconfig path with commands, not found", with(kubeconfig, "INPUT_KUBECONFIG", hostilePath+"-missing"), "a file this container action cannot see", nil},
 		{"event fields with commands, dry run", with(other, "GITHUB_EVENT_NAME", "pull_request", "GITHUB_EVENT_PATH", event, "INPUT_IMAGE", "ghcr.io/o/app:v1", "INPUT_DRY-RUN", "true"), "Plan (dry run", nil},
 	}
 	for _, tt := range tests {

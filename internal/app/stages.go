@@ -11,12 +11,15 @@ import (
 	"github.com/knative-preview/action/internal/config"
 	"github.com/knative-preview/action/internal/console"
 	"github.com/knative-preview/action/internal/deploy"
+	"github.com/knative-preview/action/internal/github"
 	"github.com/knative-preview/action/internal/install"
 	"github.com/knative-preview/action/internal/manifests"
 	"github.com/knative-preview/action/internal/measure"
 	"github.com/knative-preview/action/internal/outputs"
 	"github.com/knative-preview/action/internal/pipeline"
+	"github.com/knative-preview/action/internal/reachable"
 	"github.com/knative-preview/action/internal/report"
+	"github.com/knative-preview/action/internal/sweep"
 )
 
 // runState is one run: its configuration and the stages it runs, each of
@@ -35,6 +38,7 @@ type runState struct {
 	deploy  *deploy.Stage
 	measure *measure.Stage
 	compare *compare.Stage
+	sweep   *sweep.Stage
 }
 
 // buildStages returns the stages the configuration asks for, in order.
@@ -43,14 +47,18 @@ func buildStages(s *runState) []pipeline.Stage {
 	cfg := s.cfg
 	s.cluster = &cluster.Stage{
 		Target:       newTarget(cfg, s.con),
-		ExistingOnly: cfg.Deploy.Mode == deploy.ModeDown,
+		ExistingOnly: cfg.Deploy.Mode == deploy.ModeDown || cfg.Deploy.Mode == deploy.ModeSweep,
 		SaveState:    s.saveState,
 		Mask:         s.con.Mask,
 	}
 	stages := []pipeline.Stage{s.cluster}
-	if cfg.Deploy.Mode == deploy.ModeDown {
+	switch cfg.Deploy.Mode {
+	case deploy.ModeDown:
 		s.deploy = deploy.NewStage(cfg.Deploy, s.cluster)
 		return append(stages, s.deploy)
+	case deploy.ModeSweep:
+		s.sweep = s.sweepStage()
+		return append(stages, s.sweep)
 	}
 	s.install = install.NewStage(s.installOptions(), s.cluster)
 	stages = append(stages, s.install)
@@ -74,6 +82,23 @@ func buildStages(s *runState) []pipeline.Stage {
 		stages = append(stages, s.compare)
 	}
 	return stages
+}
+
+// sweepStage is the sweep stage, with a GitHub client of the run's
+// repository (building it contacts nothing).
+func (s *runState) sweepStage() *sweep.Stage {
+	o := s.cfg.Sweep
+	o.RunURL = github.RunURL(s.getenv)
+	o.Environment = func(n int) string { return s.cfg.GitHub.EnvironmentFor(&github.PullRequest{Number: n}) }
+	client, err := github.NewClient(s.getenv, s.cfg.GitHubToken)
+	var st *sweep.Stage
+	if err != nil {
+		st = sweep.NewStage(o, s.cluster, nil, err)
+	} else {
+		st = sweep.NewStage(o, s.cluster, client, nil)
+	}
+	st.Now = s.cfg.Now
+	return st
 }
 
 // newTarget returns the cluster target the configuration names.
@@ -152,6 +177,9 @@ type found struct {
 	measured   *measure.Report
 	comparison *report.Comparison
 	trend      []report.Point
+	// reach says whether a reviewer can reach what was deployed; nil
+	// before the deploy stage found a URL.
+	reach *reachable.Verdict
 }
 
 // found is what the stages have found so far.
@@ -165,6 +193,14 @@ func (s *runState) found() found {
 	}
 	if s.deploy != nil {
 		f.deployed = s.deploy.Result()
+	}
+	if f.cluster != nil && f.deployed != nil && f.deployed.URL != "" {
+		v := reachable.Decide(reachable.Facts{
+			Ephemeral: f.cluster.Ephemeral, EphemeralWhy: f.cluster.EphemeralWhy,
+			ClusterLocal: s.cfg.Deploy.Visibility == deploy.VisibilityClusterLocal,
+			URL:          f.deployed.URL,
+		})
+		f.reach = &v
 	}
 	if s.measure != nil {
 		f.measured = s.measure.Report()

@@ -54,9 +54,15 @@ type Cluster struct {
 	// Created is true when this run created the cluster (so it may tune it
 	// more freely, and delete it at the end when asked).
 	Created bool
-	// Ephemeral is true when the cluster lives no longer than the job (a
-	// kind cluster this run created): what is kept on it is lost.
+	// Ephemeral is true when the cluster lives no longer than the job: a
+	// kind cluster on a GitHub-hosted runner (the machine goes when the job
+	// ends) or created by this run, a GKE cluster this run created to
+	// delete at the end of the job (delete-cluster: on-exit). What is kept
+	// on it is lost, and no one can reach a preview on it after the job.
 	Ephemeral bool
+	// EphemeralWhy says, when Ephemeral, why in a clause that follows
+	// "the cluster": "is on a GitHub-hosted runner, which ...".
+	EphemeralWhy string
 	// Domain is the DNS suffix Knative should give services on this cluster
 	// when the target knows it (kind: 127.0.0.1.sslip.io); empty lets the
 	// install stage choose (a load balancer's IP, or the domain input).

@@ -19,6 +19,7 @@ import (
 	"github.com/knative-preview/action/internal/install"
 	"github.com/knative-preview/action/internal/measure"
 	"github.com/knative-preview/action/internal/regression"
+	"github.com/knative-preview/action/internal/sweep"
 	"github.com/knative-preview/action/internal/userinfo"
 )
 
@@ -58,6 +59,15 @@ type Config struct {
 	History    history.Options
 	Baseline   baseline.Options
 	Regression regression.Options
+
+	// Sweep says what mode sweep removes and whom it tells.
+	Sweep sweep.Options
+	// Now is the clock a sweep measures ages by; nil: time.Now. The
+	// caller sets it (Parse does not).
+	Now func() time.Time
+	// NothingToDo, when set, says why the run has nothing to do: a label
+	// other than preview-label was added or removed.
+	NothingToDo string
 
 	// Warnings are about values that are accepted but probably not what
 	// the user wants.
@@ -145,7 +155,10 @@ func Parse(raw input.Values, style input.Style, getenv func(string) string) (*Co
 	cfg.GitHub = github.Parse(r)
 
 	cfg.Install = install.Parse(r, cfg.GitHubToken)
-	cfg.Deploy = deploy.Parse(r, cfg.Image, cfg.GitHubToken, pullRequest(ev))
+	cfg.Deploy = deploy.Parse(r, cfg.Image, cfg.GitHubToken, pullRequest(ev, cfg.GitHub))
+	if _, unchanged := cfg.GitHub.Gate(ev.PullRequest); unchanged {
+		cfg.NothingToDo = fmt.Sprintf("pull request #%d: label %q was %s, not preview-label %q: nothing to do", ev.PullRequest.Number, ev.PullRequest.Label, ev.PullRequest.Action, cfg.GitHub.PreviewLabel)
+	}
 	cfg.Measure = measure.Parse(r)
 	refuseUnmeasurable(r, cfg)
 	cfg.History = history.Parse(r)
@@ -153,10 +166,11 @@ func Parse(raw input.Values, style input.Style, getenv func(string) string) (*Co
 	cfg.Baseline = baseline.Parse(r)
 	cfg.Regression = regression.Parse(r)
 	warnUncompared(r, cfg)
+	cfg.Sweep = parseSweep(r, cfg)
 
-	down := cfg.Deploy.Mode == deploy.ModeDown
+	down := cfg.Deploy.Mode == deploy.ModeDown || cfg.Deploy.Mode == deploy.ModeSweep
 	if down && r.String("reuse-cluster") == cluster.ReuseRecreate && cfg.Cluster != clusterKubeconfig {
-		r.Bad("reuse-cluster", cluster.ReuseRecreate, "would delete and create the cluster only to delete a Service in it (mode down)", "true or false with mode down: it uses the cluster if it exists and creates nothing")
+		r.Bad("reuse-cluster", cluster.ReuseRecreate, "would delete and create the cluster only to delete Services in it (mode "+string(cfg.Deploy.Mode)+")", "true or false with mode down or sweep: it uses the cluster if it exists and creates nothing")
 	}
 	switch cfg.Cluster {
 	case ClusterGKE:
@@ -200,12 +214,44 @@ func refuseOtherTargets(r *input.Reader, raw input.Values, target string) {
 
 // pullRequest is what deploy needs of the event's pull request; nil
 // outside one.
-func pullRequest(ev *github.Event) *deploy.PullRequest {
+func pullRequest(ev *github.Event, o github.Options) *deploy.PullRequest {
 	if ev.PullRequest == nil {
 		return nil
 	}
 	pr := ev.PullRequest
-	return &deploy.PullRequest{Number: pr.Number, HeadSHA: pr.HeadSHA, Closed: pr.Closed()}
+	want, _ := o.Gate(pr)
+	return &deploy.PullRequest{Number: pr.Number, HeadSHA: pr.HeadSHA, Closed: pr.Closed(), Unwanted: !want}
+}
+
+// parseSweep reads what mode sweep needs, and refuses what it cannot do:
+// it deploys nothing, asks GitHub about the repository's pull requests,
+// and deactivates each pull request's own environment.
+func parseSweep(r *input.Reader, cfg *Config) sweep.Options {
+	o := sweep.Options{
+		Namespace: cfg.Deploy.Namespace, MaxAge: sweep.ParseMaxAge(r), KeepsHistory: cfg.Deploy.KeepsHistory, DryRun: cfg.DryRun,
+		Repository: r.Getenv("GITHUB_REPOSITORY"),
+		Comments:   cfg.GitHub.Comment != github.ModeNever, Deployments: cfg.GitHub.Deployment != github.ModeNever,
+	}
+	if cfg.Deploy.Mode != deploy.ModeSweep {
+		if o.MaxAge > 0 {
+			r.Warn("max-age", "applies to mode sweep only, and mode is %s", cfg.Deploy.Mode)
+		}
+		return o
+	}
+	const accept = "empty with mode sweep"
+	if cfg.Image != "" {
+		r.Bad("image", cfg.Image, "is not deployed by mode sweep: a sweep only removes previews", accept)
+	}
+	if cfg.GitHub.Environment != "" {
+		r.Bad("environment", cfg.GitHub.Environment, "names one environment, and a sweep sets each pull request's own pr-<number> inactive", accept)
+	}
+	if cfg.GitHubToken == "" {
+		r.Bad("github-token", "", "is empty: a sweep asks GitHub which pull requests are open", "a token that may read pull requests, in a workflow ${{ github.token }}")
+	}
+	if o.Repository == "" {
+		r.Bad("mode", "sweep", "needs GITHUB_REPOSITORY (owner/name) to ask which pull requests are open", "run it in a workflow, or set GITHUB_REPOSITORY")
+	}
+	return o
 }
 
 // warnUncompared warns about a comparison asked for that cannot happen:

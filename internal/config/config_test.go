@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/knative-preview/action/internal/deploy"
 	"github.com/knative-preview/action/internal/input"
 )
 
@@ -130,6 +132,8 @@ func TestEveryInputIsRead(t *testing.T) {
 		"comment":             {"never", func(c *Config) bool { return c.GitHub.Comment == "never" }, nil},
 		"deployment":          {"Never", func(c *Config) bool { return c.GitHub.Deployment == "never" }, nil},
 		"environment":         {"preview", func(c *Config) bool { return c.GitHub.Environment == "preview" }, nil},
+		"preview-label":       {"preview", func(c *Config) bool { return c.GitHub.PreviewLabel == "preview" }, nil},
+		"max-age":             {"7d", func(c *Config) bool { return c.Sweep.MaxAge == 7*24*time.Hour }, nil},
 		"host-port":           {"8080", func(c *Config) bool { return c.Kind.HostPort == 8080 }, kindBase},
 		"load-images":         {"app:dev, tools:dev", func(c *Config) bool { return strings.Join(c.Kind.LoadImages, " ") == "app:dev tools:dev" }, kindBase},
 		"host-workspace": {`"/home/runner/work/app/app"`, func(c *Config) bool {
@@ -436,5 +440,78 @@ func TestSecretsByShape(t *testing.T) {
 	}
 	if err != nil && strings.Contains(err.Error(), "r0bot-token") {
 		t.Errorf("the problem quotes the login: %v", err)
+	}
+}
+
+// Mode sweep: what it needs before anything is contacted, and what it
+// refuses.
+func TestSweepInputs(t *testing.T) {
+	base := map[string]string{"GITHUB_REPOSITORY": "o/app", "INPUT_MODE": "sweep", "INPUT_GITHUB-TOKEN": "ghs_t", "INPUT_CLUSTER": "kubeconfig", "KUBECONFIG": fixture}
+	tests := []struct {
+		name string
+		more map[string]string
+		bad  []string
+	}{
+		{"every namespace", map[string]string{"INPUT_NAMESPACE": "*", "INPUT_MAX-AGE": "7d"}, nil},
+		{"an image", map[string]string{"INPUT_IMAGE": "ghcr.io/o/app:v1"}, []string{`input "image"`, "not deployed by mode sweep"}},
+		{"one environment", map[string]string{"INPUT_ENVIRONMENT": "preview"}, []string{`input "environment"`, "pr-<number>"}},
+		{"no token", map[string]string{"INPUT_GITHUB-TOKEN": ""}, []string{`input "github-token"`}},
+		{"no repository", map[string]string{"GITHUB_REPOSITORY": ""}, []string{`input "mode"`, "GITHUB_REPOSITORY"}},
+		{"every namespace is for a sweep only", map[string]string{"INPUT_MODE": "up", "INPUT_NAMESPACE": "*"}, []string{`input "namespace"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := maps.Clone(base)
+			maps.Copy(e, tt.more)
+			cfg, err := Parse(input.FromAction(Inputs, env(e)), input.ActionStyle, env(e))
+			switch {
+			case len(tt.bad) == 0 && err != nil:
+				t.Fatalf("Parse: %v", err)
+			case len(tt.bad) == 0:
+				if cfg.Sweep.Namespace != "*" || cfg.Sweep.MaxAge != 7*24*time.Hour || cfg.Kubeconfig == nil || !cfg.Sweep.Comments || cfg.Sweep.Repository != "o/app" {
+					t.Errorf("sweep options %+v", cfg.Sweep)
+				}
+			case err == nil:
+				t.Fatalf("accepted; want a problem with %q", tt.bad)
+			}
+			for _, want := range tt.bad {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("the problems lack %q:\n%v", want, err)
+				}
+			}
+		})
+	}
+}
+
+// preview-label decides the mode in a pull request: the label removed
+// takes the preview down, another label's event does nothing.
+func TestPreviewLabel(t *testing.T) {
+	events := filepath.Join("..", "github", "testdata", "events")
+	tests := []struct {
+		name, event, label string
+		mode               deploy.Mode
+		nothing            bool
+	}{
+		{"the label added", "pull_request-labeled.json", "preview", deploy.ModeUp, false},
+		{"the label removed", "pull_request-unlabeled.json", "preview", deploy.ModeDown, false},
+		{"another label added", "pull_request-labeled.json", "deploy-me", deploy.ModeDown, true},
+		{"opened without the label", "pull_request-opened.json", "preview", deploy.ModeDown, false},
+		{"no gate", "pull_request-opened.json", "", deploy.ModeUp, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "octo-org/hello-app", "GITHUB_EVENT_NAME": "pull_request",
+				"GITHUB_EVENT_PATH": filepath.Join(events, tt.event), "INPUT_PREVIEW-LABEL": tt.label, "INPUT_IMAGE": "ghcr.io/o/app:v1"}
+			cfg, err := Parse(input.FromAction(Inputs, env(e)), input.ActionStyle, env(e))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Deploy.Mode != tt.mode || (cfg.NothingToDo != "") != tt.nothing {
+				t.Errorf("mode %s, nothing to do %q; want %s, %v", cfg.Deploy.Mode, cfg.NothingToDo, tt.mode, tt.nothing)
+			}
+			if tt.mode == deploy.ModeDown && !tt.nothing && (!cfg.Deploy.Derived.Closing || cfg.Deploy.Service != "hello-app-pr-12") {
+				t.Errorf("a pull request without the label: only its own preview goes: %+v", cfg.Deploy.Derived)
+			}
+		})
 	}
 }

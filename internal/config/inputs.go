@@ -19,6 +19,7 @@ import (
 	"github.com/knative-preview/action/internal/install"
 	"github.com/knative-preview/action/internal/measure"
 	"github.com/knative-preview/action/internal/regression"
+	"github.com/knative-preview/action/internal/sweep"
 )
 
 // Target is a cluster target, a value of the cluster input.
@@ -63,7 +64,7 @@ var (
 		Name:        "dry-run",
 		Default:     "false",
 		Bool:        true,
-		Description: "true: validate the inputs and print the plan (each stage and what it would do) without contacting or changing any cluster.",
+		Description: "true: validate the inputs and print the plan (each stage and what it would do) without contacting or changing any cluster. With mode sweep: also read the cluster and GitHub and list what the sweep would remove, and why, changing nothing.",
 	}
 )
 
@@ -85,6 +86,7 @@ var InputGroups = []InputGroup{
 	{"Cold starts and smoke checks", measure.Inputs},
 	{"History and comparison", slices.Concat(history.Inputs, baseline.Inputs, regression.Inputs)},
 	{"Pull requests", github.Inputs},
+	{"Sweeping previews", sweep.Inputs},
 	{"Set by the runner", []input.Def{input.HostWorkspace}},
 }
 

@@ -25,7 +25,7 @@ var Inputs = []input.Def{
 	{
 		Name:        "mode",
 		Default:     string(modeAuto),
-		Description: "auto: down when the run is for a pull request being closed (removing that pull request's preview), up otherwise; up: install and deploy (and measure); down: remove the preview: with a tag, only that tag's route and Secrets, else the Knative Service (and its namespace if this action created it and nothing else is in it). On the command line: the verbs up and down.",
+		Description: "auto: down when the run is for a pull request being closed, or lacking preview-label (removing that pull request's preview), up otherwise; up: install and deploy (and measure); down: remove the preview: with a tag, only that tag's route and Secrets, else the Knative Service (and its namespace if this action created it and nothing else is in it); sweep (for a scheduled workflow on a cluster you keep): remove the previews this action made (found by their labels, in namespace, or every namespace with namespace: \"*\") whose pull request is no longer open, and with max-age those not deployed for longer, as down removes one; edit their comments and set their deployments inactive. On the command line: the verbs up, down and sweep.",
 	},
 	{
 		Name:        "service",
@@ -34,7 +34,7 @@ var Inputs = []input.Def{
 	{
 		Name:        "namespace",
 		Default:     DefaultNamespace,
-		Description: "Namespace of the Knative Service; created (and labelled as managed by this action) when missing.",
+		Description: "Namespace of the Knative Service; created (and labelled as managed by this action) when missing. With mode sweep, where to look; \"*\": every namespace.",
 	},
 	{
 		Name:        "env",
@@ -124,7 +124,7 @@ func Parse(r *input.Reader, image, githubToken string, pr *PullRequest) Options 
 	o := Options{Image: image}
 	parsePreview(r, &o, pr)
 	o.Registry = parseRegistry(r, image, githubToken)
-	o.Namespace = parseNamespace(r)
+	o.Namespace = parseNamespace(r, o.Mode)
 	parseContainer(r, &o)
 	parseScale(r, &o)
 	parseMetadata(r, &o)
@@ -149,10 +149,10 @@ func parsePreview(r *input.Reader, o *Options, pr *PullRequest) {
 		}
 		o.Derived.PullRequest = &p
 	}
-	o.Mode = Mode(r.OneOf("mode", "is not a mode", string(modeAuto), string(ModeUp), string(ModeDown)))
+	o.Mode = Mode(r.OneOf("mode", "is not a mode", string(modeAuto), string(ModeUp), string(ModeDown), string(ModeSweep)))
 	if o.Mode == modeAuto {
 		o.Mode = ModeUp
-		if p := o.Derived.PullRequest; p != nil && p.Closed {
+		if p := o.Derived.PullRequest; p != nil && (p.Closed || p.Unwanted) {
 			o.Mode, o.Derived.Closing = ModeDown, true
 		}
 	}
@@ -178,7 +178,7 @@ func parsePreview(r *input.Reader, o *Options, pr *PullRequest) {
 		// so that the number stays whole.
 		suffix := ""
 		if p := o.Derived.PullRequest; p != nil && o.Tag == "" {
-			suffix = "-pr-" + strconv.Itoa(p.Number)
+			suffix = "-" + prName(p.Number)
 			o.Derived.OwnPreview = true
 		}
 		o.Service = serviceName(repoName(repo), maxService-len(suffix)) + suffix
@@ -194,7 +194,7 @@ func parseTag(r *input.Reader, o *Options) string {
 	if strings.EqualFold(tag, tagAuto) {
 		tag = ""
 		if p := o.Derived.PullRequest; p != nil {
-			tag = "pr-" + strconv.Itoa(p.Number)
+			tag = prName(p.Number)
 			o.Derived.OwnPreview = true
 		}
 	}
@@ -213,9 +213,13 @@ func parseTag(r *input.Reader, o *Options) string {
 	return tag
 }
 
-// parseNamespace reads the namespace, refusing the cluster's own.
-func parseNamespace(r *input.Reader) string {
+// parseNamespace reads the namespace, refusing the cluster's own; a sweep
+// may look in every namespace.
+func parseNamespace(r *input.Reader, mode Mode) string {
 	ns := r.String("namespace")
+	if ns == AllNamespaces && mode == ModeSweep {
+		return ns
+	}
 	if msgs := validation.IsDNS1123Label(ns); len(msgs) > 0 {
 		r.Bad("namespace", ns, "is not a namespace name ("+strings.Join(msgs, "; ")+")",
 			"lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters")

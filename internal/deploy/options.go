@@ -18,10 +18,15 @@ type Mode string
 
 // Modes of the mode input.
 const (
-	modeAuto Mode = "auto"
-	ModeUp   Mode = "up"
-	ModeDown Mode = "down"
+	modeAuto  Mode = "auto"
+	ModeUp    Mode = "up"
+	ModeDown  Mode = "down"
+	ModeSweep Mode = "sweep"
 )
+
+// AllNamespaces is the namespace input's value that has a sweep look in
+// every namespace.
+const AllNamespaces = "*"
 
 // tagAuto is the tag input's value that names the tag after the pull
 // request (pr-<number>), and means no tag outside one.
@@ -73,6 +78,9 @@ type PullRequest struct {
 	// Closed is true when the event is the pull request being closed
 	// (merged or not).
 	Closed bool
+	// Unwanted is true when the pull request lacks the preview label:
+	// mode auto then removes its preview, as for a closed one.
+	Unwanted bool
 }
 
 // RegistryAuth is a login to the image's registry, for pulling it.
@@ -151,8 +159,9 @@ type Derived struct {
 	// request (see PullRequestsOwn).
 	OwnPreview bool
 	// Closing is set when mode auto became down for a closed pull
-	// request: then only that pull request's preview is removed. An
-	// explicit mode down removes what it names.
+	// request, or one that lacks the preview label: then only that pull
+	// request's preview is removed. An explicit mode down removes what it
+	// names.
 	Closing bool
 }
 

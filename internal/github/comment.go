@@ -22,6 +22,20 @@ const commentCut = "\n\n… (cut: GitHub takes at most 65536 characters in a com
 // new comment is made. body gets marker at its start when it lacks it, and is
 // cut to what GitHub takes. It returns the comment's web address.
 func (c *Client) UpsertComment(ctx context.Context, number int, marker, body string) (string, error) {
+	return c.keepComment(ctx, number, marker, body, true)
+}
+
+// EditComment edits the comment on pull request number that begins with
+// marker, as UpsertComment does, but makes none when there is none: a
+// pull request that never had the action's comment gets none. It returns
+// the comment's web address, empty when there was none.
+func (c *Client) EditComment(ctx context.Context, number int, marker, body string) (string, error) {
+	return c.keepComment(ctx, number, marker, body, false)
+}
+
+// keepComment edits the marker's comment on number to body, or with
+// create makes it when there is none.
+func (c *Client) keepComment(ctx context.Context, number int, marker, body string, create bool) (string, error) {
 	if !hiddenComment(marker) {
 		return "", fmt.Errorf("commenting on pull request #%d: the marker %q is not a hidden HTML comment <!-- ... -->", number, marker)
 	}
@@ -38,9 +52,12 @@ func (c *Client) UpsertComment(ctx context.Context, number int, marker, body str
 			return err
 		}
 		var made *gh.IssueComment
-		if id != 0 {
+		switch {
+		case id == 0 && !create:
+			return nil
+		case id != 0:
 			made, _, err = c.api.Issues.EditComment(ctx, c.owner, c.repo, id, &gh.IssueComment{Body: &body})
-		} else {
+		default:
 			made, _, err = c.api.Issues.CreateComment(ctx, c.owner, c.repo, number, &gh.IssueComment{Body: &body})
 		}
 		if err != nil {
@@ -61,24 +78,24 @@ func (c *Client) UpsertComment(ctx context.Context, number int, marker, body str
 // have that comment overwritten.
 func (c *Client) findComment(ctx context.Context, number int, marker string) (int64, error) {
 	opts := &gh.IssueListCommentsOptions{ListOptions: gh.ListOptions{PerPage: 100}}
-	for page := 1; ; page++ {
-		if page > maxPages {
-			return 0, fmt.Errorf("the pull request has more than %d comments (%d pages); stopped looking for the one to edit", 100*maxPages, maxPages)
-		}
+	var id int64
+	err := everyPage(func(page int) (int, error) {
+		opts.Page = page
 		comments, resp, err := c.api.Issues.ListComments(ctx, c.owner, c.repo, number, opts)
 		if err != nil {
 			return 0, err
 		}
 		for _, cm := range comments {
 			if strings.HasPrefix(cm.GetBody(), marker) {
-				return cm.GetID(), nil
+				id = cm.GetID()
+				return 0, nil
 			}
 		}
-		if resp.NextPage == 0 {
-			return 0, nil
-		}
-		opts.Page = resp.NextPage
-	}
+		return resp.NextPage, nil
+	}, func() error {
+		return fmt.Errorf("the pull request has more than %d comments (%d pages); stopped looking for the one to edit", 100*maxPages, maxPages)
+	})
+	return id, err
 }
 
 // cutComment cuts body to maxCommentBytes, on a character boundary, with

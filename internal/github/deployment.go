@@ -62,6 +62,14 @@ func (c *Client) FinishDeployment(ctx context.Context, id int64, success bool, e
 	return c.status(ctx, id, req)
 }
 
+// EndDeployment marks deployment id inactive (GitHub shows a transient
+// environment's inactive deployment as destroyed, with no "View
+// deployment"): a preview that was tested and does not outlive the job.
+func (c *Client) EndDeployment(ctx context.Context, id int64, description string) error {
+	description = cutDescription(description)
+	return c.status(ctx, id, &gh.DeploymentStatusRequest{State: gh.Ptr("inactive"), Description: &description})
+}
+
 // DeactivateEnvironment marks every deployment to environment inactive: a
 // transient environment then shows as destroyed. It reads at most maxPages
 // pages of deployments.
@@ -71,26 +79,26 @@ func (c *Client) DeactivateEnvironment(ctx context.Context, environment string) 
 	}
 	var ids []int64
 	opts := &gh.DeploymentsListOptions{Environment: environment, ListOptions: gh.ListOptions{PerPage: 100}}
-	for n := 1; ; n++ {
-		if n > maxPages {
-			return fmt.Errorf("environment %s in %s has more than %d deployments (%d pages); stopped reading, none marked inactive", environment, c.repository(), 100*maxPages, maxPages)
-		}
-		var page []*gh.Deployment
+	err := everyPage(func(page int) (int, error) {
+		opts.Page = page
+		var list []*gh.Deployment
 		var resp *gh.Response
 		err := c.retry.Do(ctx, func(ctx context.Context) (err error) {
-			page, resp, err = c.api.Repositories.ListDeployments(ctx, c.owner, c.repo, opts)
+			list, resp, err = c.api.Repositories.ListDeployments(ctx, c.owner, c.repo, opts)
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("listing the deployments to environment %s in %s: %w", environment, c.repository(), err)
+			return 0, fmt.Errorf("listing the deployments to environment %s in %s: %w", environment, c.repository(), err)
 		}
-		for _, d := range page {
+		for _, d := range list {
 			ids = append(ids, d.GetID())
 		}
-		if resp.NextPage == 0 {
-			break
-		}
-		opts.Page = resp.NextPage
+		return resp.NextPage, nil
+	}, func() error {
+		return fmt.Errorf("environment %s in %s has more than %d deployments (%d pages); stopped reading, none marked inactive", environment, c.repository(), 100*maxPages, maxPages)
+	})
+	if err != nil {
+		return err
 	}
 	for _, id := range ids {
 		if err := c.status(ctx, id, &gh.DeploymentStatusRequest{State: gh.Ptr("inactive")}); err != nil {

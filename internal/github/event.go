@@ -33,6 +33,10 @@ type PullRequest struct {
 	HeadRepo, BaseRepo string
 	// Fork is true when the head is in another repository than the base.
 	Fork bool
+	// Labels are the names of the labels the pull request carries.
+	Labels []string
+	// Label is the label a labeled or unlabeled event added or removed.
+	Label string
 }
 
 // Closed reports whether the event closed the pull request (merged or
@@ -102,15 +106,15 @@ func decodePullRequest(name string, data []byte) (*PullRequest, error) {
 		return nil, fmt.Errorf("the file is not a %s payload%s", name, jsonWhere(err))
 	}
 	var (
-		action string
-		number int
-		p      *gh.PullRequest
+		action, label string
+		number        int
+		p             *gh.PullRequest
 	)
 	switch ev := parsed.(type) {
 	case *gh.PullRequestEvent:
-		action, number, p = ev.GetAction(), ev.GetNumber(), ev.PullRequest
+		action, number, p, label = ev.GetAction(), ev.GetNumber(), ev.PullRequest, ev.GetLabel().GetName()
 	case *gh.PullRequestTargetEvent:
-		action, number, p = ev.GetAction(), ev.GetNumber(), ev.PullRequest
+		action, number, p, label = ev.GetAction(), ev.GetNumber(), ev.PullRequest, ev.GetLabel().GetName()
 	default:
 		return nil, fmt.Errorf("the file is not a %s payload", name)
 	}
@@ -129,6 +133,10 @@ func decodePullRequest(name string, data []byte) (*PullRequest, error) {
 		HeadSHA:  p.GetHead().GetSHA(),
 		HeadRepo: p.GetHead().GetRepo().GetFullName(),
 		BaseRepo: p.GetBase().GetRepo().GetFullName(),
+		Label:    label,
+	}
+	for _, l := range p.Labels {
+		pr.Labels = append(pr.Labels, l.GetName())
 	}
 	if pr.Number <= 0 || pr.Action == "" || pr.HeadSHA == "" || pr.BaseRepo == "" {
 		return nil, fmt.Errorf("the %s payload lacks the number, action, head sha or base repository", name)

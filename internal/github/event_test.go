@@ -27,7 +27,8 @@ func TestReadEventFixtures(t *testing.T) {
 	}{
 		{"pull_request-opened.json", "pull_request", &PullRequest{Number: 12, Action: "opened", HeadSHA: head1, HeadRepo: base, BaseRepo: base}, false},
 		{"pull_request-synchronize.json", "pull_request", &PullRequest{Number: 12, Action: "synchronize", HeadSHA: head2, HeadRepo: base, BaseRepo: base}, false},
-		{"pull_request-labeled.json", "pull_request", &PullRequest{Number: 12, Action: "labeled", HeadSHA: head2, HeadRepo: base, BaseRepo: base}, false},
+		{"pull_request-labeled.json", "pull_request", &PullRequest{Number: 12, Action: "labeled", HeadSHA: head2, HeadRepo: base, BaseRepo: base, Labels: []string{"preview"}, Label: "preview"}, false},
+		{"pull_request-unlabeled.json", "pull_request", &PullRequest{Number: 12, Action: "unlabeled", HeadSHA: head2, HeadRepo: base, BaseRepo: base, Label: "preview"}, false},
 		{"pull_request-closed-merged.json", "pull_request", &PullRequest{Number: 12, Action: "closed", HeadSHA: head2, HeadRepo: base, BaseRepo: base}, true},
 		{"pull_request-opened-fork.json", "pull_request", &PullRequest{Number: 13, Action: "opened", HeadSHA: fork, HeadRepo: "contributor/hello-app", BaseRepo: base, Fork: true}, false},
 		{"pull_request-closed-fork.json", "pull_request", &PullRequest{Number: 13, Action: "closed", HeadSHA: fork, HeadRepo: "contributor/hello-app", BaseRepo: base, Fork: true}, true},

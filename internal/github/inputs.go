@@ -2,6 +2,7 @@ package github
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -14,7 +15,7 @@ import (
 const (
 	ModeAuto   = "auto"
 	modeAlways = "always"
-	modeNever  = "never"
+	ModeNever  = "never"
 )
 
 // maxEnvironment is the longest environment name GitHub takes.
@@ -37,6 +38,10 @@ var Inputs = []input.Def{
 			"A token that may not write (a fork's pull request gets a read-only one) gives a warning, not a failure. Other events get no deployment.",
 	},
 	{
+		Name:        "preview-label",
+		Description: "A label that a pull request must carry to get a preview (cost control), e.g. preview. Empty: every pull request gets one. With it, mode auto brings the preview up while the pull request carries the label and removes it when the label is removed (add labeled and unlabeled to the workflow's pull_request types); a pull request without it gets no preview, and no comment unless it had one; another label added or removed changes nothing.",
+	},
+	{
 		Name:        "environment",
 		Description: "Name of the deployment's environment. Empty: pr-<number>, one per pull request. A name of your own must still differ between pull requests (e.g. preview-pr-<number>): closing a pull request sets every deployment of its environment inactive.",
 	},
@@ -51,15 +56,19 @@ type Options struct {
 	Deployment string
 	// Environment is the deployment's environment; empty: pr-<number>.
 	Environment string
+	// PreviewLabel, when set, is the label a pull request must carry to
+	// get a preview.
+	PreviewLabel string
 }
 
 // Parse reads the comment and deployment inputs.
 func Parse(r *input.Reader) Options {
 	o := Options{
-		Comment:     r.OneOf("comment", "is not a comment mode", ModeAuto, modeAlways, modeNever),
-		Deployment:  r.OneOf("deployment", "is not a deployment mode", ModeAuto, modeNever),
+		Comment:     r.OneOf("comment", "is not a comment mode", ModeAuto, modeAlways, ModeNever),
+		Deployment:  r.OneOf("deployment", "is not a deployment mode", ModeAuto, ModeNever),
 		Environment: r.String("environment"),
 	}
+	o.PreviewLabel = strings.TrimSpace(r.String("preview-label"))
 	switch n := utf8.RuneCountInString(o.Environment); {
 	case strings.IndexFunc(o.Environment, unicode.IsControl) >= 0:
 		// The reader reports it; the value is not used.
@@ -74,22 +83,22 @@ func Parse(r *input.Reader) Options {
 // Comments reports whether to keep a comment on e's pull request.
 func (o Options) Comments(e *Event) bool {
 	switch {
-	case e == nil || e.PullRequest == nil || o.Comment == modeNever:
+	case e == nil || e.PullRequest == nil || o.Comment == ModeNever:
 		return false
 	case o.Comment == modeAlways:
 		return true
 	}
-	return usual(e)
+	return o.usual(e)
 }
 
 // Deploys reports whether to record a deployment for e's pull request:
 // started and finished when it opens or changes, deactivated when it
 // closes.
 func (o Options) Deploys(e *Event) bool {
-	if e == nil || e.PullRequest == nil || o.Deployment == modeNever {
+	if e == nil || e.PullRequest == nil || o.Deployment == ModeNever {
 		return false
 	}
-	return usual(e)
+	return o.usual(e)
 }
 
 // EnvironmentFor is the environment of pr's deployments.
@@ -101,13 +110,32 @@ func (o Options) EnvironmentFor(pr *PullRequest) string {
 }
 
 // usual reports whether e is an event auto acts on: a pull request opened,
-// changed, reopened or closed. A fork's pull request is tried too: its
-// token is usually read-only, and the refusal becomes the warning that
-// says so, but a repository may give forks a write token.
-func usual(e *Event) bool {
+// changed, reopened or closed, or the preview label added or removed. A
+// fork's pull request is tried too: its token is usually read-only, and
+// the refusal becomes the warning that says so, but a repository may give
+// forks a write token.
+func (o Options) usual(e *Event) bool {
 	switch e.PullRequest.Action {
 	case "opened", "synchronize", "reopened", "closed":
 		return true
+	case "labeled", "unlabeled":
+		return o.PreviewLabel != "" && e.PullRequest.Label == o.PreviewLabel
 	}
 	return false
+}
+
+// Gate says what the preview label asks of pr: want is false when the
+// pull request lacks the label (its preview, if any, goes), and unchanged
+// is true for a labeled or unlabeled event of another label (nothing to
+// do). Without a preview label every pull request wants its preview.
+func (o Options) Gate(pr *PullRequest) (want, unchanged bool) {
+	if o.PreviewLabel == "" || pr == nil {
+		return true, false
+	}
+	want = slices.Contains(pr.Labels, o.PreviewLabel)
+	switch pr.Action {
+	case "labeled", "unlabeled":
+		unchanged = pr.Label != o.PreviewLabel
+	}
+	return want, unchanged
 }

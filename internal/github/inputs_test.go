@@ -82,12 +82,12 @@ func TestCommentsAndDeploys(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name+"/"+c.file, func(t *testing.T) {
 			e := read(c.name, c.file)
-			for mode, w := range map[string]bool{ModeAuto: c.comment.auto, modeAlways: c.comment.always, modeNever: c.comment.never} {
+			for mode, w := range map[string]bool{ModeAuto: c.comment.auto, modeAlways: c.comment.always, ModeNever: c.comment.never} {
 				if got := (Options{Comment: mode}).Comments(e); got != w {
 					t.Errorf("comment %s: Comments = %v, want %v", mode, got, w)
 				}
 			}
-			for mode, w := range map[string]bool{ModeAuto: c.deploy.auto, modeNever: c.deploy.never} {
+			for mode, w := range map[string]bool{ModeAuto: c.deploy.auto, ModeNever: c.deploy.never} {
 				if got := (Options{Deployment: mode}).Deploys(e); got != w {
 					t.Errorf("deployment %s: Deploys = %v, want %v", mode, got, w)
 				}
@@ -106,5 +106,44 @@ func TestEnvironmentFor(t *testing.T) {
 	}
 	if got := (Options{Environment: "preview"}).EnvironmentFor(pr); got != "preview" {
 		t.Errorf("environment %q, want preview", got)
+	}
+}
+
+// The preview label: a pull request gets a preview only while it carries
+// the label; another label's event changes nothing; the label's own
+// events are ones auto comments and deploys on.
+func TestGate(t *testing.T) {
+	pr := func(action, label string, labels ...string) *PullRequest {
+		return &PullRequest{Number: 3, Action: action, Label: label, Labels: labels}
+	}
+	tests := []struct {
+		name            string
+		label           string
+		pr              *PullRequest
+		want, unchanged bool
+		usual           bool
+	}{
+		{"no gate", "", pr("opened", ""), true, false, true},
+		{"no gate, a label added", "", pr("labeled", "bug", "bug"), true, false, false},
+		{"opened with the label", "preview", pr("opened", "", "preview"), true, false, true},
+		{"opened without it", "preview", pr("opened", "", "bug"), false, false, true},
+		{"pushed to without it", "preview", pr("synchronize", ""), false, false, true},
+		{"the label added", "preview", pr("labeled", "preview", "preview"), true, false, true},
+		{"the label removed", "preview", pr("unlabeled", "preview", "bug"), false, false, true},
+		{"another label added while it carries the label", "preview", pr("labeled", "bug", "bug", "preview"), true, true, false},
+		{"another label removed without it", "preview", pr("unlabeled", "bug"), false, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := Options{Comment: ModeAuto, Deployment: ModeAuto, PreviewLabel: tt.label}
+			want, unchanged := o.Gate(tt.pr)
+			if want != tt.want || unchanged != tt.unchanged {
+				t.Errorf("Gate = want %v, unchanged %v; want %v, %v", want, unchanged, tt.want, tt.unchanged)
+			}
+			e := &Event{Name: "pull_request", PullRequest: tt.pr}
+			if o.Comments(e) != tt.usual || o.Deploys(e) != tt.usual {
+				t.Errorf("comments %v, deploys %v; want both %v", o.Comments(e), o.Deploys(e), tt.usual)
+			}
+		})
 	}
 }

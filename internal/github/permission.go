@@ -15,6 +15,9 @@ const (
 	CommentPermission = "pull-requests: write"
 	// DeploymentPermission lets the client record deployments.
 	DeploymentPermission = "deployments: write"
+	// PullRequestsPermission lets OpenPullRequests list a private
+	// repository's pull requests.
+	PullRequestsPermission = "pull-requests: read"
 )
 
 // MissingPermission recognises in err GitHub's answers to a token that may
@@ -46,6 +49,8 @@ func MissingPermission(err error, permission string) (warning string, ok bool) {
 		outcome, forks = ", so the pull request gets no comment", "they never get one"
 	case DeploymentPermission:
 		outcome, forks = ", so the pull request gets no deployment", "they never get one"
+	case PullRequestsPermission:
+		return fmt.Sprintf("%s, so the sweep cannot tell open pull requests from closed ones: give the job `permissions: %s` (or pass github-token a token that has it)", what, permission), true
 	}
 	return fmt.Sprintf("%s%s: give the job `permissions: %s` (or pass github-token a token that has it); "+
 		"under the pull_request event, pull requests from forks get a read-only token whatever the workflow asks, so %s", what, outcome, permission, forks), true

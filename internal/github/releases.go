@@ -73,25 +73,43 @@ func (r *Releases) Tags(ctx context.Context, repository string) ([]string, error
 	}
 	opts := &gh.ListOptions{PerPage: 100}
 	var tags []string
-	for page := 1; ; page++ {
-		if page > maxPages {
-			return nil, fmt.Errorf("GitHub lists more than %d pages of releases for %s; stopped reading", maxPages, repository)
-		}
+	err := everyPage(func(page int) (int, error) {
+		opts.Page = page
 		rels, resp, err := r.api.Repositories.ListReleases(ctx, owner, name, opts)
 		if err != nil {
-			return nil, r.describe(err, repository)
+			return 0, r.describe(err, repository)
 		}
 		for _, rel := range rels {
 			if !rel.GetDraft() && !rel.GetPrerelease() {
 				tags = append(tags, rel.GetTagName())
 			}
 		}
-		// The next page is asked of the API by its number, never at the
-		// address a Link header names: the token goes to the API only.
-		if resp.NextPage == 0 {
-			return tags, nil
+		return resp.NextPage, nil
+	}, func() error {
+		return fmt.Errorf("GitHub lists more than %d pages of releases for %s; stopped reading", maxPages, repository)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return tags, nil
+}
+
+// everyPage reads a list page by page: read reads page n (0 for the
+// first, which the request then leaves to the API's default) and returns
+// the number of the next page, 0 after the last (or to stop early). The next page is asked of the API by its number, never at the
+// address a Link header names: the token goes to the API only. Past
+// maxPages pages it stops with tooMany's error.
+func everyPage(read func(page int) (next int, err error), tooMany func() error) error {
+	page := 0
+	for n := 1; ; n++ {
+		if n > maxPages {
+			return tooMany()
 		}
-		opts.Page = resp.NextPage
+		next, err := read(page)
+		if err != nil || next == 0 {
+			return err
+		}
+		page = next
 	}
 }
 

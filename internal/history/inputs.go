@@ -9,8 +9,8 @@ import (
 
 // Modes of the history input.
 const (
-	// ModeAuto keeps the history on a cluster that outlives the run: every
-	// one but a kind cluster this run created.
+	// ModeAuto keeps the history on a cluster that outlives the job: every
+	// one but an ephemeral one (cluster.Cluster.Ephemeral).
 	ModeAuto = "auto"
 	// modeCluster keeps the history in the cluster.
 	modeCluster = "cluster"
@@ -30,7 +30,7 @@ var Inputs = []input.Def{
 	{
 		Name:        "history",
 		Default:     ModeAuto,
-		Description: "Where the figures of this service's recent runs (cold-start median and p95 with their samples, ready time, warm p50) are kept, for the trend and for baseline: history. cluster: in a ConfigMap <service>-knative-preview-history in the service's namespace; off: nowhere; auto: cluster, except on a kind cluster this run created (it goes away with the run).",
+		Description: "Where the figures of this service's recent runs (cold-start median and p95 with their samples, ready time, warm p50) are kept, for the trend and for baseline: history. cluster: in a ConfigMap <service>-knative-preview-history in the service's namespace; off: nowhere; auto: cluster, except on a cluster that goes away with the job (kind on a GitHub-hosted runner or created by this run, a GKE cluster this run created with delete-cluster: on-exit).",
 	},
 	{
 		Name:        "history-size",
@@ -57,8 +57,8 @@ func Parse(r *input.Reader) Options {
 }
 
 // On reports whether the run keeps history on its cluster: ephemeral is
-// true when the cluster lives no longer than the job (a kind cluster this
-// run created), where auto keeps none.
+// true when the cluster lives no longer than the job
+// (cluster.Cluster.Ephemeral), where auto keeps none.
 func (o Options) On(ephemeral bool) bool {
 	switch o.Mode {
 	case modeCluster:

@@ -35,6 +35,8 @@ var Outputs = []Output{
 	{Name: "install-seconds", Description: "Seconds the install stage took (resolve, fetch, apply, wait until ready, configure)."},
 	{Name: "url", Description: "URL of the Knative Service (of its tag's route when tag is set)."},
 	{Name: "host-url", Description: "kind: the service's URL as steps on the runner reach it: http://<service>.<namespace>.127.0.0.1.sslip.io[:host-port]."},
+	{Name: "reachable", Description: "true when a reviewer can open url after the job: the cluster outlives the job and the domain resolves outside it; false for a cluster that goes with the job (kind on a GitHub-hosted runner, GKE with delete-cluster: on-exit), a loopback, private or reserved domain (127.0.0.1.sslip.io, example.com, svc.cluster.local), or visibility cluster-local."},
+	{Name: "reachable-why", Description: "When reachable is false: why, and how to get a preview that can be reached."},
 	{Name: "service", Description: "Name of the Knative Service."},
 	{Name: "namespace", Description: "Namespace of the Knative Service."},
 	{Name: "revision", Description: "Revision this run created."},
@@ -46,6 +48,7 @@ var Outputs = []Output{
 	{Name: "warm-p50-ms", Description: "Median time to first byte of the warm smoke requests, in milliseconds."},
 	{Name: "regression", Description: "With a baseline: none, slower, faster or inconclusive (too few samples on a side to tell); empty without one."},
 	{Name: "regression-figures", Description: "With a baseline: JSON array of each figure compared (cold-start-median, cold-start-p95, ready, warm-p50) with the baseline's and this run's value in ms, the delta in ms and percent, the rank test's p-value and the figure's verdict."},
+	{Name: "removed", Description: "mode sweep: JSON array of the previews removed (in a dry run, that would be), each with namespace, service, tag, pull-request, reason (pull request closed, idle for N days) and removed (false in a dry run, or where removing it failed)."},
 	{Name: "comment-url", Description: "In a pull request: the address of the comment the action keeps on it; empty when none was written."},
 	{Name: "report", Description: "Path, relative to the workspace, of the run's JSON report (versions, stage times, every cold start sample, warm latencies, checks; schema in internal/report/schema.json), for actions/upload-artifact: ${{ github.workspace }}/<this output>."},
 }

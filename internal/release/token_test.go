@@ -51,7 +51,7 @@ func TestJobTokenGoesOnlyToItsAPI(t *testing.T) {
 		// tokenAPI is Resolver.TokenAPI (GITHUB_API_URL, as the install
 		// inputs read it).
 		tokenAPI string
-		limited       bool
+		limited  bool
 		// wantAuth is the Authorization the requests to api.github.com carry.
 		wantAuth string
 		wantNote string

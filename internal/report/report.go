@@ -11,6 +11,7 @@ import (
 
 	"github.com/knative-preview/action/internal/image"
 	"github.com/knative-preview/action/internal/measure"
+	"github.com/knative-preview/action/internal/reachable"
 )
 
 // SchemaVersion is the version of the report's shape: a change that
@@ -46,6 +47,9 @@ type Report struct {
 	// Measure is the measure stage's report; nil when it did not run.
 	Measure *measure.Report `json:"measure"`
 	Checks  Checks          `json:"checks"`
+	// Reachability says whether a reviewer can reach the preview after the
+	// job; nil when nothing was deployed.
+	Reachability *reachable.Verdict `json:"reachability,omitempty"`
 	// PullRequest is the pull request the run was for; nil outside one.
 	PullRequest *PullRequest `json:"pull-request,omitempty"`
 	// Comparison is this run against its baseline; nil without one.

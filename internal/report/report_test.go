@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/knative-preview/action/internal/measure"
+	"github.com/knative-preview/action/internal/reachable"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/report.golden.json")
@@ -48,6 +49,8 @@ func sample() *Report {
 		Measure:     m,
 		Checks:      Checks{Ran: true, Problems: m.Problems, ColdStartMaxMs: 1500},
 		PullRequest: &PullRequest{Number: 7, Action: "synchronize", HeadSHA: "89abcdef0123456789abcdef0123456789abcdef"},
+		Reachability: &reachable.Verdict{Case: reachable.KeptInside,
+			Why: "Its address hello.default.127.0.0.1.sslip.io leads to 127.0.0.1, the loopback address.", Fix: "Set the domain input."},
 		Comparison: &Comparison{Baseline: "the last 2 runs of hello in the cluster's history", Verdict: "inconclusive", Figures: []Figure{
 			{Name: "cold-start-median", Baseline: 1400, Current: 1412.5, NBaseline: 2, NCurrent: 1, DeltaMs: 12.5, DeltaPercent: 0.9, P: 1, Verdict: "inconclusive", Reason: "too few samples to judge"},
 		}},

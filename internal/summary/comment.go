@@ -28,6 +28,10 @@ type CommentContext struct {
 	Service, Namespace string
 	// Tag is the removed preview's traffic tag; its Service stays.
 	Tag string
+	// RemovedBy says who removed the preview and why, after the date:
+	// "by the scheduled sweep: pull request closed"; empty for the pull
+	// request's own run.
+	RemovedBy string
 }
 
 // Comment is the body of the pull request's comment about the run r: the
@@ -48,19 +52,68 @@ func Comment(r *report.Report, c CommentContext) string {
 		writeCommentFailure(&b, r, c)
 	case !c.Removed.IsZero():
 		writeRemoved(&b, c)
+	case r.Reachability != nil && !r.Reachability.Reachable:
+		writeTested(&b, r, c)
 	default:
 		writeReady(&b, r, c)
 	}
 	return b.String()
 }
 
-// writeReady writes where the preview is and how it did.
+// writeReady writes where the preview is, as a link, and how it did.
 func writeReady(b *strings.Builder, r *report.Report, c CommentContext) {
 	b.WriteString("### Preview ready\n\n")
-	s := r.Service
-	if s != nil && s.URL != "" {
+	if s := r.Service; s != nil && s.URL != "" {
 		b.WriteString(link(s.URL) + "\n\n")
 	}
+	writeFigures(b, r)
+	writeRunLink(b, c.RunURL)
+}
+
+// writeTested writes how a preview that no one outside can reach did: its
+// address as text, not a link that leads nowhere, why there is no link and
+// how to get one, and every figure with the smoke check's verdict.
+func writeTested(b *strings.Builder, r *report.Report, c CommentContext) {
+	b.WriteString("### Preview tested\n\n")
+	v := r.Reachability
+	fmt.Fprintf(b, "No link: %s; %s.\n\n", clause(v.Why), clause(v.Fix))
+	if s := r.Service; s != nil && s.URL != "" {
+		fmt.Fprintf(b, "- address (not reachable from outside) %s\n", code(s.URL, urlMax))
+	}
+	b.WriteString(smokeLine(r))
+	if m := r.Measure; m != nil && m.Warm.N > 0 {
+		fmt.Fprintf(b, "- warm requests: median time to first byte %s, n = %d\n", ms(m.Warm.Median), m.Warm.N)
+	}
+	writeFigures(b, r)
+	writeRunLink(b, c.RunURL)
+}
+
+// smokeLine is the smoke check's verdict, as a list item.
+func smokeLine(r *report.Report) string {
+	switch {
+	case !r.Checks.Ran:
+		return "- smoke check: not run (no request was asked for, or the Service is cluster-local)\n"
+	case r.Checks.Passed:
+		n := len(r.Measure.Samples) + r.Measure.Warm.N
+		return fmt.Sprintf("- smoke check: **passed** (%d request(s), each answered as expected)\n", n)
+	}
+	return fmt.Sprintf("- smoke check: **failed** (%d problem(s))\n", len(r.Checks.Problems))
+}
+
+// clause is a sentence as a clause: without its final stop and, unless it
+// starts with a name, its capital.
+func clause(s string) string {
+	s = text(strings.TrimSuffix(strings.TrimSpace(s), "."), urlMax)
+	if len(s) > 1 && s[0] >= 'A' && s[0] <= 'Z' && (s[1] < 'A' || s[1] > 'Z') {
+		s = strings.ToLower(s[:1]) + s[1:]
+	}
+	return s
+}
+
+// writeFigures writes the preview's service, commit, versions and times,
+// the cold starts' verdict and the comparison with a baseline.
+func writeFigures(b *strings.Builder, r *report.Report) {
+	s := r.Service
 	if s != nil {
 		fmt.Fprintf(b, "- service %s in %s", code(s.Name, cellMax), code(s.Namespace, cellMax))
 		if s.Revision != "" {
@@ -89,7 +142,6 @@ func writeReady(b *strings.Builder, r *report.Report, c CommentContext) {
 		b.WriteString("\n**This run vs baseline.** ")
 		writeComparison(b, r.Comparison)
 	}
-	writeRunLink(b, c.RunURL)
 }
 
 // coldStartLine says the cold start figures in one line, or plainly that
@@ -148,6 +200,9 @@ func writeRemoved(b *strings.Builder, c CommentContext) {
 		}
 	}
 	fmt.Fprintf(b, " was removed on %s UTC", c.Removed.UTC().Format("2006-01-02 at 15:04"))
+	if c.RemovedBy != "" {
+		b.WriteString(" " + text(c.RemovedBy, cellMax))
+	}
 	if c.Tag != "" {
 		b.WriteString("; the Service and its other tags stay")
 	}

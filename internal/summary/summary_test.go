@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/knative-preview/action/internal/measure"
+	"github.com/knative-preview/action/internal/reachable"
 	"github.com/knative-preview/action/internal/report"
 )
 
@@ -136,6 +137,16 @@ var outputValues = map[string]string{
 	"domain":                  "a `quoted` | piped value",
 }
 
+// reached is the successful run's report with its URL and the verdict
+// on it that f gives.
+func reached(f reachable.Facts) *report.Report {
+	r := succeeded()
+	r.Service.URL = f.URL
+	v := reachable.Decide(f)
+	r.Reachability = &v
+	return r
+}
+
 func TestGolden(t *testing.T) {
 	removed := time.Date(2026, 3, 2, 10, 30, 0, 0, time.FixedZone("CET", 3600))
 	run := "https://github.com/octo/app/actions/runs/42"
@@ -145,6 +156,12 @@ func TestGolden(t *testing.T) {
 		{"job-no-cold-start", Job(deployedOnly(), outputValues)},
 		{"job-knative-only", Job(knativeOnly(), outputValues)},
 		{"comment-success", Comment(succeeded(), CommentContext{RunURL: run})},
+		// The three answers to "can a reviewer reach it?".
+		{"comment-kept", Comment(reached(reachable.Facts{URL: "http://app-pr-7.previews.preview.example.dev"}), CommentContext{RunURL: run})},
+		{"comment-kept-inside", Comment(reached(reachable.Facts{URL: "http://app-pr-7.default.127.0.0.1.sslip.io"}), CommentContext{RunURL: run})},
+		{"comment-ephemeral", Comment(reached(reachable.Facts{Ephemeral: true, EphemeralWhy: "is a kind cluster on a GitHub-hosted runner, which is discarded when the job ends",
+			URL: "http://app-pr-7.default.127.0.0.1.sslip.io"}), CommentContext{RunURL: run})},
+		{"comment-swept", Comment(&report.Report{OK: true}, CommentContext{RunURL: run, Removed: removed, Service: "app-pr-7", Namespace: "default", RemovedBy: "by the scheduled sweep: idle for 9 days"})},
 		{"comment-failure", Comment(failed(), CommentContext{RunURL: run})},
 		{"comment-removed", Comment(&report.Report{OK: true}, CommentContext{RunURL: run, Removed: removed, Service: "app-pr-7", Namespace: "default"})},
 		{"comment-removed-tag", Comment(&report.Report{OK: true}, CommentContext{RunURL: run, Removed: removed, Service: "app", Namespace: "default", Tag: "pr-7"})},

@@ -99,6 +99,31 @@ func TestConnect(t *testing.T) {
 				if !cl.Created || cl.Version.GitVersion != "v1.34.3-gke.1000" {
 					t.Errorf("created %v, version %s", cl.Created, cl.Version.GitVersion)
 				}
+				if cl.Ephemeral {
+					t.Errorf("a cluster kept after the job (delete-cluster: never) is ephemeral: %s", cl.EphemeralWhy)
+				}
+			},
+		},
+		{
+			name:        "creates a cluster that the post step deletes: ephemeral",
+			setup:       func(e *env, o *Options) { o.DeleteCluster = deleteOnExit },
+			wantCreated: true,
+			check: func(t *testing.T, e *env, cl *cluster.Cluster) {
+				if !cl.Created || !cl.Ephemeral || !strings.Contains(cl.EphemeralWhy, "delete-cluster: on-exit") {
+					t.Errorf("created %v, ephemeral %v (%s)", cl.Created, cl.Ephemeral, cl.EphemeralWhy)
+				}
+			},
+		},
+		{
+			name: "reuses a cluster with delete-cluster on-exit: kept, not ephemeral",
+			setup: func(e *env, o *Options) {
+				e.api.AddCluster(testProject, testZone, e.running())
+				o.DeleteCluster = deleteOnExit
+			},
+			check: func(t *testing.T, e *env, cl *cluster.Cluster) {
+				if cl.Created || cl.Ephemeral {
+					t.Errorf("created %v, ephemeral %v: a reused cluster is never deleted", cl.Created, cl.Ephemeral)
+				}
 			},
 		},
 		{

@@ -204,13 +204,19 @@ func (t *target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 		return nil, fmt.Errorf("%s: %w", r, err)
 	}
 	t.log.Infof("API server %s answers: Kubernetes %s", rc.Host, v.GitVersion)
-	return &cluster.Cluster{
+	cl := &cluster.Cluster{
 		Name:    r.name,
 		Context: contextName(r.project, r.location, r.name),
 		REST:    rc,
 		Version: v,
 		Created: t.created,
-	}, nil
+	}
+	if t.created && t.opts.DeleteCluster == deleteOnExit {
+		// The post step deletes it at the end of the job.
+		cl.Ephemeral = true
+		cl.EphemeralWhy = "is a GKE cluster this run created and deletes when the job ends (delete-cluster: on-exit)"
+	}
+	return cl, nil
 }
 
 // init loads the credentials, checks they give a token, and builds the

@@ -251,7 +251,6 @@ func (t *target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 		REST:            rc,
 		Version:         v,
 		Created:         created,
-		Ephemeral:       created,
 		Domain:          domain,
 		IngressNodePort: ingressNodePort,
 		IngressAddress:  "127.0.0.1:" + strconv.Itoa(t.o.HostPort),
@@ -259,6 +258,7 @@ func (t *target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 		LocalRegistries: registries,
 		SmallNodes:      created && t.small,
 	}
+	c.Ephemeral, c.EphemeralWhy = t.ephemeral(created)
 	if own != nil {
 		ip, err := t.nodeIP(ctx)
 		if err != nil {
@@ -267,6 +267,25 @@ func (t *target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 		c.IngressAddress = ip + ":" + strconv.Itoa(ingressNodePort)
 	}
 	return c, nil
+}
+
+// runnerEnvironment is the variable the runner sets to github-hosted or
+// self-hosted (actions/runner: JobRunner.cs sets the runner context's
+// environment, and ContainerActionHandler.cs passes the runner context to
+// the container as RUNNER_<NAME>).
+const runnerEnvironment = "RUNNER_ENVIRONMENT"
+
+// ephemeral says whether the cluster goes away with the job, and why: on a
+// GitHub-hosted runner every kind cluster does (the machine is discarded),
+// and a cluster this run created is taken as the run's own.
+func (t *target) ephemeral(created bool) (bool, string) {
+	switch {
+	case t.getenv(runnerEnvironment) == "github-hosted":
+		return true, "is a kind cluster on a GitHub-hosted runner, which is discarded when the job ends"
+	case created:
+		return true, "is a kind cluster this run created on the runner, for this run"
+	}
+	return false, ""
 }
 
 // Outputs has the kubeconfig output: where Connect wrote the cluster's

@@ -3,6 +3,7 @@ package kind
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -56,7 +57,8 @@ type scenario struct {
 	nodes        []string // default [controlPlane]
 	nodeImages   map[string]map[string]string
 	createErr    error
-	notReady     bool // the nodes stay NotReady; the wait for them is then 2s, else 30s
+	notReady     bool              // the nodes stay NotReady; the wait for them is then 2s, else 30s
+	env          map[string]string // more of the environment
 
 	wantErr    string
 	wantKind   []string // calls to the kind library
@@ -117,6 +119,7 @@ func (s scenario) start(t *testing.T) (*cluster.Cluster, error, *run) {
 	opts.ContainerMarkers = []string{filepath.Join(t.TempDir(), "absent")}
 	opts.ActionsWorkspace = filepath.Join(t.TempDir(), "absent")
 	env := map[string]string{}
+	maps.Copy(env, s.env)
 	switch s.where {
 	case "container":
 		marker := filepath.Join(t.TempDir(), ".dockerenv")
@@ -182,7 +185,7 @@ func TestConnect(t *testing.T) {
 			},
 			check: func(t *testing.T, c *cluster.Cluster, r *run) {
 				want := cluster.Cluster{
-					Name: "knative", Context: "kind-knative", Created: true, Ephemeral: true, Domain: "127.0.0.1.sslip.io",
+					Name: "knative", Context: "kind-knative", Created: true, Ephemeral: true, EphemeralWhy: "is a kind cluster this run created on the runner, for this run", Domain: "127.0.0.1.sslip.io",
 					IngressNodePort: 31080, IngressAddress: "127.0.0.1:" + strconv.Itoa(r.port),
 					HostURLBase: "http://127.0.0.1:" + strconv.Itoa(r.port), LocalRegistries: []string{"index.docker.io"},
 				}
@@ -213,8 +216,24 @@ func TestConnect(t *testing.T) {
 				if c.Created || c.HostURLBase != "http://127.0.0.1" || c.IngressAddress != "127.0.0.1:80" || c.LocalRegistries != nil {
 					t.Errorf("got %+v", c)
 				}
+				if c.Ephemeral {
+					t.Errorf("a reused cluster off GitHub's runners outlives the job, yet it is ephemeral: %s", c.EphemeralWhy)
+				}
 				if !slices.Contains(r.progress, "the image ghcr.io/org/app:v1 is not in the runner's Docker: the nodes will pull it from its registry") {
 					t.Errorf("progress does not say the image is pulled: %q", r.progress)
+				}
+			},
+		},
+		{
+			name:       "reuses a cluster on a GitHub-hosted runner: it goes with the runner",
+			opts:       Options{HostPort: 80},
+			env:        map[string]string{"RUNNER_ENVIRONMENT": "github-hosted"},
+			existing:   []string{"knative"},
+			wantKind:   []string{"list", "kubeconfig knative internal=false"},
+			wantDocker: []string{"info", "inspect knative-control-plane"},
+			check: func(t *testing.T, c *cluster.Cluster, r *run) {
+				if c.Created || !c.Ephemeral || !strings.Contains(c.EphemeralWhy, "GitHub-hosted runner") {
+					t.Errorf("created %v, ephemeral %v (%s); want a reused cluster that goes with the runner", c.Created, c.Ephemeral, c.EphemeralWhy)
 				}
 			},
 		},

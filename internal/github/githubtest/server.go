@@ -1,6 +1,6 @@
 // Package githubtest fakes, on 127.0.0.1, the parts of GitHub's REST API
-// the action uses: issue comments, deployments with their statuses, and
-// releases, with GitHub's paths, JSON shapes, pagination, refusals and
+// the action uses: issue comments, deployments with their statuses, the
+// list of pull requests, and releases, with GitHub's paths, JSON shapes, pagination, refusals and
 // rate limits.
 package githubtest
 
@@ -81,6 +81,7 @@ type Server struct {
 	deployments []*Deployment
 	statuses    map[int64][]*Status
 	releases    map[string][]Release
+	pulls       []*PullRequest
 	requests    []Request
 	forbidden   []string
 	notFound    []string
@@ -114,6 +115,7 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("POST /repos/{owner}/{repo}/deployments", s.createDeployment)
 	mux.HandleFunc("POST /repos/{owner}/{repo}/deployments/{id}/statuses", s.createStatus)
 	mux.HandleFunc("GET /repos/{owner}/{repo}/releases", s.listReleases)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls", s.listPulls)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeMessage(w, http.StatusNotFound, "Not Found")
 	})

@@ -1,0 +1,191 @@
+package sweep
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
+	servingclient "knative.dev/serving/pkg/client/clientset/versioned/typed/serving/v1"
+
+	"github.com/knative-preview/action/internal/cluster"
+	"github.com/knative-preview/action/internal/github"
+	"github.com/knative-preview/action/internal/github/githubtest"
+	"github.com/knative-preview/action/internal/history"
+	"github.com/knative-preview/action/internal/kube"
+	"github.com/knative-preview/action/internal/log"
+	"github.com/knative-preview/action/internal/report"
+	"github.com/knative-preview/action/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// source hands the stage a cluster.
+type source struct{ cl *cluster.Cluster }
+
+func (s source) Cluster() *cluster.Cluster { return s.cl }
+
+// seed makes, in ns, what runs of the action leave behind: #1's Service
+// (open) and #2's (closed), each with a Secret and a history; a shared
+// Service with #3's tag (closed) and #4's (open), with their Secrets; and
+// a Service of someone else's.
+func seed(t *testing.T, cs kubernetes.Interface, sv servingclient.ServingV1Interface, ns string) {
+	t.Helper()
+	ctx := t.Context()
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	const prLabel = "knative-preview/pull-request"
+	container := servingv1.RevisionSpec{PodSpec: corev1.PodSpec{Containers: []corev1.Container{{Image: "ghcr.io/o/app:v1"}}}}
+	mine := func(extra map[string]string) map[string]string {
+		l := map[string]string{kube.ManagedByLabel: kube.ManagedByValue}
+		for k, v := range extra {
+			l[k] = v
+		}
+		return l
+	}
+	create := func(svc *servingv1.Service) {
+		svc.Namespace = ns
+		svc.Spec.Template.Spec = container
+		if _, err := sv.Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("creating Service %s: %v", svc.Name, err)
+		}
+	}
+	secret := func(name, svc string) {
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: mine(map[string]string{"serving.knative.dev/service": svc})}, StringData: map[string]string{"K": "v"}}
+		if _, err := cs.CoreV1().Secrets(ns).Create(ctx, s, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []int{1, 2} {
+		svc := fmt.Sprintf("app-pr-%d", n)
+		create(&servingv1.Service{ObjectMeta: metav1.ObjectMeta{Name: svc, Labels: mine(map[string]string{prLabel: fmt.Sprint(n)})}})
+		secret(svc+"-secret-env", svc)
+		if _, err := history.Record(ctx, cs, ns, svc, report.Point{Time: time.Now().UTC().Format(time.RFC3339), ReadySeconds: 1}, 5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var traffic []servingv1.TrafficTarget
+	for _, n := range []int{3, 4} {
+		rev := &servingv1.Revision{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("app-pr-%d-abcde", n), Namespace: ns,
+			Labels: map[string]string{prLabel: fmt.Sprint(n), "serving.knative.dev/service": "app"}}, Spec: container}
+		if _, err := sv.Revisions(ns).Create(ctx, rev, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		traffic = append(traffic, servingv1.TrafficTarget{Tag: fmt.Sprintf("pr-%d", n), RevisionName: rev.Name, Percent: ptr(int64(0))})
+		secret(fmt.Sprintf("app.pr-%d-secret-env", n), "app")
+	}
+	traffic = append(traffic, servingv1.TrafficTarget{LatestRevision: ptr(true), Percent: ptr(int64(100))})
+	shared := &servingv1.Service{ObjectMeta: metav1.ObjectMeta{Name: "app", Labels: mine(nil)}}
+	shared.Spec.Traffic = traffic
+	create(shared)
+	create(&servingv1.Service{ObjectMeta: metav1.ObjectMeta{Name: "theirs", Labels: map[string]string{"team": "web"}}})
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// state is what the sweep left in ns, in words.
+func state(t *testing.T, cs kubernetes.Interface, sv servingclient.ServingV1Interface, ns string) string {
+	t.Helper()
+	ctx := context.Background()
+	var out []string
+	svcs, err := sv.Services(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range svcs.Items {
+		var tags []string
+		for _, tr := range s.Spec.Traffic {
+			if tr.Tag != "" {
+				tags = append(tags, tr.Tag)
+			}
+		}
+		out = append(out, fmt.Sprintf("ksvc/%s%v", s.Name, tags))
+	}
+	secrets, err := cs.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range secrets.Items {
+		out = append(out, "secret/"+s.Name)
+	}
+	for _, svc := range []string{"app-pr-1", "app-pr-2"} {
+		if _, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, history.ConfigMapName(svc), metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			out = append(out, "history/"+svc)
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, " ")
+}
+
+// A sweep through an API server that fails a fifth of the requests ends as
+// a clean one: the same previews removed, the same left, and a second
+// sweep finds nothing more.
+func TestIntegrationSweepThroughFaults(t *testing.T) {
+	env := testenv.Shared(t)
+	env.InstallKnativeCRDs(t)
+	cs, err := kubernetes.NewForConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv, err := servingclient.NewForConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := env.Faults(t, testenv.FaultOptions{Seed: 21, Rate: 0.2})
+	fake := githubtest.New(t)
+	for n, s := range map[int]string{1: "open", 2: "closed", 3: "closed", 4: "open"} {
+		fake.SeedPullRequest(n, s)
+	}
+	client, err := github.NewClient(func(k string) string {
+		return map[string]string{"GITHUB_REPOSITORY": "o/app", "GITHUB_API_URL": fake.URL()}[k]
+	}, "ghs_token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sweepIn := func(cl *cluster.Cluster, ns string) (string, string) {
+		t.Helper()
+		o := Options{Namespace: ns, KeepsHistory: true, Comments: true, Deployments: true, Environment: func(n int) string { return fmt.Sprintf("pr-%d", n) }}
+		var removed []string
+		for round := range 2 {
+			s := NewStage(o, source{cl}, client, nil)
+			ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+			err := s.Run(ctx, log.Discard)
+			cancel()
+			if err != nil {
+				t.Fatalf("sweep %d of %s: %v", round+1, ns, err)
+			}
+			var r []string
+			for _, rm := range s.Removed() {
+				r = append(r, fmt.Sprintf("#%d %s/%s %s %v", rm.PullRequest, rm.Service, rm.Tag, rm.Reason, rm.Removed))
+			}
+			if round == 1 && len(r) > 0 {
+				t.Errorf("the second sweep of %s removed %v", ns, r)
+			}
+			if round == 0 {
+				removed = r
+			}
+		}
+		return strings.Join(removed, "; "), state(t, cs, sv, ns)
+	}
+	seed(t, cs, sv, "sweep-clean")
+	seed(t, cs, sv, "sweep-faulty")
+	cleanRemoved, cleanLeft := sweepIn(&cluster.Cluster{Name: "clean", REST: env.Config}, "sweep-clean")
+	faultyRemoved, faultyLeft := sweepIn(&cluster.Cluster{Name: "faulty", REST: proxy.Config}, "sweep-faulty")
+	const wantRemoved = "#2 app-pr-2/ pull request closed true; #3 app/pr-3 pull request closed true"
+	const wantLeft = "history/app-pr-1 ksvc/app-pr-1[] ksvc/app[pr-4] ksvc/theirs[] secret/app-pr-1-secret-env secret/app.pr-4-secret-env"
+	if cleanRemoved != wantRemoved || cleanLeft != wantLeft {
+		t.Errorf("clean: removed %s\nleft %s\nwant removed %s\nleft %s", cleanRemoved, cleanLeft, wantRemoved, wantLeft)
+	}
+	if faultyRemoved != cleanRemoved || faultyLeft != cleanLeft {
+		t.Errorf("through faults: removed %s\nleft %s\nclean: removed %s\nleft %s", faultyRemoved, faultyLeft, cleanRemoved, cleanLeft)
+	}
+	t.Logf("through faults: %s", proxy)
+}
