@@ -12,15 +12,19 @@ const (
 	DefaultReuse = ReuseTrue
 )
 
+// Reuse is what a target does with a cluster of the name it is given that
+// exists already: a value of the reuse-cluster input.
+type Reuse string
+
 // Values of the reuse-cluster input.
 const (
-	ReuseTrue     = "true"     // use an existing cluster of that name, else create it
-	ReuseFalse    = "false"    // fail if the cluster exists
-	ReuseRecreate = "recreate" // delete an existing cluster, then create it
+	ReuseTrue     Reuse = "true"     // use an existing cluster of that name, else create it
+	ReuseFalse    Reuse = "false"    // fail if the cluster exists
+	ReuseRecreate Reuse = "recreate" // delete an existing cluster, then create it
 )
 
 // ReuseValues lists the accepted values of reuse-cluster.
-var ReuseValues = []string{ReuseTrue, ReuseFalse, ReuseRecreate}
+var ReuseValues = []string{string(ReuseTrue), string(ReuseFalse), string(ReuseRecreate)}
 
 // Inputs are the inputs of every target that creates clusters (kind, gke);
 // each reads them with its own rules.
@@ -32,7 +36,7 @@ var Inputs = []input.Def{
 	},
 	{
 		Name:        "reuse-cluster",
-		Default:     DefaultReuse,
+		Default:     string(DefaultReuse),
 		Description: "true: reuse the cluster of that name if it exists, else create it; false: fail if it exists; recreate: delete it, then create it.",
 	},
 	{
@@ -44,10 +48,10 @@ var Inputs = []input.Def{
 // CheckReuse returns the problem with a reuse-cluster value, which is read
 // exactly; nil when it is one of ReuseValues. Parse reads the input in any
 // case; this checks options made in code.
-func CheckReuse(v string) error {
-	if slices.Contains(ReuseValues, v) {
+func CheckReuse(v Reuse) error {
+	if slices.Contains(ReuseValues, string(v)) {
 		return nil
 	}
-	return &input.Error{Input: "reuse-cluster", Value: v, Problem: "is not a reuse policy",
+	return &input.Error{Input: "reuse-cluster", Value: string(v), Problem: "is not a reuse policy",
 		Accepted: "true: use the cluster if it exists, else create it; false: fail if it exists; recreate: delete it and create it again"}
 }

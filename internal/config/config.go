@@ -169,8 +169,8 @@ func Parse(raw input.Values, style input.Style, getenv func(string) string) (*Co
 	cfg.Sweep = parseSweep(r, cfg)
 
 	down := cfg.Deploy.Mode == deploy.ModeDown || cfg.Deploy.Mode == deploy.ModeSweep
-	if down && r.String("reuse-cluster") == cluster.ReuseRecreate && cfg.Cluster != clusterKubeconfig {
-		r.Bad("reuse-cluster", cluster.ReuseRecreate, "would delete and create the cluster only to delete Services in it (mode "+string(cfg.Deploy.Mode)+")", "true or false with mode down or sweep: it uses the cluster if it exists and creates nothing")
+	if down && cluster.Reuse(r.String("reuse-cluster")) == cluster.ReuseRecreate && cfg.Cluster != clusterKubeconfig {
+		r.Bad("reuse-cluster", string(cluster.ReuseRecreate), "would delete and create the cluster only to delete Services in it (mode "+string(cfg.Deploy.Mode)+")", "true or false with mode down or sweep: it uses the cluster if it exists and creates nothing")
 	}
 	switch cfg.Cluster {
 	case ClusterGKE:

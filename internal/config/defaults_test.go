@@ -40,7 +40,7 @@ func TestDefaultsAreTheComponentsOwn(t *testing.T) {
 		"cluster":             {string(onKind.Cluster), string(ClusterKind)},
 		"timeout":             {onKind.Timeout.String(), timeout.String()},
 		"cluster-name":        {onKind.Kind.ClusterName + " " + onGKE.GKE.ClusterName, cluster.DefaultName + " " + cluster.DefaultName},
-		"reuse-cluster":       {onKind.Kind.Reuse + " " + onGKE.GKE.Reuse, cluster.DefaultReuse + " " + cluster.DefaultReuse},
+		"reuse-cluster":       {string(onKind.Kind.Reuse + " " + onGKE.GKE.Reuse), string(cluster.DefaultReuse + " " + cluster.DefaultReuse)},
 		"host-port":           {strconv.Itoa(onKind.Kind.HostPort), strconv.Itoa(kind.DefaultHostPort)},
 		"gke-machine-type":    {onGKE.GKE.MachineType, gke.DefaultMachineType},
 		"gke-nodes":           {strconv.Itoa(onGKE.GKE.Nodes), strconv.Itoa(gke.DefaultNodes)},

@@ -84,7 +84,7 @@ type Options struct {
 	// there is no such cluster.
 	ExistingOnly bool
 	// Reuse is one of cluster.ReuseValues.
-	Reuse string
+	Reuse cluster.Reuse
 	// MachineType of the nodes.
 	MachineType string
 	// Nodes in the default node pool (in each zone, for a region).
@@ -347,7 +347,7 @@ func Parse(r *input.Reader) Options {
 		Project:           r.String(inputProject),
 		Location:          r.String(inputLocation),
 		ClusterName:       r.String(inputClusterName),
-		Reuse:             r.OneOf(inputReuse, "is not a reuse policy", cluster.ReuseValues...),
+		Reuse:             cluster.Reuse(r.OneOf(inputReuse, "is not a reuse policy", cluster.ReuseValues...)),
 		MachineType:       r.String(inputMachineType),
 		ReleaseChannel:    r.OneOf(inputReleaseChannel, "is not a release channel", releaseChannels...),
 		KubernetesVersion: r.String(inputKubernetesVersion),

@@ -36,7 +36,7 @@ type Options struct {
 	KubernetesVersion string
 	// Reuse is the input reuse-cluster: "true" (default), "false" or
 	// "recreate".
-	Reuse string
+	Reuse cluster.Reuse
 	// HostPort is the input host-port: the runner's port mapped to the
 	// ingress NodePort (default 80).
 	HostPort int
@@ -169,7 +169,7 @@ func Parse(r *input.Reader, image string) Options {
 	o := Options{
 		ClusterName:       r.String("cluster-name"),
 		KubernetesVersion: r.String("kubernetes-version"),
-		Reuse:             r.OneOf("reuse-cluster", "is not a reuse policy", cluster.ReuseValues...),
+		Reuse:             cluster.Reuse(r.OneOf("reuse-cluster", "is not a reuse policy", cluster.ReuseValues...)),
 		LoadImages:        r.List("load-images"),
 		// A path (YAML content never starts with one) from the host
 		// workspace is read in the container's. The content is not
@@ -225,7 +225,7 @@ func withDefaults(o Options) Options {
 		o.ClusterName = cluster.DefaultName
 	}
 	o.KubernetesVersion = strings.TrimSpace(o.KubernetesVersion)
-	o.Reuse = strings.TrimSpace(o.Reuse) // exact, as gke reads it: "Recreate" is refused by both
+	o.Reuse = cluster.Reuse(strings.TrimSpace(string(o.Reuse))) // exact, as gke reads it: "Recreate" is refused by both
 	if o.Reuse == "" {
 		o.Reuse = cluster.DefaultReuse
 	}
