@@ -39,38 +39,77 @@ const (
 // ingress port mapping on the first control-plane node, and the kubelet
 // patch for parallel image pulls.
 func buildConfig(o Options) (*v1alpha4.Cluster, []error) {
-	var errs []error
-	origin := "" // the kind-config file, when it names one
-	bad := func(problem string) {
-		errs = append(errs, &input.Error{Input: "kind-config", Value: origin, Problem: problem})
-	}
-	image, err := nodeImage(o.KubernetesVersion)
-	if err != nil {
-		image = defaultNodeImage // reported by Validate as a kubernetes-version problem
-	}
-	cfg := &v1alpha4.Cluster{}
-	if strings.TrimSpace(o.KindConfig) != "" {
-		var raw []byte
-		raw, origin, err = readKindConfig(o.KindConfig, o.Workspace)
-		if err != nil {
-			bad(err.Error())
-			return nil, errs
-		}
-		if cfg, err = parseKindConfig(raw); err != nil {
-			if origin != "" {
-				// A file's words are not quoted: it may be any file.
-				err = fmt.Errorf("is not a kind v1alpha4 Cluster%s", yamlLine(err))
-			}
-			bad(err.Error())
-			return nil, errs
-		}
-		if cfg.Name != "" && cfg.Name != o.ClusterName {
-			bad(fmt.Sprintf("names the cluster %q but cluster-name is %q: remove name from the kind config; cluster-name names the cluster", cfg.Name, o.ClusterName))
-		}
+	b := &configBuilder{o: o}
+	cfg := b.userConfig()
+	if cfg == nil {
+		return nil, b.errs
 	}
 	cfg.Kind, cfg.APIVersion, cfg.Name = configKind, configAPIVersion, o.ClusterName
 	if len(cfg.Nodes) == 0 {
 		cfg.Nodes = []v1alpha4.Node{{Role: v1alpha4.ControlPlaneRole}}
+	}
+	first := b.nodes(cfg)
+	if first < 0 {
+		b.bad("has no control-plane node: add one with role: control-plane")
+		return nil, b.errs
+	}
+	b.ingressMapping(&cfg.Nodes[first])
+	// First, so that the kind-config input's own patches win.
+	cfg.KubeadmConfigPatches = append([]string{parallelPulls}, cfg.KubeadmConfigPatches...)
+	if len(b.errs) > 0 {
+		return nil, b.errs
+	}
+	return cfg, nil
+}
+
+// configBuilder is one buildConfig under way: the problems it found.
+type configBuilder struct {
+	o    Options
+	errs []error
+	// origin is the kind-config file, when it names one.
+	origin string
+}
+
+func (b *configBuilder) bad(problem string) {
+	b.errs = append(b.errs, &input.Error{Input: "kind-config", Value: b.origin, Problem: problem})
+}
+
+// userConfig is the kind-config input read, or an empty Cluster without
+// one; nil when it cannot be read.
+func (b *configBuilder) userConfig() *v1alpha4.Cluster {
+	o := b.o
+	if strings.TrimSpace(o.KindConfig) == "" {
+		return &v1alpha4.Cluster{}
+	}
+	raw, origin, err := readKindConfig(o.KindConfig, o.Workspace)
+	b.origin = origin
+	if err != nil {
+		b.bad(err.Error())
+		return nil
+	}
+	cfg, err := parseKindConfig(raw)
+	if err != nil {
+		if origin != "" {
+			// A file's words are not quoted: it may be any file.
+			err = fmt.Errorf("is not a kind v1alpha4 Cluster%s", yamlLine(err))
+		}
+		b.bad(err.Error())
+		return nil
+	}
+	if cfg.Name != "" && cfg.Name != o.ClusterName {
+		b.bad(fmt.Sprintf("names the cluster %q but cluster-name is %q: remove name from the kind config; cluster-name names the cluster", cfg.Name, o.ClusterName))
+	}
+	return cfg
+}
+
+// nodes checks every node's role and port mappings, gives it the node
+// image when it names none and maps its extraMounts to the runner, and
+// returns the index of the first control-plane node (-1: none).
+func (b *configBuilder) nodes(cfg *v1alpha4.Cluster) int {
+	o := b.o
+	image, err := nodeImage(o.KubernetesVersion)
+	if err != nil {
+		image = defaultNodeImage // reported by Validate as a kubernetes-version problem
 	}
 	first := -1
 	for i := range cfg.Nodes {
@@ -80,7 +119,7 @@ func buildConfig(o Options) (*v1alpha4.Cluster, []error) {
 			n.Role = v1alpha4.ControlPlaneRole // kind's default
 		case v1alpha4.ControlPlaneRole, v1alpha4.WorkerRole:
 		default:
-			bad(fmt.Sprintf("node %d has role %q (accepted: control-plane, worker)", i+1, n.Role))
+			b.bad(fmt.Sprintf("node %d has role %q (accepted: control-plane, worker)", i+1, n.Role))
 		}
 		if n.Role == v1alpha4.ControlPlaneRole && first < 0 {
 			first = i
@@ -93,40 +132,36 @@ func buildConfig(o Options) (*v1alpha4.Cluster, []error) {
 		}
 		for _, m := range n.ExtraPortMappings {
 			if int(m.HostPort) == o.HostPort && m.ContainerPort != ingressNodePort {
-				bad(fmt.Sprintf("maps host port %d to container port %d, but host-port %d is for the ingress (container port %d): choose another host-port, or drop that mapping", m.HostPort, m.ContainerPort, o.HostPort, ingressNodePort))
+				b.bad(fmt.Sprintf("maps host port %d to container port %d, but host-port %d is for the ingress (container port %d): choose another host-port, or drop that mapping", m.HostPort, m.ContainerPort, o.HostPort, ingressNodePort))
 			}
 		}
 	}
-	if first < 0 {
-		bad("has no control-plane node: add one with role: control-plane")
-		return nil, errs
-	}
-	cp := &cfg.Nodes[first]
-	ours := v1alpha4.PortMapping{
-		ContainerPort: ingressNodePort,
-		HostPort:      int32(o.HostPort),
-		ListenAddress: "127.0.0.1",
-		Protocol:      v1alpha4.PortMappingProtocolTCP,
-	}
+	return first
+}
+
+// ingressMapping maps the ingress NodePort to host-port on cp, unless
+// the kind config does already.
+func (b *configBuilder) ingressMapping(cp *v1alpha4.Node) {
+	o := b.o
 	mapped := false
 	for _, m := range cp.ExtraPortMappings {
 		if m.ContainerPort != ingressNodePort {
 			continue
 		}
 		if int(m.HostPort) != o.HostPort {
-			bad(fmt.Sprintf("maps container port %d to host port %d, but host-port is %d: drop that mapping, or set host-port: %d", ingressNodePort, m.HostPort, o.HostPort, m.HostPort))
+			b.bad(fmt.Sprintf("maps container port %d to host port %d, but host-port is %d: drop that mapping, or set host-port: %d", ingressNodePort, m.HostPort, o.HostPort, m.HostPort))
 		}
 		mapped = true
 	}
 	if !mapped {
+		ours := v1alpha4.PortMapping{
+			ContainerPort: ingressNodePort,
+			HostPort:      int32(o.HostPort),
+			ListenAddress: "127.0.0.1",
+			Protocol:      v1alpha4.PortMappingProtocolTCP,
+		}
 		cp.ExtraPortMappings = append([]v1alpha4.PortMapping{ours}, cp.ExtraPortMappings...)
 	}
-	// First, so that the kind-config input's own patches win.
-	cfg.KubeadmConfigPatches = append([]string{parallelPulls}, cfg.KubeadmConfigPatches...)
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	return cfg, nil
 }
 
 // hostMountPath is where the runner's Docker finds an extraMounts

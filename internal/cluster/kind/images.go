@@ -82,32 +82,10 @@ func (t *target) loadImages(ctx context.Context) ([]string, error) {
 	ctx, cancel := context.WithTimeoutCause(ctx, t.timeouts.Load, fmt.Errorf("loading %s into the nodes took longer than %s", strings.Join(want, ", "), t.timeouts.Load))
 	defer cancel()
 	store := storeOf(t.info)
-
-	ids := map[string]string{}
-	var local []string
-	for _, ref := range want {
-		id, err := t.docker.ImageID(ctx, ref, store.inspectPlatform)
-		switch {
-		case errors.Is(err, docker.ErrNotFound) && explicit:
-			return nil, fmt.Errorf("the image %s of load-images is not in the runner's Docker: build or pull it in an earlier step (docker build -t %s .), or leave it out of load-images", ref, ref)
-		case errors.Is(err, docker.ErrNotFound):
-			t.log.Infof("the image %s is not in the runner's Docker: the nodes will pull it from its registry", ref)
-			continue
-		case errors.Is(err, docker.ErrPlatform) && explicit:
-			return nil, otherPlatform(ref, store.platform, err)
-		case errors.Is(err, docker.ErrPlatform):
-			t.log.Infof("the image %s of the runner's Docker is not for %s, the nodes' platform: the nodes will pull it from its registry", ref, store.platform)
-			continue
-		case err != nil:
-			return nil, fmt.Errorf("looking for the image %s in the runner's Docker: %w", ref, err)
-		}
-		ids[ref] = id
-		local = append(local, ref)
+	ids, local, err := t.localImages(ctx, store, want, explicit)
+	if err != nil || len(local) == 0 {
+		return nil, err
 	}
-	if len(local) == 0 {
-		return nil, nil
-	}
-
 	nodes, err := until(ctx, func() ([]string, error) { return t.clusters.Nodes(t.o.ClusterName) })
 	if err != nil {
 		return nil, fmt.Errorf("listing the nodes of the kind cluster %q: %w", t.o.ClusterName, err)
@@ -129,19 +107,55 @@ func (t *target) loadImages(ctx context.Context) ([]string, error) {
 		t.log.Infof("every node already has %s", strings.Join(local, ", "))
 		return registries(local), nil
 	}
+	if err := t.saveAndImport(ctx, store, toSave, nodes, missing); err != nil {
+		return nil, err
+	}
+	return registries(local), nil
+}
 
+// localImages are the images of want the runner's Docker has for the
+// nodes' platform, with their ids. One it lacks is an error when
+// load-images named it (explicit), else the nodes pull it.
+func (t *target) localImages(ctx context.Context, store imageStore, want []string, explicit bool) (map[string]string, []string, error) {
+	ids := map[string]string{}
+	var local []string
+	for _, ref := range want {
+		id, err := t.docker.ImageID(ctx, ref, store.inspectPlatform)
+		switch {
+		case errors.Is(err, docker.ErrNotFound) && explicit:
+			return nil, nil, fmt.Errorf("the image %s of load-images is not in the runner's Docker: build or pull it in an earlier step (docker build -t %s .), or leave it out of load-images", ref, ref)
+		case errors.Is(err, docker.ErrNotFound):
+			t.log.Infof("the image %s is not in the runner's Docker: the nodes will pull it from its registry", ref)
+			continue
+		case errors.Is(err, docker.ErrPlatform) && explicit:
+			return nil, nil, otherPlatform(ref, store.platform, err)
+		case errors.Is(err, docker.ErrPlatform):
+			t.log.Infof("the image %s of the runner's Docker is not for %s, the nodes' platform: the nodes will pull it from its registry", ref, store.platform)
+			continue
+		case err != nil:
+			return nil, nil, fmt.Errorf("looking for the image %s in the runner's Docker: %w", ref, err)
+		}
+		ids[ref] = id
+		local = append(local, ref)
+	}
+	return ids, local, nil
+}
+
+// saveAndImport saves toSave from the runner's Docker into one archive and
+// imports it into each node that misses some of them.
+func (t *target) saveAndImport(ctx context.Context, store imageStore, toSave, nodes []string, missing map[string][]string) error {
 	dir, err := os.MkdirTemp("", buildinfo.Name+"-images-")
 	if err != nil {
-		return nil, fmt.Errorf("making a directory for the image archive: %w", err)
+		return fmt.Errorf("making a directory for the image archive: %w", err)
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
 	archive := filepath.Join(dir, "images.tar")
 	t.log.Infof("saving %s from %s", strings.Join(toSave, ", "), store.describe())
 	if err := t.docker.Save(ctx, archive, store.savePlatform, toSave...); err != nil {
 		if errors.Is(err, docker.ErrPlatform) {
-			return nil, otherPlatform(strings.Join(toSave, ", "), store.platform, err)
+			return otherPlatform(strings.Join(toSave, ", "), store.platform, err)
 		}
-		return nil, fmt.Errorf("saving %s from the runner's Docker: %w", strings.Join(toSave, ", "), err)
+		return fmt.Errorf("saving %s from the runner's Docker: %w", strings.Join(toSave, ", "), err)
 	}
 	for _, n := range nodes {
 		if len(missing[n]) == 0 {
@@ -153,10 +167,10 @@ func (t *target) loadImages(ctx context.Context) ([]string, error) {
 			if store.savePlatform == "" && strings.Contains(err.Error(), "content digest") {
 				err = fmt.Errorf("%w. The runner's Docker saved every platform the images' index lists while it holds only some (its containerd image store does that; kind issue #3795): Docker 28 and later save one platform, so upgrade Docker, or turn its containerd image store off; see %s", err, cluster.ContainerActionHelp)
 			}
-			return nil, err
+			return err
 		}
 	}
-	return registries(local), nil
+	return nil
 }
 
 // otherPlatform says that images exist in the runner's Docker, but not

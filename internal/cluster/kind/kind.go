@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/knative-preview/action/internal/log"
+	"k8s.io/client-go/rest"
 	"slices"
 	"strconv"
 	"strings"
@@ -208,26 +209,7 @@ func (t *target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 		}
 	}
 
-	external, err := until(ctx, func() (string, error) { return t.clusters.KubeConfig(name, false) })
-	if err != nil {
-		return nil, fmt.Errorf("reading the kubeconfig of the kind cluster %q: %w", name, err)
-	}
-	if err := t.writeKubeconfig(external); err != nil {
-		return nil, err
-	}
-	kc := external
-	if own != nil {
-		if kc, err = until(ctx, func() (string, error) { return t.clusters.KubeConfig(name, true) }); err != nil {
-			return nil, fmt.Errorf("reading the kubeconfig of the kind cluster %q for the Docker network %q: %w", name, network, err)
-		}
-	}
-	src, err := kubecfg.Load(kc, nil, nil)
-	if err != nil {
-		return nil, fmt.Errorf("the kubeconfig of the kind cluster %q: %w", name, err)
-	}
-	t.secrets = src.Secrets
-	contextName := contextName(name)
-	rc, err := src.RESTConfig(contextName)
+	rc, contextName, err := t.restConfig(ctx, own != nil)
 	if err != nil {
 		return nil, err
 	}
@@ -475,6 +457,34 @@ func indent(s, prefix string) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// restConfig writes the cluster's kubeconfig for the runner's later steps
+// and returns how this process reaches the API server: as the runner does,
+// or from a container (inContainer) on the Docker network "kind".
+func (t *target) restConfig(ctx context.Context, inContainer bool) (*rest.Config, string, error) {
+	name := t.o.ClusterName
+	external, err := until(ctx, func() (string, error) { return t.clusters.KubeConfig(name, false) })
+	if err != nil {
+		return nil, "", fmt.Errorf("reading the kubeconfig of the kind cluster %q: %w", name, err)
+	}
+	if err := t.writeKubeconfig(external); err != nil {
+		return nil, "", err
+	}
+	kc := external
+	if inContainer {
+		if kc, err = until(ctx, func() (string, error) { return t.clusters.KubeConfig(name, true) }); err != nil {
+			return nil, "", fmt.Errorf("reading the kubeconfig of the kind cluster %q for the Docker network %q: %w", name, network, err)
+		}
+	}
+	src, err := kubecfg.Load(kc, nil, nil)
+	if err != nil {
+		return nil, "", fmt.Errorf("the kubeconfig of the kind cluster %q: %w", name, err)
+	}
+	t.secrets = src.Secrets
+	contextName := contextName(name)
+	rc, err := src.RESTConfig(contextName)
+	return rc, contextName, err
 }
 
 // LeftBehind says what a Connect that was cut short may leave behind.

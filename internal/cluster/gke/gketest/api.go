@@ -169,17 +169,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	path := strings.TrimPrefix(r.URL.Path, "/v1/")
 	parts := strings.Split(path, "/")
-	rpc := ""
-	switch {
-	case len(parts) == 5 && parts[0] == "projects" && parts[2] == "locations" && parts[4] == "clusters" && r.Method == http.MethodPost:
-		rpc = ClustersCreate
-	case len(parts) == 6 && parts[0] == "projects" && parts[2] == "locations" && parts[4] == "clusters" && r.Method == http.MethodGet:
-		rpc = ClustersGet
-	case len(parts) == 6 && parts[0] == "projects" && parts[2] == "locations" && parts[4] == "clusters" && r.Method == http.MethodDelete:
-		rpc = ClustersDelete
-	case len(parts) == 6 && parts[0] == "projects" && parts[2] == "locations" && parts[4] == "operations" && r.Method == http.MethodGet:
-		rpc = OperationsGet
-	}
+	rpc := rpcOf(r.Method, parts)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.requests = append(a.requests, request{RPC: rpc, Method: r.Method, Path: r.URL.Path, Authorization: r.Header.Get("Authorization"), Body: body})
@@ -192,45 +182,16 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, q[0])
 		return
 	}
+	notFound := Failure{Code: http.StatusNotFound, Status: "NOT_FOUND", Message: "Not found: " + path + "."}
 	switch rpc {
 	case ClustersGet:
-		c, ok := a.clusters[path]
-		if !ok {
-			writeError(w, Failure{Code: http.StatusNotFound, Status: "NOT_FOUND", Message: "Not found: " + path + "."})
-			return
-		}
-		if s := a.statuses[path]; len(s) > 0 {
-			c.Status = s[0]
-			if len(s) > 1 {
-				a.statuses[path] = s[1:]
-			}
-		}
-		if c.Status == "" {
-			delete(a.clusters, path)
-			delete(a.statuses, path)
-			writeError(w, Failure{Code: http.StatusNotFound, Status: "NOT_FOUND", Message: "Not found: " + path + "."})
-			return
-		}
-		writeJSON(w, c)
+		a.getCluster(w, path, notFound)
 	case ClustersCreate:
-		var req container.CreateClusterRequest
-		if err := json.Unmarshal(body, &req); err != nil || req.Cluster == nil || req.Cluster.Name == "" {
-			writeError(w, Failure{Code: http.StatusBadRequest, Status: "INVALID_ARGUMENT", Message: "Cluster.name must be set."})
-			return
-		}
-		cp := path + "/" + req.Cluster.Name
-		if _, ok := a.clusters[cp]; ok {
-			writeError(w, Failure{Code: http.StatusConflict, Status: "ALREADY_EXISTS", Message: "Already exists: " + cp + "."})
-			return
-		}
-		c := req.Cluster
-		c.Status, c.Location = "PROVISIONING", parts[3]
-		a.clusters[cp] = c
-		writeJSON(w, a.startOp(parts[1], parts[3], cp, "CREATE_CLUSTER", false))
+		a.createCluster(w, path, parts, body)
 	case ClustersDelete:
 		c, ok := a.clusters[path]
 		if !ok {
-			writeError(w, Failure{Code: http.StatusNotFound, Status: "NOT_FOUND", Message: "Not found: " + path + "."})
+			writeError(w, notFound)
 			return
 		}
 		c.Status = "STOPPING"
@@ -238,12 +199,72 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 	case OperationsGet:
 		o, ok := a.ops[parts[5]]
 		if !ok {
-			writeError(w, Failure{Code: http.StatusNotFound, Status: "NOT_FOUND", Message: "Not found: " + path + "."})
+			writeError(w, notFound)
 			return
 		}
 		a.advance(o)
 		writeJSON(w, o.op)
 	}
+}
+
+// rpcOf names the Container API method of a request to
+// projects/<p>/locations/<l>/..., or "" for none.
+func rpcOf(method string, parts []string) string {
+	if len(parts) < 5 || parts[0] != "projects" || parts[2] != "locations" {
+		return ""
+	}
+	switch {
+	case len(parts) == 5 && parts[4] == "clusters" && method == http.MethodPost:
+		return ClustersCreate
+	case len(parts) == 6 && parts[4] == "clusters" && method == http.MethodGet:
+		return ClustersGet
+	case len(parts) == 6 && parts[4] == "clusters" && method == http.MethodDelete:
+		return ClustersDelete
+	case len(parts) == 6 && parts[4] == "operations" && method == http.MethodGet:
+		return OperationsGet
+	}
+	return ""
+}
+
+// getCluster answers clusters.get: the cluster with its next status; one
+// whose statuses ran out to "" is gone.
+func (a *API) getCluster(w http.ResponseWriter, path string, notFound Failure) {
+	c, ok := a.clusters[path]
+	if !ok {
+		writeError(w, notFound)
+		return
+	}
+	if s := a.statuses[path]; len(s) > 0 {
+		c.Status = s[0]
+		if len(s) > 1 {
+			a.statuses[path] = s[1:]
+		}
+	}
+	if c.Status == "" {
+		delete(a.clusters, path)
+		delete(a.statuses, path)
+		writeError(w, notFound)
+		return
+	}
+	writeJSON(w, c)
+}
+
+// createCluster answers clusters.create under the location path.
+func (a *API) createCluster(w http.ResponseWriter, path string, parts []string, body []byte) {
+	var req container.CreateClusterRequest
+	if err := json.Unmarshal(body, &req); err != nil || req.Cluster == nil || req.Cluster.Name == "" {
+		writeError(w, Failure{Code: http.StatusBadRequest, Status: "INVALID_ARGUMENT", Message: "Cluster.name must be set."})
+		return
+	}
+	cp := path + "/" + req.Cluster.Name
+	if _, ok := a.clusters[cp]; ok {
+		writeError(w, Failure{Code: http.StatusConflict, Status: "ALREADY_EXISTS", Message: "Already exists: " + cp + "."})
+		return
+	}
+	c := req.Cluster
+	c.Status, c.Location = "PROVISIONING", parts[3]
+	a.clusters[cp] = c
+	writeJSON(w, a.startOp(parts[1], parts[3], cp, "CREATE_CLUSTER", false))
 }
 
 func (a *API) startOp(project, location, cluster, kind string, del bool) *container.Operation {
