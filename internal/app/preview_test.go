@@ -69,7 +69,7 @@ func TestIntegrationPullRequestPreview(t *testing.T) {
 		r := runMain(ctx, nil, map[string]string{
 			"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": outFile, "GITHUB_STEP_SUMMARY": summaryFile, "GITHUB_WORKSPACE": dir,
 			"GITHUB_REPOSITORY": "o/app", "GITHUB_ACTOR": "octocat", "GITHUB_API_URL": fake.URL(),
-			"GITHUB_SERVER_URL": "https://github.example", "GITHUB_RUN_ID": "99",
+			"GITHUB_SERVER_URL": "https://github.com", "GITHUB_RUN_ID": "99",
 			"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": pullRequestEvent(t, action, number, sha, fork),
 			"INPUT_CLUSTER": "kubeconfig", "INPUT_KUBECONFIG": string(kubeconfig), "INPUT_MANIFESTS-URL": dir,
 			"INPUT_SERVING-VERSION": "1.23", "INPUT_NAMESPACE": ns, "INPUT_TIMEOUT": "3m",

@@ -44,7 +44,7 @@ func TestIntegrationSweep(t *testing.T) {
 	}
 	base := map[string]string{
 		"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": dir, "GITHUB_REPOSITORY": "o/app", "GITHUB_ACTOR": "octocat",
-		"GITHUB_API_URL": fake.URL(), "GITHUB_SERVER_URL": "https://github.example", "GITHUB_RUN_ID": "77",
+		"GITHUB_API_URL": fake.URL(), "GITHUB_SERVER_URL": "https://github.com", "GITHUB_RUN_ID": "77",
 		"INPUT_CLUSTER": "kubeconfig", "INPUT_KUBECONFIG": string(kubeconfig), "INPUT_NAMESPACE": ns, "INPUT_GITHUB-TOKEN": token,
 	}
 	step := func(now func() time.Time, more map[string]string) (result, map[string]string) {
