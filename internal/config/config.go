@@ -61,6 +61,10 @@ type Config struct {
 	// Warnings are about values that are accepted but probably not what
 	// the user wants.
 	Warnings []string
+
+	// refused are texts of secret inputs that were refused: they may be
+	// secrets, and are masked too.
+	refused []string
 }
 
 // Measures reports whether the run measures anything (cold starts or warm
@@ -84,7 +88,8 @@ func (c *Config) Secrets() []string {
 		out = append(out, c.Kubeconfig.Secrets()...)
 	}
 	out = append(out, c.Install.Secrets()...)
-	return append(out, c.Deploy.Secrets()...)
+	out = append(out, c.Deploy.Secrets()...)
+	return append(out, c.refused...)
 }
 
 // Parse validates raw values and returns the configuration. It reports every
@@ -112,7 +117,7 @@ func Parse(raw input.Values, style input.Style, getenv func(string) string) (*Co
 
 	ev, err := github.ReadEvent(r.Getenv)
 	if err != nil {
-		r.Add("", err)
+		r.BadSetting(github.EventPathVariable, err.Error(), "")
 		ev = &github.Event{}
 	}
 	cfg.Event = ev
@@ -148,6 +153,7 @@ func Parse(raw input.Values, style input.Style, getenv func(string) string) (*Co
 		cfg.Kubeconfig = &o
 	}
 	cfg.Warnings = r.Warnings()
+	cfg.refused = r.Masks()
 	return cfg, r.Err()
 }
 
