@@ -45,6 +45,9 @@ const (
 	WatchClosed Fault = "watch closed early"
 	// Latency delays a request by 100-300 ms, then forwards it.
 	Latency Fault = "latency"
+	// Outage resets every request that arrives during an outage (see
+	// FaultProxy.Outage); it is never drawn.
+	Outage Fault = "outage"
 )
 
 var allFaults = []Fault{Throttled, InternalError, Unavailable503, ResetBefore, ResetAfter, WatchClosed, Latency}
@@ -70,6 +73,10 @@ type FaultProxy struct {
 	requests int
 	counts   map[Fault]int
 	kinds    []Fault
+	// downUntil ends the outage under way; cut ends the requests being
+	// forwarded, each under its own key.
+	downUntil time.Time
+	cut       map[*http.Request]context.CancelFunc
 }
 
 // FaultOptions say what the proxy injects.
@@ -105,6 +112,7 @@ func (e *Env) Faults(t testing.TB, o FaultOptions) *FaultProxy {
 		rng:    rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)),
 		counts: map[Fault]int{},
 		kinds:  kinds,
+		cut:    map[*http.Request]context.CancelFunc{},
 	}
 	p.up = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
@@ -168,17 +176,21 @@ func (p *FaultProxy) String() string {
 	c := p.Counts()
 	var parts []string
 	total := 0
-	for _, k := range allFaults {
+	for _, k := range append(allFaults, Outage) {
+		if k == Outage && c[k] == 0 {
+			continue // no outage was asked for
+		}
 		parts = append(parts, fmt.Sprintf("%s: %d", k, c[k]))
 		total += c[k]
 	}
 	return fmt.Sprintf("%d faults in %d requests (%s)", total, p.Requests(), strings.Join(parts, ", "))
 }
 
-// draw takes the next decision of the schedule: no fault (""), or which.
+// draw takes the next decision of the schedule: no fault (""), or which;
+// none during an outage (down).
 // A watch-only fault drawn for another request, or the reverse, counts as
 // no fault, so the schedule does not depend on what the requests are.
-func (p *FaultProxy) draw(watch bool) (Fault, time.Duration) {
+func (p *FaultProxy) draw(watch, down bool) (Fault, time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.requests++
@@ -186,7 +198,7 @@ func (p *FaultProxy) draw(watch bool) (Fault, time.Duration) {
 	f := p.kinds[p.rng.IntN(len(p.kinds))]
 	d := time.Duration(p.rng.Int64N(int64(200 * time.Millisecond)))
 	switch {
-	case !hit:
+	case !hit, down: // an outage's requests take their draws all the same
 		return "", 0
 	case f == WatchClosed && !watch, f == ResetAfter && watch:
 		return "", 0
@@ -201,19 +213,65 @@ func (p *FaultProxy) draw(watch bool) (Fault, time.Duration) {
 	return f, 0
 }
 
+// Outage makes the proxy act, for d, as an API server that went away (a
+// control plane upgrade): it cuts every stream and request being
+// forwarded, and resets every request that arrives, as the schedule goes
+// on underneath.
+func (p *FaultProxy) Outage(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.downUntil = time.Now().Add(d)
+	for _, cancel := range p.cut {
+		cancel()
+	}
+}
+
+// forward passes r to the API server, unless an outage cuts it.
+func (p *FaultProxy) forward(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	p.mu.Lock()
+	p.cut[r] = cancel
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.cut, r)
+		p.mu.Unlock()
+	}()
+	p.up.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// down reports whether an outage is under way, counting the request as
+// one of its faults.
+func (p *FaultProxy) down() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if time.Now().Before(p.downUntil) {
+		p.counts[Outage]++
+		return true
+	}
+	return false
+}
+
 func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	watch := r.URL.Query().Get("watch") == "true" || r.URL.Query().Get("watch") == "1"
-	f, d := p.draw(watch)
+	down := p.down()
+	f, d := p.draw(watch, down)
+	if down {
+		_, _ = io.Copy(io.Discard, r.Body)
+		reset(w)
+		return
+	}
 	switch f {
 	case "":
-		p.up.ServeHTTP(w, r)
+		p.forward(w, r)
 	case Latency:
 		select {
 		case <-r.Context().Done():
 			return
 		case <-time.After(d): // the injected latency itself
 		}
-		p.up.ServeHTTP(w, r)
+		p.forward(w, r)
 	case Throttled:
 		w.Header().Set("Retry-After", "1")
 		status(w, http.StatusTooManyRequests, "TooManyRequests", "the server has received too many requests and has asked us to try again later (injected)")
@@ -233,7 +291,7 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		// The proxy's copy of the stream fails when ctx ends, and the
 		// reverse proxy aborts the response: the client sees the stream
 		// end mid-way.
-		p.up.ServeHTTP(w, r.WithContext(ctx))
+		p.forward(w, r.WithContext(ctx))
 	}
 }
 
