@@ -2,8 +2,10 @@ package install
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"k8s.io/client-go/restmapper"
 
 	"github.com/knative-preview/action/internal/apply"
+	"github.com/knative-preview/action/internal/log"
 	"github.com/knative-preview/action/internal/testenv"
 )
 
@@ -134,4 +137,68 @@ func equal(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// The API server goes away for 15 s while the install waits for Knative to
+// be ready, and comes back on the same address (a GKE control plane
+// upgrade): the install ends as a clean one does, with the same objects,
+// each applied once with the same hash, and the same configuration.
+func TestIntegrationInstallThroughAnOutage(t *testing.T) {
+	run := func(b *bed, outage bool) (*Result, time.Duration) {
+		t.Helper()
+		b.cl.Domain = "127.0.0.1.sslip.io"
+		b.cl.IngressNodePort = 31080
+		logger := b.progress()
+		played := false
+		progress := log.Func(func(f string, a ...any) {
+			logger.Infof(f, a...)
+			if !played && strings.HasPrefix(fmt.Sprintf(f, a...), "waiting up to ") {
+				played = true
+				if !outage {
+					testenv.PlayKnative(t, b.cs)
+					return
+				}
+				// Knative's Deployments become available only once the API
+				// server is back: the wait, polling meanwhile, spans the
+				// outage.
+				back := b.env.Outage(t, 15*time.Second)
+				go func() {
+					<-back
+					testenv.PlayKnative(t, b.cs)
+				}()
+			}
+		})
+		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+		defer cancel()
+		start := time.Now()
+		res, err := Run(ctx, progress, b.cl, b.options(t, "1.23.0"))
+		took := time.Since(start)
+		if err != nil {
+			t.Fatalf("install (outage %v): %v\nlog:\n%s", outage, err, b.log())
+		}
+		if !played {
+			t.Fatalf("the install never waited for Knative:\n%s", b.log())
+		}
+		return res, took
+	}
+	clean := newBed(t, "1.23.0")
+	cleanRes, cleanTook := run(clean, false)
+	down := newBed(t, "1.23.0")
+	downRes, downTook := run(down, true)
+
+	if cleanRes.Applied != downRes.Applied || cleanRes.Domain != downRes.Domain || cleanRes.Versions.Serving != downRes.Versions.Serving {
+		t.Errorf("through the outage the install did %+v, a clean one %+v", downRes, cleanRes)
+	}
+	want, got := appliedObjects(t, clean), appliedObjects(t, down)
+	for k, h := range want {
+		if got[k] != h {
+			t.Errorf("%s: applied hash %q through the outage, %q in a clean install", k, got[k], h)
+		}
+	}
+	for _, name := range []string{"config-network", "config-domain"} {
+		if c, f := clean.configMap(t, name), down.configMap(t, name); !equal(c, f) {
+			t.Errorf("%s through the outage %v, clean %v", name, f, c)
+		}
+	}
+	t.Logf("install took %s clean, %s through the outage", cleanTook.Round(time.Millisecond), downTook.Round(time.Millisecond))
 }

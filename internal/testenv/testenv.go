@@ -107,12 +107,15 @@ func (e *Env) StartAPIServer() error {
 // Outage stops the API server for d, then starts it again, while the test
 // goes on: what the test runs meanwhile finds it gone, then back. It
 // returns a channel that is closed once the server is back (or the test
-// failed trying), and makes the test wait for it before it ends.
+// failed trying), and makes the test wait for it before it ends. It may be
+// called from any goroutine of the test.
 func (e *Env) Outage(t testing.TB, d time.Duration) <-chan struct{} {
 	t.Helper()
 	done := make(chan struct{})
 	if err := e.StopAPIServer(); err != nil {
-		t.Fatalf("stopping the test API server: %v", err)
+		t.Errorf("stopping the test API server: %v", err)
+		close(done)
+		return done
 	}
 	stopped := time.Now()
 	t.Cleanup(func() { <-done })
