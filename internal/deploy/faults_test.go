@@ -15,13 +15,13 @@ import (
 )
 
 // Up (a create, then an update) and Down through an API server that fails
-// 15% of the requests end as they do without faults: one generation, so
+// 25% of the requests end as they do without faults: one generation, so
 // one revision, per Up; the same Secret; everything deleted by Down; each
 // step within its own deadline; the time against a clean run is printed.
 func TestIntegrationUpDownThroughFaults(t *testing.T) {
 	b := newBed(t)
 	env := testenv.Shared(t)
-	proxy := env.Faults(t, testenv.FaultOptions{Seed: 5, Rate: 0.15})
+	proxy := env.Faults(t, testenv.FaultOptions{Seed: 5, Rate: 0.25})
 	faulty := b.in(t)
 	cl := *b.cl
 	cl.REST = proxy.Config

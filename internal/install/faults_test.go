@@ -23,13 +23,15 @@ import (
 	"github.com/knative-preview/action/internal/testenv"
 )
 
-// faultRate is the share of requests the fault proxy fails: more than the
-// issue's 10%, as high as the run it reported failing.
-const faultRate = 0.15
+// faultRate is the share of requests the fault proxy fails: a quarter.
+const faultRate = 0.25
 
-// An install through an API server that fails 15% of the requests ends as
+// An install through an API server that fails 25% of the requests ends as
 // a clean one does: the same objects, each applied once with the same
-// hash, the same configuration, in bounded time.
+// hash, the same configuration, in bounded time. So does one that meets,
+// on top of that, a proxy that cuts every stream and connection and resets
+// every request for 20 s amid the manifests' apply (the API server going
+// away).
 func TestIntegrationInstallThroughFaults(t *testing.T) {
 	run := func(b *bed, cfg *rest.Config) (*Result, time.Duration) {
 		t.Helper()
@@ -49,36 +51,46 @@ func TestIntegrationInstallThroughFaults(t *testing.T) {
 	}
 	clean := newBed(t, "1.23.0")
 	cleanRes, cleanTook := run(clean, clean.env.Config)
-
-	faulty := newBed(t, "1.23.0")
-	proxy := faulty.env.Faults(t, testenv.FaultOptions{Seed: 12, Rate: faultRate})
-	faultyRes, faultyTook := run(faulty, proxy.Config)
-	t.Logf("through faults: %s", proxy)
-
-	if cleanRes.Applied != faultyRes.Applied || cleanRes.Domain != faultyRes.Domain || cleanRes.Versions.Serving != faultyRes.Versions.Serving {
-		t.Errorf("through faults the install did %+v, a clean one %+v", faultyRes, cleanRes)
-	}
-	want, got := appliedObjects(t, clean), appliedObjects(t, faulty)
+	want := appliedObjects(t, clean)
 	if len(want) == 0 {
 		t.Fatal("the clean install left no object with an applied hash")
 	}
-	for k, h := range want {
-		if got[k] != h {
-			t.Errorf("%s: applied hash %q through faults, %q in a clean install", k, got[k], h)
+	for _, faults := range []testenv.FaultOptions{
+		{Seed: 12, Rate: faultRate},
+		// The 60th request comes amid the server-side apply PATCHes.
+		{Seed: 13, Rate: faultRate, OutageAt: 60, OutageFor: 20 * time.Second},
+	} {
+		what := "faults"
+		if faults.OutageAt > 0 {
+			what = "faults and an outage"
 		}
-	}
-	for k := range got {
-		if _, ok := want[k]; !ok {
-			t.Errorf("%s: installed through faults only", k)
+		faulty := newBed(t, "1.23.0")
+		proxy := faulty.env.Faults(t, faults)
+		faultyRes, faultyTook := run(faulty, proxy.Config)
+		t.Logf("through %s: %s", what, proxy)
+
+		if cleanRes.Applied != faultyRes.Applied || cleanRes.Domain != faultyRes.Domain || cleanRes.Versions.Serving != faultyRes.Versions.Serving {
+			t.Errorf("through %s the install did %+v, a clean one %+v", what, faultyRes, cleanRes)
 		}
-	}
-	for _, name := range []string{"config-network", "config-domain"} {
-		if c, f := clean.configMap(t, name), faulty.configMap(t, name); !equal(c, f) {
-			t.Errorf("%s through faults %v, clean %v", name, f, c)
+		got := appliedObjects(t, faulty)
+		for k, h := range want {
+			if got[k] != h {
+				t.Errorf("%s: applied hash %q through %s, %q in a clean install", k, got[k], what, h)
+			}
 		}
+		for k := range got {
+			if _, ok := want[k]; !ok {
+				t.Errorf("%s: installed through %s only", k, what)
+			}
+		}
+		for _, name := range []string{"config-network", "config-domain"} {
+			if c, f := clean.configMap(t, name), faulty.configMap(t, name); !equal(c, f) {
+				t.Errorf("%s through %s %v, clean %v", name, what, f, c)
+			}
+		}
+		ratio := faultyTook.Seconds() / cleanTook.Seconds()
+		t.Logf("install took %s clean, %s through %s: %.2fx", cleanTook.Round(time.Millisecond), faultyTook.Round(time.Millisecond), what, ratio)
 	}
-	ratio := faultyTook.Seconds() / cleanTook.Seconds()
-	t.Logf("install took %s clean, %s through faults: %.2fx", cleanTook.Round(time.Millisecond), faultyTook.Round(time.Millisecond), ratio)
 }
 
 // appliedObjects maps every object of the release (kind, namespace, name) to

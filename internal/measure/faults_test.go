@@ -16,11 +16,11 @@ import (
 // present is the kubelet's message for an image it did not pull.
 const present = `Container image "registry.invalid/hello" already present on machine`
 
-// Cold starts measured through an API server that fails 15% of the
+// Cold starts measured through an API server that fails 25% of the
 // requests (six samples, for enough requests to fail) (and cuts watches short) come out as without faults: every
 // sample a cold start of the programmed time, in bounded time.
 func TestIntegrationColdStartsThroughFaults(t *testing.T) {
-	coldStartsThroughFaults(t, "faults", testenv.FaultOptions{Seed: 3, Rate: 0.15})
+	coldStartsThroughFaults(t, "faults", testenv.FaultOptions{Seed: 3, Rate: 0.25})
 }
 
 // With every watch cut short after a moment, the watches are opened again

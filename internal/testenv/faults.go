@@ -67,6 +67,9 @@ type FaultProxy struct {
 	rate float64
 	srv  *httptest.Server
 	up   *httputil.ReverseProxy
+	// outageAt and outageFor are FaultOptions' OutageAt and OutageFor.
+	outageAt  int
+	outageFor time.Duration
 
 	mu       sync.Mutex
 	rng      *rand.Rand
@@ -87,6 +90,10 @@ type FaultOptions struct {
 	Rate float64
 	// Kinds limits the faults to these; empty: all of them.
 	Kinds []Fault
+	// OutageAt, when above zero, begins an Outage of OutageFor as the
+	// OutageAt-th request arrives (that request is the first it resets).
+	OutageAt  int
+	OutageFor time.Duration
 }
 
 // Faults starts a fault proxy in front of e for the test and stops it when
@@ -108,11 +115,12 @@ func (e *Env) Faults(t testing.TB, o FaultOptions) *FaultProxy {
 		kinds = allFaults
 	}
 	p := &FaultProxy{
-		rate:   o.Rate,
-		rng:    rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)),
-		counts: map[Fault]int{},
-		kinds:  kinds,
-		cut:    map[*http.Request]context.CancelFunc{},
+		rate:     o.Rate,
+		rng:      rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)),
+		counts:   map[Fault]int{},
+		kinds:    kinds,
+		cut:      map[*http.Request]context.CancelFunc{},
+		outageAt: o.OutageAt, outageFor: o.OutageFor,
 	}
 	p.up = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
@@ -142,6 +150,12 @@ func (e *Env) Faults(t testing.TB, o FaultOptions) *FaultProxy {
 		TLSClientConfig: rest.TLSClientConfig{CAData: certPEM(p.srv)},
 	}
 	return p
+}
+
+// Kubeconfig returns a kubeconfig with one context, named context, that
+// reaches the API server through the proxy with the admin token.
+func (p *FaultProxy) Kubeconfig(context string) []byte {
+	return kubeconfig(p.Config.Host, p.Config.CAData, p.Config.BearerToken, context)
 }
 
 // Counts returns how many faults of each kind were injected so far.
@@ -219,7 +233,16 @@ func (p *FaultProxy) draw(watch, down bool) (Fault, time.Duration) {
 // on underneath.
 func (p *FaultProxy) Outage(d time.Duration) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.beginOutageLocked(d)
+	p.mu.Unlock()
+	p.srv.CloseClientConnections()
+}
+
+// beginOutageLocked begins an outage of d and cuts what is being
+// forwarded; the caller then closes the client connections: the idle ones
+// go too, as when the server's process ends, and a client that writes its
+// next request on one finds it closed.
+func (p *FaultProxy) beginOutageLocked(d time.Duration) {
 	p.downUntil = time.Now().Add(d)
 	for _, cancel := range p.cut {
 		cancel()
@@ -246,6 +269,10 @@ func (p *FaultProxy) forward(w http.ResponseWriter, r *http.Request) {
 func (p *FaultProxy) down() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.outageAt > 0 && p.requests+1 == p.outageAt {
+		p.beginOutageLocked(p.outageFor)
+		go p.srv.CloseClientConnections() // not under the lock: forwarding ends take it
+	}
 	if time.Now().Before(p.downUntil) {
 		p.counts[Outage]++
 		return true

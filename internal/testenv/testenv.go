@@ -59,9 +59,15 @@ type Env struct {
 // Kubeconfig returns a kubeconfig with one context, named context, that
 // reaches the API server with the admin token.
 func (e *Env) Kubeconfig(context string) []byte {
+	return kubeconfig(e.Config.Host, e.Config.CAData, e.Token, context)
+}
+
+// kubeconfig is a kubeconfig with one context that reaches server, whose
+// certificate ca signs, with token.
+func kubeconfig(server string, ca []byte, token, context string) []byte {
 	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["test"] = &clientcmdapi.Cluster{Server: e.Config.Host, CertificateAuthorityData: e.Config.CAData}
-	cfg.AuthInfos["admin"] = &clientcmdapi.AuthInfo{Token: e.Token}
+	cfg.Clusters["test"] = &clientcmdapi.Cluster{Server: server, CertificateAuthorityData: ca}
+	cfg.AuthInfos["admin"] = &clientcmdapi.AuthInfo{Token: token}
 	cfg.Contexts[context] = &clientcmdapi.Context{Cluster: "test", AuthInfo: "admin"}
 	cfg.CurrentContext = context
 	b, err := clientcmd.Write(*cfg)
