@@ -48,6 +48,9 @@ const (
 	// Outage resets every request that arrives during an outage (see
 	// FaultProxy.Outage); it is never drawn.
 	Outage Fault = "outage"
+	// Held is a request forwarded whose answer is held until the client
+	// goes away (see FaultProxy.Hold); it is never drawn.
+	Held Fault = "held"
 )
 
 var allFaults = []Fault{Throttled, InternalError, Unavailable503, ResetBefore, ResetAfter, WatchClosed, Latency}
@@ -80,6 +83,15 @@ type FaultProxy struct {
 	// forwarded, each under its own key.
 	downUntil time.Time
 	cut       map[*http.Request]context.CancelFunc
+	// holds are the requests to hold, each once.
+	holds []*hold
+}
+
+// hold is a request Hold waits for: held is closed when it came.
+type hold struct {
+	match func(*http.Request) bool
+	held  chan struct{}
+	done  bool
 }
 
 // FaultOptions say what the proxy injects.
@@ -190,9 +202,9 @@ func (p *FaultProxy) String() string {
 	c := p.Counts()
 	var parts []string
 	total := 0
-	for _, k := range append(allFaults, Outage) {
-		if k == Outage && c[k] == 0 {
-			continue // no outage was asked for
+	for _, k := range append(allFaults, Outage, Held) {
+		if (k == Outage || k == Held) && c[k] == 0 {
+			continue // none was asked for
 		}
 		parts = append(parts, fmt.Sprintf("%s: %d", k, c[k]))
 		total += c[k]
@@ -249,6 +261,39 @@ func (p *FaultProxy) beginOutageLocked(d time.Duration) {
 	}
 }
 
+// Hold makes the proxy forward the first request that match accepts and
+// hold its answer until the client goes away: the API server acted, and
+// the client never learns it, as when its process is killed in the middle
+// of a write. The channel is closed once such a request is held.
+func (p *FaultProxy) Hold(match func(r *http.Request) bool) <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	h := &hold{match: match, held: make(chan struct{})}
+	p.holds = append(p.holds, h)
+	return h.held
+}
+
+// held holds r when a Hold asks for it, and reports whether it did.
+func (p *FaultProxy) held(r *http.Request) bool {
+	p.mu.Lock()
+	var h *hold
+	for _, c := range p.holds {
+		if !c.done && c.match(r) {
+			h, c.done = c, true
+			p.counts[Held]++
+			break
+		}
+	}
+	p.mu.Unlock()
+	if h == nil {
+		return false
+	}
+	p.up.ServeHTTP(&discard{h: http.Header{}}, r)
+	close(h.held)
+	<-r.Context().Done() // the client went away with its connection
+	return true
+}
+
 // forward passes r to the API server, unless an outage cuts it.
 func (p *FaultProxy) forward(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(r.Context())
@@ -282,6 +327,9 @@ func (p *FaultProxy) down() bool {
 
 func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	watch := r.URL.Query().Get("watch") == "true" || r.URL.Query().Get("watch") == "1"
+	if p.held(r) {
+		return
+	}
 	down := p.down()
 	f, d := p.draw(watch, down)
 	if down {
