@@ -56,11 +56,7 @@ func TestIntegrationUpDownThroughFaults(t *testing.T) {
 				t.Errorf("Up %d in %s: revision %s, HTTP %d; want %s, 200", i+1, ns, r.res.Revision, r.res.HTTPStatus, rev.Name)
 			}
 		}
-		s, err := b.kube.CoreV1().Secrets(ns).Get(t.Context(), "app-secret-env", metav1.GetOptions{})
-		if err != nil {
-			t.Fatalf("the secret-env Secret in %s: %v", ns, err)
-		}
-		out.secret = string(s.Data["API_TOKEN"])
+		out.secret = b.secretEnv(ns)
 
 		ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 		defer cancel()
@@ -69,16 +65,7 @@ func TestIntegrationUpDownThroughFaults(t *testing.T) {
 			t.Fatalf("Down in %s: %v\nlog:\n%s", ns, err, logged())
 		}
 		out.took = time.Since(start)
-		if _, err := b.serving.Services(ns).Get(t.Context(), "app", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-			t.Errorf("%s: the Knative Service is still there after Down: %v", ns, err)
-		}
-		if _, err := b.kube.CoreV1().Secrets(ns).Get(t.Context(), "app-secret-env", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-			t.Errorf("%s: the Secret is still there after Down: %v", ns, err)
-		}
-		n, err := b.kube.CoreV1().Namespaces().Get(t.Context(), ns, metav1.GetOptions{})
-		if err != nil || n.DeletionTimestamp == nil || n.Labels["app.kubernetes.io/managed-by"] == "" {
-			t.Errorf("%s: the namespace this action created is not being deleted: %v", ns, err)
-		}
+		b.downed(ns)
 		return out
 	}
 
@@ -169,11 +156,7 @@ func TestIntegrationUpDownThroughAnOutage(t *testing.T) {
 			t.Fatal(err)
 		}
 		out.revisions = len(revs.Items)
-		s, err := b.kube.CoreV1().Secrets(ns).Get(t.Context(), "app-secret-env", metav1.GetOptions{})
-		if err != nil {
-			t.Fatalf("the secret-env Secret in %s: %v", ns, err)
-		}
-		out.secret = string(s.Data["API_TOKEN"])
+		out.secret = b.secretEnv(ns)
 
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 		defer cancel()
@@ -192,16 +175,7 @@ func TestIntegrationUpDownThroughAnOutage(t *testing.T) {
 			t.Fatalf("Down in %s said no %q: the outage did not happen\nlog:\n%s", ns, "deleted Knative Service", downLogged())
 		}
 		out.total = time.Since(start)
-		if _, err := b.serving.Services(ns).Get(t.Context(), "app", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-			t.Errorf("%s: the Knative Service is still there after Down: %v", ns, err)
-		}
-		if _, err := b.kube.CoreV1().Secrets(ns).Get(t.Context(), "app-secret-env", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-			t.Errorf("%s: the Secret is still there after Down: %v", ns, err)
-		}
-		n, err := b.kube.CoreV1().Namespaces().Get(t.Context(), ns, metav1.GetOptions{})
-		if err != nil || n.DeletionTimestamp == nil {
-			t.Errorf("%s: the namespace this action created is not being deleted: %v", ns, err)
-		}
+		b.downed(ns)
 		return out
 	}
 	clean := cycle("outage-clean", false)
@@ -212,4 +186,31 @@ func TestIntegrationUpDownThroughAnOutage(t *testing.T) {
 	}
 	t.Logf("up took %s clean, %s through the outage; up and down %s clean, %s through two outages",
 		clean.upTook.Round(time.Millisecond), got.upTook.Round(time.Millisecond), clean.total.Round(time.Millisecond), got.total.Round(time.Millisecond))
+}
+
+// secretEnv is the API_TOKEN that app's secret-env Secret in ns holds.
+func (b *bed) secretEnv(ns string) string {
+	b.t.Helper()
+	s, err := b.kube.CoreV1().Secrets(ns).Get(b.t.Context(), "app-secret-env", metav1.GetOptions{})
+	if err != nil {
+		b.t.Fatalf("the secret-env Secret in %s: %v", ns, err)
+	}
+	return string(s.Data["API_TOKEN"])
+}
+
+// downed checks that Down removed app and its Secret from ns, and that the
+// namespace, which this action created, is being deleted.
+func (b *bed) downed(ns string) {
+	b.t.Helper()
+	ctx := b.t.Context()
+	if _, err := b.serving.Services(ns).Get(ctx, "app", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		b.t.Errorf("%s: the Knative Service is still there after Down: %v", ns, err)
+	}
+	if _, err := b.kube.CoreV1().Secrets(ns).Get(ctx, "app-secret-env", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		b.t.Errorf("%s: the Secret is still there after Down: %v", ns, err)
+	}
+	n, err := b.kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	if err != nil || n.DeletionTimestamp == nil || n.Labels["app.kubernetes.io/managed-by"] == "" {
+		b.t.Errorf("%s: the namespace this action created is not being deleted: %v", ns, err)
+	}
 }

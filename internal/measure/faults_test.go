@@ -3,6 +3,7 @@ package measure
 import (
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +31,15 @@ func TestIntegrationColdStartsThroughCutWatches(t *testing.T) {
 	coldStartsThroughFaults(t, "watches", testenv.FaultOptions{Seed: 4, Rate: 1, Kinds: []testenv.Fault{testenv.WatchClosed}})
 }
 
+// presentKubelet plays cold starts of rev whose image is on the node, of
+// 1265 ms on clk each, for n samples: a Pulled event per sample lets each
+// end as soon as Measure has seen it, instead of after Settle.
+func presentKubelet(t *testing.T, cs kubernetes.Interface, tp *tap, rev Revision, clk *clock, n int) *kubelet {
+	return &kubelet{t: t, cs: cs, tap: tp, rev: rev, clock: clk,
+		steps:  [4]time.Duration{15 * time.Millisecond, 120 * time.Millisecond, 900 * time.Millisecond, 230 * time.Millisecond},
+		pulled: slices.Repeat([]string{present}, n)}
+}
+
 func coldStartsThroughFaults(t *testing.T, name string, faults testenv.FaultOptions) {
 	env := testenv.Shared(t)
 	direct := kubernetes.NewForConfigOrDie(env.Config)
@@ -39,11 +49,7 @@ func coldStartsThroughFaults(t *testing.T, name string, faults testenv.FaultOpti
 		rev := revision(t, direct, ns, 0)
 		clk := &clock{t: time.Unix(1_700_000_000, 0)}
 		tp := newTap(cs)
-		k := &kubelet{t: t, cs: direct, tap: tp, rev: rev, clock: clk,
-			steps: [4]time.Duration{15 * time.Millisecond, 120 * time.Millisecond, 900 * time.Millisecond, 230 * time.Millisecond},
-			// A Pulled event per sample lets each sample end as soon as
-			// Measure has seen it, instead of after Settle.
-			pulled: []string{present, present, present, present, present, present}}
+		k := presentKubelet(t, direct, tp, rev, clk, 6)
 		route := ingress(t, func(w http.ResponseWriter, r *http.Request) {
 			pod := k.coldStart()
 			_, _ = w.Write([]byte("hello world"))
@@ -89,9 +95,7 @@ func TestIntegrationColdStartStraddlingAnOutage(t *testing.T) {
 		rev := revision(t, cs, ns, 0)
 		clk := &clock{t: time.Unix(1_700_000_000, 0)}
 		tp := newTap(cs)
-		k := &kubelet{t: t, cs: cs, tap: tp, rev: rev, clock: clk,
-			steps:  [4]time.Duration{15 * time.Millisecond, 120 * time.Millisecond, 900 * time.Millisecond, 230 * time.Millisecond},
-			pulled: []string{present, present, present}}
+		k := presentKubelet(t, cs, tp, rev, clk, 3)
 		n := 0
 		route := ingress(t, func(w http.ResponseWriter, r *http.Request) {
 			if n++; outage && n == 2 {
