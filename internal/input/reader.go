@@ -123,8 +123,8 @@ func (r *Reader) BadSetting(setting, problem, accepted string) {
 }
 
 // Add records problems found elsewhere: each *Error (joined or not) is
-// named in the reader's style; any other error is a problem of the input
-// otherwise.
+// named in the reader's style; any other error, or an *Error that names
+// nothing, is a problem of the input otherwise.
 func (r *Reader) Add(otherwise string, errs ...error) {
 	for _, err := range errs {
 		for _, e := range List(err) {
@@ -132,6 +132,8 @@ func (r *Reader) Add(otherwise string, errs ...error) {
 			switch {
 			case errors.As(e, &ie) && ie.Input == "" && ie.Setting != "":
 				r.BadSetting(ie.Setting, ie.Problem, ie.Accepted)
+			case errors.As(e, &ie) && ie.Input == "":
+				r.Bad(otherwise, ie.Value, ie.Problem, ie.Accepted) // it names nothing: the input it is about
 			case errors.As(e, &ie):
 				r.Bad(ie.Input, ie.Value, ie.Problem, ie.Accepted)
 			default:

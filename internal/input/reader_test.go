@@ -94,9 +94,9 @@ func TestReaderProblems(t *testing.T) {
 
 func TestReaderAddNamesInItsStyle(t *testing.T) {
 	r := NewReader(testDefs, Values{"needed": "x"}, FlagStyle, nil)
-	r.Add("name", &Error{Input: "count", Value: "x", Problem: "is bad"}, errString("plain"))
+	r.Add("name", &Error{Input: "count", Value: "x", Problem: "is bad"}, errString("plain"), &Error{Problem: "names nothing"})
 	got := List(r.Err())
-	if len(got) != 2 || got[0].Error() != `--count: "x" is bad` || got[1].Error() != `--name: plain` {
+	if len(got) != 3 || got[0].Error() != `--count: "x" is bad` || got[1].Error() != `--name: plain` || got[2].Error() != `--name: names nothing` {
 		t.Errorf("Add gave %v", got)
 	}
 }
