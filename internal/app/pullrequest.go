@@ -162,6 +162,9 @@ func (p *pullRequest) finishDeployment(ctx context.Context, r *report.Report, er
 // waitStarted waits for start's call to return, within ctx; when ctx ends
 // first, it cuts the call short and reports false.
 func (p *pullRequest) waitStarted(ctx context.Context) bool {
+	if p.started == nil {
+		return true // start was not called: no deployment to finish
+	}
 	select {
 	case <-p.started:
 		return true
