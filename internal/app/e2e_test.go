@@ -114,6 +114,13 @@ func TestIntegrationUpDeploysAndMeasures(t *testing.T) {
 // release manifests' folder.
 func servingBed(t *testing.T, ns string, services ...string) (kubernetes.Interface, servingtyped.ServingV1Interface, string, string) {
 	t.Helper()
+	_, cs, sv, kc, dir := servingBedEnv(t, ns, services...)
+	return cs, sv, kc, dir
+}
+
+// servingBedEnv is servingBed that also returns its API server.
+func servingBedEnv(t *testing.T, ns string, services ...string) (*testenv.Env, kubernetes.Interface, servingtyped.ServingV1Interface, string, string) {
+	t.Helper()
 	env, cs, sv, dir := releaseBed(t)
 	ctx := t.Context()
 	testenv.PlayKnative(t, cs)
@@ -142,7 +149,7 @@ func servingBed(t *testing.T, ns string, services ...string) (kubernetes.Interfa
 	if err := os.WriteFile(kc, env.Kubeconfig("e2e"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return cs, sv, kc, dir
+	return env, cs, sv, kc, dir
 }
 
 // play runs f every 50 ms until it returns true or the test ends.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/knative-preview/action/internal/config"
@@ -15,19 +17,23 @@ import (
 	"github.com/knative-preview/action/internal/summary"
 )
 
-// githubTimeout bounds the GitHub calls that open and close a run: they
-// must not hold the job when GitHub is slow, and a cancelled job has only
-// seconds left.
+// GitHub's budget: the calls that tell the pull request never take the
+// stages' time, and hold the job for seconds at most, however GitHub
+// answers (not at all, slowly, with errors). The in-progress deployment is
+// recorded beside the stages, so that the pull request shows it while the
+// run goes on; the deployment's end and the comment go side by side after
+// the stages, each within githubBudget of the stages' end; a cancelled job
+// has only seconds left.
 const (
-	githubTimeout     = 2 * time.Minute
-	githubTimeoutStop = 5 * time.Second
+	githubStartBudget   = 15 * time.Second
+	githubBudget        = 20 * time.Second
+	githubBudgetStopped = 5 * time.Second
 )
 
 // pullRequest keeps the pull request the run is for told: its deployment
 // (in progress, then success or failure; inactive once the preview is
-// removed) and its comment. A token that may not write gives one warning
-// each, and the run goes on: what the pull request is told never fails the
-// job.
+// removed) and its comment. Whatever GitHub does, the run's outcome stands:
+// what could not be told is one warning at the end.
 type pullRequest struct {
 	con     *console.Console
 	client  *github.Client
@@ -42,7 +48,17 @@ type pullRequest struct {
 	// service, namespace and tag name the preview.
 	service, namespace, tag string
 	runURL                  string
-	deployID                int64
+
+	// started is closed once start's call has returned (nil: no start);
+	// stopStart cuts it short. deployID and startErr are its answer, read
+	// after started is closed.
+	started   chan struct{}
+	stopStart context.CancelFunc
+	deployID  int64
+	startErr  error
+
+	mu       sync.Mutex
+	problems []string
 }
 
 // newPullRequest returns what tells cfg's pull request, or nil when there
@@ -76,53 +92,117 @@ func newPullRequest(cfg *config.Config, con *console.Console, getenv func(string
 	return p
 }
 
-// start records the deployment as in progress (mode up).
+// start records the deployment as in progress (mode up), beside the
+// stages: it returns at once, and the call ends within githubStartBudget,
+// or earlier with ctx (the run's).
 func (p *pullRequest) start(ctx context.Context) {
 	if p == nil || !p.deploys || p.down {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, githubTimeout)
-	defer cancel()
-	id, err := p.client.StartDeployment(ctx, p.pr.HeadSHA, p.env, fmt.Sprintf("knative-preview: deploying pull request #%d", p.pr.Number))
-	p.deployID = id
-	if err != nil {
-		p.warn(err, github.DeploymentPermission, "recording the deployment of environment "+p.env)
-		return
-	}
-	p.con.Infof("deployment %d of environment %s is in progress", id, p.env)
+	ctx, p.stopStart = context.WithTimeout(ctx, githubStartBudget)
+	p.started = make(chan struct{})
+	go func() {
+		defer close(p.started)
+		defer p.stopStart()
+		p.deployID, p.startErr = p.client.StartDeployment(ctx, p.pr.HeadSHA, p.env, fmt.Sprintf("knative-preview: deploying pull request #%d", p.pr.Number))
+	}()
 }
 
 // finish tells the pull request how the run ended: r is the run's report
 // (nil in mode down) and err its failure. It runs after the run's own
-// context may have ended, so it takes its own time: stopped says the job
-// is being cancelled and has seconds left.
+// context may have ended, on GitHub's budget: githubBudget, or
+// githubBudgetStopped when the job is being cancelled (stopped).
 func (p *pullRequest) finish(r *report.Report, err error, stopped bool) (commentURL string) {
 	if p == nil {
 		return ""
 	}
-	limit := githubTimeout
+	limit := githubBudget
 	if stopped {
-		limit = githubTimeoutStop
+		limit = githubBudgetStopped
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-
+	var wg sync.WaitGroup
 	if p.deploys {
-		var derr error
-		switch {
-		case p.down:
-			derr = p.client.DeactivateEnvironment(ctx, p.env)
-		case p.deployID != 0:
-			derr = p.finishDeployment(ctx, r, err)
-		}
-		if derr != nil {
-			p.warn(derr, github.DeploymentPermission, "updating the deployment of environment "+p.env)
-		}
+		wg.Go(func() { p.finishDeployment(ctx, r, err) })
 	}
+	if p.comment {
+		wg.Go(func() { commentURL = p.upsertComment(ctx, r) })
+	}
+	wg.Wait()
+	p.warnOnce()
+	return commentURL
+}
 
-	if !p.comment {
-		return ""
+// finishDeployment marks the deployment start recorded successful or
+// failed, or, in mode down, every deployment of the environment inactive.
+func (p *pullRequest) finishDeployment(ctx context.Context, r *report.Report, err error) {
+	if p.down {
+		if derr := p.client.DeactivateEnvironment(ctx, p.env); derr != nil {
+			p.problem(derr, github.DeploymentPermission, "marking the deployments of environment "+p.env+" inactive")
+			return
+		}
+		p.con.Infof("the deployments of environment %s are inactive", p.env)
+		return
 	}
+	if !p.waitStarted(ctx) {
+		p.problem(ctx.Err(), github.DeploymentPermission, "recording the deployment of environment "+p.env)
+		return
+	}
+	if p.startErr != nil {
+		p.problem(p.startErr, github.DeploymentPermission, "recording the deployment of environment "+p.env)
+	}
+	if p.deployID == 0 {
+		return
+	}
+	desc, derr := p.endDeployment(ctx, r, err)
+	if derr != nil {
+		p.problem(derr, github.DeploymentPermission, "updating the deployment of environment "+p.env)
+		return
+	}
+	p.con.Infof("deployment %d of environment %s: %s", p.deployID, p.env, strings.TrimPrefix(desc, "knative-preview: "))
+}
+
+// endDeployment ends the deployment start recorded, and says how: failed;
+// success with the preview's URL ("View deployment") when a reviewer can
+// reach it; success without a URL when the preview stays up but only its
+// cluster reaches it; inactive (destroyed) when its cluster goes with the
+// job. No deployment then offers a button that leads nowhere.
+func (p *pullRequest) endDeployment(ctx context.Context, r *report.Report, err error) (string, error) {
+	switch {
+	case err != nil || r == nil || r.Service == nil:
+		desc := "knative-preview: the preview failed"
+		return desc, p.client.FinishDeployment(ctx, p.deployID, false, "", desc)
+	case r.Reachability != nil && r.Reachability.Case == reachable.Ephemeral:
+		desc := "knative-preview: tested; its cluster goes away with the job, so there is nothing to visit"
+		return desc, p.client.EndDeployment(ctx, p.deployID, desc)
+	case r.Reachability != nil && !r.Reachability.Reachable:
+		desc := "knative-preview: the preview is up, but only its cluster reaches it"
+		return desc, p.client.FinishDeployment(ctx, p.deployID, true, "", desc)
+	}
+	desc := "knative-preview: the preview is up"
+	return desc, p.client.FinishDeployment(ctx, p.deployID, true, r.Service.URL, desc)
+}
+
+// waitStarted waits for start's call to return, within ctx; when ctx ends
+// first, it cuts the call short and reports false.
+func (p *pullRequest) waitStarted(ctx context.Context) bool {
+	if p.started == nil {
+		return true // start was not called: no deployment to finish
+	}
+	select {
+	case <-p.started:
+		return true
+	case <-ctx.Done():
+		p.stopStart()
+		<-p.started // returns at once: its requests end with their context
+		return false
+	}
+}
+
+// upsertComment keeps the run's comment on the pull request and returns
+// its address ("" when it could not).
+func (p *pullRequest) upsertComment(ctx context.Context, r *report.Report) string {
 	c := summary.CommentContext{RunURL: p.runURL, Service: p.service, Namespace: p.namespace, Tag: p.tag}
 	if p.down {
 		c.Removed = time.Now().UTC()
@@ -137,7 +217,7 @@ func (p *pullRequest) finish(r *report.Report, err error, stopped bool) (comment
 	body := summary.Comment(r, c)
 	url, cerr := keep(ctx, p.pr.Number, summary.Marker, p.con.Redact(body))
 	if cerr != nil {
-		p.warn(cerr, github.CommentPermission, fmt.Sprintf("commenting on pull request #%d", p.pr.Number))
+		p.problem(cerr, github.CommentPermission, fmt.Sprintf("commenting on pull request #%d", p.pr.Number))
 		return ""
 	}
 	if url == "" {
@@ -148,33 +228,27 @@ func (p *pullRequest) finish(r *report.Report, err error, stopped bool) (comment
 	return url
 }
 
-// finishDeployment ends the deployment start recorded: failed; success with
-// the preview's URL ("View deployment") when a reviewer can reach it;
-// success without a URL when the preview stays up but only its cluster
-// reaches it; inactive (destroyed) when its cluster goes with the job. No
-// deployment then offers a button that leads nowhere.
-func (p *pullRequest) finishDeployment(ctx context.Context, r *report.Report, err error) error {
-	switch {
-	case err != nil || r == nil || r.Service == nil:
-		return p.client.FinishDeployment(ctx, p.deployID, err == nil, "", "knative-preview: the preview failed")
-	case r.Reachability != nil && r.Reachability.Case == reachable.Ephemeral:
-		return p.client.EndDeployment(ctx, p.deployID, "knative-preview: tested; its cluster goes away with the job, so there is nothing to visit")
-	case r.Reachability != nil && !r.Reachability.Reachable:
-		return p.client.FinishDeployment(ctx, p.deployID, true, "", "knative-preview: the preview is up, but only its cluster reaches it")
+// problem keeps why the pull request was not told something: the
+// permission that is missing, or what failed.
+func (p *pullRequest) problem(err error, permission, doing string) {
+	msg := fmt.Sprintf("%s: %v", doing, err)
+	switch w, ok := github.MissingPermission(err, permission); {
+	case ok:
+		msg = w
+	case errors.Is(err, context.DeadlineExceeded):
+		msg = fmt.Sprintf("%s: given up when the budget of GitHub's calls ran out (%v)", doing, err)
 	}
-	return p.client.FinishDeployment(ctx, p.deployID, true, r.Service.URL, "knative-preview: the preview is up")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.problems = append(p.problems, msg)
 }
 
-// warn says why the pull request was not told, as one warning: the
-// permission that is missing, or what failed.
-func (p *pullRequest) warn(err error, permission, doing string) {
-	if w, ok := github.MissingPermission(err, permission); ok {
-		p.con.Warnf("%s", w)
+// warnOnce says, in one warning, everything the pull request was not told.
+func (p *pullRequest) warnOnce() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.problems) == 0 {
 		return
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		p.con.Warnf("%s: GitHub did not answer in time (%v); the run's own outcome stands", doing, err)
-		return
-	}
-	p.con.Warnf("%s: %v; the run's own outcome stands", doing, err)
+	p.con.Warnf("pull request #%d was not told everything (the run's own outcome stands): %s", p.pr.Number, strings.Join(p.problems, "; "))
 }

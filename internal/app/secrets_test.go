@@ -88,6 +88,7 @@ func TestNoSecretLeavesTheStep(t *testing.T) {
 		{"secret-env YAML style", with(with(kubeconfig, "INPUT_KUBECONFIG", kcOther), "INPUT_SECRET-ENV", "API_KEY: "+sentinel+"=x"), "has a ':' before its '='", nil},
 		{"secret-env unterminated quote", with(with(kubeconfig, "INPUT_KUBECONFIG", kcOther), "INPUT_SECRET-ENV", `API_KEY="`+sentinel), "the value of API_KEY starts with", nil},
 		{"secret-env a pasted key, split at its padding", with(with(kubeconfig, "INPUT_KUBECONFIG", kcOther), "INPUT_SECRET-ENV", "sk_live+"+sentinel+"/x=="), "the text before '=' is not a variable name", nil},
+		{"secret-env a bare token ending in '='", with(with(kubeconfig, "INPUT_KUBECONFIG", kcOther), "INPUT_SECRET-ENV", sentinel+"="), "line 1: has an empty value: a secret needs one", []string{sentinel}},
 		{"secret-env bad name", with(with(kubeconfig, "INPUT_KUBECONFIG", kcOther), "INPUT_SECRET-ENV", "1API="+sentinel), "the text before '=' is not a variable name", nil},
 		{"secret-env reserved name", with(with(kubeconfig, "INPUT_KUBECONFIG", kcOther), "INPUT_SECRET-ENV", "PORT="+sentinel), "PORT is set by Knative", nil},
 		{"secret-env set twice", with(with(kubeconfig, "INPUT_KUBECONFIG", kcOther), "INPUT_SECRET-ENV", "A="+sentinel+"\nA="+sentinel), "A is set again", nil},

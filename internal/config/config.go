@@ -75,6 +75,9 @@ type Config struct {
 
 	// byShape are secrets found by their shape: see credentialsByShape.
 	byShape []string
+	// refused are texts of secret inputs that were refused: they may be
+	// secrets, and are masked too.
+	refused []string
 }
 
 // Measures reports whether the run measures anything (cold starts or warm
@@ -99,6 +102,7 @@ func (c *Config) Secrets() []string {
 	}
 	out = append(out, c.Install.Secrets()...)
 	out = append(out, c.Deploy.Secrets()...)
+	out = append(out, c.refused...)
 	return append(out, c.byShape...)
 }
 
@@ -148,7 +152,7 @@ func Parse(raw input.Values, style input.Style, getenv func(string) string) (*Co
 
 	ev, err := github.ReadEvent(r.Getenv)
 	if err != nil {
-		r.Add("", err)
+		r.BadSetting(github.EventPathVariable, err.Error(), "")
 		ev = &github.Event{}
 	}
 	cfg.Event = ev
@@ -188,6 +192,7 @@ func Parse(raw input.Values, style input.Style, getenv func(string) string) (*Co
 		cfg.Kubeconfig = &o
 	}
 	cfg.Warnings = r.Warnings()
+	cfg.refused = r.Masks()
 	return cfg, r.Err()
 }
 

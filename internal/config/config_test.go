@@ -218,6 +218,10 @@ func TestBoolFlagWithoutValue(t *testing.T) {
 // Bad input is reported all at once, one line per problem, each naming the
 // input, the value and what is accepted.
 func TestParseReportsEveryProblem(t *testing.T) {
+	notJSON := filepath.Join(t.TempDir(), "event.json")
+	if err := os.WriteFile(notJSON, []byte(`{"action": "opened", "number": 3`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name  string
 		style input.Style
@@ -296,6 +300,26 @@ func TestParseReportsEveryProblem(t *testing.T) {
 			want: []string{`input "kubeconfig": kubeconfig file `, `testdata-missing.yaml does not exist`},
 		},
 		{
+			name:  "a pull_request event that is not JSON",
+			style: input.ActionStyle,
+			raw:   input.Values{"kubeconfig": fixture},
+			env:   map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": notJSON},
+			want:  []string{`GITHUB_EVENT_PATH: reading the pull_request event from ` + notJSON + `: the file is not JSON`},
+		},
+		{
+			name:  "a pull_request event without its file",
+			style: input.ActionStyle,
+			raw:   input.Values{"kubeconfig": fixture},
+			env:   map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request_target"},
+			want:  []string{`GITHUB_EVENT_PATH: is not set, and the event (GITHUB_EVENT_NAME) is pull_request_target`},
+		},
+		{
+			name:  "a secret-env line that is a bare token",
+			style: input.ActionStyle,
+			raw:   input.Values{"kubeconfig": fixture, "secret-env": "A=1\nc2VjcmV0dG9rZW4="},
+			want:  []string{`input "secret-env": line 2: has an empty value: a secret needs one`},
+		},
+		{
 			name: "no kubeconfig anywhere",
 			raw:  input.Values{"cluster": "kubeconfig"},
 			env:  map[string]string{"HOME": "/nonexistent-home"},
@@ -321,6 +345,9 @@ func TestParseReportsEveryProblem(t *testing.T) {
 				t.Errorf("%d problems but %d lines: each problem must be one line:\n%s", len(problems), len(lines), err)
 			}
 			joined := err.Error()
+			if strings.Contains(joined, `input ""`) {
+				t.Errorf("a problem names no input:\n%s", joined)
+			}
 			for _, w := range tt.want {
 				if !strings.Contains(joined, w) {
 					t.Errorf("missing %q in:\n%s", w, joined)
@@ -513,5 +540,25 @@ func TestPreviewLabel(t *testing.T) {
 				t.Errorf("a pull request without the label: only its own preview goes: %+v", cfg.Deploy.Derived)
 			}
 		})
+	}
+}
+
+// A secret-env line that is a bare token ending in '=' (base64 padding) is
+// refused without being quoted, and is masked all the same: the text
+// before its '=' is the secret, not a variable's name.
+func TestRefusedSecretEnvIsMasked(t *testing.T) {
+	const token = "c2VjcmV0dG9rZW4"
+	cfg, err := Parse(input.Values{"kubeconfig": fixture, "secret-env": "API_KEY=kept-secret\n  " + token + "=\nNO_EQUALS_" + token}, input.ActionStyle, env(map[string]string{}))
+	if err == nil {
+		t.Fatal("Parse accepted a secret-env line with an empty value")
+	}
+	if strings.Contains(err.Error(), token) {
+		t.Errorf("the problem quotes the token: %v", err)
+	}
+	secrets := cfg.Secrets()
+	for _, want := range []string{token, "NO_EQUALS_" + token, "kept-secret"} {
+		if !slices.Contains(secrets, want) {
+			t.Errorf("Secrets() = %q lacks %q", secrets, want)
+		}
 	}
 }

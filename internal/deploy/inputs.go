@@ -45,7 +45,7 @@ var Inputs = []input.Def{
 		Name:        "secret-env",
 		Multiline:   true,
 		Secret:      true,
-		Description: "Secret environment variables, one KEY=VALUE per line: kept in a Secret owned by the Service, masked in the log.",
+		Description: "Secret environment variables, one KEY=VALUE per line, each with a value: kept in a Secret owned by the Service, masked in the log.",
 	},
 	{
 		Name:        "port",
@@ -367,6 +367,7 @@ func parseEnv(r *input.Reader, name string) []EnvVar {
 			what := fmt.Sprintf("%q is not a variable name", p.Key)
 			if r.Secret(name) {
 				what = "the text before '=' is not a variable name"
+				r.Mask(p.Key)
 			}
 			r.Bad(name, "", fmt.Sprintf("line %d: %s", p.Line, what), "letters, digits, '_', '-' and '.', not starting with a digit")
 		case slices.Contains(reservedEnv, p.Key):

@@ -63,7 +63,13 @@ func (b *bed) in(t *testing.T) *bed {
 
 func newBed(t *testing.T) *bed {
 	t.Helper()
-	env := testenv.Shared(t)
+	return newBedOn(t, testenv.Shared(t))
+}
+
+// newBedOn is a bed on env: a test API server of the test's own, for a
+// test that stops it.
+func newBedOn(t *testing.T, env *testenv.Env) *bed {
+	t.Helper()
 	env.InstallKnativeCRDs(t)
 	kube, err := kubernetes.NewForConfig(env.Config)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/knative-preview/action/internal/history"
 	"github.com/knative-preview/action/internal/kube"
 	"github.com/knative-preview/action/internal/report"
+	"github.com/knative-preview/action/internal/testenv"
 )
 
 // serve plays Knative's controller for a deploy: the revision of the
@@ -201,20 +202,41 @@ func (p *previews) check(ns, after string) {
 // Previews of pull requests, a Service each or a tag each on the
 // repository's Service, live side by side: opening, updating and closing
 // one leaves every other as it was, and closing all of them and removing
-// the main Service leaves nothing behind.
+// the main Service leaves nothing behind. So they do through an API server
+// that fails 25% of the requests, each layout printing its fault counts and
+// its time against the clean run's.
 func TestIntegrationPullRequestPreviews(t *testing.T) {
 	b := newBed(t)
 	layouts := []struct {
 		name string
 		tag  string // the tag input
+		// faults, when set, stand between the deploys and the API server.
+		faults *testenv.FaultOptions
 	}{
-		{"a Service per pull request", ""},
-		{"a tag per pull request", tagAuto},
+		{"a Service per pull request", "", nil},
+		{"a tag per pull request", tagAuto, nil},
+		{"a Service per pull request through faults", "", &testenv.FaultOptions{Seed: 21, Rate: 0.25}},
+		{"a tag per pull request through faults", tagAuto, &testenv.FaultOptions{Seed: 22, Rate: 0.25}},
 	}
+	took := map[string]time.Duration{}
+	defer func() {
+		for _, l := range layouts[2:] {
+			clean := strings.TrimSuffix(l.name, " through faults")
+			t.Logf("%s took %s clean, %s through faults", clean, took[clean].Round(time.Millisecond), took[l.name].Round(time.Millisecond))
+		}
+	}()
 	for i, layout := range layouts {
 		t.Run(layout.name, func(t *testing.T) {
 			b := b.in(t)
 			ns := fmt.Sprintf("previews-%d", i)
+			if layout.faults != nil {
+				proxy := testenv.Shared(t).Faults(t, *layout.faults) // its counts are logged as the subtest ends
+				cl := *b.cl
+				cl.REST = proxy.Config
+				b.cl = &cl
+			}
+			start := time.Now()
+			defer func() { took[layout.name] = time.Since(start) }()
 			p := &previews{b: b, wrote: map[string]map[string]map[string][]byte{}}
 			var logs, values []string
 			options := func(pr *PullRequest) Options {

@@ -43,6 +43,9 @@ type PullRequest struct {
 // not): the time to tear its preview down.
 func (p *PullRequest) Closed() bool { return p.Action == "closed" }
 
+// EventPathVariable names the file that holds the event's payload.
+const EventPathVariable = "GITHUB_EVENT_PATH"
+
 // Names of the events that carry a pull request.
 const (
 	eventPullRequest       = "pull_request"
@@ -54,30 +57,31 @@ const (
 // further. Outside Actions (no GITHUB_ACTIONS=true), a missing name or
 // payload is no error: the run is for no pull request. In Actions, a pull
 // request event whose payload is missing or not what GitHub writes is an
-// error; it names the file and never quotes it.
+// error about GITHUB_EVENT_PATH (EventPathVariable): it names the file,
+// never quotes it, and leaves naming the variable to the caller.
 func ReadEvent(getenv func(string) string) (*Event, error) {
 	e := &Event{Name: getenv("GITHUB_EVENT_NAME")}
 	if e.Name != eventPullRequest && e.Name != eventPullRequestTarget {
 		return e, nil
 	}
-	path := getenv("GITHUB_EVENT_PATH")
+	path := getenv(EventPathVariable)
 	inActions := getenv("GITHUB_ACTIONS") == "true"
 	if path == "" {
 		if !inActions {
 			return e, nil
 		}
-		return nil, fmt.Errorf("reading the %s event: GITHUB_EVENT_PATH is not set; the runner sets it in every job, so run this as a step of a workflow job", e.Name)
+		return nil, fmt.Errorf("is not set, and the event (GITHUB_EVENT_NAME) is %s: the runner sets it in every job, so run this as a step of a workflow job", e.Name)
 	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) && !inActions {
 		return e, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading the %s event from GITHUB_EVENT_PATH (%s): %w", e.Name, path, err)
+		return nil, fmt.Errorf("reading the %s event: %w", e.Name, err)
 	}
 	pr, err := decodePullRequest(e.Name, data)
 	if err != nil {
-		return nil, fmt.Errorf("reading the %s event from GITHUB_EVENT_PATH (%s): %w", e.Name, path, err)
+		return nil, fmt.Errorf("reading the %s event from %s: %w", e.Name, path, err)
 	}
 	e.PullRequest = pr
 	return e, nil

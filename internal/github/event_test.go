@@ -95,8 +95,8 @@ func TestReadEventProblems(t *testing.T) {
 		{"outside Actions, pull_request without a path", map[string]string{"GITHUB_EVENT_NAME": "pull_request"}, ""},
 		{"outside Actions, a missing file", map[string]string{"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": missing}, ""},
 		{"push with a broken file is not read", map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": truncated}, ""},
-		{"in Actions, pull_request without a path", map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request"}, "GITHUB_EVENT_PATH is not set"},
-		{"in Actions, a missing file", map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": missing}, "GITHUB_EVENT_PATH (" + missing + ")"},
+		{"in Actions, pull_request without a path", map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request"}, "is not set, and the event (GITHUB_EVENT_NAME) is pull_request"},
+		{"in Actions, a missing file", map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": missing}, "no such file"},
 		{"truncated JSON", map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": truncated}, "is not JSON"},
 		{"a field of the wrong type", map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request_target", "GITHUB_EVENT_PATH": wrongType}, "not a pull_request_target payload (field number"},
 		{"no head", map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": noHead}, "no pull_request with head and base"},
@@ -117,8 +117,9 @@ func TestReadEventProblems(t *testing.T) {
 				t.Fatalf("no error, want one with %q", c.wantErr)
 			}
 			msg := err.Error()
-			if !strings.Contains(msg, c.wantErr) || !strings.Contains(msg, "GITHUB_EVENT_PATH") {
-				t.Errorf("error %q does not name GITHUB_EVENT_PATH and say %q", msg, c.wantErr)
+			// The caller names GITHUB_EVENT_PATH; the error names the file.
+			if path := c.env["GITHUB_EVENT_PATH"]; !strings.Contains(msg, c.wantErr) || !strings.Contains(msg, path) {
+				t.Errorf("error %q does not name the file %q and say %q", msg, path, c.wantErr)
 			}
 			if strings.Contains(msg, secret) {
 				t.Errorf("error %q quotes the file", msg)

@@ -7,10 +7,15 @@ import (
 	"github.com/knative-preview/action/internal/userinfo"
 )
 
-// Error is one problem with one input.
+// Error is one problem with one input, or with a setting the run reads
+// beside its inputs.
 type Error struct {
 	// Input names the input as action.yml does, e.g. "port".
 	Input string
+	// Setting, when Input is empty, names what the value came from
+	// instead: an environment variable the run reads beside its inputs,
+	// such as GITHUB_EVENT_PATH, or a file.
+	Setting string
 	// Value is the offending value, shown quoted; empty for problems that
 	// are not about one value (or whose value must not be shown). The user
 	// information of a URL in it, or in the problem, is never shown.
@@ -26,9 +31,16 @@ type Error struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	if e.Flag {
+	switch {
+	case e.Input == "" && e.Setting != "":
+		b.WriteString(e.Setting)
+	case e.Input == "":
+		// Every problem is recorded with what it is about (Reader.Bad
+		// refuses an empty name): this is a problem built by hand.
+		b.WriteString("a setting")
+	case e.Flag:
 		fmt.Fprintf(&b, "--%s", e.Input)
-	} else {
+	default:
 		fmt.Fprintf(&b, "input %q", e.Input)
 	}
 	if e.Value != "" {

@@ -22,12 +22,15 @@ type keyValue struct {
 // value. A line without '=', an empty key, a bad quote or a key set twice is
 // a problem naming the line; a secret input's problems never quote a line,
 // nor anything after its first '=' or ':'.
+//
+// In a secret input, an empty value is a problem too: a token pasted alone
+// whose base64 padding ends it in '=' (c2VjcmV0=) reads as a variable
+// named after the secret, with no value. A refused line of a secret input
+// is masked (Reader.Masks): the line, what follows its '=', and the key of
+// an empty value.
 func (r *Reader) KeyValues(name string) []keyValue {
 	secret := r.def(name).Secret
 	var out []keyValue
-	bad := func(line int, problem string) {
-		r.Bad(name, "", fmt.Sprintf("line %d: %s", line, problem), keyValueAccepted)
-	}
 	seen := map[string]int{}
 	for i, line := range strings.Split(r.Raw(name), "\n") {
 		n := i + 1
@@ -37,35 +40,63 @@ func (r *Reader) KeyValues(name string) []keyValue {
 		}
 		k, v, ok := strings.Cut(line, "=")
 		k = strings.TrimSpace(k)
+		bad := func(problem string) {
+			if secret {
+				r.Mask(refusedParts(line)...)
+			}
+			r.Bad(name, "", fmt.Sprintf("line %d: %s", n, problem), keyValueAccepted)
+		}
 		if !ok {
 			if secret {
-				bad(n, "has no '='")
+				bad("has no '='")
 			} else {
-				bad(n, fmt.Sprintf("%q has no '='", line))
+				bad(fmt.Sprintf("%q has no '='", line))
 			}
 			continue
 		}
 		if k == "" {
-			bad(n, "has no key before '='")
+			bad("has no key before '='")
 			continue
 		}
 		if secret && strings.Contains(k, ":") {
 			// KEY: value=... written YAML-style: what follows ':' may be
 			// the secret.
-			bad(n, "has a ':' before its '=' (write KEY=VALUE, not KEY: VALUE)")
+			_, after, _ := strings.Cut(line, ":")
+			r.Mask(refusedParts(after)...)
+			bad("has a ':' before its '=' (write KEY=VALUE, not KEY: VALUE)")
 			continue
 		}
 		v, err := unquote(strings.TrimSpace(v), secret)
-		if err != nil {
-			bad(n, fmt.Sprintf("the value of %s %v", showKey(k), err))
+		switch {
+		case err != nil:
+			bad(fmt.Sprintf("the value of %s %v", showKey(k), err))
+			continue
+		case secret && v == "":
+			// Neither the line nor its key is named: the key may be the
+			// secret, and is masked too.
+			r.Mask(k)
+			bad("has an empty value: a secret needs one (a token ending in '=', as base64 padding does, reads as a name with no value; write NAME=token)")
 			continue
 		}
 		if prev, dup := seen[k]; dup {
-			bad(n, fmt.Sprintf("%s is set again (first on line %d)", showKey(k), prev))
+			bad(fmt.Sprintf("%s is set again (first on line %d)", showKey(k), prev))
 			continue
 		}
 		seen[k] = n
 		out = append(out, keyValue{Line: n, Key: k, Value: v})
+	}
+	return out
+}
+
+// refusedParts are the texts of a refused line of a secret input that may
+// hold the secret: the line, and what follows its first '=' (trimmed, and
+// without quotes) when there is something.
+func refusedParts(line string) []string {
+	line = strings.TrimSpace(line)
+	out := []string{line}
+	if _, v, ok := strings.Cut(line, "="); ok {
+		v = strings.TrimSpace(v)
+		out = append(out, v, strings.Trim(v, `"'`))
 	}
 	return out
 }

@@ -23,6 +23,7 @@ type Reader struct {
 	paths    pathMap
 	problems []error
 	warnings []string
+	masks    []string
 }
 
 // NewReader returns a reader of raw, whose inputs are defs; getenv (nil:
@@ -99,8 +100,12 @@ func (r *Reader) String(name string) string {
 // Bad records a problem with name: its value (empty when it must not or
 // need not be shown; a secret input's is never shown, a credential input's
 // only up to its first separator), what is wrong and what would be
-// accepted.
+// accepted. A problem names its input: an empty name is a mistake of the
+// caller, who has BadSetting for what is not an input.
 func (r *Reader) Bad(name, value, problem, accepted string) {
+	if name == "" {
+		panic("input: a problem must name its input (use BadSetting for an environment variable or a file): " + problem)
+	}
 	switch d := r.defs[name]; {
 	case d.Secret:
 		value = ""
@@ -116,16 +121,32 @@ func (r *Reader) Bad(name, value, problem, accepted string) {
 // user:password, token@host.
 const credentialSeparators = ":@"
 
+// BadSetting records a problem with a setting the run reads beside its
+// inputs: an environment variable (GITHUB_EVENT_PATH) or a file, which
+// setting names; problem says what is wrong, without quoting a value that
+// may hold a secret.
+func (r *Reader) BadSetting(setting, problem, accepted string) {
+	if setting == "" {
+		panic("input: a problem must name its setting: " + problem)
+	}
+	r.problems = append(r.problems, &Error{Setting: setting, Problem: problem, Accepted: accepted})
+}
+
 // Add records problems found elsewhere: each *Error (joined or not) is
-// named in the reader's style; any other error is a problem of the input
-// otherwise.
+// named in the reader's style; any other error, or an *Error that names
+// nothing, is a problem of the input otherwise.
 func (r *Reader) Add(otherwise string, errs ...error) {
 	for _, err := range errs {
 		for _, e := range List(err) {
 			var ie *Error
-			if errors.As(e, &ie) {
+			switch {
+			case errors.As(e, &ie) && ie.Input == "" && ie.Setting != "":
+				r.BadSetting(ie.Setting, ie.Problem, ie.Accepted)
+			case errors.As(e, &ie) && ie.Input == "":
+				r.Bad(otherwise, ie.Value, ie.Problem, ie.Accepted) // it names nothing: the input it is about
+			case errors.As(e, &ie):
 				r.Bad(ie.Input, ie.Value, ie.Problem, ie.Accepted)
-			} else {
+			default:
 				r.Bad(otherwise, "", e.Error(), "")
 			}
 		}
@@ -148,6 +169,19 @@ func (r *Reader) Warn(name, format string, args ...any) {
 
 // Warnings are the warnings recorded so far, in order.
 func (r *Reader) Warnings() []string { return slices.Clone(r.warnings) }
+
+// Mask records texts of a secret input that were refused, so that they
+// are masked like the values it accepts: a refused line may be the secret.
+func (r *Reader) Mask(texts ...string) {
+	for _, t := range texts {
+		if t != "" && !slices.Contains(r.masks, t) {
+			r.masks = append(r.masks, t)
+		}
+	}
+}
+
+// Masks are the texts recorded by Mask, in order.
+func (r *Reader) Masks() []string { return slices.Clone(r.masks) }
 
 // Bool reads true or false, in any case: the YAML 1.2 core booleans, as
 // the runner reads them.

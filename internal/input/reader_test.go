@@ -1,6 +1,7 @@
 package input
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +71,10 @@ func TestReaderProblems(t *testing.T) {
 		{"key without =", Values{"needed": "x", "env": "A=1\nNOPE"}, ActionStyle, func(r *Reader) { r.KeyValues("env") }, []string{`input "env": line 2: "NOPE" has no '='`}},
 		{"a credential input is quoted up to its separator", Values{"needed": "x", "user": "robot:tok3n"}, ActionStyle, func(r *Reader) { r.Bad("user", r.String("user"), "has a ':'", "") }, []string{`input "user": "robot:…" has a ':'`}},
 		{"a secret line is never quoted", Values{"needed": "x", "secret": "hunter2"}, ActionStyle, func(r *Reader) { r.KeyValues("secret") }, []string{`input "secret": line 1: has no '='`}},
+		{"a secret's empty value", Values{"needed": "x", "secret": "OK=1\nc2VjcmV0dG9rZW4="}, ActionStyle, func(r *Reader) { r.KeyValues("secret") }, []string{`input "secret": line 2: has an empty value: a secret needs one (a token ending in '=', as base64 padding does, reads as a name with no value; write NAME=token) (accepted: ` + keyValueAccepted + `)`}},
+		{"an empty value of a plain input is a value", Values{"needed": "x", "env": "DEBUG="}, ActionStyle, func(r *Reader) { r.KeyValues("env") }, nil},
+		{"a setting beside the inputs", Values{"needed": "x"}, ActionStyle, func(r *Reader) { r.BadSetting("GITHUB_EVENT_PATH", "is not set", "") }, []string{`GITHUB_EVENT_PATH: is not set`}},
+		{"a setting's problem found elsewhere keeps its name", Values{"needed": "x"}, FlagStyle, func(r *Reader) { r.Add("env", &Error{Setting: "KUBECONFIG", Problem: "is empty"}) }, []string{`KUBECONFIG: is empty`}},
 		{"words", Values{"needed": "x", "env": `"open`}, ActionStyle, func(r *Reader) { r.Words("env") }, []string{`input "env": has an unterminated " quote`}},
 	}
 	for _, tt := range tests {
@@ -91,10 +96,45 @@ func TestReaderProblems(t *testing.T) {
 
 func TestReaderAddNamesInItsStyle(t *testing.T) {
 	r := NewReader(testDefs, Values{"needed": "x"}, FlagStyle, nil)
-	r.Add("name", &Error{Input: "count", Value: "x", Problem: "is bad"}, errString("plain"))
+	r.Add("name", &Error{Input: "count", Value: "x", Problem: "is bad"}, errString("plain"), &Error{Problem: "names nothing"})
 	got := List(r.Err())
-	if len(got) != 2 || got[0].Error() != `--count: "x" is bad` || got[1].Error() != `--name: plain` {
+	if len(got) != 3 || got[0].Error() != `--count: "x" is bad` || got[1].Error() != `--name: plain` || got[2].Error() != `--name: names nothing` {
 		t.Errorf("Add gave %v", got)
+	}
+}
+
+// A problem names what it is about: an input, or a setting beside the
+// inputs. Recording one that names nothing is the caller's mistake, never
+// a line that reads `input "": ...`.
+func TestEveryProblemNamesItsSource(t *testing.T) {
+	for name, record := range map[string]func(r *Reader){
+		"Bad":                  func(r *Reader) { r.Bad("", "", "is bad", "") },
+		"BadSetting":           func(r *Reader) { r.BadSetting("", "is bad", "") },
+		"Add of a plain error": func(r *Reader) { r.Add("", errString("plain")) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Error("a problem without a name was recorded")
+				}
+			}()
+			record(NewReader(testDefs, Values{"needed": "x"}, ActionStyle, nil))
+		})
+	}
+	if got := (&Error{Problem: "is bad"}).Error(); strings.Contains(got, `""`) {
+		t.Errorf("a hand-built problem without a name reads %q", got)
+	}
+}
+
+// The refused lines of a secret input are masked, and the key of an empty
+// value too; a plain input's are not, nor are accepted keys.
+func TestRefusedSecretLinesAreMasked(t *testing.T) {
+	r := NewReader(testDefs, Values{"needed": "x", "secret": "OK=1\n tok3n= \nbare-line\nQ=\"open", "env": "plain-line"}, ActionStyle, nil)
+	r.KeyValues("secret")
+	r.KeyValues("env")
+	want := []string{"tok3n", "tok3n=", "bare-line", `Q="open`, `"open`, "open"}
+	if got := r.Masks(); !slices.Equal(got, want) {
+		t.Errorf("Masks() = %q, want %q", got, want)
 	}
 }
 

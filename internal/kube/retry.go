@@ -83,6 +83,9 @@ func (q Requester) Do(ctx context.Context, request func(ctx context.Context) err
 			final = fmt.Errorf("gave up after retrying for %s: %w", retryFor, err)
 		case asked > left:
 			final = fmt.Errorf("the server asks to wait %s before trying again, beyond the %s this request is retried for: %w", asked.Round(time.Second), retryFor, err)
+		case asked > untilDeadline(ctx):
+			// Waiting would only use up the caller's time.
+			final = fmt.Errorf("the server asks to wait %s before trying again, beyond the time left (%s): %w", asked.Round(time.Second), untilDeadline(ctx).Round(time.Second), err)
 		case last == nil && q.Retrying != nil:
 			q.Retrying(err)
 		}
@@ -94,6 +97,15 @@ func (q Requester) Do(ctx context.Context, request func(ctx context.Context) err
 		return stopped(ctx, last)
 	}
 	return err
+}
+
+// untilDeadline is the time left before ctx's deadline; without one, as
+// long as a Duration lasts.
+func untilDeadline(ctx context.Context) time.Duration {
+	if d, ok := ctx.Deadline(); ok {
+		return time.Until(d)
+	}
+	return math.MaxInt64
 }
 
 // cutShort reports whether err ended a request because ctx, or the rate

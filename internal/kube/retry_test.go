@@ -98,6 +98,8 @@ func TestRequesterDo(t *testing.T) {
 		wantTries int // 0: any number
 		wantErr   []string
 		wantIs    []error
+		// wantAtLeast is the least time the tries take, waits included.
+		wantAtLeast time.Duration
 	}{
 		{name: "what may pass, until it does", q: Requester{Classify: classify(0)},
 			errs: []error{busy, busy, nil}, wantTries: 3},
@@ -107,9 +109,11 @@ func TestRequesterDo(t *testing.T) {
 			errs: []error{busy}, wantErr: []string{"gave up after retrying for 20ms", "busy"}, wantIs: []error{busy}},
 		{name: "a server asking to wait past the retries stops them at once", q: Requester{For: time.Minute, Classify: classify(time.Hour)},
 			errs: []error{busy}, wantTries: 1, wantErr: []string{"the server asks to wait 1h0m0s", "1m0s", "busy"}, wantIs: []error{busy}},
-		{name: "the wait the server asks is longer than the backoff", q: Requester{For: 2 * time.Hour, First: time.Millisecond, Classify: classify(time.Hour)},
-			errs: []error{busy}, ctxFor: 50 * time.Millisecond, wantTries: 1,
-			wantErr: []string{"busy", "stopped retrying: context deadline exceeded"}, wantIs: []error{busy, context.DeadlineExceeded}},
+		{name: "the wait the server asks is longer than the backoff", q: Requester{For: 2 * time.Hour, First: time.Millisecond, Classify: classify(30 * time.Millisecond)},
+			errs: []error{busy, busy, nil}, ctxFor: time.Minute, wantTries: 3, wantAtLeast: 60 * time.Millisecond},
+		{name: "a server asking to wait past ctx's deadline stops them at once", q: Requester{For: 2 * time.Hour, First: time.Millisecond, Classify: classify(time.Hour)},
+			errs: []error{busy}, ctxFor: 20 * time.Second, wantTries: 1,
+			wantErr: []string{"the server asks to wait 1h0m0s before trying again, beyond the time left (20s)", "busy"}, wantIs: []error{busy}},
 		{name: "a request's own timeout may pass", q: Requester{First: time.Millisecond},
 			errs: []error{ownTimeout, nil}, wantTries: 2},
 		{name: "the rate limiter refusing for ctx's deadline stops them", q: Requester{First: time.Millisecond},
@@ -124,11 +128,15 @@ func TestRequesterDo(t *testing.T) {
 				defer cancel()
 			}
 			tries := 0
+			began := time.Now()
 			err := c.q.Do(ctx, func(context.Context) error {
 				err := c.errs[min(tries, len(c.errs)-1)]
 				tries++
 				return err
 			})
+			if took := time.Since(began); took < c.wantAtLeast {
+				t.Errorf("the tries took %s, less than the %s the server asked to wait", took, c.wantAtLeast)
+			}
 			if c.wantTries != 0 && tries != c.wantTries {
 				t.Errorf("%d tries, want %d", tries, c.wantTries)
 			}

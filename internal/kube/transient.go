@@ -8,11 +8,13 @@ import (
 	"strings"
 	"syscall"
 
+	"golang.org/x/net/http2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 )
 
 // Transient reports whether err may pass by itself when the request is
-// made again: a connection refused, reset or dropped (EOF), a timeout,
+// made again: a connection refused, reset, closed or lost (dropped), a timeout,
 // throttling (429), a server error (5xx), an admission webhook that is not
 // answering yet, or a write that raced another writer.
 //
@@ -47,15 +49,60 @@ func Transient(err error) bool {
 		return true
 	case deadline(err):
 		return true
+	case errors.As(err, &dnsErr):
+		return dnsErr.IsTimeout || dnsErr.IsTemporary
+	case dropped(err):
+		return true
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return true
+	}
+	return false
+}
+
+// dropped reports whether err is a connection that was refused, closed,
+// reset or lost before or during the answer, as when the API server
+// restarts (a GKE control plane does during an upgrade): by the error's
+// type, whatever its wording.
+func dropped(err error) bool {
+	var op *net.OpError
+	var goAway http2.GoAwayError
+	var stream http2.StreamError
+	var conn http2.ConnectionError
+	switch {
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
 		errors.Is(err, syscall.ECONNABORTED), errors.Is(err, syscall.EPIPE):
 		return true
+	case errors.Is(err, net.ErrClosed): // "use of closed network connection"
+		return true
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return true // the connection dropped before or during the answer
-	case errors.As(err, &dnsErr):
-		return dnsErr.IsTimeout || dnsErr.IsTemporary
-	case errors.As(err, &netErr) && netErr.Timeout():
+	case errors.As(err, &op) && (op.Op == "read" || op.Op == "write"):
+		return true // a connection in use failed, whatever the cause
+	case errors.As(err, &goAway), errors.As(err, &conn):
+		return true // the server is going away, or the connection failed
+	case errors.As(err, &stream):
+		return stream.Code != http2.ErrCodeProtocol && stream.Code != http2.ErrCodeFrameSize && stream.Code != http2.ErrCodeCompression
+	}
+	return droppedByMessage(err)
+}
+
+// droppedByMessage is the fallback for errors that carry no type to test:
+// net/http's own copy of HTTP/2 and its HTTP/1 transport make these with
+// errors.New, unexported, or format them into a message. apimachinery's
+// IsProbableEOF and IsHTTP2ConnectionLost know most; the rest are listed.
+func droppedByMessage(err error) bool {
+	if utilnet.IsProbableEOF(err) || utilnet.IsHTTP2ConnectionLost(err) {
 		return true
+	}
+	msg := err.Error()
+	for _, m := range []string{
+		"http2: client conn is closed",                                // errClientConnClosed
+		"http2: Transport received Server's graceful shutdown GOAWAY", // errClientConnGotGoAway
+		"http: server closed idle connection",                         // errServerClosedIdle
+	} {
+		if strings.Contains(msg, m) {
+			return true
+		}
 	}
 	return false
 }

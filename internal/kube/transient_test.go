@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"syscall"
 	"testing"
 
+	"golang.org/x/net/http2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -52,6 +54,24 @@ func TestTransient(t *testing.T) {
 		{"invalid", apierrors.NewInvalid(schema.GroupKind{Kind: "ConfigMap"}, "x", nil), false},
 		{"bad request naming a webhook", apierrors.NewBadRequest(`failed calling webhook "w": the request is wrong`), false},
 		{"other error", errors.New("x509: certificate signed by unknown authority"), false},
+
+		// A dropped connection, by its type whatever its wording.
+		{"write on a closed connection (a server-side apply PATCH)", &url.Error{Op: "Patch", URL: "https://127.0.0.1:6443/apis/apps/v1/deployments/x", Err: &net.OpError{Op: "write", Net: "tcp", Err: net.ErrClosed}}, true},
+		{"closed connection, wrapped", fmt.Errorf("applying Deployment x: %w", net.ErrClosed), true},
+		{"broken pipe on write", &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", syscall.EPIPE)}, true},
+		{"a read that failed mid-answer", &url.Error{Op: "Get", URL: "https://127.0.0.1:6443/api", Err: &net.OpError{Op: "read", Net: "tcp", Err: errors.New("some new wording")}}, true},
+		{"HTTP/2 GOAWAY", &url.Error{Op: "Get", URL: "https://127.0.0.1:6443/api", Err: http2.GoAwayError{LastStreamID: 3, ErrCode: http2.ErrCodeNo}}, true},
+		{"HTTP/2 connection error", fmt.Errorf("reading: %w", http2.ConnectionError(http2.ErrCodeInternal)), true},
+		{"HTTP/2 stream refused", http2.StreamError{StreamID: 5, Code: http2.ErrCodeRefusedStream}, true},
+		{"HTTP/2 stream reset by the server", http2.StreamError{StreamID: 5, Code: http2.ErrCodeInternal}, true},
+		{"HTTP/2 protocol error stays", http2.StreamError{StreamID: 5, Code: http2.ErrCodeProtocol}, false},
+		{"TLS alert from the server stays", &net.OpError{Op: "remote error", Err: errors.New("tls: bad certificate")}, false},
+		// No type to test: net/http's own HTTP/2 and HTTP/1 errors.
+		{"HTTP/2 connection lost (message)", &url.Error{Op: "Get", URL: "https://127.0.0.1:6443/api", Err: errors.New("http2: client connection lost")}, true},
+		{"HTTP/2 client conn closed (message)", errors.New("http2: client conn is closed"), true},
+		{"net/http's GOAWAY (message)", errors.New("http2: server sent GOAWAY and closed the connection; LastStreamID=1, ErrCode=NO_ERROR, debug=\"\""), true},
+		{"net/http broken connection (message)", errors.New("http: can't write HTTP request on broken connection"), true},
+		{"server closed an idle connection (message)", errors.New("http: server closed idle connection"), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,6 +125,51 @@ func TestCutShort(t *testing.T) {
 	for _, tt := range tests {
 		if got := CutShort(tt.ctx, tt.err); got != tt.want {
 			t.Errorf("%s: CutShort = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// Connections dropped for real, as the client sees them: refused (no
+// server), reset (the server gone mid-request), closed under a write.
+func TestTransientOnRealConnections(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.(*net.TCPConn).SetLinger(0)
+			buf := make([]byte, 1)
+			_, _ = c.Read(buf)
+			_ = c.Close() // a TCP RST
+		}
+	}()
+	addr := l.Addr().String()
+	_, reset := http.Get("http://" + addr + "/api")
+	l.Close()
+	_, refused := http.Get("http://" + addr + "/api")
+	other, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	c, err := net.Dial("tcp", other.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	_, closed := c.Write([]byte("PATCH"))
+	for name, err := range map[string]error{"reset": reset, "refused": refused, "closed": closed} {
+		if err == nil {
+			t.Errorf("%s: no error", name)
+			continue
+		}
+		if !Transient(err) {
+			t.Errorf("%s: Transient(%v) = false (%T)", name, err, err)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -18,6 +19,12 @@ import (
 type Watcher struct {
 	events chan watch.Event
 	err    error
+
+	mu sync.Mutex
+	// gap is the longest time the watch was not open so far, and
+	// gapCause what kept it from opening during it (nil: nothing).
+	gap      time.Duration
+	gapCause error
 }
 
 // Watch opens a watch with open, making the request again while it fails
@@ -42,6 +49,26 @@ func (wr *Watcher) Events() <-chan watch.Event { return wr.events }
 // again; nil when its context ended.
 func (wr *Watcher) Err() error { return wr.err }
 
+// LongestGap is, once Events is closed, the longest time the watch was not
+// open between the end of one watch and the opening of the next (the
+// server away, as during a control plane upgrade): changes made then came
+// late, as the objects were when it opened again. cause is the last error
+// that kept it from opening during that time; nil when none did.
+func (wr *Watcher) LongestGap() (gap time.Duration, cause error) {
+	wr.mu.Lock()
+	defer wr.mu.Unlock()
+	return wr.gap, wr.gapCause
+}
+
+// gapEnded records a time the watch was not open, from since to now.
+func (wr *Watcher) gapEnded(since time.Time, cause error) {
+	wr.mu.Lock()
+	defer wr.mu.Unlock()
+	if d := time.Since(since); d > wr.gap {
+		wr.gap, wr.gapCause = d, cause
+	}
+}
+
 // reopenPause spaces the openings of a watch that the server ends before
 // it delivered anything, so that such a server is not asked again and
 // again at once.
@@ -51,7 +78,9 @@ func (wr *Watcher) run(ctx context.Context, what string, w watch.Interface, open
 	defer close(wr.events)
 	pause := reopenPause.DelayFunc()
 	for {
-		if wr.pass(ctx, w) {
+		passed := wr.pass(ctx, w)
+		closed := time.Now()
+		if passed {
 			pause = reopenPause.DelayFunc()
 		} else {
 			t := time.NewTimer(pause())
@@ -64,8 +93,17 @@ func (wr *Watcher) run(ctx context.Context, what string, w watch.Interface, open
 		if ctx.Err() != nil {
 			return
 		}
+		var failed error
 		var err error
-		if w, err = openWatch(ctx, what, open); err != nil {
+		w, err = openWatch(ctx, what, func(ctx context.Context) (watch.Interface, error) {
+			w, err := open(ctx)
+			if err != nil {
+				failed = err
+			}
+			return w, err
+		})
+		wr.gapEnded(closed, failed)
+		if err != nil {
 			if ctx.Err() == nil {
 				wr.err = err
 			}

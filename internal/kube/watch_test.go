@@ -3,8 +3,11 @@ package kube
 import (
 	"context"
 	"errors"
+	"net"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -150,5 +153,40 @@ func TestWatchReopensUntilForbidden(t *testing.T) {
 	}
 	if err := wr.Err(); !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "watching "+podsOfR) || !strings.Contains(err.Error(), "RBAC") {
 		t.Errorf("Err = %v, want the Forbidden, saying what was watched and what to do", err)
+	}
+}
+
+// A watch the server ends and that opens again only after failing, as
+// while the API server is away, reports how long it was not open and
+// why; one that opened again at once reports no such cause.
+func TestWatchGap(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	o := newOpenings(nil, nil, refused, refused, refused, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	wr, err := Watch(ctx, podsOfR, o.open)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := func(w *watch.RaceFreeFakeWatcher) {
+		w.Add(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p"}})
+		<-wr.Events()
+		w.Stop() // the server ends the watch
+	}
+	end(<-o.opened)
+	second := <-o.opened // opened again at once
+	if gap, cause := wr.LongestGap(); cause != nil {
+		t.Errorf("after a reopening at once: gap %s, cause %v; want no cause", gap, cause)
+	}
+	began := time.Now()
+	end(second)
+	third := <-o.opened // after three refusals
+	least := time.Since(began)
+	if gap, cause := wr.LongestGap(); !errors.Is(cause, syscall.ECONNREFUSED) || gap > least || gap < 300*time.Millisecond {
+		t.Errorf("LongestGap = %s, %v; want at most %s (three refusals, 100+200+400 ms apart at least 300 ms) caused by the refusal", gap, cause, least)
+	}
+	cancel()
+	third.Stop()
+	for range wr.Events() {
 	}
 }

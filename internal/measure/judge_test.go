@@ -88,6 +88,35 @@ func TestJudge(t *testing.T) {
 			want: cold("hello-1", 135, 1035, 3265),
 		},
 		{
+			name: "the API server away while the request was served: the steps came late, whatever they say",
+			o: func() observations {
+				o := observed(watched{pods: pod(steps("hello-1", 135*time.Millisecond, 1035*time.Millisecond, 1265*time.Millisecond))})
+				o.gap, o.gapCause = 15250*time.Millisecond, errors.New("dial tcp 127.0.0.1:6443: connect: connection refused")
+				return o
+			}(),
+			want: with(discarded("the watches of revision hello-00001 were closed for 15.3s while the request was served (the API server could not be reached: dial tcp 127.0.0.1:6443: connect: connection refused): the steps of this start were not seen as they came, so it is not counted"),
+				func(s *Sample) { s.Breakdown.Scaled = nil }),
+		},
+		{
+			name: "a watch slow to open again, with no error",
+			o: func() observations {
+				o := observed(watched{pods: pod(steps("hello-1", 135*time.Millisecond, 1035*time.Millisecond, 1265*time.Millisecond))})
+				o.gap = 3 * time.Second
+				return o
+			}(),
+			want: with(discarded("the watches of revision hello-00001 were closed for 3s while the request was served (the API server ended them and took long to open them again): the steps of this start were not seen as they came, so it is not counted"),
+				func(s *Sample) { s.Breakdown.Scaled = nil }),
+		},
+		{
+			name: "a watch closed as long as a readiness may lag: the steps still tell",
+			o: func() observations {
+				o := observed(watched{pods: pod(steps("hello-1", 135*time.Millisecond, 1035*time.Millisecond, 1265*time.Millisecond))})
+				o.gap, o.gapCause = maxWatchGap, errors.New("connection reset by peer")
+				return o
+			}(),
+			want: cold("hello-1", 135, 1035, 1265),
+		},
+		{
 			name: "no new pod: a draining pod answered",
 			o:    observed(watched{}),
 			want: discarded(draining),

@@ -40,6 +40,12 @@ const (
 // own probe passes, before the kubelet's status update arrives here.
 const readyLag = 2 * time.Second
 
+// maxWatchGap is the longest a watch of a sample may be closed (the API
+// server away, as during a control plane upgrade) for the steps it saw to
+// still tell the time they came: longer, and a readiness seen on reopening
+// may have come any time in between.
+const maxWatchGap = readyLag
+
 // Breakdown gives, in milliseconds after the request was sent, when each
 // step was seen by this client's watches; nil when it was not seen.
 type Breakdown struct {
@@ -82,6 +88,10 @@ type observations struct {
 	status      int
 	// checkFailed says how the response differed from what was expected.
 	checkFailed string
+	// gap is the longest time one of the watches was not open during the
+	// sample, and gapCause what kept it from opening (nil: nothing).
+	gap      time.Duration
+	gapCause error
 	watched
 }
 
@@ -153,6 +163,15 @@ func judge(o observations) Sample {
 		CheckFailed: o.checkFailed,
 	}
 	s.Breakdown.FirstByte = s.TTFBMs
+	if o.gap > maxWatchGap {
+		s.Verdict = VerdictDiscarded
+		why := "the API server ended them and took long to open them again"
+		if o.gapCause != nil {
+			why = fmt.Sprintf("the API server could not be reached: %v", o.gapCause)
+		}
+		s.Reason = fmt.Sprintf("the watches of revision %s were closed for %s while the request was served (%s): the steps of this start were not seen as they came, so it is not counted", o.revision, o.gap.Round(100*time.Millisecond), why)
+		return s
+	}
 	s.Breakdown.Scaled = o.at(o.scaled)
 	served := o.served()
 	if served == nil {
@@ -296,7 +315,7 @@ func takeSample(ctx context.Context, l log.Logger, cs kubernetes.Interface, rev 
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
-	failed, err := startWatches(wctx, cs, rev, rec, &wg)
+	watchers, failed, err := startWatches(wctx, cs, rev, rec, &wg)
 	if err != nil {
 		return nil, err
 	}
@@ -326,6 +345,11 @@ func takeSample(ctx context.Context, l log.Logger, cs kubernetes.Interface, rev 
 	}
 
 	o := observations{revision: rev.Name, index: index, sent: resp.Sent, ttfb: resp.TTFB, total: resp.Total, status: resp.Status, watched: rec.w}
+	for _, wr := range watchers {
+		if gap, cause := wr.LongestGap(); gap > o.gap {
+			o.gap, o.gapCause = gap, cause
+		}
+	}
 	if err := opts.Expect.Check(resp); err != nil {
 		o.checkFailed = err.Error()
 	}
@@ -410,8 +434,9 @@ func waitForZero(ctx context.Context, l log.Logger, cs kubernetes.Interface, rev
 // begins with the objects as they are, which rec takes in without counting
 // anything twice. One that cannot be opened again (the credentials may not
 // watch, or the server kept failing) is sent on the channel returned,
-// which has room for all of them.
-func startWatches(ctx context.Context, cs kubernetes.Interface, rev Revision, rec *recorder, wg *sync.WaitGroup) (<-chan error, error) {
+// which has room for all of them. The watchers tell, once stopped, how
+// long each was closed.
+func startWatches(ctx context.Context, cs kubernetes.Interface, rev Revision, rec *recorder, wg *sync.WaitGroup) ([]*kube.Watcher, <-chan error, error) {
 	watches := []struct {
 		what string
 		open func(context.Context) (watch.Interface, error)
@@ -430,7 +455,7 @@ func startWatches(ctx context.Context, cs kubernetes.Interface, rev Revision, re
 	for _, wa := range watches {
 		wr, err := kube.Watch(ctx, wa.what, wa.open)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		open = append(open, wr)
 	}
@@ -447,7 +472,7 @@ func startWatches(ctx context.Context, cs kubernetes.Interface, rev Revision, re
 			}
 		}()
 	}
-	return failed, nil
+	return open, failed, nil
 }
 
 // feed passes a watch event to rec.

@@ -42,7 +42,7 @@ func TestStartWatchesReportsAForbiddenReopening(t *testing.T) {
 	defer wg.Wait()
 	defer cancel()
 	rec := newRecorder(time.Now, nil)
-	failed, err := startWatches(ctx, cs, Revision{Namespace: "n", Name: "app-00001"}, rec, &wg)
+	_, failed, err := startWatches(ctx, cs, Revision{Namespace: "n", Name: "app-00001"}, rec, &wg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,12 @@ const (
 	WatchClosed Fault = "watch closed early"
 	// Latency delays a request by 100-300 ms, then forwards it.
 	Latency Fault = "latency"
+	// Outage resets every request that arrives during an outage (see
+	// FaultProxy.Outage); it is never drawn.
+	Outage Fault = "outage"
+	// Held is a request forwarded whose answer is held until the client
+	// goes away (see FaultProxy.Hold); it is never drawn.
+	Held Fault = "held"
 )
 
 var allFaults = []Fault{Throttled, InternalError, Unavailable503, ResetBefore, ResetAfter, WatchClosed, Latency}
@@ -64,12 +70,28 @@ type FaultProxy struct {
 	rate float64
 	srv  *httptest.Server
 	up   *httputil.ReverseProxy
+	// outageAt and outageFor are FaultOptions' OutageAt and OutageFor.
+	outageAt  int
+	outageFor time.Duration
 
 	mu       sync.Mutex
 	rng      *rand.Rand
 	requests int
 	counts   map[Fault]int
 	kinds    []Fault
+	// downUntil ends the outage under way; cut ends the requests being
+	// forwarded, each under its own key.
+	downUntil time.Time
+	cut       map[*http.Request]context.CancelFunc
+	// holds are the requests to hold, each once.
+	holds []*hold
+}
+
+// hold is a request Hold waits for: held is closed when it came.
+type hold struct {
+	match func(*http.Request) bool
+	held  chan struct{}
+	done  bool
 }
 
 // FaultOptions say what the proxy injects.
@@ -80,6 +102,10 @@ type FaultOptions struct {
 	Rate float64
 	// Kinds limits the faults to these; empty: all of them.
 	Kinds []Fault
+	// OutageAt, when above zero, begins an Outage of OutageFor as the
+	// OutageAt-th request arrives (that request is the first it resets).
+	OutageAt  int
+	OutageFor time.Duration
 }
 
 // Faults starts a fault proxy in front of e for the test and stops it when
@@ -101,10 +127,12 @@ func (e *Env) Faults(t testing.TB, o FaultOptions) *FaultProxy {
 		kinds = allFaults
 	}
 	p := &FaultProxy{
-		rate:   o.Rate,
-		rng:    rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)),
-		counts: map[Fault]int{},
-		kinds:  kinds,
+		rate:     o.Rate,
+		rng:      rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)),
+		counts:   map[Fault]int{},
+		kinds:    kinds,
+		cut:      map[*http.Request]context.CancelFunc{},
+		outageAt: o.OutageAt, outageFor: o.OutageFor,
 	}
 	p.up = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
@@ -134,6 +162,12 @@ func (e *Env) Faults(t testing.TB, o FaultOptions) *FaultProxy {
 		TLSClientConfig: rest.TLSClientConfig{CAData: certPEM(p.srv)},
 	}
 	return p
+}
+
+// Kubeconfig returns a kubeconfig with one context, named context, that
+// reaches the API server through the proxy with the admin token.
+func (p *FaultProxy) Kubeconfig(context string) []byte {
+	return kubeconfig(p.Config.Host, p.Config.CAData, p.Config.BearerToken, context)
 }
 
 // Counts returns how many faults of each kind were injected so far.
@@ -168,17 +202,21 @@ func (p *FaultProxy) String() string {
 	c := p.Counts()
 	var parts []string
 	total := 0
-	for _, k := range allFaults {
+	for _, k := range append(allFaults, Outage, Held) {
+		if (k == Outage || k == Held) && c[k] == 0 {
+			continue // none was asked for
+		}
 		parts = append(parts, fmt.Sprintf("%s: %d", k, c[k]))
 		total += c[k]
 	}
 	return fmt.Sprintf("%d faults in %d requests (%s)", total, p.Requests(), strings.Join(parts, ", "))
 }
 
-// draw takes the next decision of the schedule: no fault (""), or which.
+// draw takes the next decision of the schedule: no fault (""), or which;
+// none during an outage (down).
 // A watch-only fault drawn for another request, or the reverse, counts as
 // no fault, so the schedule does not depend on what the requests are.
-func (p *FaultProxy) draw(watch bool) (Fault, time.Duration) {
+func (p *FaultProxy) draw(watch, down bool) (Fault, time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.requests++
@@ -186,7 +224,7 @@ func (p *FaultProxy) draw(watch bool) (Fault, time.Duration) {
 	f := p.kinds[p.rng.IntN(len(p.kinds))]
 	d := time.Duration(p.rng.Int64N(int64(200 * time.Millisecond)))
 	switch {
-	case !hit:
+	case !hit, down: // an outage's requests take their draws all the same
 		return "", 0
 	case f == WatchClosed && !watch, f == ResetAfter && watch:
 		return "", 0
@@ -201,19 +239,114 @@ func (p *FaultProxy) draw(watch bool) (Fault, time.Duration) {
 	return f, 0
 }
 
+// Outage makes the proxy act, for d, as an API server that went away (a
+// control plane upgrade): it cuts every stream and request being
+// forwarded, and resets every request that arrives, as the schedule goes
+// on underneath.
+func (p *FaultProxy) Outage(d time.Duration) {
+	p.mu.Lock()
+	p.beginOutageLocked(d)
+	p.mu.Unlock()
+	p.srv.CloseClientConnections()
+}
+
+// beginOutageLocked begins an outage of d and cuts what is being
+// forwarded; the caller then closes the client connections: the idle ones
+// go too, as when the server's process ends, and a client that writes its
+// next request on one finds it closed.
+func (p *FaultProxy) beginOutageLocked(d time.Duration) {
+	p.downUntil = time.Now().Add(d)
+	for _, cancel := range p.cut {
+		cancel()
+	}
+}
+
+// Hold makes the proxy forward the first request that match accepts and
+// hold its answer until the client goes away: the API server acted, and
+// the client never learns it, as when its process is killed in the middle
+// of a write. The channel is closed once such a request is held.
+func (p *FaultProxy) Hold(match func(r *http.Request) bool) <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	h := &hold{match: match, held: make(chan struct{})}
+	p.holds = append(p.holds, h)
+	return h.held
+}
+
+// held holds r when a Hold asks for it, and reports whether it did.
+func (p *FaultProxy) held(r *http.Request) bool {
+	p.mu.Lock()
+	var h *hold
+	for _, c := range p.holds {
+		if !c.done && c.match(r) {
+			h, c.done = c, true
+			p.counts[Held]++
+			break
+		}
+	}
+	p.mu.Unlock()
+	if h == nil {
+		return false
+	}
+	p.up.ServeHTTP(&discard{h: http.Header{}}, r)
+	close(h.held)
+	<-r.Context().Done() // the client went away with its connection
+	return true
+}
+
+// forward passes r to the API server, unless an outage cuts it.
+func (p *FaultProxy) forward(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	p.mu.Lock()
+	p.cut[r] = cancel
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.cut, r)
+		p.mu.Unlock()
+	}()
+	p.up.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// down reports whether an outage is under way, counting the request as
+// one of its faults.
+func (p *FaultProxy) down() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.outageAt > 0 && p.requests+1 == p.outageAt {
+		p.beginOutageLocked(p.outageFor)
+		go p.srv.CloseClientConnections() // not under the lock: forwarding ends take it
+	}
+	if time.Now().Before(p.downUntil) {
+		p.counts[Outage]++
+		return true
+	}
+	return false
+}
+
 func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	watch := r.URL.Query().Get("watch") == "true" || r.URL.Query().Get("watch") == "1"
-	f, d := p.draw(watch)
+	if p.held(r) {
+		return
+	}
+	down := p.down()
+	f, d := p.draw(watch, down)
+	if down {
+		_, _ = io.Copy(io.Discard, r.Body)
+		reset(w)
+		return
+	}
 	switch f {
 	case "":
-		p.up.ServeHTTP(w, r)
+		p.forward(w, r)
 	case Latency:
 		select {
 		case <-r.Context().Done():
 			return
 		case <-time.After(d): // the injected latency itself
 		}
-		p.up.ServeHTTP(w, r)
+		p.forward(w, r)
 	case Throttled:
 		w.Header().Set("Retry-After", "1")
 		status(w, http.StatusTooManyRequests, "TooManyRequests", "the server has received too many requests and has asked us to try again later (injected)")
@@ -233,7 +366,7 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		// The proxy's copy of the stream fails when ctx ends, and the
 		// reverse proxy aborts the response: the client sees the stream
 		// end mid-way.
-		p.up.ServeHTTP(w, r.WithContext(ctx))
+		p.forward(w, r.WithContext(ctx))
 	}
 }
 

@@ -6,6 +6,7 @@ package testenv
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -48,14 +49,25 @@ type Env struct {
 	dir   string
 	stop  sync.Once
 	err   error
+	// shared is set on the API server every test of the binary uses: it
+	// is never stopped before the end.
+	shared bool
+	// apiserver serialises StopAPIServer and StartAPIServer.
+	apiserver sync.Mutex
 }
 
 // Kubeconfig returns a kubeconfig with one context, named context, that
 // reaches the API server with the admin token.
 func (e *Env) Kubeconfig(context string) []byte {
+	return kubeconfig(e.Config.Host, e.Config.CAData, e.Token, context)
+}
+
+// kubeconfig is a kubeconfig with one context that reaches server, whose
+// certificate ca signs, with token.
+func kubeconfig(server string, ca []byte, token, context string) []byte {
 	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["test"] = &clientcmdapi.Cluster{Server: e.Config.Host, CertificateAuthorityData: e.Config.CAData}
-	cfg.AuthInfos["admin"] = &clientcmdapi.AuthInfo{Token: e.Token}
+	cfg.Clusters["test"] = &clientcmdapi.Cluster{Server: server, CertificateAuthorityData: ca}
+	cfg.AuthInfos["admin"] = &clientcmdapi.AuthInfo{Token: token}
 	cfg.Contexts[context] = &clientcmdapi.Context{Cluster: "test", AuthInfo: "admin"}
 	cfg.CurrentContext = context
 	b, err := clientcmd.Write(*cfg)
@@ -75,6 +87,54 @@ func (e *Env) Stop() error {
 		}
 	})
 	return e.err
+}
+
+// StopAPIServer stops the API server as a control plane upgrade does,
+// and keeps etcd running: clients then find the port closed. The shared
+// API server is never stopped: the test gets an error.
+func (e *Env) StopAPIServer() error {
+	if e.shared {
+		return errors.New("the shared test API server is not to be stopped: start one of the test's own with testenv.Start")
+	}
+	e.apiserver.Lock()
+	defer e.apiserver.Unlock()
+	return e.env.ControlPlane.GetAPIServer().Stop()
+}
+
+// StartAPIServer starts the API server StopAPIServer stopped, on the same
+// address, with the same certificates, tokens and etcd, and returns once
+// it is healthy.
+func (e *Env) StartAPIServer() error {
+	e.apiserver.Lock()
+	defer e.apiserver.Unlock()
+	return e.env.ControlPlane.GetAPIServer().Start()
+}
+
+// Outage stops the API server for d, then starts it again, while the test
+// goes on: what the test runs meanwhile finds it gone, then back. It
+// returns a channel that is closed once the server is back (or the test
+// failed trying), and makes the test wait for it before it ends. It may be
+// called from any goroutine of the test.
+func (e *Env) Outage(t testing.TB, d time.Duration) <-chan struct{} {
+	t.Helper()
+	done := make(chan struct{})
+	if err := e.StopAPIServer(); err != nil {
+		t.Errorf("stopping the test API server: %v", err)
+		close(done)
+		return done
+	}
+	stopped := time.Now()
+	t.Cleanup(func() { <-done })
+	go func() {
+		defer close(done)
+		time.Sleep(d) // the outage itself
+		if err := e.StartAPIServer(); err != nil {
+			t.Errorf("starting the test API server again after %s: %v", d, err)
+			return
+		}
+		t.Logf("test API server: down for %s (stopped, then started again on %s)", time.Since(stopped).Round(100*time.Millisecond), e.Config.Host)
+	}()
+	return done
 }
 
 // Start starts a new API server for the test and stops it when the test
@@ -111,7 +171,12 @@ func Shared(t testing.TB) *Env {
 	if testing.Short() {
 		t.Skip("integration test: skipped with -short")
 	}
-	shared.once.Do(func() { shared.env, shared.err = start() })
+	shared.once.Do(func() {
+		shared.env, shared.err = start()
+		if shared.env != nil {
+			shared.env.shared = true
+		}
+	})
 	if shared.err != nil {
 		unavailable(t, shared.err)
 	}
@@ -183,7 +248,19 @@ func start() (*Env, error) {
 		ControlPlaneStartTimeout: 90 * time.Second,
 		ControlPlaneStopTimeout:  30 * time.Second,
 	}
-	env.ControlPlane.GetAPIServer().Configure().
+	// A folder of the Env's own for the API server's certificates: envtest
+	// makes a new one, with a new CA, for every start in a folder of its
+	// choosing, and a restart (StartAPIServer) must serve the same ones.
+	api := env.ControlPlane.GetAPIServer()
+	api.CertDir = filepath.Join(dir, "apiserver")
+	if err := os.Mkdir(api.CertDir, 0o700); err != nil {
+		return nil, err
+	}
+	api.Configure().
+		// Stopping, it answers 429 Retry-After to what arrives while it
+		// drains the requests in flight, then closes every connection within
+		// 2 s, watches included (by default it waits a minute for them).
+		Set("shutdown-send-retry-after", "true").
 		Set("service-cluster-ip-range", serviceRange).
 		Set("advertise-address", advertiseAddress).
 		Set("token-auth-file", tokenFile)

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -134,4 +135,87 @@ func TestIntegrationFaultProxyInjectsEveryKind(t *testing.T) {
 	if w.Counts()[testenv.WatchClosed] != 1 {
 		t.Errorf("watch proxy: %s, want one watch closed", w)
 	}
+}
+
+// The control plane goes away and comes back, as a GKE control plane does
+// during an upgrade: stopped, its port refuses connections, which the one
+// classifier calls transient; started again on the same address with the
+// same certificates and etcd, the same clients reach the same objects,
+// and a watch open before the outage opens again and sees what changed.
+// The fault proxy's outage cuts the streams and resets the requests the
+// same way, while the server stays up. The shared server is never stopped.
+func TestIntegrationAPIServerOutage(t *testing.T) {
+	if err := testenv.Shared(t).StopAPIServer(); err == nil {
+		t.Fatal("the shared test API server was stopped")
+	}
+	env := testenv.Start(t)
+	ctx := t.Context()
+	cs := kubernetes.NewForConfigOrDie(env.Config)
+	token, err := clientcmd.RESTConfigFromKubeConfig(env.Kubeconfig("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcs := kubernetes.NewForConfigOrDie(token)
+	before := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "before", Namespace: "default"}}
+	if _, err := cs.CoreV1().ConfigMaps("default").Create(ctx, before, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	wr, err := kube.Watch(ctx, "the config maps", func(ctx context.Context) (watch.Interface, error) {
+		return tcs.CoreV1().ConfigMaps("default").Watch(ctx, metav1.ListOptions{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	back := env.Outage(t, 3*time.Second)
+	_, err = tcs.CoreV1().ConfigMaps("default").Get(ctx, "before", metav1.GetOptions{})
+	if err == nil || !kube.Transient(err) {
+		t.Errorf("during the outage: %v, want an error the classifier calls transient", err)
+	}
+	<-back
+	if _, err := tcs.CoreV1().ConfigMaps("default").Get(ctx, "before", metav1.GetOptions{}); err != nil {
+		t.Fatalf("after the outage, the token kubeconfig: %v", err)
+	}
+	after := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "after", Namespace: "default"}}
+	if _, err := cs.CoreV1().ConfigMaps("default").Create(ctx, after, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("after the outage, the admin certificate: %v", err)
+	}
+	timeout := time.After(time.Minute)
+	for seen := false; !seen; {
+		select {
+		case ev, ok := <-wr.Events():
+			if !ok {
+				t.Fatalf("the watch ended: %v", wr.Err())
+			}
+			seen = ev.Object.(*corev1.ConfigMap).Name == "after"
+		case <-timeout:
+			t.Fatal("the watch did not see the config map made after the outage")
+		}
+	}
+
+	p := env.Faults(t, testenv.FaultOptions{Seed: 7, Rate: 0.01})
+	pcs := kubernetes.NewForConfigOrDie(p.Config)
+	pw, err := pcs.CoreV1().ConfigMaps("default").Watch(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pw.Stop()
+	p.Outage(2 * time.Second)
+	select {
+	case <-pw.ResultChan():
+		for range pw.ResultChan() {
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the proxy's outage did not cut the watch")
+	}
+	// (client-go makes a GET again by itself on a reset: a create shows
+	// what the caller sees.)
+	during := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "during", Namespace: "default"}}
+	if _, err := pcs.CoreV1().ConfigMaps("default").Create(ctx, during, metav1.CreateOptions{}); err == nil || !kube.Transient(err) {
+		t.Errorf("during the proxy's outage: %v, want an error the classifier calls transient", err)
+	}
+	if p.Counts()[testenv.Outage] == 0 {
+		t.Errorf("no request was reset during the proxy's outage: %s", p)
+	}
+	t.Logf("through the proxy: %s", p)
 }

@@ -94,6 +94,7 @@ type Server struct {
 	answer      answer
 	pageSize    int
 	onRequest   func(Request)
+	delay       time.Duration
 }
 
 // answer is an answer AnswerNext set.
@@ -190,6 +191,14 @@ func (s *Server) PageSize(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pageSize = n
+}
+
+// Delay makes every request wait d before it is answered, as a GitHub
+// that is slow; a client that gives the request up ends the wait.
+func (s *Server) Delay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delay = d
 }
 
 // OnRequest has f called with each request as it arrives, before it is
@@ -289,7 +298,7 @@ func (s *Server) front(next http.Handler) http.Handler {
 
 		s.mu.Lock()
 		s.requests = append(s.requests, req)
-		hook := s.onRequest
+		hook, delay := s.onRequest, s.delay
 		fail, throttle, retryAfter := s.failNext > 0, s.throttle > 0, s.retryAfter
 		limit, limitReset := s.limit > 0, s.limitReset
 		answers, canned := s.answers > 0, s.answer
@@ -309,6 +318,13 @@ func (s *Server) front(next http.Handler) http.Handler {
 		s.mu.Unlock()
 		if hook != nil {
 			hook(req)
+		}
+		if delay > 0 {
+			select {
+			case <-time.After(delay):
+			case <-r.Context().Done():
+				return
+			}
 		}
 
 		switch {
