@@ -175,10 +175,10 @@ func TestDockerfileFinalStage(t *testing.T) {
 	}
 }
 
-// The README's layout table names every package of the tree, and only
-// those: a reader looking for a concern finds its home there.
-func TestREADMELayoutMatchesTheTree(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+// The layout table of CONTRIBUTING.md names every package of the tree, and
+// only those: a reader looking for a concern finds its home there.
+func TestLayoutTableMatchesTheTree(t *testing.T) {
+	readme, err := os.ReadFile("../../CONTRIBUTING.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,12 +210,12 @@ func TestREADMELayoutMatchesTheTree(t *testing.T) {
 	}
 	for dir := range onDisk {
 		if !listed[dir] && !listed[filepath.Dir(dir)+"/"] {
-			t.Errorf("package %s is not in the README's layout table", dir)
+			t.Errorf("package %s is not in the layout table of CONTRIBUTING.md", dir)
 		}
 	}
 	for dir := range listed {
 		if !onDisk[dir] {
-			t.Errorf("the README's layout table lists %s, which holds no package", dir)
+			t.Errorf("the layout table of CONTRIBUTING.md lists %s, which holds no package", dir)
 		}
 	}
 }

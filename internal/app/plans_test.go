@@ -273,3 +273,36 @@ func lineDiff(want, got string) string {
 	}
 	return b.String()
 }
+
+// publicImages are images anyone can pull, which an example that must pass
+// as copied may use.
+var publicImages = []string{"ghcr.io/knative/helloworld-go:latest"}
+
+// The README's first example is the pull-request preview, complete, and it
+// passes as copied: its images are public, and it runs on the runner's own
+// cluster, with no secret.
+func TestREADMEStartsWithThePreview(t *testing.T) {
+	first := readmeSteps(t)[0]
+	if !strings.HasPrefix(first.Title, "README.md example 1,") {
+		t.Fatalf("the first step that uses the action is %s", first.Title)
+	}
+	if img := first.With["image"]; !slices.Contains(publicImages, img) {
+		t.Errorf("the first example runs %q, which is not a public image (%v)", img, publicImages)
+	}
+	if c := first.With["cluster"]; c != "" && c != "kind" {
+		t.Errorf("the first example runs on cluster %q: it must need no cloud", c)
+	}
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := strings.SplitN(strings.SplitN(string(data), "```yaml\n", 2)[1], "```", 2)[0]
+	for _, want := range []string{"pull_request:", "types: [opened, synchronize, reopened, closed]", "pull-requests: write", "deployments: write", "uses: knative-preview/action@v1"} {
+		if !strings.Contains(block, want) {
+			t.Errorf("the README's first YAML block lacks %q: it must be the complete preview workflow", want)
+		}
+	}
+	if strings.Contains(block, "secrets.") {
+		t.Error("the README's first YAML block needs a secret")
+	}
+}
