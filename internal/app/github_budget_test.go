@@ -70,7 +70,10 @@ func TestIntegrationGitHubTroubleIsAWarning(t *testing.T) {
 		outs, _ := os.ReadFile(outFile)
 		r := run{code: code, outputs: parseOutputs(string(outs)), log: log.String()}
 		r.overrun = ended.Sub(log.last("::endgroup::"))
-		r.warnings = strings.Count(r.log, "::warning::")
+		// The loopback API server's warning is the test bed's (this machine
+		// runs no Docker to say whether the action's container reaches
+		// the runner's loopback), not GitHub's: it is not counted.
+		r.warnings = strings.Count(r.log, "::warning::") - strings.Count(r.log, "::warning::the API server https://127.0.0.1:")
 		return r
 	}
 
@@ -109,7 +112,7 @@ func TestIntegrationGitHubTroubleIsAWarning(t *testing.T) {
 			svc, cleanSvc := fmt.Sprintf("app-pr-%d", c.number), "app-pr-1"
 			for name, want := range clean.outputs {
 				switch name {
-				case "comment-url", "install-seconds", "ready-seconds", "cold-start-ms", "cold-start-p95-ms", "cold-start-first-ms", "cold-start-samples", "warm-p50-ms":
+				case "comment-url", "install-seconds", "ready-seconds", "cold-start-ms", "cold-start-p95-ms", "cold-start-first-ms", "cold-start-samples-json", "warm-p50-ms":
 					// Not GitHub's: the measured times differ from run to run.
 					if name != "comment-url" && got.outputs[name] == "" {
 						t.Errorf("output %s is missing", name)
