@@ -141,13 +141,12 @@ type Problem struct {
 	Text  string
 }
 
-// Load reads the service file and the objects' files (paths as given),
-// puts the images in, and checks all of it that can be checked without a
-// cluster: strict reading, a namespace other than the preview's, a
-// cluster-scoped object, a file without a Service, a name given twice,
-// and Knative's own validation. It returns every problem at once; the App
-// is nil when there is one.
-func Load(serviceFile string, objectPaths []string, images Replacements, namespace string) (*App, []Problem) {
+// Read reads the service file and the objects' files (paths as given)
+// and checks what they hold without a cluster: strict reading, a
+// namespace other than the preview's, a cluster-scoped object, a file
+// without a Service, a name given twice. It returns every problem at
+// once, and what it could read.
+func Read(serviceFile string, objectPaths []string, namespace string) (*App, []Problem) {
 	var problems []Problem
 	add := func(in string, texts ...string) {
 		for _, t := range Clean(texts) {
@@ -175,13 +174,29 @@ func Load(serviceFile string, objectPaths []string, images Replacements, namespa
 		app.Objects = append(app.Objects, objs...)
 	}
 	add("objects", CheckObjects(app.Objects, namespace)...)
+	return app, problems
+}
+
+// Load is Read, then the images put in and the Services checked by
+// Knative's own validation: what a deploy needs. Every problem at once;
+// the App is nil when there is one.
+func Load(serviceFile string, objectPaths []string, images Replacements, namespace string) (*App, []Problem) {
+	app, problems := Read(serviceFile, objectPaths, namespace)
+	if len(problems) > 0 {
+		// Images checked against half the app would be wrong: a
+		// replacement would seem to match nothing.
+		return nil, problems
+	}
 	for _, p := range images.Apply(app.Services, app.Objects) {
-		add(p.Input, p.Text)
+		problems = append(problems, Problem{Input: p.Input, Text: Clean([]string{p.Text})[0]})
 	}
 	// Knative's validation would only repeat what is wrong already (an
-	// image that still says $IMAGE, say): it runs on Services read whole.
-	if !slices.ContainsFunc(problems, func(p Problem) bool { return p.Input != "objects" }) {
-		add("service-file", Validate(app.Services, namespace)...)
+	// image that still says $IMAGE, say): it runs on Services whose
+	// images are in.
+	if len(problems) == 0 {
+		for _, t := range Clean(Validate(app.Services, namespace)) {
+			problems = append(problems, Problem{Input: "service-file", Text: t})
+		}
 	}
 	if len(problems) > 0 {
 		return nil, problems

@@ -242,7 +242,7 @@ spec:
 // The shop of testdata loads whole: two Services, images put in, three
 // objects.
 func TestLoadTheShop(t *testing.T) {
-	app, problems := Load(filepath.Join("testdata", "shop", "services.yaml"), []string{filepath.Join("testdata", "shop", "objects")},
+	app, problems := Load(filepath.Join("..", "..", "testdata", "shop", "services.yaml"), []string{filepath.Join("..", "..", "testdata", "shop", "objects")},
 		Replacements{Image: "ghcr.io/acme/shop-web:pr-7", More: []Replacement{{Repository: "ghcr.io/acme/shop-api", Ref: "ghcr.io/acme/shop-api:pr-7", Line: 1}}}, "shop-pr-7")
 	if len(problems) > 0 {
 		t.Fatal(problems)
@@ -284,11 +284,15 @@ func TestLoadSaysEveryProblem(t *testing.T) {
 		"service-file: " + empty + " holds no Knative Service",
 		"objects: " + filepath.Join(dir, "missing") + " cannot be read",
 		"objects: Namespace x is cluster-scoped",
-		"image: ghcr.io/acme/app:1: no container's image",
 	} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("the problems lack %q:\n%s", want, joined)
 		}
+	}
+	services := write("services.yaml", twoServices)
+	_, problems = Load(services, nil, Replacements{Image: "ghcr.io/acme/app:1", More: []Replacement{{Repository: "ghcr.io/acme/none", Ref: "ghcr.io/acme/none:1", Line: 2}}}, "ns")
+	if len(problems) != 1 || problems[0].Input != "images" || !strings.Contains(problems[0].Text, "line 2: no container's image is of repository ghcr.io/acme/none") {
+		t.Errorf("an image that nothing runs: %v", problems)
 	}
 	_, problems = Load(filepath.Join(dir, "nope.yaml"), nil, Replacements{}, "ns")
 	if len(problems) != 1 || problems[0].Input != "service-file" || !strings.Contains(problems[0].Text, "cannot be read") {

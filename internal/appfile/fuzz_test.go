@@ -18,7 +18,7 @@ import (
 // the image replacements run on what it read. The seeds (`go test` runs
 // them) are the test data's shop, the unit tests' files, and broken ones.
 func FuzzReadServices(f *testing.F) {
-	shop, err := os.ReadFile(filepath.Join("testdata", "shop", "services.yaml"))
+	shop, err := os.ReadFile(filepath.Join("..", "..", "testdata", "shop", "services.yaml"))
 	if err != nil {
 		f.Fatal(err)
 	}

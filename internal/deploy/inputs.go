@@ -21,7 +21,7 @@ const DefaultNamespace = "default"
 
 // Inputs are the inputs of the deploy stage (image is the configuration's:
 // the cluster target reads it too).
-var Inputs = []input.Def{
+var Inputs = slices.Concat([]input.Def{
 	{
 		Name:        "mode",
 		Default:     string(modeAuto),
@@ -29,12 +29,12 @@ var Inputs = []input.Def{
 	},
 	{
 		Name:        "service",
-		Description: "Name of the Knative Service. Empty: the repository's name, made a DNS label (shortened with a hash suffix when too long); in a pull request without a tag, that name and -pr-<number>, a Service per pull request.",
+		Description: "Name of the Knative Service. Empty: the repository's name, made a DNS label (shortened with a hash suffix when too long); in a pull request without a tag or namespace auto, that name and -pr-<number>, a Service per pull request. With service-file: the file's Service the single-Service inputs apply to (default: its first).",
 	},
 	{
 		Name:        "namespace",
 		Default:     DefaultNamespace,
-		Description: "Namespace of the Knative Service; created (and labelled as managed by this action) when missing.",
+		Description: "Namespace of the Knative Service; created (and labelled as managed by this action) when missing. auto: in a pull request, <repository>-pr-<number>, the pull request's own: created labelled with it, the Services keep their names, and closing the pull request deletes the namespace as a whole; outside a pull request, default.",
 	},
 	{
 		Name:        "env",
@@ -93,7 +93,7 @@ var Inputs = []input.Def{
 	},
 	{
 		Name:        "tag",
-		Description: "Traffic tag: the new revision gets its own URL (<tag>-<service>.<namespace>.<domain>) without taking the main route's traffic, as previews want; each tag has its own Secrets, and down removes only its tag. auto: pr-<number> in a pull request (a preview per pull request on the repository's Service), no tag otherwise.",
+		Description: "Traffic tag: the new revision gets its own URL (<tag>-<service>.<namespace>.<domain>) without taking the main route's traffic, as previews want; each tag has its own Secrets, and down removes only its tag. auto: pr-<number> in a pull request (a preview per pull request on the repository's Service), no tag otherwise. Not with service-file.",
 	},
 	{
 		Name:        "registry-username",
@@ -104,7 +104,7 @@ var Inputs = []input.Def{
 		Secret:      true,
 		Description: "Password or token for pulling a private image, with registry-username; masked in the log. Empty for an image of the repository owner's on ghcr.io: github-token, which needs `permissions: packages: read`. The job's token expires when the job ends: a preview on a cluster that outlives the job and must pull again later (a new node, a restart) needs a personal access token with read:packages, or a public package.",
 	},
-}
+}, appInputs)
 
 const acceptDNSLabel = "lower-case letters, digits and '-', starting with a letter, ending with a letter or digit, at most %d characters"
 
@@ -119,8 +119,6 @@ const acceptDNSLabel = "lower-case letters, digits and '-', starting with a lett
 func Parse(r *input.Reader, image, githubToken string, pr *PullRequest) Options {
 	o := Options{Image: image}
 	parsePreview(r, &o, pr)
-	o.Registry = parseRegistry(r, image, githubToken)
-	o.Namespace = parseNamespace(r)
 	parseContainer(r, &o)
 	parseScale(r, &o)
 	parseMetadata(r, &o)
@@ -131,6 +129,8 @@ func Parse(r *input.Reader, image, githubToken string, pr *PullRequest) Options 
 		}
 	}
 	o.Visibility = Visibility(r.OneOf("visibility", "is not a visibility", string(VisibilityExternal), string(VisibilityClusterLocal)))
+	parseApp(r, &o)
+	o.Registry = parseRegistry(r, o.registryImage(), githubToken)
 	return o
 }
 
@@ -152,6 +152,7 @@ func parsePreview(r *input.Reader, o *Options, pr *PullRequest) {
 			o.Mode, o.Derived.Closing = ModeDown, true
 		}
 	}
+	o.Namespace = parseNamespace(r, o)
 	o.Tag = parseTag(r, o)
 	// A tagged revision is named <service>-<tag>-xxxxx, which must fit a
 	// DNS label too.
@@ -172,13 +173,17 @@ func parsePreview(r *input.Reader, o *Options, pr *PullRequest) {
 	case repoName(repo) != "":
 		// A pull request's own Service: the repository's name, shortened
 		// so that the number stays whole.
+		// In a namespace of its own the Service needs no number.
 		suffix := ""
 		if p := o.Derived.PullRequest; p != nil && o.Tag == "" {
-			suffix = "-pr-" + strconv.Itoa(p.Number)
+			if !o.Derived.OwnNamespace {
+				suffix = "-pr-" + strconv.Itoa(p.Number)
+			}
 			o.Derived.OwnPreview = true
 		}
 		o.Service = serviceName(repoName(repo), maxService-len(suffix)) + suffix
-	case o.Image != "" || o.Mode == ModeDown:
+	case (o.Image != "" || o.Mode == ModeDown) && r.String("service-file") == "":
+		// With a service file the file names the Services.
 		r.Bad("service", "", "is required: there is no repository (GITHUB_REPOSITORY) to name the service after", fmt.Sprintf(acceptDNSLabel, maxService))
 	}
 }
@@ -209,9 +214,22 @@ func parseTag(r *input.Reader, o *Options) string {
 	return tag
 }
 
-// parseNamespace reads the namespace, refusing the cluster's own.
-func parseNamespace(r *input.Reader) string {
+// parseNamespace reads the namespace, refusing the cluster's own; auto is
+// the pull request's own namespace, or the default outside one.
+func parseNamespace(r *input.Reader, o *Options) string {
 	ns := r.String("namespace")
+	if strings.EqualFold(ns, NamespaceAuto) {
+		p := o.Derived.PullRequest
+		if p == nil {
+			return DefaultNamespace
+		}
+		if repoName(repository(r)) == "" {
+			r.Bad("namespace", ns, "needs the repository's name (GITHUB_REPOSITORY) to name the pull request's namespace", "a namespace name")
+			return ""
+		}
+		o.Derived.OwnNamespace = true
+		return PullRequestNamespace(repository(r), p.Number)
+	}
 	if msgs := validation.IsDNS1123Label(ns); len(msgs) > 0 {
 		r.Bad("namespace", ns, "is not a namespace name ("+strings.Join(msgs, "; ")+")",
 			"lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters")

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/knative-preview/action/internal/appfile"
 )
 
 // Mode is what a run does with the preview. After Parse, it is ModeUp or
@@ -132,6 +134,19 @@ type Options struct {
 	// Registry, when set, is kept in a dockerconfigjson Secret that the
 	// revision lists in imagePullSecrets.
 	Registry *RegistryAuth
+	// App is the app of input service-file: its Knative Services (the one
+	// named Service is the primary, which the inputs above apply to) and
+	// the objects beside them, images put in; nil: one Service running
+	// Image.
+	App *appfile.App
+	// ReadyTimeout is Knative's progress deadline of every new revision
+	// (serving.knative.dev/progress-deadline), and bounds the wait for the
+	// objects beside the Services; 0: Knative's own (10m).
+	ReadyTimeout time.Duration
+	// Measured is the Service whose cold starts are measured and whose
+	// history is kept when it is another of App's than Service; empty:
+	// Service.
+	Measured string
 	// KeepsHistory says the run keeps the preview's figures on the cluster
 	// (the history input is not off): removing a pull request's own
 	// preview removes its history too.
@@ -154,6 +169,61 @@ type Derived struct {
 	// request: then only that pull request's preview is removed. An
 	// explicit mode down removes what it names.
 	Closing bool
+	// OwnNamespace is set when the namespace is the pull request's own
+	// (namespace auto in a pull request): the preview is the namespace,
+	// created labelled with the pull request, and removing the preview
+	// deletes the namespace as a whole.
+	OwnNamespace bool
+}
+
+// NamespaceAuto is the namespace input's value that gives each pull
+// request a namespace of its own (PullRequestNamespace), and means
+// DefaultNamespace outside one.
+const NamespaceAuto = "auto"
+
+// PullRequestNamespace is the namespace of pull request number's preview
+// with namespace auto: the repository's name (the part after the owner,
+// made a DNS label as the default service name is) and -pr-<number>, at
+// most 63 characters with the number kept whole.
+func PullRequestNamespace(repository string, number int) string {
+	suffix := "-pr-" + strconv.Itoa(number)
+	return serviceName(repoName(repository), validation.DNS1123LabelMaxLength-len(suffix)) + suffix
+}
+
+// Deploys reports whether the run deploys anything: an image, or the app
+// of a service file.
+func (o Options) Deploys() bool { return o.Image != "" || o.App != nil }
+
+// ClusterLocal reports whether the Service named name is reachable only
+// inside the cluster: the visibility input for the primary Service, else
+// (and for the primary when the input is external) the file's label.
+func (o Options) ClusterLocal(name string) bool {
+	if name == o.Service && o.Visibility == VisibilityClusterLocal {
+		return true
+	}
+	if o.App != nil {
+		if s := o.App.Service(name); s != nil {
+			return s.Labels[visibilityKey] == string(VisibilityClusterLocal)
+		}
+	}
+	return false
+}
+
+// MeasuredService is the Service whose cold starts are measured.
+func (o Options) MeasuredService() string {
+	if o.Measured != "" {
+		return o.Measured
+	}
+	return o.Service
+}
+
+// HistoryName is whose figures the run keeps: the measured Service's, or
+// for the primary its preview's (with a tag, "<service>.<tag>").
+func (o Options) HistoryName() string {
+	if o.Measured != "" && o.Measured != o.Service {
+		return o.Measured
+	}
+	return o.Preview()
 }
 
 // Secrets returns the values that must be masked in every log and output.
