@@ -54,7 +54,9 @@ func TestWorkloadReadiness(t *testing.T) {
 		}
 	}
 
-	job := func(conds ...batchv1.JobCondition) *batchv1.Job { return &batchv1.Job{Status: batchv1.JobStatus{Conditions: conds}} }
+	job := func(conds ...batchv1.JobCondition) *batchv1.Job {
+		return &batchv1.Job{Status: batchv1.JobStatus{Conditions: conds}}
+	}
 	if done, failed := JobFinished(job()); done || failed != "" {
 		t.Error("a running Job is finished")
 	}
