@@ -131,6 +131,21 @@ func newClients(cl *cluster.Cluster) (*clients, error) {
 	return &clients{kube: kube, serving: sc}, nil
 }
 
+// readyGrace is how long the wait for a Service goes on past its
+// revision's progress deadline (ready-timeout): Knative gives up then and
+// says so within a reconcile; this bounds a Knative that does not.
+const readyGrace = 30 * time.Second
+
+// timings are the Deployer's, with the wait for Ready bounded by the
+// options' ready-timeout when the Deployer sets no bound of its own.
+func (d *Deployer) timings(o Options) timings {
+	t := d.Timings.withDefaults()
+	if o.ReadyTimeout > 0 && d.Timings.Ready <= 0 {
+		t.Ready = o.ReadyTimeout + readyGrace
+	}
+	return t
+}
+
 func (d *Deployer) now() time.Time {
 	if d.Now != nil {
 		return d.Now()
@@ -145,7 +160,7 @@ func (d *Deployer) Up(ctx context.Context, l log.Logger, cl *cluster.Cluster, o 
 	if o.Image == "" || o.Service == "" || o.Namespace == "" {
 		return nil, fmt.Errorf("deploying needs an image, a service name and a namespace (got image %q, service %q, namespace %q)", o.Image, o.Service, o.Namespace)
 	}
-	u := &upRun{d: d, t: d.Timings.withDefaults(), l: l, cl: cl, o: o, id: randomID()}
+	u := &upRun{d: d, t: d.timings(o), l: l, cl: cl, o: o, id: randomID()}
 	if o.Tag != "" {
 		u.revision = o.Service + "-" + o.Tag + "-" + u.id
 	}
@@ -252,7 +267,7 @@ func (u *upRun) write(ctx context.Context) error {
 func (u *upRun) create(ctx context.Context) error {
 	u.l.Infof("creating Knative Service %s with image %s", u.name(), u.o.Image)
 	svc := newService(u.o)
-	apply(svc, u.o, u.id, u.revision, u.loaded())
+	apply(svc, u.o, u.id, u.revision, u.cl.LocalRegistries)
 	_, err := kube.Get(ctx, func(ctx context.Context) (*servingv1.Service, error) {
 		return u.services.Create(ctx, svc, metav1.CreateOptions{})
 	})
@@ -293,7 +308,7 @@ func (u *upRun) update(ctx context.Context) error {
 		if svc.DeletionTimestamp != nil {
 			return fmt.Errorf("it is being deleted: wait until it is gone, or use another service name")
 		}
-		apply(svc, u.o, u.id, u.revision, u.loaded())
+		apply(svc, u.o, u.id, u.revision, u.cl.LocalRegistries)
 		_, err = u.services.Update(ctx, svc, metav1.UpdateOptions{})
 		return err
 	})
@@ -302,10 +317,6 @@ func (u *upRun) update(ctx context.Context) error {
 	}
 	return nil
 }
-
-// loaded says the image was loaded into the nodes, so must not be pulled
-// (the default for :latest).
-func (u *upRun) loaded() bool { return loadedIntoNodes(u.o.Image, u.cl.LocalRegistries) }
 
 // readBack reads the Service as written, and gives the Secrets written
 // before it existed their owner.
@@ -334,7 +345,7 @@ func (u *upRun) readBack(ctx context.Context) error {
 func (u *upRun) waitReady(ctx context.Context) error {
 	w := &waiter{
 		d: u.d, t: u.t, c: u.c, ns: u.o.Namespace, name: u.o.Service, deployID: u.id, revision: u.revision,
-		log: u.l,
+		port: containerPort(u.written), log: u.l,
 	}
 	ready, rev, err := w.wait(ctx, u.written.Generation)
 	if err != nil {
@@ -355,7 +366,7 @@ func (u *upRun) waitReady(ctx context.Context) error {
 // reach requests the URL until it answers: directly, else through the
 // ingress with the URL's host as Host header.
 func (u *upRun) reach(ctx context.Context) error {
-	if u.o.Visibility == VisibilityClusterLocal {
+	if u.o.ClusterLocal(u.o.Service) {
 		u.res.Route = "skipped (cluster-local)"
 		u.l.Infof("%s is cluster-local: not reachable from outside the cluster, so it is not requested", u.res.URL)
 		return nil
@@ -366,6 +377,16 @@ func (u *upRun) reach(ctx context.Context) error {
 	var err error
 	u.res.Route, u.res.Address, u.res.HTTPStatus, err = u.d.reach(ctx, u.t, u.res.URL, ingress, u.l)
 	return err
+}
+
+// containerPort is the port the Service's serving container declares, or
+// 0 for Knative's default.
+func containerPort(svc *servingv1.Service) int32 {
+	spec := svc.Spec.Template.Spec.PodSpec.DeepCopy()
+	if c := servingContainer(spec); len(c.Ports) > 0 {
+		return c.Ports[0].ContainerPort
+	}
+	return 0
 }
 
 // routesLatest reports whether the Service's main route sends traffic to
