@@ -197,6 +197,8 @@ func TestWaitFailureAtTheDeadlineQuotesTheProbe(t *testing.T) {
 	f.clock.Advance(time.Minute)
 	f.status(readyAt(fwGen, corev1.ConditionFalse, "ProgressDeadlineExceeded", "Revision \"web-00002\" failed with message: Initial scale was never achieved."))
 	f.look("Knative giving up", isReady(corev1.ConditionFalse, fwGen))
+	f.kick()
+	f.look("the state after Knative gave up", anyState) // the wait has seen Ready=False begin
 	f.clock.Advance(2 * time.Second)
 	f.kick()
 	r := f.outcome()
