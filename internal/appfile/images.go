@@ -82,7 +82,7 @@ func (r Replacements) Apply(svcs []*servingv1.Service, objs []*unstructured.Unst
 		})
 	}
 	for _, o := range objs {
-		editPodSpecs(o, func(c map[string]any) {
+		EditContainers(o, func(c map[string]any) {
 			img, _ := c["image"].(string)
 			name, _ := c["name"].(string)
 			put(fmt.Sprintf("%s, container %s", Describe(o), orIndex(name)), &img)
@@ -125,9 +125,10 @@ var podSpecPaths = [][]string{
 	{"spec", "jobTemplate", "spec", "template", "spec"},
 }
 
-// editPodSpecs calls f with every container (init containers first) of
-// the pod specs o holds, and keeps what f changed.
-func editPodSpecs(o *unstructured.Unstructured, f func(map[string]any)) {
+// EditContainers calls f with every container (init containers first) of
+// the pod specs o holds (a workload's template, a CronJob's, a Pod's own),
+// and keeps what f changed.
+func EditContainers(o *unstructured.Unstructured, f func(map[string]any)) {
 	paths := podSpecPaths
 	if o.GetKind() == "Pod" && o.GroupVersionKind().Group == "" {
 		paths = [][]string{{"spec"}}
@@ -162,7 +163,7 @@ func ContainerImages(svcs []*servingv1.Service, objs []*unstructured.Unstructure
 		eachContainer(&s.Spec.Template.Spec.PodSpec, func(c *corev1.Container) { add(c.Image) })
 	}
 	for _, o := range objs {
-		editPodSpecs(o, func(c map[string]any) {
+		EditContainers(o, func(c map[string]any) {
 			img, _ := c["image"].(string)
 			add(img)
 		})

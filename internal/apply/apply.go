@@ -497,3 +497,44 @@ func (a *Applier) DryRun(ctx context.Context, objs []*unstructured.Unstructured)
 	}
 	return errors.Join(errs...)
 }
+
+// Live reads the metadata of each object as the cluster has it, in the
+// order given: nil for one that does not exist.
+func (a *Applier) Live(ctx context.Context, objs []*unstructured.Unstructured) ([]*metav1.PartialObjectMetadata, error) {
+	out := make([]*metav1.PartialObjectMetadata, len(objs))
+	for i, o := range objs {
+		m, err := a.mapping(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		err = a.retry(ctx, "reading "+describe(o), func(ctx context.Context) error {
+			live, err := a.meta.Resource(m.Resource).Namespace(namespaceOf(o, m)).Get(ctx, o.GetName(), metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			out[i] = live
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", describe(o), err)
+		}
+	}
+	return out, nil
+}
+
+// Delete deletes the object, letting Kubernetes remove what it owns in
+// the background; one that is gone already is no error.
+func (a *Applier) Delete(ctx context.Context, o *unstructured.Unstructured) error {
+	m, err := a.mapping(ctx, o)
+	if err != nil {
+		return err
+	}
+	background := metav1.DeletePropagationBackground
+	err = a.retry(ctx, "deleting "+describe(o), func(ctx context.Context) error {
+		return a.dyn.Resource(m.Resource).Namespace(namespaceOf(o, m)).Delete(ctx, o.GetName(), metav1.DeleteOptions{PropagationPolicy: &background})
+	})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting %s: %w", describe(o), err)
+	}
+	return nil
+}

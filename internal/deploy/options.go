@@ -244,6 +244,15 @@ func (o Options) Secrets() []string {
 // step a line, for a dry run's plan.
 func (o Options) Plan() []string {
 	svc := fmt.Sprintf("the Knative Service %s/%s", o.Namespace, o.Service)
+	if o.Mode == ModeDown && o.Derived.OwnNamespace {
+		return []string{fmt.Sprintf("delete namespace %s, pull request #%d's own, with everything in it (only if this action labelled it as that pull request's); nothing outside it is touched", o.Namespace, o.Derived.PullRequest.Number)}
+	}
+	if o.Mode == ModeDown && o.App != nil {
+		return []string{o.appDownPlan()}
+	}
+	if o.App != nil {
+		return o.appPlan()
+	}
 	if o.Mode == ModeDown {
 		if o.Tag != "" {
 			return []string{fmt.Sprintf("remove tag %s from %s, and the tag's Secrets unless a route still serves its revision; the Service and its other tags stay", o.Tag, svc)}
@@ -257,14 +266,7 @@ func (o Options) Plan() []string {
 	if pr := o.Derived.PullRequest; pr != nil {
 		first += fmt.Sprintf("; labelled with pull request #%d", pr.Number)
 	}
-	out := []string{first}
-	if len(o.SecretEnv) > 0 {
-		out = append(out, fmt.Sprintf("write the %d secret-env variables into Secret %s/%s, owned by the Service", len(o.SecretEnv), o.Namespace, o.secretName()))
-	}
-	if o.Registry != nil {
-		out = append(out, fmt.Sprintf("write the login to %s (user %s) into Secret %s/%s, owned by the Service and listed in its imagePullSecrets",
-			o.Registry.Server, o.Registry.Username, o.Namespace, o.registrySecretName()))
-	}
+	out := append([]string{first}, o.secretsPlan()...)
 	return append(out,
 		"wait until it is Ready, ending early with the reason when its pods cannot pull the image, crash, lack configuration or cannot be scheduled",
 		"request its URL (directly, else through the ingress with its Host header) until it answers")
@@ -356,5 +358,22 @@ func sortedKeys(m map[string]string) []string {
 		out = append(out, k)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// secretsPlan says which Secrets Up writes.
+func (o Options) secretsPlan() []string {
+	var out []string
+	if len(o.SecretEnv) > 0 {
+		out = append(out, fmt.Sprintf("write the %d secret-env variables into Secret %s/%s, owned by the Service", len(o.SecretEnv), o.Namespace, o.secretName()))
+	}
+	if o.Registry != nil {
+		listed := "its imagePullSecrets"
+		if o.App != nil {
+			listed = "every Service's imagePullSecrets"
+		}
+		out = append(out, fmt.Sprintf("write the login to %s (user %s) into Secret %s/%s, owned by the Service and listed in %s",
+			o.Registry.Server, o.Registry.Username, o.Namespace, o.registrySecretName(), listed))
+	}
 	return out
 }

@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
 	"knative.dev/pkg/apis"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
@@ -340,7 +341,12 @@ func (w *waiter) located(f *failure, revision string) *failure {
 // it restarted, else of the current one. Without a kubelet to ask (or the
 // permission), it says why not.
 func (w *waiter) logTail(ctx context.Context, pod, container string) (string, string) {
-	lines := w.d.LogLines
+	return logTail(ctx, w.c.kube, w.ns, pod, container, w.d.LogLines)
+}
+
+// logTail reads the last lines (default 20) of a container's log, as
+// (*waiter).logTail says.
+func logTail(ctx context.Context, cs kubernetes.Interface, ns, pod, container string, lines int64) (string, string) {
 	if lines <= 0 {
 		lines = 20
 	}
@@ -348,7 +354,7 @@ func (w *waiter) logTail(ctx context.Context, pod, container string) (string, st
 	defer cancel()
 	var first error
 	for _, previous := range []bool{true, false} {
-		raw, err := w.c.kube.CoreV1().Pods(w.ns).GetLogs(pod, &corev1.PodLogOptions{
+		raw, err := cs.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{
 			Container:  container,
 			Previous:   previous,
 			TailLines:  &lines,
