@@ -454,7 +454,7 @@ func (a *Applier) Namespaced(ctx context.Context, objs []*unstructured.Unstructu
 		case err != nil:
 			errs = append(errs, err)
 		case m.Scope.Name() != meta.RESTScopeNameNamespace:
-			errs = append(errs, fmt.Errorf("%s is cluster-scoped on this cluster: only namespaced objects may be applied here", describe(o)))
+			errs = append(errs, fmt.Errorf("%s %s is cluster-scoped on this cluster: only namespaced objects may be applied here", o.GetKind(), o.GetName()))
 		}
 	}
 	return errors.Join(errs...)
