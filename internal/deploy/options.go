@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -376,4 +378,56 @@ func (o Options) secretsPlan() []string {
 			o.Registry.Server, o.Registry.Username, o.Namespace, o.registrySecretName(), listed))
 	}
 	return out
+}
+
+// WithMeasuredAnnotations returns o with the annotations add gives the
+// measured Service's revisions, where the user set none: add is given
+// what the user set (the file's template annotations, and for the primary
+// the annotations input over them) and returns it with its own added. On
+// the primary they become annotations of the input; on another of the
+// app's Services they are added to a copy of its template.
+func (o Options) WithMeasuredAnnotations(add func(map[string]string) map[string]string) Options {
+	if o.App == nil {
+		o.Annotations = add(o.Annotations)
+		return o
+	}
+	name := o.MeasuredService()
+	svc := o.App.Service(name)
+	if svc == nil {
+		return o
+	}
+	user := maps.Clone(svc.Spec.Template.Annotations)
+	if name == o.Service {
+		user = withAll(user, o.Annotations)
+	}
+	added := map[string]string{}
+	for k, v := range add(maps.Clone(user)) {
+		if _, set := user[k]; !set {
+			added[k] = v
+		}
+	}
+	if name == o.Service {
+		o.Annotations = withAll(maps.Clone(o.Annotations), added)
+		return o
+	}
+	app := *o.App
+	app.Services = slices.Clone(app.Services)
+	for i, s := range app.Services {
+		if s.Name == name {
+			c := s.DeepCopy()
+			c.Spec.Template.Annotations = withAll(c.Spec.Template.Annotations, added)
+			app.Services[i] = c
+		}
+	}
+	o.App = &app
+	return o
+}
+
+// withAll is m with every key of more set, m made when nil.
+func withAll(m, more map[string]string) map[string]string {
+	if m == nil && len(more) > 0 {
+		m = map[string]string{}
+	}
+	maps.Copy(m, more)
+	return m
 }

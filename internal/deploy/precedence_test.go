@@ -235,3 +235,39 @@ func TestOtherServicesKeepTheFile(t *testing.T) {
 		t.Errorf("the registry login is not among every Service's imagePullSecrets: %v", c.ImagePullSecrets)
 	}
 }
+
+// What measuring adds to the measured Service's revisions never replaces
+// what the user set: in the file or in input annotations.
+func TestWithMeasuredAnnotations(t *testing.T) {
+	add := func(m map[string]string) map[string]string {
+		m = withAll(m, nil)
+		for k, v := range map[string]string{"autoscaling.knative.dev/window": "6s", "autoscaling.knative.dev/scale-to-zero-pod-retention-period": "0s"} {
+			if _, ok := m[k]; !ok {
+				if m == nil {
+					m = map[string]string{}
+				}
+				m[k] = v
+			}
+		}
+		return m
+	}
+	svcs, _ := appfile.ReadServices([]byte(fileService + "---\n" + strings.Replace(fileService, "name: web", "name: api", 1)))
+	o := Options{Service: "web", App: &appfile.App{Services: svcs}}
+	got := o.WithMeasuredAnnotations(add)
+	if got.Annotations["autoscaling.knative.dev/window"] != "" || got.Annotations["autoscaling.knative.dev/scale-to-zero-pod-retention-period"] != "0s" {
+		t.Errorf("the primary: input annotations %v (the file's window stays)", got.Annotations)
+	}
+	o.Measured = "api"
+	got = o.WithMeasuredAnnotations(add)
+	a := got.App.Service("api").Spec.Template.Annotations
+	if a["autoscaling.knative.dev/window"] != "60s" || a["autoscaling.knative.dev/scale-to-zero-pod-retention-period"] != "0s" || len(got.Annotations) > 0 {
+		t.Errorf("api: %v, input annotations %v", a, got.Annotations)
+	}
+	if _, ok := svcs[1].Spec.Template.Annotations["autoscaling.knative.dev/scale-to-zero-pod-retention-period"]; ok {
+		t.Error("the options' app was changed, not a copy")
+	}
+	img := Options{Service: "web", Image: "x", Annotations: map[string]string{"autoscaling.knative.dev/window": "20s"}}.WithMeasuredAnnotations(add)
+	if img.Annotations["autoscaling.knative.dev/window"] != "20s" || img.Annotations["autoscaling.knative.dev/scale-to-zero-pod-retention-period"] != "0s" {
+		t.Errorf("one image: %v", img.Annotations)
+	}
+}

@@ -82,6 +82,7 @@ func writeReady(b *strings.Builder, r *report.Report, c CommentContext) {
 		fmt.Fprintf(b, "- ready in %s\n", seconds(s.ReadySeconds))
 	}
 	fmt.Fprintf(b, "- cold start: %s\n", coldStartLine(r.Measure))
+	writeServices(b, "", r.Services)
 	if v := threshold(r); v != "" {
 		b.WriteString("\n" + v + "\n")
 	}
