@@ -121,9 +121,10 @@ func (s *runState) subject() *measure.Subject {
 	if d == nil {
 		return nil
 	}
-	for i := range d.Services {
-		if d.Services[i].Service == s.cfg.Deploy.MeasuredService() {
-			d = &d.Services[i]
+	all := d.Services
+	for i := range all {
+		if all[i].Service == s.cfg.Deploy.MeasuredService() {
+			d = &all[i]
 		}
 	}
 	return &measure.Subject{

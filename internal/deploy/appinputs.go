@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -77,7 +78,7 @@ func parseApp(r *input.Reader, o *Options) {
 	}
 	mapped := make([]string, len(paths))
 	for i, p := range paths {
-		mapped[i] = r.Path(p)
+		mapped[i] = workspacePath(r, p)
 	}
 	// Down asks only what is there, not what runs.
 	load := appfile.Read
@@ -86,13 +87,14 @@ func parseApp(r *input.Reader, o *Options) {
 			return appfile.Load(file, paths, appfile.Replacements{Image: o.Image, More: images}, ns)
 		}
 	}
-	app, problems := load(r.Path(file), mapped, o.Namespace)
+	app, problems := load(workspacePath(r, file), mapped, o.Namespace)
 	for _, p := range problems {
 		r.Bad(p.Input, "", p.Text, acceptedBy(p.Input))
 	}
 	if len(problems) > 0 {
 		return
 	}
+	app.File = file // as the user wrote it, for the plan
 	o.App = app
 	primary(r, o, measured)
 }
@@ -105,9 +107,21 @@ func workspaceFiles(r *input.Reader, paths []string) bool {
 		if i == 0 {
 			name = "service-file"
 		}
-		ok = r.InWorkspace(name, r.Path(p)) && ok
+		ok = r.InWorkspace(name, workspacePath(r, p)) && ok
 	}
 	return ok
+}
+
+// workspacePath is where the action reads path: mapped from the runner's
+// host (input.Reader.Path), and a relative path taken from the workspace
+// (GITHUB_WORKSPACE, a container action's working directory; else the
+// current directory), as kind-config is.
+func workspacePath(r *input.Reader, path string) string {
+	path = r.Path(path)
+	if ws := r.Getenv("GITHUB_WORKSPACE"); ws != "" && !filepath.IsAbs(path) {
+		return filepath.Join(ws, path)
+	}
+	return path
 }
 
 // primary makes the service input's Service, or the file's first, the

@@ -85,7 +85,7 @@ func (f *failure) Error() string {
 		fmt.Fprintf(&b, "\nlast lines of the container's log:\n%s", strings.TrimRight(f.Log, "\n"))
 	case f.LogError != "":
 		fmt.Fprintf(&b, "\nthe container's log is unavailable: %s", f.LogError)
-	case f.Reason == "CrashLoopBackOff":
+	case f.Reason == "CrashLoopBackOff" || f.Probe != "":
 		b.WriteString("\nthe container's log is empty")
 	}
 	return b.String()
