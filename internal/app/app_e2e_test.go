@@ -88,9 +88,9 @@ func availableObjects(ctx context.Context, cs kubernetes.Interface, ns string) {
 	}
 }
 
-// copyShop copies the test data's shop into dir and returns the paths of
-// its service file and objects folder there.
-func copyShop(t *testing.T, dir string) (string, string) {
+// copyShop copies the test data's shop into the folder sub of dir and
+// returns the paths of its service file and objects folder there.
+func copyShop(t *testing.T, dir, sub string) (string, string) {
 	t.Helper()
 	src := filepath.Join("..", "..", "testdata", "shop")
 	for _, f := range []string{"services.yaml", "objects/redis.yaml", "objects/settings.yaml"} {
@@ -98,7 +98,7 @@ func copyShop(t *testing.T, dir string) (string, string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dst := filepath.Join(dir, "shop", f)
+		dst := filepath.Join(dir, sub, f)
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +106,7 @@ func copyShop(t *testing.T, dir string) (string, string) {
 			t.Fatal(err)
 		}
 	}
-	return filepath.Join(dir, "shop", "services.yaml"), filepath.Join(dir, "shop", "objects")
+	return filepath.Join(dir, sub, "services.yaml"), filepath.Join(dir, sub, "objects")
 }
 
 // A pull request's preview of a whole app, as a workflow runs the action:
@@ -125,7 +125,7 @@ func TestIntegrationAppPreviewOfAPullRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	file, objects := copyShop(t, dir)
+	file, objects := copyShop(t, dir, "shop")
 
 	step := func(action string, number int, with map[string]string) (result, map[string]string, string) {
 		t.Helper()

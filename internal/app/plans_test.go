@@ -223,6 +223,7 @@ func dryRun(t *testing.T, c planCase) (int, string) {
 	if err := os.MkdirAll(filepath.Join(workspace, "baseline"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	copyShop(t, workspace, "deploy") // the app the README's whole-app example names
 	env := map[string]string{
 		"GITHUB_ACTIONS":       "true",
 		"GITHUB_WORKSPACE":     workspace,
