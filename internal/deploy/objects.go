@@ -95,7 +95,7 @@ func (ow *objectsWait) look(ctx context.Context, wls []workload) (bool, error) {
 	ow.pending = nil
 	var pods []corev1.Pod
 	for _, w := range wls {
-		ready, selector, err := ow.state(ctx, w)
+		ready, selector, failed, err := ow.state(ctx, w)
 		switch {
 		case kube.CutShort(ctx, err):
 			return false, nil
@@ -112,6 +112,9 @@ func (ow *objectsWait) look(ctx context.Context, wls []workload) (bool, error) {
 		if err != nil {
 			ow.lastErr = err
 			return false, nil
+		}
+		if failed != "" {
+			return false, ow.jobFailure(ctx, w, failed, ps)
 		}
 		for i := range ps {
 			if f := podFailure(&ps[i]); f != nil {
@@ -136,40 +139,54 @@ func (ow *objectsWait) look(ctx context.Context, wls []workload) (bool, error) {
 	return false, nil
 }
 
-// state reads whether w is ready, and the selector of its pods; a Job that
-// failed is a *failure.
-func (ow *objectsWait) state(ctx context.Context, w workload) (bool, *metav1.LabelSelector, error) {
+// state reads whether w is ready, the selector of its pods, and for a Job
+// that failed why.
+func (ow *objectsWait) state(ctx context.Context, w workload) (bool, *metav1.LabelSelector, string, error) {
 	apps := ow.cs.AppsV1()
 	switch w.kind {
 	case kube.KindDeployment:
 		d, err := apps.Deployments(ow.ns).Get(ctx, w.name, metav1.GetOptions{})
 		if err != nil {
-			return false, nil, err
+			return false, nil, "", err
 		}
-		return kube.DeploymentAvailable(d), d.Spec.Selector, nil
+		return kube.DeploymentAvailable(d), d.Spec.Selector, "", nil
 	case kube.KindStatefulSet:
 		s, err := apps.StatefulSets(ow.ns).Get(ctx, w.name, metav1.GetOptions{})
 		if err != nil {
-			return false, nil, err
+			return false, nil, "", err
 		}
-		return kube.StatefulSetReady(s), s.Spec.Selector, nil
+		return kube.StatefulSetReady(s), s.Spec.Selector, "", nil
 	case kube.KindDaemonSet:
 		d, err := apps.DaemonSets(ow.ns).Get(ctx, w.name, metav1.GetOptions{})
 		if err != nil {
-			return false, nil, err
+			return false, nil, "", err
 		}
-		return kube.DaemonSetAvailable(d), d.Spec.Selector, nil
+		return kube.DaemonSetAvailable(d), d.Spec.Selector, "", nil
 	}
 	j, err := ow.cs.BatchV1().Jobs(ow.ns).Get(ctx, w.name, metav1.GetOptions{})
 	if err != nil {
-		return false, nil, err
+		return false, nil, "", err
 	}
 	complete, failed := kube.JobFinished(j)
-	if failed != "" {
-		reason, msg, _ := strings.Cut(failed, ": ")
-		return false, nil, &failure{Object: w.String(), Reason: reason, Message: msg}
+	return complete, j.Spec.Selector, failed, nil
+}
+
+// jobFailure says why a Job failed, with the log of a container of its
+// that exited with an error.
+func (ow *objectsWait) jobFailure(ctx context.Context, w workload, failed string, pods []corev1.Pod) *failure {
+	reason, msg, _ := strings.Cut(failed, ": ")
+	f := &failure{Object: w.String(), Reason: reason, Message: msg}
+	for i := len(pods) - 1; i >= 0 && f.Pod == ""; i-- {
+		for _, cs := range pods[i].Status.ContainerStatuses {
+			if t := cs.State.Terminated; t != nil && t.ExitCode != 0 {
+				f.Pod, f.Container = pods[i].Name, cs.Name
+				f.Message = strings.TrimSpace(fmt.Sprintf("%s (its container %s exited with code %d %s)", f.Message, cs.Name, t.ExitCode, t.Reason))
+				f.Log, f.LogError = logTail(ctx, ow.cs, ow.ns, f.Pod, f.Container, ow.lines)
+				break
+			}
+		}
 	}
-	return complete, j.Spec.Selector, nil
+	return f
 }
 
 // pods are the pods selector selects, by name.
