@@ -2,7 +2,8 @@ package deploy
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,7 +80,7 @@ func (p *probeWatch) observe(now time.Time, pods []corev1.Pod, events []corev1.E
 		f.Container = probedContainer(running[o.Name], o.FieldPath)
 	}
 	var out []string
-	for _, name := range p.sortedFailing() {
+	for _, name := range slices.Sorted(maps.Keys(p.failed)) {
 		f := p.failed[name]
 		if p.warned[name] || now.Sub(f.Since) < probeGrace {
 			continue
@@ -94,21 +95,12 @@ func (p *probeWatch) observe(now time.Time, pods []corev1.Pod, events []corev1.E
 // failure at the deadline quotes.
 func (p *probeWatch) last() *probeFailure {
 	var out *probeFailure
-	for _, name := range p.sortedFailing() {
+	for _, name := range slices.Sorted(maps.Keys(p.failed)) {
 		if f := p.failed[name]; out == nil || f.Since.After(out.Since) {
 			out = f
 		}
 	}
 	return out
-}
-
-func (p *probeWatch) sortedFailing() []string {
-	names := make([]string, 0, len(p.failed))
-	for n := range p.failed {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // podReady reports whether the pod's Ready condition is True.
