@@ -125,29 +125,36 @@ var podSpecPaths = [][]string{
 	{"spec", "jobTemplate", "spec", "template", "spec"},
 }
 
-// EditContainers calls f with every container (init containers first) of
-// the pod specs o holds (a workload's template, a CronJob's, a Pod's own),
-// and keeps what f changed.
-func EditContainers(o *unstructured.Unstructured, f func(map[string]any)) {
+// EditPodSpecs calls f with every pod spec o holds (a workload's
+// template, a CronJob's, a Pod's own), and keeps what f changed.
+func EditPodSpecs(o *unstructured.Unstructured, f func(spec map[string]any)) {
 	paths := podSpecPaths
 	if o.GetKind() == "Pod" && o.GroupVersionKind().Group == "" {
 		paths = [][]string{{"spec"}}
 	}
 	for _, p := range paths {
+		spec, ok, err := unstructured.NestedMap(o.Object, p...)
+		if !ok || err != nil {
+			continue
+		}
+		f(spec)
+		_ = unstructured.SetNestedMap(o.Object, spec, p...)
+	}
+}
+
+// EditContainers calls f with every container (init containers first) of
+// the pod specs o holds, and keeps what f changed.
+func EditContainers(o *unstructured.Unstructured, f func(map[string]any)) {
+	EditPodSpecs(o, func(spec map[string]any) {
 		for _, field := range []string{"initContainers", "containers"} {
-			path := append(slices.Clone(p), field)
-			list, ok, err := unstructured.NestedSlice(o.Object, path...)
-			if !ok || err != nil {
-				continue
-			}
+			list, _ := spec[field].([]any)
 			for _, item := range list {
 				if c, ok := item.(map[string]any); ok {
 					f(c)
 				}
 			}
-			_ = unstructured.SetNestedSlice(o.Object, list, path...)
 		}
-	}
+	})
 }
 
 // ContainerImages are the distinct images the Services' and the objects'

@@ -25,7 +25,7 @@ var Inputs = slices.Concat([]input.Def{
 	{
 		Name:        "mode",
 		Default:     string(modeAuto),
-		Description: "auto: down when the run is for a pull request being closed (removing that pull request's preview), up otherwise; up: install and deploy (and measure); down: remove the preview: with a tag, only that tag's route and Secrets, else the Knative Service (and its namespace if this action created it and nothing else is in it). On the command line: the verbs up and down.",
+		Description: "auto: down when the run is for a pull request being closed (removing that pull request's preview), up otherwise; up: install and deploy (and measure); down: remove the preview: with a tag, only that tag's route and Secrets, else the Knative Service (and its namespace if this action created it and nothing else is in it); with namespace auto in a pull request, the pull request's namespace as a whole. On the command line: the verbs up and down.",
 	},
 	{
 		Name:        "service",

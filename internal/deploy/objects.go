@@ -242,8 +242,8 @@ func objectLabels(pr *PullRequest) map[string]string {
 }
 
 // prepareObjects are the app's objects as they are applied: in the
-// preview's namespace, labelled, and with images loaded into the nodes
-// not pulled.
+// preview's namespace, labelled, with images loaded into the nodes not
+// pulled, and the registry login among their pods' imagePullSecrets.
 func prepareObjects(objs []*unstructured.Unstructured, o Options, local []string) []*unstructured.Unstructured {
 	out := make([]*unstructured.Unstructured, len(objs))
 	for i, obj := range objs {
@@ -263,7 +263,22 @@ func prepareObjects(objs []*unstructured.Unstructured, o Options, local []string
 				ct["imagePullPolicy"] = string(corev1.PullIfNotPresent)
 			}
 		})
+		if o.Registry != nil {
+			appfile.EditPodSpecs(c, func(spec map[string]any) { addPullSecret(spec, o.registrySecretName()) })
+		}
 		out[i] = c
 	}
 	return out
+}
+
+// addPullSecret lists the Secret name among a pod spec's imagePullSecrets,
+// once.
+func addPullSecret(spec map[string]any, name string) {
+	refs, _ := spec["imagePullSecrets"].([]any)
+	for _, r := range refs {
+		if m, ok := r.(map[string]any); ok && m["name"] == name {
+			return
+		}
+	}
+	spec["imagePullSecrets"] = append(refs, map[string]any{"name": name})
 }

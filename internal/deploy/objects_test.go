@@ -139,3 +139,29 @@ func TestWaitObjects(t *testing.T) {
 		})
 	}
 }
+
+// The objects are applied in the preview's namespace, labelled, their
+// loaded images not pulled and the registry login listed for their pods.
+func TestPrepareObjects(t *testing.T) {
+	o := Options{Namespace: objNS, Service: "web", Registry: &RegistryAuth{Server: "ghcr.io"}, Derived: Derived{PullRequest: &PullRequest{Number: 7}}}
+	objs := redisObjects(t)
+	out := prepareObjects(objs, o, []string{"index.docker.io"})
+	d := out[0]
+	if d.GetNamespace() != objNS || d.GetLabels()[pullRequestLabel] != "7" || d.GetLabels()["app.kubernetes.io/managed-by"] != "knative-preview" {
+		t.Errorf("Deployment %s/%s labels %v", d.GetNamespace(), d.GetName(), d.GetLabels())
+	}
+	containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
+	if policy, _ := containers[0].(map[string]any)["imagePullPolicy"].(string); policy != "IfNotPresent" {
+		t.Errorf("redis:7, loaded into the nodes, is pulled: %q", policy)
+	}
+	secrets, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "imagePullSecrets")
+	if len(secrets) != 1 || secrets[0].(map[string]any)["name"] != "web-registry" {
+		t.Errorf("imagePullSecrets %v", secrets)
+	}
+	if _, found, _ := unstructured.NestedSlice(out[1].Object, "spec", "template", "spec", "imagePullSecrets"); found {
+		t.Error("a ConfigMap got a pod spec")
+	}
+	if objs[0].GetNamespace() != "" {
+		t.Error("the options' objects were changed, not copies")
+	}
+}
