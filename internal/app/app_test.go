@@ -324,7 +324,7 @@ func TestIntegrationActionWritesEveryOutput(t *testing.T) {
 	// Outputs only other cluster targets write, and the test that shows it.
 	elsewhere := map[string]string{"kubeconfig-path": "TestClusterOutputs", "regression": "TestIntegrationHistoryTrend", "regression-figures": "TestIntegrationHistoryTrend", "comment-url": "TestIntegrationPullRequestPreview",
 		"reachable": "TestIntegrationPullRequestPreview", "reachable-why": "TestIntegrationPullRequestPreview", "removed": "TestIntegrationSweep"}
-	for _, o := range []string{"url", "host-url", "service", "namespace", "revision", "ready-seconds"} {
+	for _, o := range []string{"url", "urls", "host-url", "service", "namespace", "revision", "ready-seconds"} {
 		elsewhere[o] = "TestDeployOutputs"
 	}
 	for _, o := range []string{"cold-start-ms", "cold-start-p95-ms", "cold-start-first-ms", "cold-start-samples-json", "warm-p50-ms"} {
@@ -454,11 +454,13 @@ func TestDeployOutputs(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			out := outputs.NewLocal(outputs.JSON, &bytes.Buffer{}, &bytes.Buffer{})
 			res := &deploy.Result{URL: tt.url, Service: "hello", Namespace: "previews", Revision: "hello-00003", ReadySeconds: 4.26}
+			res.Services = []deploy.Result{*res, {URL: "http://api.previews.svc.cluster.local", Service: "api"}}
 			if err := deployOutputs(out, res, &cluster.Cluster{HostURLBase: tt.base, Domain: "127.0.0.1.sslip.io"}); err != nil {
 				t.Fatal(err)
 			}
 			got := out.Values()
-			want := map[string]string{"url": tt.url, "service": "hello", "namespace": "previews", "revision": "hello-00003", "ready-seconds": "4.3"}
+			want := map[string]string{"url": tt.url, "service": "hello", "namespace": "previews", "revision": "hello-00003", "ready-seconds": "4.3",
+				"urls": `{"api":"http://api.previews.svc.cluster.local","hello":"` + tt.url + `"}`}
 			if tt.wantHost != "" {
 				want["host-url"] = tt.wantHost
 			}

@@ -8,9 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -104,14 +102,7 @@ func TestIntegrationUpDeploysAndMeasures(t *testing.T) {
 	}
 }
 
-// servingBed is releaseBed with what does not run here played for the
-// Services named in namespace ns: Knative's controllers (Deployments
-// available, each Service's status, its revisions' Deployments), the
-// cloud's load balancer (the gateway's address is 127.0.0.1), and the
-// ingress with the autoscaler and the kubelet behind it (an HTTP server on
-// 127.0.0.1:80 that scales a revision up on a request at zero, and down
-// again shortly after). It returns clients, a kubeconfig file and the
-// release manifests' folder.
+// servingBed is appBed for the Services named in namespace ns.
 func servingBed(t *testing.T, ns string, services ...string) (kubernetes.Interface, servingtyped.ServingV1Interface, string, string) {
 	t.Helper()
 	_, cs, sv, kc, dir := servingBedEnv(t, ns, services...)
@@ -121,35 +112,7 @@ func servingBed(t *testing.T, ns string, services ...string) (kubernetes.Interfa
 // servingBedEnv is servingBed that also returns its API server.
 func servingBedEnv(t *testing.T, ns string, services ...string) (*testenv.Env, kubernetes.Interface, servingtyped.ServingV1Interface, string, string) {
 	t.Helper()
-	env, cs, sv, dir := releaseBed(t)
-	ctx := t.Context()
-	testenv.PlayKnative(t, cs)
-	play(t, func() bool { return loadBalancer(ctx, cs) })
-	for _, svc := range services {
-		play(t, func() bool { knativeController(ctx, t, cs, sv, ns, svc); return false })
-	}
-	var mu sync.Mutex
-	ingressOn80(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		svc, ok := strings.CutSuffix(r.Host, "."+ns+".127.0.0.1.sslip.io")
-		if !ok || !slices.Contains(services, svc) {
-			http.NotFound(w, r)
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		rev := latestRevision(ctx, sv, ns, svc)
-		if rev == "" || !scaledUp(ctx, t, cs, ns, rev) {
-			http.Error(w, "no revision", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "hello from", rev)
-		time.AfterFunc(300*time.Millisecond, func() { scaleToZero(cs, ns, rev) })
-	}))
-	kc := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kc, env.Kubeconfig("e2e"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return env, cs, sv, kc, dir
+	return appBedEnv(t, map[string][]string{ns: services})
 }
 
 // play runs f every 50 ms until it returns true or the test ends.

@@ -108,6 +108,17 @@ func deployOutputs(out *outputs.Writer, res *deploy.Result, cl *cluster.Cluster)
 	if res.Revision != "" {
 		errs = append(errs, out.Set("revision", res.Revision), out.Set("ready-seconds", strconv.FormatFloat(res.ReadySeconds, 'f', 1, 64)))
 	}
+	if len(res.Services) > 0 {
+		urls := map[string]string{}
+		for _, s := range res.Services {
+			urls[s.Service] = s.URL
+		}
+		data, err := json.Marshal(urls) // keys sorted: the same app gives the same value
+		if err != nil {
+			return fmt.Errorf("encoding the Services' URLs: %w", err)
+		}
+		errs = append(errs, out.Set("urls", string(data)))
+	}
 	return errors.Join(errs...)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -224,6 +225,7 @@ func dryRun(t *testing.T, c planCase) (int, string) {
 	job := defaultJob()
 	job.env["GOOGLE_CLOUD_PROJECT"] = "acme-project"
 	files := map[string]string{job.workspace + "/baseline/.keep": ""}
+	maps.Copy(files, shopFiles(t, job.workspace+"/deploy")) // the app the README's whole-app example names
 	if c.event != "" {
 		payload, err := os.ReadFile(pullRequestEvent(t, c.event, 7, readmeExpressions["github.sha"], false))
 		if err != nil {

@@ -53,7 +53,7 @@ func (s *runState) rawReport(f found, results []pipeline.Result, err error) *rep
 	if in := f.installed; in != nil {
 		r.Knative = report.Knative{ServingVersion: in.Versions.Serving, Ingress: in.Ingress, IngressVersion: in.Versions.Ingress}
 	}
-	r.Service = f.serviceReport()
+	r.Service, r.Services = f.serviceReport(), f.servicesReport()
 	r.Reachability = f.reach
 	r.Comparison, r.Trend = f.comparison, f.trend
 	for _, res := range results {

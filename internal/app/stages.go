@@ -62,12 +62,12 @@ func buildStages(s *runState) []pipeline.Stage {
 	}
 	s.install = install.NewStage(s.installOptions(), s.cluster)
 	stages = append(stages, s.install)
-	if cfg.Image == "" {
+	if !cfg.Deploy.Deploys() {
 		return stages // Knative only: the user deploys with their own tools
 	}
 	d := cfg.Deploy
 	if cfg.MeasuresColdStarts() {
-		d.Annotations = measure.RevisionAnnotations(d.Annotations)
+		d = d.WithMeasuredAnnotations(measure.RevisionAnnotations)
 	}
 	s.deploy = deploy.NewStage(d, s.cluster)
 	stages = append(stages, s.deploy)
@@ -139,12 +139,18 @@ func (s *runState) installOptions() install.Options {
 	return o
 }
 
-// subject is what the measure stage measures: what the deploy stage
-// deployed.
+// subject is what the measure stage measures: the Service the deploy
+// stage deployed, or of an app the one measure-service names.
 func (s *runState) subject() *measure.Subject {
 	d := s.found().deployed
 	if d == nil {
 		return nil
+	}
+	all := d.Services
+	for i := range all {
+		if all[i].Service == s.cfg.Deploy.MeasuredService() {
+			d = &all[i]
+		}
 	}
 	return &measure.Subject{
 		Service:  d.Namespace + "/" + d.Service,
@@ -165,8 +171,8 @@ func (s *runState) figures() *report.Report {
 
 // historyName is whose history the run keeps: its preview's, so that
 // the tags of one Service do not mix their figures with each other's or
-// the main route's.
-func (s *runState) historyName() string { return s.cfg.Deploy.Preview() }
+// the main route's; of an app, the measured Service's.
+func (s *runState) historyName() string { return s.cfg.Deploy.HistoryName() }
 
 // found is what the stages found, nil where a stage did not run or found
 // nothing.
@@ -218,5 +224,21 @@ func (f found) serviceReport() *report.Service {
 	if d == nil {
 		return nil
 	}
+	return serviceOf(d)
+}
+
+// servicesReport is what the report says of every Service deployed.
+func (f found) servicesReport() []report.Service {
+	if f.deployed == nil {
+		return nil
+	}
+	var out []report.Service
+	for i := range f.deployed.Services {
+		out = append(out, *serviceOf(&f.deployed.Services[i]))
+	}
+	return out
+}
+
+func serviceOf(d *deploy.Result) *report.Service {
 	return &report.Service{Name: d.Service, Namespace: d.Namespace, Revision: d.Revision, URL: d.URL, ReadySeconds: d.ReadySeconds}
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
@@ -370,10 +372,14 @@ func (a *Applier) ApplyObject(ctx context.Context, o *unstructured.Unstructured,
 }
 
 func describe(o *unstructured.Unstructured) string {
-	if ns := o.GetNamespace(); ns != "" {
-		return fmt.Sprintf("%s %s/%s", o.GetKind(), ns, o.GetName())
+	name := o.GetName()
+	if name == "" {
+		name = o.GetGenerateName() + "*"
 	}
-	return fmt.Sprintf("%s %s", o.GetKind(), o.GetName())
+	if ns := o.GetNamespace(); ns != "" {
+		return fmt.Sprintf("%s %s/%s", o.GetKind(), ns, name)
+	}
+	return fmt.Sprintf("%s %s", o.GetKind(), name)
 }
 
 // hash is the hash of an object as we apply it, without our annotation.
@@ -401,13 +407,24 @@ var webhookName = regexp.MustCompile(`failed calling webhook "([^"]+)"`)
 // or retryFor has passed; backoff grows from 100 ms to 5 s, then stays;
 // the first retry is announced.
 func (a *Applier) retry(ctx context.Context, what string, fn func(context.Context) error) error {
-	q := kube.Requester{For: a.retryFor, Cap: 5 * time.Second, Retrying: func(err error) {
+	q := kube.Requester{For: a.retryFor, Cap: 5 * time.Second, Classify: classify, Retrying: func(err error) {
 		a.log.Infof("retrying %s: %s", what, short(explain(err)))
 	}}
 	if err := q.Do(ctx, fn); err != nil {
 		return explain(err)
 	}
 	return nil
+}
+
+// classify says which errors of an apply may pass: kube.Transient's,
+// except the one a server-side apply of an object its schema does not
+// describe gets (a field it does not declare, say), which comes as an
+// internal error but is the object's own.
+func classify(err error) (time.Duration, bool) {
+	if strings.Contains(err.Error(), "failed to create typed patch object") {
+		return 0, false
+	}
+	return 0, kube.Transient(err)
 }
 
 // explain names the admission webhook behind an error, when there is one.
@@ -424,4 +441,100 @@ func short(err error) string {
 		s = s[:200] + "..."
 	}
 	return s
+}
+
+// Namespaced refuses, before anything is written, every object whose kind
+// the cluster serves without a namespace, or does not serve at all; nil
+// when each is namespaced. Every object refused is named at once.
+func (a *Applier) Namespaced(ctx context.Context, objs []*unstructured.Unstructured) error {
+	var errs []error
+	for _, o := range objs {
+		m, err := a.mapping(ctx, o)
+		switch {
+		case err != nil:
+			errs = append(errs, err)
+		case m.Scope.Name() != meta.RESTScopeNameNamespace:
+			errs = append(errs, fmt.Errorf("%s %s is cluster-scoped on this cluster: only namespaced objects may be applied here", o.GetKind(), o.GetName()))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// DryRun applies every object as Apply would, with the server's dry run
+// and strict field validation: the API server checks each against its
+// schema (an unknown field is an error naming it) and its admission
+// webhooks, and nothing is written. An object with a generateName and no
+// name is checked as a create. Every object refused is named at once.
+func (a *Applier) DryRun(ctx context.Context, objs []*unstructured.Unstructured) error {
+	var errs []error
+	for _, o := range objs {
+		m, err := a.mapping(ctx, o)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		data, err := json.Marshal(o.Object)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", describe(o), err))
+			continue
+		}
+		force := true
+		opts := metav1.PatchOptions{DryRun: []string{metav1.DryRunAll}, Force: &force, FieldManager: a.manager, FieldValidation: metav1.FieldValidationStrict}
+		res := a.dyn.Resource(m.Resource).Namespace(namespaceOf(o, m))
+		err = a.retry(ctx, "checking "+describe(o), func(ctx context.Context) error {
+			if o.GetName() == "" {
+				// Only a generateName: checked as a new object beside
+				// what exists (a Job to be made anew, say).
+				_, err := res.Create(ctx, o, metav1.CreateOptions{DryRun: opts.DryRun, FieldManager: a.manager, FieldValidation: opts.FieldValidation})
+				return err
+			}
+			_, err := res.Patch(ctx, o.GetName(), types.ApplyPatchType, data, opts)
+			return err
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", describe(o), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Live reads the metadata of each object as the cluster has it, in the
+// order given: nil for one that does not exist.
+func (a *Applier) Live(ctx context.Context, objs []*unstructured.Unstructured) ([]*metav1.PartialObjectMetadata, error) {
+	out := make([]*metav1.PartialObjectMetadata, len(objs))
+	for i, o := range objs {
+		m, err := a.mapping(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		err = a.retry(ctx, "reading "+describe(o), func(ctx context.Context) error {
+			live, err := a.meta.Resource(m.Resource).Namespace(namespaceOf(o, m)).Get(ctx, o.GetName(), metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			out[i] = live
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", describe(o), err)
+		}
+	}
+	return out, nil
+}
+
+// Delete deletes the object, letting Kubernetes remove what it owns in
+// the background; one that is gone already is no error.
+func (a *Applier) Delete(ctx context.Context, o *unstructured.Unstructured) error {
+	m, err := a.mapping(ctx, o)
+	if err != nil {
+		return err
+	}
+	background := metav1.DeletePropagationBackground
+	err = a.retry(ctx, "deleting "+describe(o), func(ctx context.Context) error {
+		return a.dyn.Resource(m.Resource).Namespace(namespaceOf(o, m)).Delete(ctx, o.GetName(), metav1.DeleteOptions{PropagationPolicy: &background})
+	})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting %s: %w", describe(o), err)
+	}
+	return nil
 }

@@ -275,3 +275,94 @@ metadata: {name: fine, namespace: invalid-objects}
 		}
 	}
 }
+
+// Before an app is applied, every object it may not apply is named at
+// once, and its dry run checks each against the server's schema, strictly,
+// writing nothing.
+func TestIntegrationDryRunAndScopeNameEveryRefusal(t *testing.T) {
+	env := testenv.Shared(t)
+	a, err := New(env.Config, Options{RetryFor: 5 * time.Second}, log.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	cs := kubernetes.NewForConfigOrDie(env.Config)
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "dry"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	objs, err := Decode("app.yaml", []byte(`apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: dry}
+data: {a: b}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: redis, namespace: dry}
+spec:
+  selector: {matchLabels: {app: redis}}
+  template:
+    metadata: {labels: {app: redis}}
+    spec:
+      containers: [{name: redis, image: redis:7, imagePullPolcy: Always}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: redis, namespace: dry}
+spec: {ports: [{port: 99999}]}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate, namespace: dry}
+spec:
+  template:
+    spec:
+      restartPolicy: Sometimes
+      containers: [{name: m, image: app}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs[3].SetName("")
+	objs[3].SetGenerateName("migrate-")
+	err = a.DryRun(ctx, objs)
+	if err == nil {
+		t.Fatal("the dry run refused nothing")
+	}
+	for _, want := range []string{
+		"Deployment dry/redis", `.spec.template.spec.containers[name="redis"].imagePullPolcy: field not declared in schema`,
+		"Service dry/redis", "spec.ports[0].port",
+		"Job dry/migrate-*", "restartPolicy",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the dry run's error lacks %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "ConfigMap") {
+		t.Errorf("a valid ConfigMap was refused: %v", err)
+	}
+	if cms, _ := cs.CoreV1().ConfigMaps("dry").Get(ctx, "settings", metav1.GetOptions{}); cms != nil && cms.Name != "" {
+		t.Error("the dry run wrote the ConfigMap")
+	}
+
+	scoped, _ := Decode("scope.yaml", []byte(`apiVersion: v1
+kind: ConfigMap
+metadata: {name: ok}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: all}
+---
+apiVersion: example.com/v1
+kind: Gadget
+metadata: {name: g}
+`))
+	err = a.Namespaced(ctx, scoped)
+	for _, want := range []string{"ClusterRole all is cluster-scoped on this cluster", "Gadget g: the cluster does not serve this kind"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Namespaced = %v, want it to say %q", err, want)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "ConfigMap") {
+		t.Errorf("a ConfigMap is namespaced: %v", err)
+	}
+}

@@ -81,11 +81,12 @@ type Config struct {
 }
 
 // Measures reports whether the run measures anything (cold starts or warm
-// requests): there is an image, it is reachable from outside the cluster
+// requests): there is an image or an app, the measured Service is
+// reachable from outside the cluster
 // (a cluster-local Service is neither requested nor measured), and some
 // sample or request is asked for.
 func (c *Config) Measures() bool {
-	return c.Image != "" && c.Deploy.Visibility != deploy.VisibilityClusterLocal && c.Measure.Active()
+	return c.Deploy.Deploys() && !c.Deploy.ClusterLocal(c.Deploy.MeasuredService()) && c.Measure.Active()
 }
 
 // MeasuresColdStarts reports whether the run takes cold starts.
@@ -183,8 +184,11 @@ func Parse(raw input.Values, style input.Style, getenv func(string) string) (*Co
 		cfg.GKE = &o
 	case ClusterKind:
 		o := kind.Parse(r, cfg.Image)
+		if app := cfg.Deploy.App; app != nil {
+			o.AppImages = app.Images()
+		}
 		if down {
-			o.ExistingOnly, o.Image, o.LoadImages = true, "", nil
+			o.ExistingOnly, o.Image, o.LoadImages, o.AppImages = true, "", nil, nil
 		}
 		cfg.Kind = &o
 	case clusterKubeconfig:
@@ -265,7 +269,7 @@ func warnUncompared(r *input.Reader, cfg *Config) {
 	switch {
 	case cfg.Baseline.Active() && !cfg.Measures():
 		r.Warn("baseline", "nothing is measured (no image, visibility cluster-local, or cold-start-samples and smoke-requests 0), so there is nothing to compare")
-	case cfg.Image != "" && !cfg.Measures() && cfg.Measure.MaxMedianMs > 0:
+	case cfg.Deploy.Deploys() && !cfg.Measures() && cfg.Measure.MaxMedianMs > 0:
 		r.Warn("cold-start-max-ms", "nothing is measured (visibility cluster-local, or cold-start-samples and smoke-requests 0), so it holds nothing to it")
 	case cfg.Regression.FailOnRegression && !cfg.Baseline.Active():
 		r.Warn("fail-on-regression", "without baseline there is nothing to compare with, so it never fails the job; set baseline to a report file or history")
@@ -285,6 +289,17 @@ func refuseUnmeasurable(r *input.Reader, cfg *Config) {
 	for _, k := range []string{"autoscaling.knative.dev/min-scale", "autoscaling.knative.dev/minScale"} {
 		if v, ok := d.Annotations[k]; ok && strings.TrimSpace(v) != "0" {
 			r.Bad("annotations", k+"="+v, "keeps pods running, so there is no cold start to measure", "no minimum scale above 0 with cold-start-samples above 0, or cold-start-samples: 0")
+		}
+	}
+	if d.MinScale != nil || d.App == nil {
+		return // the input wins over the file
+	}
+	if s := d.App.Service(d.MeasuredService()); s != nil {
+		for _, k := range []string{"autoscaling.knative.dev/min-scale", "autoscaling.knative.dev/minScale"} {
+			if v, ok := s.Spec.Template.Annotations[k]; ok && strings.TrimSpace(v) != "0" && d.Annotations[k] == "" {
+				r.Bad("service-file", "", fmt.Sprintf("Service %s, the one measured, has %s=%s, which keeps pods running, so there is no cold start to measure", s.Name, k, v),
+					"min-scale: 0 (the input wins over the file), measure-service naming another Service, or cold-start-samples: 0")
+			}
 		}
 	}
 }

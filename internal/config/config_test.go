@@ -61,6 +61,7 @@ func TestEveryInputIsRead(t *testing.T) {
 	kc := map[string]string{"cluster": "kubeconfig"}
 	repo := map[string]string{"service": "hello"}
 	kindBase := map[string]string{"cluster": "kind"}
+	shop := map[string]string{"service-file": "../../testdata/shop/services.yaml", "image": "ghcr.io/acme/shop-web:pr-7", "images": "ghcr.io/acme/shop-api=ghcr.io/acme/shop-api:pr-7"}
 	// host-workspace maps the host path of the fixture's folder to the
 	// container's workspace, GITHUB_WORKSPACE (the fixture's folder).
 	fixtureAbs, _ := filepath.Abs(fixture)
@@ -114,6 +115,15 @@ func TestEveryInputIsRead(t *testing.T) {
 		"service-account":     {"runner", func(c *Config) bool { return c.Deploy.ServiceAccount == "runner" }, repo},
 		"visibility":          {"cluster-local", func(c *Config) bool { return c.Deploy.Visibility == "cluster-local" }, repo},
 		"tag":                 {"pr-7", func(c *Config) bool { return c.Deploy.Tag == "pr-7" }, repo},
+		"service-file": {"../../testdata/shop/services.yaml", func(c *Config) bool {
+			return c.Deploy.App != nil && c.Deploy.Service == "web" && len(c.Deploy.App.Services) == 2
+		}, map[string]string{"image": "ghcr.io/acme/shop-web:pr-7"}},
+		"images": {"ghcr.io/acme/shop-api=ghcr.io/acme/shop-api:pr-7", func(c *Config) bool {
+			return c.Deploy.App.Service("api").Spec.Template.Spec.Containers[0].Image == "ghcr.io/acme/shop-api:pr-7"
+		}, shop},
+		"objects":             {"../../testdata/shop/objects", func(c *Config) bool { return len(c.Deploy.App.Objects) == 3 }, shop},
+		"ready-timeout":       {"90s", func(c *Config) bool { return c.Deploy.ReadyTimeout == 90*time.Second }, repo},
+		"measure-service":     {"api", func(c *Config) bool { return c.Deploy.MeasuredService() == "api" }, shop},
 		"cold-start-samples":  {"3", func(c *Config) bool { return c.Measure.Samples == 3 }, nil},
 		"path":                {"/healthz", func(c *Config) bool { return c.Measure.Path == "/healthz" }, nil},
 		"expect-status":       {"204", func(c *Config) bool { return c.Measure.Expect.Status == 204 }, nil},

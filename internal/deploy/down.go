@@ -22,11 +22,15 @@ import (
 )
 
 // Down removes the preview, telling l each step. A pull request's own
+// namespace (namespace auto) is deleted as a whole, with everything in
+// it, and nothing else is touched. Otherwise a pull request's own
 // preview leaves no history behind (with KeepsHistory): the history goes
 // first, so that the namespace may go after the Service; a smoke check's
 // (or a shared Service's) history outlives its Service. Without a tag it
 // deletes the Knative Service (Kubernetes then removes what it owns:
-// revisions, routes, pods, the Secrets), and the namespace when this action
+// revisions, routes, pods, the Secrets), with a service file the app's
+// other Services and the objects beside them (those this action labelled),
+// and the namespace when this action
 // created it and nothing of anyone else's is left in it. With a tag it
 // removes only that tag's traffic entry and Secrets: the Service and its
 // other tags stay. Removing what is not there is no error.
@@ -37,6 +41,9 @@ func (d *Deployer) Down(ctx context.Context, l log.Logger, cl *cluster.Cluster, 
 	c, err := newClients(cl)
 	if err != nil {
 		return err
+	}
+	if o.Derived.OwnNamespace {
+		return deleteOwnNamespace(ctx, c, o, l)
 	}
 	if o.PullRequestsOwn() && o.KeepsHistory {
 		if err := history.Forget(ctx, c.kube, o.Namespace, o.Preview()); err != nil {
@@ -49,6 +56,11 @@ func (d *Deployer) Down(ctx context.Context, l log.Logger, cl *cluster.Cluster, 
 	}
 	if err := deleteService(ctx, c, o, l); err != nil {
 		return ignore(err, errNotTheirs)
+	}
+	if o.App != nil {
+		if err := deleteApp(ctx, cl, c, o, l); err != nil {
+			return err
+		}
 	}
 	// The Secrets are owned by the Service; delete them too in case a
 	// failed run left one without its owner.

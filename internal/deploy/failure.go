@@ -38,10 +38,16 @@ type failure struct {
 	Reason string
 	// Message is what Kubernetes or Knative said, secret values masked.
 	Message string
-	// Revision, Pod and Container locate it; empty when not known.
+	// Revision (or Object, for one of the objects beside an app's
+	// Services), Pod and Container locate it; empty when not known.
 	Revision  string
+	Object    string
 	Pod       string
 	Container string
+	// Probe is what the container's readiness probe said while it kept
+	// failing, and Hint what most often makes it fail; empty when no
+	// probe failed.
+	Probe, Hint string
 	// Log is the end of a crashing container's log, secret values masked;
 	// LogError says why it could not be read.
 	Log      string
@@ -50,9 +56,12 @@ type failure struct {
 
 func (f *failure) Error() string {
 	var b strings.Builder
-	if f.Revision != "" {
+	switch {
+	case f.Object != "":
+		fmt.Fprintf(&b, "%s cannot become ready: ", f.Object)
+	case f.Revision != "":
 		fmt.Fprintf(&b, "revision %s cannot become Ready: ", f.Revision)
-	} else {
+	default:
 		b.WriteString("the Knative Service is not Ready: ")
 	}
 	if f.Pod != "" {
@@ -68,12 +77,15 @@ func (f *failure) Error() string {
 	if a := advice(f.Reason); a != "" {
 		b.WriteString(" (" + a + ")")
 	}
+	if f.Probe != "" {
+		fmt.Fprintf(&b, "; its readiness probe kept failing: %s (%s)", f.Probe, f.Hint)
+	}
 	switch {
 	case f.Log != "":
 		fmt.Fprintf(&b, "\nlast lines of the container's log:\n%s", strings.TrimRight(f.Log, "\n"))
 	case f.LogError != "":
 		fmt.Fprintf(&b, "\nthe container's log is unavailable: %s", f.LogError)
-	case f.Reason == "CrashLoopBackOff":
+	case f.Reason == "CrashLoopBackOff" || f.Probe != "":
 		b.WriteString("\nthe container's log is empty")
 	}
 	return b.String()

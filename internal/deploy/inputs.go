@@ -21,20 +21,20 @@ const DefaultNamespace = "default"
 
 // Inputs are the inputs of the deploy stage (image is the configuration's:
 // the cluster target reads it too).
-var Inputs = []input.Def{
+var Inputs = slices.Concat([]input.Def{
 	{
 		Name:        "mode",
 		Default:     string(modeAuto),
-		Description: "auto: down when the run is for a pull request being closed, or lacking preview-label (removing that pull request's preview), up otherwise; up: install and deploy (and measure); down: remove the preview: with a tag, only that tag's route and Secrets, else the Knative Service (and its namespace if this action created it and nothing else is in it); sweep (for a scheduled workflow on a cluster you keep): remove the previews this action made (found by their labels, in namespace, or every namespace with namespace: \"*\") whose pull request is no longer open, and with max-age those not deployed for longer, as down removes one; edit their comments and set their deployments inactive. On the command line: the verbs up, down and sweep.",
+		Description: "auto: down when the run is for a pull request being closed, or lacking preview-label (removing that pull request's preview), up otherwise; up: install and deploy (and measure); down: remove the preview: with a tag, only that tag's route and Secrets, else the Knative Service (and its namespace if this action created it and nothing else is in it); with namespace auto in a pull request, the pull request's namespace as a whole; sweep (for a scheduled workflow on a cluster you keep): remove the previews this action made (found by their labels, in namespace, or every namespace with namespace: \"*\") whose pull request is no longer open, and with max-age those not deployed for longer, as down removes one; edit their comments and set their deployments inactive. On the command line: the verbs up, down and sweep.",
 	},
 	{
 		Name:        "service",
-		Description: "Name of the Knative Service. Empty: the repository's name, made a DNS label (shortened with a hash suffix when too long); in a pull request without a tag, that name and -pr-<number>, a Service per pull request.",
+		Description: "Name of the Knative Service. Empty: the repository's name, made a DNS label (shortened with a hash suffix when too long); in a pull request without a tag or namespace auto, that name and -pr-<number>, a Service per pull request. With service-file: the file's Service the single-Service inputs apply to (default: its first).",
 	},
 	{
 		Name:        "namespace",
 		Default:     DefaultNamespace,
-		Description: "Namespace of the Knative Service; created (and labelled as managed by this action) when missing. With mode sweep, where to look; \"*\": every namespace.",
+		Description: "Namespace of the Knative Service; created (and labelled as managed by this action) when missing. auto: in a pull request, <repository>-pr-<number>, the pull request's own: created labelled with it, the Services keep their names, and closing the pull request deletes the namespace as a whole; outside a pull request, default. With mode sweep, where to look; \"*\": every namespace.",
 	},
 	{
 		Name:        "env",
@@ -96,7 +96,7 @@ var Inputs = []input.Def{
 	},
 	{
 		Name:        "tag",
-		Description: "Traffic tag: the new revision gets its own URL (<tag>-<service>.<namespace>.<domain>) without taking the main route's traffic, as previews want; each tag has its own Secrets, and down removes only its tag. auto: pr-<number> in a pull request (a preview per pull request on the repository's Service), no tag otherwise.",
+		Description: "Traffic tag: the new revision gets its own URL (<tag>-<service>.<namespace>.<domain>) without taking the main route's traffic, as previews want; each tag has its own Secrets, and down removes only its tag. auto: pr-<number> in a pull request (a preview per pull request on the repository's Service), no tag otherwise. Not with service-file.",
 	},
 	{
 		Name:        "registry-username",
@@ -108,7 +108,7 @@ var Inputs = []input.Def{
 		Secret:      true,
 		Description: "Password or token for pulling a private image, with registry-username; masked in the log. Empty for an image of the repository owner's on ghcr.io: github-token, which needs `permissions: packages: read`. The job's token expires when the job ends: a preview on a cluster that outlives the job and must pull again later (a new node, a restart) needs a personal access token with read:packages, or a public package.",
 	},
-}
+}, appInputs)
 
 const acceptDNSLabel = "lower-case letters, digits and '-', starting with a letter, ending with a letter or digit, at most %d characters"
 
@@ -123,8 +123,6 @@ const acceptDNSLabel = "lower-case letters, digits and '-', starting with a lett
 func Parse(r *input.Reader, image, githubToken string, pr *PullRequest) Options {
 	o := Options{Image: image}
 	parsePreview(r, &o, pr)
-	o.Registry = parseRegistry(r, image, githubToken)
-	o.Namespace = parseNamespace(r, o.Mode)
 	parseContainer(r, &o)
 	parseScale(r, &o)
 	parseMetadata(r, &o)
@@ -135,6 +133,8 @@ func Parse(r *input.Reader, image, githubToken string, pr *PullRequest) Options 
 		}
 	}
 	o.Visibility = Visibility(r.OneOf("visibility", "is not a visibility", string(VisibilityExternal), string(VisibilityClusterLocal)))
+	parseApp(r, &o)
+	o.Registry = parseRegistry(r, o.registryImage(), githubToken)
 	return o
 }
 
@@ -156,6 +156,7 @@ func parsePreview(r *input.Reader, o *Options, pr *PullRequest) {
 			o.Mode, o.Derived.Closing = ModeDown, true
 		}
 	}
+	o.Namespace = parseNamespace(r, o)
 	o.Tag = parseTag(r, o)
 	// A tagged revision is named <service>-<tag>-xxxxx, which must fit a
 	// DNS label too.
@@ -176,13 +177,17 @@ func parsePreview(r *input.Reader, o *Options, pr *PullRequest) {
 	case repoName(repo) != "":
 		// A pull request's own Service: the repository's name, shortened
 		// so that the number stays whole.
+		// In a namespace of its own the Service needs no number.
 		suffix := ""
 		if p := o.Derived.PullRequest; p != nil && o.Tag == "" {
-			suffix = "-" + prName(p.Number)
+			if !o.Derived.OwnNamespace {
+				suffix = "-" + prName(p.Number)
+			}
 			o.Derived.OwnPreview = true
 		}
 		o.Service = serviceName(repoName(repo), maxService-len(suffix)) + suffix
-	case o.Image != "" || o.Mode == ModeDown:
+	case (o.Image != "" || o.Mode == ModeDown) && r.String("service-file") == "":
+		// With a service file the file names the Services.
 		r.Bad("service", "", "is required: there is no repository (GITHUB_REPOSITORY) to name the service after", fmt.Sprintf(acceptDNSLabel, maxService))
 	}
 }
@@ -213,12 +218,25 @@ func parseTag(r *input.Reader, o *Options) string {
 	return tag
 }
 
-// parseNamespace reads the namespace, refusing the cluster's own; a sweep
+// parseNamespace reads the namespace, refusing the cluster's own; auto is
+// the pull request's own namespace, or the default outside one; a sweep
 // may look in every namespace.
-func parseNamespace(r *input.Reader, mode Mode) string {
+func parseNamespace(r *input.Reader, o *Options) string {
 	ns := r.String("namespace")
-	if ns == AllNamespaces && mode == ModeSweep {
+	if ns == AllNamespaces && o.Mode == ModeSweep {
 		return ns
+	}
+	if strings.EqualFold(ns, NamespaceAuto) {
+		p := o.Derived.PullRequest
+		if p == nil {
+			return DefaultNamespace
+		}
+		if repoName(repository(r)) == "" {
+			r.Bad("namespace", ns, "needs the repository's name (GITHUB_REPOSITORY) to name the pull request's namespace", "a namespace name")
+			return ""
+		}
+		o.Derived.OwnNamespace = true
+		return PullRequestNamespace(repository(r), p.Number)
 	}
 	if msgs := validation.IsDNS1123Label(ns); len(msgs) > 0 {
 		r.Bad("namespace", ns, "is not a namespace name ("+strings.Join(msgs, "; ")+")",

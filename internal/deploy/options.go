@@ -4,12 +4,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/knative-preview/action/internal/appfile"
 )
 
 // Mode is what a run does with the preview. After Parse, it is ModeUp or
@@ -140,6 +144,19 @@ type Options struct {
 	// Registry, when set, is kept in a dockerconfigjson Secret that the
 	// revision lists in imagePullSecrets.
 	Registry *RegistryAuth
+	// App is the app of input service-file: its Knative Services (the one
+	// named Service is the primary, which the inputs above apply to) and
+	// the objects beside them, images put in; nil: one Service running
+	// Image.
+	App *appfile.App
+	// ReadyTimeout is Knative's progress deadline of every new revision
+	// (serving.knative.dev/progress-deadline), and bounds the wait for the
+	// objects beside the Services; 0: Knative's own (10m).
+	ReadyTimeout time.Duration
+	// Measured is the Service whose cold starts are measured and whose
+	// history is kept when it is another of App's than Service; empty:
+	// Service.
+	Measured string
 	// KeepsHistory says the run keeps the preview's figures on the cluster
 	// (the history input is not off): removing a pull request's own
 	// preview removes its history too.
@@ -163,6 +180,61 @@ type Derived struct {
 	// request's preview is removed. An explicit mode down removes what it
 	// names.
 	Closing bool
+	// OwnNamespace is set when the namespace is the pull request's own
+	// (namespace auto in a pull request): the preview is the namespace,
+	// created labelled with the pull request, and removing the preview
+	// deletes the namespace as a whole.
+	OwnNamespace bool
+}
+
+// NamespaceAuto is the namespace input's value that gives each pull
+// request a namespace of its own (PullRequestNamespace), and means
+// DefaultNamespace outside one.
+const NamespaceAuto = "auto"
+
+// PullRequestNamespace is the namespace of pull request number's preview
+// with namespace auto: the repository's name (the part after the owner,
+// made a DNS label as the default service name is) and -pr-<number>, at
+// most 63 characters with the number kept whole.
+func PullRequestNamespace(repository string, number int) string {
+	suffix := "-pr-" + strconv.Itoa(number)
+	return serviceName(repoName(repository), validation.DNS1123LabelMaxLength-len(suffix)) + suffix
+}
+
+// Deploys reports whether the run deploys anything: an image, or the app
+// of a service file.
+func (o Options) Deploys() bool { return o.Image != "" || o.App != nil }
+
+// ClusterLocal reports whether the Service named name is reachable only
+// inside the cluster: the visibility input for the primary Service, else
+// (and for the primary when the input is external) the file's label.
+func (o Options) ClusterLocal(name string) bool {
+	if name == o.Service && o.Visibility == VisibilityClusterLocal {
+		return true
+	}
+	if o.App != nil {
+		if s := o.App.Service(name); s != nil {
+			return s.Labels[visibilityKey] == string(VisibilityClusterLocal)
+		}
+	}
+	return false
+}
+
+// MeasuredService is the Service whose cold starts are measured.
+func (o Options) MeasuredService() string {
+	if o.Measured != "" {
+		return o.Measured
+	}
+	return o.Service
+}
+
+// HistoryName is whose figures the run keeps: the measured Service's, or
+// for the primary its preview's (with a tag, "<service>.<tag>").
+func (o Options) HistoryName() string {
+	if o.Measured != "" && o.Measured != o.Service {
+		return o.Measured
+	}
+	return o.Preview()
 }
 
 // Secrets returns the values that must be masked in every log and output.
@@ -183,6 +255,15 @@ func (o Options) Secrets() []string {
 // step a line, for a dry run's plan.
 func (o Options) Plan() []string {
 	svc := fmt.Sprintf("the Knative Service %s/%s", o.Namespace, o.Service)
+	if o.Mode == ModeDown && o.Derived.OwnNamespace {
+		return []string{fmt.Sprintf("delete namespace %s, pull request #%d's own, with everything in it (only if this action labelled it as that pull request's); nothing outside it is touched", o.Namespace, o.Derived.PullRequest.Number)}
+	}
+	if o.Mode == ModeDown && o.App != nil {
+		return []string{o.appDownPlan()}
+	}
+	if o.App != nil {
+		return o.appPlan()
+	}
 	if o.Mode == ModeDown {
 		if o.Tag != "" {
 			return []string{fmt.Sprintf("remove tag %s from %s, and the tag's Secrets unless a route still serves its revision; the Service and its other tags stay", o.Tag, svc)}
@@ -196,14 +277,7 @@ func (o Options) Plan() []string {
 	if pr := o.Derived.PullRequest; pr != nil {
 		first += fmt.Sprintf("; labelled with pull request #%d", pr.Number)
 	}
-	out := []string{first}
-	if len(o.SecretEnv) > 0 {
-		out = append(out, fmt.Sprintf("write the %d secret-env variables into Secret %s/%s, owned by the Service", len(o.SecretEnv), o.Namespace, o.secretName()))
-	}
-	if o.Registry != nil {
-		out = append(out, fmt.Sprintf("write the login to %s (user %s) into Secret %s/%s, owned by the Service and listed in its imagePullSecrets",
-			o.Registry.Server, o.Registry.Username, o.Namespace, o.registrySecretName()))
-	}
+	out := append([]string{first}, o.secretsPlan()...)
 	return append(out,
 		"wait until it is Ready, ending early with the reason when its pods cannot pull the image, crash, lack configuration or cannot be scheduled",
 		"request its URL (directly, else through the ingress with its Host header) until it answers")
@@ -296,4 +370,73 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// secretsPlan says which Secrets Up writes.
+func (o Options) secretsPlan() []string {
+	var out []string
+	if len(o.SecretEnv) > 0 {
+		out = append(out, fmt.Sprintf("write the %d secret-env variables into Secret %s/%s, owned by the Service", len(o.SecretEnv), o.Namespace, o.secretName()))
+	}
+	if o.Registry != nil {
+		listed := "its imagePullSecrets"
+		if o.App != nil {
+			listed = "every Service's imagePullSecrets"
+		}
+		out = append(out, fmt.Sprintf("write the login to %s (user %s) into Secret %s/%s, owned by the Service and listed in %s",
+			o.Registry.Server, o.Registry.Username, o.Namespace, o.registrySecretName(), listed))
+	}
+	return out
+}
+
+// WithMeasuredAnnotations returns o with the annotations add gives the
+// measured Service's revisions, where the user set none: add is given
+// what the user set (the file's template annotations, and for the primary
+// the annotations input over them) and returns it with its own added. On
+// the primary they become annotations of the input; on another of the
+// app's Services they are added to a copy of its template.
+func (o Options) WithMeasuredAnnotations(add func(map[string]string) map[string]string) Options {
+	if o.App == nil {
+		o.Annotations = add(o.Annotations)
+		return o
+	}
+	name := o.MeasuredService()
+	svc := o.App.Service(name)
+	if svc == nil {
+		return o
+	}
+	user := maps.Clone(svc.Spec.Template.Annotations)
+	if name == o.Service {
+		user = withAll(user, o.Annotations)
+	}
+	added := map[string]string{}
+	for k, v := range add(maps.Clone(user)) {
+		if _, set := user[k]; !set {
+			added[k] = v
+		}
+	}
+	if name == o.Service {
+		o.Annotations = withAll(maps.Clone(o.Annotations), added)
+		return o
+	}
+	app := *o.App
+	app.Services = slices.Clone(app.Services)
+	for i, s := range app.Services {
+		if s.Name == name {
+			c := s.DeepCopy()
+			c.Spec.Template.Annotations = withAll(c.Spec.Template.Annotations, added)
+			app.Services[i] = c
+		}
+	}
+	o.App = &app
+	return o
+}
+
+// withAll is m with every key of more set, m made when nil.
+func withAll(m, more map[string]string) map[string]string {
+	if m == nil && len(more) > 0 {
+		m = map[string]string{}
+	}
+	maps.Copy(m, more)
+	return m
 }

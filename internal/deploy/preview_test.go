@@ -272,7 +272,7 @@ func TestApplyPullSecret(t *testing.T) {
 		{Options{Service: "web", Image: "ghcr.io/o/web:3"}, []string{"regcred"}},
 	}
 	for i, s := range steps {
-		apply(svc, s.o, "id", "", false)
+		apply(svc, s.o, "id", "", nil)
 		if got := pulls(); !reflect.DeepEqual(got, s.want) {
 			t.Errorf("run %d (tag %q): imagePullSecrets %v, want %v", i+1, s.o.Tag, got, s.want)
 		}
@@ -296,7 +296,7 @@ func TestApplyPullRequestLabels(t *testing.T) {
 	}
 	svc := userService()
 	for _, s := range steps {
-		apply(svc, s.o, "id", "", false)
+		apply(svc, s.o, "id", "", nil)
 		got := func(m map[string]string) map[string]string {
 			out := map[string]string{}
 			for _, k := range []string{pullRequestLabel, headSHALabel} {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -37,7 +38,10 @@ const (
 	autoscalingPrefix = autoscaling.GroupName + "/"
 	visibilityKey     = "networking.knative.dev/visibility"
 	revisionLabel     = serving.RevisionLabelKey
-	serviceLabel      = serving.ServiceLabelKey
+	// progressDeadlineKey is Knative's progress deadline of a revision:
+	// how long it may take to become ready before Knative gives up.
+	progressDeadlineKey = serving.ProgressDeadlineAnnotationKey
+	serviceLabel        = serving.ServiceLabelKey
 )
 
 // Scalar fields an input sets, as recorded in the applied annotation.
@@ -87,22 +91,23 @@ func newService(o Options) *servingv1.Service {
 	}
 }
 
-// apply sets what the options ask for on svc (a new Service, or a copy of
-// the existing one) and leaves every other field as it is. deployID marks
-// the new revision; revision is its name when it must be chosen here (a
-// tagged deploy pins its tag to it), else empty and Knative names it;
-// loaded says the image was loaded into the nodes, so must not be pulled.
-func apply(svc *servingv1.Service, o Options, deployID, revision string, loaded bool) {
+// apply sets what the options ask for on svc (a new Service, a copy of
+// the existing one, or the service file's primary Service) and leaves
+// every other field as it is. deployID marks the new revision; revision
+// is its name when it must be chosen here (a tagged deploy pins its tag to
+// it), else empty and Knative names it; local are the registries whose
+// images were loaded into the nodes, so must not be pulled.
+func apply(svc *servingv1.Service, o Options, deployID, revision string, local []string) {
 	prev := readApplied(svc)
 	var now applied
 	applyLabels(svc, o, prev, &now)
 	applyAnnotations(svc, o, prev, &now)
-	svc.Spec.Template.Annotations[deployIDKey] = deployID
+	applyContainer(svc, o, prev, &now)
+	applyPreview(svc, o, deployID, local)
 	// The revision's name: chosen for a tag; otherwise left to Knative (a
 	// name kept from an earlier revision would make Knative refuse the
 	// changed template).
 	svc.Spec.Template.Name = revision
-	applyContainer(svc, o, prev, &now, loaded)
 	applyPullSecret(&svc.Spec.Template.Spec, o, prev, &now)
 	applyFields(svc, o, prev, &now)
 	now.Pinned = routeTraffic(svc, o.Tag, revision, prev.Pinned)
@@ -114,8 +119,58 @@ func apply(svc *servingv1.Service, o Options, deployID, revision string, loaded 
 	svc.Annotations[appliedKey] = string(raw)
 }
 
-// applyLabels sets the labels on the Service and on its revisions, the
-// pull request's among them, and the visibility.
+// applyOther sets on a Service of the app other than the primary what
+// every Service of the preview carries (applyPreview), its revision's
+// progress deadline, and the registry login among its imagePullSecrets;
+// the single-Service inputs are the primary's. It is applied server-side,
+// so what an earlier run set and this one does not goes by itself.
+func applyOther(svc *servingv1.Service, o Options, deployID string, local []string) {
+	applyPreview(svc, o, deployID, local)
+	if o.ReadyTimeout > 0 {
+		svc.Spec.Template.Annotations[progressDeadlineKey] = deadline(o.ReadyTimeout)
+	}
+	applyPullSecret(&svc.Spec.Template.Spec, o, applied{}, &applied{})
+}
+
+// applyPreview sets what every Service of a preview carries: this
+// action's label, the pull request's labels (on the Service when it is the
+// pull request's own), the deploy ID that makes every run a new revision,
+// and for each image loaded into the nodes a pull policy that does not
+// pull it.
+func applyPreview(svc *servingv1.Service, o Options, deployID string, local []string) {
+	svc.Labels = orEmpty(svc.Labels)
+	tmpl := &svc.Spec.Template
+	tmpl.Labels, tmpl.Annotations = orEmpty(tmpl.Labels), orEmpty(tmpl.Annotations)
+	if o.App != nil {
+		svc.Labels[kube.ManagedByLabel] = kube.ManagedByValue
+	}
+	for _, k := range []string{pullRequestLabel, headSHALabel} {
+		delete(svc.Labels, k)
+		delete(tmpl.Labels, k)
+	}
+	for k, v := range o.Derived.PullRequest.labels() {
+		tmpl.Labels[k] = v
+		if o.Tag == "" {
+			svc.Labels[k] = v
+		}
+	}
+	tmpl.Annotations[deployIDKey] = deployID
+	spec := &tmpl.Spec.PodSpec
+	for _, cs := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
+		for i := range cs {
+			if loadedIntoNodes(cs[i].Image, local) && cs[i].ImagePullPolicy != corev1.PullNever {
+				cs[i].ImagePullPolicy = corev1.PullIfNotPresent
+			}
+		}
+	}
+}
+
+// deadline is a duration as Knative's progress-deadline annotation takes
+// it: whole seconds.
+func deadline(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second), 10) + "s" }
+
+// applyLabels sets the input's labels on the Service and on its
+// revisions, and the visibility.
 func applyLabels(svc *servingv1.Service, o Options, prev applied, now *applied) {
 	svc.Labels = orEmpty(svc.Labels)
 	tmpl := &svc.Spec.Template
@@ -131,18 +186,6 @@ func applyLabels(svc *servingv1.Service, o Options, prev applied, now *applied) 
 		tmpl.Labels[k] = v
 	}
 	now.Labels = sortedKeys(o.Labels)
-	// The pull request: on the revision, and on the Service when it is the
-	// pull request's own (a tagged preview shares the Service with others).
-	for _, k := range []string{pullRequestLabel, headSHALabel} {
-		delete(svc.Labels, k)
-		delete(tmpl.Labels, k)
-	}
-	for k, v := range o.Derived.PullRequest.labels() {
-		tmpl.Labels[k] = v
-		if o.Tag == "" {
-			svc.Labels[k] = v
-		}
-	}
 	if o.Visibility == VisibilityClusterLocal {
 		svc.Labels[visibilityKey] = string(VisibilityClusterLocal)
 		now.Fields = append(now.Fields, fieldVisibility)
@@ -168,6 +211,9 @@ func applyAnnotations(svc *servingv1.Service, o Options, prev applied, now *appl
 	if o.MaxScale != nil {
 		tmplAnn[maxScaleKey] = itoa(int64(*o.MaxScale))
 	}
+	if o.ReadyTimeout > 0 {
+		tmplAnn[progressDeadlineKey] = deadline(o.ReadyTimeout)
+	}
 	svc.Annotations = orEmpty(svc.Annotations)
 	tmpl.Annotations = orEmpty(tmpl.Annotations)
 	replaceKeys(svc.Annotations, prev.Annotations, svcAnn)
@@ -176,12 +222,13 @@ func applyAnnotations(svc *servingv1.Service, o Options, prev applied, now *appl
 	now.TemplateAnnotations = sortedKeys(tmplAnn)
 }
 
-// applyContainer sets the serving container's image and environment.
-func applyContainer(svc *servingv1.Service, o Options, prev applied, now *applied, loaded bool) {
+// applyContainer sets the serving container's image (a service file's
+// has its own) and environment: a variable the file sets too takes the
+// input's value, the file's others stay.
+func applyContainer(svc *servingv1.Service, o Options, prev applied, now *applied) {
 	c := servingContainer(&svc.Spec.Template.Spec.PodSpec)
-	c.Image = o.Image
-	if loaded {
-		c.ImagePullPolicy = corev1.PullIfNotPresent
+	if o.App == nil {
+		c.Image = o.Image
 	}
 	var names []string
 	for _, e := range o.Env {

@@ -33,7 +33,7 @@ func fullOptions() Options {
 func TestApplyNewService(t *testing.T) {
 	o := fullOptions()
 	svc := newService(o)
-	apply(svc, o, "id123", "", false)
+	apply(svc, o, "id123", "", nil)
 
 	if svc.Labels[kube.ManagedByLabel] != kube.ManagedByValue || svc.Labels["team"] != "web" || svc.Labels[visibilityKey] != string(VisibilityClusterLocal) {
 		t.Errorf("service labels: %v", svc.Labels)
@@ -106,7 +106,7 @@ func userService() *servingv1.Service {
 func TestApplyKeepsTheUsersFields(t *testing.T) {
 	svc := userService()
 	o := Options{Service: "web", Namespace: "ns", Image: "ghcr.io/o/web:v2", Env: []EnvVar{{"A", "new"}}, Port: 8081, Labels: map[string]string{"team": "web"}}
-	apply(svc, o, "id1", "", false)
+	apply(svc, o, "id1", "", nil)
 
 	if svc.Labels["owner"] != "alice" || svc.Labels[kube.ManagedByLabel] != "helm" || svc.Labels["team"] != "web" {
 		t.Errorf("labels: %v (the user's must stay, ours be added, managed-by not taken over)", svc.Labels)
@@ -146,10 +146,10 @@ func TestApplyRemovesWhatTheLastRunSetOnly(t *testing.T) {
 	svc := userService()
 	first := fullOptions()
 	first.Visibility = VisibilityClusterLocal
-	apply(svc, first, "id1", "", false)
+	apply(svc, first, "id1", "", nil)
 
 	second := Options{Service: "web", Namespace: "ns", Image: "ghcr.io/o/web:v3", Visibility: VisibilityExternal}
-	apply(svc, second, "id2", "", false)
+	apply(svc, second, "id2", "", nil)
 
 	tm := svc.Spec.Template
 	app := tm.Spec.Containers[1]
@@ -191,7 +191,7 @@ func TestApplyTagPinsTheMainRoute(t *testing.T) {
 		{Tag: "latest", LatestRevision: ptr(true), Percent: ptr(int64(0))},
 	}
 	o := Options{Service: "web", Namespace: "ns", Image: "x", Tag: "pr-7"}
-	apply(svc, o, "abcde", "web-pr-7-abcde", false)
+	apply(svc, o, "abcde", "web-pr-7-abcde", nil)
 
 	want := []servingv1.TrafficTarget{
 		{RevisionName: "web-00001", LatestRevision: ptr(false), Percent: ptr(int64(100))},
@@ -207,7 +207,7 @@ func TestApplyTagPinsTheMainRoute(t *testing.T) {
 	}
 
 	// An untagged run gives the main route back to the latest revision.
-	apply(svc, Options{Service: "web", Namespace: "ns", Image: "y"}, "fghij", "", false)
+	apply(svc, Options{Service: "web", Namespace: "ns", Image: "y"}, "fghij", "", nil)
 	main := svc.Spec.Traffic[0]
 	if main.RevisionName != "" || main.LatestRevision == nil || !*main.LatestRevision || *main.Percent != 100 {
 		t.Errorf("main route after an untagged run: %s", traffic(svc.Spec.Traffic[:1]))
@@ -220,7 +220,7 @@ func TestApplyTagPinsTheMainRoute(t *testing.T) {
 func TestApplyTagOnANewService(t *testing.T) {
 	o := Options{Service: "web", Namespace: "ns", Image: "x", Tag: "pr-7"}
 	svc := newService(o)
-	apply(svc, o, "abcde", "web-pr-7-abcde", false)
+	apply(svc, o, "abcde", "web-pr-7-abcde", nil)
 	want := []servingv1.TrafficTarget{
 		{LatestRevision: ptr(true), Percent: ptr(int64(100))},
 		{Tag: "pr-7", RevisionName: "web-pr-7-abcde", Percent: ptr(int64(0))},

@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/log"
@@ -51,7 +52,14 @@ func (s *Stage) Result() *Result { return s.result }
 // LeftBehind says what a cut-short Run may leave behind.
 func (s *Stage) LeftBehind() string {
 	svc := fmt.Sprintf("the Knative Service %s/%s", s.o.Namespace, s.o.Service)
+	if s.o.App != nil {
+		svc = fmt.Sprintf("the app's Knative Services (%s) and objects in namespace %s", strings.Join(s.o.App.Names(), ", "), s.o.Namespace)
+	}
 	switch {
+	case s.o.Derived.OwnNamespace && s.o.Mode == ModeUp:
+		return fmt.Sprintf("namespace %s, the pull request's own, exists and what is in it may not be Ready; mode: down (knative-preview down) deletes it", s.o.Namespace)
+	case s.o.Derived.OwnNamespace:
+		return fmt.Sprintf("namespace %s may not be deleted yet; run mode: down again", s.o.Namespace)
 	case s.o.Mode == ModeUp:
 		return svc + " exists and may not be Ready; mode: down (knative-preview down) deletes it"
 	case s.o.Tag != "":

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -96,6 +97,10 @@ type Result struct {
 	Address string
 	// HTTPStatus is the status code of the answer; 0 when skipped.
 	HTTPStatus int
+	// Services are every Service deployed, the one above among them, in
+	// the service file's order; for one image, that one Service. An
+	// element's own Services is empty.
+	Services []Result
 }
 
 // Up creates or updates the Knative Service, waits until it is Ready and
@@ -131,6 +136,21 @@ func newClients(cl *cluster.Cluster) (*clients, error) {
 	return &clients{kube: kube, serving: sc}, nil
 }
 
+// readyGrace is how long the wait for a Service goes on past its
+// revision's progress deadline (ready-timeout): Knative gives up then and
+// says so within a reconcile; this bounds a Knative that does not.
+const readyGrace = 30 * time.Second
+
+// timings are the Deployer's, with the wait for Ready bounded by the
+// options' ready-timeout when the Deployer sets no bound of its own.
+func (d *Deployer) timings(o Options) timings {
+	t := d.Timings.withDefaults()
+	if o.ReadyTimeout > 0 && d.Timings.Ready <= 0 {
+		t.Ready = o.ReadyTimeout + readyGrace
+	}
+	return t
+}
+
 func (d *Deployer) now() time.Time {
 	if d.Now != nil {
 		return d.Now()
@@ -142,10 +162,13 @@ func (d *Deployer) now() time.Time {
 // (failing early with the reason when the new revision cannot start), and
 // checks that its URL answers through the ingress, telling l each step.
 func (d *Deployer) Up(ctx context.Context, l log.Logger, cl *cluster.Cluster, o Options) (*Result, error) {
+	if o.App != nil {
+		return d.upApp(ctx, l, cl, o)
+	}
 	if o.Image == "" || o.Service == "" || o.Namespace == "" {
 		return nil, fmt.Errorf("deploying needs an image, a service name and a namespace (got image %q, service %q, namespace %q)", o.Image, o.Service, o.Namespace)
 	}
-	u := &upRun{d: d, t: d.Timings.withDefaults(), l: l, cl: cl, o: o, id: randomID()}
+	u := &upRun{d: d, t: d.timings(o), l: l, cl: cl, o: o, id: randomID()}
 	if o.Tag != "" {
 		u.revision = o.Service + "-" + o.Tag + "-" + u.id
 	}
@@ -160,10 +183,21 @@ func (d *Deployer) Up(ctx context.Context, l log.Logger, cl *cluster.Cluster, o 
 	}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
-			return u.res, err
+			return u.result(), err
 		}
 	}
-	return u.res, nil
+	return u.result(), nil
+}
+
+// result is what the run deployed as far as it got; nil before the
+// Service was Ready.
+func (u *upRun) result() *Result {
+	if u.res == nil {
+		return nil
+	}
+	out := *u.res
+	out.Services = []Result{*u.res}
+	return &out
 }
 
 // upRun is one Up under way: each step fills in what it found.
@@ -199,7 +233,8 @@ func (u *upRun) connect(ctx context.Context) error {
 		return err
 	}
 	u.c, u.services = c, c.serving.Services(u.o.Namespace)
-	return ensureNamespace(ctx, c.kube, u.o.Namespace, u.l)
+	_, err = ensureNamespace(ctx, c.kube, u.o, u.l)
+	return err
 }
 
 // readExisting reads the Service as it is, if it exists.
@@ -252,7 +287,7 @@ func (u *upRun) write(ctx context.Context) error {
 func (u *upRun) create(ctx context.Context) error {
 	u.l.Infof("creating Knative Service %s with image %s", u.name(), u.o.Image)
 	svc := newService(u.o)
-	apply(svc, u.o, u.id, u.revision, u.loaded())
+	apply(svc, u.o, u.id, u.revision, u.cl.LocalRegistries)
 	_, err := kube.Get(ctx, func(ctx context.Context) (*servingv1.Service, error) {
 		return u.services.Create(ctx, svc, metav1.CreateOptions{})
 	})
@@ -293,7 +328,7 @@ func (u *upRun) update(ctx context.Context) error {
 		if svc.DeletionTimestamp != nil {
 			return fmt.Errorf("it is being deleted: wait until it is gone, or use another service name")
 		}
-		apply(svc, u.o, u.id, u.revision, u.loaded())
+		apply(svc, u.o, u.id, u.revision, u.cl.LocalRegistries)
 		_, err = u.services.Update(ctx, svc, metav1.UpdateOptions{})
 		return err
 	})
@@ -302,10 +337,6 @@ func (u *upRun) update(ctx context.Context) error {
 	}
 	return nil
 }
-
-// loaded says the image was loaded into the nodes, so must not be pulled
-// (the default for :latest).
-func (u *upRun) loaded() bool { return loadedIntoNodes(u.o.Image, u.cl.LocalRegistries) }
 
 // readBack reads the Service as written, and gives the Secrets written
 // before it existed their owner.
@@ -334,7 +365,7 @@ func (u *upRun) readBack(ctx context.Context) error {
 func (u *upRun) waitReady(ctx context.Context) error {
 	w := &waiter{
 		d: u.d, t: u.t, c: u.c, ns: u.o.Namespace, name: u.o.Service, deployID: u.id, revision: u.revision,
-		log: u.l,
+		port: containerPort(u.written), log: u.l,
 	}
 	ready, rev, err := w.wait(ctx, u.written.Generation)
 	if err != nil {
@@ -355,7 +386,7 @@ func (u *upRun) waitReady(ctx context.Context) error {
 // reach requests the URL until it answers: directly, else through the
 // ingress with the URL's host as Host header.
 func (u *upRun) reach(ctx context.Context) error {
-	if u.o.Visibility == VisibilityClusterLocal {
+	if u.o.ClusterLocal(u.o.Service) {
 		u.res.Route = "skipped (cluster-local)"
 		u.l.Infof("%s is cluster-local: not reachable from outside the cluster, so it is not requested", u.res.URL)
 		return nil
@@ -366,6 +397,16 @@ func (u *upRun) reach(ctx context.Context) error {
 	var err error
 	u.res.Route, u.res.Address, u.res.HTTPStatus, err = u.d.reach(ctx, u.t, u.res.URL, ingress, u.l)
 	return err
+}
+
+// containerPort is the port the Service's serving container declares, or
+// 0 for Knative's default.
+func containerPort(svc *servingv1.Service) int32 {
+	spec := svc.Spec.Template.Spec.PodSpec.DeepCopy()
+	if c := servingContainer(spec); len(c.Ports) > 0 {
+		return c.Ports[0].ContainerPort
+	}
+	return 0
 }
 
 // routesLatest reports whether the Service's main route sends traffic to
@@ -421,33 +462,47 @@ func installHint(err error) string {
 }
 
 // ensureNamespace creates the namespace when it is missing, labelled as
-// this action's, so Down may delete it.
-func ensureNamespace(ctx context.Context, cs kubernetes.Interface, name string, l log.Logger) error {
+// this action's (so Down may delete it) and, when it is the pull
+// request's own, with the pull request's number; it says whether it
+// created it. A pull request's own namespace that exists must carry that
+// number: another's is left alone.
+func ensureNamespace(ctx context.Context, cs kubernetes.Interface, o Options, l log.Logger) (bool, error) {
+	name := o.Namespace
 	ns, err := kube.Get(ctx, func(ctx context.Context) (*corev1.Namespace, error) {
 		return cs.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
 	})
 	switch {
 	case err == nil:
 		if ns.DeletionTimestamp != nil {
-			return fmt.Errorf("namespace %s is being deleted: wait until it is gone (kubectl get namespace %s), or use another namespace", name, name)
+			return false, fmt.Errorf("namespace %s is being deleted: wait until it is gone (kubectl get namespace %s), or use another namespace", name, name)
 		}
-		return nil
+		if pr := o.Derived.PullRequest; o.Derived.OwnNamespace && !ownNamespace(ns, pr) {
+			return false, fmt.Errorf("namespace %s exists and is not pull request #%d's preview (labels %s=%s, %s=%d): it is left alone; set input namespace to deploy there", name, pr.Number, kube.ManagedByLabel, kube.ManagedByValue, pullRequestLabel, pr.Number)
+		}
+		return false, nil
 	case !apierrors.IsNotFound(err):
-		return fmt.Errorf("reading namespace %s: %w", name, err)
+		return false, fmt.Errorf("reading namespace %s: %w", name, err)
 	}
 	l.Infof("creating namespace %s", name)
+	labels := map[string]string{kube.ManagedByLabel: kube.ManagedByValue}
+	if o.Derived.OwnNamespace {
+		labels = objectLabels(o.Derived.PullRequest)
+	}
 	// AlreadyExists: a try whose answer was lost, or someone else, made it.
 	err = kube.Request(ctx, func(ctx context.Context) error {
-		_, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
-			Name:   name,
-			Labels: map[string]string{kube.ManagedByLabel: kube.ManagedByValue},
-		}}, metav1.CreateOptions{})
+		_, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}, metav1.CreateOptions{})
 		return err
 	})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("creating namespace %s: %w", name, err)
+		return false, fmt.Errorf("creating namespace %s: %w", name, err)
 	}
-	return nil
+	return err == nil, nil
+}
+
+// ownNamespace reports whether ns is pull request pr's own namespace, as
+// this action labels it.
+func ownNamespace(ns *corev1.Namespace, pr *PullRequest) bool {
+	return pr != nil && ns.Labels[kube.ManagedByLabel] == kube.ManagedByValue && ns.Labels[pullRequestLabel] == strconv.Itoa(pr.Number)
 }
 
 // randomID is five random characters of [a-z0-9], a DNS label part.

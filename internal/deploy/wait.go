@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
 	"knative.dev/pkg/apis"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
@@ -29,7 +30,12 @@ type waiter struct {
 	// revision is the new revision's name: chosen up front for a tag,
 	// otherwise found by its deploy ID.
 	revision string
-	log      log.Logger
+	// port is what the revision's container must listen on, for the
+	// warning about a readiness probe that keeps failing.
+	port int32
+	log  log.Logger
+	// probes follows the revision's failing readiness probes.
+	probes *probeWatch
 }
 
 // state is one look at the Service and its new revision.
@@ -62,6 +68,7 @@ func (w *waiter) wait(ctx context.Context, generation int64) (*servingv1.Service
 	}()
 	failed := w.watchAll(wctx, &wg, kick)
 	p := &waitProgress{what: what}
+	w.probes = newProbeWatch(fmt.Sprintf(portHint, w.portText()))
 	for {
 		s, err := w.look(wctx)
 		if v := w.judge(wctx, p, s, err); v.done {
@@ -139,10 +146,13 @@ func (w *waiter) judge(ctx context.Context, p *waitProgress, s *state, err error
 			p.falseSince = w.d.now()
 		}
 		if w.d.now().Sub(p.falseSince) >= w.t.ErrorWindow {
-			return fail(&failure{Reason: c.Reason, Message: c.Message, Revision: s.revision})
+			return fail(w.withProbe(ctx, &failure{Reason: c.Reason, Message: c.Message, Revision: s.revision}))
 		}
 	} else {
 		p.falseSince = time.Time{}
+	}
+	for _, warning := range w.probes.observe(w.d.now(), s.pods, s.events) {
+		w.log.Warnf("Knative Service %s/%s: %s", w.ns, w.name, warning)
 	}
 	if line := s.summary(); line != p.said {
 		w.log.Infof("%s", line)
@@ -169,6 +179,9 @@ func (w *waiter) timeout(ctx context.Context, what string, last *state, lastErr 
 	diag := "nothing could be read"
 	if last != nil {
 		diag = last.diagnose()
+	}
+	if f := w.probes.last(); f != nil {
+		diag += fmt.Sprintf("; the readiness probe of container %s in pod %s keeps failing: %s (%s)", f.Container, f.Pod, f.Message, w.probes.hint)
 	}
 	if lastErr != nil {
 		diag += "; last error reading it: " + lastErr.Error()
@@ -328,7 +341,12 @@ func (w *waiter) located(f *failure, revision string) *failure {
 // it restarted, else of the current one. Without a kubelet to ask (or the
 // permission), it says why not.
 func (w *waiter) logTail(ctx context.Context, pod, container string) (string, string) {
-	lines := w.d.LogLines
+	return logTail(ctx, w.c.kube, w.ns, pod, container, w.d.LogLines)
+}
+
+// logTail reads the last lines (default 20) of a container's log, as
+// (*waiter).logTail says.
+func logTail(ctx context.Context, cs kubernetes.Interface, ns, pod, container string, lines int64) (string, string) {
 	if lines <= 0 {
 		lines = 20
 	}
@@ -336,7 +354,7 @@ func (w *waiter) logTail(ctx context.Context, pod, container string) (string, st
 	defer cancel()
 	var first error
 	for _, previous := range []bool{true, false} {
-		raw, err := w.c.kube.CoreV1().Pods(w.ns).GetLogs(pod, &corev1.PodLogOptions{
+		raw, err := cs.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{
 			Container:  container,
 			Previous:   previous,
 			TailLines:  &lines,
@@ -355,4 +373,27 @@ func (w *waiter) logTail(ctx context.Context, pod, container string) (string, st
 		return "", ""
 	}
 	return "", first.Error()
+}
+
+// portText says which port the revision's container must listen on.
+func (w *waiter) portText() string {
+	if w.port != 0 {
+		return fmt.Sprintf("%d, the container's port", w.port)
+	}
+	return "8080 unless the container's port says otherwise"
+}
+
+// withProbe adds to a failure what a readiness probe that kept failing
+// said, and the end of that container's log: when Knative gives up on a
+// revision whose container runs but is never ready, that is why.
+func (w *waiter) withProbe(ctx context.Context, f *failure) *failure {
+	pf := w.probes.last()
+	if pf == nil {
+		return f
+	}
+	f.Probe = pf.Message
+	f.Hint = w.probes.hint
+	f.Pod, f.Container = pf.Pod, pf.Container
+	f.Log, f.LogError = w.logTail(ctx, pf.Pod, pf.Container)
+	return f
 }

@@ -5,11 +5,11 @@ package image
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/knative-preview/action/internal/input"
 )
 
 // Accepted says what an image reference looks like, for input problems.
@@ -23,7 +23,7 @@ func Check(ref string) error {
 		if repo := repository(ref); repo != strings.ToLower(repo) {
 			return errors.New("is not an image reference: a repository path must be lower case (only a registry host, with a dot, a port or localhost, may have capitals); in a workflow, lower-case the repository's name, e.g. ${GITHUB_REPOSITORY,,} in a shell step")
 		}
-		return fmt.Errorf("is not an image reference (%s)", printable(err.Error()))
+		return fmt.Errorf("is not an image reference (%s)", input.Printable(err.Error()))
 	}
 	if strings.HasSuffix(ref, ":") {
 		return errors.New("is not an image reference: its tag is empty")
@@ -40,6 +40,18 @@ func Registry(ref string) string {
 		return ""
 	}
 	return r.Context().RegistryStr()
+}
+
+// Name is the repository ref names, with its registry, as
+// go-containerregistry normalises it: index.docker.io/library/redis for
+// redis:7, ghcr.io/org/app for ghcr.io/org/app:v1@sha256:...; its tag and
+// digest are not part of it. Empty when ref is not an image reference.
+func Name(ref string) string {
+	r, err := parse(ref)
+	if err != nil {
+		return ""
+	}
+	return r.Context().Name()
 }
 
 // Digest is the digest ref pins (ghcr.io/org/app@sha256:...), or empty
@@ -105,15 +117,4 @@ func repository(ref string) string {
 		return rest
 	}
 	return ref
-}
-
-// printable is s with its control characters escaped, as %q would: the
-// parser's message quotes the reference, which must not reach the log with
-// a new line or an escape sequence in it.
-func printable(s string) string {
-	if strings.IndexFunc(s, unicode.IsControl) < 0 {
-		return s
-	}
-	q := strconv.Quote(s)
-	return q[1 : len(q)-1]
 }

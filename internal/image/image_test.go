@@ -83,3 +83,22 @@ func TestDigest(t *testing.T) {
 		}
 	}
 }
+
+// A repository is the same whatever its tag or digest, and a short name is
+// Docker Hub's.
+func TestName(t *testing.T) {
+	for ref, want := range map[string]string{
+		"redis":              "index.docker.io/library/redis",
+		"redis:7":            "index.docker.io/library/redis",
+		"docker.io/redis:7":  "index.docker.io/library/redis",
+		"ghcr.io/org/app:v1": "ghcr.io/org/app",
+		"ghcr.io/org/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef": "ghcr.io/org/app",
+		"localhost:5000/app": "localhost:5000/app",
+		"$IMAGE":             "",
+		"":                   "",
+	} {
+		if got := Name(ref); got != want {
+			t.Errorf("Name(%q) = %q, want %q", ref, got, want)
+		}
+	}
+}

@@ -2,7 +2,9 @@ package input
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/knative-preview/action/internal/userinfo"
 )
@@ -68,4 +70,15 @@ func List(err error) []error {
 		return out
 	}
 	return []error{err}
+}
+
+// Printable is s with its control characters escaped, as %q would: a
+// problem that quotes what a user or a file wrote must not reach the log
+// with a new line or an escape sequence in it.
+func Printable(s string) string {
+	if strings.IndexFunc(s, unicode.IsControl) < 0 {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -110,7 +108,7 @@ func look(ctx context.Context, cs kubernetes.Interface, namespaces []string) (re
 			return r, err
 		}
 		for _, d := range list.Items {
-			if available(&d) {
+			if kube.DeploymentAvailable(&d) {
 				r.ready = append(r.ready, ns+"/"+d.Name)
 			} else {
 				r.notReady = append(r.notReady, ns+"/"+d.Name)
@@ -121,7 +119,7 @@ func look(ctx context.Context, cs kubernetes.Interface, namespaces []string) (re
 			return r, err
 		}
 		for _, d := range dss.Items {
-			if daemonSetAvailable(&d) {
+			if kube.DaemonSetAvailable(&d) {
 				r.ready = append(r.ready, daemonSetPrefix+ns+"/"+d.Name)
 			} else {
 				r.notReady = append(r.notReady, daemonSetPrefix+ns+"/"+d.Name)
@@ -136,28 +134,6 @@ func look(ctx context.Context, cs kubernetes.Interface, namespaces []string) (re
 	}
 	r.webhook = ok
 	return r, nil
-}
-
-func available(d *appsv1.Deployment) bool {
-	if d.Status.ObservedGeneration < d.Generation {
-		return false
-	}
-	for _, c := range d.Status.Conditions {
-		if c.Type == appsv1.DeploymentAvailable {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
-}
-
-// daemonSetAvailable says a DaemonSet's controller has seen its current
-// generation and every pod it wants is updated and available. One that
-// wants no pod (no node it may run on) is not: a gateway without pods
-// serves nothing.
-func daemonSetAvailable(d *appsv1.DaemonSet) bool {
-	st := d.Status
-	return st.ObservedGeneration >= d.Generation && st.DesiredNumberScheduled > 0 &&
-		st.UpdatedNumberScheduled >= st.DesiredNumberScheduled && st.NumberAvailable >= st.DesiredNumberScheduled
 }
 
 func webhookReady(ctx context.Context, cs kubernetes.Interface) (bool, error) {
@@ -185,88 +161,15 @@ func diagnose(ctx context.Context, cs kubernetes.Interface, namespaces []string,
 		fmt.Fprintf(&b, "no Deployment found in %s: were the manifests applied?\n", strings.Join(namespaces, ", "))
 	}
 	for _, ref := range last.notReady {
+		kind := kube.KindDeployment
 		if ds, ok := strings.CutPrefix(ref, daemonSetPrefix); ok {
-			diagnoseDaemonSet(ctx, cs, &b, ds)
-			continue
+			kind, ref = kube.KindDaemonSet, ds
 		}
 		ns, name, _ := strings.Cut(ref, "/")
-		d, err := cs.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			fmt.Fprintf(&b, "- Deployment %s: %v\n", ref, err)
-			continue
-		}
-		fmt.Fprintf(&b, "- Deployment %s: %d/%d replicas ready", ref, d.Status.ReadyReplicas, ptrOr(d.Spec.Replicas, 1))
-		for _, c := range d.Status.Conditions {
-			if c.Type == appsv1.DeploymentAvailable || c.Type == appsv1.DeploymentProgressing && c.Status != corev1.ConditionTrue {
-				fmt.Fprintf(&b, "; %s=%s", c.Type, c.Status)
-				if c.Reason != "" {
-					fmt.Fprintf(&b, " (%s: %s)", c.Reason, c.Message)
-				}
-			}
-		}
-		b.WriteString("\n")
-		describePods(ctx, cs, &b, ns, name, d.Spec.Selector)
+		kube.DescribeWorkload(ctx, cs, &b, kind, ns, name)
 	}
 	if !last.webhook {
 		b.WriteString("- the Service knative-serving/webhook has no ready endpoint: the webhook pod is not ready, so Knative objects and its ConfigMaps cannot be changed\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
-}
-
-func diagnoseDaemonSet(ctx context.Context, cs kubernetes.Interface, b *strings.Builder, ref string) {
-	ns, name, _ := strings.Cut(ref, "/")
-	d, err := cs.AppsV1().DaemonSets(ns).Get(ctx, name, metav1.GetOptions{})
-	if err != nil {
-		fmt.Fprintf(b, "- DaemonSet %s: %v\n", ref, err)
-		return
-	}
-	st := d.Status
-	fmt.Fprintf(b, "- DaemonSet %s: %d/%d pods available, %d updated", ref, st.NumberAvailable, st.DesiredNumberScheduled, st.UpdatedNumberScheduled)
-	if st.DesiredNumberScheduled == 0 {
-		b.WriteString(" (no node it may run on, or its controller has not run)")
-	}
-	b.WriteString("\n")
-	describePods(ctx, cs, b, ns, name, d.Spec.Selector)
-}
-
-// describePods writes the pods a workload selects and the last events
-// about the workload and them.
-func describePods(ctx context.Context, cs kubernetes.Interface, b *strings.Builder, ns, name string, selector *metav1.LabelSelector) {
-	names := []string{name}
-	if sel, err := metav1.LabelSelectorAsSelector(selector); err == nil && selector != nil {
-		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
-		if err == nil {
-			if len(pods.Items) == 0 {
-				b.WriteString("    no pods: nothing created them yet (is the cluster's controller manager running?)\n")
-			}
-			for _, p := range pods.Items {
-				names = append(names, p.Name)
-				fmt.Fprintf(b, "    pod %s: %s\n", p.Name, kube.DescribePod(&p))
-			}
-		}
-	}
-	for _, e := range lastEvents(ctx, cs, ns, name, names, 5) {
-		fmt.Fprintf(b, "    event %s %s: %s\n", e.Type, e.Reason, strings.TrimSpace(e.Message))
-	}
-}
-
-// lastEvents returns the newest events about the Deployment, its
-// ReplicaSets (named after it) and its pods.
-func lastEvents(ctx context.Context, cs kubernetes.Interface, ns, deployment string, names []string, n int) []corev1.Event {
-	list, err := cs.CoreV1().Events(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil
-	}
-	out := kube.EventsFor(list.Items, names, []string{deployment + "-"})
-	if len(out) > n {
-		out = out[len(out)-n:]
-	}
-	return out
-}
-
-func ptrOr(p *int32, d int32) int32 {
-	if p == nil {
-		return d
-	}
-	return *p
 }

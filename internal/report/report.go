@@ -41,9 +41,13 @@ type Report struct {
 	Image      Image   `json:"image"`
 	Cluster    Cluster `json:"cluster"`
 	Knative    Knative `json:"knative"`
-	// Service is what the deploy stage deployed; nil when it did not run.
+	// Service is what the deploy stage deployed (of an app, its primary
+	// Service); nil when it did not run.
 	Service *Service `json:"service"`
-	Stages  []Stage  `json:"stages"`
+	// Services are every Service deployed, Service among them, in the
+	// service file's order; empty when the deploy stage did not run.
+	Services []Service `json:"services,omitempty"`
+	Stages   []Stage   `json:"stages"`
 	// Measure is the measure stage's report; nil when it did not run.
 	Measure *measure.Report `json:"measure"`
 	Checks  Checks          `json:"checks"`

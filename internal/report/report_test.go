@@ -42,6 +42,10 @@ func sample() *Report {
 		Cluster: Cluster{Target: "kind", Context: "kind-knative", KubernetesVersion: "v1.34.3", Created: true},
 		Knative: Knative{ServingVersion: "1.20.1", Ingress: "kourier", IngressVersion: "1.20.0"},
 		Service: &Service{Name: "hello", Namespace: "default", Revision: "hello-00001", URL: "http://hello.default.127.0.0.1.sslip.io", ReadySeconds: 8.4},
+		Services: []Service{
+			{Name: "hello", Namespace: "default", Revision: "hello-00001", URL: "http://hello.default.127.0.0.1.sslip.io", ReadySeconds: 8.4},
+			{Name: "api", Namespace: "default", Revision: "api-00001", URL: "http://api.default.svc.cluster.local", ReadySeconds: 7.9},
+		},
 		Stages: []Stage{
 			{Name: "cluster", Ran: true, Seconds: 41.2}, {Name: "install", Ran: true, Seconds: 95.3},
 			{Name: "deploy", Ran: true, Seconds: 9.1}, {Name: "measure", Ran: true, Seconds: 30.5, Error: "smoke check failed"},

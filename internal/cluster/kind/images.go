@@ -69,12 +69,12 @@ func (s imageStore) describe() string {
 // loadImages loads the images of the runner's Docker into every node that
 // lacks them (what `kind load docker-image` does, one platform only) and
 // returns their registries, for Knative to skip tag resolution there. The
-// images are load-images, or else the image input when the runner's Docker
-// has it.
+// images are load-images, or else those the run deploys that the runner's
+// Docker has.
 func (t *target) loadImages(ctx context.Context) ([]string, error) {
 	want, explicit := t.o.LoadImages, len(t.o.LoadImages) > 0
-	if !explicit && t.o.Image != "" {
-		want = []string{t.o.Image}
+	if !explicit {
+		want = t.o.deployed()
 	}
 	if len(want) == 0 {
 		return nil, nil

@@ -174,8 +174,8 @@ func (t *target) Plan() []string {
 	switch {
 	case len(t.o.LoadImages) > 0:
 		p = append(p, fmt.Sprintf("load %s from the runner's Docker into every node", strings.Join(t.o.LoadImages, ", ")))
-	case t.o.Image != "":
-		p = append(p, fmt.Sprintf("load %s into every node if the runner's Docker has it (else the nodes pull it)", t.o.Image))
+	case len(t.o.deployed()) > 0:
+		p = append(p, fmt.Sprintf("load %s into every node if the runner's Docker has it (else the nodes pull it)", strings.Join(t.o.deployed(), ", ")))
 	}
 	p = append(p, fmt.Sprintf("services answer at http://<service>.<namespace>.%s%s from the runner", domain, portSuffix(t.o.HostPort)))
 	return p

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -41,7 +42,8 @@ type Options struct {
 	// ingress NodePort (default 80).
 	HostPort int
 	// LoadImages is the input load-images: images in the runner's Docker to
-	// load into the nodes. Empty means Image, when the runner's Docker has it.
+	// load into the nodes. Empty means Image and AppImages, those the
+	// runner's Docker has.
 	LoadImages []string
 	// KindConfig is the input kind-config: extra kind configuration
 	// (v1alpha4 Cluster YAML), or the path of a file holding it, relative
@@ -49,6 +51,9 @@ type Options struct {
 	KindConfig string
 	// Image is the input image, the image to deploy.
 	Image string
+	// AppImages are the images the app of a service file runs (the job's
+	// put in): like Image, each is loaded when the runner's Docker has it.
+	AppImages []string
 	// ExistingOnly (mode down) uses the cluster only if it exists: nothing
 	// is created, recreated, loaded or checked for the ingress; Connect
 	// fails with cluster.ErrNoCluster when there is no such cluster.
@@ -233,4 +238,16 @@ func withDefaults(o Options) Options {
 		o.HostPort = DefaultHostPort
 	}
 	return o
+}
+
+// deployed are the images the run deploys, for loading when the runner's
+// Docker has them: Image, then AppImages.
+func (o Options) deployed() []string {
+	var out []string
+	for _, img := range append([]string{o.Image}, o.AppImages...) {
+		if img != "" && !slices.Contains(out, img) {
+			out = append(out, img)
+		}
+	}
+	return out
 }

@@ -1,0 +1,284 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/knative-preview/action/internal/appfile"
+	"github.com/knative-preview/action/internal/kube"
+	"github.com/knative-preview/action/internal/log"
+)
+
+// defaultObjectsTimeout bounds the wait for the objects beside the
+// Services without ready-timeout: a Deployment's own progress deadline.
+const defaultObjectsTimeout = 10 * time.Minute
+
+// workload is one of the app's objects that has pods to wait for.
+type workload struct {
+	kind, name string
+}
+
+func (w workload) String() string { return w.kind + " " + w.name }
+
+// workloadsOf are the objects that have pods to wait for: those of apps/v1
+// and batch/v1 that run them.
+func workloadsOf(objs []*unstructured.Unstructured) []workload {
+	var out []workload
+	for _, o := range objs {
+		gvk := o.GroupVersionKind()
+		switch {
+		case gvk.Group == "apps" && slices.Contains([]string{kube.KindDeployment, kube.KindStatefulSet, kube.KindDaemonSet}, gvk.Kind),
+			gvk.Group == "batch" && gvk.Kind == kube.KindJob:
+			out = append(out, workload{gvk.Kind, o.GetName()})
+		}
+	}
+	return out
+}
+
+// objectsWait is one wait for the objects beside an app's Services.
+type objectsWait struct {
+	cs      kubernetes.Interface
+	ns      string
+	now     func() time.Time
+	lines   int64
+	l       log.Logger
+	probes  *probeWatch
+	pending []workload
+	lastErr error
+}
+
+// waitObjects waits until every workload among objs is ready (Deployments,
+// StatefulSets and DaemonSets available, Jobs complete), polling every
+// poll for at most limit. A pod that cannot start (an image that cannot be
+// pulled, a crash loop, missing configuration, no node for it) or a Job
+// that failed ends the wait at once with the reason; a readiness probe
+// that keeps failing is warned about; at the deadline the error is the
+// diagnosis of what is not ready, with what its probe said.
+func waitObjects(ctx context.Context, d *Deployer, cs kubernetes.Interface, ns string, objs []*unstructured.Unstructured, poll, limit time.Duration, l log.Logger) error {
+	wls := workloadsOf(objs)
+	if len(wls) == 0 {
+		return nil
+	}
+	names := make([]string, len(wls))
+	for i, w := range wls {
+		names[i] = w.String()
+	}
+	l.Infof("waiting up to %s for %s: Deployments, StatefulSets and DaemonSets available, Jobs complete", limit, strings.Join(names, ", "))
+	ow := &objectsWait{cs: cs, ns: ns, now: d.now, lines: d.LogLines, l: l, probes: newProbeWatch(workloadHint)}
+	err := wait.PollUntilContextTimeout(ctx, poll, limit, true, func(ctx context.Context) (bool, error) {
+		return ow.look(ctx, wls)
+	})
+	if err == nil {
+		l.Infof("%s ready", strings.Join(names, ", "))
+		return nil
+	}
+	if !wait.Interrupted(err) {
+		return err
+	}
+	return ow.timeout(ctx, limit)
+}
+
+// look reads each workload and its pods once; done when every one is
+// ready, an error when one cannot become so.
+func (ow *objectsWait) look(ctx context.Context, wls []workload) (bool, error) {
+	ow.pending = nil
+	var pods []corev1.Pod
+	for _, w := range wls {
+		ready, selector, failed, err := ow.state(ctx, w)
+		switch {
+		case kube.CutShort(ctx, err):
+			return false, nil
+		case kube.Denied(err), apierrors.IsNotFound(err):
+			return false, fmt.Errorf("reading %s in namespace %s while waiting for it: %w", w, ow.ns, err)
+		case err != nil:
+			ow.lastErr = err // may pass; the deadline bounds it
+			return false, nil
+		case ready:
+			continue
+		}
+		ow.pending = append(ow.pending, w)
+		ps, err := ow.pods(ctx, selector)
+		if err != nil {
+			ow.lastErr = err
+			return false, nil
+		}
+		if failed != "" {
+			return false, ow.jobFailure(ctx, w, failed, ps)
+		}
+		for i := range ps {
+			if f := podFailure(&ps[i]); f != nil {
+				f.Object = w.String()
+				if f.Reason == "CrashLoopBackOff" {
+					f.Log, f.LogError = logTail(ctx, ow.cs, ow.ns, f.Pod, f.Container, ow.lines)
+				}
+				return false, f
+			}
+		}
+		pods = append(pods, ps...)
+	}
+	ow.lastErr = nil
+	if len(ow.pending) == 0 {
+		return true, nil
+	}
+	if events, err := ow.cs.CoreV1().Events(ow.ns).List(ctx, metav1.ListOptions{FieldSelector: "type=" + corev1.EventTypeWarning}); err == nil {
+		for _, warning := range ow.probes.observe(ow.now(), pods, events.Items) {
+			ow.l.Warnf("%s", warning)
+		}
+	}
+	return false, nil
+}
+
+// state reads whether w is ready, the selector of its pods, and for a Job
+// that failed why.
+func (ow *objectsWait) state(ctx context.Context, w workload) (bool, *metav1.LabelSelector, string, error) {
+	apps := ow.cs.AppsV1()
+	switch w.kind {
+	case kube.KindDeployment:
+		d, err := apps.Deployments(ow.ns).Get(ctx, w.name, metav1.GetOptions{})
+		if err != nil {
+			return false, nil, "", err
+		}
+		return kube.DeploymentAvailable(d), d.Spec.Selector, "", nil
+	case kube.KindStatefulSet:
+		s, err := apps.StatefulSets(ow.ns).Get(ctx, w.name, metav1.GetOptions{})
+		if err != nil {
+			return false, nil, "", err
+		}
+		return kube.StatefulSetReady(s), s.Spec.Selector, "", nil
+	case kube.KindDaemonSet:
+		d, err := apps.DaemonSets(ow.ns).Get(ctx, w.name, metav1.GetOptions{})
+		if err != nil {
+			return false, nil, "", err
+		}
+		return kube.DaemonSetAvailable(d), d.Spec.Selector, "", nil
+	}
+	j, err := ow.cs.BatchV1().Jobs(ow.ns).Get(ctx, w.name, metav1.GetOptions{})
+	if err != nil {
+		return false, nil, "", err
+	}
+	complete, failed := kube.JobFinished(j)
+	return complete, j.Spec.Selector, failed, nil
+}
+
+// jobFailure says why a Job failed, with the log of a container of its
+// that exited with an error.
+func (ow *objectsWait) jobFailure(ctx context.Context, w workload, failed string, pods []corev1.Pod) *failure {
+	reason, msg, _ := strings.Cut(failed, ": ")
+	f := &failure{Object: w.String(), Reason: reason, Message: msg}
+	for i := len(pods) - 1; i >= 0 && f.Pod == ""; i-- {
+		for _, cs := range pods[i].Status.ContainerStatuses {
+			if t := cs.State.Terminated; t != nil && t.ExitCode != 0 {
+				f.Pod, f.Container = pods[i].Name, cs.Name
+				f.Message = strings.TrimSpace(fmt.Sprintf("%s (its container %s exited with code %d %s)", f.Message, cs.Name, t.ExitCode, t.Reason))
+				f.Log, f.LogError = logTail(ctx, ow.cs, ow.ns, f.Pod, f.Container, ow.lines)
+				break
+			}
+		}
+	}
+	return f
+}
+
+// pods are the pods selector selects, by name.
+func (ow *objectsWait) pods(ctx context.Context, selector *metav1.LabelSelector) ([]corev1.Pod, error) {
+	sel, err := metav1.LabelSelectorAsSelector(selector)
+	if err != nil || selector == nil {
+		return nil, nil // no pods of its own to look at
+	}
+	list, err := ow.cs.CoreV1().Pods(ow.ns).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
+	return list.Items, nil
+}
+
+// timeout is the diagnosis of what was not ready at the deadline: each
+// workload as install describes Knative's own, what a failing probe said,
+// and the end of that container's log.
+func (ow *objectsWait) timeout(ctx context.Context, limit time.Duration) error {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	defer cancel()
+	var b strings.Builder
+	for _, w := range ow.pending {
+		kube.DescribeWorkload(dctx, ow.cs, &b, w.kind, ow.ns, w.name)
+	}
+	if f := ow.probes.last(); f != nil {
+		fmt.Fprintf(&b, "- the readiness probe of container %s in pod %s keeps failing: %s (%s)\n", f.Container, f.Pod, f.Message, ow.probes.hint)
+		if tail, why := logTail(dctx, ow.cs, ow.ns, f.Pod, f.Container, ow.lines); tail != "" {
+			fmt.Fprintf(&b, "  last lines of its log:\n%s\n", strings.TrimRight(tail, "\n"))
+		} else if why != "" {
+			fmt.Fprintf(&b, "  its log is unavailable: %s\n", why)
+		}
+	}
+	if ow.lastErr != nil {
+		fmt.Fprintf(&b, "- the last look failed: %v\n", ow.lastErr)
+	}
+	diag := strings.TrimRight(b.String(), "\n")
+	if ctx.Err() != nil {
+		return fmt.Errorf("stopped waiting for the objects beside the Services in namespace %s: %w\n%s", ow.ns, context.Cause(ctx), diag)
+	}
+	return fmt.Errorf("the objects beside the Services in namespace %s were not ready within %s (ready-timeout):\n%s: %w", ow.ns, limit, diag, context.DeadlineExceeded)
+}
+
+// objectLabels are what the action labels the app's objects with: its
+// own label, and the pull request's number in one.
+func objectLabels(pr *PullRequest) map[string]string {
+	out := map[string]string{kube.ManagedByLabel: kube.ManagedByValue}
+	if pr != nil {
+		out[pullRequestLabel] = fmt.Sprint(pr.Number)
+	}
+	return out
+}
+
+// prepareObjects are the app's objects as they are applied: in the
+// preview's namespace, labelled, with images loaded into the nodes not
+// pulled, and the registry login among their pods' imagePullSecrets.
+func prepareObjects(objs []*unstructured.Unstructured, o Options, local []string) []*unstructured.Unstructured {
+	out := make([]*unstructured.Unstructured, len(objs))
+	for i, obj := range objs {
+		c := obj.DeepCopy()
+		c.SetNamespace(o.Namespace)
+		labels := c.GetLabels()
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		for k, v := range objectLabels(o.Derived.PullRequest) {
+			labels[k] = v
+		}
+		c.SetLabels(labels)
+		appfile.EditContainers(c, func(ct map[string]any) {
+			img, _ := ct["image"].(string)
+			if policy, _ := ct["imagePullPolicy"].(string); loadedIntoNodes(img, local) && policy != string(corev1.PullNever) {
+				ct["imagePullPolicy"] = string(corev1.PullIfNotPresent)
+			}
+		})
+		if o.Registry != nil {
+			appfile.EditPodSpecs(c, func(spec map[string]any) { addPullSecret(spec, o.registrySecretName()) })
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// addPullSecret lists the Secret name among a pod spec's imagePullSecrets,
+// once.
+func addPullSecret(spec map[string]any, name string) {
+	refs, _ := spec["imagePullSecrets"].([]any)
+	for _, r := range refs {
+		if m, ok := r.(map[string]any); ok && m["name"] == name {
+			return
+		}
+	}
+	spec["imagePullSecrets"] = append(refs, map[string]any{"name": name})
+}
