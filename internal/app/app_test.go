@@ -36,10 +36,17 @@ type result struct {
 }
 
 func runMain(ctx context.Context, args []string, env map[string]string) result {
+	return runProgram(ctx, "", args, env)
+}
+
+// runProgram runs Main as the binary started under the name program (""
+// for its own) with args, in the environment env.
+func runProgram(ctx context.Context, program string, args []string, env map[string]string) result {
 	var stdout, stderr bytes.Buffer
 	code := Main(ctx, Env{
-		Args:   args,
-		Getenv: func(k string) string { return env[k] },
+		Program: program,
+		Args:    args,
+		Getenv:  func(k string) string { return env[k] },
 		Environ: func() []string {
 			var out []string
 			for k, v := range env {

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -273,30 +272,16 @@ func runStep(ctx context.Context, t *testing.T, inv invocation, files map[string
 	if entry == "" {
 		entry = imageEntrypoint
 	}
-	var stdout bytes.Buffer
-	code := Main(ctx, Env{
-		Program: path.Base(entry),
-		Args:    inv.args,
-		Getenv:  func(k string) string { return env[k] },
-		Environ: func() []string {
-			var out []string
-			for k, v := range env {
-				out = append(out, k+"="+v)
-			}
-			return out
-		},
-		Stdout: &stdout,
-		Stderr: &stdout,
-	})
+	r := runProgram(ctx, path.Base(entry), inv.args, env)
 	// What the step printed, with the paths it saw: a mounted folder by its
 	// container path, anything else of the temporary host by $HOST.
-	out := stdout.String()
+	out := r.stdout + r.stderr
 	byHost := append([]string{}, containers...)
 	sort.Slice(byHost, func(i, j int) bool { return len(inv.mounts[byHost[i]]) > len(inv.mounts[byHost[j]]) })
 	for _, c := range byHost {
 		out = strings.ReplaceAll(out, local(inv.mounts[c]), c)
 	}
-	return stepRun{code: code, stdout: strings.ReplaceAll(out, root, "$HOST"), dir: root}
+	return stepRun{code: r.code, stdout: strings.ReplaceAll(out, root, "$HOST"), dir: root}
 }
 
 // No input of the action can become its command line or its entrypoint:

@@ -295,83 +295,113 @@ func (s *Server) front(next http.Handler) http.Handler {
 			}
 		}
 		r.Body = io.NopCloser(bytes.NewReader(raw))
-
-		s.mu.Lock()
-		s.requests = append(s.requests, req)
-		hook, delay := s.onRequest, s.delay
-		fail, throttle, retryAfter := s.failNext > 0, s.throttle > 0, s.retryAfter
-		limit, limitReset := s.limit > 0, s.limitReset
-		answers, canned := s.answers > 0, s.answer
-		switch {
-		case fail:
-			s.failNext--
-		case throttle:
-			s.throttle--
-		case limit:
-			s.limit--
-		case answers:
-			s.answers--
+		f := s.take(req, r)
+		if f.hook != nil {
+			f.hook(req)
 		}
-		write := r.Method != http.MethodGet && r.Method != http.MethodHead
-		forbidden := write && hasPrefix(s.forbidden, r.URL.Path)
-		notFound := hasPrefix(s.notFound, r.URL.Path)
-		s.mu.Unlock()
-		if hook != nil {
-			hook(req)
-		}
-		if delay > 0 {
+		if f.delay > 0 {
 			select {
-			case <-time.After(delay):
+			case <-time.After(f.delay):
 			case <-r.Context().Done():
 				return
 			}
 		}
-
-		switch {
-		case fail:
-			writeMessage(w, http.StatusBadGateway, "Server Error")
-		case throttle:
-			w.Header().Set("Retry-After", strconv.Itoa(int(retryAfter/time.Second)))
-			writeJSON(w, http.StatusForbidden, map[string]string{
-				"message":           "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
-				"documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
-			})
-		case limit:
-			who := r.RemoteAddr
-			if host, _, err := net.SplitHostPort(who); err == nil {
-				who = host
-			}
-			message := "API rate limit exceeded for " + who + ". (But here's the good news: Authenticated requests get a higher rate limit. Check out the documentation for more details.)"
-			h := w.Header()
-			quota := "60"
-			if req.Authorization != "" {
-				message, quota = "API rate limit exceeded for user ID 1.", "5000"
-			}
-			h.Set("X-RateLimit-Limit", quota)
-			h.Set("X-RateLimit-Used", quota)
-			h.Set("X-RateLimit-Remaining", "0")
-			h.Set("X-RateLimit-Reset", strconv.FormatInt(limitReset.Unix(), 10))
-			h.Set("X-RateLimit-Resource", "core")
-			writeJSON(w, http.StatusForbidden, map[string]string{
-				"message":           message,
-				"documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
-			})
-		case answers:
-			for k, vs := range canned.header {
-				for _, v := range vs {
-					w.Header().Add(k, v)
-				}
-			}
-			writeMessage(w, canned.code, canned.message)
-		case notFound:
-			writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
-		case write && req.Authorization == "":
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Requires authentication", "documentation_url": "https://docs.github.com/rest"})
-		case forbidden:
-			writeJSON(w, http.StatusForbidden, map[string]string{"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest"})
-		default:
+		if !s.answerAsTold(w, r, req, f) {
 			next.ServeHTTP(w, r)
 		}
+	})
+}
+
+// told is how the server was told to answer one request.
+type told struct {
+	hook                       func(Request)
+	delay, retryAfter          time.Duration
+	fail, throttle, limit      bool
+	limitReset                 time.Time
+	answers                    bool
+	canned                     answer
+	write, forbidden, notFound bool
+}
+
+// take records req and takes from what the server was told the answer to
+// give it, counting down the told failures.
+func (s *Server) take(req Request, r *http.Request) told {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, req)
+	f := told{hook: s.onRequest, delay: s.delay, fail: s.failNext > 0, throttle: s.throttle > 0, retryAfter: s.retryAfter,
+		limit: s.limit > 0, limitReset: s.limitReset, answers: s.answers > 0, canned: s.answer}
+	switch {
+	case f.fail:
+		s.failNext--
+	case f.throttle:
+		s.throttle--
+	case f.limit:
+		s.limit--
+	case f.answers:
+		s.answers--
+	}
+	f.write = r.Method != http.MethodGet && r.Method != http.MethodHead
+	f.forbidden = f.write && hasPrefix(s.forbidden, r.URL.Path)
+	f.notFound = hasPrefix(s.notFound, r.URL.Path)
+	return f
+}
+
+// answerAsTold writes the answer the server was told to give, and reports
+// whether it did; else the API answers.
+func (s *Server) answerAsTold(w http.ResponseWriter, r *http.Request, req Request, f told) bool {
+	docs := "https://docs.github.com/rest"
+	switch {
+	case f.fail:
+		writeMessage(w, http.StatusBadGateway, "Server Error")
+	case f.throttle:
+		w.Header().Set("Retry-After", strconv.Itoa(int(f.retryAfter/time.Second)))
+		writeJSON(w, http.StatusForbidden, map[string]string{
+			"message":           "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+			"documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+		})
+	case f.limit:
+		rateLimited(w, r, req, f.limitReset)
+	case f.answers:
+		for k, vs := range f.canned.header {
+			for _, v := range vs {
+				w.Header().Add(k, v)
+			}
+		}
+		writeMessage(w, f.canned.code, f.canned.message)
+	case f.notFound:
+		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found", "documentation_url": docs})
+	case f.write && req.Authorization == "":
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Requires authentication", "documentation_url": docs})
+	case f.forbidden:
+		writeJSON(w, http.StatusForbidden, map[string]string{"message": "Resource not accessible by integration", "documentation_url": docs})
+	default:
+		return false
+	}
+	return true
+}
+
+// rateLimited answers as GitHub does when the primary rate limit is
+// reached: the quota of an anonymous or an authenticated caller.
+func rateLimited(w http.ResponseWriter, r *http.Request, req Request, reset time.Time) {
+	who := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(who); err == nil {
+		who = host
+	}
+	message := "API rate limit exceeded for " + who + ". (But here's the good news: Authenticated requests get a higher rate limit. Check out the documentation for more details.)"
+	h := w.Header()
+	quota := "60"
+	if req.Authorization != "" {
+		message, quota = "API rate limit exceeded for user ID 1.", "5000"
+	}
+	h.Set("X-RateLimit-Limit", quota)
+	h.Set("X-RateLimit-Used", quota)
+	h.Set("X-RateLimit-Remaining", "0")
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
+	h.Set("X-RateLimit-Resource", "core")
+	writeJSON(w, http.StatusForbidden, map[string]string{
+		"message":           message,
+		"documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
 	})
 }
 
