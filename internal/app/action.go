@@ -16,6 +16,7 @@ import (
 
 func runAction(ctx context.Context, env Env) int {
 	con := console.NewActions(env.Stdout, env.Getenv)
+	routeClientLogs(con)
 	cfg, err := config.Parse(input.FromAction(config.Inputs, env.Getenv), input.ActionStyle, env.Getenv)
 	con.Mask(cfg.Secrets()...) // before anything is printed, problems included
 	if env.Environ != nil {
@@ -62,6 +63,7 @@ func reportProblems(con *console.Console, err error) {
 // on-exit).
 func runPost(ctx context.Context, env Env) int {
 	con := console.NewActions(env.Stdout, env.Getenv)
+	routeClientLogs(con)
 	cfg, err := config.Parse(input.FromAction(config.Inputs, env.Getenv), input.ActionStyle, env.Getenv)
 	con.Mask(cfg.Secrets()...)
 	if err != nil {

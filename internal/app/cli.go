@@ -73,6 +73,7 @@ func runCLI(ctx context.Context, env Env) int {
 		args = fs.Args()[1:]
 	}
 	con := console.NewLocal(env.Stderr)
+	routeClientLogs(con)
 	var problems []error
 	for _, a := range strays {
 		problems = append(problems, fmt.Errorf("unexpected argument %q: every setting is a flag (quote values that contain spaces)", a))

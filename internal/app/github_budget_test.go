@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"fmt"
+	"github.com/knative-preview/action/internal/github"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -81,7 +82,7 @@ func TestIntegrationGitHubTroubleIsAWarning(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got := do(t, c.number, c.api(t))
-			t.Logf("%s: exit %d, %s past the stages' end (budget %s)", c.name, got.code, got.overrun.Round(time.Millisecond), githubBudget)
+			t.Logf("%s: exit %d, %s past the stages' end (budget %s)", c.name, got.code, got.overrun.Round(time.Millisecond), github.Budget)
 			if got.code != exitOK {
 				t.Fatalf("exit %d, want %d:\n%s", got.code, exitOK, got.log)
 			}
@@ -95,8 +96,8 @@ func TestIntegrationGitHubTroubleIsAWarning(t *testing.T) {
 			if clean.outputs == nil {
 				t.Fatal("no clean run to compare with")
 			}
-			if got.overrun > githubBudget+5*time.Second {
-				t.Errorf("the run went on %s past the stages' end; GitHub's budget is %s", got.overrun, githubBudget)
+			if got.overrun > github.Budget+5*time.Second {
+				t.Errorf("the run went on %s past the stages' end; GitHub's budget is %s", got.overrun, github.Budget)
 			}
 			for _, l := range strings.Split(got.log, "\n") {
 				if strings.HasPrefix(l, "::warning::") {

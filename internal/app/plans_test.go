@@ -195,6 +195,17 @@ func TestPlansOfTheREADMEExamples(t *testing.T) {
 		planCase{name: "push: knative only on GKE", with: map[string]string{"cluster": "gke", "gke-project": "acme-knative", "gke-location": "europe-west1-b", "cluster-name": "knative"}},
 	)
 
+	// The post step of every README example starts as the runner starts
+	// it, and on a dry run has nothing to clean up.
+	for _, step := range readmeSteps(t) {
+		with := maps.Clone(step.With)
+		with["dry-run"] = "true"
+		r := runStep(context.Background(), t, runnerInvocation(t, readActionYAML(t), "post", with, defaultJob()), nil)
+		if r.code != exitOK || strings.Contains(r.stdout, "::error::") {
+			t.Errorf("%s: the post step exits %d:\n%s", step.Where, r.code, r.stdout)
+		}
+	}
+
 	var b strings.Builder
 	for _, c := range cases {
 		code, log := dryRun(t, c)

@@ -17,19 +17,6 @@ import (
 	"github.com/knative-preview/action/internal/summary"
 )
 
-// GitHub's budget: the calls that tell the pull request never take the
-// stages' time, and hold the job for seconds at most, however GitHub
-// answers (not at all, slowly, with errors). The in-progress deployment is
-// recorded beside the stages, so that the pull request shows it while the
-// run goes on; the deployment's end and the comment go side by side after
-// the stages, each within githubBudget of the stages' end; a cancelled job
-// has only seconds left.
-const (
-	githubStartBudget   = 15 * time.Second
-	githubBudget        = 20 * time.Second
-	githubBudgetStopped = 5 * time.Second
-)
-
 // pullRequest keeps the pull request the run is for told: its deployment
 // (in progress, then success or failure; inactive once the preview is
 // removed) and its comment. Whatever GitHub does, the run's outcome stands:
@@ -93,13 +80,13 @@ func newPullRequest(cfg *config.Config, con *console.Console, getenv func(string
 }
 
 // start records the deployment as in progress (mode up), beside the
-// stages: it returns at once, and the call ends within githubStartBudget,
+// stages: it returns at once, and the call ends within github.StartBudget,
 // or earlier with ctx (the run's).
 func (p *pullRequest) start(ctx context.Context) {
 	if p == nil || !p.deploys || p.down {
 		return
 	}
-	ctx, p.stopStart = context.WithTimeout(ctx, githubStartBudget)
+	ctx, p.stopStart = context.WithTimeout(ctx, github.StartBudget)
 	p.started = make(chan struct{})
 	go func() {
 		defer close(p.started)
@@ -110,15 +97,15 @@ func (p *pullRequest) start(ctx context.Context) {
 
 // finish tells the pull request how the run ended: r is the run's report
 // (nil in mode down) and err its failure. It runs after the run's own
-// context may have ended, on GitHub's budget: githubBudget, or
-// githubBudgetStopped when the job is being cancelled (stopped).
+// context may have ended, on GitHub's budget: github.Budget, or
+// github.BudgetStopped when the job is being cancelled (stopped).
 func (p *pullRequest) finish(r *report.Report, err error, stopped bool) (commentURL string) {
 	if p == nil {
 		return ""
 	}
-	limit := githubBudget
+	limit := github.Budget
 	if stopped {
-		limit = githubBudgetStopped
+		limit = github.BudgetStopped
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()

@@ -89,7 +89,6 @@ func runnerInvocation(t *testing.T, a actionYAML, step string, with map[string]s
 		"GITHUB_STEP_SUMMARY": path.Join(job.temp, "_runner_file_commands", "step_summary_1"),
 		"RUNNER_TEMP":         job.temp,
 		"RUNNER_ENVIRONMENT":  "github-hosted",
-		"HOME":                path.Join(job.temp, "_github_home"),
 	}
 	for k, v := range job.env {
 		env[k] = v
@@ -97,6 +96,8 @@ func runnerInvocation(t *testing.T, a actionYAML, step string, with map[string]s
 	for k, v := range inputs {
 		env["INPUT_"+strings.ToUpper(strings.ReplaceAll(k, " ", "_"))] = v
 	}
+	// The runner sets HOME last: nothing the job or the inputs say wins.
+	env["HOME"] = path.Join(job.temp, "_github_home")
 	inv := invocation{env: map[string]string{}, mounts: map[string]string{}, workdir: "/github/workspace"}
 	mounts := mountsOf(job)
 	for _, m := range mounts {
@@ -310,8 +311,20 @@ func TestRunnerStartsTheActionWithNoArguments(t *testing.T) {
 			}
 		}
 	}
-	// What the runner hands the container besides.
-	inv := runnerInvocation(t, a, "main", map[string]string{"kubeconfig": job.workspace + "/kc.yaml", "context": "/home/runner/.kube/config"}, job)
+	// What the runner hands the container besides, for both steps; the
+	// job's own HOME does not win.
+	job.env["HOME"] = "/home/runner"
+	for _, step := range []string{"main", "post"} {
+		inv := runnerInvocation(t, a, step, map[string]string{"kubeconfig": job.workspace + "/kc.yaml", "context": "/home/runner/.kube/config"}, job)
+		checkContainerEnv(t, a, step, inv, job)
+	}
+}
+
+// checkContainerEnv checks what the runner hands a step's container
+// besides its command line: HOME, the runner's files, the inputs as
+// INPUT_*, paths translated where they are mounted and only there.
+func checkContainerEnv(t *testing.T, a actionYAML, step string, inv invocation, job runnerJob) {
+	t.Helper()
 	for k, want := range map[string]string{
 		"HOME":                     "/github/home",
 		"GITHUB_WORKSPACE":         "/github/workspace",
@@ -327,7 +340,7 @@ func TestRunnerStartsTheActionWithNoArguments(t *testing.T) {
 		"INPUT_COLD-START-SAMPLES": *a.Inputs["cold-start-samples"].Default,
 	} {
 		if got, ok := inv.env[k]; !ok || got != want {
-			t.Errorf("%s=%q (set: %v), want %q", k, got, ok, want)
+			t.Errorf("%s step: %s=%q (set: %v), want %q", step, k, got, ok, want)
 		}
 	}
 }

@@ -65,8 +65,12 @@ func (s *Stage) Plan() []string {
 		}
 		out = append(out, fmt.Sprintf("compare the cold-start median and p95, the time to Ready and the warm p50 with %s: slower or faster only when the change is above %g%% and %g ms and a rank test finds it clear", what, o.Regression.MaxRegressionPercent, o.Regression.FloorMs))
 	}
-	if o.History.Mode != history.ModeOff {
-		out = append(out, fmt.Sprintf("keep this run's figures with the last %d runs' in ConfigMap %s/%s (history %s: not on a kind cluster this run created)", o.History.Size, o.Namespace, history.ConfigMapName(o.Name), o.History.Mode))
+	switch o.History.Mode {
+	case history.ModeOff:
+	case history.ModeAuto:
+		out = append(out, fmt.Sprintf("keep this run's figures with the last %d runs' in ConfigMap %s/%s, unless the cluster goes with the job (history auto)", o.History.Size, o.Namespace, history.ConfigMapName(o.Name)))
+	default:
+		out = append(out, fmt.Sprintf("keep this run's figures with the last %d runs' in ConfigMap %s/%s (history %s)", o.History.Size, o.Namespace, history.ConfigMapName(o.Name), o.History.Mode))
 	}
 	return out
 }

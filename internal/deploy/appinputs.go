@@ -17,7 +17,7 @@ import (
 var appInputs = []input.Def{
 	{
 		Name:        "service-file",
-		Description: "Path, in the workspace, of YAML holding one or more Knative Services (serving.knative.dev/v1) as the repository writes them: probes, resources, volumes, a service account, sidecars, Services that call each other. Checked before anything is deployed: read strictly (an unknown field is an error naming its path), validated as Knative does, then dry-run on the cluster. The single-Service inputs (env, secret-env, port, args, min-scale, max-scale, concurrency, request-timeout, annotations, labels, service-account, visibility) apply to the first Service, or the one service names, over the file; image takes the place of every container image that says $IMAGE or is of its repository. Every Service is waited for and reported (output urls).",
+		Description: "Path, in the workspace, of YAML holding one or more Knative Services (serving.knative.dev/v1) as the repository writes them: probes, resources, volumes, a service account, sidecars, Services that call each other. Checked before anything is deployed: read strictly (an unknown field is an error naming its path), validated as Knative does, then dry-run on the cluster. The single-Service inputs (env, secret-env, port, container-args, min-scale, max-scale, concurrency, request-timeout, annotations, labels, service-account, visibility) apply to the first Service, or the one service names, over the file; image takes the place of every container image that says $IMAGE or is of its repository. Every Service is waited for and reported (output urls).",
 	},
 	{
 		Name:        "images",
@@ -69,6 +69,12 @@ func parseApp(r *input.Reader, o *Options) {
 	}
 	if o.Tag != "" {
 		r.Bad("tag", o.Tag, "previews one revision of one Service, while the app's other Services would keep calling each other's main routes", "no tag with service-file: namespace auto gives each pull request the whole app")
+	}
+	if o.Derived.PullRequest != nil && !o.Derived.OwnNamespace && o.Mode != ModeSweep {
+		// The Services keep the file's names: two pull requests in one
+		// namespace would write over each other's app, and the close of
+		// one would remove what the other runs.
+		r.Bad("namespace", o.Namespace, "is shared by every pull request, but the app of service-file keeps its Services' names, so the previews of two pull requests would write over each other", "auto: each pull request's app in a namespace of its own")
 	}
 	if o.Mode == ModeDown && o.Derived.OwnNamespace {
 		return // the namespace goes as a whole: what is in it needs no file

@@ -86,25 +86,27 @@ func TestParseAppInputsProblems(t *testing.T) {
 	cases := []struct {
 		name  string
 		raw   map[string]string
+		pr    *PullRequest
 		input string
 		says  []string
 	}{
-		{"a tag", shopInputs(map[string]string{"tag": "preview"}), "tag", []string{"previews one revision of one Service", "namespace auto"}},
-		{"a service not in the file", shopInputs(map[string]string{"service": "shop"}), "service", []string{`"shop" is not a Service of service-file`, "web, api"}},
-		{"a measured service not in the file", shopInputs(map[string]string{"measure-service": "redis"}), "measure-service", []string{"is not a Service of service-file"}},
-		{"images without a file", map[string]string{"image": "ghcr.io/acme/a:1", "images": "redis=redis:7"}, "images", []string{"service-file, which is empty"}},
-		{"objects without a file", map[string]string{"image": "ghcr.io/acme/a:1", "objects": shopObjects}, "objects", []string{"service-file, which is empty"}},
-		{"an image line that is no reference", shopInputs(map[string]string{"images": "ghcr.io/acme/shop-api=ghcr.io/acme/Shop-Api:pr-7"}), "images", []string{"line 1", "lower case"}},
-		{"a repository named twice", shopInputs(map[string]string{"images": "ghcr.io/acme/shop-api=ghcr.io/acme/shop-api:1\nghcr.io/acme/shop-api:old=ghcr.io/acme/shop-api:2"}), "images", []string{"line 2", "named again (first on line 1)"}},
-		{"the image input's repository in images", shopInputs(map[string]string{"images": "ghcr.io/acme/shop-web=ghcr.io/acme/shop-web:2"}), "images", []string{"is input image's"}},
-		{"an unknown field", map[string]string{"service-file": bad, "image": "ghcr.io/acme/a:1"}, "service-file", []string{`unknown field "spec.template.spec.containers[0].imagePullPolcy"`}},
-		{"no image for $IMAGE", map[string]string{"service-file": shopFile}, "image", []string{"says image $IMAGE"}},
-		{"a missing file", map[string]string{"service-file": filepath.Join(dir, "none.yaml"), "image": "ghcr.io/acme/a:1"}, "service-file", []string{"cannot be read"}},
-		{"ready-timeout", shopInputs(map[string]string{"ready-timeout": "1.5s"}), "ready-timeout", []string{"whole number of seconds"}},
+		{"a tag", shopInputs(map[string]string{"tag": "preview"}), nil, "tag", []string{"previews one revision of one Service", "namespace auto"}},
+		{"a pull request's app in a shared namespace", shopInputs(map[string]string{"namespace": "previews"}), &PullRequest{Number: 7}, "namespace", []string{"the previews of two pull requests would write over each other", "auto"}},
+		{"a service not in the file", shopInputs(map[string]string{"service": "shop"}), nil, "service", []string{`"shop" is not a Service of service-file`, "web, api"}},
+		{"a measured service not in the file", shopInputs(map[string]string{"measure-service": "redis"}), nil, "measure-service", []string{"is not a Service of service-file"}},
+		{"images without a file", map[string]string{"image": "ghcr.io/acme/a:1", "images": "redis=redis:7"}, nil, "images", []string{"service-file, which is empty"}},
+		{"objects without a file", map[string]string{"image": "ghcr.io/acme/a:1", "objects": shopObjects}, nil, "objects", []string{"service-file, which is empty"}},
+		{"an image line that is no reference", shopInputs(map[string]string{"images": "ghcr.io/acme/shop-api=ghcr.io/acme/Shop-Api:pr-7"}), nil, "images", []string{"line 1", "lower case"}},
+		{"a repository named twice", shopInputs(map[string]string{"images": "ghcr.io/acme/shop-api=ghcr.io/acme/shop-api:1\nghcr.io/acme/shop-api:old=ghcr.io/acme/shop-api:2"}), nil, "images", []string{"line 2", "named again (first on line 1)"}},
+		{"the image input's repository in images", shopInputs(map[string]string{"images": "ghcr.io/acme/shop-web=ghcr.io/acme/shop-web:2"}), nil, "images", []string{"is input image's"}},
+		{"an unknown field", map[string]string{"service-file": bad, "image": "ghcr.io/acme/a:1"}, nil, "service-file", []string{`unknown field "spec.template.spec.containers[0].imagePullPolcy"`}},
+		{"no image for $IMAGE", map[string]string{"service-file": shopFile}, nil, "image", []string{"says image $IMAGE"}},
+		{"a missing file", map[string]string{"service-file": filepath.Join(dir, "none.yaml"), "image": "ghcr.io/acme/a:1"}, nil, "service-file", []string{"cannot be read"}},
+		{"ready-timeout", shopInputs(map[string]string{"ready-timeout": "1.5s"}), nil, "ready-timeout", []string{"whole number of seconds"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, errs := parseWith(c.raw, map[string]string{"GITHUB_REPOSITORY": "acme/shop"}, "", nil)
+			_, errs := parseWith(c.raw, map[string]string{"GITHUB_REPOSITORY": "acme/shop"}, "", c.pr)
 			var found bool
 			for _, e := range errs {
 				if !strings.Contains(e.Error(), `input "`+c.input+`"`) {

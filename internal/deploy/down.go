@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -35,7 +34,7 @@ import (
 // removes only that tag's traffic entry and Secrets: the Service and its
 // other tags stay. Removing what is not there is no error.
 func (d *Deployer) Down(ctx context.Context, l log.Logger, cl *cluster.Cluster, o Options) error {
-	if o.Service == "" || o.Namespace == "" {
+	if (o.Service == "" && !o.Derived.OwnNamespace) || o.Namespace == "" {
 		return fmt.Errorf("deleting needs a service name and a namespace (got service %q, namespace %q)", o.Service, o.Namespace)
 	}
 	c, err := newClients(cl)
@@ -98,7 +97,7 @@ func deleteService(ctx context.Context, c *clients, o Options, l log.Logger) err
 		return fmt.Errorf("reading Knative Service %s before deleting it: %w%s", id, err, installHint(err))
 	case svc.DeletionTimestamp != nil:
 		l.Infof("Knative Service %s is already being deleted", id)
-	case o.Derived.Closing && svc.Labels[pullRequestLabel] != strconv.Itoa(pr.Number):
+	case o.Derived.Closing && !pr.owns(svc.Labels):
 		// A service input shared by pull requests, or with the branch's
 		// own deploys: the closed pull request's preview is not this.
 		whose := "no pull request deployed it last"

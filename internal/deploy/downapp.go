@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -31,7 +30,7 @@ func deleteOwnNamespace(ctx context.Context, c *clients, o Options, l log.Logger
 	case err != nil:
 		return fmt.Errorf("reading namespace %s before deleting it: %w", name, err)
 	case !ownNamespace(ns, pr):
-		l.Infof("namespace %s is not pull request #%d's preview (labels %s=%s, %s=%d): left as it is", name, pr.Number, kube.ManagedByLabel, kube.ManagedByValue, pullRequestLabel, pr.Number)
+		l.Infof("namespace %s is not pull request #%d's preview (labels %s): left as it is", name, pr.Number, pr.describe())
 		return nil
 	case ns.DeletionTimestamp != nil:
 		l.Infof("namespace %s is already being deleted", name)
@@ -79,7 +78,7 @@ func deleteApp(ctx context.Context, cl *cluster.Cluster, c *clients, o Options, 
 		switch {
 		case m == nil:
 		case m.Labels[kube.ManagedByLabel] != kube.ManagedByValue,
-			o.Derived.Closing && m.Labels[pullRequestLabel] != strconv.Itoa(o.Derived.PullRequest.Number):
+			o.Derived.Closing && !o.Derived.PullRequest.owns(m.Labels):
 			l.Infof("%s %s/%s is not this preview's: left as it is", objs[i].GetKind(), o.Namespace, objs[i].GetName())
 		default:
 			if err := a.Delete(ctx, objs[i]); err != nil {

@@ -147,6 +147,9 @@ func parsePreview(r *input.Reader, o *Options, pr *PullRequest) {
 		if len(validation.IsValidLabelValue(p.HeadSHA)) > 0 {
 			p.HeadSHA = "" // not a commit ID; the label is left out
 		}
+		if p.Repository == "" {
+			p.Repository = repository(r)
+		}
 		o.Derived.PullRequest = &p
 	}
 	o.Mode = Mode(r.OneOf("mode", "is not a mode", string(modeAuto), string(ModeUp), string(ModeDown), string(ModeSweep)))

@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -236,7 +237,7 @@ func (ow *objectsWait) timeout(ctx context.Context, limit time.Duration) error {
 func objectLabels(pr *PullRequest) map[string]string {
 	out := map[string]string{kube.ManagedByLabel: kube.ManagedByValue}
 	if pr != nil {
-		out[pullRequestLabel] = fmt.Sprint(pr.Number)
+		maps.Copy(out, pr.identity())
 	}
 	return out
 }

@@ -85,6 +85,10 @@ type PullRequest struct {
 	// Unwanted is true when the pull request lacks the preview label:
 	// mode auto then removes its preview, as for a closed one.
 	Unwanted bool
+	// Repository is the pull request's repository, owner/name
+	// (GITHUB_REPOSITORY): pull requests of several repositories may
+	// share a cluster, and their numbers do not tell them apart.
+	Repository string
 }
 
 // RegistryAuth is a login to the image's registry, for pulling it.

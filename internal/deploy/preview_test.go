@@ -88,10 +88,10 @@ func TestPullRequestLabels(t *testing.T) {
 		want map[string]string
 	}{
 		{"none", nil, nil},
-		{"number and commit", &PullRequest{Number: 42, HeadSHA: "0123456789abcdef0123456789abcdef01234567"},
-			map[string]string{pullRequestLabel: "42", headSHALabel: "0123456789abcdef0123456789abcdef01234567"}},
-		{"no commit", &PullRequest{Number: 42}, map[string]string{pullRequestLabel: "42"}},
-		{"a commit that is no label value", &PullRequest{Number: 42, HeadSHA: "not a sha!"}, map[string]string{pullRequestLabel: "42"}},
+		{"number, repository and commit", &PullRequest{Number: 42, HeadSHA: "0123456789abcdef0123456789abcdef01234567"},
+			map[string]string{pullRequestLabel: "42", repositoryLabel: "o.r", headSHALabel: "0123456789abcdef0123456789abcdef01234567"}},
+		{"no commit", &PullRequest{Number: 42}, map[string]string{pullRequestLabel: "42", repositoryLabel: "o.r"}},
+		{"a commit that is no label value", &PullRequest{Number: 42, HeadSHA: "not a sha!"}, map[string]string{pullRequestLabel: "42", repositoryLabel: "o.r"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,6 +1,8 @@
 package deploy
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"slices"
 	"strconv"
@@ -9,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"knative.dev/serving/pkg/apis/autoscaling"
 	"knative.dev/serving/pkg/apis/serving"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
@@ -32,6 +35,8 @@ const (
 	// commit, a revision (and a pull request's own Service) previews.
 	pullRequestLabel = ownPrefix + "pull-request"
 	headSHALabel     = ownPrefix + "head-sha"
+	// repositoryLabel says whose pull request: its repository.
+	repositoryLabel = ownPrefix + "repository"
 
 	minScaleKey       = autoscaling.MinScaleAnnotationKey
 	maxScaleKey       = autoscaling.MaxScaleAnnotationKey
@@ -343,16 +348,64 @@ func routeTraffic(svc *servingv1.Service, tag, revision, pinned string) string {
 	return pinned
 }
 
-// labels are the pull request's labels; none for nil.
+// labels are the pull request's labels: who it is, and the commit the
+// preview runs; none for nil.
 func (pr *PullRequest) labels() map[string]string {
 	if pr == nil {
 		return nil
 	}
-	l := map[string]string{pullRequestLabel: strconv.Itoa(pr.Number)}
+	l := pr.identity()
 	if pr.HeadSHA != "" {
 		l[headSHALabel] = pr.HeadSHA
 	}
 	return l
+}
+
+// identity are the labels that say which pull request a preview is:
+// its number, and its repository when known.
+func (pr *PullRequest) identity() map[string]string {
+	l := map[string]string{pullRequestLabel: strconv.Itoa(pr.Number)}
+	if pr.Repository != "" {
+		l[repositoryLabel] = repositoryValue(pr.Repository)
+	}
+	return l
+}
+
+// describe says the labels a preview of pr carries, for messages.
+func (pr *PullRequest) describe() string {
+	id := pr.identity()
+	parts := []string{kube.ManagedByLabel + "=" + kube.ManagedByValue}
+	for _, k := range sortedKeys(id) {
+		parts = append(parts, k+"="+id[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// owns reports whether labels say the preview is pr's: its number, and its
+// repository when pr knows it. A preview of the same number in another
+// repository is not.
+func (pr *PullRequest) owns(labels map[string]string) bool {
+	if pr == nil {
+		return false
+	}
+	for k, v := range pr.identity() {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// repositoryValue is a repository (owner/name) as a label value: owner.name
+// lower-cased (GitHub's names ignore case), or, when that is no label
+// value (too long), "sha256-" and 16 hex digits of its hash.
+func repositoryValue(repo string) string {
+	v := strings.ToLower(strings.Replace(strings.TrimSpace(repo), "/", ".", 1))
+	if len(validation.IsValidLabelValue(v)) == 0 {
+		return v
+	}
+	sum := sha256.Sum256([]byte(strings.ToLower(repo)))
+	return "sha256-" + hex.EncodeToString(sum[:8])
 }
 
 // servingContainer returns the container that serves requests (the one

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -477,7 +476,7 @@ func ensureNamespace(ctx context.Context, cs kubernetes.Interface, o Options, l 
 			return false, fmt.Errorf("namespace %s is being deleted: wait until it is gone (kubectl get namespace %s), or use another namespace", name, name)
 		}
 		if pr := o.Derived.PullRequest; o.Derived.OwnNamespace && !ownNamespace(ns, pr) {
-			return false, fmt.Errorf("namespace %s exists and is not pull request #%d's preview (labels %s=%s, %s=%d): it is left alone; set input namespace to deploy there", name, pr.Number, kube.ManagedByLabel, kube.ManagedByValue, pullRequestLabel, pr.Number)
+			return false, fmt.Errorf("namespace %s exists and is not pull request #%d's preview (labels %s): it is left alone; set input namespace to deploy there", name, pr.Number, pr.describe())
 		}
 		return false, nil
 	case !apierrors.IsNotFound(err):
@@ -502,7 +501,7 @@ func ensureNamespace(ctx context.Context, cs kubernetes.Interface, o Options, l 
 // ownNamespace reports whether ns is pull request pr's own namespace, as
 // this action labels it.
 func ownNamespace(ns *corev1.Namespace, pr *PullRequest) bool {
-	return pr != nil && ns.Labels[kube.ManagedByLabel] == kube.ManagedByValue && ns.Labels[pullRequestLabel] == strconv.Itoa(pr.Number)
+	return ns.Labels[kube.ManagedByLabel] == kube.ManagedByValue && pr.owns(ns.Labels)
 }
 
 // randomID is five random characters of [a-z0-9], a DNS label part.

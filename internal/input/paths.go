@@ -90,6 +90,9 @@ func within(p, dir string) bool {
 	return p == dir || strings.HasPrefix(p, dir+string(filepath.Separator))
 }
 
+// Within reports whether path is dir or under it, both cleaned.
+func Within(path, dir string) bool { return within(filepath.Clean(path), filepath.Clean(dir)) }
+
 // Path maps p, a path that an earlier step of the job may have written as
 // the runner's host sees it (/home/runner/work/repo/repo/...), to where
 // this container sees it (/github/workspace/...). It maps only in a

@@ -21,6 +21,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/knative-preview/action/internal/cluster"
+	"github.com/knative-preview/action/internal/input"
 	"github.com/knative-preview/action/internal/userinfo"
 )
 
@@ -89,19 +90,31 @@ func (l Loader) Load(value string) (*Source, error) {
 	return src, nil
 }
 
-// notVisible says that what names path, a file that does not exist here:
-// in a container action, a file of the runner outside the workspace.
-func (l Loader) notVisible(what, path string) error {
-	if ws := l.Getenv("GITHUB_WORKSPACE"); ws != "" && within(path, ws) {
-		return fmt.Errorf("%s names %s, which does not exist in the workspace: did the step that writes it run before this one?", what, path)
+// notVisible says that what names paths, files that do not exist here:
+// in the workspace, not written yet; elsewhere, in a container action,
+// files of the runner it cannot see. Each path is told as what it is.
+func (l Loader) notVisible(what string, paths ...string) error {
+	var inWorkspace, elsewhere []string
+	ws := l.Getenv("GITHUB_WORKSPACE")
+	for _, p := range paths {
+		if ws != "" && input.Within(p, ws) {
+			inWorkspace = append(inWorkspace, p)
+		} else {
+			elsewhere = append(elsewhere, p)
+		}
 	}
-	return fmt.Errorf("%s names %s, a file this container action cannot see: it sees the runner's workspace, not the runner's other files; write the kubeconfig under the workspace and give that path (the kubeconfig input, or KUBECONFIG), or pass its content; see %s", what, path, cluster.ContainerActionHelp)
-}
-
-// within reports whether path is dir or under it.
-func within(path, dir string) bool {
-	path, dir = filepath.Clean(path), filepath.Clean(dir)
-	return path == dir || strings.HasPrefix(path, dir+string(filepath.Separator))
+	var parts []string
+	if len(inWorkspace) > 0 {
+		parts = append(parts, fmt.Sprintf("%s, which does not exist in the workspace: did the step that writes it run before this one?", strings.Join(inWorkspace, " and ")))
+	}
+	if len(elsewhere) > 0 {
+		files := "a file"
+		if len(elsewhere) > 1 {
+			files = "files"
+		}
+		parts = append(parts, fmt.Sprintf("%s, %s this container action cannot see: it sees the runner's workspace, not the runner's other files; write the kubeconfig under the workspace and give that path (the kubeconfig input, or KUBECONFIG), or pass its content; see %s", strings.Join(elsewhere, " and "), files, cluster.ContainerActionHelp))
+	}
+	return fmt.Errorf("%s names %s", what, strings.Join(parts, "; and "))
 }
 
 func (l Loader) load(value string) (*Source, error) {
@@ -131,6 +144,8 @@ func (l Loader) load(value string) (*Source, error) {
 			// content that does not parse, which would otherwise be quoted
 			// as a path. Never echo it: it decodes to credentials.
 			return nil, fmt.Errorf("the value (%d characters) names no file, and as kubeconfig content (YAML, or its base64 encoding) it does not parse; it is not shown, as it may hold credentials", len(value))
+		case l.InContainerAction && strings.HasPrefix(value, "~"):
+			return nil, fmt.Errorf("the value %s names %s: inside a container action ~ is the container's home, /github/home, not the runner's, whose files it cannot see; write the kubeconfig under the workspace and give that path, or pass its content; see %s", value, path, cluster.ContainerActionHelp)
 		case l.InContainerAction && filepath.IsAbs(path) && looksLikePath(value):
 			return nil, l.notVisible("the value", path)
 		case !looksLikePath(value) || !isDir(filepath.Dir(path)):
@@ -253,7 +268,7 @@ func (l Loader) loadDefault() (*Source, error) {
 	}
 	if len(cfg.Contexts) == 0 {
 		if l.InContainerAction && len(missing) > 0 {
-			return nil, l.notVisible("KUBECONFIG", strings.Join(missing, " and "))
+			return nil, l.notVisible("KUBECONFIG", missing...)
 		}
 		return nil, fmt.Errorf("kubeconfig from %s has no context: pass a kubeconfig path or content", origin)
 	}

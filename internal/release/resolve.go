@@ -22,7 +22,7 @@ type Resolver struct {
 	Token string
 	// TokenAPI is the GitHub API Token was issued for, GITHUB_API_URL (on
 	// GitHub Enterprise Server, not api.github.com: the releases are then
-	// read without a token); empty: $GITHUB_API_URL, else api.github.com.
+	// read without a token); empty: api.github.com.
 	TokenAPI string
 	// Client makes the requests; nil means github.NewReleases' default.
 	Client *http.Client

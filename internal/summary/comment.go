@@ -135,7 +135,7 @@ func writeFigures(b *strings.Builder, r *report.Report) {
 		fmt.Fprintf(b, "- ready in %s\n", seconds(s.ReadySeconds))
 	}
 	fmt.Fprintf(b, "- cold start: %s\n", coldStartLine(r.Measure))
-	writeServices(b, "", r.Services)
+	writeServices(b, "", r)
 	if v := threshold(r); v != "" {
 		b.WriteString("\n" + v + "\n")
 	}

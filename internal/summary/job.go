@@ -46,7 +46,7 @@ func Job(r *report.Report, values map[string]string) string {
 	fmt.Fprintf(&b, "### %s\n", buildinfo.Name)
 	writeStages(&b, r.Stages)
 	writeFailure(&b, r)
-	writeServices(&b, "#### Services\n\n", r.Services)
+	writeServices(&b, "#### Services\n\n", r)
 	writeColdStart(&b, r)
 	if r.Comparison != nil {
 		b.WriteString("\n#### This run vs baseline\n\n")

@@ -11,19 +11,24 @@ import (
 // list; the report has them all.
 const maxServices = 50
 
-// writeServices lists every Service of an app with its URL and revision,
+// writeServices lists every Service of r's app with its URL and revision,
 // as a table under heading (none when empty); one Service alone is said by
-// the lines around it.
-func writeServices(b *strings.Builder, heading string, services []report.Service) {
+// the lines around it. A URL is a link only when a reviewer can reach it.
+func writeServices(b *strings.Builder, heading string, r *report.Report) {
+	services := r.Services
 	if len(services) < 2 {
 		return
 	}
+	linked := r.Reachability == nil || r.Reachability.Reachable
 	shown := services[:min(len(services), maxServices)]
 	b.WriteString("\n" + heading + "| service | URL | revision |\n| --- | --- | --- |\n")
 	for _, s := range shown {
 		url := ""
-		if s.URL != "" {
+		switch {
+		case s.URL != "" && linked:
 			url = link(s.URL)
+		case s.URL != "":
+			url = code(s.URL, urlMax)
 		}
 		fmt.Fprintf(b, "| %s | %s | %s |\n", cellCode(s.Name, cellMax), strings.ReplaceAll(url, "|", `\|`), cellCode(s.Revision, cellMax))
 	}

@@ -147,6 +147,19 @@ func reached(f reachable.Facts) *report.Report {
 	return r
 }
 
+// app is r as the preview of a whole app: its primary Service and
+// another, each with a URL under the primary's domain.
+func app(r *report.Report) *report.Report {
+	primary := *r.Service
+	primary.Name = "web"
+	api := primary
+	api.Name, api.Revision = "api", "api-00003"
+	api.URL = strings.Replace(primary.URL, "://web.", "://api.", 1)
+	r.Service = &primary
+	r.Services = []report.Service{primary, api}
+	return r
+}
+
 func TestGolden(t *testing.T) {
 	removed := time.Date(2026, 3, 2, 10, 30, 0, 0, time.FixedZone("CET", 3600))
 	run := "https://github.com/octo/app/actions/runs/42"
@@ -161,6 +174,9 @@ func TestGolden(t *testing.T) {
 		{"comment-kept-inside", Comment(reached(reachable.Facts{URL: "http://app-pr-7.default.127.0.0.1.sslip.io"}), CommentContext{RunURL: run})},
 		{"comment-ephemeral", Comment(reached(reachable.Facts{Ephemeral: true, EphemeralWhy: "is a kind cluster on a GitHub-hosted runner, which is discarded when the job ends",
 			URL: "http://app-pr-7.default.127.0.0.1.sslip.io"}), CommentContext{RunURL: run})},
+		{"comment-app-tested", Comment(app(reached(reachable.Facts{Ephemeral: true, EphemeralWhy: "is a kind cluster on a GitHub-hosted runner, which is discarded when the job ends",
+			URL: "http://web.app-pr-7.127.0.0.1.sslip.io"})), CommentContext{RunURL: run})},
+		{"comment-app-ready", Comment(app(reached(reachable.Facts{URL: "http://web.app-pr-7.preview.example.dev"})), CommentContext{RunURL: run})},
 		{"comment-swept", Comment(&report.Report{OK: true}, CommentContext{RunURL: run, Removed: removed, Service: "app-pr-7", Namespace: "default", RemovedBy: "by the scheduled sweep: idle for 9 days"})},
 		{"comment-failure", Comment(failed(), CommentContext{RunURL: run})},
 		{"comment-removed", Comment(&report.Report{OK: true}, CommentContext{RunURL: run, Removed: removed, Service: "app-pr-7", Namespace: "default"})},

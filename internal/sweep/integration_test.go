@@ -42,7 +42,7 @@ func seed(t *testing.T, cs kubernetes.Interface, sv servingclient.ServingV1Inter
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	const prLabel = "knative-preview/pull-request"
+	const prLabel, repoLabel, repo = "knative-preview/pull-request", "knative-preview/repository", "o.app"
 	container := servingv1.RevisionSpec{PodSpec: corev1.PodSpec{Containers: []corev1.Container{{Image: "ghcr.io/o/app:v1"}}}}
 	mine := func(extra map[string]string) map[string]string {
 		l := map[string]string{kube.ManagedByLabel: kube.ManagedByValue}
@@ -66,7 +66,7 @@ func seed(t *testing.T, cs kubernetes.Interface, sv servingclient.ServingV1Inter
 	}
 	for _, n := range []int{1, 2} {
 		svc := fmt.Sprintf("app-pr-%d", n)
-		create(&servingv1.Service{ObjectMeta: metav1.ObjectMeta{Name: svc, Labels: mine(map[string]string{prLabel: fmt.Sprint(n)})}})
+		create(&servingv1.Service{ObjectMeta: metav1.ObjectMeta{Name: svc, Labels: mine(map[string]string{prLabel: fmt.Sprint(n), repoLabel: repo})}})
 		secret(svc+"-secret-env", svc)
 		if _, err := history.Record(ctx, cs, ns, svc, report.Point{Time: time.Now().UTC().Format(time.RFC3339), ReadySeconds: 1}, 5); err != nil {
 			t.Fatal(err)
@@ -75,7 +75,7 @@ func seed(t *testing.T, cs kubernetes.Interface, sv servingclient.ServingV1Inter
 	var traffic []servingv1.TrafficTarget
 	for _, n := range []int{3, 4} {
 		rev := &servingv1.Revision{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("app-pr-%d-abcde", n), Namespace: ns,
-			Labels: map[string]string{prLabel: fmt.Sprint(n), "serving.knative.dev/service": "app"}}, Spec: container}
+			Labels: map[string]string{prLabel: fmt.Sprint(n), repoLabel: repo, "serving.knative.dev/service": "app"}}, Spec: container}
 		if _, err := sv.Revisions(ns).Create(ctx, rev, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
@@ -87,6 +87,8 @@ func seed(t *testing.T, cs kubernetes.Interface, sv servingclient.ServingV1Inter
 	shared.Spec.Traffic = traffic
 	create(shared)
 	create(&servingv1.Service{ObjectMeta: metav1.ObjectMeta{Name: "theirs", Labels: map[string]string{"team": "web"}}})
+	// Another repository's pull request #2 shares the cluster: not ours.
+	create(&servingv1.Service{ObjectMeta: metav1.ObjectMeta{Name: "other-pr-2", Labels: mine(map[string]string{prLabel: "2", repoLabel: "someone.other"})}})
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -152,7 +154,7 @@ func TestIntegrationSweepThroughFaults(t *testing.T) {
 	}
 	sweepIn := func(cl *cluster.Cluster, ns string) (string, string) {
 		t.Helper()
-		o := Options{Namespace: ns, KeepsHistory: true, Comments: true, Deployments: true, Environment: func(n int) string { return fmt.Sprintf("pr-%d", n) }}
+		o := Options{Namespace: ns, Repository: "o/app", KeepsHistory: true, Comments: true, Deployments: true, Environment: func(n int) string { return fmt.Sprintf("pr-%d", n) }}
 		var removed []string
 		for round := range 2 {
 			s := NewStage(o, source{cl}, client, nil)
@@ -180,7 +182,7 @@ func TestIntegrationSweepThroughFaults(t *testing.T) {
 	cleanRemoved, cleanLeft := sweepIn(&cluster.Cluster{Name: "clean", REST: env.Config}, "sweep-clean")
 	faultyRemoved, faultyLeft := sweepIn(&cluster.Cluster{Name: "faulty", REST: proxy.Config}, "sweep-faulty")
 	const wantRemoved = "#2 app-pr-2/ pull request closed true; #3 app/pr-3 pull request closed true"
-	const wantLeft = "history/app-pr-1 ksvc/app-pr-1[] ksvc/app[pr-4] ksvc/theirs[] secret/app-pr-1-secret-env secret/app.pr-4-secret-env"
+	const wantLeft = "history/app-pr-1 ksvc/app-pr-1[] ksvc/app[pr-4] ksvc/other-pr-2[] ksvc/theirs[] secret/app-pr-1-secret-env secret/app.pr-4-secret-env"
 	if cleanRemoved != wantRemoved || cleanLeft != wantLeft {
 		t.Errorf("clean: removed %s\nleft %s\nwant removed %s\nleft %s", cleanRemoved, cleanLeft, wantRemoved, wantLeft)
 	}
@@ -188,4 +190,59 @@ func TestIntegrationSweepThroughFaults(t *testing.T) {
 		t.Errorf("through faults: removed %s\nleft %s\nclean: removed %s\nleft %s", faultyRemoved, faultyLeft, cleanRemoved, cleanLeft)
 	}
 	t.Logf("through faults: %s", proxy)
+}
+
+// A pull request's own namespace (namespace auto) is swept as a whole, as
+// its closing removes it, with the objects beside its Services; an own
+// namespace of another repository's pull request of the same number, and
+// one of an open pull request, are left.
+func TestIntegrationSweepRemovesOwnNamespaces(t *testing.T) {
+	env := testenv.Shared(t)
+	env.InstallKnativeCRDs(t)
+	cs, err := kubernetes.NewForConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	const repo = "sweeptest/own" // the shared API server's other tests make none of its
+	own := func(name, repoLabel string, n int) {
+		labels := map[string]string{kube.ManagedByLabel: kube.ManagedByValue, "knative-preview/pull-request": fmt.Sprint(n), "knative-preview/repository": repoLabel}
+		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "settings", Labels: labels}}
+		if _, err := cs.CoreV1().ConfigMaps(name).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	own("own-pr-5", "sweeptest.own", 5)   // closed: goes
+	own("own-pr-6", "sweeptest.own", 6)   // open: stays
+	own("theirs-pr-5", "someone.else", 5) // another repository's #5: stays
+	fake := githubtest.New(t)
+	fake.SeedPullRequest(5, "closed")
+	fake.SeedPullRequest(6, "open")
+	client, err := github.NewClient(func(k string) string {
+		return map[string]string{"GITHUB_REPOSITORY": repo, "GITHUB_API_URL": fake.URL()}[k]
+	}, "ghs_sweep_token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewStage(Options{Repository: repo, KeepsHistory: true}, source{&cluster.Cluster{REST: env.Config}}, client, nil)
+	if err := s.Run(ctx, log.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var removed []string
+	for _, r := range s.Removed() {
+		removed = append(removed, fmt.Sprintf("#%d %s %v", r.PullRequest, r.Namespace, r.Removed))
+	}
+	if got := strings.Join(removed, "; "); got != "#5 own-pr-5 true" {
+		t.Errorf("removed %s, want #5 own-pr-5 true", got)
+	}
+	for name, gone := range map[string]bool{"own-pr-5": true, "own-pr-6": false, "theirs-pr-5": false} {
+		ns, err := cs.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
+		deleting := apierrors.IsNotFound(err) || err == nil && ns.DeletionTimestamp != nil
+		if deleting != gone {
+			t.Errorf("namespace %s being deleted: %v, want %v (%v)", name, deleting, gone, err)
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/knative-preview/action/internal/cluster"
@@ -34,7 +35,8 @@ type Options struct {
 	KeepsHistory bool
 	// DryRun lists what would be removed and why, and changes nothing.
 	DryRun bool
-	// Repository is owner/name, for the plan.
+	// Repository is owner/name: only its pull requests' previews are
+	// swept.
 	Repository string
 	// Comments and Deployments say whether to edit a removed preview's
 	// comment and set its deployments inactive; Environment names a pull
@@ -100,7 +102,7 @@ func (s *Stage) Plan() []string {
 		which += fmt.Sprintf(", and those of open pull requests not deployed for longer than %s", age(s.o.MaxAge))
 	}
 	p := []string{
-		fmt.Sprintf("list the previews this action made in %s: Knative Services labelled knative-preview/pull-request, and traffic tags whose revision is so labelled; no other Service is touched", where),
+		fmt.Sprintf("list the previews this action made for %s in %s: namespaces of pull requests of their own, Knative Services labelled with a pull request of it, and traffic tags whose revision is so labelled; nothing else is touched", s.o.Repository, where),
 		fmt.Sprintf("ask GitHub once which pull requests of %s are open (if that fails, remove nothing)", s.o.Repository),
 	}
 	if s.o.DryRun {
@@ -140,7 +142,7 @@ func (s *Stage) Run(ctx context.Context, l log.Logger) error {
 	if cl == nil {
 		return nil // no cluster, so no preview
 	}
-	previews, err := deploy.FindPreviews(ctx, cl, s.namespace())
+	previews, err := deploy.FindPreviews(ctx, cl, s.namespace(), s.o.Repository)
 	if err != nil {
 		return err
 	}
@@ -152,7 +154,11 @@ func (s *Stage) Run(ctx context.Context, l log.Logger) error {
 	if s.GitHub == nil {
 		return fmt.Errorf("nothing was removed: %w", s.GitHubErr)
 	}
-	open, err := s.GitHub.OpenPullRequests(ctx)
+	// Asked within GitHub's budget: a GitHub that does not answer holds
+	// the job seconds, not minutes.
+	askCtx, cancel := context.WithTimeout(ctx, github.Budget)
+	open, err := s.GitHub.OpenPullRequests(askCtx)
+	cancel()
 	if err != nil {
 		if w, ok := github.MissingPermission(err, github.PullRequestsPermission); ok {
 			err = errors.New(w)
@@ -176,6 +182,7 @@ func (s *Stage) Run(ctx context.Context, l log.Logger) error {
 			errs = append(errs, err)
 		}
 	}
+	s.tell(ctx, l)
 	return errors.Join(errs...)
 }
 
@@ -213,38 +220,56 @@ func age(d time.Duration) string {
 	}
 }
 
-// remove removes one preview as its pull request's closing would, then
-// tells the pull request; what GitHub refuses is a warning.
+// remove removes one preview as its pull request's closing would.
 func (s *Stage) remove(ctx context.Context, l log.Logger, cl *cluster.Cluster, r *Removal) error {
 	l.Infof("removing %s (pull request #%d): %s", r.preview, r.PullRequest, r.Reason)
 	if err := s.Deployer.Down(ctx, l, cl, r.preview.DownOptions(s.o.KeepsHistory)); err != nil {
 		return fmt.Errorf("removing %s (pull request #%d, %s): %w", r.preview, r.PullRequest, r.Reason, err)
 	}
 	r.Removed = true
-	if s.o.Comments {
-		body := summary.Comment(&report.Report{OK: true}, summary.CommentContext{
-			RunURL: s.o.RunURL, Removed: s.now().UTC(), Service: r.Service, Namespace: r.Namespace, Tag: r.Tag,
-			RemovedBy: "by the scheduled sweep: " + r.Reason,
-		})
-		if _, err := s.GitHub.EditComment(ctx, r.PullRequest, summary.Marker, body); err != nil {
-			warn(l, err, github.CommentPermission, fmt.Sprintf("editing pull request #%d's comment", r.PullRequest))
-		}
-	}
-	if s.o.Deployments && s.o.Environment != nil {
-		env := s.o.Environment(r.PullRequest)
-		if err := s.GitHub.DeactivateEnvironment(ctx, env); err != nil {
-			warn(l, err, github.DeploymentPermission, "setting the deployments of environment "+env+" inactive")
-		}
-	}
 	return nil
 }
 
-// warn says, as one warning, why a pull request was not told: the
-// preview is removed all the same.
-func warn(l log.Logger, err error, permission, doing string) {
-	if w, ok := github.MissingPermission(err, permission); ok {
-		l.Warnf("%s", w)
-		return
+// tell edits the comment of each removed preview's pull request and sets
+// its deployments inactive, after every removal and within GitHub's
+// budget of its own: the removals never wait for GitHub, and GitHub
+// holds the job seconds at most. What could not be told is one warning.
+func (s *Stage) tell(ctx context.Context, l log.Logger) {
+	budget := github.Budget
+	if ctx.Err() != nil {
+		budget = github.BudgetStopped
 	}
-	l.Warnf("%s: %v; the preview is removed all the same", doing, err)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
+	defer cancel()
+	var untold []string
+	note := func(err error, permission, doing string) {
+		if w, ok := github.MissingPermission(err, permission); ok {
+			untold = append(untold, w)
+			return
+		}
+		untold = append(untold, fmt.Sprintf("%s: %v", doing, err))
+	}
+	for _, r := range s.removed {
+		if !r.Removed {
+			continue
+		}
+		if s.o.Comments {
+			body := summary.Comment(&report.Report{OK: true}, summary.CommentContext{
+				RunURL: s.o.RunURL, Removed: s.now().UTC(), Service: r.Service, Namespace: r.Namespace, Tag: r.Tag,
+				RemovedBy: "by the scheduled sweep: " + r.Reason,
+			})
+			if _, err := s.GitHub.EditComment(ctx, r.PullRequest, summary.Marker, body); err != nil {
+				note(err, github.CommentPermission, fmt.Sprintf("editing pull request #%d's comment", r.PullRequest))
+			}
+		}
+		if s.o.Deployments && s.o.Environment != nil {
+			env := s.o.Environment(r.PullRequest)
+			if err := s.GitHub.DeactivateEnvironment(ctx, env); err != nil {
+				note(err, github.DeploymentPermission, "setting the deployments of environment "+env+" inactive")
+			}
+		}
+	}
+	if len(untold) > 0 {
+		l.Warnf("the previews are removed all the same, but GitHub was not told everything: %s", strings.Join(slices.Compact(untold), "; "))
+	}
 }

@@ -155,6 +155,21 @@ func TestKubeconfigTheActionCannotSee(t *testing.T) {
 			want: "KUBECONFIG names WS/kubeconfig, which does not exist in the workspace: did the step that writes it run before this one?",
 		},
 		{
+			name: "KUBECONFIG names a file of the workspace no step wrote, and one of the runner's",
+			setup: func(t *testing.T, a *action) input.Values {
+				a.env["KUBECONFIG"] = filepath.Join(a.ws, "kubeconfig") + ":/home/runner/work/_temp/kc"
+				return nil
+			},
+			want: "KUBECONFIG names WS/kubeconfig, which does not exist in the workspace: did the step that writes it run before this one?; and /home/runner/work/_temp/kc, a file this container action cannot see",
+		},
+		{
+			name: "the kubeconfig input names ~, which is not the runner's home",
+			setup: func(t *testing.T, a *action) input.Values {
+				return input.Values{"kubeconfig": "~/.kube/config"}
+			},
+			want: `inside a container action ~ is the container's home, /github/home, not the runner's`,
+		},
+		{
 			name: "a context only in the file the action cannot see",
 			setup: func(t *testing.T, a *action) input.Values {
 				a.env["KUBECONFIG"] = a.write(t, "kubeconfig", kc) + ":/home/runner/.kube/config"
