@@ -49,7 +49,7 @@ const acceptServiceFile = "a YAML file in the workspace of Knative Services (api
 // The primary Service (Service) becomes the file's first, or the one the
 // service input names.
 func parseApp(r *input.Reader, o *Options) {
-	if d, ok := input.Check(r, "ready-timeout", parseSeconds, "whole seconds as a Go duration (90s, 5m) or a number of seconds"); ok {
+	if d, ok := input.Check(r, "ready-timeout", seconds.Parse, "whole seconds as a Go duration (90s, 5m) or a number of seconds"); ok {
 		o.ReadyTimeout = d
 	}
 	file := r.String("service-file")

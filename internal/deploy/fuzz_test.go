@@ -173,7 +173,7 @@ func FuzzRequestTimeout(f *testing.F) {
 			t.Fatalf("%q: accepted as %s, not a positive whole number of seconds", v, d)
 		}
 		for _, again := range []string{strconv.FormatInt(int64(d/time.Second), 10), d.String()} {
-			if got, err := parseSeconds(again); err != nil || got != d {
+			if got, err := seconds.Parse(again); err != nil || got != d {
 				t.Fatalf("%q: accepted as %s, but %q reads as %s, %v", v, d, again, got, err)
 			}
 		}

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -269,7 +268,7 @@ func parseContainer(r *input.Reader, o *Options) {
 		}
 	}
 	o.Args = r.Words("container-args")
-	if d, ok := input.Check(r, "request-timeout", parseSeconds, "whole seconds as a Go duration (30s, 5m) or a number of seconds"); ok {
+	if d, ok := input.Check(r, "request-timeout", seconds.Parse, "whole seconds as a Go duration (30s, 5m) or a number of seconds"); ok {
 		o.RequestTimeout = d
 	}
 }
@@ -437,31 +436,9 @@ func parseCount(r *input.Reader, name string, hi int64) *int32 {
 	return &c
 }
 
-// maxSeconds is the longest request-timeout, in seconds, however written.
-const maxSeconds = 1 << 31
-
-// parseSeconds reads a positive whole number of seconds, at most
-// maxSeconds, given as a Go duration or a bare number.
-func parseSeconds(v string) (time.Duration, error) {
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n < 1 || n > maxSeconds {
-			return 0, fmt.Errorf("is not a positive number of seconds")
-		}
-		return time.Duration(n) * time.Second, nil
-	}
-	d, err := time.ParseDuration(v)
-	switch {
-	case err != nil:
-		return 0, fmt.Errorf("is not a duration")
-	case d < time.Second:
-		return 0, fmt.Errorf("is shorter than one second")
-	case d%time.Second != 0:
-		return 0, fmt.Errorf("is not a whole number of seconds")
-	case d > maxSeconds*time.Second:
-		return 0, fmt.Errorf("is longer than %d seconds", maxSeconds)
-	}
-	return d, nil
-}
+// seconds is what request-timeout and ready-timeout take: a whole number
+// of seconds, at most 2^31 (however written).
+var seconds = input.Span{Min: time.Second, Max: 1 << 31 * time.Second, Unit: time.Second}
 
 // systemNamespaces are the namespaces of Kubernetes, of Knative Serving
 // and of every networking layer this action installs.

@@ -214,23 +214,10 @@ func (r *Reader) Int(name string, lo, hi int64, problem, accepted string) (n int
 }
 
 // Duration reads a positive Go duration such as 90s or 1h30m; zero when
-// blank without a default, or bad.
+// blank without a default, or bad. Check with a Span reads other kinds.
 func (r *Reader) Duration(name string) time.Duration {
-	const accepted = "a Go duration such as 90s, 20m, 1h30m"
-	v := r.String(name)
-	if v == "" {
-		return 0
-	}
-	d, err := time.ParseDuration(v)
-	switch {
-	case err != nil:
-		r.Bad(name, v, "is not a duration", accepted)
-	case d <= 0:
-		r.Bad(name, v, "must be positive", accepted)
-	default:
-		return d
-	}
-	return 0
+	d, _ := Check(r, name, Span{Min: 1}.Parse, "a Go duration such as 90s, 20m, 1h30m")
+	return d
 }
 
 // OneOf reads one of values, in any case, and returns it as values spell

@@ -1,9 +1,6 @@
 package sweep
 
 import (
-	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/knative-preview/action/internal/input"
@@ -23,25 +20,10 @@ const maxAgeAccepted = "a number of days (7d) or a Go duration of at least an ho
 
 // ParseMaxAge reads max-age: 0 when empty.
 func ParseMaxAge(r *input.Reader) time.Duration {
-	d, _ := input.Check(r, "max-age", parseAge, maxAgeAccepted)
+	d, _ := input.Check(r, "max-age", maxAge.Parse, maxAgeAccepted)
 	return d
 }
 
-// parseAge reads "7d" or a Go duration of at least an hour.
-func parseAge(v string) (time.Duration, error) {
-	if days, ok := strings.CutSuffix(v, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n < 1 || n > 3650 {
-			return 0, fmt.Errorf("is not a number of days from 1 to 3650")
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(v)
-	switch {
-	case err != nil:
-		return 0, fmt.Errorf("is not a duration")
-	case d < time.Hour:
-		return 0, fmt.Errorf("is shorter than an hour: a preview being deployed could be removed")
-	}
-	return d, nil
-}
+// maxAge is what max-age takes: at least an hour, so that a preview being
+// deployed is never removed, and at most ten years.
+var maxAge = input.Span{Min: time.Hour, Max: 3650 * 24 * time.Hour, Days: true}
