@@ -267,8 +267,9 @@ func TestDeployments(t *testing.T) {
 			deps := fake.Deployments()
 			// SHA and Task are the fake's own: GitHub's resolution of the
 			// ref and its default task, not something the client sends.
+			// The payload is the call's token, checked by the lost-answer test.
 			for i := range deps {
-				deps[i].SHA, deps[i].Task = "", ""
+				deps[i].SHA, deps[i].Task, deps[i].Payload = "", "", nil
 			}
 			want := githubtest.Deployment{ID: id, Ref: sha, Environment: "pr-12", Description: "deploying", Transient: true, RequiredContexts: []string{}}
 			if len(deps) != 1 || !reflect.DeepEqual(deps[0], want) {
@@ -459,6 +460,43 @@ func TestRetries(t *testing.T) {
 		}
 		if n, st := len(fake.Deployments()), fake.Statuses(id); n != 1 || len(st) != 1 || st[0].State != "in_progress" {
 			t.Errorf("%d deployments with statuses %+v, want one in progress", n, st)
+		}
+	})
+	t.Run("a comment made, its answer lost", func(t *testing.T) {
+		fake := githubtest.New(t)
+		c := newTestClient(t, fake)
+		fake.LoseNextAnswer(1)
+		if _, err := c.UpsertComment(context.Background(), 4, marker, "x"); err != nil {
+			t.Fatal(err)
+		}
+		if got := fake.Comments(4); len(got) != 1 {
+			t.Errorf("%d comments, want 1: the next try finds the one made", len(got))
+		}
+	})
+	t.Run("a deployment made, its answer lost", func(t *testing.T) {
+		fake := githubtest.New(t)
+		c := newTestClient(t, fake)
+		// Another run's deployment of the same ref and environment is not
+		// taken for this one.
+		other, err := c.StartDeployment(context.Background(), "main", "pr-4", "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fake.LoseNextAnswer(1)
+		id, err := c.StartDeployment(context.Background(), "main", "pr-4", "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		deps := fake.Deployments()
+		if len(deps) != 2 || id == other || deps[1].ID != id {
+			t.Fatalf("deployments %+v, this start's %d, the other's %d: want the lost one found, not made again", deps, id, other)
+		}
+		if st := fake.Statuses(id); len(st) != 1 || st[0].State != "in_progress" {
+			t.Errorf("statuses %+v of the found deployment, want one in progress", st)
+		}
+		p, ok := deps[1].Payload.(map[string]any)
+		if !ok || p[payloadKey] == "" || p[payloadKey] == deps[0].Payload.(map[string]any)[payloadKey] {
+			t.Errorf("payloads %v and %v, want a token of each start", deps[0].Payload, deps[1].Payload)
 		}
 	})
 	t.Run("a secondary rate limit, then the comment", func(t *testing.T) {

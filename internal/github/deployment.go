@@ -2,6 +2,8 @@ package github
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"unicode/utf8"
@@ -12,20 +14,27 @@ import (
 // maxDescription is the longest description of a deployment status.
 const maxDescription = 140
 
+// payloadKey names, in a deployment's payload, the token of the call that
+// made it.
+const payloadKey = "knative-preview-start"
+
 // StartDeployment records a deployment of ref (the pull request's head
 // SHA) to environment, and marks it in progress with a link to the
 // workflow run. The environment is transient (a preview that goes away)
 // and not production; the deployment waits for no commit status, as the
 // run's own check is pending while it runs. id is non-zero once the
-// deployment exists, even when marking it in progress failed. A create
-// whose answer was lost (GitHub made it, then answered 502) may leave one
-// more deployment behind; DeactivateEnvironment clears them all.
+// deployment exists, even when marking it in progress failed. The
+// deployment's payload carries a token of this call, so that a create
+// whose answer was lost (GitHub made it, then answered 502) is found by
+// the next try, not made twice.
 func (c *Client) StartDeployment(ctx context.Context, ref, environment, description string) (int64, error) {
 	if ref == "" || environment == "" {
 		return 0, errors.New("starting a deployment: the ref and the environment must not be empty")
 	}
 	description = cutDescription(description)
+	token := rand.Text()
 	req := &gh.DeploymentRequest{
+		Payload:               map[string]string{payloadKey: token},
 		Ref:                   &ref,
 		Environment:           &environment,
 		Description:           &description,
@@ -35,7 +44,14 @@ func (c *Client) StartDeployment(ctx context.Context, ref, environment, descript
 		ProductionEnvironment: gh.Ptr(false),
 	}
 	var d *gh.Deployment
+	tried := false
 	err := c.retry.Do(ctx, func(ctx context.Context) (err error) {
+		if tried {
+			if d, err = c.findDeployment(ctx, ref, environment, token); d != nil || err != nil {
+				return err
+			}
+		}
+		tried = true
 		d, _, err = c.api.Repositories.CreateDeployment(ctx, c.owner, c.repo, req)
 		return err
 	})
@@ -46,6 +62,24 @@ func (c *Client) StartDeployment(ctx context.Context, ref, environment, descript
 		return d.GetID(), err
 	}
 	return d.GetID(), nil
+}
+
+// findDeployment returns the deployment of ref to environment whose
+// payload holds token, among the newest page of them; nil when there is
+// none.
+func (c *Client) findDeployment(ctx context.Context, ref, environment, token string) (*gh.Deployment, error) {
+	opts := &gh.DeploymentsListOptions{Ref: ref, Environment: environment, ListOptions: gh.ListOptions{PerPage: 100}}
+	list, _, err := c.api.Repositories.ListDeployments(ctx, c.owner, c.repo, opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range list {
+		var p map[string]any
+		if json.Unmarshal(d.Payload, &p) == nil && p[payloadKey] == token {
+			return d, nil
+		}
+	}
+	return nil, nil
 }
 
 // FinishDeployment marks deployment id successful, with environmentURL

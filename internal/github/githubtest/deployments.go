@@ -25,7 +25,7 @@ func (s *Server) deploymentJSON(r *http.Request, d *Deployment) map[string]any {
 		"sha":                    d.SHA,
 		"ref":                    d.Ref,
 		"task":                   d.Task,
-		"payload":                map[string]any{},
+		"payload":                payload(d.Payload),
 		"original_environment":   d.Environment,
 		"environment":            d.Environment,
 		"description":            d.Description,
@@ -37,6 +37,15 @@ func (s *Server) deploymentJSON(r *http.Request, d *Deployment) map[string]any {
 		"transient_environment":  d.Transient,
 		"production_environment": d.Production,
 	}
+}
+
+// payload is a deployment's payload as GitHub answers it: an empty object
+// when the request gave none.
+func payload(p any) any {
+	if p == nil {
+		return map[string]any{}
+	}
+	return p
 }
 
 func (s *Server) statusJSON(r *http.Request, deployment int64, st *Status) map[string]any {
@@ -94,6 +103,7 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request) {
 		Description           *string   `json:"description"`
 		TransientEnvironment  *bool     `json:"transient_environment"`
 		ProductionEnvironment *bool     `json:"production_environment"`
+		Payload               any       `json:"payload"`
 	}
 	if err := decode(r, &in); err != nil {
 		writeMessage(w, http.StatusBadRequest, "Problems parsing JSON")
@@ -107,7 +117,13 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request) {
 		writeMessage(w, http.StatusConflict, "Conflict: Commit status checks failed for "+*in.Ref+".")
 		return
 	}
-	d := &Deployment{Ref: *in.Ref, SHA: *in.Ref, Task: "deploy", Environment: "production", AutoMerge: true, RequiredContexts: *in.RequiredContexts}
+	switch in.Payload.(type) {
+	case nil, string, map[string]any:
+	default:
+		invalid(w, "Deployment", "payload", "invalid", "")
+		return
+	}
+	d := &Deployment{Ref: *in.Ref, SHA: *in.Ref, Task: "deploy", Environment: "production", AutoMerge: true, RequiredContexts: *in.RequiredContexts, Payload: in.Payload}
 	if !sha.MatchString(d.SHA) {
 		d.SHA = fmt.Sprintf("%040x", len(d.Ref))
 	}

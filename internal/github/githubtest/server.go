@@ -58,6 +58,9 @@ type Deployment struct {
 	Production       bool
 	AutoMerge        bool
 	RequiredContexts []string
+	// Payload is the payload as the request gave it: an object, a
+	// string, or nil when it gave none.
+	Payload any
 }
 
 // Status is a status of a deployment.
@@ -86,6 +89,7 @@ type Server struct {
 	forbidden   []string
 	notFound    []string
 	failNext    int
+	lose        int
 	throttle    int
 	retryAfter  time.Duration
 	limit       int
@@ -157,6 +161,16 @@ func (s *Server) FailNext(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failNext = n
+}
+
+// LoseNextAnswer makes the next n writes (POST, PATCH, PUT, DELETE) take
+// effect and then answer 502 Bad Gateway, as GitHub's front does when the
+// API behind it answered too late: the client cannot tell that its write
+// was made.
+func (s *Server) LoseNextAnswer(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lose = n
 }
 
 // ThrottleNext makes the next n requests answer 403 with GitHub's
@@ -306,7 +320,12 @@ func (s *Server) front(next http.Handler) http.Handler {
 				return
 			}
 		}
-		if !s.answerAsTold(w, r, req, f) {
+		switch {
+		case s.answerAsTold(w, r, req, f):
+		case f.lose:
+			next.ServeHTTP(httptest.NewRecorder(), r)
+			writeMessage(w, http.StatusBadGateway, "Server Error")
+		default:
 			next.ServeHTTP(w, r)
 		}
 	})
@@ -321,6 +340,7 @@ type told struct {
 	answers                    bool
 	canned                     answer
 	write, forbidden, notFound bool
+	lose                       bool
 }
 
 // take records req and takes from what the server was told the answer to
@@ -344,6 +364,10 @@ func (s *Server) take(req Request, r *http.Request) told {
 	f.write = r.Method != http.MethodGet && r.Method != http.MethodHead
 	f.forbidden = f.write && hasPrefix(s.forbidden, r.URL.Path)
 	f.notFound = hasPrefix(s.notFound, r.URL.Path)
+	if f.write && s.lose > 0 && !f.fail && !f.throttle && !f.limit && !f.answers {
+		s.lose--
+		f.lose = true
+	}
 	return f
 }
 
