@@ -16,9 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/client-go/kubernetes"
-
 	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/deploy"

@@ -3,7 +3,6 @@ package app
 import (
 	"bytes"
 	"fmt"
-	"github.com/knative-preview/action/internal/github"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/knative-preview/action/internal/github"
 	"github.com/knative-preview/action/internal/github/githubtest"
 )
 

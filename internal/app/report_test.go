@@ -8,12 +8,11 @@ import (
 	"time"
 
 	"github.com/knative-preview/action/internal/config"
-	"github.com/knative-preview/action/internal/pipeline"
-	"github.com/knative-preview/action/internal/summary"
-
 	"github.com/knative-preview/action/internal/console"
 	"github.com/knative-preview/action/internal/measure"
 	"github.com/knative-preview/action/internal/outputs"
+	"github.com/knative-preview/action/internal/pipeline"
+	"github.com/knative-preview/action/internal/summary"
 )
 
 // A failed check quotes what the service answered; if that holds a

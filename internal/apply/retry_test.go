@@ -7,9 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/knative-preview/action/internal/log"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/knative-preview/action/internal/log"
 )
 
 func TestRetry(t *testing.T) {

@@ -10,8 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/knative-preview/action/internal/log"
 	"k8s.io/client-go/rest"
+
+	"github.com/knative-preview/action/internal/log"
 )
 
 const versionJSON = `{"major":"1","minor":"34","gitVersion":"v1.34.3"}`

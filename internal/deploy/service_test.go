@@ -5,10 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/knative-preview/action/internal/kube"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
+
+	"github.com/knative-preview/action/internal/kube"
 )
 
 func fullOptions() Options {

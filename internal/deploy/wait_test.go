@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"bytes"
-	"github.com/knative-preview/action/internal/console"
 	"strings"
 	"testing"
 
@@ -10,6 +9,8 @@ import (
 	"knative.dev/pkg/apis"
 	duckv1 "knative.dev/pkg/apis/duck/v1"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
+
+	"github.com/knative-preview/action/internal/console"
 )
 
 func waiting(reason, msg string) corev1.ContainerStatus {

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/knative-preview/action/internal/log"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -23,6 +22,8 @@ import (
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 	servingfake "knative.dev/serving/pkg/client/clientset/versioned/fake"
 	servingclient "knative.dev/serving/pkg/client/clientset/versioned/typed/serving/v1"
+
+	"github.com/knative-preview/action/internal/log"
 )
 
 // These tests drive (*waiter).wait through fake clientsets whose watches

@@ -3,7 +3,6 @@ package install
 import (
 	"context"
 	"errors"
-	"github.com/knative-preview/action/internal/log"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/ingress"
+	"github.com/knative-preview/action/internal/log"
 )
 
 // Waiting for the gateway's load balancer address ends at once when the

@@ -2,7 +2,6 @@ package install
 
 import (
 	"context"
-	"github.com/knative-preview/action/internal/log"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/knative-preview/action/internal/log"
 )
 
 // A user who may not read Knative's Deployments learns it at once, not as

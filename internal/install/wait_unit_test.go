@@ -3,7 +3,6 @@ package install
 import (
 	"context"
 	"errors"
-	"github.com/knative-preview/action/internal/log"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -19,6 +18,8 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
+
+	"github.com/knative-preview/action/internal/log"
 )
 
 // knativeDeployment is a Deployment of Knative Serving, available or not.

@@ -6,8 +6,9 @@ import (
 	"testing"
 	"unicode"
 
-	"github.com/knative-preview/action/internal/input"
 	"sigs.k8s.io/yaml"
+
+	"github.com/knative-preview/action/internal/input"
 )
 
 // serving-config: what Parse accepts, written back as YAML, parses again to

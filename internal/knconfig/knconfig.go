@@ -13,14 +13,13 @@ import (
 	"unicode"
 
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/yaml"
-
 	netcfg "knative.dev/networking/pkg/config"
 	servingcfg "knative.dev/serving/pkg/apis/config"
 	autoscalercfg "knative.dev/serving/pkg/autoscaler/config"
 	"knative.dev/serving/pkg/deployment"
 	"knative.dev/serving/pkg/gc"
 	domaincfg "knative.dev/serving/pkg/reconciler/route/config"
+	"sigs.k8s.io/yaml"
 )
 
 // Overrides maps a Knative Serving ConfigMap name to the data keys to set.

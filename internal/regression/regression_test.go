@@ -1,11 +1,12 @@
 package regression
 
 import (
-	"github.com/knative-preview/action/internal/report"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/knative-preview/action/internal/report"
 )
 
 // lognormal returns n cold-start-like times around median ms, with the

@@ -7,8 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/knative-preview/action/internal/github"
 	"k8s.io/apimachinery/pkg/util/version"
+
+	"github.com/knative-preview/action/internal/github"
 )
 
 // listReleases returns the published (not draft, not prerelease) versions

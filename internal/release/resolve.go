@@ -6,8 +6,9 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/knative-preview/action/internal/log"
 	"k8s.io/apimachinery/pkg/util/version"
+
+	"github.com/knative-preview/action/internal/log"
 )
 
 // Resolver turns a Spec into exact versions using GitHub releases. Its zero

@@ -2,13 +2,14 @@ package release
 
 import (
 	"context"
-	"github.com/knative-preview/action/internal/log"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/knative-preview/action/internal/log"
 )
 
 // sent is one request as it left the process: the host it was for, and

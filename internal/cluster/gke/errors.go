@@ -7,10 +7,11 @@ import (
 	"strings"
 
 	"github.com/googleapis/gax-go/v2/apierror"
-	"github.com/knative-preview/action/internal/kube"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/google"
 	"google.golang.org/api/googleapi"
+
+	"github.com/knative-preview/action/internal/kube"
 )
 
 // apiError is a failed Container API call or operation, with what the user

@@ -8,19 +8,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/knative-preview/action/internal/log"
-	"k8s.io/client-go/rest"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 	kindversion "sigs.k8s.io/kind/pkg/cmd/kind/version"
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/cluster/kind/docker"
 	"github.com/knative-preview/action/internal/kubecfg"
+	"github.com/knative-preview/action/internal/log"
 )
 
 // domain is the DNS suffix of Knative services on a kind cluster: every

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/knative-preview/action/internal/log"
 	"net"
 	"net/url"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/cluster/kind/docker"
+	"github.com/knative-preview/action/internal/log"
 )
 
 // Labels kind gives its containers (kind pkg/cluster/internal/providers/

@@ -1,11 +1,12 @@
 package kind
 
 import (
-	"github.com/knative-preview/action/internal/log"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/knative-preview/action/internal/log"
 )
 
 func TestPlanGolden(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/knative-preview/action/internal/log"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/knative-preview/action/internal/cluster/internal/fakedocker"
+	"github.com/knative-preview/action/internal/log"
 )
 
 var infoArgs = []string{"info", "--format", "{{json .}}"}
