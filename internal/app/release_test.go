@@ -162,6 +162,11 @@ func TestReleaseWorkflow(t *testing.T) {
 		t.Errorf("release.yml must publish ghcr.io/knative-preview/action, got IMAGE=%q", w.Env["IMAGE"])
 	}
 
+	token := theJob(t, w, "checks that the release token is set", func(j workflowJob) bool {
+		return slices.ContainsFunc(j.Steps, func(s workflowStep) bool {
+			return strings.Contains(s.Env["HAS_RELEASE_TOKEN"], "secrets.RELEASE_TOKEN != ''")
+		})
+	})
 	build := theJob(t, w, "builds the image (docker/build-push-action)", func(j workflowJob) bool {
 		return usesAction(j, "docker/build-push-action")
 	})
@@ -180,7 +185,7 @@ func TestReleaseWorkflow(t *testing.T) {
 
 	// The order of the jobs.
 	for _, o := range []struct{ job, dep string }{
-		{run, build}, {public, run}, {e2e, public}, {publish, run}, {publish, public}, {publish, e2e},
+		{build, token}, {run, build}, {public, run}, {e2e, public}, {publish, run}, {publish, public}, {publish, e2e},
 	} {
 		if !w.after(o.job, o.dep) {
 			t.Errorf("job %s must need %s (directly or through another job): needs %v", o.job, o.dep, w.Jobs[o.job].Needs)
@@ -347,6 +352,12 @@ func checkReleaseE2E(t *testing.T) {
 func checkReleasePublish(t *testing.T, job workflowJob) {
 	if job.Permissions["contents"] != "write" {
 		t.Errorf("the publish job needs contents: write (release branch, tags, GitHub Release), has %v", job.Permissions)
+	}
+	// The push goes with a token that may change .github/workflows, which
+	// GITHUB_TOKEN may not: checkout persists it for git push.
+	co := slices.IndexFunc(job.Steps, func(s workflowStep) bool { return strings.HasPrefix(s.Uses, "actions/checkout@") })
+	if co < 0 || job.Steps[co].str("token") != "${{ secrets.RELEASE_TOKEN }}" || job.Steps[co].With["persist-credentials"] == false {
+		t.Error("the publish job must check out with token: ${{ secrets.RELEASE_TOKEN }} (persisted for git push): GitHub refuses GITHUB_TOKEN a push that changes .github/workflows")
 	}
 	s := job.script()
 	// In this order: the release commit, the tag vX.Y.Z, one atomic push,
