@@ -175,7 +175,9 @@ func TestIntegrationAppPreviewOfAPullRequest(t *testing.T) {
 	if err := json.Unmarshal([]byte(out["urls"]), &urls); err != nil {
 		t.Fatalf("output urls %q: %v", out["urls"], err)
 	}
-	web, api := "http://web."+pr7+".127.0.0.1.sslip.io", "http://api."+pr7+".127.0.0.1.sslip.io"
+	// api is cluster-local in the shop's file: Knative gives it the
+	// cluster's own address, which the comment shows but does not link.
+	web, api := "http://web."+pr7+".127.0.0.1.sslip.io", "http://api."+pr7+".svc.cluster.local"
 	if urls["web"] != web || urls["api"] != api || len(urls) != 2 || out["url"] != web || out["service"] != "web" || out["namespace"] != pr7 {
 		t.Errorf("#7's outputs: %v", out)
 	}
@@ -187,10 +189,13 @@ func TestIntegrationAppPreviewOfAPullRequest(t *testing.T) {
 		t.Fatalf("#7's comments: %+v", comments)
 	}
 	for what, md := range map[string]string{"comment": comments[0].Body, "job summary": sum} {
-		for _, want := range []string{web, api, "`web-00001`", "`api-00001`"} {
+		for _, want := range []string{web, "`" + api + "`", "`web-00001`", "`api-00001`"} {
 			if !strings.Contains(md, want) {
 				t.Errorf("#7's %s lacks %s:\n%s", what, want, md)
 			}
+		}
+		if strings.Contains(md, "](<"+api) {
+			t.Errorf("#7's %s links the cluster-local %s:\n%s", what, api, md)
 		}
 	}
 	webSvc, err := sv.Services(pr7).Get(ctx, "web", metav1.GetOptions{})

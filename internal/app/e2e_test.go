@@ -195,7 +195,12 @@ func knativeController(ctx context.Context, t *testing.T, cs kubernetes.Interfac
 	now := apis.VolatileTime{Inner: metav1.Now()}
 	ksvc.Status.ObservedGeneration = ksvc.Generation
 	ksvc.Status.Conditions = duckv1.Conditions{{Type: apis.ConditionReady, Status: corev1.ConditionTrue, LastTransitionTime: now}}
+	// Knative gives a cluster-local Service its address inside the
+	// cluster, and every other one an address under the domain.
 	ksvc.Status.URL = &apis.URL{Scheme: "http", Host: name + "." + ns + ".127.0.0.1.sslip.io"}
+	if ksvc.Labels["networking.knative.dev/visibility"] == "cluster-local" {
+		ksvc.Status.URL.Host = name + "." + ns + ".svc.cluster.local"
+	}
 	ksvc.Status.LatestCreatedRevisionName, ksvc.Status.LatestReadyRevisionName = rev, rev
 	yes, all := true, int64(100)
 	ksvc.Status.Traffic = []servingv1.TrafficTarget{{RevisionName: rev, LatestRevision: &yes, Percent: &all}}

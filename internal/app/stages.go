@@ -203,7 +203,7 @@ func (s *runState) found() found {
 	if f.cluster != nil && f.deployed != nil && f.deployed.URL != "" {
 		v := reachable.Decide(reachable.Facts{
 			Ephemeral: f.cluster.Ephemeral, EphemeralWhy: f.cluster.EphemeralWhy,
-			ClusterLocal: s.cfg.Deploy.Visibility == deploy.VisibilityClusterLocal,
+			ClusterLocal: f.deployed.ClusterLocal,
 			URL:          f.deployed.URL,
 		})
 		f.reach = &v
@@ -240,5 +240,5 @@ func (f found) servicesReport() []report.Service {
 }
 
 func serviceOf(d *deploy.Result) *report.Service {
-	return &report.Service{Name: d.Service, Namespace: d.Namespace, Revision: d.Revision, URL: d.URL, ReadySeconds: d.ReadySeconds}
+	return &report.Service{Name: d.Service, Namespace: d.Namespace, Revision: d.Revision, URL: d.URL, ReadySeconds: d.ReadySeconds, ClusterLocal: d.ClusterLocal}
 }

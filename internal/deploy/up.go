@@ -86,6 +86,9 @@ type Result struct {
 	// ReadySeconds is the time from creating or updating the Service to
 	// seeing it Ready.
 	ReadySeconds float64
+	// ClusterLocal says the Service is visible only inside the cluster
+	// (visibility cluster-local): its URL leads nowhere outside.
+	ClusterLocal bool
 	// Route says how the HTTP check reached the Service: "url" (the URL
 	// itself), "ingress <host:port> with Host header <host>", or, for a
 	// cluster-local Service, "skipped (cluster-local)".
@@ -375,6 +378,7 @@ func (u *upRun) waitReady(ctx context.Context) error {
 		Namespace:    u.o.Namespace,
 		Revision:     rev,
 		ReadySeconds: u.d.now().Sub(u.start).Seconds(),
+		ClusterLocal: u.o.ClusterLocal(u.o.Service),
 	}
 	u.l.Infof("Knative Service %s is Ready with revision %s after %.1fs", u.name(), rev, u.res.ReadySeconds)
 	u.written = ready

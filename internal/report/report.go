@@ -105,6 +105,8 @@ type Service struct {
 	Revision     string  `json:"revision"`
 	URL          string  `json:"url"`
 	ReadySeconds float64 `json:"ready-seconds"`
+	// ClusterLocal says only the cluster reaches URL.
+	ClusterLocal bool `json:"cluster-local,omitempty"`
 }
 
 // Stage is one stage's result.

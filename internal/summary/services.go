@@ -13,7 +13,8 @@ const maxServices = 50
 
 // writeServices lists every Service of r's app with its URL and revision,
 // as a table under heading (none when empty); one Service alone is said by
-// the lines around it. A URL is a link only when a reviewer can reach it.
+// the lines around it. A URL is a link only when a reviewer can reach it:
+// the preview is reachable, and the Service is not cluster-local.
 func writeServices(b *strings.Builder, heading string, r *report.Report) {
 	services := r.Services
 	if len(services) < 2 {
@@ -25,7 +26,7 @@ func writeServices(b *strings.Builder, heading string, r *report.Report) {
 	for _, s := range shown {
 		url := ""
 		switch {
-		case s.URL != "" && linked:
+		case s.URL != "" && linked && !s.ClusterLocal:
 			url = link(s.URL)
 		case s.URL != "":
 			url = code(s.URL, urlMax)

@@ -147,16 +147,19 @@ func reached(f reachable.Facts) *report.Report {
 	return r
 }
 
-// app is r as the preview of a whole app: its primary Service and
-// another, each with a URL under the primary's domain.
+// app is r as the preview of a whole app: its primary Service, another
+// with a URL under the primary's domain, and a cluster-local one.
 func app(r *report.Report) *report.Report {
 	primary := *r.Service
 	primary.Name = "web"
 	api := primary
 	api.Name, api.Revision = "api", "api-00003"
 	api.URL = strings.Replace(primary.URL, "://web.", "://api.", 1)
+	db := primary
+	db.Name, db.Revision = "db", "db-00001"
+	db.URL, db.ClusterLocal = "http://db."+primary.Namespace+".svc.cluster.local", true
 	r.Service = &primary
-	r.Services = []report.Service{primary, api}
+	r.Services = []report.Service{primary, api, db}
 	return r
 }
 
