@@ -32,45 +32,14 @@ Flags of up:
 `
 
 func runCLI(ctx context.Context, env Env) int {
-	verb := ""
-	args := env.Args
-	if len(args) > 0 {
-		verb, args = args[0], args[1:]
+	verb, args, code, ok := cliCommand(env)
+	if !ok {
+		return code
 	}
-	switch verb {
-	case "up", "down", "sweep":
-	case "version", "--version":
-		fmt.Fprintln(env.Stdout, buildinfo.Name, buildinfo.Version)
-		return exitOK
-	case "help", "-h", "--help", "":
-		fs, _, _ := upFlags(env.Stderr)
-		fmt.Fprint(env.Stderr, usage)
-		fs.PrintDefaults()
-		if verb == "" {
-			return exitFailed
-		}
-		return exitOK
-	default:
-		fmt.Fprintf(env.Stderr, "error: unknown command %q (commands: up, down, sweep, version, help)\n", verb)
-		return exitFailed
-	}
-
 	fs, raw, flags := upFlags(env.Stderr)
-	// Flags may come after a stray argument (--timeout 5 parsecs): parse
-	// them all and report the strays with the other problems.
-	var strays []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return exitOK
-			}
-			return exitFailed // the flag package has printed the problem and the usage
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		strays = append(strays, fs.Arg(0))
-		args = fs.Args()[1:]
+	strays, code, ok := parseFlags(fs, args)
+	if !ok {
+		return code
 	}
 	con := console.NewLocal(env.Stderr)
 	routeClientLogs(con)
@@ -102,7 +71,7 @@ func runCLI(ctx context.Context, env Env) int {
 	}
 	out := outputs.NewLocal(outputs.Format(*flags.format), env.Stdout, env.Stderr)
 	out.Redact = con.Safe // the values are only printed, where a workflow's step may read them
-	if path := *flags.reportMarkdown; path != "" {
+	if path := *flags.summaryMarkdown; path != "" {
 		con.SummaryTo(func(markdown string) error { return workspace.WriteFile(path, []byte(markdown), 0o644) })
 	}
 	var keep keepReport
@@ -113,15 +82,64 @@ func runCLI(ctx context.Context, env Env) int {
 	return run(ctx, cfg, con, out, env.Stdout, outputs.Format(*flags.format), env.Getenv, keep)
 }
 
+// cliCommand reads the command of the command line and what follows it;
+// with ok false, the command was handled (version, help, one unknown) and
+// code is the exit code.
+func cliCommand(env Env) (verb string, args []string, code int, ok bool) {
+	args = env.Args
+	if len(args) > 0 {
+		verb, args = args[0], args[1:]
+	}
+	switch verb {
+	case "up", "down", "sweep":
+		return verb, args, exitOK, true
+	case "version", "--version":
+		fmt.Fprintln(env.Stdout, buildinfo.Name, buildinfo.Version)
+		return verb, nil, exitOK, false
+	case "help", "-h", "--help", "":
+		fs, _, _ := upFlags(env.Stderr)
+		fmt.Fprint(env.Stderr, usage)
+		fs.PrintDefaults()
+		if verb == "" {
+			return verb, nil, exitFailed, false
+		}
+		return verb, nil, exitOK, false
+	default:
+		fmt.Fprintf(env.Stderr, "error: unknown command %q (commands: up, down, sweep, version, help)\n", verb)
+		return verb, nil, exitFailed, false
+	}
+}
+
+// parseFlags parses args into fs and returns the arguments that are not
+// flags: flags may come after a stray argument (--timeout 5 parsecs), so
+// all are parsed and the strays reported with the other problems. With ok
+// false, parsing ended (help, or a problem the flag package has printed
+// with the usage) and code is the exit code.
+func parseFlags(fs *flag.FlagSet, args []string) (strays []string, code int, ok bool) {
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, exitOK, false
+			}
+			return nil, exitFailed, false
+		}
+		if fs.NArg() == 0 {
+			return strays, exitOK, true
+		}
+		strays = append(strays, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
 // cliFlags are the command line's own flags, besides the inputs.
 type cliFlags struct {
 	// format is how to show the results.
 	format *string
 	// reportJSON is where to write the run's report; empty: nowhere.
 	reportJSON *string
-	// reportMarkdown is where to write the job summary's Markdown; empty:
+	// summaryMarkdown is where to write the job summary's Markdown; empty:
 	// nowhere.
-	reportMarkdown *string
+	summaryMarkdown *string
 }
 
 func upFlags(stderr io.Writer) (*flag.FlagSet, input.Values, cliFlags) {
@@ -131,7 +149,7 @@ func upFlags(stderr io.Writer) (*flag.FlagSet, input.Values, cliFlags) {
 	f := cliFlags{
 		format:         fs.String("output", string(outputs.Text), "How to show the results: text (a summary on stderr) or json (one object on stdout)."),
 		reportJSON:     fs.String("report-json", "", "Write the run's JSON report (versions, stage times, every cold start sample, warm latencies, checks) to this file; in Actions it is the report output."),
-		reportMarkdown: fs.String("report", "", "Write the run's Markdown summary (the job summary in Actions: tables and Mermaid charts) to this file."),
+		summaryMarkdown: fs.String("summary", "", "Write the run's Markdown summary (the job summary in Actions: tables and Mermaid charts) to this file."),
 	}
 	return fs, raw, f
 }

@@ -240,7 +240,7 @@ func TestIntegrationHistoryTrend(t *testing.T) {
 		r := runMain(ctx, []string{"up", "--cluster", "kubeconfig", "--kubeconfig", kc, "--manifests-url", dir,
 			"--image", "ghcr.io/org/hello:v1", "--service", svc, "--namespace", ns,
 			"--cold-start-samples", "1", "--smoke-requests", "2", "--output", "json", "--timeout", "3m",
-			"--baseline", "history", "--report", md}, map[string]string{"GITHUB_SHA": fmt.Sprintf("%040d", i)})
+			"--baseline", "history", "--summary", md}, map[string]string{"GITHUB_SHA": fmt.Sprintf("%040d", i)})
 		if r.code != exitOK {
 			t.Fatalf("run %d: exit %d:\n%s", i, r.code, r.stderr)
 		}
@@ -262,7 +262,7 @@ func TestIntegrationHistoryTrend(t *testing.T) {
 		}
 		data, err := os.ReadFile(md)
 		if err != nil {
-			t.Fatalf("run %d: --report wrote nothing: %v", i, err)
+			t.Fatalf("run %d: --summary wrote nothing: %v", i, err)
 		}
 		last = string(data)
 	}

@@ -37,7 +37,7 @@ type Console struct {
 }
 
 // SummaryTo has Summary write the job summary's Markdown through write
-// outside Actions (the CLI's --report FILE).
+// outside Actions (the CLI's --summary FILE).
 func (c *Console) SummaryTo(write func(markdown string) error) { c.summaryTo = write }
 
 // NewLocal returns a console for a terminal or a plain log: lines to w.
@@ -221,7 +221,7 @@ func (c *Console) Group(title string) (end func()) {
 }
 
 // Summary appends Markdown, redacted, to the job summary inside Actions;
-// outside it hands it to what SummaryTo set (the CLI's --report FILE), or
+// outside it hands it to what SummaryTo set (the CLI's --summary FILE), or
 // does nothing (the log already says the same).
 func (c *Console) Summary(markdown string) (err error) {
 	if c.gha == nil && c.summaryTo != nil {

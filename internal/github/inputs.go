@@ -33,8 +33,8 @@ var Inputs = []input.Def{
 	{
 		Name:    "deployment",
 		Default: ModeAuto,
-		Description: "A GitHub deployment per pull request, so that the pull request shows \"View deployment\" (needs permissions: deployments: write). " +
-			"auto: in progress, then success or failure, on pull request events opened, synchronize and reopened, and inactive (destroyed) on closed; never: none. " +
+		Description: "A GitHub deployment per pull request (needs permissions: deployments: write). " +
+			"auto: in progress, then on pull request events opened, synchronize and reopened: success with the URL (\"View deployment\") for a preview reviewers can reach, success without a URL for one only the cluster reaches, inactive (destroyed) for one whose cluster goes away with the job, or failure; inactive on closed; never: none. " +
 			"A token that may not write (a fork's pull request gets a read-only one) gives a warning, not a failure. Other events get no deployment.",
 	},
 	{
