@@ -288,17 +288,16 @@ func (a *Applier) liveHashes(ctx context.Context, objs []*unstructured.Unstructu
 
 func (a *Applier) mapping(ctx context.Context, o *unstructured.Unstructured) (*meta.RESTMapping, error) {
 	gvk := o.GroupVersionKind()
-	var m *meta.RESTMapping
 	// Discovery is reads: made again while its errors may pass.
-	err := kube.Request(ctx, func(context.Context) (err error) {
-		m, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	m, err := kube.Get(ctx, func(context.Context) (*meta.RESTMapping, error) {
+		m, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 		if err != nil {
 			// A CRD applied moments ago may be missing from a discovery
 			// cache, and an answer lost on the way is kept in it too.
 			a.mapper.Reset()
-			m, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+			return a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 		}
-		return err
+		return m, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: the cluster does not serve this kind (%w): is its CRD installed?", gvk.Kind, o.GetName(), err)
