@@ -147,8 +147,8 @@ func upFlags(stderr io.Writer) (*flag.FlagSet, input.Values, cliFlags) {
 	fs.SetOutput(stderr)
 	raw := input.Flags(fs, config.Inputs)
 	f := cliFlags{
-		format:         fs.String("output", string(outputs.Text), "How to show the results: text (a summary on stderr) or json (one object on stdout)."),
-		reportJSON:     fs.String("report-json", "", "Write the run's JSON report (versions, stage times, every cold start sample, warm latencies, checks) to this file; in Actions it is the report output."),
+		format:          fs.String("output", string(outputs.Text), "How to show the results: text (a summary on stderr) or json (one object on stdout)."),
+		reportJSON:      fs.String("report-json", "", "Write the run's JSON report (versions, stage times, every cold start sample, warm latencies, checks) to this file; in Actions it is the report output."),
 		summaryMarkdown: fs.String("summary", "", "Write the run's Markdown summary (the job summary in Actions: tables and Mermaid charts) to this file."),
 	}
 	return fs, raw, f
