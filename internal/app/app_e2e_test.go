@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -24,6 +23,7 @@ import (
 	servingtyped "knative.dev/serving/pkg/client/clientset/versioned/typed/serving/v1"
 
 	"github.com/knative-preview/action/internal/github/githubtest"
+	"github.com/knative-preview/action/internal/kube"
 	"github.com/knative-preview/action/internal/testenv"
 )
 
@@ -85,12 +85,10 @@ func availableObjects(ctx context.Context, cs kubernetes.Interface, ns string) {
 		return
 	}
 	for _, d := range list.Items {
-		if d.Status.ObservedGeneration == d.Generation && d.Status.AvailableReplicas > 0 {
+		if kube.DeploymentRolledOut(&d) {
 			continue
 		}
-		d.Status.ObservedGeneration = d.Generation
-		d.Status.Replicas, d.Status.ReadyReplicas, d.Status.AvailableReplicas = 1, 1, 1
-		d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable"}}
+		testenv.RolledOut(&d)
 		_, _ = cs.AppsV1().Deployments(ns).UpdateStatus(ctx, &d, metav1.UpdateOptions{})
 	}
 }

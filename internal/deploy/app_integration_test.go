@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -16,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/knative-preview/action/internal/kube"
+	"github.com/knative-preview/action/internal/testenv"
 )
 
 // playObjects plays, until the test ends, the controllers and the kubelet
@@ -30,12 +30,10 @@ func playObjects(t *testing.T, cs kubernetes.Interface, ns string) {
 		for ctx.Err() == nil {
 			if list, err := cs.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{}); err == nil {
 				for _, d := range list.Items {
-					if kube.DeploymentAvailable(&d) {
+					if kube.DeploymentRolledOut(&d) {
 						continue
 					}
-					d.Status.ObservedGeneration = d.Generation
-					d.Status.Replicas, d.Status.ReadyReplicas, d.Status.AvailableReplicas = 1, 1, 1
-					d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable"}}
+					testenv.RolledOut(&d)
 					_, _ = cs.AppsV1().Deployments(ns).UpdateStatus(ctx, &d, metav1.UpdateOptions{})
 				}
 			}

@@ -27,7 +27,7 @@ var appInputs = []input.Def{
 	{
 		Name:        "objects",
 		Multiline:   true,
-		Description: "Plain Kubernetes objects of the app beside its Knative Services (ConfigMaps, Secrets, Deployments, StatefulSets, Services, Jobs, ...), with service-file: files or folders (their .yaml, .yml and .json files) in the workspace, one per line. Applied server-side into the preview's namespace before the Services, labelled, waited for (Deployments and StatefulSets available, Jobs complete; a Job runs again on every deploy) and removed with the preview. Cluster-scoped objects and objects of another namespace are refused before anything is written. Not Knative's own release files (those are manifests-url).",
+		Description: "Plain Kubernetes objects of the app beside its Knative Services (ConfigMaps, Secrets, Deployments, StatefulSets, Services, Jobs, ...), with service-file: files or folders (their .yaml, .yml and .json files) in the workspace, one per line. Applied server-side into the preview's namespace before the Services, labelled, waited for (Deployments rolled out, StatefulSets and DaemonSets available, Jobs complete; a Job runs again on every deploy) and removed with the preview. Cluster-scoped objects and objects of another namespace are refused before anything is written. Not Knative's own release files (those are manifests-url).",
 	},
 	{
 		Name:        "ready-timeout",

@@ -6,9 +6,11 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -59,8 +61,8 @@ type objectsWait struct {
 	lastErr error
 }
 
-// waitObjects waits until every workload among objs is ready (Deployments,
-// StatefulSets and DaemonSets available, Jobs complete), polling every
+// waitObjects waits until every workload among objs is ready (Deployments
+// rolled out, StatefulSets and DaemonSets available, Jobs complete), polling every
 // poll for at most limit. A pod that cannot start (an image that cannot be
 // pulled, a crash loop, missing configuration, no node for it) or a Job
 // that failed ends the wait at once with the reason; a readiness probe
@@ -75,7 +77,7 @@ func waitObjects(ctx context.Context, d *Deployer, cs kubernetes.Interface, ns s
 	for i, w := range wls {
 		names[i] = w.String()
 	}
-	l.Infof("waiting up to %s for %s: Deployments, StatefulSets and DaemonSets available, Jobs complete", limit, strings.Join(names, ", "))
+	l.Infof("waiting up to %s for %s: Deployments rolled out, StatefulSets and DaemonSets available, Jobs complete", limit, strings.Join(names, ", "))
 	ow := &objectsWait{cs: cs, ns: ns, now: d.now, lines: d.LogLines, l: l, probes: newProbeWatch(workloadHint)}
 	err := wait.PollUntilContextTimeout(ctx, poll, limit, true, func(ctx context.Context) (bool, error) {
 		return ow.look(ctx, wls)
@@ -109,7 +111,7 @@ func (ow *objectsWait) look(ctx context.Context, wls []workload) (bool, error) {
 			continue
 		}
 		ow.pending = append(ow.pending, w)
-		ps, err := ow.pods(ctx, selector)
+		ps, err := ow.pods(ctx, w, selector)
 		if err != nil {
 			ow.lastErr = err
 			return false, nil
@@ -150,7 +152,7 @@ func (ow *objectsWait) state(ctx context.Context, w workload) (bool, *metav1.Lab
 		if err != nil {
 			return false, nil, "", err
 		}
-		return kube.DeploymentAvailable(d), d.Spec.Selector, "", nil
+		return kube.DeploymentRolledOut(d), d.Spec.Selector, "", nil
 	case kube.KindStatefulSet:
 		s, err := apps.StatefulSets(ow.ns).Get(ctx, w.name, metav1.GetOptions{})
 		if err != nil {
@@ -190,19 +192,56 @@ func (ow *objectsWait) jobFailure(ctx context.Context, w workload, failed string
 	return f
 }
 
-// pods are the pods selector selects, by name.
-func (ow *objectsWait) pods(ctx context.Context, selector *metav1.LabelSelector) ([]corev1.Pod, error) {
+// pods are the pods of w that selector selects, by name. Of a Deployment,
+// only those of its newest ReplicaSet: a pod of an older one (draining, or
+// crashing since the last deploy) is not this rollout's.
+func (ow *objectsWait) pods(ctx context.Context, w workload, selector *metav1.LabelSelector) ([]corev1.Pod, error) {
 	sel, err := metav1.LabelSelectorAsSelector(selector)
 	if err != nil || selector == nil {
 		return nil, nil // no pods of its own to look at
 	}
-	list, err := ow.cs.CoreV1().Pods(ow.ns).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	opts := metav1.ListOptions{LabelSelector: sel.String()}
+	list, err := ow.cs.CoreV1().Pods(ow.ns).List(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
-	return list.Items, nil
+	pods := list.Items
+	if w.kind == kube.KindDeployment {
+		rss, err := ow.cs.AppsV1().ReplicaSets(ow.ns).List(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		if newest := newestReplicaSet(w.name, rss.Items); newest != "" {
+			pods = slices.DeleteFunc(pods, func(p corev1.Pod) bool {
+				owner := metav1.GetControllerOf(&p)
+				return owner == nil || owner.Kind != "ReplicaSet" || owner.Name != newest
+			})
+		}
+	}
+	sort.Slice(pods, func(i, j int) bool { return pods[i].Name < pods[j].Name })
+	return pods, nil
 }
+
+// newestReplicaSet names the ReplicaSet of Deployment name with the
+// highest revision (the deployment.kubernetes.io/revision annotation its
+// controller sets); empty when there is none.
+func newestReplicaSet(name string, rss []appsv1.ReplicaSet) string {
+	newest, highest := "", int64(0)
+	for i := range rss {
+		owner := metav1.GetControllerOf(&rss[i])
+		if owner == nil || owner.Kind != kube.KindDeployment || owner.Name != name {
+			continue
+		}
+		if rev, err := strconv.ParseInt(rss[i].Annotations[revisionAnnotation], 10, 64); err == nil && rev > highest {
+			newest, highest = rss[i].Name, rev
+		}
+	}
+	return newest
+}
+
+// revisionAnnotation is where the Deployment controller numbers its
+// ReplicaSets, the newest highest.
+const revisionAnnotation = "deployment.kubernetes.io/revision"
 
 // timeout is the diagnosis of what was not ready at the deadline: each
 // workload as install describes Knative's own, what a failing probe said,

@@ -56,14 +56,35 @@ spec: {template: {spec: {restartPolicy: Never, containers: [{name: migrate, imag
 	return objs
 }
 
-func redis(available bool) *appsv1.Deployment {
-	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "redis", Namespace: objNS, Generation: 1},
+// redis is the app's redis Deployment, at generation 2: rolled out, or
+// with its update still rolling out while the old pod of generation 1
+// serves (Available all along, as the controller says).
+func redis(rolledOut bool) *appsv1.Deployment {
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "redis", Namespace: objNS, Generation: 2, UID: "redis-uid"},
 		Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "redis"}}}}
-	d.Status.ObservedGeneration = 1
-	if available {
-		d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue}}
+	d.Status.ObservedGeneration = 2
+	d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue}}
+	d.Status.Replicas, d.Status.UpdatedReplicas, d.Status.ReadyReplicas, d.Status.AvailableReplicas = 2, 1, 1, 1
+	if rolledOut {
+		d.Status.Replicas = 1
 	}
 	return d
+}
+
+// redisSet is the ReplicaSet of revision rev of the redis Deployment.
+func redisSet(rev string) *appsv1.ReplicaSet {
+	yes := true
+	return &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "redis-" + rev, Namespace: objNS, Labels: map[string]string{"app": "redis"},
+		Annotations:     map[string]string{revisionAnnotation: rev},
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: "redis", UID: "redis-uid", Controller: &yes}}}}
+}
+
+// ownedBy makes p a pod of the redis ReplicaSet of revision rev.
+func ownedBy(p *corev1.Pod, rev string) *corev1.Pod {
+	yes := true
+	p.Name = "redis-" + rev + "-x1"
+	p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "redis-" + rev, Controller: &yes}}
+	return p
 }
 
 func migrate(conds ...batchv1.JobCondition) *batchv1.Job {
@@ -72,7 +93,12 @@ func migrate(conds ...batchv1.JobCondition) *batchv1.Job {
 		Status: batchv1.JobStatus{Conditions: conds}}
 }
 
+// redisPod is a pod of redis with status; its container is named redis,
+// as the Deployment's template names it.
 func redisPod(status corev1.PodStatus) *corev1.Pod {
+	for i := range status.ContainerStatuses {
+		status.ContainerStatuses[i].Name = "redis"
+	}
 	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "redis-7d9f-x1", Namespace: objNS, Labels: map[string]string{"app": "redis"}},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "redis", Image: "redis:7"}}}, Status: status}
 }
@@ -80,12 +106,14 @@ func redisPod(status corev1.PodStatus) *corev1.Pod {
 var complete = batchv1.JobCondition{Type: batchv1.JobComplete, Status: corev1.ConditionTrue}
 
 // The wait for the objects beside the Services: ready when the Deployment
-// is available and the Job complete; a pod that cannot start or a failed
+// is rolled out and the Job complete; a pod that cannot start or a failed
 // Job ends it at once; a probe that keeps failing is warned about, and at
 // the deadline the diagnosis says what the probe said.
 func TestWaitObjects(t *testing.T) {
-	running := probePod("redis-7d9f-x1", false)
-	running.Namespace, running.Labels = objNS, map[string]string{"app": "redis"}
+	running := redisPod(corev1.PodStatus{Phase: corev1.PodRunning,
+		Conditions:        []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionFalse}},
+		ContainerStatuses: []corev1.ContainerStatus{{State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}})
+	crashing := func() corev1.PodStatus { return waitingPod("CrashLoopBackOff", "back-off 5m0s restarting failed container") }
 	probeEvent := unhealthy("redis-7d9f-x1", 1)
 	probeEvent.Namespace, probeEvent.InvolvedObject.FieldPath = objNS, "spec.containers{redis}"
 	failedPod := redisPod(corev1.PodStatus{})
@@ -100,13 +128,23 @@ func TestWaitObjects(t *testing.T) {
 	}{
 		{"ready", []runtime.Object{redis(true), migrate(complete)}, time.Minute, nil, nil},
 		{"a pod that cannot pull its image", []runtime.Object{redis(false), migrate(complete), redisPod(waitingPod("ImagePullBackOff", `Back-off pulling image "redis:7"`))}, time.Minute,
-			[]string{"Deployment redis cannot become ready: pod redis-7d9f-x1: container user-container: ImagePullBackOff", "check that the image exists"}, nil},
+			[]string{"Deployment redis cannot become ready: pod redis-7d9f-x1: container redis: ImagePullBackOff", "check that the image exists"}, nil},
 		{"a Job that failed", []runtime.Object{redis(true), migrate(batchv1.JobCondition{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit"}), failedPod}, time.Minute,
 			[]string{"Job migrate cannot become ready: pod migrate-x1: container migrate: BackoffLimitExceeded: Job has reached the specified backoff limit (its container migrate exited with code 3 Error)", "last lines of the container's log:\nfake logs"}, nil},
-		{"a probe that keeps failing", []runtime.Object{redis(false), migrate(complete), &running, &probeEvent}, 300 * time.Millisecond,
-			[]string{"the objects beside the Services in namespace shop-pr-7 were not ready within 300ms (ready-timeout)", "- Deployment shop-pr-7/redis: 0/1 replicas ready",
+		{"a probe that keeps failing", []runtime.Object{redis(false), migrate(complete), running, &probeEvent}, 300 * time.Millisecond,
+			[]string{"the objects beside the Services in namespace shop-pr-7 were not ready within 300ms (ready-timeout)", "- Deployment shop-pr-7/redis: 1/1 replicas ready",
 				"the readiness probe of container redis in pod redis-7d9f-x1 keeps failing: dial tcp 127.0.0.1:8080: connect: connection refused", "fake logs"},
 			[]string{"pod redis-7d9f-x1: the readiness probe of container redis has failed for 20s", workloadHint}},
+		// An update is not ready while the old pods serve, though the
+		// Deployment is Available all along.
+		{"an update still rolling out", []runtime.Object{redis(false), migrate(complete), redisSet("1"), redisSet("2"), ownedBy(redisPod(corev1.PodStatus{Phase: corev1.PodPending}), "2")}, 50 * time.Millisecond,
+			[]string{"were not ready within 50ms", "- Deployment shop-pr-7/redis"}, nil},
+		// The crash loop of the last deploy's pod is not this rollout's
+		// failure; the same crash in the new pod is.
+		{"the old ReplicaSet's pod crashing", []runtime.Object{redis(false), migrate(complete), redisSet("1"), redisSet("2"), ownedBy(redisPod(crashing()), "1"), ownedBy(redisPod(corev1.PodStatus{Phase: corev1.PodPending}), "2")}, 50 * time.Millisecond,
+			[]string{"were not ready within 50ms"}, nil},
+		{"the new ReplicaSet's pod crashing", []runtime.Object{redis(false), migrate(complete), redisSet("1"), redisSet("2"), ownedBy(redisPod(crashing()), "2")}, time.Minute,
+			[]string{"Deployment redis cannot become ready: pod redis-2-x1: container redis: CrashLoopBackOff"}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -20,18 +20,17 @@ const (
 	KindJob         = "Job"
 )
 
-// DeploymentAvailable reports whether the Deployment's controller has seen
-// its current generation and says it is Available.
-func DeploymentAvailable(d *appsv1.Deployment) bool {
-	if d.Status.ObservedGeneration < d.Generation {
-		return false
-	}
-	for _, c := range d.Status.Conditions {
-		if c.Type == appsv1.DeploymentAvailable {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
+// DeploymentRolledOut reports whether the Deployment's controller has seen
+// its current generation and finished rolling it out, as `kubectl rollout
+// status` judges it (k8s.io/kubectl pkg/polymorphichelpers/rollout_status.go):
+// every wanted replica runs the current template, no pod of an older one
+// is left, and every updated replica is available. An update of a
+// Deployment that was Available is not rolled out while its old pods still
+// serve.
+func DeploymentRolledOut(d *appsv1.Deployment) bool {
+	st := d.Status
+	return st.ObservedGeneration >= d.Generation && st.UpdatedReplicas >= ptrOr(d.Spec.Replicas, 1) &&
+		st.Replicas <= st.UpdatedReplicas && st.AvailableReplicas >= st.UpdatedReplicas
 }
 
 // DaemonSetAvailable says a DaemonSet's controller has seen its current

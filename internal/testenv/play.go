@@ -16,6 +16,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/knative-preview/action/internal/ingress"
+	"github.com/knative-preview/action/internal/kube"
 )
 
 // PlayKnative plays, until the test ends, the parts of a cluster that do not
@@ -42,12 +43,10 @@ func PlayKnative(t testing.TB, cs kubernetes.Interface, stuck ...string) {
 					continue
 				}
 				for _, d := range list.Items {
-					if slices.Contains(stuck, d.Name) || d.Status.ObservedGeneration == d.Generation && d.Status.AvailableReplicas > 0 {
+					if slices.Contains(stuck, d.Name) || kube.DeploymentRolledOut(&d) {
 						continue
 					}
-					d.Status.ObservedGeneration = d.Generation
-					d.Status.Replicas, d.Status.ReadyReplicas, d.Status.AvailableReplicas = 1, 1, 1
-					d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable"}}
+					RolledOut(&d)
 					_, _ = cs.AppsV1().Deployments(ns).UpdateStatus(ctx, &d, metav1.UpdateOptions{})
 				}
 			}
@@ -87,4 +86,12 @@ func playDaemonSets(ctx context.Context, cs kubernetes.Interface, ns string, stu
 		}
 		_, _ = cs.AppsV1().DaemonSets(ns).UpdateStatus(ctx, &d, metav1.UpdateOptions{})
 	}
+}
+
+// RolledOut sets d's status as the Deployment controller does once d's
+// current generation is rolled out with one replica.
+func RolledOut(d *appsv1.Deployment) {
+	d.Status.ObservedGeneration = d.Generation
+	d.Status.Replicas, d.Status.UpdatedReplicas, d.Status.ReadyReplicas, d.Status.AvailableReplicas = 1, 1, 1, 1
+	d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable"}}
 }
