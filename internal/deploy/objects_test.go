@@ -113,7 +113,9 @@ func TestWaitObjects(t *testing.T) {
 	running := redisPod(corev1.PodStatus{Phase: corev1.PodRunning,
 		Conditions:        []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionFalse}},
 		ContainerStatuses: []corev1.ContainerStatus{{State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}})
-	crashing := func() corev1.PodStatus { return waitingPod("CrashLoopBackOff", "back-off 5m0s restarting failed container") }
+	crashing := func() corev1.PodStatus {
+		return waitingPod("CrashLoopBackOff", "back-off 5m0s restarting failed container")
+	}
 	probeEvent := unhealthy("redis-7d9f-x1", 1)
 	probeEvent.Namespace, probeEvent.InvolvedObject.FieldPath = objNS, "spec.containers{redis}"
 	failedPod := redisPod(corev1.PodStatus{})
