@@ -69,8 +69,7 @@ func runCLI(ctx context.Context, env Env) int {
 		reportProblems(con, errors.Join(problems...))
 		return exitFailed
 	}
-	out := outputs.NewLocal(outputs.Format(*flags.format), env.Stdout, env.Stderr)
-	out.Redact = con.Safe // the values are only printed, where a workflow's step may read them
+	out := localOutputs(con, outputs.Format(*flags.format), env.Stdout, env.Stderr)
 	if path := *flags.summaryMarkdown; path != "" {
 		con.SummaryTo(func(markdown string) error { return workspace.WriteFile(path, []byte(markdown), 0o644) })
 	}
@@ -80,6 +79,15 @@ func runCLI(ctx context.Context, env Env) int {
 	}
 	cfg.Now = env.Now
 	return run(ctx, cfg, con, out, env.Stdout, outputs.Format(*flags.format), env.Getenv, keep)
+}
+
+// localOutputs shows the outputs on the command line: secrets removed as
+// each is set, and printed so that a workflow step running the CLI reads
+// no runner command in them (the JSON stays valid JSON).
+func localOutputs(con *console.Console, format outputs.Format, stdout, stderr io.Writer) *outputs.Writer {
+	out := outputs.NewLocal(format, stdout, stderr)
+	out.Redact, out.ShowText, out.ShowJSON = con.Redact, con.Safe, con.SafeJSON
+	return out
 }
 
 // cliCommand reads the command of the command line and what follows it;
@@ -105,7 +113,7 @@ func cliCommand(env Env) (verb string, args []string, code int, ok bool) {
 		}
 		return verb, nil, exitOK, false
 	default:
-		fmt.Fprintf(env.Stderr, "error: unknown command %q (commands: up, down, sweep, version, help)\n", verb)
+		console.NewLocal(env.Stderr).Errorf("unknown command %q (commands: up, down, sweep, version, help)", verb)
 		return verb, nil, exitFailed, false
 	}
 }

@@ -87,7 +87,7 @@ func run(ctx context.Context, cfg *config.Config, con *console.Console, out *out
 	if err != nil {
 		con.Errorf("%v", err)
 		// What was found before the failure still reaches the caller.
-		if ferr := out.FlushFailed(con.Safe(err.Error())); ferr != nil {
+		if ferr := out.FlushFailed(err.Error()); ferr != nil {
 			con.Errorf("%v", ferr)
 		}
 		if stopped {

@@ -79,6 +79,12 @@ type Writer struct {
 	// Redact, when set, removes secrets from every value before it is
 	// kept: an output may quote what a service answered.
 	Redact func(string) string
+	// ShowText and ShowJSON, when set, make what Flush prints outside
+	// Actions safe to print in a workflow step's log (the values hold
+	// names and text from the cluster): each line of text, and the JSON
+	// document as a whole, so that it stays valid JSON.
+	ShowText func(string) string
+	ShowJSON func([]byte) ([]byte, error)
 }
 
 // NewActions writes each output to the file named by GITHUB_OUTPUT as soon
@@ -171,12 +177,15 @@ func (w *Writer) flush(failure string) error {
 		if failure != "" {
 			obj["error"] = failure
 		}
-		enc := json.NewEncoder(w.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(obj); err != nil {
+		data, err := json.MarshalIndent(obj, "", "  ")
+		if err == nil && w.ShowJSON != nil {
+			data, err = w.ShowJSON(data)
+		}
+		if err != nil {
 			return fmt.Errorf("writing outputs as JSON: %w", err)
 		}
-		return nil
+		_, err = fmt.Fprintf(w.stdout, "%s\n", data)
+		return err
 	}
 	if len(w.names) == 0 {
 		return nil
@@ -190,8 +199,12 @@ func (w *Writer) flush(failure string) error {
 	} else {
 		fmt.Fprintln(w.stderr, "Outputs:")
 	}
+	show := w.ShowText
+	if show == nil {
+		show = func(s string) string { return s }
+	}
 	for _, n := range w.names {
-		fmt.Fprintf(w.stderr, "  %-*s  %s\n", width, n, w.values[n])
+		fmt.Fprintf(w.stderr, "%s\n", show(fmt.Sprintf("  %-*s  %s", width, n, w.values[n])))
 	}
 	return nil
 }
