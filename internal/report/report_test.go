@@ -44,7 +44,7 @@ func sample() *Report {
 		Service: &Service{Name: "hello", Namespace: "default", Revision: "hello-00001", URL: "http://hello.default.127.0.0.1.sslip.io", ReadySeconds: 8.4},
 		Services: []Service{
 			{Name: "hello", Namespace: "default", Revision: "hello-00001", URL: "http://hello.default.127.0.0.1.sslip.io", ReadySeconds: 8.4},
-			{Name: "api", Namespace: "default", Revision: "api-00001", URL: "http://api.default.svc.cluster.local", ReadySeconds: 7.9},
+			{Name: "api", Namespace: "default", Revision: "api-00001", URL: "http://api.default.svc.cluster.local", ReadySeconds: 7.9, ClusterLocal: true},
 		},
 		Stages: []Stage{
 			{Name: "cluster", Ran: true, Seconds: 41.2}, {Name: "install", Ran: true, Seconds: 95.3},
