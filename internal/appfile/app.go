@@ -2,6 +2,7 @@ package appfile
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -78,7 +79,14 @@ func ReadFiles(paths []string) ([]File, []string) {
 				continue
 			}
 			for _, e := range entries {
-				if ext := strings.ToLower(filepath.Ext(e.Name())); !e.IsDir() && slices.Contains([]string{".yaml", ".yml", ".json"}, ext) {
+				ext := strings.ToLower(filepath.Ext(e.Name()))
+				switch {
+				case e.IsDir() || !slices.Contains([]string{".yaml", ".yml", ".json"}, ext):
+				case e.Type()&fs.ModeSymlink != 0:
+					// The folder was checked to be in the workspace; where a
+					// link in it leads was not.
+					problems = append(problems, fmt.Sprintf("%s is a symbolic link: name the file it leads to instead, so that it is checked to be in the workspace", filepath.Join(p, e.Name())))
+				default:
 					files = append(files, filepath.Join(p, e.Name()))
 				}
 			}
@@ -142,8 +150,9 @@ type Problem struct {
 }
 
 // Read reads the service file and the objects' files (paths as given)
-// and checks what they hold without a cluster: strict reading, a
-// namespace other than the preview's, a cluster-scoped object, a file
+// and checks what they hold without a cluster: the Services read strictly
+// (the objects as apply reads them; the server's dry run checks their
+// fields against the cluster's schema), a namespace other than the preview's, a cluster-scoped object, a file
 // without a Service, a name given twice. It returns every problem at
 // once, and what it could read.
 func Read(serviceFile string, objectPaths []string, namespace string) (*App, []Problem) {

@@ -294,6 +294,19 @@ func TestLoadSaysEveryProblem(t *testing.T) {
 	if len(problems) != 1 || problems[0].Input != "images" || !strings.Contains(problems[0].Text, "line 2: no container's image is of repository ghcr.io/acme/none") {
 		t.Errorf("an image that nothing runs: %v", problems)
 	}
+	// A folder's file that links elsewhere (outside the workspace, a
+	// secret of the runner's) is not read.
+	folder := filepath.Join(dir, "objects")
+	if err := os.Mkdir(folder, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(objects, filepath.Join(folder, "elsewhere.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	app, problems := Load(services, []string{folder}, Replacements{Image: "ghcr.io/acme/app:1"}, "ns")
+	if app != nil || len(problems) == 0 || problems[0].Input != "objects" || !strings.Contains(problems[0].Text, "elsewhere.yaml is a symbolic link") {
+		t.Errorf("a link in the objects folder: %v, app %v", problems, app)
+	}
 	_, problems = Load(filepath.Join(dir, "nope.yaml"), nil, Replacements{}, "ns")
 	if len(problems) != 1 || problems[0].Input != "service-file" || !strings.Contains(problems[0].Text, "cannot be read") {
 		t.Errorf("a missing service file: %v", problems)
