@@ -119,7 +119,7 @@ func (o Options) usual(e *Event) bool {
 	case "opened", "synchronize", "reopened", "closed":
 		return true
 	case "labeled", "unlabeled":
-		return o.PreviewLabel != "" && e.PullRequest.Label == o.PreviewLabel
+		return o.PreviewLabel != "" && o.isPreviewLabel(e.PullRequest.Label)
 	}
 	return false
 }
@@ -132,10 +132,15 @@ func (o Options) Gate(pr *PullRequest) (want, unchanged bool) {
 	if o.PreviewLabel == "" || pr == nil {
 		return true, false
 	}
-	want = slices.Contains(pr.Labels, o.PreviewLabel)
+	want = slices.ContainsFunc(pr.Labels, o.isPreviewLabel)
 	switch pr.Action {
 	case "labeled", "unlabeled":
-		unchanged = pr.Label != o.PreviewLabel
+		unchanged = !o.isPreviewLabel(pr.Label)
 	}
 	return want, unchanged
 }
+
+// isPreviewLabel reports whether label is the preview label: GitHub's
+// label names are the same label in any case (a repository cannot have
+// both Preview and preview).
+func (o Options) isPreviewLabel(label string) bool { return strings.EqualFold(label, o.PreviewLabel) }

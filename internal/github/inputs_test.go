@@ -132,6 +132,9 @@ func TestGate(t *testing.T) {
 		{"the label removed", "preview", pr("unlabeled", "preview", "bug"), false, false, true},
 		{"another label added while it carries the label", "preview", pr("labeled", "bug", "bug", "preview"), true, true, false},
 		{"another label removed without it", "preview", pr("unlabeled", "bug"), false, true, false},
+		// GitHub's label names are one label in any case.
+		{"opened with the label in another case", "preview", pr("opened", "", "Preview"), true, false, true},
+		{"the label added in another case", "Preview", pr("labeled", "preview", "preview"), true, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
