@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -44,8 +43,8 @@ type pullRequest struct {
 	deployID  int64
 	startErr  error
 
-	mu       sync.Mutex
-	problems []string
+	// untold is what GitHub was not told, for one warning.
+	untold github.Untold
 }
 
 // newPullRequest returns what tells cfg's pull request, or nil when there
@@ -103,11 +102,7 @@ func (p *pullRequest) finish(r *report.Report, err error, stopped bool) (comment
 	if p == nil {
 		return ""
 	}
-	limit := github.Budget
-	if stopped {
-		limit = github.BudgetStopped
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	ctx, cancel := github.AfterStages(context.Background(), stopped)
 	defer cancel()
 	var wg sync.WaitGroup
 	if p.deploys {
@@ -126,25 +121,25 @@ func (p *pullRequest) finish(r *report.Report, err error, stopped bool) (comment
 func (p *pullRequest) finishDeployment(ctx context.Context, r *report.Report, err error) {
 	if p.down {
 		if derr := p.client.DeactivateEnvironment(ctx, p.env); derr != nil {
-			p.problem(derr, github.DeploymentPermission, "marking the deployments of environment "+p.env+" inactive")
+			p.untold.Add(derr, github.DeploymentPermission, "marking the deployments of environment "+p.env+" inactive")
 			return
 		}
 		p.con.Infof("the deployments of environment %s are inactive", p.env)
 		return
 	}
 	if !p.waitStarted(ctx) {
-		p.problem(ctx.Err(), github.DeploymentPermission, "recording the deployment of environment "+p.env)
+		p.untold.Add(ctx.Err(), github.DeploymentPermission, "recording the deployment of environment "+p.env)
 		return
 	}
 	if p.startErr != nil {
-		p.problem(p.startErr, github.DeploymentPermission, "recording the deployment of environment "+p.env)
+		p.untold.Add(p.startErr, github.DeploymentPermission, "recording the deployment of environment "+p.env)
 	}
 	if p.deployID == 0 {
 		return
 	}
 	desc, derr := p.endDeployment(ctx, r, err)
 	if derr != nil {
-		p.problem(derr, github.DeploymentPermission, "updating the deployment of environment "+p.env)
+		p.untold.Add(derr, github.DeploymentPermission, "updating the deployment of environment "+p.env)
 		return
 	}
 	p.con.Infof("deployment %d of environment %s: %s", p.deployID, p.env, strings.TrimPrefix(desc, "knative-preview: "))
@@ -204,7 +199,7 @@ func (p *pullRequest) upsertComment(ctx context.Context, r *report.Report) strin
 	body := summary.Comment(r, c)
 	url, cerr := keep(ctx, p.pr.Number, summary.Marker, p.con.Redact(body))
 	if cerr != nil {
-		p.problem(cerr, github.CommentPermission, fmt.Sprintf("commenting on pull request #%d", p.pr.Number))
+		p.untold.Add(cerr, github.CommentPermission, fmt.Sprintf("commenting on pull request #%d", p.pr.Number))
 		return ""
 	}
 	if url == "" {
@@ -215,27 +210,9 @@ func (p *pullRequest) upsertComment(ctx context.Context, r *report.Report) strin
 	return url
 }
 
-// problem keeps why the pull request was not told something: the
-// permission that is missing, or what failed.
-func (p *pullRequest) problem(err error, permission, doing string) {
-	msg := fmt.Sprintf("%s: %v", doing, err)
-	switch w, ok := github.MissingPermission(err, permission); {
-	case ok:
-		msg = w
-	case errors.Is(err, context.DeadlineExceeded):
-		msg = fmt.Sprintf("%s: given up when the budget of GitHub's calls ran out (%v)", doing, err)
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.problems = append(p.problems, msg)
-}
-
 // warnOnce says, in one warning, everything the pull request was not told.
 func (p *pullRequest) warnOnce() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.problems) == 0 {
-		return
+	if untold := p.untold.String(); untold != "" {
+		p.con.Warnf("pull request #%d was not told everything (the run's own outcome stands): %s", p.pr.Number, untold)
 	}
-	p.con.Warnf("pull request #%d was not told everything (the run's own outcome stands): %s", p.pr.Number, strings.Join(p.problems, "; "))
 }

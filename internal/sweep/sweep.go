@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/knative-preview/action/internal/cluster"
@@ -235,20 +234,9 @@ func (s *Stage) remove(ctx context.Context, l log.Logger, cl *cluster.Cluster, r
 // budget of its own: the removals never wait for GitHub, and GitHub
 // holds the job seconds at most. What could not be told is one warning.
 func (s *Stage) tell(ctx context.Context, l log.Logger) {
-	budget := github.Budget
-	if ctx.Err() != nil {
-		budget = github.BudgetStopped
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
+	ctx, cancel := github.AfterStages(ctx, ctx.Err() != nil)
 	defer cancel()
-	var untold []string
-	note := func(err error, permission, doing string) {
-		if w, ok := github.MissingPermission(err, permission); ok {
-			untold = append(untold, w)
-			return
-		}
-		untold = append(untold, fmt.Sprintf("%s: %v", doing, err))
-	}
+	var untold github.Untold
 	for _, r := range s.removed {
 		if !r.Removed {
 			continue
@@ -259,17 +247,17 @@ func (s *Stage) tell(ctx context.Context, l log.Logger) {
 				RemovedBy: "by the scheduled sweep: " + r.Reason,
 			})
 			if _, err := s.GitHub.EditComment(ctx, r.PullRequest, summary.Marker, body); err != nil {
-				note(err, github.CommentPermission, fmt.Sprintf("editing pull request #%d's comment", r.PullRequest))
+				untold.Add(err, github.CommentPermission, fmt.Sprintf("editing pull request #%d's comment", r.PullRequest))
 			}
 		}
 		if s.o.Deployments && s.o.Environment != nil {
 			env := s.o.Environment(r.PullRequest)
 			if err := s.GitHub.DeactivateEnvironment(ctx, env); err != nil {
-				note(err, github.DeploymentPermission, "setting the deployments of environment "+env+" inactive")
+				untold.Add(err, github.DeploymentPermission, "setting the deployments of environment "+env+" inactive")
 			}
 		}
 	}
-	if len(untold) > 0 {
-		l.Warnf("the previews are removed all the same, but GitHub was not told everything: %s", strings.Join(slices.Compact(untold), "; "))
+	if s := untold.String(); s != "" {
+		l.Warnf("the previews are removed all the same, but GitHub was not told everything: %s", s)
 	}
 }
