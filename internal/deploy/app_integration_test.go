@@ -120,7 +120,10 @@ func TestIntegrationAppPreview(t *testing.T) {
 	if err != nil || nsObj.Labels[pullRequestLabel] != "7" || nsObj.Labels[kube.ManagedByLabel] != kube.ManagedByValue {
 		t.Errorf("namespace %s: %v %v", ns, nsObj.Labels, err)
 	}
-	web, _ := b.serving.Services(ns).Get(t.Context(), "web", metav1.GetOptions{})
+	web, err := b.serving.Services(ns).Get(t.Context(), "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := web.Spec.Template.Spec.Containers[0]
 	env2 := map[string]string{}
 	for _, e := range c.Env {
@@ -129,7 +132,10 @@ func TestIntegrationAppPreview(t *testing.T) {
 	if c.Image != "ghcr.io/acme/shop-web:pr-7" || env2["GREETING"] != "from the input" || env2["API_URL"] != "http://api" || len(c.EnvFrom) != 1 || c.ReadinessProbe == nil {
 		t.Errorf("web's container: the input must win and the file's fields stay: %+v", c)
 	}
-	apiSvc, _ := b.serving.Services(ns).Get(t.Context(), "api", metav1.GetOptions{})
+	apiSvc, err := b.serving.Services(ns).Get(t.Context(), "api", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	tmpl := apiSvc.Spec.Template
 	if tmpl.Spec.Containers[0].Image != "ghcr.io/acme/shop-api:pr-7" || len(tmpl.Spec.Volumes) != 1 || tmpl.Annotations[progressDeadlineKey] != "120s" ||
 		tmpl.Annotations["autoscaling.knative.dev/min-scale"] != "1" || tmpl.Labels[pullRequestLabel] != "7" || apiSvc.Labels[kube.ManagedByLabel] != kube.ManagedByValue {
@@ -172,6 +178,9 @@ func TestIntegrationAppPreview(t *testing.T) {
 	wrong.Namespace = other
 	if logged := b.down(wrong); !strings.Contains(logged, "is not pull request #7's preview") {
 		t.Errorf("another pull request's namespace:\n%s", logged)
+	}
+	if kept, err := b.kube.CoreV1().Namespaces().Get(t.Context(), other, metav1.GetOptions{}); err != nil || kept.DeletionTimestamp != nil {
+		t.Errorf("pull request #8's namespace was deleted by a close of #7 naming it: %v", err)
 	}
 }
 

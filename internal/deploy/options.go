@@ -400,16 +400,15 @@ func (o Options) secretsPlan() []string {
 // the primary they become annotations of the input; on another of the
 // app's Services they are added to a copy of its template.
 func (o Options) WithMeasuredAnnotations(add func(map[string]string) map[string]string) Options {
-	if o.App == nil {
-		o.Annotations = add(o.Annotations)
-		return o
-	}
 	name := o.MeasuredService()
-	svc := o.App.Service(name)
-	if svc == nil {
-		return o
+	var user map[string]string
+	if o.App != nil {
+		svc := o.App.Service(name)
+		if svc == nil {
+			return o
+		}
+		user = maps.Clone(svc.Spec.Template.Annotations)
 	}
-	user := maps.Clone(svc.Spec.Template.Annotations)
 	if name == o.Service {
 		user = withAll(user, o.Annotations)
 	}

@@ -239,17 +239,10 @@ func TestOtherServicesKeepTheFile(t *testing.T) {
 // What measuring adds to the measured Service's revisions never replaces
 // what the user set: in the file or in input annotations.
 func TestWithMeasuredAnnotations(t *testing.T) {
+	// add sets its own values whatever is there: what the user set must
+	// survive it all the same.
 	add := func(m map[string]string) map[string]string {
-		m = withAll(m, nil)
-		for k, v := range map[string]string{"autoscaling.knative.dev/window": "6s", "autoscaling.knative.dev/scale-to-zero-pod-retention-period": "0s"} {
-			if _, ok := m[k]; !ok {
-				if m == nil {
-					m = map[string]string{}
-				}
-				m[k] = v
-			}
-		}
-		return m
+		return withAll(m, map[string]string{"autoscaling.knative.dev/window": "6s", "autoscaling.knative.dev/scale-to-zero-pod-retention-period": "0s"})
 	}
 	svcs, _ := appfile.ReadServices([]byte(fileService + "---\n" + strings.Replace(fileService, "name: web", "name: api", 1)))
 	o := Options{Service: "web", App: &appfile.App{Services: svcs}}

@@ -22,6 +22,7 @@ import (
 	"github.com/knative-preview/action/internal/kube"
 	"github.com/knative-preview/action/internal/log"
 	"github.com/knative-preview/action/internal/report"
+	"github.com/knative-preview/action/internal/summary"
 	"github.com/knative-preview/action/internal/testenv"
 )
 
@@ -152,6 +153,17 @@ func TestIntegrationSweepThroughFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The closed pull requests have the action's comment and deployment,
+	// which the sweep edits and sets inactive.
+	deployments := map[int]int64{}
+	for _, n := range []int{2, 3} {
+		if _, err := client.UpsertComment(t.Context(), n, summary.Marker, "Preview ready"); err != nil {
+			t.Fatal(err)
+		}
+		if deployments[n], err = client.StartDeployment(t.Context(), fmt.Sprintf("%040d", n), fmt.Sprintf("pr-%d", n), "deploying"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	sweepIn := func(cl *cluster.Cluster, ns string) (string, string) {
 		t.Helper()
 		o := Options{Namespace: ns, Repository: "o/app", KeepsHistory: true, Comments: true, Deployments: true, Environment: func(n int) string { return fmt.Sprintf("pr-%d", n) }}
@@ -188,6 +200,15 @@ func TestIntegrationSweepThroughFaults(t *testing.T) {
 	}
 	if faultyRemoved != cleanRemoved || faultyLeft != cleanLeft {
 		t.Errorf("through faults: removed %s\nleft %s\nclean: removed %s\nleft %s", faultyRemoved, faultyLeft, cleanRemoved, cleanLeft)
+	}
+	for n, id := range deployments {
+		comments, statuses := fake.Comments(n), fake.Statuses(id)
+		if len(comments) != 1 || !strings.Contains(comments[0].Body, "by the scheduled sweep: pull request closed") {
+			t.Errorf("#%d's comment after the sweeps: %+v", n, comments)
+		}
+		if len(statuses) == 0 || statuses[len(statuses)-1].State != "inactive" {
+			t.Errorf("#%d's deployment after the sweeps: %+v", n, statuses)
+		}
 	}
 	t.Logf("through faults: %s", proxy)
 }
