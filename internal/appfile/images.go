@@ -77,7 +77,7 @@ func (r Replacements) Apply(svcs []*servingv1.Service, objs []*unstructured.Unst
 		}
 	}
 	for _, s := range svcs {
-		eachContainer(&s.Spec.Template.Spec.PodSpec, func(c *corev1.Container) {
+		EachContainer(&s.Spec.Template.Spec.PodSpec, func(c *corev1.Container) {
 			put(fmt.Sprintf("Service %s, container %s", s.Name, orIndex(c.Name)), &c.Image)
 		})
 	}
@@ -108,7 +108,7 @@ func orIndex(name string) string {
 }
 
 // eachContainer calls f with every init container and container of spec.
-func eachContainer(spec *corev1.PodSpec, f func(*corev1.Container)) {
+func EachContainer(spec *corev1.PodSpec, f func(*corev1.Container)) {
 	for i := range spec.InitContainers {
 		f(&spec.InitContainers[i])
 	}
@@ -167,7 +167,7 @@ func ContainerImages(svcs []*servingv1.Service, objs []*unstructured.Unstructure
 		}
 	}
 	for _, s := range svcs {
-		eachContainer(&s.Spec.Template.Spec.PodSpec, func(c *corev1.Container) { add(c.Image) })
+		EachContainer(&s.Spec.Template.Spec.PodSpec, func(c *corev1.Container) { add(c.Image) })
 	}
 	for _, o := range objs {
 		EditContainers(o, func(c map[string]any) {

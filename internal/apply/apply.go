@@ -371,14 +371,20 @@ func (a *Applier) ApplyObject(ctx context.Context, o *unstructured.Unstructured,
 }
 
 func describe(o *unstructured.Unstructured) string {
-	name := o.GetName()
-	if name == "" {
-		name = o.GetGenerateName() + "*"
-	}
+	name := nameOf(o)
 	if ns := o.GetNamespace(); ns != "" {
 		return fmt.Sprintf("%s %s/%s", o.GetKind(), ns, name)
 	}
 	return fmt.Sprintf("%s %s", o.GetKind(), name)
+}
+
+// nameOf is o's name, or its generateName followed by * when the server
+// is to make the name.
+func nameOf(o *unstructured.Unstructured) string {
+	if name := o.GetName(); name != "" {
+		return name
+	}
+	return o.GetGenerateName() + "*"
 }
 
 // hash is the hash of an object as we apply it, without our annotation.
@@ -453,7 +459,7 @@ func (a *Applier) Namespaced(ctx context.Context, objs []*unstructured.Unstructu
 		case err != nil:
 			errs = append(errs, err)
 		case m.Scope.Name() != meta.RESTScopeNameNamespace:
-			errs = append(errs, fmt.Errorf("%s %s is cluster-scoped on this cluster: only namespaced objects may be applied here", o.GetKind(), o.GetName()))
+			errs = append(errs, fmt.Errorf("%s %s is cluster-scoped on this cluster: only namespaced objects may be applied here", o.GetKind(), nameOf(o)))
 		}
 	}
 	return errors.Join(errs...)

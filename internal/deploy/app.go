@@ -16,6 +16,7 @@ import (
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 	servingclient "knative.dev/serving/pkg/client/clientset/versioned/typed/serving/v1"
 
+	"github.com/knative-preview/action/internal/appfile"
 	applyengine "github.com/knative-preview/action/internal/apply"
 	"github.com/knative-preview/action/internal/cluster"
 	"github.com/knative-preview/action/internal/kube"
@@ -266,11 +267,22 @@ func (a *appRun) deleteJobs(ctx context.Context) error {
 		if err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("deleting Job %s/%s to run it again: %w", a.o.Namespace, name, err)
 		}
+		var last error
 		err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 			_, err := jobs.Get(ctx, name, metav1.GetOptions{})
-			return apierrors.IsNotFound(err), nil
+			switch {
+			case apierrors.IsNotFound(err):
+				return true, nil
+			case kube.Denied(err):
+				return false, err
+			}
+			last = err // nil while it is still there; else may pass
+			return false, nil
 		})
-		if err != nil {
+		switch {
+		case err != nil && last != nil:
+			return fmt.Errorf("waiting up to 1m for Job %s/%s of the last deploy to be gone: %w (the last read failed: %v)", a.o.Namespace, name, err, last)
+		case err != nil:
 			return fmt.Errorf("waiting up to 1m for Job %s/%s of the last deploy to be gone (a finalizer holds it?): %w", a.o.Namespace, name, err)
 		}
 	}
@@ -290,7 +302,7 @@ func (a *appRun) applyServices(ctx context.Context) error {
 		if s.Name == a.o.Service {
 			role = " (the primary: the inputs over the file)"
 		}
-		a.l.Infof("applying Knative Service %s%s, running %s", id, role, strings.Join(images(s), ", "))
+		a.l.Infof("applying Knative Service %s%s, running %s", id, role, strings.Join(appfile.ContainerImages([]*servingv1.Service{s}, nil), ", "))
 		start := a.d.now()
 		if err := a.applier.ApplyObject(ctx, objs[i], kube.FieldManager); err != nil {
 			return fmt.Errorf("applying Knative Service %s: %w", id, err)
@@ -313,15 +325,6 @@ func (a *appRun) applyServices(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// images are the images a Service's containers run.
-func images(s *servingv1.Service) []string {
-	var out []string
-	for _, c := range s.Spec.Template.Spec.Containers {
-		out = append(out, c.Image)
-	}
-	return out
 }
 
 // waitServices waits for every Service's new revision at once; the first

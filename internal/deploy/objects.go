@@ -254,7 +254,7 @@ func (ow *objectsWait) timeout(ctx context.Context, limit time.Duration) error {
 		kube.DescribeWorkload(dctx, ow.cs, &b, w.kind, ow.ns, w.name)
 	}
 	if f := ow.probes.last(); f != nil {
-		fmt.Fprintf(&b, "- the readiness probe of container %s in pod %s keeps failing: %s (%s)\n", f.Container, f.Pod, f.Message, ow.probes.hint)
+		fmt.Fprintf(&b, "- %s\n", ow.probes.lastSaid())
 		if tail, why := logTail(dctx, ow.cs, ow.ns, f.Pod, f.Container, ow.lines); tail != "" {
 			fmt.Fprintf(&b, "  last lines of its log:\n%s\n", strings.TrimRight(tail, "\n"))
 		} else if why != "" {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
+
 	"github.com/knative-preview/action/internal/appfile"
 )
 
@@ -24,7 +26,7 @@ func (o Options) appPlan() []string {
 	}
 	var svcs []string
 	for _, s := range o.App.Services {
-		line := fmt.Sprintf("%s/%s running %s", o.Namespace, s.Name, strings.Join(images(s), ", "))
+		line := fmt.Sprintf("%s/%s running %s", o.Namespace, s.Name, strings.Join(appfile.ContainerImages([]*servingv1.Service{s}, nil), ", "))
 		if s.Name == o.Service {
 			line += " (the primary: the inputs over the file)"
 		}

@@ -103,6 +103,16 @@ func (p *probeWatch) last() *probeFailure {
 	return out
 }
 
+// lastSaid says, for a diagnosis, which readiness probe failed last and
+// what it said, with the hint; empty when none is failing.
+func (p *probeWatch) lastSaid() string {
+	f := p.last()
+	if f == nil {
+		return ""
+	}
+	return fmt.Sprintf("the readiness probe of container %s in pod %s keeps failing: %s (%s)", f.Container, f.Pod, f.Message, p.hint)
+}
+
 // podReady reports whether the pod's Ready condition is True.
 func podReady(p *corev1.Pod) bool {
 	for _, c := range p.Status.Conditions {

@@ -16,6 +16,7 @@ import (
 	"knative.dev/serving/pkg/apis/serving"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
+	"github.com/knative-preview/action/internal/appfile"
 	"github.com/knative-preview/action/internal/buildinfo"
 	"github.com/knative-preview/action/internal/kube"
 )
@@ -160,14 +161,11 @@ func applyPreview(svc *servingv1.Service, o Options, deployID string, local []st
 		}
 	}
 	tmpl.Annotations[deployIDKey] = deployID
-	spec := &tmpl.Spec.PodSpec
-	for _, cs := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
-		for i := range cs {
-			if loadedIntoNodes(cs[i].Image, local) && cs[i].ImagePullPolicy != corev1.PullNever {
-				cs[i].ImagePullPolicy = corev1.PullIfNotPresent
-			}
+	appfile.EachContainer(&tmpl.Spec.PodSpec, func(c *corev1.Container) {
+		if loadedIntoNodes(c.Image, local) && c.ImagePullPolicy != corev1.PullNever {
+			c.ImagePullPolicy = corev1.PullIfNotPresent
 		}
-	}
+	})
 }
 
 // deadline is a duration as Knative's progress-deadline annotation takes

@@ -180,8 +180,8 @@ func (w *waiter) timeout(ctx context.Context, what string, last *state, lastErr 
 	if last != nil {
 		diag = last.diagnose()
 	}
-	if f := w.probes.last(); f != nil {
-		diag += fmt.Sprintf("; the readiness probe of container %s in pod %s keeps failing: %s (%s)", f.Container, f.Pod, f.Message, w.probes.hint)
+	if said := w.probes.lastSaid(); said != "" {
+		diag += "; " + said
 	}
 	if lastErr != nil {
 		diag += "; last error reading it: " + lastErr.Error()

@@ -59,18 +59,20 @@ func (r *Resolver) Resolve(ctx context.Context, l log.Logger, spec Spec, ingress
 	if err != nil {
 		return Versions{}, err
 	}
-	if spec.Kind != kindExact && spec.Kind != kindMinor && spec.Kind != kindLatest {
-		return Versions{}, fmt.Errorf("resolving serving-version: empty version spec (accepted: %s)", SpecAccepted)
-	}
 	servingRepo, _ := Repo(Serving)
 	ingRepo, _ := Repo(ingComp)
 	s := &resolution{r: r, l: l, spec: spec, ingComp: ingComp, servingRepo: servingRepo, ingRepo: ingRepo}
-	steps := map[specKind]func(context.Context) error{
-		kindExact:  s.exact,
-		kindMinor:  s.newestPatchOfMinor,
-		kindLatest: s.newestWithIngress,
+	switch spec.Kind {
+	case kindExact:
+		s.exact()
+	case kindMinor:
+		err = s.newestPatchOfMinor(ctx)
+	case kindLatest:
+		err = s.newestWithIngress(ctx)
+	default:
+		err = fmt.Errorf("resolving serving-version: empty version spec (accepted: %s)", SpecAccepted)
 	}
-	if err := steps[spec.Kind](ctx); err != nil {
+	if err != nil {
 		return Versions{}, err
 	}
 	if err := s.ingress(ctx); err != nil {
@@ -94,14 +96,11 @@ type resolution struct {
 	// unavailable is why GitHub could not be asked; once set, no further
 	// request is made (a rate limit or an outage applies to all).
 	unavailable error
-	// latest says the serving release is the newest one.
-	latest bool
 }
 
 // exact takes X.Y.Z as given.
-func (s *resolution) exact(context.Context) error {
+func (s *resolution) exact() {
 	s.serving = version.MajorMinor(s.spec.Major, s.spec.Minor).WithPatch(s.spec.Patch)
-	return nil
 }
 
 // newestPatchOfMinor takes the newest patch release of X.Y, or X.Y.0 when
@@ -159,7 +158,7 @@ func (s *resolution) newestWithIngress(ctx context.Context) error {
 	if s.serving.Minor() != top.Minor() || s.serving.Major() != top.Major() {
 		s.out.Notes = append(s.out.Notes, fmt.Sprintf("serving-version latest: %s has no %d.%d release yet; using Knative %s, the newest release both have", s.ingComp, top.Major(), top.Minor(), s.serving))
 	}
-	s.ingList, s.latest = ingList, true
+	s.ingList = ingList
 	return nil
 }
 
@@ -190,7 +189,7 @@ func (s *resolution) ingress(ctx context.Context) error {
 		}
 		s.out.Ingress = ing.String()
 	}
-	if s.latest {
+	if s.spec.Kind == kindLatest {
 		s.l.Infof("Knative Serving %s (latest), %s %s", s.out.Serving, s.ingComp, s.out.Ingress)
 	} else {
 		s.l.Infof("Knative Serving %s, %s %s", s.out.Serving, s.ingComp, s.out.Ingress)

@@ -29,9 +29,9 @@ func writeServices(b *strings.Builder, heading string, r *report.Report) {
 		case s.URL != "" && linked && !s.ClusterLocal:
 			url = link(s.URL)
 		case s.URL != "":
-			url = code(s.URL, urlMax)
+			url = cellCode(s.URL, urlMax) // link refuses a URL with a pipe
 		}
-		fmt.Fprintf(b, "| %s | %s | %s |\n", cellCode(s.Name, cellMax), strings.ReplaceAll(url, "|", `\|`), cellCode(s.Revision, cellMax))
+		fmt.Fprintf(b, "| %s | %s | %s |\n", cellCode(s.Name, cellMax), url, cellCode(s.Revision, cellMax))
 	}
 	more(b, len(shown), len(services), "Services")
 }

@@ -186,8 +186,10 @@ func hostMountPath(p string, o Options) string {
 	if !filepath.IsAbs(p) {
 		return filepath.Join(host, p)
 	}
-	if rel, err := filepath.Rel(ws, filepath.Clean(p)); err == nil && o.HostWorkspace != "" && rel != ".." && !strings.HasPrefix(rel, "../") {
-		return filepath.Join(host, rel)
+	if o.HostWorkspace != "" && input.Within(p, ws) {
+		if rel, err := filepath.Rel(ws, filepath.Clean(p)); err == nil {
+			return filepath.Join(host, rel)
+		}
 	}
 	return p
 }
