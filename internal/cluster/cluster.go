@@ -56,7 +56,7 @@ type Cluster struct {
 	Created bool
 	// Ephemeral is true when the cluster lives no longer than the job: a
 	// kind cluster on a GitHub-hosted runner (the machine goes when the job
-	// ends) or created by this run, a GKE cluster this run created to
+	// ends), a GKE cluster this run created to
 	// delete at the end of the job (delete-cluster: on-exit). What is kept
 	// on it is lost, and no one can reach a preview on it after the job.
 	Ephemeral bool

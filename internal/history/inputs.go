@@ -30,7 +30,7 @@ var Inputs = []input.Def{
 	{
 		Name:        "history",
 		Default:     ModeAuto,
-		Description: "Where the figures of this service's recent runs (cold-start median and p95 with their samples, ready time, warm p50) are kept, for the trend and for baseline: history. cluster: in a ConfigMap <service>-knative-preview-history in the service's namespace; off: nowhere; auto: cluster, except on a cluster that goes away with the job (kind on a GitHub-hosted runner or created by this run, a GKE cluster this run created with delete-cluster: on-exit).",
+		Description: "Where the figures of this service's recent runs (cold-start median and p95 with their samples, ready time, warm p50) are kept, for the trend and for baseline: history. cluster: in a ConfigMap <service>-knative-preview-history in the service's namespace; off: nowhere; auto: cluster, except on a cluster that goes away with the job (kind on a GitHub-hosted runner, a GKE cluster this run created with delete-cluster: on-exit).",
 	},
 	{
 		Name:        "history-size",

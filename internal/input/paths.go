@@ -36,7 +36,7 @@ type pathMap struct {
 // host-workspace value. Anywhere else (the CLI, on a laptop or in a run:
 // step) it maps nothing.
 func newPathMap(raw Values, style Style, getenv func(string) string) pathMap {
-	if style != ActionStyle || getenv == nil || getenv("GITHUB_ACTIONS") != "true" {
+	if getenv == nil || !inAction(style, getenv) {
 		return pathMap{}
 	}
 	container := cleanAbs(getenv("GITHUB_WORKSPACE"))
@@ -123,7 +123,7 @@ func (r *Reader) HostWorkspace() string { return r.paths.host }
 // other files (/etc). Outside Actions any path is accepted.
 func (r *Reader) InWorkspace(name, path string) bool {
 	ws := cleanAbs(r.Getenv("GITHUB_WORKSPACE"))
-	if r.style != ActionStyle || r.Getenv("GITHUB_ACTIONS") != "true" || ws == "" {
+	if !r.InAction() || ws == "" {
 		return true
 	}
 	p := path
@@ -142,4 +142,13 @@ func (r *Reader) InWorkspace(name, path string) bool {
 	}
 	r.Bad(name, path, "is outside the workspace ("+ws+"): in a workflow this action reads only files the job checked out or wrote there", "a path in the workspace, relative to it")
 	return false
+}
+
+// InAction reports whether the inputs are read as the action's, in a
+// GitHub Actions run (GITHUB_ACTIONS=true): not the CLI, whether on a
+// laptop or in a run: step.
+func (r *Reader) InAction() bool { return inAction(r.style, r.Getenv) }
+
+func inAction(style Style, getenv func(string) string) bool {
+	return style == ActionStyle && getenv("GITHUB_ACTIONS") == "true"
 }

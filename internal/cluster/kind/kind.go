@@ -240,7 +240,7 @@ func (t *target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 		LocalRegistries: registries,
 		SmallNodes:      created && t.small,
 	}
-	c.Ephemeral, c.EphemeralWhy = t.ephemeral(created)
+	c.Ephemeral, c.EphemeralWhy = t.ephemeral()
 	if own != nil {
 		ip, err := t.nodeIP(ctx)
 		if err != nil {
@@ -258,14 +258,12 @@ func (t *target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 const runnerEnvironment = "RUNNER_ENVIRONMENT"
 
 // ephemeral says whether the cluster goes away with the job, and why: on a
-// GitHub-hosted runner every kind cluster does (the machine is discarded),
-// and a cluster this run created is taken as the run's own.
-func (t *target) ephemeral(created bool) (bool, string) {
-	switch {
-	case t.getenv(runnerEnvironment) == "github-hosted":
+// GitHub-hosted runner every kind cluster does (the machine is discarded).
+// Elsewhere it stays, whoever created it: this target never deletes a
+// cluster, so the next run on a self-hosted runner or a laptop reuses it.
+func (t *target) ephemeral() (bool, string) {
+	if t.getenv(runnerEnvironment) == "github-hosted" {
 		return true, "is a kind cluster on a GitHub-hosted runner, which is discarded when the job ends"
-	case created:
-		return true, "is a kind cluster this run created on the runner, for this run"
 	}
 	return false, ""
 }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/kind/pkg/cluster/constants"
 
@@ -43,6 +44,21 @@ const apiServerPort = "6443/tcp"
 // the seams (Docker, Hostname, ContainerMarkers, MountInfo, Getenv); its
 // inputs are not read.
 func ReachLoopback(ctx context.Context, l log.Logger, o Options, server string) (string, error) {
+	ctx, cancel := context.WithTimeoutCause(ctx, loopbackTimeout,
+		fmt.Errorf("the runner's Docker did not answer within %s while finding the kind node that publishes the API server %s", loopbackTimeout, server))
+	defer cancel()
+	reached, err := reachLoopback(ctx, l, o, server)
+	if err != nil && ctx.Err() != nil {
+		return "", fmt.Errorf("%w: %w", context.Cause(ctx), err)
+	}
+	return reached, err
+}
+
+// loopbackTimeout bounds ReachLoopback's questions to the runner's Docker.
+const loopbackTimeout = time.Minute
+
+// reachLoopback is ReachLoopback within its time.
+func reachLoopback(ctx context.Context, l log.Logger, o Options, server string) (string, error) {
 	r := newRunner(o, l)
 	u, err := url.Parse(server)
 	if err != nil {

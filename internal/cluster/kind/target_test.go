@@ -185,7 +185,7 @@ func TestConnect(t *testing.T) {
 			},
 			check: func(t *testing.T, c *cluster.Cluster, r *run) {
 				want := cluster.Cluster{
-					Name: "knative", Context: "kind-knative", Created: true, Ephemeral: true, EphemeralWhy: "is a kind cluster this run created on the runner, for this run", Domain: "127.0.0.1.sslip.io",
+					Name: "knative", Context: "kind-knative", Created: true, Domain: "127.0.0.1.sslip.io",
 					IngressNodePort: 31080, IngressAddress: "127.0.0.1:" + strconv.Itoa(r.port),
 					HostURLBase: "http://127.0.0.1:" + strconv.Itoa(r.port), LocalRegistries: []string{"index.docker.io"},
 				}

@@ -62,7 +62,7 @@ func (o Options) Secrets() []string {
 // In the action, an exec credential plugin the image cannot run is refused
 // here, before anything is contacted or run (see Options.InAction).
 func Parse(r *input.Reader) Options {
-	o := Options{InAction: r.Style() == input.ActionStyle && r.Getenv("GITHUB_ACTIONS") == "true", Getenv: gke.Env(r)}
+	o := Options{InAction: r.InAction(), Getenv: gke.Env(r)}
 	src, err := kubecfg.Loader{Getenv: r.Env(), MapPath: r.Path, InContainerAction: o.InAction}.Load(r.Raw("kubeconfig"))
 	if err != nil {
 		r.Bad("kubeconfig", "", err.Error(), "")

@@ -336,7 +336,8 @@ func (d *Daemon) inspect(ref, platform string) *reply {
 	if d.Store == Classic {
 		v := im.present()[0]
 		if platform != "" && v.Platform != platform {
-			return fail("Error response from daemon: image with reference %s was found but does not match the specified platform: wanted %s, actual: %s", ref, platform, v.Platform)
+			// moby daemon/images/image.go (v28.0.4 to docker-v29.1.3)
+			return fail("Error response from daemon: image with reference %s was found but its platform (%s) does not match the specified platform (%s)", ref, v.Platform, platform)
 		}
 		return &reply{stdout: v.Config + "\n"}
 	}
@@ -382,7 +383,9 @@ func (d *Daemon) save(path, platform string, refs []string) *reply {
 		case d.Store == Classic:
 			v := im.present()[0]
 			if platform != "" && v.Platform != platform {
-				return fail("Error response from daemon: image with reference %s was found but does not match the specified platform: wanted %s, actual: %s", ref, platform, v.Platform)
+				// moby image/tarexport/save.go (v28.0.4; in docker-v29.1.3
+				// daemon/internal/image/tarexport/save.go)
+				return fail("Error response from daemon: no suitable export target found for platform %s", platform)
 			}
 			// The classic store writes a manifest of its own for the
 			// configuration it has: not the registry's.
@@ -391,6 +394,8 @@ func (d *Daemon) save(path, platform string, refs []string) *reply {
 		case platform != "":
 			v := im.variant(platform)
 			if v == nil {
+				// moby daemon/containerd/image_exporter.go wrapping
+				// daemon/containerd/image.go's errPlatformNotFound
 				return fail("Error response from daemon: no suitable export target found: image with reference %s was found but does not provide the specified platform (%s)", ref, platform)
 			}
 			e.Target = v.Manifest

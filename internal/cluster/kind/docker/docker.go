@@ -166,13 +166,22 @@ func (c *CLI) Run(ctx context.Context, stdin io.Reader, args ...string) ([]byte,
 }
 
 // isOtherPlatform reports whether output is the daemon's refusal of an
-// image that has no variant for the platform asked for: "image with
-// reference X was found but does not match the specified platform: wanted
-// linux/amd64, actual: linux/arm64" (classic store), "... does not provide
-// the specified platform (linux/amd64)" (containerd store).
+// image that has no variant for the platform asked for. moby (v28.0.4 to
+// docker-v29.1.3) says, for the classic store, "image with reference X was
+// found but its platform (linux/arm64) does not match the specified
+// platform (linux/amd64)" (daemon/images/image.go) and, saving, "no
+// suitable export target found for platform linux/amd64"
+// (image/tarexport/save.go); for the containerd store, "... was found but
+// does not provide the specified platform (linux/amd64)"
+// (daemon/containerd/image.go).
 func isOtherPlatform(output string) bool {
 	lower := strings.ToLower(output)
-	return strings.Contains(lower, "does not match the specified platform") || strings.Contains(lower, "does not provide the specified platform")
+	for _, s := range []string{"does not match the specified platform", "does not provide the specified platform", "no suitable export target found for platform"} {
+		if strings.Contains(lower, s) {
+			return true
+		}
+	}
+	return false
 }
 
 func isNotFound(output string) bool {

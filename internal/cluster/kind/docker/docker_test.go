@@ -220,7 +220,7 @@ func TestImageIDSaveExec(t *testing.T) {
 		fakedocker.Rule{Args: []string{"image", "inspect", "--platform", "linux/amd64", "--format", "{{.Id}}", "myapp:dev"}, Stdout: "sha256:def\n"},
 		// The classic store's and the containerd store's refusals of an
 		// image of another platform (moby daemon/images, daemon/containerd).
-		fakedocker.Rule{Args: []string{"image", "inspect", "--platform", "linux/amd64", "--format", "{{.Id}}", "armonly:1"}, Exit: 1, Stderr: "Error response from daemon: image with reference armonly:1 was found but does not match the specified platform: wanted linux/amd64, actual: linux/arm64\n"},
+		fakedocker.Rule{Args: []string{"image", "inspect", "--platform", "linux/amd64", "--format", "{{.Id}}", "armonly:1"}, Exit: 1, Stderr: "Error response from daemon: image with reference armonly:1 was found but its platform (linux/arm64) does not match the specified platform (linux/amd64)\n"},
 		fakedocker.Rule{Args: []string{"image", "inspect", "--format", "{{.Id}}", "**"}, Exit: 1, Stderr: "Error response from daemon: No such image: other:1\n"},
 		fakedocker.Rule{Args: []string{"save", "--platform", "linux/amd64", "--output", "*", "armonly:1"}, Exit: 1, Stderr: "Error response from daemon: no suitable export target found: image with reference armonly:1 was found but does not provide the specified platform (linux/amd64)\n"},
 		fakedocker.Rule{Args: []string{"save", "--platform", "linux/amd64", "--output", "*", "myapp:dev"}, OutputFlag: "--output", Stdout: "TAR"},
