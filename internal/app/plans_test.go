@@ -242,7 +242,7 @@ func dryRun(t *testing.T, c planCase) (int, string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		job.env["GITHUB_EVENT_NAME"] = "pull_request"
+		job.event = "pull_request"
 		files[job.temp+"/_github_workflow/event.json"] = string(payload)
 	}
 	with := map[string]string{"dry-run": "true"}

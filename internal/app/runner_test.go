@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -39,6 +40,8 @@ type runnerJob struct {
 	// folder (RUNNER_TEMP).
 	workspace, temp string
 	token           string
+	// event is the workflow's event (GITHUB_EVENT_NAME; push when empty).
+	event string
 	// env is the job's own environment (a step's env:, GITHUB_ENV).
 	env map[string]string
 }
@@ -76,28 +79,33 @@ func mountsOf(job runnerJob) [][2]string {
 func runnerInvocation(t *testing.T, a actionYAML, step string, with map[string]string, job runnerJob) invocation {
 	t.Helper()
 	inputs := runnerInputs(t, a, with, job)
-	env := map[string]string{
+	// ContainerActionHandler.cs: the step's environment (the job's, with
+	// the inputs as INPUT_*), then HOME, then the github and runner
+	// contexts' variables (GetRuntimeEnvironmentVariables), which no env:
+	// of the job's can change.
+	env := maps.Clone(job.env)
+	for k, v := range inputs {
+		env["INPUT_"+strings.ToUpper(strings.ReplaceAll(k, " ", "_"))] = v
+	}
+	env["HOME"] = path.Join(job.temp, "_github_home")
+	event := job.event
+	if event == "" {
+		event = "push"
+	}
+	maps.Copy(env, map[string]string{
 		"GITHUB_ACTIONS":      "true",
 		"CI":                  "true",
 		"GITHUB_WORKSPACE":    job.workspace,
 		"GITHUB_REPOSITORY":   "acme/app",
 		"GITHUB_SHA":          readmeExpressions["github.sha"],
-		"GITHUB_EVENT_NAME":   "push",
+		"GITHUB_EVENT_NAME":   event,
 		"GITHUB_EVENT_PATH":   path.Join(job.temp, "_github_workflow", "event.json"),
 		"GITHUB_OUTPUT":       path.Join(job.temp, "_runner_file_commands", "set_output_1"),
 		"GITHUB_STATE":        path.Join(job.temp, "_runner_file_commands", "save_state_1"),
 		"GITHUB_STEP_SUMMARY": path.Join(job.temp, "_runner_file_commands", "step_summary_1"),
 		"RUNNER_TEMP":         job.temp,
 		"RUNNER_ENVIRONMENT":  "github-hosted",
-	}
-	for k, v := range job.env {
-		env[k] = v
-	}
-	for k, v := range inputs {
-		env["INPUT_"+strings.ToUpper(strings.ReplaceAll(k, " ", "_"))] = v
-	}
-	// The runner sets HOME last: nothing the job or the inputs say wins.
-	env["HOME"] = path.Join(job.temp, "_github_home")
+	})
 	inv := invocation{env: map[string]string{}, mounts: map[string]string{}, workdir: "/github/workspace"}
 	mounts := mountsOf(job)
 	for _, m := range mounts {
@@ -362,5 +370,19 @@ func TestEveryInputAsAFlagStaysAnInput(t *testing.T) {
 	post := runStep(context.Background(), t, runnerInvocation(t, a, "post", with, defaultJob()), nil)
 	if post.code != exitOK || !strings.Contains(post.stdout, "post step: nothing to clean up (the inputs were not valid)") {
 		t.Errorf("post step: exit %d:\n%s", post.code, post.stdout)
+	}
+}
+
+// As the runner builds the container's environment, the job's env: cannot
+// change HOME or the github and runner contexts' variables, and can set
+// anything else.
+func TestRunnerContextsOverTheJobsEnv(t *testing.T) {
+	job := defaultJob()
+	job.env = map[string]string{"HOME": "/home/runner", "GITHUB_EVENT_NAME": "workflow_dispatch", "RUNNER_ENVIRONMENT": "self-hosted", "KUBECONFIG": job.workspace + "/kc"}
+	inv := runnerInvocation(t, readActionYAML(t), "main", map[string]string{"image": "app:1"}, job)
+	for k, want := range map[string]string{"HOME": "/github/home", "GITHUB_EVENT_NAME": "push", "RUNNER_ENVIRONMENT": "github-hosted", "KUBECONFIG": "/github/workspace/kc", "INPUT_IMAGE": "app:1"} {
+		if got := inv.env[k]; got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
 	}
 }
