@@ -18,7 +18,10 @@
 //     IndexOf), the data and property values unescaped after parsing.
 //
 // Where .NET and Go differ, the model takes the reading that finds more
-// commands. The runner's IndexOf(string) and StartsWith(string) compare
+// commands. It also reads a few the runner may not carry out: "notice"
+// whatever the DistributedTask.EnhancedAnnotations feature says
+// (ActionCommandManager.cs), and a "stop-commands" token the runner would
+// refuse (ValidateStopToken). The runner's IndexOf(string) and StartsWith(string) compare
 // with the current culture (ICU), which passes over ignorable code points
 // (U+200B, U+00AD, controls, ...): a line in which the exact reading finds
 // no command is read again with those code points left out (which finds

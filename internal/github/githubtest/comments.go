@@ -23,6 +23,7 @@ func (s *Server) commentJSON(r *http.Request, c *Comment) map[string]any {
 	}
 }
 
+// listComments is operation issues/list-comments.
 func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
 	number, err := strconv.Atoi(r.PathValue("number"))
 	if err != nil {
@@ -45,6 +46,7 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// createComment is operation issues/create-comment.
 func (s *Server) createComment(w http.ResponseWriter, r *http.Request) {
 	number, err := strconv.Atoi(r.PathValue("number"))
 	if err != nil {
@@ -84,6 +86,7 @@ func commentBody(w http.ResponseWriter, r *http.Request) (string, bool) {
 	return *in.Body, true
 }
 
+// updateComment is operation issues/update-comment.
 func (s *Server) updateComment(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {

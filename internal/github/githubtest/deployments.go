@@ -70,6 +70,8 @@ func (s *Server) statusJSON(r *http.Request, deployment int64, st *Status) map[s
 
 // listDeployments answers newest first, filtered by sha, ref, task and
 // environment as GitHub does.
+//
+// Operation repos/list-deployments.
 func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	s.mu.Lock()
@@ -93,6 +95,8 @@ func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request) {
 // createDeployment refuses, with 409 as GitHub does when a commit status
 // of the ref is pending or failing, a request without required_contexts:
 // the workflow's own check is pending while the action runs.
+//
+// Operation repos/create-deployment.
 func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Ref                   *string   `json:"ref"`
@@ -157,6 +161,8 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request) {
 // createStatus adds a status; a success status with auto_inactive (the
 // default) makes the environment's earlier successful deployments inactive
 // unless they are transient or production ones, as GitHub does.
+//
+// Operation repos/create-deployment-status.
 func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {

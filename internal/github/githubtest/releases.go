@@ -19,6 +19,7 @@ func (s *Server) SeedReleases(repository string, releases ...Release) {
 	s.releases[repository] = append([]Release(nil), releases...)
 }
 
+// listReleases is operation repos/list-releases.
 func (s *Server) listReleases(w http.ResponseWriter, r *http.Request) {
 	repo := r.PathValue("owner") + "/" + r.PathValue("repo")
 	s.mu.Lock()

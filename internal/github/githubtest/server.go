@@ -1,7 +1,13 @@
 // Package githubtest fakes, on 127.0.0.1, the parts of GitHub's REST API
 // the action uses: issue comments, deployments with their statuses, the
-// list of pull requests, and releases, with GitHub's paths, JSON shapes, pagination, refusals and
-// rate limits.
+// list of pull requests, and releases, with GitHub's paths, JSON shapes,
+// pagination, refusals and rate limits. Each handler follows the
+// operation of GitHub's REST description
+// (github.com/github/rest-api-description,
+// descriptions/api.github.com/api.github.com.yaml) its comment names.
+// One refusal is simplified: creating a deployment without
+// required_contexts answers 409 always, as GitHub does when a commit
+// status of the ref is pending or failing, which this run's own is.
 package githubtest
 
 import (

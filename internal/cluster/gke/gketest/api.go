@@ -1,7 +1,10 @@
 // Package gketest fakes, on 127.0.0.1, the Google endpoints the gke
 // cluster target talks to: the Container API, a cluster's API server, and
 // the token endpoints behind service account keys and Workload Identity
-// Federation.
+// Federation. The Container API follows its discovery document, the one
+// google.golang.org/api/container/v1 is generated from
+// (container/v1/container-api.json in that module): the paths, the
+// Cluster and Operation shapes and the errors' JSON.
 package gketest
 
 import (
