@@ -26,7 +26,7 @@ func githubPlan(cfg *config.Config) pipeline.Note {
 		if down {
 			n.Lines = append(n.Lines, fmt.Sprintf("set the deployments of environment %s inactive: the pull request shows the preview removed (%s)", env, github.DeploymentPermission))
 		} else {
-			n.Lines = append(n.Lines, fmt.Sprintf("record a deployment of commit %s for environment %s, linking this run: in progress now; at the end failure, or success with the preview's URL (\"View deployment\" on the pull request) when a reviewer can reach it, success without a URL when only the cluster's own network can, inactive when the cluster goes with the job (%s)", short(pr.HeadSHA), env, github.DeploymentPermission))
+			n.Lines = append(n.Lines, fmt.Sprintf("record a deployment of commit %s for environment %s, linking this run: in progress now; at the end failure, or success with the preview's URL (\"View deployment\" on the pull request) when a reviewer can reach it, success without a URL when only the cluster's own network can, inactive when the cluster goes with the job (%s)", summary.ShortSHA(pr.HeadSHA), env, github.DeploymentPermission))
 		}
 	}
 	if cfg.GitHub.Comments(ev) {
@@ -41,12 +41,4 @@ func githubPlan(cfg *config.Config) pipeline.Note {
 		n.Lines = append(n.Lines, fmt.Sprintf("%s the comment on pull request #%d that begins with %s: %s (%s)", verb, pr.Number, summary.Marker, what, github.CommentPermission))
 	}
 	return n
-}
-
-// short is a commit's first 12 characters.
-func short(sha string) string {
-	if len(sha) > 12 {
-		return sha[:12]
-	}
-	return sha
 }

@@ -38,9 +38,8 @@ func run(ctx context.Context, cfg *config.Config, con *console.Console, out *out
 		// A sweep's dry run reads the cluster and GitHub to list what it
 		// would remove; the outputs carry the list.
 		var b strings.Builder
-		_ = pipeline.WritePlan(&b, stages)
-		plan := strings.Replace(b.String(), "nothing is contacted or changed", "the cluster and GitHub are read, nothing is changed", 1)
-		fmt.Fprint(stdout, con.Safe(plan))
+		_ = pipeline.WritePlan(&b, pipeline.ReadOnly, stages)
+		fmt.Fprint(stdout, con.Safe(b.String()))
 	}
 	if cfg.DryRun && !sweepDryRun {
 		if format == outputs.JSON {
@@ -56,7 +55,7 @@ func run(ctx context.Context, cfg *config.Config, con *console.Console, out *out
 			return exitOK
 		}
 		var b strings.Builder
-		_ = pipeline.WritePlan(&b, stages, githubPlan(cfg))
+		_ = pipeline.WritePlan(&b, pipeline.Untouched, stages, githubPlan(cfg))
 		fmt.Fprint(stdout, con.Safe(b.String()))
 		return exitOK
 	}

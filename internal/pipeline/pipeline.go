@@ -138,10 +138,19 @@ type Note struct {
 	Lines []string
 }
 
-// WritePlan writes the plan of stages, then the notes, for people.
-func WritePlan(w io.Writer, stages []Stage, notes ...Note) error {
+// What a dry run touches, as its plan's heading says it.
+const (
+	// Untouched: nothing is contacted.
+	Untouched = "nothing is contacted or changed"
+	// ReadOnly: what is removed is read first (a sweep's dry run).
+	ReadOnly = "the cluster and GitHub are read, nothing is changed"
+)
+
+// WritePlan writes the plan of stages, then the notes, for people, under a
+// heading that says what the dry run touches (Untouched or ReadOnly).
+func WritePlan(w io.Writer, touches string, stages []Stage, notes ...Note) error {
 	var b strings.Builder
-	b.WriteString("Plan (dry run: nothing is contacted or changed):\n")
+	fmt.Fprintf(&b, "Plan (dry run: %s):\n", touches)
 	for i, s := range stages {
 		fmt.Fprintf(&b, "%d. %s\n", i+1, s.Name())
 		for _, l := range s.Plan() {

@@ -96,7 +96,7 @@ func TestRunSaysWhyContextEnded(t *testing.T) {
 func TestPlan(t *testing.T) {
 	stages := []Stage{fake{name: "cluster", plan: []string{"use context \"kind\"", "check the API server"}}}
 	var b bytes.Buffer
-	if err := WritePlan(&b, stages); err != nil {
+	if err := WritePlan(&b, Untouched, stages); err != nil {
 		t.Fatal(err)
 	}
 	want := "Plan (dry run: nothing is contacted or changed):\n1. cluster\n   - use context \"kind\"\n   - check the API server\n"
@@ -111,7 +111,7 @@ func TestPlan(t *testing.T) {
 	// says nothing.
 	b.Reset()
 	github := Note{Title: "on GitHub", Lines: []string{"edit the comment"}}
-	if err := WritePlan(&b, stages, Note{Title: "nowhere"}, github); err != nil {
+	if err := WritePlan(&b, Untouched, stages, Note{Title: "nowhere"}, github); err != nil {
 		t.Fatal(err)
 	}
 	if want := want + "And on GitHub:\n   - edit the comment\n"; b.String() != want {

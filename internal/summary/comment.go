@@ -122,7 +122,7 @@ func writeFigures(b *strings.Builder, r *report.Report) {
 		b.WriteString("\n")
 	}
 	if sha := r.HeadCommit(); sha != "" {
-		fmt.Fprintf(b, "- commit %s\n", code(short(sha), cellMax))
+		fmt.Fprintf(b, "- commit %s\n", code(ShortSHA(sha), cellMax))
 	}
 	if k := r.Knative; k.ServingVersion != "" {
 		fmt.Fprintf(b, "- Knative Serving %s", code(k.ServingVersion, cellMax))
@@ -173,7 +173,7 @@ func writeCommentFailure(b *strings.Builder, r *report.Report, c CommentContext)
 		b.WriteString("The run failed")
 	}
 	if sha := r.HeadCommit(); sha != "" {
-		fmt.Fprintf(b, " for commit %s", code(short(sha), cellMax))
+		fmt.Fprintf(b, " for commit %s", code(ShortSHA(sha), cellMax))
 	}
 	if reason == "" {
 		b.WriteString(".\n")

@@ -368,7 +368,7 @@ func writeTrend(b *strings.Builder, r *report.Report) {
 	writeTrendChart(b, r, shown)
 	b.WriteString("\n| run | time | commit | cold start median | p95 | ready | warm p50 |\n| --- | --- | --- | --- | --- | --- | --- |\n")
 	for i, p := range shown {
-		fmt.Fprintf(b, "| %d | %s | %s | %s | %s | %s | %s |\n", i+1, when(p.Time), cellCode(short(p.Commit), cellMax),
+		fmt.Fprintf(b, "| %d | %s | %s | %s | %s | %s | %s |\n", i+1, when(p.Time), cellCode(ShortSHA(p.Commit), cellMax),
 			optPositive(p.ColdStartMedianMs, ms), optPositive(p.ColdStartP95Ms, ms), optPositive(p.ReadySeconds, seconds), optPositive(p.WarmP50Ms, ms))
 	}
 }
@@ -482,8 +482,8 @@ func when(s string) string {
 	return t.UTC().Format("2006-01-02 15:04")
 }
 
-// short is a commit's abbreviated SHA.
-func short(sha string) string {
+// ShortSHA is a commit as GitHub shows it short: its first 7 characters.
+func ShortSHA(sha string) string {
 	if len(sha) > 7 {
 		return sha[:7]
 	}
