@@ -108,7 +108,7 @@ func look(ctx context.Context, cs kubernetes.Interface, namespaces []string) (re
 			return r, err
 		}
 		for _, d := range list.Items {
-			if kube.DeploymentRolledOut(&d) {
+			if kube.DeploymentAvailable(&d) {
 				r.ready = append(r.ready, ns+"/"+d.Name)
 			} else {
 				r.notReady = append(r.notReady, ns+"/"+d.Name)

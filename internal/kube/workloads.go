@@ -20,6 +20,22 @@ const (
 	KindJob         = "Job"
 )
 
+// DeploymentAvailable reports whether the Deployment's controller has seen
+// its current generation and says it is Available (minimum availability):
+// enough for Knative's own components while installing, whose replicas
+// beyond the first may wait for room on a small cluster.
+func DeploymentAvailable(d *appsv1.Deployment) bool {
+	if d.Status.ObservedGeneration < d.Generation {
+		return false
+	}
+	for _, c := range d.Status.Conditions {
+		if c.Type == appsv1.DeploymentAvailable {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
 // DeploymentRolledOut reports whether the Deployment's controller has seen
 // its current generation and finished rolling it out, as `kubectl rollout
 // status` judges it (k8s.io/kubectl pkg/polymorphichelpers/rollout_status.go):

@@ -89,9 +89,13 @@ func playDaemonSets(ctx context.Context, cs kubernetes.Interface, ns string, stu
 }
 
 // RolledOut sets d's status as the Deployment controller does once d's
-// current generation is rolled out with one replica.
+// current generation is rolled out with every replica it wants.
 func RolledOut(d *appsv1.Deployment) {
+	n := int32(1)
+	if d.Spec.Replicas != nil {
+		n = *d.Spec.Replicas
+	}
 	d.Status.ObservedGeneration = d.Generation
-	d.Status.Replicas, d.Status.UpdatedReplicas, d.Status.ReadyReplicas, d.Status.AvailableReplicas = 1, 1, 1, 1
+	d.Status.Replicas, d.Status.UpdatedReplicas, d.Status.ReadyReplicas, d.Status.AvailableReplicas = n, n, n, n
 	d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable"}}
 }
