@@ -48,6 +48,7 @@ type workflowJob struct {
 }
 
 type workflowStep struct {
+	Name string            `json:"name"`
 	ID   string            `json:"id"`
 	If   string            `json:"if"`
 	Uses string            `json:"uses"`
@@ -134,7 +135,7 @@ func usesAction(j workflowJob, action string) bool {
 
 // createsRef matches a command that creates or moves something users
 // resolve: a git tag or branch, a GitHub Release, an image tag.
-var createsRef = regexp.MustCompile(`\bgit\s+(tag|push)\b|\bgh\s+(release|api)\b|\bimagetools\s+create\b|\bdocker\s+(tag|push)\b`)
+var createsRef = regexp.MustCompile(`\bgit\b[^\n|;&]*\s(tag|push)\b|\bgh\s+(release|api)\b|\bimagetools\s+create\b|\bdocker\s+(tag|push)\b`)
 
 // The release is built, tested, then published: the maintainer starts it
 // with a version; the image is pushed by digest only, run on both
@@ -354,10 +355,17 @@ func checkReleasePublish(t *testing.T, job workflowJob) {
 		t.Errorf("the publish job needs contents: write (release branch, tags, GitHub Release), has %v", job.Permissions)
 	}
 	// The push goes with a token that may change .github/workflows, which
-	// GITHUB_TOKEN may not: checkout persists it for git push.
-	co := slices.IndexFunc(job.Steps, func(s workflowStep) bool { return strings.HasPrefix(s.Uses, "actions/checkout@") })
-	if co < 0 || job.Steps[co].str("token") != "${{ secrets.RELEASE_TOKEN }}" || job.Steps[co].With["persist-credentials"] == false {
-		t.Error("the publish job must check out with token: ${{ secrets.RELEASE_TOKEN }} (persisted for git push): GitHub refuses GITHUB_TOKEN a push that changes .github/workflows")
+	// GITHUB_TOKEN may not; only the pushing step holds it, and its git
+	// push sends it instead of the job's.
+	for _, st := range job.Steps {
+		pushes := regexp.MustCompile(`\bgit\b[^\n]*\bpush --atomic\b`).MatchString(st.Run)
+		holds := strings.Contains(st.Env["RELEASE_TOKEN"], "secrets.RELEASE_TOKEN") || strings.Contains(st.str("token"), "RELEASE_TOKEN")
+		switch {
+		case pushes && (!holds || !strings.Contains(st.Run, `http.https://github.com/.extraheader=" -c "http.https://github.com/.extraheader=AUTHORIZATION: basic $auth"`)):
+			t.Error("the push must send the RELEASE_TOKEN (env RELEASE_TOKEN: ${{ secrets.RELEASE_TOKEN }}), clearing the job token's extraheader: GitHub refuses GITHUB_TOKEN a push that changes .github/workflows")
+		case !pushes && holds:
+			t.Errorf("only the pushing step may hold the RELEASE_TOKEN; %q does", st.Name)
+		}
 	}
 	s := job.script()
 	// In this order: the release commit, the tag vX.Y.Z, one atomic push,
@@ -367,7 +375,7 @@ func checkReleasePublish(t *testing.T, job workflowJob) {
 		{"action.yml rewritten to the digest", `hack/release-action-yml\.sh "\$REF" "\$VERSION"`},
 		{"the release commit", `git commit-tree\b`},
 		{"the tag vX.Y.Z", `git tag\b[^\n]*"\$VERSION" "\$COMMIT"`},
-		{"the atomic push", `git push --atomic\b`},
+		{"the atomic push", `\bgit\b[^\n]*\bpush --atomic\b`},
 		{"the GitHub Release", `gh release create "\$VERSION" --verify-tag\b`},
 	} {
 		loc := regexp.MustCompile(step.re).FindStringIndex(s)
@@ -388,7 +396,7 @@ func checkReleasePublish(t *testing.T, job workflowJob) {
 			regexp.MustCompile(`(^|\s)(--force|-f)(\s|$)`).MatchString(line) {
 			t.Errorf("the tag vX.Y.Z must be created without --force: %s", strings.TrimSpace(line))
 		}
-		if regexp.MustCompile(`\bgit push\b`).MatchString(line) && regexp.MustCompile(`(^|\s)(--force|-f|--mirror)(\s|$)`).MatchString(line) {
+		if regexp.MustCompile(`\bgit\b.*\bpush\b`).MatchString(line) && regexp.MustCompile(`(^|\s)(--force|-f|--mirror)(\s|$)`).MatchString(line) {
 			t.Errorf("the release push must not force: %s", strings.TrimSpace(line))
 		}
 	}
