@@ -51,8 +51,9 @@ func (wr *Watcher) Err() error { return wr.err }
 
 // LongestGap is, once Events is closed, the longest time the watch was not
 // open between the end of one watch and the opening of the next (the
-// server away, as during a control plane upgrade): changes made then came
-// late, as the objects were when it opened again. cause is the last error
+// server away, as during a control plane upgrade, or ending watches at
+// once, when the pause before each new one counts too): changes made then
+// came late, as the objects were when it opened again. cause is the last error
 // that kept it from opening during that time; nil when none did.
 func (wr *Watcher) LongestGap() (gap time.Duration, cause error) {
 	wr.mu.Lock()

@@ -104,7 +104,7 @@ func TestJudge(t *testing.T) {
 				o.gap = 3 * time.Second
 				return o
 			}(),
-			want: with(discarded("the watches of revision hello-00001 were closed for 3s while the request was served (the API server ended them and took long to open them again): the steps of this start were not seen as they came, so it is not counted"),
+			want: with(discarded("the watches of revision hello-00001 were closed for 3s while the request was served (the API server kept ending them, and they were opened again after a pause between tries): the steps of this start were not seen as they came, so it is not counted"),
 				func(s *Sample) { s.Breakdown.Scaled = nil }),
 		},
 		{

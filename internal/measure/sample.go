@@ -165,7 +165,7 @@ func judge(o observations) Sample {
 	s.Breakdown.FirstByte = s.TTFBMs
 	if o.gap > maxWatchGap {
 		s.Verdict = VerdictDiscarded
-		why := "the API server ended them and took long to open them again"
+		why := "the API server kept ending them, and they were opened again after a pause between tries"
 		if o.gapCause != nil {
 			why = fmt.Sprintf("the API server could not be reached: %v", o.gapCause)
 		}
