@@ -57,11 +57,11 @@ type File struct {
 // maxFileSize bounds a file read: an app's YAML is kilobytes.
 const maxFileSize = 4 << 20
 
-// ReadFiles reads each path: a file, or a folder's .yaml, .yml and .json
+// readFiles reads each path: a file, or a folder's .yaml, .yml and .json
 // files (not those of its sub-folders), in name order, as kubectl apply
 // -f does. A path that cannot be read, or a folder without such a file, is
 // a problem.
-func ReadFiles(paths []string) ([]File, []string) {
+func readFiles(paths []string) ([]File, []string) {
 	var out []File
 	var problems []string
 	for _, p := range paths {
@@ -132,9 +132,9 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// Clean makes problems fit for the log: a control character a file holds
+// clean makes problems fit for the log: a control character a file holds
 // is escaped.
-func Clean(problems []string) []string {
+func clean(problems []string) []string {
 	out := make([]string, len(problems))
 	for i, p := range problems {
 		out[i] = input.Printable(p)
@@ -158,7 +158,7 @@ type Problem struct {
 func Read(serviceFile string, objectPaths []string, namespace string) (*App, []Problem) {
 	var problems []Problem
 	add := func(in string, texts ...string) {
-		for _, t := range Clean(texts) {
+		for _, t := range clean(texts) {
 			problems = append(problems, Problem{Input: in, Text: t})
 		}
 	}
@@ -170,19 +170,19 @@ func Read(serviceFile string, objectPaths []string, namespace string) (*App, []P
 		svcs, ps := ReadServices(data)
 		add("service-file", ps...)
 		if len(svcs) == 0 && len(ps) == 0 {
-			add("service-file", serviceFile+" holds no Knative Service (apiVersion "+ServiceAPIVersion+", kind "+ServiceKind+")")
+			add("service-file", serviceFile+" holds no Knative Service (apiVersion "+serviceAPIVersion+", kind "+serviceKind+")")
 		}
 		add("service-file", checkServices(svcs, namespace)...)
 		app.Services = svcs
 	}
-	files, ps := ReadFiles(objectPaths)
+	files, ps := readFiles(objectPaths)
 	add("objects", ps...)
 	for _, f := range files {
 		objs, ps := ReadObjects(f.Path, f.Data)
 		add("objects", ps...)
 		app.Objects = append(app.Objects, objs...)
 	}
-	add("objects", CheckObjects(app.Objects, namespace)...)
+	add("objects", checkObjects(app.Objects, namespace)...)
 	return app, problems
 }
 
@@ -197,13 +197,13 @@ func Load(serviceFile string, objectPaths []string, images Replacements, namespa
 		return nil, problems
 	}
 	for _, p := range images.Apply(app.Services, app.Objects) {
-		problems = append(problems, Problem{Input: p.Input, Text: Clean([]string{p.Text})[0]})
+		problems = append(problems, Problem{Input: p.Input, Text: clean([]string{p.Text})[0]})
 	}
 	// Knative's validation would only repeat what is wrong already (an
 	// image that still says $IMAGE, say): it runs on Services whose
 	// images are in.
 	if len(problems) == 0 {
-		for _, t := range Clean(Validate(app.Services, namespace)) {
+		for _, t := range clean(validate(app.Services, namespace)) {
 			problems = append(problems, Problem{Input: "service-file", Text: t})
 		}
 	}

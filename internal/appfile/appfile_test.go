@@ -122,7 +122,7 @@ metadata: {name: settings}
 	if len(problems) > 0 {
 		t.Fatal(problems)
 	}
-	got := CheckObjects(objs, "shop-pr-7")
+	got := checkObjects(objs, "shop-pr-7")
 	want := []string{
 		"ClusterRole admin-of-everything is cluster-scoped: a preview writes only into its own namespace (shop-pr-7)",
 		"Namespace prod is cluster-scoped",
@@ -225,7 +225,7 @@ spec:
 	if len(problems) > 0 {
 		t.Fatal(problems)
 	}
-	got := strings.Join(Validate(svcs, "shop"), "\n")
+	got := strings.Join(validate(svcs, "shop"), "\n")
 	for _, want := range []string{"Service web: ", "spec.template.spec.containerConcurrency", "spec.template.spec.containers[0].env[0].name"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the problems lack %q:\n%s", want, got)
@@ -235,7 +235,7 @@ spec:
 		t.Errorf("a feature a cluster may enable is refused:\n%s", got)
 	}
 	if svcs[0].Namespace != "" || svcs[0].Spec.Template.Spec.TimeoutSeconds != nil {
-		t.Error("Validate changed the Service it checked")
+		t.Error("validate changed the Service it checked")
 	}
 }
 

@@ -35,13 +35,13 @@ func FuzzReadServices(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		svcs, problems := ReadServices(data)
-		for _, p := range Clean(problems) {
+		for _, p := range clean(problems) {
 			if i := strings.IndexFunc(p, unicode.IsControl); i >= 0 {
 				t.Fatalf("problem %q has a control character at byte %d", p, i)
 			}
 		}
 		for _, s := range svcs {
-			if s.APIVersion != ServiceAPIVersion || s.Kind != ServiceKind {
+			if s.APIVersion != serviceAPIVersion || s.Kind != serviceKind {
 				t.Fatalf("read a %s %s as a Service", s.APIVersion, s.Kind)
 			}
 			out, err := yaml.Marshal(s)
@@ -56,7 +56,7 @@ func FuzzReadServices(f *testing.F) {
 				t.Fatalf("a Service read, written back, reads differently:\n%s", out)
 			}
 		}
-		_ = Validate(svcs, "fuzz")
+		_ = validate(svcs, "fuzz")
 		_ = Replacements{Image: "ghcr.io/acme/app:1", More: []Replacement{{Repository: "redis", Ref: "redis:7"}}}.Apply(svcs, nil)
 	})
 }

@@ -11,8 +11,8 @@ import (
 	"github.com/knative-preview/action/internal/image"
 )
 
-// Placeholder is what a container's image says to run the image input.
-const Placeholder = "$IMAGE"
+// placeholder is what a container's image says to run the image input.
+const placeholder = "$IMAGE"
 
 // Replacements say which image each container runs: the image input takes
 // the place of every container image that says $IMAGE or whose repository
@@ -41,7 +41,7 @@ const imageRule rule = -1
 
 // replace is what runs instead of ref, and which rule says so.
 func (r Replacements) replace(ref string) (string, rule, bool) {
-	if ref == Placeholder && r.Image != "" {
+	if ref == placeholder && r.Image != "" {
 		return r.Image, imageRule, true
 	}
 	repo := image.Name(ref)
@@ -72,8 +72,8 @@ func (r Replacements) Apply(svcs []*servingv1.Service, objs []*unstructured.Unst
 			*img, used[by] = to, true
 			return
 		}
-		if *img == Placeholder {
-			problems = append(problems, Problem{"image", fmt.Sprintf("is empty, and %s says image %s", where, Placeholder)})
+		if *img == placeholder {
+			problems = append(problems, Problem{"image", fmt.Sprintf("is empty, and %s says image %s", where, placeholder)})
 		}
 	}
 	for _, s := range svcs {
@@ -90,7 +90,7 @@ func (r Replacements) Apply(svcs []*servingv1.Service, objs []*unstructured.Unst
 		})
 	}
 	if r.Image != "" && !used[imageRule] {
-		problems = append(problems, Problem{"image", fmt.Sprintf("%s: no container's image says %s or is of its repository %s", r.Image, Placeholder, image.Name(r.Image))})
+		problems = append(problems, Problem{"image", fmt.Sprintf("%s: no container's image says %s or is of its repository %s", r.Image, placeholder, image.Name(r.Image))})
 	}
 	for i, m := range r.More {
 		if !used[rule(i)] {

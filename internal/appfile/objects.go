@@ -36,7 +36,7 @@ var clusterScoped = []schema.GroupKind{
 
 // knativeService is the kind that goes in the service file, not among the
 // objects.
-var knativeService = schema.GroupKind{Group: servingGroup, Kind: ServiceKind}
+var knativeService = schema.GroupKind{Group: servingGroup, Kind: serviceKind}
 
 const servingGroup = "serving.knative.dev"
 
@@ -51,11 +51,11 @@ func ReadObjects(source string, data []byte) ([]*unstructured.Unstructured, []st
 	return objs, nil
 }
 
-// CheckObjects refuses what a preview may not write: an object without a
+// checkObjects refuses what a preview may not write: an object without a
 // namespace of its own (a cluster-scoped kind), one that names another
 // namespace than the preview's, a Knative Service (its place is the
 // service file), and one given twice. Every problem is one line.
-func CheckObjects(objs []*unstructured.Unstructured, namespace string) []string {
+func checkObjects(objs []*unstructured.Unstructured, namespace string) []string {
 	var problems []string
 	seen := map[string]bool{}
 	for _, o := range objs {

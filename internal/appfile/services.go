@@ -26,12 +26,11 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// ServiceAPIVersion and ServiceKind are what a document of a service file
+// serviceAPIVersion and serviceKind are what a document of a service file
 // must be.
-var (
-	ServiceAPIVersion = servingv1.SchemeGroupVersion.String()
-	ServiceKind       = "Service"
-)
+var serviceAPIVersion = servingv1.SchemeGroupVersion.String()
+
+const serviceKind = "Service"
 
 // maxDocuments bounds the documents one file may hold: an app is a few.
 const maxDocuments = 500
@@ -106,9 +105,9 @@ func ReadServices(data []byte) ([]*servingv1.Service, []string) {
 	docs, problems := documents(data)
 	var out []*servingv1.Service
 	for _, d := range docs {
-		if d.meta.APIVersion != ServiceAPIVersion || d.meta.Kind != ServiceKind {
+		if d.meta.APIVersion != serviceAPIVersion || d.meta.Kind != serviceKind {
 			problems = append(problems, fmt.Sprintf("%s is a %s %q, not a Knative Service (apiVersion %s, kind %s): other objects go in input objects",
-				d.where(), orNone(d.meta.Kind), d.meta.APIVersion, ServiceAPIVersion, ServiceKind))
+				d.where(), orNone(d.meta.Kind), d.meta.APIVersion, serviceAPIVersion, serviceKind))
 			continue
 		}
 		svc := &servingv1.Service{}
@@ -134,13 +133,13 @@ func orNone(s string) string {
 	return s
 }
 
-// Validate checks each Service as Knative Serving's admission webhook does:
+// validate checks each Service as Knative Serving's admission webhook does:
 // defaulted, then validated, in namespace. The features config-features
 // can switch on (init containers, volumes of several kinds, ...) are all
 // allowed here, so a problem is one no cluster accepts; what the target
 // cluster's own configuration refuses is left to its dry run. The Services
 // are not changed.
-func Validate(svcs []*servingv1.Service, namespace string) []string {
+func validate(svcs []*servingv1.Service, namespace string) []string {
 	ctx := servingconfig.ToContext(context.Background(), permissive())
 	var problems []string
 	for i, s := range svcs {

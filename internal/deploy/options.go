@@ -107,7 +107,7 @@ type RegistryAuth struct {
 // this action set it on an earlier run and the input is now empty: then
 // it is removed).
 type Options struct {
-	// Mode is ModeUp or ModeDown.
+	// Mode is ModeUp, ModeDown or ModeSweep.
 	Mode Mode
 	// Service is the Knative Service's name, a DNS-1035 label.
 	Service string
