@@ -31,7 +31,7 @@ func TestPullRequestFollowsReachability(t *testing.T) {
 			"in_progress>success", "http://app-pr-7.previews.preview.example.dev", "### Preview ready"},
 		{"kept, reachable only inside", reachable.Facts{URL: "http://app-pr-7.previews.127.0.0.1.sslip.io"},
 			"in_progress>success", "", "### Preview tested"},
-		{"ephemeral", reachable.Facts{Ephemeral: true, EphemeralWhy: "is a kind cluster on a GitHub-hosted runner, which is discarded when the job ends", URL: "http://app-pr-7.default.127.0.0.1.sslip.io"},
+		{"ephemeral", reachable.Facts{EphemeralWhy: "is a kind cluster on a GitHub-hosted runner, which is discarded when the job ends", URL: "http://app-pr-7.default.127.0.0.1.sslip.io"},
 			"in_progress>inactive", "", "### Preview tested"},
 	}
 	for _, tt := range tests {

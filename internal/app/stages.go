@@ -202,7 +202,7 @@ func (s *runState) found() found {
 	}
 	if f.cluster != nil && f.deployed != nil && f.deployed.URL != "" {
 		v := reachable.Decide(reachable.Facts{
-			Ephemeral: f.cluster.Ephemeral, EphemeralWhy: f.cluster.EphemeralWhy,
+			EphemeralWhy: f.cluster.EphemeralWhy,
 			ClusterLocal: f.deployed.ClusterLocal,
 			URL:          f.deployed.URL,
 		})

@@ -54,14 +54,13 @@ type Cluster struct {
 	// Created is true when this run created the cluster (so it may tune it
 	// more freely, and delete it at the end when asked).
 	Created bool
-	// Ephemeral is true when the cluster lives no longer than the job: a
-	// kind cluster on a GitHub-hosted runner (the machine goes when the job
-	// ends), a GKE cluster this run created to
-	// delete at the end of the job (delete-cluster: on-exit). What is kept
-	// on it is lost, and no one can reach a preview on it after the job.
-	Ephemeral bool
-	// EphemeralWhy says, when Ephemeral, why in a clause that follows
-	// "the cluster": "is on a GitHub-hosted runner, which ...".
+	// EphemeralWhy, when the cluster lives no longer than the job, says
+	// why, in a clause that follows "the cluster": a kind cluster on a
+	// GitHub-hosted runner (the machine goes when the job ends), a GKE
+	// cluster this run created to delete at the end of the job
+	// (delete-cluster: on-exit). What is kept on it is lost, and no one
+	// can reach a preview on it after the job. Empty for a cluster that
+	// stays.
 	EphemeralWhy string
 	// Domain is the DNS suffix Knative should give services on this cluster
 	// when the target knows it (kind: 127.0.0.1.sslip.io); empty lets the
@@ -204,3 +203,7 @@ func short(err error) string {
 	}
 	return s
 }
+
+// Ephemeral reports whether the cluster lives no longer than the job
+// (EphemeralWhy says why).
+func (c *Cluster) Ephemeral() bool { return c.EphemeralWhy != "" }

@@ -96,7 +96,7 @@ func (s *Stage) Run(ctx context.Context, l log.Logger) error {
 	if err != nil {
 		return err
 	}
-	if s.o.History.On(cl.Ephemeral) {
+	if s.o.History.On(cl.Ephemeral()) {
 		s.record(ctx, l, cs, now)
 	}
 	if source == "" {

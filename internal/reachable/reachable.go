@@ -27,10 +27,9 @@ const (
 
 // Facts are what the decision is made from.
 type Facts struct {
-	// Ephemeral says the cluster goes away with the job, and
-	// EphemeralWhy why, as a clause after "the cluster" (see
-	// cluster.Cluster).
-	Ephemeral    bool
+	// EphemeralWhy says why the cluster goes away with the job, as a
+	// clause after "the cluster" (see cluster.Cluster); empty when it
+	// stays.
 	EphemeralWhy string
 	// ClusterLocal says the Service is visible only inside the cluster.
 	ClusterLocal bool
@@ -61,12 +60,8 @@ const keepFix = "For a link that works, run the preview on a cluster you keep (c
 // Service's visibility, then the URL's host.
 func Decide(f Facts) Verdict {
 	switch {
-	case f.Ephemeral:
-		why := "the cluster " + f.EphemeralWhy
-		if f.EphemeralWhy == "" {
-			why = "the cluster goes away when the job ends"
-		}
-		return Verdict{Case: Ephemeral, Why: sentence(why + ": the preview goes with it"), Fix: keepFix}
+	case f.EphemeralWhy != "":
+		return Verdict{Case: Ephemeral, Why: sentence("the cluster " + f.EphemeralWhy + ": the preview goes with it"), Fix: keepFix}
 	case f.ClusterLocal:
 		return Verdict{Case: KeptInside, Why: "The Service is cluster-local (visibility: cluster-local): only the cluster itself reaches it.",
 			Fix: "For a link, deploy it with visibility: external on a domain that resolves outside the cluster."}

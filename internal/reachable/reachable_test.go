@@ -20,12 +20,11 @@ func TestDecide(t *testing.T) {
 		{"a port and a final dot", Facts{URL: "http://app.previews.example.dev.:8080/x"}, Kept, "", ""},
 
 		// Ephemeral, whatever the domain.
-		{"kind on a GitHub-hosted runner", Facts{Ephemeral: true, EphemeralWhy: "is a kind cluster on a GitHub-hosted runner, which is discarded when the job ends", URL: "http://app-pr-7.default.127.0.0.1.sslip.io"},
+		{"kind on a GitHub-hosted runner", Facts{EphemeralWhy: "is a kind cluster on a GitHub-hosted runner, which is discarded when the job ends", URL: "http://app-pr-7.default.127.0.0.1.sslip.io"},
 			Ephemeral, "The cluster is a kind cluster on a GitHub-hosted runner", "cluster you keep"},
-		{"GKE deleted on exit, with a public domain", Facts{Ephemeral: true, EphemeralWhy: "is a GKE cluster this run created and deletes when the job ends (delete-cluster: on-exit)", URL: "http://app.default.34.120.5.6.sslip.io"},
+		{"GKE deleted on exit, with a public domain", Facts{EphemeralWhy: "is a GKE cluster this run created and deletes when the job ends (delete-cluster: on-exit)", URL: "http://app.default.34.120.5.6.sslip.io"},
 			Ephemeral, "delete-cluster: on-exit", "delete-cluster: never"},
-		{"ephemeral without a reason given", Facts{Ephemeral: true, URL: "http://app.example.dev"}, Ephemeral, "goes away when the job ends", "cluster you keep"},
-		{"ephemeral and cluster-local", Facts{Ephemeral: true, ClusterLocal: true, URL: "http://app.default.svc.cluster.local"}, Ephemeral, "goes with it", ""},
+		{"ephemeral and cluster-local", Facts{EphemeralWhy: "is a kind cluster on a GitHub-hosted runner, which is discarded when the job ends", ClusterLocal: true, URL: "http://app.default.svc.cluster.local"}, Ephemeral, "goes with it", ""},
 
 		// Kept, but not reachable from outside.
 		{"cluster-local", Facts{ClusterLocal: true, URL: "http://app.default.svc.cluster.local"}, KeptInside, "cluster-local", "visibility: external"},

@@ -175,9 +175,9 @@ func TestGolden(t *testing.T) {
 		// The three answers to "can a reviewer reach it?".
 		{"comment-kept", Comment(reached(reachable.Facts{URL: "http://app-pr-7.previews.preview.example.dev"}), CommentContext{RunURL: run})},
 		{"comment-kept-inside", Comment(reached(reachable.Facts{URL: "http://app-pr-7.default.127.0.0.1.sslip.io"}), CommentContext{RunURL: run})},
-		{"comment-ephemeral", Comment(reached(reachable.Facts{Ephemeral: true, EphemeralWhy: "is a kind cluster on a GitHub-hosted runner, which is discarded when the job ends",
+		{"comment-ephemeral", Comment(reached(reachable.Facts{EphemeralWhy: "is a kind cluster on a GitHub-hosted runner, which is discarded when the job ends",
 			URL: "http://app-pr-7.default.127.0.0.1.sslip.io"}), CommentContext{RunURL: run})},
-		{"comment-app-tested", Comment(app(reached(reachable.Facts{Ephemeral: true, EphemeralWhy: "is a kind cluster on a GitHub-hosted runner, which is discarded when the job ends",
+		{"comment-app-tested", Comment(app(reached(reachable.Facts{EphemeralWhy: "is a kind cluster on a GitHub-hosted runner, which is discarded when the job ends",
 			URL: "http://web.app-pr-7.127.0.0.1.sslip.io"})), CommentContext{RunURL: run})},
 		{"comment-app-ready", Comment(app(reached(reachable.Facts{URL: "http://web.app-pr-7.preview.example.dev"})), CommentContext{RunURL: run})},
 		{"comment-swept", Comment(&report.Report{OK: true}, CommentContext{RunURL: run, Removed: removed, Service: "app-pr-7", Namespace: "default", RemovedBy: "by the scheduled sweep: idle for 9 days"})},

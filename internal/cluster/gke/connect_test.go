@@ -99,7 +99,7 @@ func TestConnect(t *testing.T) {
 				if !cl.Created || cl.Version.GitVersion != "v1.34.3-gke.1000" {
 					t.Errorf("created %v, version %s", cl.Created, cl.Version.GitVersion)
 				}
-				if cl.Ephemeral {
+				if cl.Ephemeral() {
 					t.Errorf("a cluster kept after the job (delete-cluster: never) is ephemeral: %s", cl.EphemeralWhy)
 				}
 			},
@@ -109,8 +109,8 @@ func TestConnect(t *testing.T) {
 			setup:       func(e *env, o *Options) { o.DeleteCluster = deleteOnExit },
 			wantCreated: true,
 			check: func(t *testing.T, e *env, cl *cluster.Cluster) {
-				if !cl.Created || !cl.Ephemeral || !strings.Contains(cl.EphemeralWhy, "delete-cluster: on-exit") {
-					t.Errorf("created %v, ephemeral %v (%s)", cl.Created, cl.Ephemeral, cl.EphemeralWhy)
+				if !cl.Created || !cl.Ephemeral() || !strings.Contains(cl.EphemeralWhy, "delete-cluster: on-exit") {
+					t.Errorf("created %v, ephemeral %v (%s)", cl.Created, cl.Ephemeral(), cl.EphemeralWhy)
 				}
 			},
 		},
@@ -121,8 +121,8 @@ func TestConnect(t *testing.T) {
 				o.DeleteCluster = deleteOnExit
 			},
 			check: func(t *testing.T, e *env, cl *cluster.Cluster) {
-				if cl.Created || cl.Ephemeral {
-					t.Errorf("created %v, ephemeral %v: a reused cluster is never deleted", cl.Created, cl.Ephemeral)
+				if cl.Created || cl.Ephemeral() {
+					t.Errorf("created %v, ephemeral %v: a reused cluster is never deleted", cl.Created, cl.Ephemeral())
 				}
 			},
 		},

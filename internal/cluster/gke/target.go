@@ -213,7 +213,6 @@ func (t *target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 	}
 	if t.created && t.opts.DeleteCluster == deleteOnExit {
 		// The post step deletes it at the end of the job.
-		cl.Ephemeral = true
 		cl.EphemeralWhy = "is a GKE cluster this run created and deletes when the job ends (delete-cluster: on-exit)"
 	}
 	return cl, nil

@@ -240,7 +240,7 @@ func (t *target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 		LocalRegistries: registries,
 		SmallNodes:      created && t.small,
 	}
-	c.Ephemeral, c.EphemeralWhy = t.ephemeral()
+	c.EphemeralWhy = t.ephemeral()
 	if own != nil {
 		ip, err := t.nodeIP(ctx)
 		if err != nil {
@@ -257,15 +257,15 @@ func (t *target) Connect(ctx context.Context) (*cluster.Cluster, error) {
 // the container as RUNNER_<NAME>).
 const runnerEnvironment = "RUNNER_ENVIRONMENT"
 
-// ephemeral says whether the cluster goes away with the job, and why: on a
+// ephemeral says why the cluster goes away with the job, if it does: on a
 // GitHub-hosted runner every kind cluster does (the machine is discarded).
 // Elsewhere it stays, whoever created it: this target never deletes a
 // cluster, so the next run on a self-hosted runner or a laptop reuses it.
-func (t *target) ephemeral() (bool, string) {
+func (t *target) ephemeral() string {
 	if t.getenv(runnerEnvironment) == "github-hosted" {
-		return true, "is a kind cluster on a GitHub-hosted runner, which is discarded when the job ends"
+		return "is a kind cluster on a GitHub-hosted runner, which is discarded when the job ends"
 	}
-	return false, ""
+	return ""
 }
 
 // Outputs has the kubeconfig output: where Connect wrote the cluster's

@@ -216,7 +216,7 @@ func TestConnect(t *testing.T) {
 				if c.Created || c.HostURLBase != "http://127.0.0.1" || c.IngressAddress != "127.0.0.1:80" || c.LocalRegistries != nil {
 					t.Errorf("got %+v", c)
 				}
-				if c.Ephemeral {
+				if c.Ephemeral() {
 					t.Errorf("a reused cluster off GitHub's runners outlives the job, yet it is ephemeral: %s", c.EphemeralWhy)
 				}
 				if !slices.Contains(r.progress, "the image ghcr.io/org/app:v1 is not in the runner's Docker: the nodes will pull it from its registry") {
@@ -232,8 +232,8 @@ func TestConnect(t *testing.T) {
 			wantKind:   []string{"list", "kubeconfig knative internal=false"},
 			wantDocker: []string{"info", "inspect knative-control-plane"},
 			check: func(t *testing.T, c *cluster.Cluster, r *run) {
-				if c.Created || !c.Ephemeral || !strings.Contains(c.EphemeralWhy, "GitHub-hosted runner") {
-					t.Errorf("created %v, ephemeral %v (%s); want a reused cluster that goes with the runner", c.Created, c.Ephemeral, c.EphemeralWhy)
+				if c.Created || !c.Ephemeral() || !strings.Contains(c.EphemeralWhy, "GitHub-hosted runner") {
+					t.Errorf("created %v, ephemeral %v (%s); want a reused cluster that goes with the runner", c.Created, c.Ephemeral(), c.EphemeralWhy)
 				}
 			},
 		},
