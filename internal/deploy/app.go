@@ -171,15 +171,13 @@ func (a *appRun) readLive(ctx context.Context) error {
 		}
 	}
 	for _, s := range a.desired {
-		svc, err := kube.Get(ctx, func(ctx context.Context) (*servingv1.Service, error) {
-			return a.services.Get(ctx, s.Name, metav1.GetOptions{})
-		})
+		svc, err := readLive(ctx, a.services, a.o.Namespace, s.Name)
+		var deleting *errDeleting
 		switch {
-		case apierrors.IsNotFound(err) && !missingAPI(err):
+		case errors.As(err, &deleting):
+			errs = append(errs, err)
 		case err != nil:
-			return fmt.Errorf("reading Knative Service %s/%s: %w%s", a.o.Namespace, s.Name, err, installHint(err))
-		case svc.DeletionTimestamp != nil:
-			errs = append(errs, fmt.Errorf("the Knative Service %s/%s is being deleted: wait until it is gone", a.o.Namespace, s.Name))
+			return err
 		case s.Name == a.o.Service:
 			a.primary = svc
 		}
@@ -226,12 +224,7 @@ func unstructuredServices(svcs []*servingv1.Service) ([]*unstructured.Unstructur
 // writeSecrets writes the primary Service's Secrets before its revision
 // starts; they belong to it once it has a UID.
 func (a *appRun) writeSecrets(ctx context.Context) error {
-	for _, s := range a.o.ownSecrets() {
-		if err := ensureSecret(ctx, a.c.kube, a.o, s, a.primary); err != nil {
-			return err
-		}
-	}
-	return nil
+	return writeSecrets(ctx, a.c.kube, a.o, a.primary)
 }
 
 // applyObjects runs the app's Jobs anew, applies the objects server-side
@@ -317,10 +310,8 @@ func (a *appRun) applyServices(ctx context.Context) error {
 		o.Service = s.Name
 		a.runs = append(a.runs, &upRun{d: a.d, t: a.t, l: a.l, cl: a.cl, o: o, id: a.id, c: a.c, services: a.services, written: written, start: start})
 		if s.Name == a.o.Service && a.primary == nil {
-			for _, sec := range a.o.ownSecrets() {
-				if err := ensureSecret(ctx, a.c.kube, a.o, sec, written); err != nil {
-					return err
-				}
+			if err := writeSecrets(ctx, a.c.kube, a.o, written); err != nil {
+				return err
 			}
 		}
 	}

@@ -241,30 +241,54 @@ func (u *upRun) connect(ctx context.Context) error {
 
 // readExisting reads the Service as it is, if it exists.
 func (u *upRun) readExisting(ctx context.Context) error {
+	svc, err := readLive(ctx, u.services, u.o.Namespace, u.o.Service)
+	u.existing = svc
+	return err
+}
+
+// errDeleting is a Knative Service that is being deleted: nothing can be
+// deployed under its name until it is gone.
+type errDeleting struct{ ns, name string }
+
+func (e *errDeleting) Error() string {
+	return fmt.Sprintf("the Knative Service %s/%s is being deleted: wait until it is gone, or use another service name", e.ns, e.name)
+}
+
+// readLive reads Knative Service ns/name as it is: nil when there is none;
+// an *errDeleting when it is being deleted.
+func readLive(ctx context.Context, services servingclient.ServiceInterface, ns, name string) (*servingv1.Service, error) {
 	svc, err := kube.Get(ctx, func(ctx context.Context) (*servingv1.Service, error) {
-		return u.services.Get(ctx, u.o.Service, metav1.GetOptions{})
+		return services.Get(ctx, name, metav1.GetOptions{})
 	})
 	switch {
 	case apierrors.IsNotFound(err) && !missingAPI(err):
-		return nil
+		return nil, nil
 	case err != nil:
-		return fmt.Errorf("reading Knative Service %s: %w%s", u.name(), err, installHint(err))
+		return nil, fmt.Errorf("reading Knative Service %s/%s: %w%s", ns, name, err, installHint(err))
 	case svc.DeletionTimestamp != nil:
-		return fmt.Errorf("the Knative Service %s is being deleted: wait until it is gone, or use another service name", u.name())
+		return nil, &errDeleting{ns, name}
 	}
-	u.existing = svc
-	return nil
+	return svc, nil
 }
 
 // writeSecrets writes the Secrets before the revision starts; they can
 // belong to the Service only once the Service has a UID.
 func (u *upRun) writeSecrets(ctx context.Context) error {
-	for _, s := range u.o.ownSecrets() {
-		if err := ensureSecret(ctx, u.c.kube, u.o, s, u.existing); err != nil {
+	if err := writeSecrets(ctx, u.c.kube, u.o, u.existing); err != nil {
+		return err
+	}
+	u.secretsOwned = u.existing != nil
+	return nil
+}
+
+// writeSecrets writes o's own Secrets (registry login, secret env), owned
+// by owner when it exists.
+func writeSecrets(ctx context.Context, cs kubernetes.Interface, o Options, owner *servingv1.Service) error {
+	for _, s := range o.ownSecrets() {
+		if err := ensureSecret(ctx, cs, o, s, owner); err != nil {
 			return err
 		}
 	}
-	u.secretsOwned = u.existing != nil
 	return nil
 }
 
@@ -351,10 +375,8 @@ func (u *upRun) readBack(ctx context.Context) error {
 	}
 	u.written = svc
 	if !u.secretsOwned {
-		for _, s := range u.o.ownSecrets() {
-			if err := ensureSecret(ctx, u.c.kube, u.o, s, svc); err != nil {
-				return err
-			}
+		if err := writeSecrets(ctx, u.c.kube, u.o, svc); err != nil {
+			return err
 		}
 	}
 	if u.o.Tag == "" && !routesLatest(svc) {
