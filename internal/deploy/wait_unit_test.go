@@ -129,19 +129,7 @@ func newFakeKnative(t *testing.T) *fakeKnative {
 }
 
 // start runs the wait for generation fwGen with the given timings.
-func (f *fakeKnative) start(ctx context.Context, t timings) {
-	w := &waiter{
-		d: &Deployer{Now: f.clock.Now}, t: t,
-		c:  &clients{kube: ctxKube{f.kube}, serving: ctxServing{f.serving.ServingV1()}},
-		ns: fwNS, name: fwService, deployID: fwDeployID,
-		log: log.Discard,
-	}
-	f.done = make(chan waitOutcome, 1)
-	go func() {
-		svc, rev, err := w.wait(ctx, fwGen)
-		f.done <- waitOutcome{svc, rev, err}
-	}()
-}
+func (f *fakeKnative) start(ctx context.Context, t timings) { f.startLogged(ctx, t, log.Discard) }
 
 // look waits for the wait's next look whose Service matches ok; the wait
 // must not end meanwhile.
