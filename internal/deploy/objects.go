@@ -98,7 +98,7 @@ func (ow *objectsWait) look(ctx context.Context, wls []workload) (bool, error) {
 	ow.pending = nil
 	var pods []corev1.Pod
 	for _, w := range wls {
-		ready, selector, failed, err := ow.state(ctx, w)
+		now, err := kube.ReadWorkload(ctx, ow.cs, w.kind, ow.ns, w.name)
 		switch {
 		case kube.CutShort(ctx, err):
 			return false, nil
@@ -107,17 +107,17 @@ func (ow *objectsWait) look(ctx context.Context, wls []workload) (bool, error) {
 		case err != nil:
 			ow.lastErr = err // may pass; the deadline bounds it
 			return false, nil
-		case ready:
+		case now.Ready:
 			continue
 		}
 		ow.pending = append(ow.pending, w)
-		ps, err := ow.pods(ctx, w, selector)
+		ps, err := ow.pods(ctx, w, now.Selector)
 		if err != nil {
 			ow.lastErr = err
 			return false, nil
 		}
-		if failed != "" {
-			return false, ow.jobFailure(ctx, w, failed, ps)
+		if now.Failed != "" {
+			return false, ow.jobFailure(ctx, w, now.Failed, ps)
 		}
 		for i := range ps {
 			if f := podFailure(&ps[i]); f != nil {
@@ -140,38 +140,6 @@ func (ow *objectsWait) look(ctx context.Context, wls []workload) (bool, error) {
 		}
 	}
 	return false, nil
-}
-
-// state reads whether w is ready, the selector of its pods, and for a Job
-// that failed why.
-func (ow *objectsWait) state(ctx context.Context, w workload) (bool, *metav1.LabelSelector, string, error) {
-	apps := ow.cs.AppsV1()
-	switch w.kind {
-	case kube.KindDeployment:
-		d, err := apps.Deployments(ow.ns).Get(ctx, w.name, metav1.GetOptions{})
-		if err != nil {
-			return false, nil, "", err
-		}
-		return kube.DeploymentRolledOut(d), d.Spec.Selector, "", nil
-	case kube.KindStatefulSet:
-		s, err := apps.StatefulSets(ow.ns).Get(ctx, w.name, metav1.GetOptions{})
-		if err != nil {
-			return false, nil, "", err
-		}
-		return kube.StatefulSetReady(s), s.Spec.Selector, "", nil
-	case kube.KindDaemonSet:
-		d, err := apps.DaemonSets(ow.ns).Get(ctx, w.name, metav1.GetOptions{})
-		if err != nil {
-			return false, nil, "", err
-		}
-		return kube.DaemonSetAvailable(d), d.Spec.Selector, "", nil
-	}
-	j, err := ow.cs.BatchV1().Jobs(ow.ns).Get(ctx, w.name, metav1.GetOptions{})
-	if err != nil {
-		return false, nil, "", err
-	}
-	complete, failed := kube.JobFinished(j)
-	return complete, j.Spec.Selector, failed, nil
 }
 
 // jobFailure says why a Job failed, with the log of a container of its

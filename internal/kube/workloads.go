@@ -85,6 +85,53 @@ func JobFinished(j *batchv1.Job) (complete bool, failed string) {
 	return false, ""
 }
 
+// Workload is a Deployment, StatefulSet, DaemonSet or Job as it is now.
+type Workload struct {
+	// Ready says it is done: a Deployment rolled out (DeploymentRolledOut),
+	// a StatefulSet ready, a DaemonSet available, a Job complete.
+	Ready bool
+	// Failed says why a Job failed; empty otherwise.
+	Failed string
+	// Selector selects its pods.
+	Selector *metav1.LabelSelector
+	// Line says its counts and conditions, for a diagnosis.
+	Line string
+}
+
+// ReadWorkload reads workload kind ns/name once.
+func ReadWorkload(ctx context.Context, cs kubernetes.Interface, kind, ns, name string) (Workload, error) {
+	get := metav1.GetOptions{}
+	switch kind {
+	case KindDeployment:
+		d, err := cs.AppsV1().Deployments(ns).Get(ctx, name, get)
+		if err != nil {
+			return Workload{}, err
+		}
+		return Workload{Ready: DeploymentRolledOut(d), Selector: d.Spec.Selector, Line: describeDeployment(d)}, nil
+	case KindStatefulSet:
+		s, err := cs.AppsV1().StatefulSets(ns).Get(ctx, name, get)
+		if err != nil {
+			return Workload{}, err
+		}
+		line := fmt.Sprintf("%d/%d replicas ready, %d updated", s.Status.ReadyReplicas, ptrOr(s.Spec.Replicas, 1), s.Status.UpdatedReplicas)
+		return Workload{Ready: StatefulSetReady(s), Selector: s.Spec.Selector, Line: line}, nil
+	case KindDaemonSet:
+		d, err := cs.AppsV1().DaemonSets(ns).Get(ctx, name, get)
+		if err != nil {
+			return Workload{}, err
+		}
+		return Workload{Ready: DaemonSetAvailable(d), Selector: d.Spec.Selector, Line: describeDaemonSet(d)}, nil
+	case KindJob:
+		j, err := cs.BatchV1().Jobs(ns).Get(ctx, name, get)
+		if err != nil {
+			return Workload{}, err
+		}
+		complete, failed := JobFinished(j)
+		return Workload{Ready: complete, Failed: failed, Selector: j.Spec.Selector, Line: describeJob(j)}, nil
+	}
+	return Workload{}, fmt.Errorf("%s is not a workload", kind)
+}
+
 // DescribeWorkload writes, as lines of a diagnosis, what keeps a
 // Deployment, StatefulSet, DaemonSet or Job from being ready: its counts
 // and conditions, each of its pods (DescribePod), and the newest events
@@ -92,41 +139,13 @@ func JobFinished(j *batchv1.Job) (complete bool, failed string) {
 // Knative's own workloads and of an app's.
 func DescribeWorkload(ctx context.Context, cs kubernetes.Interface, b *strings.Builder, kind, ns, name string) {
 	ref := ns + "/" + name
-	var selector *metav1.LabelSelector
-	var line string
-	var err error
-	switch kind {
-	case KindDeployment:
-		var d *appsv1.Deployment
-		if d, err = cs.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{}); err == nil {
-			selector, line = d.Spec.Selector, describeDeployment(d)
-		}
-	case KindStatefulSet:
-		var s *appsv1.StatefulSet
-		if s, err = cs.AppsV1().StatefulSets(ns).Get(ctx, name, metav1.GetOptions{}); err == nil {
-			st := s.Status
-			selector = s.Spec.Selector
-			line = fmt.Sprintf("%d/%d replicas ready, %d updated", st.ReadyReplicas, ptrOr(s.Spec.Replicas, 1), st.UpdatedReplicas)
-		}
-	case KindDaemonSet:
-		var d *appsv1.DaemonSet
-		if d, err = cs.AppsV1().DaemonSets(ns).Get(ctx, name, metav1.GetOptions{}); err == nil {
-			selector, line = d.Spec.Selector, describeDaemonSet(d)
-		}
-	case KindJob:
-		var j *batchv1.Job
-		if j, err = cs.BatchV1().Jobs(ns).Get(ctx, name, metav1.GetOptions{}); err == nil {
-			selector, line = j.Spec.Selector, describeJob(j)
-		}
-	default:
-		err = fmt.Errorf("not a workload")
-	}
+	w, err := ReadWorkload(ctx, cs, kind, ns, name)
 	if err != nil {
 		fmt.Fprintf(b, "- %s %s: %v\n", kind, ref, err)
 		return
 	}
-	fmt.Fprintf(b, "- %s %s: %s\n", kind, ref, line)
-	describePods(ctx, cs, b, ns, name, selector)
+	fmt.Fprintf(b, "- %s %s: %s\n", kind, ref, w.Line)
+	describePods(ctx, cs, b, ns, name, w.Selector)
 }
 
 func describeDeployment(d *appsv1.Deployment) string {
