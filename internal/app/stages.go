@@ -76,7 +76,7 @@ func buildStages(s *runState) []pipeline.Stage {
 	}
 	s.measure = measure.NewStage(cfg.Measure, s.cluster, s.subject)
 	stages = append(stages, s.measure)
-	c := compare.Options{History: cfg.History, Baseline: cfg.Baseline, Regression: cfg.Regression, Namespace: cfg.Deploy.Namespace, Name: s.historyName()}
+	c := compare.Options{History: cfg.History, Baseline: cfg.Baseline, Regression: cfg.Regression, Namespace: cfg.Deploy.Namespace, Name: cfg.Deploy.HistoryName()}
 	if c.Active() {
 		s.compare = compare.NewStage(c, s.cluster, s.figures)
 		stages = append(stages, s.compare)
@@ -142,10 +142,10 @@ func (s *runState) installOptions() install.Options {
 // subject is what the measure stage measures: the Service the deploy
 // stage deployed, or of an app the one measure-service names.
 func (s *runState) subject() *measure.Subject {
-	d := s.found().deployed
-	if d == nil {
+	if s.deploy == nil || s.deploy.Result() == nil {
 		return nil
 	}
+	d := s.deploy.Result()
 	all := d.Services
 	for i := range all {
 		if all[i].Service == s.cfg.Deploy.MeasuredService() {
@@ -168,11 +168,6 @@ func (s *runState) figures() *report.Report {
 	}
 	return s.rawReport(f, nil, nil)
 }
-
-// historyName is whose history the run keeps: its preview's, so that
-// the tags of one Service do not mix their figures with each other's or
-// the main route's; of an app, the measured Service's.
-func (s *runState) historyName() string { return s.cfg.Deploy.HistoryName() }
 
 // found is what the stages found, nil where a stage did not run or found
 // nothing.
