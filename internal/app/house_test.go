@@ -1,6 +1,7 @@
 package app
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
@@ -65,5 +66,56 @@ func TestImportGroups(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// maxFuncLines is the longest a function of the program may be, counted
+// from its func line to its closing brace: longer, it reads as a story
+// rather than as a list of named steps.
+const maxFuncLines = 80
+
+// No function or function literal outside the tests is longer than
+// maxFuncLines.
+func TestFunctionsReadAsLists(t *testing.T) {
+	for _, root := range []string{"../../cmd", "../../internal"} {
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && d.Name() == "testdata" {
+				return filepath.SkipDir
+			}
+			if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return nil
+			}
+			fset := token.NewFileSet()
+			f, err := parser.ParseFile(fset, path, nil, 0)
+			if err != nil {
+				return err
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				var name string
+				switch fn := n.(type) {
+				case *ast.FuncDecl:
+					if fn.Body == nil {
+						return true
+					}
+					name = fn.Name.Name
+				case *ast.FuncLit:
+					name = "a function literal"
+				default:
+					return true
+				}
+				start, end := fset.Position(n.Pos()), fset.Position(n.End())
+				if lines := end.Line - start.Line + 1; lines > maxFuncLines {
+					t.Errorf("%s:%d: %s is %d lines, over %d: split it into named steps", path, start.Line, name, lines, maxFuncLines)
+				}
+				return true
+			})
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
