@@ -60,3 +60,57 @@ func FuzzReadServices(f *testing.F) {
 		_ = Replacements{Image: "ghcr.io/acme/app:1", More: []Replacement{{Repository: "redis", Ref: "redis:7"}}}.Apply(svcs, nil)
 	})
 }
+
+// FuzzReadObjects feeds the objects' reader any bytes. It must not panic;
+// a problem, once cleaned for the log, is one line without control
+// characters; every object it reads has a kind and, checked for the
+// preview's namespace, is either refused with a problem or placed in that
+// namespace; and each reads again, unchanged, once written back as YAML.
+func FuzzReadObjects(f *testing.F) {
+	for _, name := range []string{"redis.yaml", "settings.yaml"} {
+		data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "shop", "objects", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	for _, seed := range []string{
+		"apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n",
+		"apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n",
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: other}\n",
+		"apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: web}\n",
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: \"a\\n::error::x\"}\n",
+		"---\n---\n", "- a\n", "kind: \x00", "&a [*a]", `{"kind":"ConfigMap"}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		objs, problems := ReadObjects("fuzz.yaml", data)
+		problems = append(problems, checkObjects(objs, "shop-pr-7")...)
+		for _, p := range clean(problems) {
+			if i := strings.IndexFunc(p, unicode.IsControl); i >= 0 {
+				t.Fatalf("problem %q has a control character at byte %d", p, i)
+			}
+		}
+		for _, o := range objs {
+			if o.GetKind() == "" {
+				t.Fatalf("read an object without a kind: %v", o.Object)
+			}
+			out, err := yaml.Marshal(o.Object)
+			if err != nil {
+				t.Fatalf("an object read cannot be written: %v", err)
+			}
+			again, problems := ReadObjects("again.yaml", out)
+			if len(problems) > 0 || len(again) != 1 || !equality.Semantic.DeepEqual(o.Object, again[0].Object) {
+				t.Fatalf("an object read, written back, reads as %d objects with problems %v:\n%s", len(again), problems, out)
+			}
+		}
+		if len(problems) == 0 {
+			for _, o := range objs {
+				if o.GetNamespace() != "shop-pr-7" && o.GetNamespace() != "" {
+					t.Fatalf("%s %s of namespace %q passed the check for shop-pr-7", o.GetKind(), o.GetName(), o.GetNamespace())
+				}
+			}
+		}
+	})
+}
